@@ -1,0 +1,44 @@
+//! Connection settings: buffer sizes and the limits that keep memory bounded.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::pool::BufferPool;
+
+/// Settings of one connection. [`crate::Upgrader`] fills it; it can also be
+/// built directly for [`crate::WebSocket::from_raw`].
+#[derive(Debug, Clone)]
+pub struct WebSocketConfig {
+    /// Initial read buffer size; it grows only as a frame needs, up to the limits.
+    pub read_buffer_size: usize,
+    /// Initial write buffer size.
+    pub write_buffer_size: usize,
+    /// Buffered output past this many bytes is written out before more is queued.
+    pub write_flush_threshold: usize,
+    /// Largest frame payload accepted. Default 16 MiB.
+    pub max_frame_size: usize,
+    /// Largest message accepted, all fragments together. Default 64 MiB.
+    pub max_message_size: usize,
+    /// Most fragments in one message. Default 131 072.
+    pub max_fragments: usize,
+    /// How long to wait for the peer's close frame, and for the transport to
+    /// shut down, once this side has sent its close. Needs a runtime.
+    pub close_timeout: Duration,
+    /// Where write buffers come from; `None`: each connection keeps its own.
+    pub write_buffer_pool: Option<Arc<dyn BufferPool>>,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        WebSocketConfig {
+            read_buffer_size: 4096,
+            write_buffer_size: 4096,
+            write_flush_threshold: 64 * 1024,
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_fragments: 1 << 17,
+            close_timeout: Duration::from_secs(5),
+            write_buffer_pool: None,
+        }
+    }
+}

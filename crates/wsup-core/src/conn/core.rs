@@ -1,0 +1,377 @@
+//! The connection engine: one struct that owns the transport, the read and
+//! write state and the closing handshake, driven by `poll_*` methods.
+//!
+//! [`super::WebSocket`] calls it directly; the split halves call it through a
+//! mutex held for one poll at a time (see `split.rs`).
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::read::{Event, Reader};
+use super::write::Writer;
+use crate::close::{CloseCode, CloseFrame};
+use crate::config::WebSocketConfig;
+use crate::error::{Error, ProtocolError};
+use crate::frame::OpCode;
+use crate::message::Message;
+use crate::runtime::{Runtime, Sleep};
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// This side sent a close frame; waiting for the peer's.
+    CloseSent,
+    /// Writing out what is queued (a close frame last), then shutting the
+    /// transport down.
+    Finishing,
+    /// Failed on a protocol error: close frame sent and write side shut;
+    /// input is discarded until the peer closes, so that our close frame is
+    /// not lost to a reset.
+    Draining,
+    /// Done.
+    Closed,
+}
+
+/// What `recv` reports once closing is done.
+#[derive(Debug)]
+enum Outcome {
+    Message(Message),
+    Error(Error),
+    Closed,
+}
+
+pub(crate) struct Core<T> {
+    pub(crate) io: T,
+    pub(crate) cfg: WebSocketConfig,
+    runtime: Option<Arc<dyn Runtime>>,
+    pub(crate) reader: Reader,
+    pub(crate) writer: Writer,
+    phase: Phase,
+    /// Reported after `Finishing`/`Draining`/`CloseSent` ends.
+    outcome: Option<Outcome>,
+    close_timer: Option<Pin<Box<dyn Sleep>>>,
+    /// The transport's write side has been shut down.
+    shut: bool,
+}
+
+impl<T> std::fmt::Debug for Core<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("phase", &self.phase).field("queued", &self.writer.queued()).finish()
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
+    pub(crate) fn new(io: T, leftover: Bytes, cfg: WebSocketConfig, runtime: Option<Arc<dyn Runtime>>) -> Self {
+        Core {
+            io,
+            reader: Reader::new(leftover, &cfg),
+            writer: Writer::new(&cfg),
+            cfg,
+            runtime,
+            phase: Phase::Open,
+            outcome: None,
+            close_timer: None,
+            shut: false,
+        }
+    }
+
+    fn start_close_timer(&mut self) {
+        if self.close_timer.is_none() {
+            if let Some(rt) = &self.runtime {
+                self.close_timer = Some(rt.sleep(self.cfg.close_timeout));
+            }
+        }
+    }
+
+    /// Sends our close frame and waits for the peer's (or for `Draining`).
+    fn begin_close(&mut self, frame: Option<&CloseFrame>, next: Phase) {
+        queue_close(&mut self.writer, frame);
+        self.phase = next;
+        self.start_close_timer();
+    }
+
+    fn fail(&mut self, err: ProtocolError) {
+        let frame = err.close_frame();
+        if self.phase == Phase::Open {
+            queue_close(&mut self.writer, Some(&frame));
+        }
+        self.outcome = Some(Outcome::Error(Error::Protocol(err)));
+        self.phase = Phase::Draining;
+        self.start_close_timer();
+    }
+
+    fn finish(&mut self) -> Poll<Result<Message, Error>> {
+        self.phase = Phase::Closed;
+        self.close_timer = None;
+        self.writer.discard();
+        // Give the read buffer back: a closed connection holds no memory.
+        self.reader.buf = Default::default();
+        match self.outcome.take() {
+            Some(Outcome::Message(m)) => Poll::Ready(Ok(m)),
+            Some(Outcome::Error(e)) => Poll::Ready(Err(e)),
+            Some(Outcome::Closed) | None => Poll::Ready(Err(Error::ConnectionClosed)),
+        }
+    }
+
+    /// Flushes what is queued and shuts the write side down.
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.writer.poll_flush(&mut self.io, cx))?;
+        if !self.shut {
+            std::task::ready!(Pin::new(&mut self.io).poll_close(cx))?;
+            self.shut = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Receives the next message (`streaming`: or the next piece of one).
+    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>, streaming: bool) -> Poll<Result<Event, Error>> {
+        loop {
+            if let Some(timer) = self.close_timer.as_mut() {
+                if timer.as_mut().poll(cx).is_ready() {
+                    if self.outcome.is_none() {
+                        self.outcome = Some(Outcome::Error(Error::CloseTimeout));
+                    }
+                    return self.finish().map_ok(Event::Message);
+                }
+            }
+            match self.phase {
+                Phase::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
+                Phase::Finishing => {
+                    // Errors here mean the peer is gone: closing is done either way.
+                    let _ = std::task::ready!(self.poll_shutdown(cx));
+                    return self.finish().map_ok(Event::Message);
+                }
+                Phase::Draining => {
+                    match self.poll_shutdown(cx) {
+                        Poll::Ready(Err(_)) => return self.finish().map_ok(Event::Message),
+                        Poll::Ready(Ok(())) | Poll::Pending => {}
+                    }
+                    self.reader.buf.clear();
+                    match std::task::ready!(self.reader.poll_fill(&mut self.io, cx, &self.cfg)) {
+                        Ok(0) | Err(_) => return self.finish().map_ok(Event::Message),
+                        Ok(_) => continue,
+                    }
+                }
+                Phase::Open | Phase::CloseSent => {}
+            }
+            match self.reader.decode(&self.cfg, streaming) {
+                Ok(Some(Event::Message(msg))) => match msg {
+                    Message::Ping(ref payload) => {
+                        if self.phase == Phase::Open {
+                            self.writer.queue_frame(OpCode::Pong, true, false, payload);
+                            return Poll::Ready(Ok(Event::Message(msg)));
+                        }
+                    }
+                    Message::Close(ref frame) => {
+                        if self.phase == Phase::Open {
+                            // Echo the code (RFC 6455 5.5.1), then close the TCP
+                            // connection: the server closes first (7.1.1).
+                            let echo = frame.as_ref().map(|f| CloseFrame::new(f.code, ""));
+                            queue_close(&mut self.writer, echo.as_ref());
+                            self.start_close_timer();
+                        }
+                        self.outcome = Some(Outcome::Message(msg));
+                        self.phase = Phase::Finishing;
+                    }
+                    _ if self.phase == Phase::CloseSent => {}
+                    msg => return Poll::Ready(Ok(Event::Message(msg))),
+                },
+                Ok(Some(chunk @ Event::Chunk { .. })) => {
+                    if self.phase == Phase::Open {
+                        return Poll::Ready(Ok(chunk));
+                    }
+                }
+                Ok(None) => {
+                    // About to wait for input: write out what is queued first,
+                    // so replies to a batch of requests share one syscall. Past
+                    // the threshold, stop reading until the peer takes our
+                    // output (a peer that floods pings and reads nothing gets
+                    // backpressure, not unbounded pong buffers).
+                    if !self.writer.is_idle() {
+                        match self.writer.poll_flush(&mut self.io, cx) {
+                            Poll::Ready(Ok(())) => {}
+                            Poll::Ready(Err(e)) => return self.io_failed(e),
+                            Poll::Pending => {
+                                if self.writer.queued() > self.cfg.write_flush_threshold {
+                                    return Poll::Pending;
+                                }
+                            }
+                        }
+                    }
+                    match std::task::ready!(self.reader.poll_fill(&mut self.io, cx, &self.cfg)) {
+                        Ok(0) => {
+                            self.outcome = Some(if self.phase == Phase::CloseSent {
+                                Outcome::Closed
+                            } else {
+                                Outcome::Error(Error::Io(io::ErrorKind::UnexpectedEof.into()))
+                            });
+                            return self.finish().map_ok(Event::Message);
+                        }
+                        Ok(_) => {}
+                        Err(e) => return self.io_failed(e),
+                    }
+                }
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    fn io_failed(&mut self, e: io::Error) -> Poll<Result<Event, Error>> {
+        self.outcome = Some(Outcome::Error(Error::Io(e)));
+        self.finish().map_ok(Event::Message)
+    }
+
+    /// Receives the next whole message.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        match std::task::ready!(self.poll_event(cx, false)) {
+            Ok(Event::Message(m)) => Poll::Ready(Ok(m)),
+            Ok(Event::Chunk { .. }) => unreachable!("chunks only in streaming mode"),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// Room to queue more: flushes first when past the threshold.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.phase != Phase::Open {
+            return Poll::Ready(Err(Error::AlreadyClosed));
+        }
+        if self.writer.queued() >= self.cfg.write_flush_threshold {
+            std::task::ready!(self.writer.poll_flush(&mut self.io, cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Queues a message (no I/O).
+    pub(crate) fn start_send(&mut self, msg: Message) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        match msg {
+            Message::Text(t) => self.writer.queue_frame_bytes(OpCode::Text, true, false, t.into_bytes()),
+            Message::Binary(b) => self.writer.queue_frame_bytes(OpCode::Binary, true, false, b),
+            Message::Ping(p) | Message::Pong(p) if p.len() > 125 => {
+                return Err(Error::InvalidMessage("control frame payload over 125 bytes"))
+            }
+            Message::Ping(p) => self.writer.queue_frame(OpCode::Ping, true, false, &p),
+            Message::Pong(p) => self.writer.queue_frame(OpCode::Pong, true, false, &p),
+            Message::Close(frame) => {
+                check_close(frame.as_ref())?;
+                self.begin_close(frame.as_ref(), Phase::CloseSent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues one frame of a streamed message.
+    pub(crate) fn queue_fragment(&mut self, opcode: OpCode, fin: bool, payload: Bytes) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        self.writer.queue_frame_bytes(opcode, fin, false, payload);
+        Ok(())
+    }
+
+    /// Queues bytes already framed.
+    pub(crate) fn queue_raw(&mut self, framed: Bytes) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        self.writer.queue_raw(framed);
+        Ok(())
+    }
+
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.phase == Phase::Closed {
+            return Poll::Ready(Ok(()));
+        }
+        self.writer.poll_flush(&mut self.io, cx).map_err(Error::Io)
+    }
+
+    /// Starts closing if open (no I/O).
+    pub(crate) fn start_close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if self.phase == Phase::Open {
+            check_close(frame.as_ref())?;
+            self.begin_close(frame.as_ref(), Phase::CloseSent);
+        }
+        Ok(())
+    }
+
+    /// Drives the closing handshake to its end, discarding messages that were
+    /// in flight.
+    pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            if self.phase == Phase::Closed {
+                return Poll::Ready(Ok(()));
+            }
+            if self.phase == Phase::CloseSent {
+                // Make sure our close frame goes out while we wait for theirs.
+                if let Poll::Ready(Err(e)) = self.writer.poll_flush(&mut self.io, cx) {
+                    self.outcome = Some(Outcome::Error(Error::Io(e)));
+                    let _ = self.finish();
+                    return Poll::Ready(Ok(()));
+                }
+            }
+            match std::task::ready!(self.poll_event(cx, false)) {
+                Ok(_) => continue,
+                Err(Error::ConnectionClosed) => return Poll::Ready(Ok(())),
+                Err(e @ Error::CloseTimeout) => return Poll::Ready(Err(e)),
+                // A protocol or I/O error while closing: the connection is closed.
+                Err(_) => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+
+    /// Only flushes our close frame and shuts the write side when the read
+    /// side belongs to another task (split halves).
+    pub(crate) fn poll_close_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.phase == Phase::Closed {
+            return Poll::Ready(Ok(()));
+        }
+        self.writer.poll_flush(&mut self.io, cx).map_err(Error::Io)
+    }
+}
+
+fn check_close(frame: Option<&CloseFrame>) -> Result<(), Error> {
+    if let Some(f) = frame {
+        if !f.code.is_sendable() {
+            return Err(Error::InvalidMessage("close code may not be sent"));
+        }
+        if f.reason.len() > 123 {
+            return Err(Error::InvalidMessage("close reason over 123 bytes"));
+        }
+    }
+    Ok(())
+}
+
+fn queue_close(writer: &mut Writer, frame: Option<&CloseFrame>) {
+    let mut payload = [0u8; 125];
+    let n = match frame {
+        None => 0,
+        Some(f) => {
+            let code = if f.code.is_sendable() { f.code } else { CloseCode::NORMAL };
+            payload[..2].copy_from_slice(&code.0.to_be_bytes());
+            let reason = truncate_utf8(&f.reason, 123);
+            payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+            2 + reason.len()
+        }
+    };
+    writer.queue_frame(OpCode::Close, true, false, &payload[..n]);
+}
+
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+

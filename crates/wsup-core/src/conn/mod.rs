@@ -1,0 +1,194 @@
+//! The connection: [`WebSocket`], its split halves, and streaming readers and
+//! writers for messages too large to hold.
+
+mod core;
+mod read;
+mod split;
+mod stream;
+mod write;
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_sink::Sink;
+
+pub(crate) use self::core::Core;
+pub use self::split::{WebSocketReader, WebSocketWriter};
+pub use self::stream::{IncomingMessage, MessageKind, MessageWriter};
+pub(crate) use write::encode_header;
+
+use crate::close::CloseFrame;
+use crate::config::WebSocketConfig;
+use crate::error::Error;
+use crate::message::Message;
+use crate::prepared::PreparedMessage;
+use crate::runtime::Runtime;
+
+/// A server-side WebSocket connection over the transport `T`.
+///
+/// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with
+/// [`send`](Self::send) / [`feed`](Self::feed) (or as a [`Sink`]). Pings are
+/// answered by the connection itself, and a close from the peer is echoed.
+/// Output queued with `feed` goes out on [`flush`](Self::flush), when the
+/// queue passes the flush threshold, or as soon as `recv` would wait for input.
+pub struct WebSocket<T> {
+    core: Core<T>,
+    protocol: Option<String>,
+}
+
+impl<T> std::fmt::Debug for WebSocket<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket").field("core", &self.core).field("protocol", &self.protocol).finish()
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
+    /// Wraps a transport on which the handshake already happened.
+    ///
+    /// `leftover` is whatever was read past the request head. `runtime`
+    /// provides the close timeout; without one, closing waits for the peer.
+    pub fn from_raw(
+        io: T,
+        leftover: Bytes,
+        config: WebSocketConfig,
+        runtime: Option<Arc<dyn Runtime>>,
+    ) -> Self {
+        WebSocket { core: Core::new(io, leftover, config, runtime), protocol: None }
+    }
+
+    pub(crate) fn from_core(core: Core<T>) -> Self {
+        WebSocket { core, protocol: None }
+    }
+
+    pub(crate) fn set_protocol(&mut self, protocol: Option<String>) {
+        self.protocol = protocol;
+    }
+
+    /// The negotiated subprotocol, if any.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The settings this connection runs with.
+    pub fn config(&self) -> &WebSocketConfig {
+        &self.core.cfg
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &T {
+        &self.core.io
+    }
+
+    /// The transport, mutably (writing to it directly breaks the framing).
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.core.io
+    }
+
+    /// Receives the next message.
+    ///
+    /// Pings are returned after their pong is queued; a close from the peer
+    /// is returned once the echo is written and the transport shut; after
+    /// that, [`Error::ConnectionClosed`].
+    pub async fn recv(&mut self) -> Result<Message, Error> {
+        poll_fn(|cx| self.core.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        self.core.poll_recv(cx)
+    }
+
+    /// Sends a message and flushes.
+    pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
+        self.feed(msg).await?;
+        self.flush().await
+    }
+
+    /// Queues a message, writing out earlier output first only when the queue
+    /// is past its threshold.
+    pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.core.poll_ready(cx)).await?;
+        self.core.start_send(msg)
+    }
+
+    /// Sends a prepared message (framed once, sent to many).
+    pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.core.poll_ready(cx)).await?;
+        self.core.queue_raw(msg.framed())?;
+        self.flush().await
+    }
+
+    /// Writes out everything queued.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.core.poll_flush(cx)).await
+    }
+
+    /// Closes: sends a close frame, waits for the peer's (bounded by the close
+    /// timeout), and shuts the transport down. Messages still arriving are
+    /// discarded.
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        self.core.start_close(frame)?;
+        poll_fn(|cx| self.core.poll_close(cx)).await
+    }
+
+    /// Receives the next data message as a stream of pieces, for messages
+    /// too large to hold (gorilla's `NextReader`). Control frames in between
+    /// are handled as by `recv`; pongs are skipped.
+    pub async fn next_message(&mut self) -> Result<IncomingMessage<'_, T>, Error> {
+        IncomingMessage::next(&mut self.core).await
+    }
+
+    /// Starts a message written in pieces (gorilla's `NextWriter`). Each
+    /// `fragment_size` bytes written become one frame; closing the writer (or
+    /// dropping it) ends the message.
+    pub fn message_writer(&mut self, kind: MessageKind, fragment_size: usize) -> MessageWriter<'_, T> {
+        MessageWriter::new(&mut self.core, kind, fragment_size)
+    }
+
+    /// Splits into a reader and a writer usable from two tasks.
+    ///
+    /// Pongs and the close echo queued by the reader are written by whichever
+    /// half runs next, so they still flow while the application only reads.
+    pub fn split(self) -> (WebSocketReader<T>, WebSocketWriter<T>) {
+        split::split(self.core, self.protocol)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<T> {
+    type Item = Result<Message, Error>;
+
+    /// Ends (`None`) once the connection is closed.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match std::task::ready!(self.get_mut().core.poll_recv(cx)) {
+            Err(Error::ConnectionClosed) => Poll::Ready(None),
+            other => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<T> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().core.poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        self.get_mut().core.start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().core.poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let core = &mut self.get_mut().core;
+        core.start_close(None)?;
+        core.poll_close(cx)
+    }
+}

@@ -1,0 +1,307 @@
+//! The read half of the engine: fill the buffer, parse headers, check limits,
+//! unmask in place, validate text as it arrives, assemble messages.
+//!
+//! One read fills the buffer with as many frames as the kernel has; frames
+//! are decoded from it until it runs dry. A frame that arrived whole becomes
+//! a message with no copy: its payload is split off the read buffer as
+//! `Bytes`. Only fragmented messages are copied, into an assembly buffer.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_io::AsyncRead;
+
+use crate::close::{CloseCode, CloseFrame};
+use crate::config::WebSocketConfig;
+use crate::error::ProtocolError;
+use crate::frame::{apply_mask, FrameHeader, OpCode};
+use crate::message::{Message, Utf8Bytes};
+use crate::utf8::Utf8Validator;
+
+/// Largest slice handed to one `poll_read`. The slice must be initialised
+/// (zeroed) first, so this also bounds that work per call.
+const READ_WINDOW: usize = 64 * 1024;
+
+/// The frame being received.
+#[derive(Debug)]
+struct InFrame {
+    header: FrameHeader,
+    mask: [u8; 4],
+    /// Payload bytes of this frame not yet handed out (those buffered included).
+    remaining: usize,
+    /// Buffered payload bytes at the front of the read buffer that are already
+    /// unmasked and, for text, validated.
+    processed: usize,
+    /// Mask phase of `processed`.
+    mask_offset: usize,
+}
+
+/// A fragmented data message in progress.
+#[derive(Debug)]
+struct Assembly {
+    text: bool,
+    fragments: usize,
+    len: usize,
+    /// `None` while streaming: chunks go to the application as they come.
+    buf: Option<BytesMut>,
+}
+
+/// What the decoder produced.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A whole message (data or control).
+    Message(Message),
+    /// Streaming mode: a piece of a data message's payload; `end` on the last.
+    Chunk {
+        /// The bytes.
+        data: Bytes,
+        /// Text (or binary).
+        text: bool,
+        /// Last piece of the message.
+        end: bool,
+    },
+}
+
+/// Read-side state of a connection.
+#[derive(Debug)]
+pub(crate) struct Reader {
+    pub(crate) buf: BytesMut,
+    frame: Option<InFrame>,
+    assembly: Option<Assembly>,
+    utf8: Utf8Validator,
+    /// Whether RSV1 may be set (permessage-deflate negotiated).
+    pub(crate) allow_rsv1: bool,
+}
+
+impl Reader {
+    pub(crate) fn new(leftover: Bytes, cfg: &WebSocketConfig) -> Self {
+        let mut buf = BytesMut::with_capacity(cfg.read_buffer_size.max(leftover.len()));
+        buf.extend_from_slice(&leftover);
+        Reader { buf, frame: None, assembly: None, utf8: Utf8Validator::new(), allow_rsv1: false }
+    }
+
+    /// Decodes what the buffer holds. `Ok(None)`: more bytes are needed.
+    ///
+    /// With `streaming`, data payload is handed out in pieces as it arrives
+    pub(crate) fn decode(
+        &mut self,
+        cfg: &WebSocketConfig,
+        streaming: bool,
+    ) -> Result<Option<Event>, ProtocolError> {
+        loop {
+            if self.frame.is_none() && !self.start_frame(cfg, streaming)? {
+                return Ok(None);
+            }
+            let f = self.frame.as_mut().expect("frame started");
+            let is_text = match f.header.opcode {
+                OpCode::Text => true,
+                OpCode::Continuation => self.assembly.as_ref().is_some_and(|a| a.text),
+                _ => false,
+            };
+            // Unmask (and validate) what arrived since last time.
+            let avail = self.buf.len().min(f.remaining);
+            if avail > f.processed {
+                let fresh = &mut self.buf[f.processed..avail];
+                f.mask_offset = apply_mask(fresh, f.mask, f.mask_offset);
+                if is_text && self.utf8.feed(fresh).is_err() {
+                    return Err(ProtocolError::InvalidUtf8);
+                }
+                f.processed = avail;
+            }
+            let control = f.header.opcode.is_control();
+            if streaming && !control {
+                if f.processed == 0 && f.remaining > 0 {
+                    return Ok(None);
+                }
+                let take = f.processed;
+                let data = self.buf.split_to(take).freeze();
+                f.remaining -= take;
+                f.processed = 0;
+                let frame_done = f.remaining == 0;
+                let fin = f.header.fin;
+                if frame_done {
+                    self.frame = None;
+                }
+                let end = frame_done && fin;
+                if end {
+                    if is_text && self.utf8.finish().is_err() {
+                        return Err(ProtocolError::InvalidUtf8);
+                    }
+                    self.assembly = None;
+                }
+                if data.is_empty() && !end {
+                    continue;
+                }
+                return Ok(Some(Event::Chunk { data, text: is_text, end }));
+            }
+            if self.buf.len() < f.remaining {
+                return Ok(None);
+            }
+            let header = f.header;
+            let payload = self.buf.split_to(f.remaining).freeze();
+            self.frame = None;
+            if let Some(msg) = self.finish_frame(header, payload, is_text)? {
+                return Ok(Some(Event::Message(msg)));
+            }
+        }
+    }
+
+    /// Parses and checks the next header. `Ok(false)`: not all here yet.
+    fn start_frame(&mut self, cfg: &WebSocketConfig, streaming: bool) -> Result<bool, ProtocolError> {
+        let Some((header, header_len)) = FrameHeader::parse(&self.buf)? else {
+            return Ok(false);
+        };
+        let Some(mask) = header.mask else {
+            return Err(ProtocolError::UnmaskedFrame);
+        };
+        if header.rsv23 != 0 || (header.rsv1 && !self.allow_rsv1) {
+            return Err(ProtocolError::ReservedBits);
+        }
+        if header.payload_len > cfg.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge {
+                len: header.payload_len,
+                limit: cfg.max_frame_size,
+            });
+        }
+        // Fits in usize: it is under max_frame_size.
+        let len = header.payload_len as usize;
+        match header.opcode {
+            OpCode::Text | OpCode::Binary => {
+                if self.assembly.is_some() {
+                    return Err(ProtocolError::ExpectedContinuation);
+                }
+                if len > cfg.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge { limit: cfg.max_message_size });
+                }
+                if !header.fin || streaming {
+                    self.assembly = Some(Assembly {
+                        text: header.opcode == OpCode::Text,
+                        fragments: 1,
+                        len,
+                        buf: if streaming { None } else { Some(BytesMut::new()) },
+                    });
+                }
+                self.utf8.reset();
+            }
+            OpCode::Continuation => {
+                let Some(a) = self.assembly.as_mut() else {
+                    return Err(ProtocolError::UnexpectedContinuation);
+                };
+                a.fragments += 1;
+                if a.fragments > cfg.max_fragments {
+                    return Err(ProtocolError::TooManyFragments { limit: cfg.max_fragments });
+                }
+                a.len += len;
+                if a.len > cfg.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge { limit: cfg.max_message_size });
+                }
+            }
+            OpCode::Close | OpCode::Ping | OpCode::Pong => {
+                if header.rsv1 {
+                    return Err(ProtocolError::ReservedBits);
+                }
+            }
+        }
+        self.buf.advance(header_len);
+        self.frame = Some(InFrame { header, mask, remaining: len, processed: 0, mask_offset: 0 });
+        Ok(true)
+    }
+
+    /// A frame is complete (message mode): produce a message, or keep assembling.
+    fn finish_frame(
+        &mut self,
+        header: FrameHeader,
+        payload: Bytes,
+        is_text: bool,
+    ) -> Result<Option<Message>, ProtocolError> {
+        match header.opcode {
+            OpCode::Ping => Ok(Some(Message::Ping(payload))),
+            OpCode::Pong => Ok(Some(Message::Pong(payload))),
+            OpCode::Close => Ok(Some(Message::Close(parse_close(&payload)?))),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                let Some(a) = self.assembly.as_mut() else {
+                    // A whole message in one frame: no copy.
+                    return Ok(Some(if is_text {
+                        self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                        Message::Text(Utf8Bytes::from_validated(payload))
+                    } else {
+                        Message::Binary(payload)
+                    }));
+                };
+                match a.buf.as_mut() {
+                    // A streamed message whose reader was dropped: discard the rest.
+                    None => {
+                        if header.fin {
+                            self.assembly = None;
+                            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                        }
+                        Ok(None)
+                    }
+                    Some(buf) => {
+                        buf.extend_from_slice(&payload);
+                        if !header.fin {
+                            return Ok(None);
+                        }
+                        let a = self.assembly.take().expect("checked above");
+                        let data = a.buf.unwrap_or_default().freeze();
+                        if a.text {
+                            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                            Ok(Some(Message::Text(Utf8Bytes::from_validated(data))))
+                        } else {
+                            Ok(Some(Message::Binary(data)))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads more bytes. `Ready(Ok(0))` is end of stream.
+    pub(crate) fn poll_fill<T: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut T,
+        cx: &mut Context<'_>,
+        cfg: &WebSocketConfig,
+    ) -> Poll<io::Result<usize>> {
+        // Grow toward what the current frame needs, at most doubling per step,
+        // so memory follows the bytes that actually arrived and never a length
+        // the peer merely declared.
+        let needed = match &self.frame {
+            Some(f) => f.remaining.saturating_sub(self.buf.len()).max(1),
+            None => 1,
+        };
+        let spare = self.buf.capacity() - self.buf.len();
+        if spare < needed.min(READ_WINDOW) {
+            let step = needed.min(self.buf.capacity().max(cfg.read_buffer_size).max(READ_WINDOW));
+            self.buf.reserve(step.max(cfg.read_buffer_size));
+        }
+        let len = self.buf.len();
+        let window = (self.buf.capacity() - len).min(READ_WINDOW);
+        self.buf.resize(len + window, 0);
+        let res = Pin::new(io).poll_read(cx, &mut self.buf[len..]);
+        let n = match &res {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.buf.truncate(len + n);
+        res
+    }
+}
+
+/// Parses and checks a close frame's payload.
+fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
+    match payload.len() {
+        0 => Ok(None),
+        1 => Err(ProtocolError::InvalidClosePayload),
+        _ => {
+            let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
+            if !code.is_sendable() {
+                return Err(ProtocolError::InvalidCloseCode(code.0));
+            }
+            let reason = std::str::from_utf8(&payload[2..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Some(CloseFrame { code, reason: reason.to_owned() }))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Split halves: a reader and a writer for two tasks.
+//!
+//! Both halves share the engine behind a `std::sync::Mutex` that is held for
+//! the duration of one `poll_*` call and never across an `.await`, so the
+//! lock is uncontended unless both tasks poll in the same instant. The reader
+//! queues pongs and the close echo into the shared write queue, and the
+//! reader flushes them itself before it waits for input: control replies
+//! flow even when the application never writes.
+//!
+//! Wakers: a transport keeps one waker per direction, but both halves may
+//! wait on the write direction (the reader flushing a pong, the writer
+//! sending). Each poll therefore hands the transport a proxy waker that wakes
+//! both halves' latest wakers; a spurious wake-up costs one poll, a lost one
+//! would hang a task.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_sink::Sink;
+use futures_util::task::AtomicWaker;
+
+use super::core::Core;
+use crate::close::CloseFrame;
+use crate::error::Error;
+use crate::message::Message;
+
+#[derive(Debug, Default)]
+struct Wakers {
+    read: AtomicWaker,
+    write: AtomicWaker,
+}
+
+impl Wake for Wakers {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.read.wake();
+        self.write.wake();
+    }
+}
+
+#[derive(Debug)]
+struct Shared<T> {
+    core: Mutex<Core<T>>,
+    wakers: Arc<Wakers>,
+    proxy: Waker,
+    protocol: Option<String>,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, Core<T>> {
+        // A panic in another half's poll leaves the engine in a consistent
+        // state between frames at worst; keep going rather than poisoning both.
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) fn split<T>(core: Core<T>, protocol: Option<String>) -> (WebSocketReader<T>, WebSocketWriter<T>) {
+    let wakers = Arc::new(Wakers::default());
+    let shared = Arc::new(Shared {
+        core: Mutex::new(core),
+        proxy: Waker::from(wakers.clone()),
+        wakers,
+        protocol,
+    });
+    (WebSocketReader { shared: shared.clone() }, WebSocketWriter { shared })
+}
+
+/// The receiving half of a split [`crate::WebSocket`].
+#[derive(Debug)]
+pub struct WebSocketReader<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The sending half of a split [`crate::WebSocket`].
+#[derive(Debug)]
+pub struct WebSocketWriter<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
+    /// Polls for the next message (as [`crate::WebSocket::recv`]).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        self.shared.wakers.read.register(cx.waker());
+        let mut cx = Context::from_waker(&self.shared.proxy);
+        self.shared.lock().poll_recv(&mut cx)
+    }
+
+    /// Receives the next message.
+    pub async fn recv(&mut self) -> Result<Message, Error> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The negotiated subprotocol, if any.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.shared.protocol.as_deref()
+    }
+
+    /// Whether `writer` is this connection's other half.
+    pub fn is_pair_of(&self, writer: &WebSocketWriter<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &writer.shared)
+    }
+
+    /// Puts the halves back together; `Err` gives them back if they do not match.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite(self, writer: WebSocketWriter<T>) -> Result<crate::WebSocket<T>, (Self, WebSocketWriter<T>)> {
+        if !self.is_pair_of(&writer) {
+            return Err((self, writer));
+        }
+        drop(writer);
+        let shared = Arc::try_unwrap(self.shared).unwrap_or_else(|_| unreachable!("both halves given"));
+        let core = shared.core.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut ws = crate::WebSocket::from_core(core);
+        ws.set_protocol(shared.protocol);
+        Ok(ws)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
+    fn with<R>(&self, cx: &mut Context<'_>, f: impl FnOnce(&mut Core<T>, &mut Context<'_>) -> R) -> R {
+        self.shared.wakers.write.register(cx.waker());
+        let mut cx = Context::from_waker(&self.shared.proxy);
+        f(&mut self.shared.lock(), &mut cx)
+    }
+
+    /// Sends a message and flushes.
+    pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
+        self.feed(msg).await?;
+        self.flush().await
+    }
+
+    /// Queues a message (see [`crate::WebSocket::feed`]).
+    pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
+        self.shared.lock().start_send(msg)
+    }
+
+    /// Writes out everything queued.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_flush(cx))).await
+    }
+
+    /// Sends a close frame and flushes it. The reader half receives the
+    /// peer's reply and finishes the closing handshake.
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        self.shared.lock().start_close(frame)?;
+        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_close_write(cx))).await
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<T> {
+    type Item = Result<Message, Error>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match std::task::ready!(self.get_mut().poll_recv(cx)) {
+            Err(Error::ConnectionClosed) => Poll::Ready(None),
+            other => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.with(cx, |c, cx| c.poll_ready(cx))
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        self.shared.lock().start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.with(cx, |c, cx| c.poll_flush(cx))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.with(cx, |c, cx| {
+            c.start_close(None)?;
+            c.poll_close_write(cx)
+        })
+    }
+}

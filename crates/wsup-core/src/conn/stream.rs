@@ -1,0 +1,236 @@
+//! Streaming reader and writer for messages too large to hold in memory
+//! (gorilla's `NextReader` / `NextWriter`).
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::core::Core;
+use super::read::Event;
+use crate::error::Error;
+use crate::frame::OpCode;
+use crate::message::Message;
+use crate::utf8::Utf8Validator;
+
+/// The kind of a data message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// UTF-8 text.
+    Text,
+    /// Binary.
+    Binary,
+}
+
+/// A data message being received piece by piece. Read it with
+/// [`chunk`](Self::chunk) or as a `futures_io::AsyncRead`. Dropping it before
+/// the end discards the rest of the message.
+pub struct IncomingMessage<'a, T> {
+    core: &'a mut Core<T>,
+    kind: MessageKind,
+    current: Bytes,
+    done: bool,
+}
+
+impl<T> std::fmt::Debug for IncomingMessage<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingMessage").field("kind", &self.kind).field("done", &self.done).finish()
+    }
+}
+
+impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
+    pub(crate) async fn next(core: &'a mut Core<T>) -> Result<Self, Error> {
+        loop {
+            match poll_fn(|cx| core.poll_event(cx, true)).await? {
+                Event::Chunk { data, text, end } => {
+                    let kind = if text { MessageKind::Text } else { MessageKind::Binary };
+                    return Ok(IncomingMessage { core, kind, current: data, done: end });
+                }
+                // The peer closed: the echo is written; report it as closed.
+                Event::Message(Message::Close(_)) => return Err(Error::ConnectionClosed),
+                // Pings are answered by the core; nothing else reaches here.
+                Event::Message(_) => {}
+            }
+        }
+    }
+
+    /// Text or binary.
+    pub fn kind(&self) -> MessageKind {
+        self.kind
+    }
+
+    /// The next piece of the payload, `None` at the end of the message.
+    /// Text pieces are validated UTF-8 as a whole, but a piece may end inside
+    /// a code point.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        poll_fn(|cx| self.poll_chunk(cx)).await
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
+        loop {
+            if !self.current.is_empty() {
+                return Poll::Ready(Ok(Some(std::mem::take(&mut self.current))));
+            }
+            if self.done {
+                return Poll::Ready(Ok(None));
+            }
+            match std::task::ready!(self.core.poll_event(cx, true)) {
+                Ok(Event::Chunk { data, end, .. }) => {
+                    self.current = data;
+                    self.done = end;
+                }
+                Ok(Event::Message(Message::Close(_))) => {
+                    self.done = true;
+                    return Poll::Ready(Err(Error::ConnectionClosed));
+                }
+                Ok(Event::Message(_)) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Reads the rest of the message into memory, refusing more than `limit` bytes.
+    pub async fn read_to_end(mut self, limit: usize) -> Result<Bytes, Error> {
+        let mut out = BytesMut::new();
+        while let Some(c) = self.chunk().await? {
+            if out.len() + c.len() > limit {
+                return Err(Error::InvalidMessage("message larger than the caller's limit"));
+            }
+            out.extend_from_slice(&c);
+        }
+        Ok(out.freeze())
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for IncomingMessage<'_, T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.current.is_empty() {
+            match std::task::ready!(this.poll_chunk(cx)) {
+                Ok(Some(c)) => this.current = c,
+                Ok(None) => return Poll::Ready(Ok(0)),
+                Err(e) => return Poll::Ready(Err(io::Error::other(e))),
+            }
+        }
+        let n = buf.len().min(this.current.len());
+        buf[..n].copy_from_slice(&this.current[..n]);
+        this.current.advance(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// A data message sent piece by piece; each `fragment_size` bytes become a
+/// frame. [`AsyncWrite::poll_close`] (or dropping it) sends the final frame.
+/// Text is checked as UTF-8 as it is written.
+pub struct MessageWriter<'a, T: AsyncRead + AsyncWrite + Unpin> {
+    core: &'a mut Core<T>,
+    kind: MessageKind,
+    buf: BytesMut,
+    fragment_size: usize,
+    started: bool,
+    finished: bool,
+    utf8: Utf8Validator,
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> std::fmt::Debug for MessageWriter<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageWriter").field("kind", &self.kind).field("buffered", &self.buf.len()).finish()
+    }
+}
+
+impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
+    pub(crate) fn new(core: &'a mut Core<T>, kind: MessageKind, fragment_size: usize) -> Self {
+        MessageWriter {
+            core,
+            kind,
+            buf: BytesMut::new(),
+            fragment_size: fragment_size.max(1),
+            started: false,
+            finished: false,
+            utf8: Utf8Validator::new(),
+        }
+    }
+
+    fn opcode(&mut self) -> OpCode {
+        if std::mem::replace(&mut self.started, true) {
+            OpCode::Continuation
+        } else if self.kind == MessageKind::Text {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        }
+    }
+
+    fn emit(&mut self, fin: bool) -> Result<(), Error> {
+        let payload = self.buf.split().freeze();
+        let op = self.opcode();
+        self.core.queue_fragment(op, fin, payload)
+    }
+
+    fn finish(&mut self) -> Result<(), Error> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if self.kind == MessageKind::Text && self.utf8.finish().is_err() {
+            // Ending the message here would send invalid text; the frames
+            // already sent cannot be taken back, so fail loudly instead.
+            return Err(Error::InvalidMessage("text message ends inside a utf-8 sequence"));
+        }
+        self.emit(true)
+    }
+}
+
+fn to_io(e: Error) -> io::Error {
+    match e {
+        Error::Io(e) => e,
+        e => io::Error::other(e),
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MessageWriter<'_, T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.finished {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        if this.buf.len() >= this.fragment_size {
+            std::task::ready!(this.core.poll_ready(cx)).map_err(to_io)?;
+            this.emit(false).map_err(to_io)?;
+        }
+        let n = data.len().min(this.fragment_size - this.buf.len());
+        if this.kind == MessageKind::Text && this.utf8.feed(&data[..n]).is_err() {
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "text is not utf-8")));
+        }
+        this.buf.extend_from_slice(&data[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.finished && !this.buf.is_empty() {
+            this.emit(false).map_err(to_io)?;
+        }
+        this.core.poll_flush(cx).map_err(to_io)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.finish().map_err(to_io)?;
+        this.core.poll_flush(cx).map_err(to_io)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Drop for MessageWriter<'_, T> {
+    fn drop(&mut self) {
+        // Queue the final frame so the connection stays well-framed; it goes
+        // out with the next flush.
+        let _ = self.finish();
+    }
+}

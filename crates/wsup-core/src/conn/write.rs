@@ -1,0 +1,205 @@
+//! The write half of the engine: frames are queued, small ones coalesced into
+//! one buffer, large payloads kept as `Bytes` and written vectored after their
+//! header, so they are never copied. Queued output goes out on flush, when
+//! the queue passes the flush threshold, or when the connection is about to
+//! wait for input (so replies to a batch of requests share one syscall).
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_io::AsyncWrite;
+
+use crate::config::WebSocketConfig;
+use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::pool::BufferPool;
+
+/// Payloads at least this long are queued by reference instead of copied.
+const COPY_LIMIT: usize = 16 * 1024;
+/// Most slices in one vectored write.
+const MAX_IOVECS: usize = 64;
+
+/// Write-side state of a connection.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    /// Chunks ready to go, in order, before `tail`.
+    chunks: VecDeque<Bytes>,
+    /// Where headers and small payloads are coalesced; goes out after `chunks`.
+    tail: BytesMut,
+    /// Bytes queued in all.
+    queued: usize,
+    /// Output was written since the last transport flush.
+    needs_flush: bool,
+    initial_capacity: usize,
+    pool: Option<Arc<dyn BufferPool>>,
+}
+
+impl Writer {
+    pub(crate) fn new(cfg: &WebSocketConfig) -> Self {
+        Writer {
+            chunks: VecDeque::new(),
+            // With a pool, the buffer is taken when there is something to write.
+            tail: if cfg.write_buffer_pool.is_some() {
+                BytesMut::new()
+            } else {
+                BytesMut::with_capacity(cfg.write_buffer_size)
+            },
+            queued: 0,
+            needs_flush: false,
+            initial_capacity: cfg.write_buffer_size,
+            pool: cfg.write_buffer_pool.clone(),
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Whether anything waits to be written or flushed.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.queued == 0 && !self.needs_flush
+    }
+
+    fn ensure_buffer(&mut self, additional: usize) {
+        if self.tail.capacity() == 0 {
+            if let Some(buf) = self.pool.as_ref().and_then(|p| p.get()) {
+                self.tail = buf;
+            }
+        }
+        if self.tail.capacity() - self.tail.len() < additional {
+            self.tail.reserve(additional.max(self.initial_capacity));
+        }
+    }
+
+    /// Queues one frame (server frames are never masked).
+    pub(crate) fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) {
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
+        self.ensure_buffer(n + payload.len());
+        self.tail.extend_from_slice(&header[..n]);
+        self.tail.extend_from_slice(payload);
+        self.queued += n + payload.len();
+    }
+
+    /// Queues one frame whose payload is shared: large payloads are not copied.
+    pub(crate) fn queue_frame_bytes(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: Bytes) {
+        if payload.len() < COPY_LIMIT {
+            return self.queue_frame(opcode, fin, rsv1, &payload);
+        }
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
+        self.ensure_buffer(n);
+        self.tail.extend_from_slice(&header[..n]);
+        self.chunks.push_back(self.tail.split().freeze());
+        self.queued += n + payload.len();
+        self.chunks.push_back(payload);
+    }
+
+    /// Queues bytes already framed (a prepared message).
+    pub(crate) fn queue_raw(&mut self, framed: Bytes) {
+        if framed.len() < COPY_LIMIT {
+            self.ensure_buffer(framed.len());
+            self.queued += framed.len();
+            self.tail.extend_from_slice(&framed);
+            return;
+        }
+        if !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
+        }
+        self.queued += framed.len();
+        self.chunks.push_back(framed);
+    }
+
+    /// Writes out everything queued, then flushes the transport.
+    pub(crate) fn poll_flush<T: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        while self.queued > 0 {
+            let n = {
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let mut count = 0;
+                for c in self.chunks.iter().take(MAX_IOVECS - 1) {
+                    slices[count] = IoSlice::new(c);
+                    count += 1;
+                }
+                if count < MAX_IOVECS && !self.tail.is_empty() {
+                    slices[count] = IoSlice::new(&self.tail);
+                    count += 1;
+                }
+                match Pin::new(&mut *io).poll_write_vectored(cx, &slices[..count]) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            };
+            self.consume(n);
+            self.needs_flush = true;
+        }
+        if self.needs_flush {
+            match Pin::new(&mut *io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                other => return other,
+            }
+        }
+        self.release_buffer();
+        Poll::Ready(Ok(()))
+    }
+
+    fn consume(&mut self, mut n: usize) {
+        self.queued -= n;
+        while n > 0 {
+            if let Some(front) = self.chunks.front_mut() {
+                if n >= front.len() {
+                    n -= front.len();
+                    self.chunks.pop_front();
+                } else {
+                    front.advance(n);
+                    n = 0;
+                }
+            } else {
+                self.tail.advance(n);
+                n = 0;
+            }
+        }
+        if self.tail.is_empty() {
+            // Rewinds to the start of the allocation when nothing else shares it.
+            self.tail.clear();
+        }
+    }
+
+    /// With a pool, an idle connection gives its buffer back.
+    fn release_buffer(&mut self) {
+        if let Some(pool) = &self.pool {
+            if self.tail.capacity() > 0 && self.tail.is_empty() {
+                pool.put(std::mem::take(&mut self.tail));
+            }
+        }
+    }
+
+    /// Drops everything queued (the transport failed).
+    pub(crate) fn discard(&mut self) {
+        self.chunks.clear();
+        self.tail.clear();
+        self.queued = 0;
+        self.needs_flush = false;
+    }
+}
+
+/// Encodes an unmasked server frame header.
+pub(crate) fn encode_header(
+    out: &mut [u8; MAX_HEADER_LEN],
+    opcode: OpCode,
+    fin: bool,
+    rsv1: bool,
+    len: usize,
+) -> usize {
+    FrameHeader { fin, rsv1, rsv23: 0, opcode, mask: None, payload_len: len as u64 }.encode(out)
+}

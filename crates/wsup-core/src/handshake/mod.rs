@@ -1,0 +1,159 @@
+//! The opening handshake, RFC 6455 section 4.2: reading the request head,
+//! validating it, negotiating the subprotocol, checking the origin, and
+//! writing the 101 or the rejection.
+
+mod head;
+mod origin;
+mod response;
+
+pub use head::{parse_head, read_head, HeadLimits};
+pub use origin::OriginPolicy;
+pub use response::{error_response, write_response};
+
+use base64::Engine as _;
+use http::header::{self, HeaderMap};
+use http::request::Parts;
+use http::Method;
+use sha1::{Digest, Sha1};
+
+use crate::error::HandshakeError;
+
+const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` for a client key.
+pub fn accept_key(key: &[u8]) -> String {
+    let mut h = Sha1::new();
+    h.update(key);
+    h.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
+
+/// The header's values as one string, or `Malformed` if any is not visible ASCII.
+fn header_str<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> Result<Vec<&'a str>, HandshakeError> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.to_str().map_err(|_| HandshakeError::Malformed("non-ascii header value")))
+        .collect()
+}
+
+/// Whether a comma-separated token list header holds `token` (any case).
+fn has_token(headers: &HeaderMap, name: &header::HeaderName, token: &str) -> Result<bool, HandshakeError> {
+    Ok(header_str(headers, name)?
+        .iter()
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token)))
+}
+
+/// What a valid upgrade request asks for.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The `Sec-WebSocket-Accept` value.
+    pub accept: String,
+    /// Subprotocols the client offered, in its order.
+    pub offered_protocols: Vec<String>,
+}
+
+/// Checks an upgrade request against RFC 6455 section 4.2.1, in gorilla's
+/// order, so each failure has its status: method (405), `Connection` (400),
+/// `Upgrade` (426), version (426), key (400).
+pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
+    let h = &parts.headers;
+    if parts.method != Method::GET {
+        return Err(HandshakeError::MethodNotAllowed);
+    }
+    if !has_token(h, &header::CONNECTION, "upgrade")? {
+        return Err(HandshakeError::MissingConnectionUpgrade);
+    }
+    if !has_token(h, &header::UPGRADE, "websocket")? {
+        return Err(HandshakeError::MissingUpgradeWebsocket);
+    }
+    let version = header_str(h, &header::SEC_WEBSOCKET_VERSION)?;
+    if version.len() != 1 || version[0].trim() != "13" {
+        return Err(HandshakeError::UnsupportedVersion);
+    }
+    let keys = header_str(h, &header::SEC_WEBSOCKET_KEY)?;
+    let key = match keys.as_slice() {
+        [k] => k.trim(),
+        _ => return Err(HandshakeError::InvalidKey),
+    };
+    match base64::engine::general_purpose::STANDARD.decode(key) {
+        Ok(raw) if raw.len() == 16 => {}
+        _ => return Err(HandshakeError::InvalidKey),
+    }
+    let offered_protocols = header_str(h, &header::SEC_WEBSOCKET_PROTOCOL)?
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(Validated { accept: accept_key(key.as_bytes()), offered_protocols })
+}
+
+/// Whether the request asks for a WebSocket upgrade at all (has an
+/// `Upgrade` header): used to route plain HTTP requests to a fallback.
+pub fn is_upgrade_request(parts: &Parts) -> bool {
+    parts.headers.contains_key(header::UPGRADE)
+}
+
+/// The first of the server's protocols, in its order of preference, that the
+/// client offered.
+pub fn select_protocol<'a>(server: &'a [String], offered: &[String]) -> Option<&'a str> {
+    server.iter().find(|p| offered.iter().any(|o| o == *p)).map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+
+    fn parts(raw: &str) -> Parts {
+        parse_head(raw.as_bytes(), &HeadLimits::default()).unwrap()
+    }
+
+    const GOOD: &str = "GET /ws HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    #[test]
+    fn accept_key_matches_rfc_example() {
+        assert_eq!(accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRrK+xOo=");
+        assert_eq!(validate_request(&parts(GOOD)).unwrap().accept, "s3pPLMBiTxaQ9kYGzzhZRrK+xOo=");
+    }
+
+    #[test]
+    fn connection_token_lists_in_any_case() {
+        let req = GOOD.replace("Connection: Upgrade", "Connection: keep-alive, UPGRADE");
+        assert!(validate_request(&parts(&req)).is_ok());
+        let req = GOOD.replace("Upgrade: websocket", "Upgrade: WebSocket");
+        assert!(validate_request(&parts(&req)).is_ok());
+    }
+
+    fn status_of(req: &str) -> Option<StatusCode> {
+        validate_request(&parts(req)).unwrap_err().status()
+    }
+
+    #[test]
+    fn each_violation_has_its_status() {
+        assert_eq!(status_of(&GOOD.replace("GET", "POST")), Some(StatusCode::METHOD_NOT_ALLOWED));
+        assert_eq!(status_of(&GOOD.replace("Connection: Upgrade", "Connection: keep-alive")), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(&GOOD.replace("Upgrade: websocket", "Upgrade: h2c")), Some(StatusCode::UPGRADE_REQUIRED));
+        assert_eq!(status_of(&GOOD.replace("Version: 13", "Version: 8")), Some(StatusCode::UPGRADE_REQUIRED));
+        assert_eq!(status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "!!!")), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn non_ascii_header_values_are_bad_requests() {
+        let req = GOOD.replace("Connection: Upgrade", "Connection: Upgr\u{e4}de");
+        assert_eq!(status_of(&req), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn subprotocol_in_server_preference_order() {
+        let server = vec!["chat.v2".to_owned(), "chat.v1".to_owned()];
+        let req = GOOD.replace("\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat.v1, chat.v2\r\n\r\n");
+        let v = validate_request(&parts(&req)).unwrap();
+        assert_eq!(select_protocol(&server, &v.offered_protocols), Some("chat.v2"));
+        assert_eq!(select_protocol(&server, &["other".to_owned()]), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! Writing the handshake response.
+
+use std::future::poll_fn;
+use std::io::{self, Write as _};
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_io::AsyncWrite;
+use http::header::{self, HeaderValue};
+use http::{Response, StatusCode};
+
+use crate::error::HandshakeError;
+
+/// The default rejection: the status and a short plain-text body; a version
+/// error also says which version is supported (RFC 6455 4.4).
+pub fn error_response(err: &HandshakeError) -> Response<Bytes> {
+    let status = err.status().unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = Response::new(Bytes::from(format!("{}\n", err)));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    if matches!(err, HandshakeError::UnsupportedVersion) {
+        res.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+    }
+    res
+}
+
+/// Serialises `res` as HTTP/1.1 and writes it. Non-101 responses get a
+/// `Content-Length` and `Connection: close`.
+pub async fn write_response<T: AsyncWrite + Unpin>(io: &mut T, res: &Response<Bytes>) -> io::Result<()> {
+    let mut out = Vec::with_capacity(256 + res.body().len());
+    let status = res.status();
+    write!(out, "HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""))?;
+    for (name, value) in res.headers() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if status != StatusCode::SWITCHING_PROTOCOLS {
+        if !res.headers().contains_key(header::CONTENT_LENGTH) {
+            write!(out, "content-length: {}\r\n", res.body().len())?;
+        }
+        if !res.headers().contains_key(header::CONNECTION) {
+            out.extend_from_slice(b"connection: close\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(res.body());
+    let mut written = 0;
+    while written < out.len() {
+        let n = poll_fn(|cx| Pin::new(&mut *io).poll_write(cx, &out[written..])).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        written += n;
+    }
+    poll_fn(|cx| Pin::new(&mut *io).poll_flush(cx)).await
+}

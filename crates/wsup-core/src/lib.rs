@@ -1,0 +1,56 @@
+//! Runtime-agnostic core of **wsup**, a WebSocket server library.
+//!
+//! An [`Upgrader`] turns an HTTP/1.1 upgrade request into a [`WebSocket`]
+//! (RFC 6455). This crate holds everything that does not depend on an
+//! executor: the handshake, the frame codec, the connection engine, and the
+//! three seams to the outside world:
+//!
+//! - **transport**: any `futures_io::AsyncRead + AsyncWrite + Unpin` stream
+//!   (a TCP stream, a TLS stream over one);
+//! - **runtime** ([`Runtime`]): timers for the handshake and close timeouts,
+//!   and spawning; object-safe, used only at cold boundaries;
+//! - **upgrade source** ([`UpgradeSource`]): a raw stream whose request head
+//!   wsup reads itself, or a request some HTTP server already parsed.
+//!
+//! The runtime bindings (`wsup-tokio`, ...) implement [`Runtime`] and adapt
+//! their sockets; the `wsup` facade picks one by cargo feature.
+//!
+//! ```
+//! use wsup_core::{Message, Upgrader};
+//!
+//! // Configuration needs no runtime; a binding adds the timers.
+//! let upgrader = Upgrader::new().subprotocols(["chat.v2", "chat.v1"]).max_message_size(1 << 20);
+//! assert_eq!(upgrader.websocket_config().max_message_size, 1 << 20);
+//! let msg = Message::text("hello");
+//! assert!(msg.is_data());
+//! ```
+#![warn(missing_docs)]
+
+mod close;
+mod config;
+mod conn;
+mod error;
+pub mod frame;
+pub mod handshake;
+mod message;
+mod pool;
+mod prepared;
+pub mod runtime;
+mod upgrade;
+mod upgrader;
+pub mod utf8;
+
+pub use bytes::Bytes;
+pub use close::{CloseCode, CloseFrame};
+pub use config::WebSocketConfig;
+pub use conn::{IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
+pub use error::{Error, HandshakeError, ProtocolError};
+pub use handshake::{HeadLimits, OriginPolicy};
+pub use message::{Message, Utf8Bytes};
+pub use pool::{BufferPool, DefaultBufferPool};
+pub use prepared::PreparedMessage;
+pub use runtime::Runtime;
+pub use upgrade::{Preparsed, RawStream, UpgradeSource};
+pub use upgrader::{Accepted, PendingUpgrade, Rejection, Upgrader};
+
+pub use http;

@@ -1,0 +1,66 @@
+//! The runtime seam: what the core needs from an executor.
+//!
+//! Only timers (the handshake deadline, the close timeout) and, for features
+//! that need a background task, spawning. The trait is object-safe and used at
+//! cold boundaries only, once per handshake or close; the per-frame path is
+//! generic over the transport and never calls it. Each binding crate
+//! implements it in a few lines (quinn's `Runtime` and hyper's `rt::Timer` are
+//! the models).
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A timer future returned by [`Runtime::sleep`].
+pub trait Sleep: Future<Output = ()> + Send + Sync {}
+
+impl<F: Future<Output = ()> + Send + Sync> Sleep for F {}
+
+/// A boxed task for [`Runtime::spawn`].
+pub type BoxTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// What the core needs from an async runtime.
+pub trait Runtime: Debug + Send + Sync + 'static {
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>>;
+
+    /// Runs `task` in the background.
+    fn spawn(&self, task: BoxTask);
+}
+
+/// Runs `fut` with a deadline; `None` when the deadline passed first.
+///
+/// Without a runtime there is no timer, and `fut` runs unbounded.
+pub async fn timeout<F: Future>(
+    runtime: Option<&dyn Runtime>,
+    duration: Duration,
+    fut: F,
+) -> Option<F::Output> {
+    match runtime {
+        None => Some(fut.await),
+        Some(rt) => {
+            Timeout { fut: std::pin::pin!(fut), sleep: rt.sleep(duration) }.await
+        }
+    }
+}
+
+struct Timeout<'a, F: Future> {
+    fut: Pin<&'a mut F>,
+    sleep: Pin<Box<dyn Sleep>>,
+}
+
+impl<F: Future> Future for Timeout<'_, F> {
+    type Output = Option<F::Output>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The work first: if both are ready, finished work wins over the timer.
+        if let Poll::Ready(v) = self.fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

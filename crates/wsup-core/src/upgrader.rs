@@ -1,0 +1,349 @@
+//! The [`Upgrader`]: gorilla's `Upgrader`, for any runtime.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::request::Parts;
+use http::{Response, StatusCode};
+
+use crate::config::WebSocketConfig;
+use crate::conn::WebSocket;
+use crate::error::HandshakeError;
+use crate::handshake::{error_response, is_upgrade_request, select_protocol, validate_request, HeadLimits, OriginPolicy};
+use crate::pool::BufferPool;
+use crate::runtime::{timeout, Runtime};
+use crate::upgrade::{RawStream, UpgradeSource};
+
+type RequestHook = Arc<dyn Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync>;
+type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
+
+/// Turns HTTP/1.1 upgrade requests into [`WebSocket`] connections.
+///
+/// Built once, shared by all connections (it is cheap to clone).
+#[derive(Clone)]
+pub struct Upgrader {
+    handshake_timeout: Duration,
+    limits: HeadLimits,
+    config: WebSocketConfig,
+    subprotocols: Vec<String>,
+    origin: OriginPolicy,
+    on_request: Option<RequestHook>,
+    on_error: Option<ErrorHook>,
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl fmt::Debug for Upgrader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upgrader")
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("limits", &self.limits)
+            .field("config", &self.config)
+            .field("subprotocols", &self.subprotocols)
+            .field("origin", &self.origin)
+            .field("runtime", &self.runtime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Upgrader {
+    fn default() -> Self {
+        Upgrader {
+            handshake_timeout: Duration::from_secs(10),
+            limits: HeadLimits::default(),
+            config: WebSocketConfig::default(),
+            subprotocols: Vec::new(),
+            origin: OriginPolicy::SameOrigin,
+            on_request: None,
+            on_error: None,
+            runtime: None,
+        }
+    }
+}
+
+/// A request that passed every check: the 101 to send, and what the
+/// connection needs once the transport is upgraded.
+#[derive(Debug)]
+pub struct Accepted {
+    response: Response<Bytes>,
+    protocol: Option<String>,
+    config: WebSocketConfig,
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+impl Accepted {
+    /// The `101 Switching Protocols` response.
+    pub fn response(&self) -> &Response<Bytes> {
+        &self.response
+    }
+
+    /// Takes the response (for a server that writes it itself).
+    pub fn take_response(&mut self) -> Response<Bytes> {
+        std::mem::take(&mut self.response)
+    }
+
+    /// The selected subprotocol.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Builds the connection over the upgraded transport.
+    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(self, io: T, leftover: Bytes) -> WebSocket<T> {
+        let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
+        ws.set_protocol(self.protocol);
+        ws
+    }
+}
+
+/// A refused request: why, and the response for it.
+#[derive(Debug)]
+pub struct Rejection {
+    /// Why.
+    pub error: HandshakeError,
+    /// What to answer.
+    pub response: Response<Bytes>,
+}
+
+/// A request head read from a raw source, not yet answered: route it, then
+/// [`upgrade`](Self::upgrade) or [`respond`](Self::respond). The handshake
+/// deadline started when the head began to be read and still runs.
+#[derive(Debug)]
+pub struct PendingUpgrade<'u, S> {
+    upgrader: &'u Upgrader,
+    source: S,
+    parts: Parts,
+    deadline: Instant,
+}
+
+impl Upgrader {
+    /// An upgrader with the defaults: 10 s handshake timeout, 16 KiB head,
+    /// same-origin policy, no subprotocols, and no runtime (so no timers:
+    /// the runtime bindings' constructors set one).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The runtime that provides timers (handshake and close timeouts).
+    pub fn runtime(mut self, rt: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(rt);
+        self
+    }
+
+    /// One deadline over the whole handshake, reading the request included.
+    pub fn handshake_timeout(mut self, d: Duration) -> Self {
+        self.handshake_timeout = d;
+        self
+    }
+
+    /// Limits on the request head (size: 431 beyond it; header count).
+    pub fn head_limits(mut self, limits: HeadLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Initial read buffer size.
+    pub fn read_buffer_size(mut self, n: usize) -> Self {
+        self.config.read_buffer_size = n.max(128);
+        self
+    }
+
+    /// Initial write buffer size.
+    pub fn write_buffer_size(mut self, n: usize) -> Self {
+        self.config.write_buffer_size = n.max(128);
+        self
+    }
+
+    /// A pool of write buffers shared by connections.
+    pub fn write_buffer_pool(mut self, pool: Arc<dyn BufferPool>) -> Self {
+        self.config.write_buffer_pool = Some(pool);
+        self
+    }
+
+    /// All connection settings at once.
+    pub fn config(mut self, config: WebSocketConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Largest message, fragments together (1009 beyond it).
+    pub fn max_message_size(mut self, n: usize) -> Self {
+        self.config.max_message_size = n;
+        self
+    }
+
+    /// Largest frame (1009 beyond it).
+    pub fn max_frame_size(mut self, n: usize) -> Self {
+        self.config.max_frame_size = n;
+        self
+    }
+
+    /// Supported subprotocols, most preferred first.
+    pub fn subprotocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> Self {
+        self.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The origin policy (default: same origin).
+    pub fn origin_policy(mut self, policy: OriginPolicy) -> Self {
+        self.origin = policy;
+        self
+    }
+
+    /// A hook that sees each valid upgrade request before the 101 (path,
+    /// headers, cookies): it may add response headers, or refuse with its
+    /// own response.
+    pub fn on_request<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync + 'static,
+    {
+        self.on_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Builds the rejection responses (gorilla's `Error`); the default is the
+    /// status and a short text body.
+    pub fn on_error<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&HandshakeError) -> Response<Bytes> + Send + Sync + 'static,
+    {
+        self.on_error = Some(Arc::new(f));
+        self
+    }
+
+    /// The connection settings.
+    pub fn websocket_config(&self) -> &WebSocketConfig {
+        &self.config
+    }
+
+    fn reject(&self, error: HandshakeError) -> Rejection {
+        let response = match &self.on_error {
+            Some(f) => f(&error),
+            None => error_response(&error),
+        };
+        Rejection { error, response }
+    }
+
+    /// Checks a parsed request and negotiates; for servers that write the
+    /// response themselves (hyper, axum).
+    #[allow(clippy::result_large_err)]
+    pub fn negotiate(&self, parts: &Parts) -> Result<Accepted, Rejection> {
+        self.negotiate_with(parts, HeaderMap::new())
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn negotiate_with(&self, parts: &Parts, mut extra: HeaderMap) -> Result<Accepted, Rejection> {
+        let valid = validate_request(parts).map_err(|e| self.reject(e))?;
+        if !self.origin.allows(parts) {
+            return Err(self.reject(HandshakeError::OriginRefused));
+        }
+        let protocol = select_protocol(&self.subprotocols, &valid.offered_protocols).map(str::to_owned);
+        if let Some(hook) = &self.on_request {
+            if let Err(response) = hook(parts, &mut extra) {
+                return Err(Rejection { error: HandshakeError::Rejected(response.status()), response });
+            }
+        }
+        let mut response = Response::new(Bytes::new());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let h = response.headers_mut();
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        h.insert(
+            header::SEC_WEBSOCKET_ACCEPT,
+            HeaderValue::from_str(&valid.accept).expect("base64 is a valid header value"),
+        );
+        if let Some(p) = &protocol {
+            // Offered tokens came from a valid header value.
+            if let Ok(v) = HeaderValue::from_str(p) {
+                h.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+            }
+        }
+        for (name, value) in extra.iter() {
+            h.append(name.clone(), value.clone());
+        }
+        Ok(Accepted { response, protocol, config: self.config.clone(), runtime: self.runtime.clone() })
+    }
+
+    /// Reads the request head from a raw stream, answers it, and returns the
+    /// connection; on refusal the error response is already written.
+    pub async fn upgrade<T>(&self, io: T) -> Result<WebSocket<T>, HandshakeError>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        self.upgrade_from(RawStream::new(io)).await
+    }
+
+    /// [`upgrade`](Self::upgrade) from any [`UpgradeSource`].
+    pub async fn upgrade_from<S: UpgradeSource>(&self, source: S) -> Result<WebSocket<S::Io>, HandshakeError> {
+        self.read_request(source).await?.upgrade().await
+    }
+
+    /// Reads the request head only, so the application can route it (a
+    /// plain HTTP request to a fallback handler, say).
+    pub async fn read_request<S: UpgradeSource>(&self, mut source: S) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
+        let deadline = Instant::now() + self.handshake_timeout;
+        let read = timeout(self.runtime.as_deref(), self.handshake_timeout, source.request(&self.limits)).await;
+        match read {
+            None => Err(HandshakeError::Timeout),
+            Some(Ok(parts)) => Ok(PendingUpgrade { upgrader: self, source, parts, deadline }),
+            Some(Err(e)) => {
+                if e.is_rejection() {
+                    let rejection = self.reject(e);
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    // Best effort: the request was bad, the answer may not arrive.
+                    let _ = timeout(self.runtime.as_deref(), remaining, source.respond(rejection.response)).await;
+                    return Err(rejection.error);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<S: UpgradeSource> PendingUpgrade<'_, S> {
+    /// The request head.
+    pub fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// Whether the request asks for a WebSocket at all.
+    pub fn is_upgrade(&self) -> bool {
+        is_upgrade_request(&self.parts)
+    }
+
+    /// Validates, negotiates and writes the 101 (or the rejection).
+    pub async fn upgrade(self) -> Result<WebSocket<S::Io>, HandshakeError> {
+        self.upgrade_with(HeaderMap::new()).await
+    }
+
+    /// As [`upgrade`](Self::upgrade), adding `headers` to the 101.
+    pub async fn upgrade_with(self, headers: HeaderMap) -> Result<WebSocket<S::Io>, HandshakeError> {
+        let u = self.upgrader;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        match u.negotiate_with(&self.parts, headers) {
+            Ok(mut accepted) => {
+                let response = accepted.take_response();
+                match timeout(u.runtime.as_deref(), remaining, self.source.respond(response)).await {
+                    None => Err(HandshakeError::Timeout),
+                    Some(Err(e)) => Err(e),
+                    Some(Ok((io, leftover))) => Ok(accepted.into_websocket(io, leftover)),
+                }
+            }
+            Err(rejection) => {
+                let _ = timeout(u.runtime.as_deref(), remaining, self.source.respond(rejection.response)).await;
+                Err(rejection.error)
+            }
+        }
+    }
+
+    /// Answers with a plain HTTP response instead (a fallback handler).
+    pub async fn respond(self, response: Response<Bytes>) -> Result<(), HandshakeError> {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        match timeout(self.upgrader.runtime.as_deref(), remaining, self.source.respond(response)).await {
+            None => Err(HandshakeError::Timeout),
+            Some(r) => r.map(drop),
+        }
+    }
+}

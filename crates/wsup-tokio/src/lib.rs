@@ -1,0 +1,131 @@
+//! tokio binding for wsup: the [`Runtime`] impl (timers, spawn), an IO
+//! adapter from tokio's IO traits to `futures_io`, and a small accept loop.
+//!
+//! No protocol logic lives here: newtypes and trait impls only.
+#![warn(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::ReadBuf;
+use tokio::net::{TcpListener, TcpStream};
+use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::{HandshakeError, Runtime, Upgrader};
+
+/// tokio as a wsup [`Runtime`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TokioRuntime;
+
+impl Runtime for TokioRuntime {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+
+    fn spawn(&self, task: BoxTask) {
+        tokio::spawn(task);
+    }
+}
+
+/// An [`Upgrader`] with tokio's timers.
+pub fn upgrader() -> Upgrader {
+    Upgrader::new().runtime(Arc::new(TokioRuntime))
+}
+
+/// A WebSocket over a tokio TCP stream.
+pub type WebSocket = wsup_core::WebSocket<TokioIo<TcpStream>>;
+
+/// Adapts a tokio `AsyncRead + AsyncWrite` to `futures_io`'s traits
+/// (the orphan rule wants a newtype; hyper-util's `TokioIo` is the model).
+#[derive(Debug)]
+pub struct TokioIo<T> {
+    inner: T,
+}
+
+impl<T> TokioIo<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        TokioIo { inner }
+    }
+    /// The wrapped IO.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+    /// The wrapped IO, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+    /// Unwraps.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> futures_io::AsyncRead for TokioIo<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut rb = ReadBuf::new(buf);
+        std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, &mut rb))?;
+        Poll::Ready(Ok(rb.filled().len()))
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for TokioIo<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Accepts connections on `listener` forever, upgrading each in its own task
+/// and handing the connection to `handler`. Failed handshakes are answered
+/// (by the upgrader) and dropped.
+pub async fn serve<F, Fut>(listener: TcpListener, upgrader: Upgrader, handler: F) -> io::Result<()>
+where
+    F: Fn(WebSocket, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let upgrader = Arc::new(upgrader);
+    let handler = Arc::new(handler);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(a) => a,
+            // Out of file descriptors and the like: wait, do not spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let upgrader = upgrader.clone();
+        let handler = handler.clone();
+        tokio::spawn(async move {
+            if let Ok(ws) = upgrade(&upgrader, stream).await {
+                handler(ws, peer).await;
+            }
+        });
+    }
+}
+
+/// Upgrades one accepted TCP stream.
+pub async fn upgrade(upgrader: &Upgrader, stream: TcpStream) -> Result<WebSocket, HandshakeError> {
+    upgrader.upgrade(TokioIo::new(stream)).await
+}
