@@ -53,4 +53,5 @@ pub use runtime::Runtime;
 pub use upgrade::{Preparsed, RawStream, UpgradeSource};
 pub use upgrader::{Accepted, PendingUpgrade, Rejection, Upgrader};
 
+pub use futures_io;
 pub use http;

@@ -103,26 +103,12 @@ where
     F: Fn(WebSocket, SocketAddr) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let upgrader = Arc::new(upgrader);
-    let handler = Arc::new(handler);
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(a) => a,
-            // Out of file descriptors and the like: wait, do not spin.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
+    let accept = || async {
+        let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        let upgrader = upgrader.clone();
-        let handler = handler.clone();
-        tokio::spawn(async move {
-            if let Ok(ws) = upgrade(&upgrader, stream).await {
-                handler(ws, peer).await;
-            }
-        });
-    }
+        Ok((TokioIo::new(stream), peer))
+    };
+    wsup_core::runtime::serve(Arc::new(TokioRuntime), upgrader, accept, handler).await
 }
 
 /// Upgrades one accepted TCP stream.

@@ -7,7 +7,12 @@
 //!
 //! | feature | module |
 //! |---|---|
-//! | `runtime-tokio` (default) | [`tokio`](crate::tokio) |
+//! | `runtime-tokio` (default) | `wsup::tokio` |
+//! | `runtime-smol` | `wsup::smol` |
+//! | `runtime-async-std` | `wsup::async_std` (async-std is discontinued upstream; prefer smol) |
+//!
+//! Features are additive: any combination builds, none included (then only
+//! the runtime-independent API, for use with any `futures_io` stream).
 //!
 //! ```
 //! use wsup::{Message, Upgrader};
@@ -24,4 +29,16 @@ pub use wsup_core::*;
 #[cfg(feature = "runtime-tokio")]
 pub mod tokio {
     pub use wsup_tokio::*;
+}
+
+/// The smol binding (feature `runtime-smol`).
+#[cfg(feature = "runtime-smol")]
+pub mod smol {
+    pub use wsup_smol::*;
+}
+
+/// The async-std binding (feature `runtime-async-std`).
+#[cfg(feature = "runtime-async-std")]
+pub mod async_std {
+    pub use wsup_async_std::*;
 }

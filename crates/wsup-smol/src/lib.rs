@@ -1,0 +1,62 @@
+//! smol binding for wsup: the [`Runtime`] impl (async-io timers, smol's
+//! global executor) and an accept loop. smol's sockets (`async-net`)
+//! implement `futures_io` already, so no IO adapter is needed.
+//!
+//! No protocol logic lives here: a unit struct and trait impls.
+#![warn(missing_docs)]
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smol::net::{TcpListener, TcpStream};
+use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::{HandshakeError, Runtime, Upgrader};
+
+/// smol as a wsup [`Runtime`]: timers from async-io, tasks on smol's global
+/// executor (one thread unless `SMOL_THREADS` says otherwise).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SmolRuntime;
+
+impl Runtime for SmolRuntime {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        Box::pin(async move {
+            smol::Timer::after(duration).await;
+        })
+    }
+
+    fn spawn(&self, task: BoxTask) {
+        smol::spawn(task).detach();
+    }
+}
+
+/// An [`Upgrader`] with smol's timers.
+pub fn upgrader() -> Upgrader {
+    Upgrader::new().runtime(Arc::new(SmolRuntime))
+}
+
+/// A WebSocket over a smol TCP stream.
+pub type WebSocket = wsup_core::WebSocket<TcpStream>;
+
+/// Accepts connections on `listener` forever, upgrading each in its own task
+/// on smol's global executor and handing the connection to `handler`.
+pub async fn serve<F, Fut>(listener: TcpListener, upgrader: Upgrader, handler: F) -> io::Result<()>
+where
+    F: Fn(WebSocket, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let accept = || async {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok((stream, peer))
+    };
+    wsup_core::runtime::serve(Arc::new(SmolRuntime), upgrader, accept, handler).await
+}
+
+/// Upgrades one accepted TCP stream.
+pub async fn upgrade(upgrader: &Upgrader, stream: TcpStream) -> Result<WebSocket, HandshakeError> {
+    upgrader.upgrade(stream).await
+}
