@@ -7,7 +7,9 @@ fn mask(c: &mut Criterion) {
     let mut g = c.benchmark_group("unmask_64k");
     g.throughput(criterion::Throughput::Bytes(buf.len() as u64));
     g.bench_function("word", |b| b.iter(|| apply_mask(&mut buf, [1, 2, 3, 4], 0)));
-    g.bench_function("plain_baseline", |b| b.iter(|| apply_mask_plain(&mut buf, [1, 2, 3, 4])));
+    g.bench_function("plain_baseline", |b| {
+        b.iter(|| apply_mask_plain(&mut buf, [1, 2, 3, 4]))
+    });
     g.finish();
 }
 

@@ -41,14 +41,19 @@ pub mod futures_io_alias {
 fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
     let mut res = Response::new(Bytes::from_static(body.as_bytes()));
     *res.status_mut() = status;
-    res.headers_mut().insert("content-type", "text/plain; charset=utf-8".parse().expect("static"));
+    res.headers_mut().insert(
+        "content-type",
+        "text/plain; charset=utf-8".parse().expect("static"),
+    );
     res
 }
 
 /// The `hello` program's handler: `GET /` answers `Hello World`, `/ws`
 /// upgrades to an echo WebSocket, anything else is a 404.
 pub async fn hello<S: UpgradeSource>(upgrader: &Upgrader, source: S) {
-    let Ok(req) = upgrader.read_request(source).await else { return };
+    let Ok(req) = upgrader.read_request(source).await else {
+        return;
+    };
     match req.parts().uri.path() {
         "/ws" => {
             if let Ok(mut ws) = req.upgrade().await {

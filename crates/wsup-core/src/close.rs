@@ -78,7 +78,10 @@ pub struct CloseFrame {
 impl CloseFrame {
     /// A close frame with `code` and `reason`.
     pub fn new(code: impl Into<CloseCode>, reason: impl Into<String>) -> Self {
-        CloseFrame { code: code.into(), reason: reason.into() }
+        CloseFrame {
+            code: code.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -98,10 +101,15 @@ mod tests {
 
     #[test]
     fn sendable_codes_follow_the_registry() {
-        for ok in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
+        for ok in [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999,
+            4000, 4999,
+        ] {
             assert!(CloseCode(ok).is_sendable(), "{ok}");
         }
-        for bad in [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
+        for bad in [
+            0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        ] {
             assert!(!CloseCode(bad).is_sendable(), "{bad}");
         }
     }

@@ -43,7 +43,9 @@ pub mod utf8;
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
 pub use config::WebSocketConfig;
-pub use conn::{IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
+pub use conn::{
+    IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter,
+};
 pub use error::{Error, HandshakeError, ProtocolError};
 pub use handshake::{HeadLimits, OriginPolicy};
 pub use message::{Message, Utf8Bytes};

@@ -29,7 +29,11 @@ pub struct DefaultBufferPool {
 impl DefaultBufferPool {
     /// A pool that keeps up to `max_buffers` buffers of up to `max_capacity` bytes.
     pub fn new(max_buffers: usize, max_capacity: usize) -> Self {
-        DefaultBufferPool { free: Mutex::new(Vec::new()), max_buffers, max_capacity }
+        DefaultBufferPool {
+            free: Mutex::new(Vec::new()),
+            max_buffers,
+            max_capacity,
+        }
     }
 
     /// Buffers currently held by the pool.

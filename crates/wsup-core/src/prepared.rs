@@ -31,7 +31,9 @@ impl PreparedMessage {
         let mut framed = BytesMut::with_capacity(n + payload.len());
         framed.extend_from_slice(&header[..n]);
         framed.extend_from_slice(&payload);
-        Some(PreparedMessage { framed: framed.freeze() })
+        Some(PreparedMessage {
+            framed: framed.freeze(),
+        })
     }
 
     /// A prepared text message.

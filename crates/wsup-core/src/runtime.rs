@@ -41,7 +41,11 @@ pub async fn timeout<F: Future>(
     match runtime {
         None => Some(fut.await),
         Some(rt) => {
-            Timeout { fut: std::pin::pin!(fut), sleep: rt.sleep(duration) }.await
+            Timeout {
+                fut: std::pin::pin!(fut),
+                sleep: rt.sleep(duration),
+            }
+            .await
         }
     }
 }

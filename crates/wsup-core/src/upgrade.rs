@@ -26,11 +26,17 @@ pub trait UpgradeSource: Send {
     type Io: AsyncRead + AsyncWrite + Unpin + Send;
 
     /// The request head (read from the wire, or handed over).
-    fn request(&mut self, limits: &HeadLimits) -> impl Future<Output = Result<Parts, HandshakeError>> + Send;
+    fn request(
+        &mut self,
+        limits: &HeadLimits,
+    ) -> impl Future<Output = Result<Parts, HandshakeError>> + Send;
 
     /// Writes `response` (a 101 or a rejection) and gives back the transport
     /// and whatever arrived after the request head.
-    fn respond(self, response: Response<Bytes>) -> impl Future<Output = Result<(Self::Io, Bytes), HandshakeError>> + Send;
+    fn respond(
+        self,
+        response: Response<Bytes>,
+    ) -> impl Future<Output = Result<(Self::Io, Bytes), HandshakeError>> + Send;
 }
 
 /// A raw stream: wsup reads the request head itself.
@@ -43,7 +49,10 @@ pub struct RawStream<T> {
 impl<T> RawStream<T> {
     /// Wraps a freshly accepted stream.
     pub fn new(io: T) -> Self {
-        RawStream { io, leftover: Bytes::new() }
+        RawStream {
+            io,
+            leftover: Bytes::new(),
+        }
     }
 }
 
@@ -73,7 +82,11 @@ pub struct Preparsed<T> {
 impl<T> Preparsed<T> {
     /// The parsed request, the transport, and any bytes read past the head.
     pub fn new(parts: Parts, io: T, leftover: Bytes) -> Self {
-        Preparsed { parts: Some(parts), io, leftover }
+        Preparsed {
+            parts: Some(parts),
+            io,
+            leftover,
+        }
     }
 }
 
@@ -81,7 +94,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> UpgradeSource for Preparsed<T> {
     type Io = T;
 
     async fn request(&mut self, _limits: &HeadLimits) -> Result<Parts, HandshakeError> {
-        self.parts.take().ok_or(HandshakeError::Malformed("request already taken"))
+        self.parts
+            .take()
+            .ok_or(HandshakeError::Malformed("request already taken"))
     }
 
     async fn respond(mut self, response: Response<Bytes>) -> Result<(T, Bytes), HandshakeError> {

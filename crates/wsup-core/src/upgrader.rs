@@ -13,7 +13,9 @@ use http::{Response, StatusCode};
 use crate::config::WebSocketConfig;
 use crate::conn::WebSocket;
 use crate::error::HandshakeError;
-use crate::handshake::{error_response, is_upgrade_request, select_protocol, validate_request, HeadLimits, OriginPolicy};
+use crate::handshake::{
+    error_response, is_upgrade_request, select_protocol, validate_request, HeadLimits, OriginPolicy,
+};
 use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
 use crate::upgrade::{RawStream, UpgradeSource};
@@ -91,7 +93,11 @@ impl Accepted {
     }
 
     /// Builds the connection over the upgraded transport.
-    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(self, io: T, leftover: Bytes) -> WebSocket<T> {
+    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        io: T,
+        leftover: Bytes,
+    ) -> WebSocket<T> {
         let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
         ws.set_protocol(self.protocol);
         ws
@@ -181,7 +187,10 @@ impl Upgrader {
     }
 
     /// Supported subprotocols, most preferred first.
-    pub fn subprotocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> Self {
+    pub fn subprotocols<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        protocols: I,
+    ) -> Self {
         self.subprotocols = protocols.into_iter().map(Into::into).collect();
         self
     }
@@ -239,10 +248,14 @@ impl Upgrader {
         if !self.origin.allows(parts) {
             return Err(self.reject(HandshakeError::OriginRefused));
         }
-        let protocol = select_protocol(&self.subprotocols, &valid.offered_protocols).map(str::to_owned);
+        let protocol =
+            select_protocol(&self.subprotocols, &valid.offered_protocols).map(str::to_owned);
         if let Some(hook) = &self.on_request {
             if let Err(response) = hook(parts, &mut extra) {
-                return Err(Rejection { error: HandshakeError::Rejected(response.status()), response });
+                return Err(Rejection {
+                    error: HandshakeError::Rejected(response.status()),
+                    response,
+                });
             }
         }
         let mut response = Response::new(Bytes::new());
@@ -263,7 +276,12 @@ impl Upgrader {
         for (name, value) in extra.iter() {
             h.append(name.clone(), value.clone());
         }
-        Ok(Accepted { response, protocol, config: self.config.clone(), runtime: self.runtime.clone() })
+        Ok(Accepted {
+            response,
+            protocol,
+            config: self.config.clone(),
+            runtime: self.runtime.clone(),
+        })
     }
 
     /// Reads the request head from a raw stream, answers it, and returns the
@@ -276,24 +294,45 @@ impl Upgrader {
     }
 
     /// [`upgrade`](Self::upgrade) from any [`UpgradeSource`].
-    pub async fn upgrade_from<S: UpgradeSource>(&self, source: S) -> Result<WebSocket<S::Io>, HandshakeError> {
+    pub async fn upgrade_from<S: UpgradeSource>(
+        &self,
+        source: S,
+    ) -> Result<WebSocket<S::Io>, HandshakeError> {
         self.read_request(source).await?.upgrade().await
     }
 
     /// Reads the request head only, so the application can route it (a
     /// plain HTTP request to a fallback handler, say).
-    pub async fn read_request<S: UpgradeSource>(&self, mut source: S) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
+    pub async fn read_request<S: UpgradeSource>(
+        &self,
+        mut source: S,
+    ) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
         let deadline = Instant::now() + self.handshake_timeout;
-        let read = timeout(self.runtime.as_deref(), self.handshake_timeout, source.request(&self.limits)).await;
+        let read = timeout(
+            self.runtime.as_deref(),
+            self.handshake_timeout,
+            source.request(&self.limits),
+        )
+        .await;
         match read {
             None => Err(HandshakeError::Timeout),
-            Some(Ok(parts)) => Ok(PendingUpgrade { upgrader: self, source, parts, deadline }),
+            Some(Ok(parts)) => Ok(PendingUpgrade {
+                upgrader: self,
+                source,
+                parts,
+                deadline,
+            }),
             Some(Err(e)) => {
                 if e.is_rejection() {
                     let rejection = self.reject(e);
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     // Best effort: the request was bad, the answer may not arrive.
-                    let _ = timeout(self.runtime.as_deref(), remaining, source.respond(rejection.response)).await;
+                    let _ = timeout(
+                        self.runtime.as_deref(),
+                        remaining,
+                        source.respond(rejection.response),
+                    )
+                    .await;
                     return Err(rejection.error);
                 }
                 Err(e)
@@ -319,20 +358,34 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
     }
 
     /// As [`upgrade`](Self::upgrade), adding `headers` to the 101.
-    pub async fn upgrade_with(self, headers: HeaderMap) -> Result<WebSocket<S::Io>, HandshakeError> {
+    pub async fn upgrade_with(
+        self,
+        headers: HeaderMap,
+    ) -> Result<WebSocket<S::Io>, HandshakeError> {
         let u = self.upgrader;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         match u.negotiate_with(&self.parts, headers) {
             Ok(mut accepted) => {
                 let response = accepted.take_response();
-                match timeout(u.runtime.as_deref(), remaining, self.source.respond(response)).await {
+                match timeout(
+                    u.runtime.as_deref(),
+                    remaining,
+                    self.source.respond(response),
+                )
+                .await
+                {
                     None => Err(HandshakeError::Timeout),
                     Some(Err(e)) => Err(e),
                     Some(Ok((io, leftover))) => Ok(accepted.into_websocket(io, leftover)),
                 }
             }
             Err(rejection) => {
-                let _ = timeout(u.runtime.as_deref(), remaining, self.source.respond(rejection.response)).await;
+                let _ = timeout(
+                    u.runtime.as_deref(),
+                    remaining,
+                    self.source.respond(rejection.response),
+                )
+                .await;
                 Err(rejection.error)
             }
         }
@@ -341,7 +394,13 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
     /// Answers with a plain HTTP response instead (a fallback handler).
     pub async fn respond(self, response: Response<Bytes>) -> Result<(), HandshakeError> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
-        match timeout(self.upgrader.runtime.as_deref(), remaining, self.source.respond(response)).await {
+        match timeout(
+            self.upgrader.runtime.as_deref(),
+            remaining,
+            self.source.respond(response),
+        )
+        .await
+        {
             None => Err(HandshakeError::Timeout),
             Some(r) => r.map(drop),
         }

@@ -107,7 +107,9 @@ mod tests {
     fn agrees_with_std_for_every_three_way_split() {
         assert!(check_all_splits("Hello-µ@ßöäüàá-UTF-8!!".as_bytes()));
         assert!(check_all_splits("κόσμε 𝄞 €".as_bytes()));
-        assert!(!check_all_splits(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"));
+        assert!(!check_all_splits(
+            b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"
+        ));
         assert!(!check_all_splits(b"\xf4\x90\x80\x80"));
         assert!(!check_all_splits(b"abc\xc0\xaf"));
         assert!(!check_all_splits(b"\xe0\x80"));
@@ -118,7 +120,9 @@ mod tests {
         // Autobahn 6.4.1: the first piece is valid, the second already cannot
         // be the start of a code point beyond U+10FFFF.
         let mut v = Utf8Validator::new();
-        assert!(v.feed(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5").is_ok());
+        assert!(v
+            .feed(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5")
+            .is_ok());
         assert_eq!(v.feed(b"\xf4\x90"), Err(InvalidUtf8));
         // A byte at a time.
         let mut v = Utf8Validator::new();

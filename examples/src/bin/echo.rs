@@ -5,7 +5,9 @@
 //! the runtime chosen by the `runtime-*` features of `wsup-examples`.
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".to_owned());
     run(addr)
 }
 
@@ -15,11 +17,18 @@ fn run(addr: String) -> std::io::Result<()> {
     use wsup::OriginPolicy;
     use wsup_examples::echo;
     // One thread: the benchmarks measure per-core efficiency.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&addr).await?;
         println!("listening on {}", listener.local_addr()?);
-        serve(listener, upgrader().origin_policy(OriginPolicy::AllowAll), |ws, _| echo(ws)).await
+        serve(
+            listener,
+            upgrader().origin_policy(OriginPolicy::AllowAll),
+            |ws, _| echo(ws),
+        )
+        .await
     })
 }
 
@@ -31,11 +40,19 @@ fn run(addr: String) -> std::io::Result<()> {
     smol::block_on(async {
         let listener = smol::net::TcpListener::bind(&addr).await?;
         println!("listening on {}", listener.local_addr()?);
-        serve(listener, upgrader().origin_policy(OriginPolicy::AllowAll), |ws, _| echo(ws)).await
+        serve(
+            listener,
+            upgrader().origin_policy(OriginPolicy::AllowAll),
+            |ws, _| echo(ws),
+        )
+        .await
     })
 }
 
-#[cfg(all(feature = "runtime-async-std", not(any(feature = "runtime-tokio", feature = "runtime-smol"))))]
+#[cfg(all(
+    feature = "runtime-async-std",
+    not(any(feature = "runtime-tokio", feature = "runtime-smol"))
+))]
 fn run(addr: String) -> std::io::Result<()> {
     use wsup::async_std::{serve, upgrader};
     use wsup::OriginPolicy;
@@ -43,11 +60,20 @@ fn run(addr: String) -> std::io::Result<()> {
     async_std::task::block_on(async {
         let listener = async_std::net::TcpListener::bind(&addr).await?;
         println!("listening on {}", listener.local_addr()?);
-        serve(listener, upgrader().origin_policy(OriginPolicy::AllowAll), |ws, _| echo(ws)).await
+        serve(
+            listener,
+            upgrader().origin_policy(OriginPolicy::AllowAll),
+            |ws, _| echo(ws),
+        )
+        .await
     })
 }
 
-#[cfg(not(any(feature = "runtime-tokio", feature = "runtime-smol", feature = "runtime-async-std")))]
+#[cfg(not(any(
+    feature = "runtime-tokio",
+    feature = "runtime-smol",
+    feature = "runtime-async-std"
+)))]
 fn run(_addr: String) -> std::io::Result<()> {
     eprintln!("echo: built without a runtime; enable one of the runtime-* features");
     std::process::exit(2)

@@ -5,7 +5,9 @@
 //! this is not a general HTTP server. Usage: `hello [ADDR]`.
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8888".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8888".to_owned());
     run(addr)
 }
 
@@ -15,7 +17,9 @@ fn run(addr: String) -> std::io::Result<()> {
     use wsup::tokio::{upgrader, TokioIo};
     use wsup::RawStream;
     use wsup_examples::hello;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&addr).await?;
         println!("listening on http://{}", listener.local_addr()?);
@@ -23,7 +27,9 @@ fn run(addr: String) -> std::io::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
             let upgrader = upgrader.clone();
-            tokio::spawn(async move { hello(&upgrader, RawStream::new(TokioIo::new(stream))).await });
+            tokio::spawn(
+                async move { hello(&upgrader, RawStream::new(TokioIo::new(stream))).await },
+            );
         }
     })
 }
@@ -46,7 +52,10 @@ fn run(addr: String) -> std::io::Result<()> {
     })
 }
 
-#[cfg(all(feature = "runtime-async-std", not(any(feature = "runtime-tokio", feature = "runtime-smol"))))]
+#[cfg(all(
+    feature = "runtime-async-std",
+    not(any(feature = "runtime-tokio", feature = "runtime-smol"))
+))]
 fn run(addr: String) -> std::io::Result<()> {
     use std::sync::Arc;
     use wsup::async_std::upgrader;
@@ -64,7 +73,11 @@ fn run(addr: String) -> std::io::Result<()> {
     })
 }
 
-#[cfg(not(any(feature = "runtime-tokio", feature = "runtime-smol", feature = "runtime-async-std")))]
+#[cfg(not(any(
+    feature = "runtime-tokio",
+    feature = "runtime-smol",
+    feature = "runtime-async-std"
+)))]
 fn run(_addr: String) -> std::io::Result<()> {
     eprintln!("hello: built without a runtime; enable one of the runtime-* features");
     std::process::exit(2)

@@ -62,12 +62,20 @@ pub(crate) struct Core<T> {
 
 impl<T> std::fmt::Debug for Core<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Core").field("phase", &self.phase).field("queued", &self.writer.queued()).finish()
+        f.debug_struct("Core")
+            .field("phase", &self.phase)
+            .field("queued", &self.writer.queued())
+            .finish()
     }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
-    pub(crate) fn new(io: T, leftover: Bytes, cfg: WebSocketConfig, runtime: Option<Arc<dyn Runtime>>) -> Self {
+    pub(crate) fn new(
+        io: T,
+        leftover: Bytes,
+        cfg: WebSocketConfig,
+        runtime: Option<Arc<dyn Runtime>>,
+    ) -> Self {
         Core {
             io,
             reader: Reader::new(leftover, &cfg),
@@ -130,7 +138,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     /// Receives the next message (`streaming`: or the next piece of one).
-    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>, streaming: bool) -> Poll<Result<Event, Error>> {
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+        streaming: bool,
+    ) -> Poll<Result<Event, Error>> {
         loop {
             if let Some(timer) = self.close_timer.as_mut() {
                 if timer.as_mut().poll(cx).is_ready() {
@@ -253,10 +265,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             return Err(Error::AlreadyClosed);
         }
         match msg {
-            Message::Text(t) => self.writer.queue_frame_bytes(OpCode::Text, true, false, t.into_bytes()),
-            Message::Binary(b) => self.writer.queue_frame_bytes(OpCode::Binary, true, false, b),
+            Message::Text(t) => {
+                self.writer
+                    .queue_frame_bytes(OpCode::Text, true, false, t.into_bytes())
+            }
+            Message::Binary(b) => self
+                .writer
+                .queue_frame_bytes(OpCode::Binary, true, false, b),
             Message::Ping(p) | Message::Pong(p) if p.len() > 125 => {
-                return Err(Error::InvalidMessage("control frame payload over 125 bytes"))
+                return Err(Error::InvalidMessage(
+                    "control frame payload over 125 bytes",
+                ))
             }
             Message::Ping(p) => self.writer.queue_frame(OpCode::Ping, true, false, &p),
             Message::Pong(p) => self.writer.queue_frame(OpCode::Pong, true, false, &p),
@@ -269,7 +288,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     /// Queues one frame of a streamed message.
-    pub(crate) fn queue_fragment(&mut self, opcode: OpCode, fin: bool, payload: Bytes) -> Result<(), Error> {
+    pub(crate) fn queue_fragment(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: Bytes,
+    ) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
@@ -354,7 +378,11 @@ fn queue_close(writer: &mut Writer, frame: Option<&CloseFrame>) {
     let n = match frame {
         None => 0,
         Some(f) => {
-            let code = if f.code.is_sendable() { f.code } else { CloseCode::NORMAL };
+            let code = if f.code.is_sendable() {
+                f.code
+            } else {
+                CloseCode::NORMAL
+            };
             payload[..2].copy_from_slice(&code.0.to_be_bytes());
             let reason = truncate_utf8(&f.reason, 123);
             payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
@@ -374,4 +402,3 @@ fn truncate_utf8(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
-

@@ -43,7 +43,10 @@ pub struct WebSocket<T> {
 
 impl<T> std::fmt::Debug for WebSocket<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocket").field("core", &self.core).field("protocol", &self.protocol).finish()
+        f.debug_struct("WebSocket")
+            .field("core", &self.core)
+            .field("protocol", &self.protocol)
+            .finish()
     }
 }
 
@@ -58,11 +61,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         config: WebSocketConfig,
         runtime: Option<Arc<dyn Runtime>>,
     ) -> Self {
-        WebSocket { core: Core::new(io, leftover, config, runtime), protocol: None }
+        WebSocket {
+            core: Core::new(io, leftover, config, runtime),
+            protocol: None,
+        }
     }
 
     pub(crate) fn from_core(core: Core<T>) -> Self {
-        WebSocket { core, protocol: None }
+        WebSocket {
+            core,
+            protocol: None,
+        }
     }
 
     pub(crate) fn set_protocol(&mut self, protocol: Option<String>) {
@@ -146,7 +155,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// Starts a message written in pieces (gorilla's `NextWriter`). Each
     /// `fragment_size` bytes written become one frame; closing the writer (or
     /// dropping it) ends the message.
-    pub fn message_writer(&mut self, kind: MessageKind, fragment_size: usize) -> MessageWriter<'_, T> {
+    pub fn message_writer(
+        &mut self,
+        kind: MessageKind,
+        fragment_size: usize,
+    ) -> MessageWriter<'_, T> {
         MessageWriter::new(&mut self.core, kind, fragment_size)
     }
 
@@ -188,7 +201,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<T> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let core = &mut self.get_mut().core;
-        core.start_close(None)?;
+        core.start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
         core.poll_close(cx)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -79,7 +79,13 @@ impl Reader {
     pub(crate) fn new(leftover: Bytes, cfg: &WebSocketConfig) -> Self {
         let mut buf = BytesMut::with_capacity(cfg.read_buffer_size.max(leftover.len()));
         buf.extend_from_slice(&leftover);
-        Reader { buf, frame: None, assembly: None, utf8: Utf8Validator::new(), allow_rsv1: false }
+        Reader {
+            buf,
+            frame: None,
+            assembly: None,
+            utf8: Utf8Validator::new(),
+            allow_rsv1: false,
+        }
     }
 
     /// Decodes what the buffer holds. `Ok(None)`: more bytes are needed.
@@ -134,7 +140,11 @@ impl Reader {
                 if data.is_empty() && !end {
                     continue;
                 }
-                return Ok(Some(Event::Chunk { data, text: is_text, end }));
+                return Ok(Some(Event::Chunk {
+                    data,
+                    text: is_text,
+                    end,
+                }));
             }
             if self.buf.len() < f.remaining {
                 return Ok(None);
@@ -149,7 +159,11 @@ impl Reader {
     }
 
     /// Parses and checks the next header. `Ok(false)`: not all here yet.
-    fn start_frame(&mut self, cfg: &WebSocketConfig, streaming: bool) -> Result<bool, ProtocolError> {
+    fn start_frame(
+        &mut self,
+        cfg: &WebSocketConfig,
+        streaming: bool,
+    ) -> Result<bool, ProtocolError> {
         let Some((header, header_len)) = FrameHeader::parse(&self.buf)? else {
             return Ok(false);
         };
@@ -173,14 +187,20 @@ impl Reader {
                     return Err(ProtocolError::ExpectedContinuation);
                 }
                 if len > cfg.max_message_size {
-                    return Err(ProtocolError::MessageTooLarge { limit: cfg.max_message_size });
+                    return Err(ProtocolError::MessageTooLarge {
+                        limit: cfg.max_message_size,
+                    });
                 }
                 if !header.fin || streaming {
                     self.assembly = Some(Assembly {
                         text: header.opcode == OpCode::Text,
                         fragments: 1,
                         len,
-                        buf: if streaming { None } else { Some(BytesMut::new()) },
+                        buf: if streaming {
+                            None
+                        } else {
+                            Some(BytesMut::new())
+                        },
                     });
                 }
                 self.utf8.reset();
@@ -191,11 +211,15 @@ impl Reader {
                 };
                 a.fragments += 1;
                 if a.fragments > cfg.max_fragments {
-                    return Err(ProtocolError::TooManyFragments { limit: cfg.max_fragments });
+                    return Err(ProtocolError::TooManyFragments {
+                        limit: cfg.max_fragments,
+                    });
                 }
                 a.len += len;
                 if a.len > cfg.max_message_size {
-                    return Err(ProtocolError::MessageTooLarge { limit: cfg.max_message_size });
+                    return Err(ProtocolError::MessageTooLarge {
+                        limit: cfg.max_message_size,
+                    });
                 }
             }
             OpCode::Close | OpCode::Ping | OpCode::Pong => {
@@ -205,7 +229,13 @@ impl Reader {
             }
         }
         self.buf.advance(header_len);
-        self.frame = Some(InFrame { header, mask, remaining: len, processed: 0, mask_offset: 0 });
+        self.frame = Some(InFrame {
+            header,
+            mask,
+            remaining: len,
+            processed: 0,
+            mask_offset: 0,
+        });
         Ok(true)
     }
 
@@ -274,7 +304,12 @@ impl Reader {
         };
         let spare = self.buf.capacity() - self.buf.len();
         if spare < needed.min(READ_WINDOW) {
-            let step = needed.min(self.buf.capacity().max(cfg.read_buffer_size).max(READ_WINDOW));
+            let step = needed.min(
+                self.buf
+                    .capacity()
+                    .max(cfg.read_buffer_size)
+                    .max(READ_WINDOW),
+            );
             self.buf.reserve(step.max(cfg.read_buffer_size));
         }
         let len = self.buf.len();
@@ -300,8 +335,12 @@ fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
             if !code.is_sendable() {
                 return Err(ProtocolError::InvalidCloseCode(code.0));
             }
-            let reason = std::str::from_utf8(&payload[2..]).map_err(|_| ProtocolError::InvalidUtf8)?;
-            Ok(Some(CloseFrame { code, reason: reason.to_owned() }))
+            let reason =
+                std::str::from_utf8(&payload[2..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Some(CloseFrame {
+                code,
+                reason: reason.to_owned(),
+            }))
         }
     }
 }

@@ -59,7 +59,10 @@ impl<T> Shared<T> {
     }
 }
 
-pub(crate) fn split<T>(core: Core<T>, protocol: Option<String>) -> (WebSocketReader<T>, WebSocketWriter<T>) {
+pub(crate) fn split<T>(
+    core: Core<T>,
+    protocol: Option<String>,
+) -> (WebSocketReader<T>, WebSocketWriter<T>) {
     let wakers = Arc::new(Wakers::default());
     let shared = Arc::new(Shared {
         core: Mutex::new(core),
@@ -67,7 +70,12 @@ pub(crate) fn split<T>(core: Core<T>, protocol: Option<String>) -> (WebSocketRea
         wakers,
         protocol,
     });
-    (WebSocketReader { shared: shared.clone() }, WebSocketWriter { shared })
+    (
+        WebSocketReader {
+            shared: shared.clone(),
+        },
+        WebSocketWriter { shared },
+    )
 }
 
 /// The receiving half of a split [`crate::WebSocket`].
@@ -107,12 +115,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 
     /// Puts the halves back together; `Err` gives them back if they do not match.
     #[allow(clippy::result_large_err)]
-    pub fn reunite(self, writer: WebSocketWriter<T>) -> Result<crate::WebSocket<T>, (Self, WebSocketWriter<T>)> {
+    pub fn reunite(
+        self,
+        writer: WebSocketWriter<T>,
+    ) -> Result<crate::WebSocket<T>, (Self, WebSocketWriter<T>)> {
         if !self.is_pair_of(&writer) {
             return Err((self, writer));
         }
         drop(writer);
-        let shared = Arc::try_unwrap(self.shared).unwrap_or_else(|_| unreachable!("both halves given"));
+        let shared =
+            Arc::try_unwrap(self.shared).unwrap_or_else(|_| unreachable!("both halves given"));
         let core = shared.core.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut ws = crate::WebSocket::from_core(core);
         ws.set_protocol(shared.protocol);
@@ -121,7 +133,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
-    fn with<R>(&self, cx: &mut Context<'_>, f: impl FnOnce(&mut Core<T>, &mut Context<'_>) -> R) -> R {
+    fn with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Core<T>, &mut Context<'_>) -> R,
+    ) -> R {
         self.shared.wakers.write.register(cx.waker());
         let mut cx = Context::from_waker(&self.shared.proxy);
         f(&mut self.shared.lock(), &mut cx)
@@ -179,7 +195,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.with(cx, |c, cx| {
-            c.start_close(None)?;
+            c.start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
             c.poll_close_write(cx)
         })
     }

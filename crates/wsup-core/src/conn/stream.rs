@@ -37,7 +37,10 @@ pub struct IncomingMessage<'a, T> {
 
 impl<T> std::fmt::Debug for IncomingMessage<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IncomingMessage").field("kind", &self.kind).field("done", &self.done).finish()
+        f.debug_struct("IncomingMessage")
+            .field("kind", &self.kind)
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -46,8 +49,17 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
         loop {
             match poll_fn(|cx| core.poll_event(cx, true)).await? {
                 Event::Chunk { data, text, end } => {
-                    let kind = if text { MessageKind::Text } else { MessageKind::Binary };
-                    return Ok(IncomingMessage { core, kind, current: data, done: end });
+                    let kind = if text {
+                        MessageKind::Text
+                    } else {
+                        MessageKind::Binary
+                    };
+                    return Ok(IncomingMessage {
+                        core,
+                        kind,
+                        current: data,
+                        done: end,
+                    });
                 }
                 // The peer closed: the echo is written; report it as closed.
                 Event::Message(Message::Close(_)) => return Err(Error::ConnectionClosed),
@@ -100,7 +112,9 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
         let mut out = BytesMut::new();
         while let Some(c) = self.chunk().await? {
             if out.len() + c.len() > limit {
-                return Err(Error::InvalidMessage("message larger than the caller's limit"));
+                return Err(Error::InvalidMessage(
+                    "message larger than the caller's limit",
+                ));
             }
             out.extend_from_slice(&c);
         }
@@ -109,7 +123,11 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for IncomingMessage<'_, T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.current.is_empty() {
             match std::task::ready!(this.poll_chunk(cx)) {
@@ -140,7 +158,10 @@ pub struct MessageWriter<'a, T: AsyncRead + AsyncWrite + Unpin> {
 
 impl<T: AsyncRead + AsyncWrite + Unpin> std::fmt::Debug for MessageWriter<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageWriter").field("kind", &self.kind).field("buffered", &self.buf.len()).finish()
+        f.debug_struct("MessageWriter")
+            .field("kind", &self.kind)
+            .field("buffered", &self.buf.len())
+            .finish()
     }
 }
 
@@ -181,7 +202,9 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
         if self.kind == MessageKind::Text && self.utf8.finish().is_err() {
             // Ending the message here would send invalid text; the frames
             // already sent cannot be taken back, so fail loudly instead.
-            return Err(Error::InvalidMessage("text message ends inside a utf-8 sequence"));
+            return Err(Error::InvalidMessage(
+                "text message ends inside a utf-8 sequence",
+            ));
         }
         self.emit(true)
     }
@@ -195,7 +218,11 @@ fn to_io(e: Error) -> io::Error {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MessageWriter<'_, T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.finished {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
@@ -206,7 +233,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MessageWriter<'_, T> {
         }
         let n = data.len().min(this.fragment_size - this.buf.len());
         if this.kind == MessageKind::Text && this.utf8.feed(&data[..n]).is_err() {
-            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "text is not utf-8")));
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "text is not utf-8",
+            )));
         }
         this.buf.extend_from_slice(&data[..n]);
         Poll::Ready(Ok(n))

@@ -86,7 +86,13 @@ impl Writer {
     }
 
     /// Queues one frame whose payload is shared: large payloads are not copied.
-    pub(crate) fn queue_frame_bytes(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: Bytes) {
+    pub(crate) fn queue_frame_bytes(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv1: bool,
+        payload: Bytes,
+    ) {
         if payload.len() < COPY_LIMIT {
             return self.queue_frame(opcode, fin, rsv1, &payload);
         }
@@ -201,5 +207,13 @@ pub(crate) fn encode_header(
     rsv1: bool,
     len: usize,
 ) -> usize {
-    FrameHeader { fin, rsv1, rsv23: 0, opcode, mask: None, payload_len: len as u64 }.encode(out)
+    FrameHeader {
+        fin,
+        rsv1,
+        rsv23: 0,
+        opcode,
+        mask: None,
+        payload_len: len as u64,
+    }
+    .encode(out)
 }

@@ -184,7 +184,14 @@ mod tests {
     use super::*;
 
     fn header(opcode: OpCode, len: u64, mask: Option<[u8; 4]>) -> FrameHeader {
-        FrameHeader { fin: true, rsv1: false, rsv23: 0, opcode, mask, payload_len: len }
+        FrameHeader {
+            fin: true,
+            rsv1: false,
+            rsv23: 0,
+            opcode,
+            mask,
+            payload_len: len,
+        }
     }
 
     #[test]
@@ -209,27 +216,55 @@ mod tests {
     fn header_lengths_match_rfc_examples() {
         // RFC 6455 5.7: a single-frame unmasked text message "Hello".
         let (h, n) = FrameHeader::parse(&[0x81, 0x05, b'H']).unwrap().unwrap();
-        assert_eq!((h.opcode, h.fin, h.payload_len, n), (OpCode::Text, true, 5, 2));
+        assert_eq!(
+            (h.opcode, h.fin, h.payload_len, n),
+            (OpCode::Text, true, 5, 2)
+        );
         // A masked one.
-        let (h, n) = FrameHeader::parse(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d]).unwrap().unwrap();
+        let (h, n) = FrameHeader::parse(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d])
+            .unwrap()
+            .unwrap();
         assert_eq!((h.mask, n), (Some([0x37, 0xfa, 0x21, 0x3d]), 6));
         // 256 bytes binary, 16-bit length.
-        let (h, n) = FrameHeader::parse(&[0x82, 0x7E, 0x01, 0x00]).unwrap().unwrap();
+        let (h, n) = FrameHeader::parse(&[0x82, 0x7E, 0x01, 0x00])
+            .unwrap()
+            .unwrap();
         assert_eq!((h.payload_len, n), (256, 4));
     }
 
     #[test]
     fn rejects_what_the_header_alone_can_violate() {
-        assert!(matches!(FrameHeader::parse(&[0x83, 0x00]), Err(ProtocolError::UnknownOpcode(3))));
-        assert!(matches!(FrameHeader::parse(&[0x8B, 0x00]), Err(ProtocolError::UnknownOpcode(0xB))));
-        assert!(matches!(FrameHeader::parse(&[0x09, 0x00]), Err(ProtocolError::FragmentedControl)));
-        assert!(matches!(FrameHeader::parse(&[0x89, 0x7E, 0, 126]), Err(ProtocolError::ControlTooLong)));
-        assert!(matches!(FrameHeader::parse(&[0x82, 0x7E, 0, 5]), Err(ProtocolError::NonMinimalLength)));
+        assert!(matches!(
+            FrameHeader::parse(&[0x83, 0x00]),
+            Err(ProtocolError::UnknownOpcode(3))
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x8B, 0x00]),
+            Err(ProtocolError::UnknownOpcode(0xB))
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x09, 0x00]),
+            Err(ProtocolError::FragmentedControl)
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x89, 0x7E, 0, 126]),
+            Err(ProtocolError::ControlTooLong)
+        ));
+        assert!(matches!(
+            FrameHeader::parse(&[0x82, 0x7E, 0, 5]),
+            Err(ProtocolError::NonMinimalLength)
+        ));
         let mut big = [0x82u8, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0];
-        assert!(matches!(FrameHeader::parse(&big), Err(ProtocolError::InvalidLength)));
+        assert!(matches!(
+            FrameHeader::parse(&big),
+            Err(ProtocolError::InvalidLength)
+        ));
         big[2] = 0;
         big[9] = 5;
-        assert!(matches!(FrameHeader::parse(&big), Err(ProtocolError::NonMinimalLength)));
+        assert!(matches!(
+            FrameHeader::parse(&big),
+            Err(ProtocolError::NonMinimalLength)
+        ));
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub struct HeadLimits {
 
 impl Default for HeadLimits {
     fn default() -> Self {
-        HeadLimits { max_size: 16 * 1024, max_headers: 64 }
+        HeadLimits {
+            max_size: 16 * 1024,
+            max_headers: 64,
+        }
     }
 }
 
@@ -75,7 +78,10 @@ pub async fn read_head<T: AsyncRead + Unpin>(
 
 /// Position just past the first `\r\n\r\n` at or after `from`.
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
-    buf[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|p| from + p + 4)
+    buf[from..]
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| from + p + 4)
 }
 
 /// Parses a complete head into `http` request parts.
@@ -84,26 +90,41 @@ pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<Parts, HandshakeEr
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(HandshakeError::Malformed("incomplete request head")),
+        Ok(httparse::Status::Partial) => {
+            return Err(HandshakeError::Malformed("incomplete request head"))
+        }
         Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::HeadTooLarge),
         Err(_) => return Err(HandshakeError::Malformed("invalid request head")),
     }
     let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
         .map_err(|_| HandshakeError::Malformed("invalid method"))?;
-    let uri: Uri = req.path.unwrap_or("").parse().map_err(|_| HandshakeError::Malformed("invalid request target"))?;
+    let uri: Uri = req
+        .path
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| HandshakeError::Malformed("invalid request target"))?;
     let version = match req.version {
         Some(1) => Version::HTTP_11,
-        _ => return Err(HandshakeError::Malformed("websocket upgrade requires HTTP/1.1")),
+        _ => {
+            return Err(HandshakeError::Malformed(
+                "websocket upgrade requires HTTP/1.1",
+            ))
+        }
     };
     let mut builder = Request::builder().method(method).uri(uri).version(version);
     let map = builder.headers_mut().expect("builder is fresh");
     map.reserve(req.headers.len());
     for h in req.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| HandshakeError::Malformed("invalid header name"))?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| HandshakeError::Malformed("invalid header value"))?;
+        let name = HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| HandshakeError::Malformed("invalid header name"))?;
+        let value = HeaderValue::from_bytes(h.value)
+            .map_err(|_| HandshakeError::Malformed("invalid header value"))?;
         map.append(name, value);
     }
-    let (parts, ()) = builder.body(()).map_err(|_| HandshakeError::Malformed("invalid request"))?.into_parts();
+    let (parts, ()) = builder
+        .body(())
+        .map_err(|_| HandshakeError::Malformed("invalid request"))?
+        .into_parts();
     Ok(parts)
 }
 
@@ -125,7 +146,11 @@ mod tests {
 
     #[test]
     fn parses_into_http_parts() {
-        let p = parse_head(b"GET /chat?x=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\nX-A: 2\r\n\r\n", &HeadLimits::default()).unwrap();
+        let p = parse_head(
+            b"GET /chat?x=1 HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\nX-A: 2\r\n\r\n",
+            &HeadLimits::default(),
+        )
+        .unwrap();
         assert_eq!(p.method, Method::GET);
         assert_eq!(p.uri.path(), "/chat");
         assert_eq!(p.headers.get_all("x-a").iter().count(), 2);
@@ -134,11 +159,19 @@ mod tests {
     #[test]
     fn rejects_garbage_without_panicking() {
         let limits = HeadLimits::default();
-        for bad in [&b"\x00\x01\x02\r\n\r\n"[..], b"GET / HTTP/1.0\r\n\r\n", b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", b"G\xffT / HTTP/1.1\r\n\r\n"] {
+        for bad in [
+            &b"\x00\x01\x02\r\n\r\n"[..],
+            b"GET / HTTP/1.0\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            b"G\xffT / HTTP/1.1\r\n\r\n",
+        ] {
             assert!(parse_head(bad, &limits).is_err(), "{bad:?}");
         }
         let many: String = (0..100).map(|i| format!("X-{i}: v\r\n")).collect();
         let req = format!("GET / HTTP/1.1\r\n{many}\r\n");
-        assert!(matches!(parse_head(req.as_bytes(), &limits), Err(HandshakeError::HeadTooLarge)));
+        assert!(matches!(
+            parse_head(req.as_bytes(), &limits),
+            Err(HandshakeError::HeadTooLarge)
+        ));
     }
 }

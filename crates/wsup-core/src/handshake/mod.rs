@@ -29,16 +29,26 @@ pub fn accept_key(key: &[u8]) -> String {
 }
 
 /// The header's values as one string, or `Malformed` if any is not visible ASCII.
-fn header_str<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> Result<Vec<&'a str>, HandshakeError> {
+fn header_str<'a>(
+    headers: &'a HeaderMap,
+    name: &header::HeaderName,
+) -> Result<Vec<&'a str>, HandshakeError> {
     headers
         .get_all(name)
         .iter()
-        .map(|v| v.to_str().map_err(|_| HandshakeError::Malformed("non-ascii header value")))
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| HandshakeError::Malformed("non-ascii header value"))
+        })
         .collect()
 }
 
 /// Whether a comma-separated token list header holds `token` (any case).
-fn has_token(headers: &HeaderMap, name: &header::HeaderName, token: &str) -> Result<bool, HandshakeError> {
+fn has_token(
+    headers: &HeaderMap,
+    name: &header::HeaderName,
+    token: &str,
+) -> Result<bool, HandshakeError> {
     Ok(header_str(headers, name)?
         .iter()
         .flat_map(|v| v.split(','))
@@ -88,7 +98,10 @@ pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect();
-    Ok(Validated { accept: accept_key(key.as_bytes()), offered_protocols })
+    Ok(Validated {
+        accept: accept_key(key.as_bytes()),
+        offered_protocols,
+    })
 }
 
 /// Whether the request asks for a WebSocket upgrade at all (has an
@@ -100,7 +113,10 @@ pub fn is_upgrade_request(parts: &Parts) -> bool {
 /// The first of the server's protocols, in its order of preference, that the
 /// client offered.
 pub fn select_protocol<'a>(server: &'a [String], offered: &[String]) -> Option<&'a str> {
-    server.iter().find(|p| offered.iter().any(|o| o == *p)).map(String::as_str)
+    server
+        .iter()
+        .find(|p| offered.iter().any(|o| o == *p))
+        .map(String::as_str)
 }
 
 #[cfg(test)]
@@ -116,8 +132,14 @@ mod tests {
 
     #[test]
     fn accept_key_matches_rfc_example() {
-        assert_eq!(accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRrK+xOo=");
-        assert_eq!(validate_request(&parts(GOOD)).unwrap().accept, "s3pPLMBiTxaQ9kYGzzhZRrK+xOo=");
+        assert_eq!(
+            accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert_eq!(
+            validate_request(&parts(GOOD)).unwrap().accept,
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
@@ -134,12 +156,30 @@ mod tests {
 
     #[test]
     fn each_violation_has_its_status() {
-        assert_eq!(status_of(&GOOD.replace("GET", "POST")), Some(StatusCode::METHOD_NOT_ALLOWED));
-        assert_eq!(status_of(&GOOD.replace("Connection: Upgrade", "Connection: keep-alive")), Some(StatusCode::BAD_REQUEST));
-        assert_eq!(status_of(&GOOD.replace("Upgrade: websocket", "Upgrade: h2c")), Some(StatusCode::UPGRADE_REQUIRED));
-        assert_eq!(status_of(&GOOD.replace("Version: 13", "Version: 8")), Some(StatusCode::UPGRADE_REQUIRED));
-        assert_eq!(status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")), Some(StatusCode::BAD_REQUEST));
-        assert_eq!(status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "!!!")), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status_of(&GOOD.replace("GET", "POST")),
+            Some(StatusCode::METHOD_NOT_ALLOWED)
+        );
+        assert_eq!(
+            status_of(&GOOD.replace("Connection: Upgrade", "Connection: keep-alive")),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            status_of(&GOOD.replace("Upgrade: websocket", "Upgrade: h2c")),
+            Some(StatusCode::UPGRADE_REQUIRED)
+        );
+        assert_eq!(
+            status_of(&GOOD.replace("Version: 13", "Version: 8")),
+            Some(StatusCode::UPGRADE_REQUIRED)
+        );
+        assert_eq!(
+            status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "!!!")),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
@@ -151,9 +191,15 @@ mod tests {
     #[test]
     fn subprotocol_in_server_preference_order() {
         let server = vec!["chat.v2".to_owned(), "chat.v1".to_owned()];
-        let req = GOOD.replace("\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat.v1, chat.v2\r\n\r\n");
+        let req = GOOD.replace(
+            "\r\n\r\n",
+            "\r\nSec-WebSocket-Protocol: chat.v1, chat.v2\r\n\r\n",
+        );
         let v = validate_request(&parts(&req)).unwrap();
-        assert_eq!(select_protocol(&server, &v.offered_protocols), Some("chat.v2"));
+        assert_eq!(
+            select_protocol(&server, &v.offered_protocols),
+            Some("chat.v2")
+        );
         assert_eq!(select_protocol(&server, &["other".to_owned()]), None);
     }
 }

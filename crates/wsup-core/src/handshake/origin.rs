@@ -43,8 +43,13 @@ impl OriginPolicy {
             OriginPolicy::SameOrigin => match origins.as_slice() {
                 [] => true,
                 [origin] => {
-                    let Ok(origin) = origin.to_str() else { return false };
-                    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+                    let Ok(origin) = origin.to_str() else {
+                        return false;
+                    };
+                    let host = parts
+                        .headers
+                        .get(header::HOST)
+                        .and_then(|h| h.to_str().ok());
                     match (origin_authority(origin), host) {
                         (Some(a), Some(h)) => a.eq_ignore_ascii_case(h.trim()),
                         _ => false,
@@ -55,8 +60,11 @@ impl OriginPolicy {
             OriginPolicy::AllowList(list) => match origins.as_slice() {
                 [] => true,
                 [origin] => {
-                    let Ok(origin) = origin.to_str() else { return false };
-                    list.iter().any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin.trim()))
+                    let Ok(origin) = origin.to_str() else {
+                        return false;
+                    };
+                    list.iter()
+                        .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin.trim()))
                 }
                 _ => false,
             },
@@ -78,15 +86,23 @@ mod tests {
     use crate::handshake::{parse_head, HeadLimits};
 
     fn req(headers: &str) -> Parts {
-        parse_head(format!("GET / HTTP/1.1\r\n{headers}\r\n").as_bytes(), &HeadLimits::default()).unwrap()
+        parse_head(
+            format!("GET / HTTP/1.1\r\n{headers}\r\n").as_bytes(),
+            &HeadLimits::default(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn same_origin_as_gorilla() {
         let p = OriginPolicy::SameOrigin;
         assert!(p.allows(&req("Host: a.example:8080\r\n")));
-        assert!(p.allows(&req("Host: a.example:8080\r\nOrigin: http://A.example:8080\r\n")));
-        assert!(!p.allows(&req("Host: a.example:8080\r\nOrigin: http://evil.example\r\n")));
+        assert!(p.allows(&req(
+            "Host: a.example:8080\r\nOrigin: http://A.example:8080\r\n"
+        )));
+        assert!(!p.allows(&req(
+            "Host: a.example:8080\r\nOrigin: http://evil.example\r\n"
+        )));
         assert!(!p.allows(&req("Host: a.example\r\nOrigin: null\r\n")));
         assert!(!p.allows(&req("Origin: http://a.example\r\n")));
     }

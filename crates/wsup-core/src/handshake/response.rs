@@ -17,19 +17,33 @@ pub fn error_response(err: &HandshakeError) -> Response<Bytes> {
     let status = err.status().unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = Response::new(Bytes::from(format!("{}\n", err)));
     *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     if matches!(err, HandshakeError::UnsupportedVersion) {
-        res.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        res.headers_mut().insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
     }
     res
 }
 
 /// Serialises `res` as HTTP/1.1 and writes it. Non-101 responses get a
 /// `Content-Length` and `Connection: close`.
-pub async fn write_response<T: AsyncWrite + Unpin>(io: &mut T, res: &Response<Bytes>) -> io::Result<()> {
+pub async fn write_response<T: AsyncWrite + Unpin>(
+    io: &mut T,
+    res: &Response<Bytes>,
+) -> io::Result<()> {
     let mut out = Vec::with_capacity(256 + res.body().len());
     let status = res.status();
-    write!(out, "HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or(""))?;
+    write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )?;
     for (name, value) in res.headers() {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");

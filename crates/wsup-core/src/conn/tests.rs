@@ -1,0 +1,369 @@
+//! Engine tests over an in-memory transport: no sockets, no runtime.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_executor::block_on;
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::WebSocket;
+use crate::close::CloseCode;
+use crate::config::WebSocketConfig;
+use crate::error::{Error, ProtocolError};
+use crate::frame::{apply_mask, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::message::Message;
+
+/// Input given up front, handed out in reads of at most `chunk` bytes; EOF
+/// after it. Output is collected.
+struct Mem {
+    input: Vec<u8>,
+    pos: usize,
+    chunk: usize,
+    output: Vec<u8>,
+    closed: bool,
+}
+
+impl AsyncRead for Mem {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = buf.len().min(self.chunk).min(self.input.len() - self.pos);
+        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for Mem {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.output.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.closed = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mask = [0xa1, 0xb2, 0xc3, 0xd4];
+    let h = FrameHeader {
+        fin,
+        rsv1: false,
+        rsv23: 0,
+        opcode,
+        mask: Some(mask),
+        payload_len: payload.len() as u64,
+    };
+    let mut head = [0u8; MAX_HEADER_LEN];
+    let n = h.encode(&mut head);
+    let mut out = head[..n].to_vec();
+    let mut p = payload.to_vec();
+    apply_mask(&mut p, mask, 0);
+    out.extend_from_slice(&p);
+    out
+}
+
+fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
+    let mem = Mem {
+        input,
+        pos: 0,
+        chunk,
+        output: Vec::new(),
+        closed: false,
+    };
+    WebSocket::from_raw(mem, Bytes::new(), cfg, None)
+}
+
+/// Server frames written: (opcode, payload).
+fn written(out: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+    let mut frames = Vec::new();
+    let mut rest = out;
+    while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
+        let len = h.payload_len as usize;
+        frames.push((h.opcode, rest[n..n + len].to_vec()));
+        rest = &rest[n + len..];
+    }
+    frames
+}
+
+fn close_code_sent(out: &[u8]) -> Option<u16> {
+    written(out)
+        .into_iter()
+        .find(|(op, _)| *op == OpCode::Close)
+        .map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
+}
+
+#[test]
+fn frames_split_at_every_read_size_decode_the_same() {
+    let mut input = frame(OpCode::Text, false, "héllo ".as_bytes());
+    input.extend(frame(OpCode::Ping, true, b"p"));
+    input.extend(frame(OpCode::Continuation, true, "wörld".as_bytes()));
+    input.extend(frame(OpCode::Binary, true, &[7u8; 300]));
+    for chunk in 1..=input.len() {
+        let mut ws = ws(input.clone(), chunk, WebSocketConfig::default());
+        block_on(async {
+            assert_eq!(
+                ws.recv().await.unwrap(),
+                Message::Ping(Bytes::from_static(b"p"))
+            );
+            assert_eq!(ws.recv().await.unwrap(), Message::text("héllo wörld"));
+            assert_eq!(
+                ws.recv().await.unwrap(),
+                Message::Binary(Bytes::from(vec![7u8; 300]))
+            );
+            assert!(
+                matches!(ws.recv().await, Err(Error::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof)
+            );
+        });
+        assert_eq!(
+            written(&ws.get_ref().output),
+            vec![(OpCode::Pong, b"p".to_vec())],
+            "chunk {chunk}"
+        );
+    }
+}
+
+#[test]
+fn a_declared_length_allocates_nothing_until_bytes_arrive() {
+    // A header declaring a 16 MiB frame, then only 10 bytes of it.
+    let mut input = frame(OpCode::Binary, true, &[0u8; 10]);
+    input[1] = 0x80 | 127;
+    input.splice(2..2, [0u8; 8]);
+    input[2..10].copy_from_slice(&(16u64 << 20).to_be_bytes());
+    let mut ws = ws(input, 1 << 20, WebSocketConfig::default());
+    let err = block_on(ws.recv()).unwrap_err();
+    assert!(err.is_io());
+    // The read buffer never grew toward 16 MiB.
+    assert!(
+        ws.core.reader.buf.capacity() < 256 * 1024,
+        "{}",
+        ws.core.reader.buf.capacity()
+    );
+}
+
+#[test]
+fn limits_close_with_1009() {
+    let cfg = WebSocketConfig {
+        max_message_size: 100,
+        max_frame_size: 80,
+        max_fragments: 3,
+        ..Default::default()
+    };
+    let cases: Vec<Vec<u8>> = vec![
+        frame(OpCode::Binary, true, &[1; 81]),
+        [
+            frame(OpCode::Binary, false, &[1; 60]),
+            frame(OpCode::Continuation, true, &[1; 60]),
+        ]
+        .concat(),
+        [
+            frame(OpCode::Binary, false, b"a"),
+            frame(OpCode::Continuation, false, b"b"),
+            frame(OpCode::Continuation, false, b"c"),
+            frame(OpCode::Continuation, true, b"d"),
+        ]
+        .concat(),
+    ];
+    for input in cases {
+        let mut ws = ws(input, 4096, cfg.clone());
+        let err = block_on(ws.recv()).unwrap_err();
+        assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG), "{err}");
+        assert_eq!(close_code_sent(&ws.get_ref().output), Some(1009));
+        assert!(ws.get_ref().closed, "transport shut after the close frame");
+    }
+}
+
+#[test]
+fn protocol_violations_close_with_their_codes() {
+    let unmasked = vec![0x81, 0x02, b'h', b'i'];
+    let mut rsv = frame(OpCode::Text, true, b"x");
+    rsv[0] |= 0x40;
+    let cases: Vec<(Vec<u8>, u16)> = vec![
+        (unmasked, 1002),
+        (rsv, 1002),
+        (frame(OpCode::Continuation, true, b"x"), 1002),
+        (
+            [
+                frame(OpCode::Text, false, b"a"),
+                frame(OpCode::Text, true, b"b"),
+            ]
+            .concat(),
+            1002,
+        ),
+        (frame(OpCode::Text, true, b"\xff"), 1007),
+        (
+            [
+                frame(OpCode::Text, false, b"\xce"),
+                frame(OpCode::Continuation, true, b""),
+            ]
+            .concat(),
+            1007,
+        ),
+        (frame(OpCode::Close, true, &[3, 0xe8, 0xff]), 1007),
+        (frame(OpCode::Close, true, &[0x03]), 1002),
+        (frame(OpCode::Close, true, &[0x03, 0xed]), 1002), // 1005 may not be sent
+        (vec![0x83, 0x80, 0, 0, 0, 0], 1002),
+    ];
+    for (input, code) in cases {
+        let mut ws = ws(input.clone(), 4096, WebSocketConfig::default());
+        let err = block_on(ws.recv()).unwrap_err();
+        assert!(matches!(err, Error::Protocol(_)), "{input:x?}: {err}");
+        assert_eq!(
+            close_code_sent(&ws.get_ref().output),
+            Some(code),
+            "{input:x?}"
+        );
+    }
+}
+
+#[test]
+fn peer_close_is_echoed_then_connection_closed() {
+    let input = frame(OpCode::Close, true, &[0x0f, 0xa0, b'o', b'k']);
+    let mut ws = ws(input, 4096, WebSocketConfig::default());
+    block_on(async {
+        match ws.recv().await.unwrap() {
+            Message::Close(Some(f)) => assert_eq!((f.code.0, f.reason.as_str()), (4000, "ok")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(ws.recv().await, Err(Error::ConnectionClosed)));
+        assert!(matches!(
+            ws.send(Message::text("late")).await,
+            Err(Error::AlreadyClosed)
+        ));
+    });
+    assert_eq!(close_code_sent(&ws.get_ref().output), Some(4000));
+    assert!(ws.get_ref().closed);
+}
+
+#[test]
+fn server_close_waits_for_the_reply_and_discards_data_meanwhile() {
+    let mut input = frame(OpCode::Text, true, b"in flight");
+    input.extend(frame(OpCode::Close, true, &[0x03, 0xe8]));
+    let mut ws = ws(input, 4096, WebSocketConfig::default());
+    block_on(ws.close(Some(crate::CloseFrame::new(1001, "bye")))).unwrap();
+    let out = written(&ws.get_ref().output);
+    assert_eq!(
+        out,
+        vec![(OpCode::Close, [&[0x03, 0xe9][..], b"bye"].concat())]
+    );
+    assert!(ws.get_ref().closed);
+}
+
+#[test]
+fn fed_messages_go_out_together_when_recv_would_wait() {
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    block_on(async {
+        for i in 0..3u8 {
+            ws.feed(Message::binary(vec![i; 3])).await.unwrap();
+        }
+        assert!(ws.get_ref().output.is_empty(), "feed does not write");
+        let _ = ws.recv().await;
+    });
+    let out = written(&ws.get_ref().output);
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[2], (OpCode::Binary, vec![2; 3]));
+}
+
+#[test]
+fn large_payloads_are_sent_whole_and_unmasked() {
+    let big = Bytes::from(vec![9u8; 100_000]);
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    block_on(ws.send(Message::Binary(big.clone()))).unwrap();
+    block_on(ws.send(Message::text("after"))).unwrap();
+    let out = written(&ws.get_ref().output);
+    assert_eq!(out[0], (OpCode::Binary, big.to_vec()));
+    assert_eq!(out[1], (OpCode::Text, b"after".to_vec()));
+}
+
+#[test]
+fn invalid_messages_to_send_are_refused() {
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    let r = block_on(ws.send(Message::Ping(Bytes::from(vec![0; 126]))));
+    assert!(matches!(r, Err(Error::InvalidMessage(_))));
+    let r = block_on(ws.close(Some(crate::CloseFrame::new(1005, ""))));
+    assert!(matches!(r, Err(Error::InvalidMessage(_))));
+}
+
+#[test]
+fn streaming_reader_hands_out_pieces_and_validates_text() {
+    let text = "ä".repeat(5000);
+    let bytes = text.as_bytes();
+    let mut input = frame(OpCode::Text, false, &bytes[..3001]);
+    input.extend(frame(OpCode::Ping, true, b""));
+    input.extend(frame(OpCode::Continuation, true, &bytes[3001..]));
+    let mut ws = ws(input, 1000, WebSocketConfig::default());
+    let got = block_on(async {
+        let mut msg = ws.next_message().await.unwrap();
+        assert_eq!(msg.kind(), super::MessageKind::Text);
+        let mut all = Vec::new();
+        let mut pieces = 0;
+        while let Some(c) = msg.chunk().await.unwrap() {
+            all.extend_from_slice(&c);
+            pieces += 1;
+        }
+        assert!(pieces > 2, "pieces as they arrive, got {pieces}");
+        all
+    });
+    assert_eq!(got, bytes);
+    assert_eq!(written(&ws.get_ref().output), vec![(OpCode::Pong, vec![])]);
+}
+
+#[test]
+fn streaming_writer_fragments_and_ends_the_message() {
+    use futures_util::AsyncWriteExt;
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    block_on(async {
+        let mut w = ws.message_writer(super::MessageKind::Binary, 4);
+        w.write_all(b"0123456789").await.unwrap();
+        w.close().await.unwrap();
+    });
+    let out = written(&ws.get_ref().output);
+    let ops: Vec<_> = out.iter().map(|(o, _)| *o).collect();
+    assert_eq!(
+        ops,
+        vec![OpCode::Binary, OpCode::Continuation, OpCode::Continuation]
+    );
+    let joined: Vec<u8> = out.into_iter().flat_map(|(_, p)| p).collect();
+    assert_eq!(joined, b"0123456789");
+}
+
+#[test]
+fn the_peer_cannot_make_the_server_panic() {
+    // Deterministic pseudo-random bytes, fed in odd-sized reads.
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for round in 0..300 {
+        let mut input = Vec::new();
+        for _ in 0..(round % 50 + 1) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            input.extend_from_slice(&x.to_le_bytes());
+        }
+        if round % 2 == 0 {
+            input[0] = 0x81;
+            input[1] |= 0x80;
+        }
+        let mut ws = ws(
+            input,
+            round % 7 + 1,
+            WebSocketConfig {
+                max_frame_size: 1 << 16,
+                ..Default::default()
+            },
+        );
+        block_on(async { while ws.recv().await.is_ok() {} });
+    }
+    let _ = ProtocolError::UnmaskedFrame;
+}
