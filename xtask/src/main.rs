@@ -1,1 +1,109 @@
-fn main() {}
+//! Development tasks for the wsup workspace, run as `cargo xtask <SUBCOMMAND>`
+//! (an alias in `.cargo/config.toml`).
+//!
+//! Subcommands:
+//!
+//! - `conformance [--runtime tokio|smol|async-std|all] [--cases PATTERN]... [--quick]`:
+//!   builds the `echo` example in release for each runtime, drives it with the
+//!   Autobahn TestSuite cases (run by `kosoku`, installed from PyPI into a venv
+//!   under `target/conformance/venv`), prints a per-group table of verdicts and
+//!   exits non-zero if any case fails. The runtime defaults to `tokio`; `all`
+//!   skips, with a note, runtimes the examples package has no feature for.
+//!   `--cases` (repeatable, `*` globs) replaces the default case list;
+//!   `--quick` runs a small subset for smoke tests. Reports are written to
+//!   `target/conformance/<runtime>/`.
+//! - `help`: prints the usage.
+
+mod conformance;
+
+use std::env;
+use std::process::ExitCode;
+
+use conformance::{Options, Runtime, Selection};
+
+const USAGE: &str = "\
+usage: cargo xtask <SUBCOMMAND>
+
+subcommands:
+  conformance [--runtime tokio|smol|async-std|all] [--cases PATTERN]... [--quick]
+      run the Autobahn TestSuite cases (kosoku) against the echo example;
+      --runtime defaults to tokio; --cases (repeatable) replaces the default
+      case list; --quick runs a small subset
+  help
+      print this message";
+
+fn main() -> ExitCode {
+    let mut args = env::args().skip(1);
+    match args.next().as_deref() {
+        Some("conformance") => match parse_conformance(args) {
+            Ok(Some(options)) => conformance::run(&options),
+            Ok(None) => {
+                println!("{USAGE}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => usage_error(&message),
+        },
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => usage_error(&format!("unknown subcommand `{other}`")),
+        None => usage_error("no subcommand given"),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Parses the arguments of `conformance`; `Ok(None)` means help was asked for.
+fn parse_conformance(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut selection = Selection::One(Runtime::Tokio);
+    let mut cases = Vec::new();
+    let mut quick = false;
+    while let Some(arg) = args.next() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("`{flag}` needs a value"))
+        };
+        match flag.as_str() {
+            "--runtime" => {
+                let name = value()?;
+                selection = match name.as_str() {
+                    "all" => Selection::All,
+                    _ => Selection::One(
+                        Runtime::from_name(&name)
+                            .ok_or_else(|| format!("unknown runtime `{name}`"))?,
+                    ),
+                };
+            }
+            "--cases" => cases.push(value()?),
+            "--quick" if inline.is_none() => quick = true,
+            "-h" | "--help" => return Ok(None),
+            _ => return Err(format!("unexpected argument `{flag}` for `conformance`")),
+        }
+    }
+    let cases = match (quick, cases.is_empty()) {
+        (true, false) => return Err("`--quick` and `--cases` exclude each other".to_owned()),
+        (true, true) => conformance::QUICK_CASES
+            .iter()
+            .map(|&c| c.to_owned())
+            .collect(),
+        (false, true) => conformance::DEFAULT_CASES
+            .iter()
+            .map(|&c| c.to_owned())
+            .collect(),
+        (false, false) => cases,
+    };
+    Ok(Some(Options { selection, cases }))
+}
