@@ -1,17 +1,116 @@
-//! Codec micro-benchmarks (filled in by the benchmark issue).
-use criterion::{criterion_group, criterion_main, Criterion};
-use wsup_core::frame::{apply_mask, apply_mask_plain};
+//! Codec micro-benchmarks over in-memory data. Each group carries its
+//! baseline in the same run: the plain byte loop for masking, `std`'s UTF-8
+//! check, and a `memcpy` of the same bytes as the ceiling for frame decoding.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use futures_executor::block_on;
+use std::hint::black_box;
+use wsup_benches::{client_frame, text_payload, Replay};
+use wsup_core::frame::{apply_mask, apply_mask_plain, FrameHeader, OpCode, MAX_HEADER_LEN};
+use wsup_core::handshake::{parse_head, validate_request, HeadLimits};
+use wsup_core::utf8::Utf8Validator;
+use wsup_core::{Bytes, Message, WebSocket, WebSocketConfig};
 
 fn mask(c: &mut Criterion) {
-    let mut buf = vec![7u8; 64 * 1024];
-    let mut g = c.benchmark_group("unmask_64k");
-    g.throughput(criterion::Throughput::Bytes(buf.len() as u64));
-    g.bench_function("word", |b| b.iter(|| apply_mask(&mut buf, [1, 2, 3, 4], 0)));
-    g.bench_function("plain_baseline", |b| {
-        b.iter(|| apply_mask_plain(&mut buf, [1, 2, 3, 4]))
-    });
+    let mut g = c.benchmark_group("unmask");
+    for size in [16usize, 1024, 64 * 1024] {
+        let mut buf = vec![7u8; size];
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("wsup", size), &size, |b, _| {
+            b.iter(|| apply_mask(black_box(&mut buf), [1, 2, 3, 4], 0))
+        });
+        g.bench_with_input(BenchmarkId::new("plain_loop_baseline", size), &size, |b, _| {
+            b.iter(|| apply_mask_plain(black_box(&mut buf), [1, 2, 3, 4]))
+        });
+    }
     g.finish();
 }
 
-criterion_group!(benches, mask);
+fn header(c: &mut Criterion) {
+    let mut g = c.benchmark_group("frame_header");
+    let h = FrameHeader { fin: true, rsv1: false, rsv23: 0, opcode: OpCode::Binary, mask: Some([1, 2, 3, 4]), payload_len: 70_000 };
+    let mut out = [0u8; MAX_HEADER_LEN];
+    let n = h.encode(&mut out);
+    g.bench_function("encode", |b| b.iter(|| black_box(&h).encode(black_box(&mut out))));
+    g.bench_function("parse", |b| b.iter(|| FrameHeader::parse(black_box(&out[..n]))));
+    g.finish();
+}
+
+fn utf8(c: &mut Criterion) {
+    let mut g = c.benchmark_group("utf8");
+    for size in [1024usize, 64 * 1024] {
+        let text = text_payload(size);
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("wsup_incremental", size), &text, |b, t| {
+            b.iter(|| {
+                let mut v = Utf8Validator::new();
+                v.feed(black_box(t.as_bytes())).unwrap();
+                v.finish().unwrap();
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("std_baseline", size), &text, |b, t| {
+            b.iter(|| std::str::from_utf8(black_box(t.as_bytes())).unwrap().len())
+        });
+    }
+    g.finish();
+}
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode_messages");
+    for (size, count) in [(16usize, 1000usize), (1024, 500), (64 * 1024, 16)] {
+        let payload = text_payload(size);
+        let input: Vec<u8> = (0..count).flat_map(|_| client_frame(OpCode::Text, true, payload.as_bytes())).collect();
+        g.throughput(Throughput::Bytes((size * count) as u64));
+        g.bench_with_input(BenchmarkId::new("wsup_recv", size), &input, |b, input| {
+            b.iter(|| {
+                let mut ws = WebSocket::from_raw(Replay::new(input, 64 * 1024), Bytes::new(), WebSocketConfig::default(), None);
+                block_on(async {
+                    for _ in 0..count {
+                        let m = ws.recv().await.unwrap();
+                        black_box(m);
+                    }
+                })
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("memcpy_ceiling", size), &input, |b, input| {
+            let mut dst = vec![0u8; input.len()];
+            b.iter(|| dst.copy_from_slice(black_box(input)))
+        });
+    }
+    g.finish();
+}
+
+fn encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode_messages");
+    for (size, count) in [(16usize, 1000usize), (1024, 500), (64 * 1024, 16)] {
+        let payload = Bytes::from(text_payload(size));
+        g.throughput(Throughput::Bytes((size * count) as u64));
+        g.bench_with_input(BenchmarkId::new("wsup_feed_flush", size), &payload, |b, p| {
+            b.iter(|| {
+                let mut ws = WebSocket::from_raw(Replay::new(&[], 1), Bytes::new(), WebSocketConfig::default(), None);
+                block_on(async {
+                    for _ in 0..count {
+                        ws.feed(Message::Binary(p.clone())).await.unwrap();
+                    }
+                    ws.flush().await.unwrap();
+                });
+                ws.get_ref().written
+            })
+        });
+    }
+    g.finish();
+}
+
+fn handshake(c: &mut Criterion) {
+    let req = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\nUser-Agent: bench\r\n\r\n";
+    let limits = HeadLimits::default();
+    c.bench_function("handshake_parse_and_validate", |b| {
+        b.iter(|| {
+            let parts = parse_head(black_box(req), &limits).unwrap();
+            validate_request(&parts).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, mask, header, utf8, decode, encode, handshake);
 criterion_main!(benches);
