@@ -29,6 +29,7 @@
 mod close;
 mod config;
 mod conn;
+pub mod deflate;
 mod error;
 pub mod frame;
 pub mod handshake;
