@@ -28,7 +28,7 @@ mod report;
 /// exist may be named: kosoku rejects a pattern that matches no case (there
 /// is no group 8).
 pub const DEFAULT_CASES: &[&str] = &[
-    "1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*",
+    "1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*", "12.*", "13.*",
 ];
 
 /// Case patterns run by `--quick`.

@@ -12,8 +12,17 @@
 //!   `--cases` (repeatable, `*` globs) replaces the default case list;
 //!   `--quick` runs a small subset for smoke tests. Reports are written to
 //!   `target/conformance/<runtime>/`.
+//! - `bench [--runtime tokio|smol|async-std|all] [--quick]`: builds in
+//!   release and measures, per runtime and side by side, wsup's `echo`
+//!   example, an async-tungstenite echo server (the baseline) and a raw TCP
+//!   echo server (the ceiling), driven by wsup's own load generator:
+//!   throughput, latency, memory per idle connection and allocations per
+//!   message. Prints a table and writes `target/wsup-bench/results.{md,json}`
+//!   and `throughput.svg`. `--runtime` defaults to all (tokio with
+//!   `--quick`); `--quick` takes under 90 s once built.
 //! - `help`: prints the usage.
 
+mod bench;
 mod conformance;
 
 use std::env;
@@ -29,6 +38,10 @@ subcommands:
       run the Autobahn TestSuite cases (kosoku) against the echo example;
       --runtime defaults to tokio; --cases (repeatable) replaces the default
       case list; --quick runs a small subset
+  bench [--runtime tokio|smol|async-std|all] [--quick]
+      measure wsup's echo against async-tungstenite (baseline) and raw TCP
+      (ceiling) on each runtime; results in target/wsup-bench/; --runtime
+      defaults to all (tokio with --quick); --quick takes under 90 s
   help
       print this message";
 
@@ -37,6 +50,14 @@ fn main() -> ExitCode {
     match args.next().as_deref() {
         Some("conformance") => match parse_conformance(args) {
             Ok(Some(options)) => conformance::run(&options),
+            Ok(None) => {
+                println!("{USAGE}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => usage_error(&message),
+        },
+        Some("bench") => match parse_bench(args) {
+            Ok(Some(options)) => bench::run(&options),
             Ok(None) => {
                 println!("{USAGE}");
                 ExitCode::SUCCESS
@@ -106,4 +127,34 @@ fn parse_conformance(mut args: impl Iterator<Item = String>) -> Result<Option<Op
         (false, false) => cases,
     };
     Ok(Some(Options { selection, cases }))
+}
+
+/// Parses the arguments of `bench`; `Ok(None)` means help was asked for.
+fn parse_bench(mut args: impl Iterator<Item = String>) -> Result<Option<bench::Options>, String> {
+    let mut runtimes = None;
+    let mut quick = false;
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        match flag.as_str() {
+            "--runtime" => {
+                let name = inline
+                    .or_else(|| args.next())
+                    .ok_or("`--runtime` needs a value")?;
+                runtimes = Some(match name.as_str() {
+                    "all" => bench::Runtime::ALL.to_vec(),
+                    _ => vec![bench::Runtime::from_name(&name)
+                        .ok_or_else(|| format!("unknown runtime `{name}`"))?],
+                });
+            }
+            "--quick" if inline.is_none() => quick = true,
+            "-h" | "--help" => return Ok(None),
+            _ => return Err(format!("unexpected argument `{flag}` for `bench`")),
+        }
+    }
+    Ok(Some(bench::Options { runtimes, quick }))
 }

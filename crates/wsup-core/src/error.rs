@@ -122,6 +122,9 @@ pub enum ProtocolError {
         /// The limit.
         limit: usize,
     },
+    /// A compressed message that is not valid DEFLATE data.
+    #[error("invalid compressed data")]
+    InvalidCompressedData,
     /// A data frame after the peer's close frame.
     #[error("data after close frame")]
     DataAfterClose,

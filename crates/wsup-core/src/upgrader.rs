@@ -11,6 +11,7 @@ use http::request::Parts;
 use http::{Response, StatusCode};
 
 use crate::config::WebSocketConfig;
+use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
 use crate::conn::WebSocket;
 use crate::error::HandshakeError;
 use crate::handshake::{
@@ -36,6 +37,8 @@ pub struct Upgrader {
     on_request: Option<RequestHook>,
     on_error: Option<ErrorHook>,
     runtime: Option<Arc<dyn Runtime>>,
+    deflate: DeflateConfig,
+    codec_pool: Arc<CodecPool>,
 }
 
 impl fmt::Debug for Upgrader {
@@ -47,6 +50,7 @@ impl fmt::Debug for Upgrader {
             .field("subprotocols", &self.subprotocols)
             .field("origin", &self.origin)
             .field("runtime", &self.runtime)
+            .field("deflate", &self.deflate)
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +66,8 @@ impl Default for Upgrader {
             on_request: None,
             on_error: None,
             runtime: None,
+            deflate: DeflateConfig::default(),
+            codec_pool: Arc::new(CodecPool::default()),
         }
     }
 }
@@ -74,6 +80,7 @@ pub struct Accepted {
     protocol: Option<String>,
     config: WebSocketConfig,
     runtime: Option<Arc<dyn Runtime>>,
+    deflate: Option<(Agreed, DeflateConfig, Arc<CodecPool>)>,
 }
 
 impl Accepted {
@@ -92,14 +99,18 @@ impl Accepted {
         self.protocol.as_deref()
     }
 
+    /// The negotiated permessage-deflate parameters, if any.
+    pub fn compression(&self) -> Option<&Agreed> {
+        self.deflate.as_ref().map(|(a, _, _)| a)
+    }
+
     /// Builds the connection over the upgraded transport.
-    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(
-        self,
-        io: T,
-        leftover: Bytes,
-    ) -> WebSocket<T> {
+    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(self, io: T, leftover: Bytes) -> WebSocket<T> {
         let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
         ws.set_protocol(self.protocol);
+        if let Some((agreed, config, pool)) = self.deflate {
+            ws.enable_deflate(agreed, &config, Some(pool));
+        }
         ws
     }
 }
@@ -186,6 +197,14 @@ impl Upgrader {
         self
     }
 
+    /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and
+    /// more: level, context takeover per direction, window bits, and a size
+    /// threshold below which messages go out uncompressed. Off by default.
+    pub fn compression(mut self, config: DeflateConfig) -> Self {
+        self.deflate = config;
+        self
+    }
+
     /// Supported subprotocols, most preferred first.
     pub fn subprotocols<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
@@ -250,6 +269,12 @@ impl Upgrader {
         }
         let protocol =
             select_protocol(&self.subprotocols, &valid.offered_protocols).map(str::to_owned);
+        let agreed = if self.deflate.enabled {
+            let offers = parse_offers_bytes(parts.headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS).iter().map(|v| v.as_bytes()));
+            negotiate(&offers, &self.deflate)
+        } else {
+            None
+        };
         if let Some(hook) = &self.on_request {
             if let Err(response) = hook(parts, &mut extra) {
                 return Err(Rejection {
@@ -273,6 +298,11 @@ impl Upgrader {
                 h.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
             }
         }
+        if let Some(a) = &agreed {
+            if let Ok(v) = HeaderValue::from_str(&a.response_header()) {
+                h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+            }
+        }
         for (name, value) in extra.iter() {
             h.append(name.clone(), value.clone());
         }
@@ -281,6 +311,7 @@ impl Upgrader {
             protocol,
             config: self.config.clone(),
             runtime: self.runtime.clone(),
+            deflate: agreed.map(|a| (a, self.deflate.clone(), self.codec_pool.clone())),
         })
     }
 

@@ -9,13 +9,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::read::{Event, Reader};
 use super::write::Writer;
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
+use crate::deflate::{Agreed, CodecPool, DeflateConfig, Deflater, Inflater};
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
 use crate::message::Message;
@@ -58,6 +59,24 @@ pub(crate) struct Core<T> {
     close_timer: Option<Pin<Box<dyn Sleep>>>,
     /// The transport's write side has been shut down.
     shut: bool,
+    /// permessage-deflate, when negotiated.
+    deflate: Option<Box<DeflateState>>,
+}
+
+/// The sending side of permessage-deflate on one connection.
+#[derive(Debug)]
+pub(crate) struct DeflateState {
+    pub(crate) agreed: Agreed,
+    pub(crate) deflater: Deflater,
+    /// gorilla's `EnableWriteCompression`: compress outgoing messages at all.
+    pub(crate) enabled: bool,
+    /// Messages shorter than this go out uncompressed.
+    threshold: usize,
+    /// Where compressed payloads are built; its space is reused once the
+    /// frame built from it has been written.
+    scratch: BytesMut,
+    /// The message being streamed out is compressed (decided at its first frame).
+    streaming: bool,
 }
 
 impl<T> std::fmt::Debug for Core<T> {
@@ -86,6 +105,46 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             outcome: None,
             close_timer: None,
             shut: false,
+            deflate: None,
+        }
+    }
+
+    /// Turns on permessage-deflate with the negotiated parameters.
+    pub(crate) fn enable_deflate(&mut self, agreed: Agreed, config: &DeflateConfig, pool: Option<Arc<CodecPool>>) {
+        let mut inflater = Inflater::for_agreed(&agreed);
+        let mut deflater = Deflater::for_agreed(&agreed, config);
+        if let Some(pool) = pool {
+            inflater = inflater.with_pool(pool.clone());
+            deflater = deflater.with_pool(pool);
+        }
+        self.reader.inflater = Some(inflater);
+        self.deflate = Some(Box::new(DeflateState {
+            agreed,
+            deflater,
+            enabled: true,
+            threshold: config.threshold,
+            scratch: BytesMut::new(),
+            streaming: false,
+        }));
+    }
+
+    pub(crate) fn deflate_mut(&mut self) -> Option<&mut DeflateState> {
+        self.deflate.as_deref_mut()
+    }
+
+    pub(crate) fn agreed(&self) -> Option<&Agreed> {
+        self.deflate.as_ref().map(|d| &d.agreed)
+    }
+
+    /// Queues a data message, compressed when negotiated and worth it.
+    fn queue_data(&mut self, opcode: OpCode, payload: Bytes) {
+        match self.deflate.as_deref_mut() {
+            Some(d) if d.enabled && payload.len() >= d.threshold => {
+                d.deflater.compress(&payload, &mut d.scratch);
+                let compressed = d.scratch.split().freeze();
+                self.writer.queue_frame_bytes(opcode, true, true, compressed);
+            }
+            _ => self.writer.queue_frame_bytes(opcode, true, false, payload),
         }
     }
 
@@ -265,13 +324,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             return Err(Error::AlreadyClosed);
         }
         match msg {
-            Message::Text(t) => {
-                self.writer
-                    .queue_frame_bytes(OpCode::Text, true, false, t.into_bytes())
-            }
-            Message::Binary(b) => self
-                .writer
-                .queue_frame_bytes(OpCode::Binary, true, false, b),
+            Message::Text(t) => self.queue_data(OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => self.queue_data(OpCode::Binary, b),
             Message::Ping(p) | Message::Pong(p) if p.len() > 125 => {
                 return Err(Error::InvalidMessage(
                     "control frame payload over 125 bytes",
@@ -287,17 +341,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         Ok(())
     }
 
-    /// Queues one frame of a streamed message.
-    pub(crate) fn queue_fragment(
-        &mut self,
-        opcode: OpCode,
-        fin: bool,
-        payload: Bytes,
-    ) -> Result<(), Error> {
+    /// Queues one frame of a streamed message; with permessage-deflate on,
+    /// each piece is compressed and flushed so it can go out as its frame.
+    pub(crate) fn queue_fragment(&mut self, opcode: OpCode, fin: bool, payload: Bytes) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
-        self.writer.queue_frame_bytes(opcode, fin, false, payload);
+        let first = opcode != OpCode::Continuation;
+        match self.deflate.as_deref_mut() {
+            Some(d) if (first && d.enabled) || (!first && d.streaming) => {
+                d.streaming = !fin;
+                d.deflater.compress_part(&payload, fin, &mut d.scratch);
+                let compressed = d.scratch.split().freeze();
+                self.writer.queue_frame_bytes(opcode, fin, first, compressed);
+            }
+            _ => self.writer.queue_frame_bytes(opcode, fin, false, payload),
+        }
         Ok(())
     }
 

@@ -24,6 +24,7 @@ pub(crate) use write::encode_header;
 
 use crate::close::CloseFrame;
 use crate::config::WebSocketConfig;
+use crate::deflate::{Agreed, CodecPool, DeflateConfig};
 use crate::error::Error;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
@@ -81,6 +82,32 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// The negotiated subprotocol, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.protocol.as_deref()
+    }
+
+    /// The negotiated permessage-deflate parameters, if compression is on.
+    pub fn compression(&self) -> Option<&Agreed> {
+        self.core.agreed()
+    }
+
+    /// Whether outgoing messages are compressed (gorilla's
+    /// `EnableWriteCompression`); has no effect unless compression was
+    /// negotiated. Takes effect from the next message.
+    pub fn set_write_compression(&mut self, enabled: bool) {
+        if let Some(d) = self.core.deflate_mut() {
+            d.enabled = enabled;
+        }
+    }
+
+    /// The compression level (0-9) from the next message on (gorilla's
+    /// `SetCompressionLevel`).
+    pub fn set_compression_level(&mut self, level: u32) {
+        if let Some(d) = self.core.deflate_mut() {
+            d.deflater.set_level(level);
+        }
+    }
+
+    pub(crate) fn enable_deflate(&mut self, agreed: Agreed, config: &DeflateConfig, pool: Option<Arc<CodecPool>>) {
+        self.core.enable_deflate(agreed, config, pool);
     }
 
     /// The settings this connection runs with.

@@ -15,6 +15,7 @@ use futures_io::AsyncRead;
 
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
+use crate::deflate::{InflateError, Inflater};
 use crate::error::ProtocolError;
 use crate::frame::{apply_mask, FrameHeader, OpCode};
 use crate::message::{Message, Utf8Bytes};
@@ -42,6 +43,8 @@ struct InFrame {
 #[derive(Debug)]
 struct Assembly {
     text: bool,
+    /// RSV1 on the first frame: the payload is deflated (RFC 7692).
+    compressed: bool,
     fragments: usize,
     len: usize,
     /// `None` while streaming: chunks go to the application as they come.
@@ -71,8 +74,9 @@ pub(crate) struct Reader {
     frame: Option<InFrame>,
     assembly: Option<Assembly>,
     utf8: Utf8Validator,
-    /// Whether RSV1 may be set (permessage-deflate negotiated).
-    pub(crate) allow_rsv1: bool,
+    /// Set when permessage-deflate was negotiated: RSV1 may then be set on
+    /// the first frame of a data message.
+    pub(crate) inflater: Option<Inflater>,
 }
 
 impl Reader {
@@ -84,7 +88,7 @@ impl Reader {
             frame: None,
             assembly: None,
             utf8: Utf8Validator::new(),
-            allow_rsv1: false,
+            inflater: None,
         }
     }
 
@@ -106,12 +110,15 @@ impl Reader {
                 OpCode::Continuation => self.assembly.as_ref().is_some_and(|a| a.text),
                 _ => false,
             };
+            let compressed = !f.header.opcode.is_control()
+                && self.assembly.as_ref().is_some_and(|a| a.compressed);
             // Unmask (and validate) what arrived since last time.
             let avail = self.buf.len().min(f.remaining);
             if avail > f.processed {
                 let fresh = &mut self.buf[f.processed..avail];
                 f.mask_offset = apply_mask(fresh, f.mask, f.mask_offset);
-                if is_text && self.utf8.feed(fresh).is_err() {
+                // Compressed text is validated after inflating.
+                if is_text && !compressed && self.utf8.feed(fresh).is_err() {
                     return Err(ProtocolError::InvalidUtf8);
                 }
                 f.processed = avail;
@@ -122,7 +129,7 @@ impl Reader {
                     return Ok(None);
                 }
                 let take = f.processed;
-                let data = self.buf.split_to(take).freeze();
+                let mut data = self.buf.split_to(take).freeze();
                 f.remaining -= take;
                 f.processed = 0;
                 let frame_done = f.remaining == 0;
@@ -131,6 +138,11 @@ impl Reader {
                     self.frame = None;
                 }
                 let end = frame_done && fin;
+                if compressed {
+                    let mut out = BytesMut::new();
+                    inflate_into(&mut self.inflater, &mut self.utf8, &data, end, cfg.max_message_size, is_text, &mut out)?;
+                    data = out.freeze();
+                }
                 if end {
                     if is_text && self.utf8.finish().is_err() {
                         return Err(ProtocolError::InvalidUtf8);
@@ -152,7 +164,7 @@ impl Reader {
             let header = f.header;
             let payload = self.buf.split_to(f.remaining).freeze();
             self.frame = None;
-            if let Some(msg) = self.finish_frame(header, payload, is_text)? {
+            if let Some(msg) = self.finish_frame(header, payload, is_text, cfg.max_message_size)? {
                 return Ok(Some(Event::Message(msg)));
             }
         }
@@ -170,7 +182,7 @@ impl Reader {
         let Some(mask) = header.mask else {
             return Err(ProtocolError::UnmaskedFrame);
         };
-        if header.rsv23 != 0 || (header.rsv1 && !self.allow_rsv1) {
+        if header.rsv23 != 0 || (header.rsv1 && self.inflater.is_none()) {
             return Err(ProtocolError::ReservedBits);
         }
         if header.payload_len > cfg.max_frame_size as u64 {
@@ -191,9 +203,12 @@ impl Reader {
                         limit: cfg.max_message_size,
                     });
                 }
-                if !header.fin || streaming {
+                // Compressed messages are always inflated into an assembly
+                // buffer; uncompressed single frames need none (no copy).
+                if !header.fin || streaming || header.rsv1 {
                     self.assembly = Some(Assembly {
                         text: header.opcode == OpCode::Text,
+                        compressed: header.rsv1,
                         fragments: 1,
                         len,
                         buf: if streaming {
@@ -209,6 +224,10 @@ impl Reader {
                 let Some(a) = self.assembly.as_mut() else {
                     return Err(ProtocolError::UnexpectedContinuation);
                 };
+                // RSV1 belongs on the first frame of a message only.
+                if header.rsv1 {
+                    return Err(ProtocolError::ReservedBits);
+                }
                 a.fragments += 1;
                 if a.fragments > cfg.max_fragments {
                     return Err(ProtocolError::TooManyFragments {
@@ -245,13 +264,15 @@ impl Reader {
         header: FrameHeader,
         payload: Bytes,
         is_text: bool,
+        limit: usize,
     ) -> Result<Option<Message>, ProtocolError> {
         match header.opcode {
             OpCode::Ping => Ok(Some(Message::Ping(payload))),
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
             OpCode::Close => Ok(Some(Message::Close(parse_close(&payload)?))),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                let Some(a) = self.assembly.as_mut() else {
+                let Reader { assembly, inflater, utf8, .. } = self;
+                let Some(a) = assembly.as_mut() else {
                     // A whole message in one frame: no copy.
                     return Ok(Some(if is_text {
                         self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
@@ -263,6 +284,12 @@ impl Reader {
                 match a.buf.as_mut() {
                     // A streamed message whose reader was dropped: discard the rest.
                     None => {
+                        if a.compressed {
+                            // Inflated all the same: with context takeover the
+                            // next message refers back to this one.
+                            let mut sink = BytesMut::new();
+                            inflate_into(inflater, utf8, &payload, header.fin, limit, a.text, &mut sink)?;
+                        }
                         if header.fin {
                             self.assembly = None;
                             self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
@@ -270,7 +297,11 @@ impl Reader {
                         Ok(None)
                     }
                     Some(buf) => {
-                        buf.extend_from_slice(&payload);
+                        if a.compressed {
+                            inflate_into(inflater, utf8, &payload, header.fin, limit, a.text, buf)?;
+                        } else {
+                            buf.extend_from_slice(&payload);
+                        }
                         if !header.fin {
                             return Ok(None);
                         }
@@ -323,6 +354,31 @@ impl Reader {
         self.buf.truncate(len + n);
         res
     }
+}
+
+/// Inflates one piece of a compressed message into `out`, validating text
+/// as it comes out. The limit counts inflated bytes and is checked while
+/// inflating, so a small frame cannot expand past it (a deflate bomb).
+#[allow(clippy::too_many_arguments)]
+fn inflate_into(
+    inflater: &mut Option<Inflater>,
+    utf8: &mut Utf8Validator,
+    input: &[u8],
+    fin: bool,
+    limit: usize,
+    text: bool,
+    out: &mut BytesMut,
+) -> Result<(), ProtocolError> {
+    let inflater = inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
+    let before = out.len();
+    inflater.decompress(input, fin, out, limit).map_err(|e| match e {
+        InflateError::TooLarge => ProtocolError::MessageTooLarge { limit },
+        _ => ProtocolError::InvalidCompressedData,
+    })?;
+    if text && utf8.feed(&out[before..]).is_err() {
+        return Err(ProtocolError::InvalidUtf8);
+    }
+    Ok(())
 }
 
 /// Parses and checks a close frame's payload.

@@ -1,0 +1,555 @@
+//! `cargo xtask bench`: wsup's `echo` example against a baseline and a
+//! ceiling, on each runtime, side by side in one run.
+//!
+//! For each runtime, three servers run at once, each pinned to core 0:
+//! wsup's `echo` example, an async-tungstenite echo server (the baseline,
+//! `benches/src/bin/tungstenite_echo.rs`) and a raw TCP echo server (the
+//! ceiling, `benches/src/bin/tcp_echo.rs`). The load generator
+//! (`benches/src/bin/wsup_loadgen.rs`) runs pinned to core 1. Every point of
+//! the matrix is measured on the three servers one after the other, and the
+//! whole matrix is repeated, so that noise from the rest of the machine
+//! falls on all three alike; each figure is the median of the repeats, with
+//! the spread (min–max).
+//!
+//! Then, on fresh servers: resident memory per idle connection, and heap
+//! allocations per echoed message (a `count-allocs` build of `echo`, and the
+//! baseline's own counter). Results go to `target/wsup-bench/`:
+//! `results.md`, `results.json` and `throughput.svg`.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use report::{Alloc, Idle, Latency, Report, RuntimeResults, Sample};
+use server::{LoadGen, Server};
+
+mod chart;
+mod report;
+mod server;
+
+/// A runtime the servers can be built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    Tokio,
+    Smol,
+    AsyncStd,
+}
+
+impl Runtime {
+    pub const ALL: [Runtime; 3] = [Runtime::Tokio, Runtime::Smol, Runtime::AsyncStd];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|rt| rt.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Tokio => "tokio",
+            Runtime::Smol => "smol",
+            Runtime::AsyncStd => "async-std",
+        }
+    }
+}
+
+/// The three servers of each runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Wsup,
+    Baseline,
+    Ceiling,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Wsup, Kind::Baseline, Kind::Ceiling];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Wsup => "wsup",
+            Kind::Baseline => "async-tungstenite",
+            Kind::Ceiling => "raw TCP",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Wsup => "wsup",
+            Kind::Baseline => "baseline",
+            Kind::Ceiling => "ceiling",
+        }
+    }
+}
+
+/// The parsed arguments of `cargo xtask bench`.
+#[derive(Debug)]
+pub struct Options {
+    /// `None`: the default (tokio with `--quick`, all runtimes otherwise).
+    pub runtimes: Option<Vec<Runtime>>,
+    pub quick: bool,
+}
+
+/// What to measure, and for how long.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub quick: bool,
+    pub sizes: Vec<usize>,
+    pub conns: Vec<usize>,
+    pub repeats: usize,
+    pub warmup: f64,
+    pub duration: f64,
+    pub latency_duration: f64,
+    pub idle_conns: usize,
+    pub alloc_sizes: Vec<usize>,
+    pub alloc_duration: f64,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Self {
+        Plan {
+            quick,
+            sizes: vec![16, 1024, 64 << 10, 1 << 20],
+            conns: vec![1, 100],
+            repeats: if quick { 1 } else { 3 },
+            warmup: if quick { 0.2 } else { 0.3 },
+            duration: if quick { 0.5 } else { 1.0 },
+            latency_duration: if quick { 0.5 } else { 1.0 },
+            idle_conns: if quick { 2_000 } else { 10_000 },
+            alloc_sizes: if quick {
+                vec![16, 64 << 10]
+            } else {
+                vec![16, 1024, 64 << 10, 1 << 20]
+            },
+            alloc_duration: if quick { 0.5 } else { 1.0 },
+        }
+    }
+
+    /// Messages in flight per connection: enough to keep the pipe full,
+    /// few enough that 100 connections of 1 MiB stay within memory.
+    pub fn window(size: usize) -> usize {
+        match size {
+            0..=4096 => 16,
+            4097..=65536 => 4,
+            _ => 1,
+        }
+    }
+}
+
+const SERVER_CORE: usize = 0;
+const LOADGEN_CORE: usize = 1;
+
+/// Runs the benchmark; failure if anything breaks.
+pub fn run(options: &Options) -> ExitCode {
+    match try_run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_run(options: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent directory")?;
+    let target_dir = target_dir(&cargo, root)?;
+    let out_dir = target_dir.join("wsup-bench");
+    let bin_dir = out_dir.join("bin");
+    fs::create_dir_all(&bin_dir)
+        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+
+    let plan = Plan::new(options.quick);
+    let runtimes = options.runtimes.clone().unwrap_or_else(|| {
+        if options.quick {
+            vec![Runtime::Tokio]
+        } else {
+            Runtime::ALL.to_vec()
+        }
+    });
+    let mut notes = Vec::new();
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        notes.push(format!(
+            "only {cores} core available: server and load generator share it"
+        ));
+    }
+    let nofile = server::raise_nofile_limit();
+    if nofile < plan.idle_conns as u64 + 100 {
+        notes.push(format!(
+            "RLIMIT_NOFILE is {nofile}: the idle-connection figure is measured with fewer connections"
+        ));
+    }
+
+    let bins = build(&cargo, root, &target_dir, &bin_dir, &runtimes)?;
+    println!(
+        "==> built in {:.0} s; server on core {SERVER_CORE}, load generator on core {LOADGEN_CORE}",
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut results = Vec::new();
+    for &rt in &runtimes {
+        results.push(bench_runtime(rt, &plan, &bins, nofile, &mut notes)?);
+    }
+
+    let report = Report::new(root, &plan, results, notes);
+    let markdown = report.markdown();
+    println!("\n{markdown}");
+    write(&out_dir.join("results.md"), &markdown)?;
+    let json = serde_json::to_string_pretty(&report.json()).map_err(|e| e.to_string())?;
+    write(&out_dir.join("results.json"), &json)?;
+    let svg = out_dir.join("throughput.svg");
+    chart::draw(&svg, &report).map_err(|e| format!("chart: {e}"))?;
+    println!(
+        "==> wrote {}, results.json and throughput.svg in {:.0} s",
+        out_dir.join("results.md").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), String> {
+    fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Paths of the binaries a run needs.
+#[derive(Debug)]
+pub struct Binaries {
+    /// `echo` per runtime, normal and `count-allocs` builds.
+    echo: Vec<(Runtime, PathBuf, PathBuf)>,
+    baseline: PathBuf,
+    ceiling: PathBuf,
+    loadgen: PathBuf,
+}
+
+impl Binaries {
+    fn echo(&self, rt: Runtime, count_allocs: bool) -> &Path {
+        let (_, normal, counting) = self
+            .echo
+            .iter()
+            .find(|(r, _, _)| *r == rt)
+            .expect("echo built for every runtime run");
+        if count_allocs {
+            counting
+        } else {
+            normal
+        }
+    }
+}
+
+/// Builds everything in release. Each `echo` build is copied out of
+/// `target/release`, since the next build with other features replaces it.
+fn build(
+    cargo: &OsString,
+    root: &Path,
+    target_dir: &Path,
+    bin_dir: &Path,
+    runtimes: &[Runtime],
+) -> Result<Binaries, String> {
+    let release = target_dir.join("release");
+    let exe = |name: &str| format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    let mut echo = Vec::new();
+    for &rt in runtimes {
+        let mut paths = Vec::new();
+        for count_allocs in [false, true] {
+            let features = if count_allocs {
+                format!("runtime-{},count-allocs", rt.name())
+            } else {
+                format!("runtime-{}", rt.name())
+            };
+            println!("==> building echo ({features})");
+            check(
+                Command::new(cargo)
+                    .current_dir(root)
+                    .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
+                    .args(["--no-default-features", "--features", &features]),
+                "cargo build echo",
+            )?;
+            let to = bin_dir.join(exe(&format!(
+                "echo-{}{}",
+                rt.name(),
+                if count_allocs { "-count-allocs" } else { "" }
+            )));
+            fs::copy(release.join(exe("echo")), &to)
+                .map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
+            paths.push(to);
+        }
+        let counting = paths.pop().expect("two builds");
+        let normal = paths.pop().expect("two builds");
+        echo.push((rt, normal, counting));
+    }
+    println!("==> building wsup-benches (baseline, ceiling, load generator)");
+    check(
+        Command::new(cargo).current_dir(root).args([
+            "build",
+            "--release",
+            "-p",
+            "wsup-benches",
+            "--bins",
+        ]),
+        "cargo build wsup-benches",
+    )?;
+    Ok(Binaries {
+        echo,
+        baseline: release.join(exe("tungstenite_echo")),
+        ceiling: release.join(exe("tcp_echo")),
+        loadgen: release.join(exe("wsup_loadgen")),
+    })
+}
+
+/// Starts server `kind` for `rt`, pinned to the server core.
+fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result<Server, String> {
+    let mut command = match kind {
+        Kind::Wsup => Command::new(bins.echo(rt, count_allocs)),
+        Kind::Baseline => {
+            let mut c = Command::new(&bins.baseline);
+            c.arg(rt.name());
+            if count_allocs {
+                c.env("WSUP_BENCH_COUNT_ALLOCS", "1");
+            }
+            c
+        }
+        Kind::Ceiling => {
+            let mut c = Command::new(&bins.ceiling);
+            c.arg(rt.name());
+            c
+        }
+    };
+    // One worker thread: smol's and async-std's global executors would
+    // otherwise start one per core (the pinning bounds them anyway).
+    command
+        .env("SMOL_THREADS", "1")
+        .env("ASYNC_STD_THREAD_COUNT", "1");
+    Server::start(command, kind.name(), SERVER_CORE, count_allocs)
+}
+
+fn bench_runtime(
+    rt: Runtime,
+    plan: &Plan,
+    bins: &Binaries,
+    nofile: u64,
+    notes: &mut Vec<String>,
+) -> Result<RuntimeResults, String> {
+    let loadgen = LoadGen {
+        path: bins.loadgen.clone(),
+        core: LOADGEN_CORE,
+    };
+    let mut results = RuntimeResults::new(rt, plan);
+
+    // Throughput and latency: the three servers run side by side.
+    let servers = Kind::ALL
+        .iter()
+        .map(|&kind| start(kind, rt, bins, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    for repeat in 1..=plan.repeats {
+        for point in &mut results.throughput {
+            let mut line = format!(
+                "[{} {repeat}/{}] {} x {} conn (W={}):",
+                rt.name(),
+                plan.repeats,
+                report::size_name(point.size),
+                point.conns,
+                point.window
+            );
+            for (i, server) in servers.iter().enumerate() {
+                let kind = Kind::ALL[i];
+                let args = [
+                    "--size".to_owned(),
+                    point.size.to_string(),
+                    "--conns".to_owned(),
+                    point.conns.to_string(),
+                    "--window".to_owned(),
+                    point.window.to_string(),
+                    "--warmup".to_owned(),
+                    plan.warmup.to_string(),
+                    "--duration".to_owned(),
+                    plan.duration.to_string(),
+                ];
+                match loadgen.run("throughput", server, kind == Kind::Ceiling, &args) {
+                    Ok(v) => {
+                        let sample = Sample::from_json(&v);
+                        line.push_str(&format!(
+                            " {} {} msg/s {:.1} MB/s;",
+                            kind.key(),
+                            report::si(sample.msgs_per_sec),
+                            sample.mb_per_sec
+                        ));
+                        point.samples[i].push(sample);
+                    }
+                    Err(e) => {
+                        line.push_str(&format!(" {} FAILED;", kind.key()));
+                        notes.push(format!(
+                            "{} {} {} x {}: {e}",
+                            rt.name(),
+                            kind.name(),
+                            report::size_name(point.size),
+                            point.conns
+                        ));
+                    }
+                }
+                server.check_alive()?;
+            }
+            println!("{}", line.trim_end_matches(';'));
+        }
+        let mut line = format!(
+            "[{} {repeat}/{}] latency 16 B x 1 conn (W=1):",
+            rt.name(),
+            plan.repeats
+        );
+        for (i, server) in servers.iter().enumerate() {
+            let kind = Kind::ALL[i];
+            let args = [
+                "--size".to_owned(),
+                "16".to_owned(),
+                "--warmup".to_owned(),
+                plan.warmup.to_string(),
+                "--duration".to_owned(),
+                plan.latency_duration.to_string(),
+            ];
+            match loadgen.run("latency", server, kind == Kind::Ceiling, &args) {
+                Ok(v) => {
+                    let sample = Latency::from_json(&v);
+                    line.push_str(&format!(
+                        " {} p50 {:.1} p99 {:.1} p99.9 {:.1} us;",
+                        kind.key(),
+                        sample.p50,
+                        sample.p99,
+                        sample.p999
+                    ));
+                    results.latency[i].push(sample);
+                }
+                Err(e) => {
+                    line.push_str(&format!(" {} FAILED;", kind.key()));
+                    notes.push(format!("{} {} latency: {e}", rt.name(), kind.name()));
+                }
+            }
+            server.check_alive()?;
+        }
+        println!("{}", line.trim_end_matches(';'));
+    }
+    drop(servers);
+
+    // Memory per idle connection, each server fresh and alone.
+    let count = plan
+        .idle_conns
+        .min(nofile.saturating_sub(100) as usize)
+        .max(1);
+    for (i, &kind) in Kind::ALL.iter().enumerate() {
+        let server = start(kind, rt, bins, false)?;
+        match idle(&loadgen, &server, kind, count) {
+            Ok(idle) => {
+                println!(
+                    "[{}] idle: {} {} connections, RSS {} -> {} KiB, {:.2} KiB per connection",
+                    rt.name(),
+                    kind.key(),
+                    idle.opened,
+                    idle.rss_before_kib,
+                    idle.rss_after_kib,
+                    idle.per_conn_kib()
+                );
+                results.idle[i] = Some(idle);
+            }
+            Err(e) => notes.push(format!("{} {} idle: {e}", rt.name(), kind.name())),
+        }
+    }
+
+    // Allocations per echoed message: counting builds, one connection.
+    for (i, kind) in [Kind::Wsup, Kind::Baseline].into_iter().enumerate() {
+        let mut server = start(kind, rt, bins, true)?;
+        for size in &plan.alloc_sizes {
+            let args = [
+                "--size".to_owned(),
+                size.to_string(),
+                "--conns".to_owned(),
+                "1".to_owned(),
+                "--window".to_owned(),
+                Plan::window(*size).to_string(),
+                "--warmup".to_owned(),
+                "0.1".to_owned(),
+                "--duration".to_owned(),
+                plan.alloc_duration.to_string(),
+            ];
+            let measured = server.allocs().and_then(|before| {
+                let v = loadgen.run("throughput", &server, false, &args)?;
+                let messages = v["total_messages"].as_u64().unwrap_or(0);
+                // Let the server finish with the closed connection first.
+                thread::sleep(Duration::from_millis(200));
+                let after = server.allocs()?;
+                Ok(Alloc::new(*size, messages, before, after))
+            });
+            match measured {
+                Ok(alloc) => {
+                    println!(
+                        "[{}] allocations: {} {}: {:.3} per message, {:.0} bytes per message",
+                        rt.name(),
+                        kind.key(),
+                        report::size_name(*size),
+                        alloc.per_message(),
+                        alloc.bytes_per_message()
+                    );
+                    results.allocs[i].push(alloc);
+                }
+                Err(e) => notes.push(format!(
+                    "{} {} allocations {}: {e}",
+                    rt.name(),
+                    kind.name(),
+                    report::size_name(*size)
+                )),
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Opens `count` idle connections to `server` and measures its RSS.
+fn idle(loadgen: &LoadGen, server: &Server, kind: Kind, count: usize) -> Result<Idle, String> {
+    // Settle after start-up, then read the baseline.
+    thread::sleep(Duration::from_millis(200));
+    let before = server.rss_kib()?;
+    let holder = loadgen.hold_idle(server, kind == Kind::Ceiling, count)?;
+    // Let the server finish the last handshakes before reading.
+    thread::sleep(Duration::from_millis(500));
+    let after = server.rss_kib()?;
+    drop(holder);
+    Ok(Idle {
+        opened: count,
+        rss_before_kib: before,
+        rss_after_kib: after,
+    })
+}
+
+/// `cargo metadata`'s target directory.
+fn target_dir(cargo: &OsString, root: &Path) -> Result<PathBuf, String> {
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata failed: {}", output.status));
+    }
+    let metadata: Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata: no target_directory".to_owned())
+}
+
+/// Runs a command to completion; an error unless it succeeds.
+fn check(command: &mut Command, what: &str) -> Result<(), String> {
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed: {status}"))
+    }
+}
