@@ -1123,7 +1123,7 @@ mod tests {
         let d = Deflater::for_agreed(&agreed, &config);
         assert_eq!(
             (d.window_bits, d.no_context_takeover, d.level),
-            (9, true, 6)
+            (9, true, 1)
         );
         let i = Inflater::for_agreed(&agreed);
         assert_eq!((i.window_bits, i.no_context_takeover), (9, false));
