@@ -562,7 +562,7 @@ mod tests {
         assert_eq!(response("permessage-deflate", &d), None);
         let e = DeflateConfig::enabled();
         assert!(e.enabled);
-        assert_eq!(e.level, 6);
+        assert_eq!(e.level, 1);
         assert_eq!(e.server_max_window_bits, 15);
         assert_eq!(e.client_max_window_bits, 15);
         assert_eq!(e.threshold, 128);
