@@ -20,6 +20,7 @@ use crate::deflate::{Agreed, CodecPool, DeflateConfig, Deflater, Inflater};
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
 use crate::message::Message;
+use crate::prepared::PreparedMessage;
 use crate::runtime::{Runtime, Sleep};
 
 /// Where the connection is in its life.
@@ -360,12 +361,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         Ok(())
     }
 
-    /// Queues bytes already framed.
-    pub(crate) fn queue_raw(&mut self, framed: Bytes) -> Result<(), Error> {
+    /// Queues a prepared message: its shared frame, or, where the
+    /// connection's compression context must see it, compressed here.
+    pub(crate) fn queue_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
-        self.writer.queue_raw(framed);
+        match self.deflate.as_deref() {
+            Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
+                if d.agreed.server_no_context_takeover {
+                    let framed = msg.compressed_frame(d.agreed.server_max_window_bits, d.deflater.level());
+                    self.writer.queue_raw(framed);
+                } else {
+                    self.queue_data(msg.opcode(), msg.payload().clone());
+                }
+            }
+            _ => self.writer.queue_raw(msg.plain_frame()),
+        }
         Ok(())
     }
 

@@ -155,7 +155,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// Sends a prepared message (framed once, sent to many).
     pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
         poll_fn(|cx| self.core.poll_ready(cx)).await?;
-        self.core.queue_raw(msg.framed())?;
+        self.core.queue_prepared(msg)?;
         self.flush().await
     }
 

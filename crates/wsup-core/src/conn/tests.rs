@@ -367,3 +367,149 @@ fn the_peer_cannot_make_the_server_panic() {
     }
     let _ = ProtocolError::UnmaskedFrame;
 }
+
+mod deflate {
+    use super::*;
+    use crate::deflate::{negotiate, parse_offers, DeflateConfig, Deflater, Inflater};
+    use crate::prepared::PreparedMessage;
+
+    fn compressed_ws(input: Vec<u8>, offer: &str, cfg: WebSocketConfig) -> WebSocket<Mem> {
+        let config = DeflateConfig::enabled().threshold(0);
+        let agreed = negotiate(&parse_offers(&[offer]), &config).expect("offer accepted");
+        let mut ws = ws(input, 4096, cfg);
+        ws.enable_deflate(agreed, &config, None);
+        ws
+    }
+
+    /// A masked client frame with RSV1 as given.
+    fn rsv1_frame(opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
+        let mut f = frame(opcode, fin, payload);
+        if rsv1 {
+            f[0] |= 0x40;
+        }
+        f
+    }
+
+    /// Server frames with their RSV1 bit.
+    fn written_rsv1(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
+        let mut frames = Vec::new();
+        let mut rest = out;
+        while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
+            let len = h.payload_len as usize;
+            frames.push((h.opcode, h.rsv1, rest[n..n + len].to_vec()));
+            rest = &rest[n + len..];
+        }
+        frames
+    }
+
+    #[test]
+    fn compressed_fragments_inflate_and_the_echo_is_compressed() {
+        let text = "compress me, compress me again; ".repeat(200);
+        let mut client = Deflater::new(6, 15, false);
+        let (a, b) = text.as_bytes().split_at(1000);
+        let mut p1 = bytes::BytesMut::new();
+        client.compress_part(a, false, &mut p1);
+        let mut p2 = bytes::BytesMut::new();
+        client.compress_part(b, true, &mut p2);
+        let mut input = rsv1_frame(OpCode::Text, false, true, &p1);
+        input.extend(frame(OpCode::Ping, true, b"mid"));
+        input.extend(rsv1_frame(OpCode::Continuation, true, false, &p2));
+        let mut ws = compressed_ws(input, "permessage-deflate; client_max_window_bits", WebSocketConfig::default());
+        block_on(async {
+            assert!(matches!(ws.recv().await.unwrap(), Message::Ping(_)));
+            let msg = ws.recv().await.unwrap();
+            assert_eq!(msg, Message::text(text.clone()));
+            ws.send(msg).await.unwrap();
+        });
+        let out = written_rsv1(&ws.get_ref().output);
+        let (op, rsv1, payload) = out.last().unwrap().clone();
+        assert_eq!((op, rsv1), (OpCode::Text, true));
+        assert!(payload.len() < text.len() / 4, "compressed: {} bytes", payload.len());
+        let mut plain = bytes::BytesMut::new();
+        Inflater::new(15, false).decompress(&payload, true, &mut plain, 1 << 20).unwrap();
+        assert_eq!(&plain[..], text.as_bytes());
+    }
+
+    #[test]
+    fn rsv1_on_a_continuation_or_control_frame_is_a_protocol_error() {
+        let mut c = Deflater::new(1, 15, false);
+        let mut p = bytes::BytesMut::new();
+        c.compress(b"abc", &mut p);
+        for input in [
+            [rsv1_frame(OpCode::Binary, false, false, b"x"), rsv1_frame(OpCode::Continuation, true, true, &p)].concat(),
+            rsv1_frame(OpCode::Ping, true, true, b""),
+        ] {
+            let mut ws = compressed_ws(input, "permessage-deflate", WebSocketConfig::default());
+            let err = block_on(ws.recv()).unwrap_err();
+            assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_deflate_bomb_is_refused_with_1009_while_inflating() {
+        // 64 MiB of zeros compress to about 64 KiB.
+        let mut c = Deflater::new(9, 15, false);
+        let mut bomb = bytes::BytesMut::new();
+        c.compress(&vec![0u8; 64 << 20], &mut bomb);
+        assert!(bomb.len() < 200_000);
+        let cfg = WebSocketConfig { max_message_size: 1 << 20, ..Default::default() };
+        let mut ws = compressed_ws(rsv1_frame(OpCode::Binary, true, true, &bomb), "permessage-deflate", cfg);
+        let err = block_on(ws.recv()).unwrap_err();
+        assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG), "{err}");
+        assert_eq!(close_code_sent(&ws.get_ref().output), Some(1009));
+    }
+
+    #[test]
+    fn corrupt_compressed_data_is_a_protocol_error() {
+        let input = rsv1_frame(OpCode::Binary, true, true, &[0xff; 40]);
+        let mut ws = compressed_ws(input, "permessage-deflate", WebSocketConfig::default());
+        let err = block_on(ws.recv()).unwrap_err();
+        assert!(matches!(err, Error::Protocol(ProtocolError::InvalidCompressedData)), "{err}");
+        assert_eq!(close_code_sent(&ws.get_ref().output), Some(1002));
+    }
+
+    #[test]
+    fn write_compression_can_be_switched_per_message() {
+        let mut ws = compressed_ws(Vec::new(), "permessage-deflate", WebSocketConfig::default());
+        block_on(async {
+            ws.send(Message::text("a".repeat(500))).await.unwrap();
+            ws.set_write_compression(false);
+            ws.send(Message::text("b".repeat(500))).await.unwrap();
+        });
+        let rsv1: Vec<bool> = written_rsv1(&ws.get_ref().output).iter().map(|f| f.1).collect();
+        assert_eq!(rsv1, vec![true, false]);
+    }
+
+    #[test]
+    fn prepared_messages_compress_once_per_parameter_set() {
+        let msg = PreparedMessage::text("broadcast ".repeat(300));
+        let offer = "permessage-deflate; server_no_context_takeover";
+        let mut outs = Vec::new();
+        for _ in 0..3 {
+            let mut ws = compressed_ws(Vec::new(), offer, WebSocketConfig::default());
+            block_on(ws.send_prepared(&msg)).unwrap();
+            outs.push(written_rsv1(&ws.get_ref().output));
+        }
+        assert_eq!(msg.compressed_encodings(), 1);
+        assert!(outs.iter().all(|o| o == &outs[0] && o[0].1));
+        // A connection that keeps its context compresses with it instead,
+        // and the client can follow the stream across messages.
+        let mut ws = compressed_ws(Vec::new(), "permessage-deflate", WebSocketConfig::default());
+        block_on(async {
+            ws.send_prepared(&msg).await.unwrap();
+            ws.send_prepared(&msg).await.unwrap();
+        });
+        assert_eq!(msg.compressed_encodings(), 1);
+        let mut inflater = Inflater::new(15, false);
+        for (_, rsv1, payload) in written_rsv1(&ws.get_ref().output) {
+            assert!(rsv1);
+            let mut plain = bytes::BytesMut::new();
+            inflater.decompress(&payload, true, &mut plain, 1 << 20).unwrap();
+            assert_eq!(&plain[..], msg.payload());
+        }
+        // Without compression: the plain frame.
+        let mut plain_ws = super::ws(Vec::new(), 4096, WebSocketConfig::default());
+        block_on(plain_ws.send_prepared(&msg)).unwrap();
+        assert_eq!(written(&plain_ws.get_ref().output), vec![(OpCode::Text, msg.payload().to_vec())]);
+    }
+}
