@@ -47,13 +47,13 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    const ALL: [Runtime; 3] = [Runtime::Tokio, Runtime::Smol, Runtime::AsyncStd];
+    pub(crate) const ALL: [Runtime; 3] = [Runtime::Tokio, Runtime::Smol, Runtime::AsyncStd];
 
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|rt| rt.name() == name)
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Runtime::Tokio => "tokio",
             Runtime::Smol => "smol",
@@ -61,7 +61,7 @@ impl Runtime {
         }
     }
 
-    fn feature(self) -> String {
+    pub(crate) fn feature(self) -> String {
         format!("runtime-{}", self.name())
     }
 }
@@ -165,13 +165,13 @@ fn try_run(options: &Options) -> Result<bool, String> {
 }
 
 /// What `cargo metadata` says about the workspace.
-struct Workspace {
-    target_dir: PathBuf,
-    examples_features: Vec<String>,
+pub(crate) struct Workspace {
+    pub(crate) target_dir: PathBuf,
+    pub(crate) examples_features: Vec<String>,
 }
 
 impl Workspace {
-    fn load(cargo: &OsString, root: &Path) -> Result<Self, String> {
+    pub(crate) fn load(cargo: &OsString, root: &Path) -> Result<Self, String> {
         let output = Command::new(cargo)
             .current_dir(root)
             .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -300,7 +300,7 @@ fn run_suite(echo: &Path, kosoku: &Path, cases: &[String], out_dir: &Path) -> Re
 
 /// A child process killed, and reaped, when this goes out of scope: on
 /// success, on error and on panic alike.
-struct KillOnDrop(Child);
+pub(crate) struct KillOnDrop(pub(crate) Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -310,7 +310,7 @@ impl Drop for KillOnDrop {
 }
 
 /// A port that was free a moment ago.
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a port: {e}"))?;
     listener
@@ -320,7 +320,7 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// Starts `echo ADDR` and waits for its `listening on` line.
-fn start_echo(echo: &Path, addr: &str) -> Result<KillOnDrop, String> {
+pub(crate) fn start_echo(echo: &Path, addr: &str) -> Result<KillOnDrop, String> {
     let child = Command::new(echo)
         .arg(addr)
         .stdin(Stdio::null())
@@ -355,7 +355,10 @@ fn start_echo(echo: &Path, addr: &str) -> Result<KillOnDrop, String> {
 }
 
 /// Runs a command to completion, killing it after `timeout`.
-fn run_with_timeout(command: &mut Command, timeout: Duration) -> Result<ExitStatus, String> {
+pub(crate) fn run_with_timeout(
+    command: &mut Command,
+    timeout: Duration,
+) -> Result<ExitStatus, String> {
     let name = command.get_program().to_string_lossy().into_owned();
     let child = command
         .spawn()
@@ -374,7 +377,7 @@ fn run_with_timeout(command: &mut Command, timeout: Duration) -> Result<ExitStat
 }
 
 /// Runs a command to completion; an error unless it succeeds.
-fn check(command: &mut Command, what: &str) -> Result<(), String> {
+pub(crate) fn check(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command
         .status()
         .map_err(|e| format!("cannot run {what}: {e}"))?;

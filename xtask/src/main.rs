@@ -20,10 +20,18 @@
 //!   message. Prints a table and writes `target/wsup-bench/results.{md,json}`
 //!   and `throughput.svg`. `--runtime` defaults to all (tokio with
 //!   `--quick`); `--quick` takes under 90 s once built.
+//! - `interop [--runtime tokio|smol|async-std|all]`: builds the `echo`
+//!   example in release for each runtime and drives it with
+//!   `xtask/interop/deflate_client.py`, a permessage-deflate client on the
+//!   Python `websockets` package (installed from PyPI into a venv under
+//!   `target/interop/venv`): every negotiation parameter, text and binary
+//!   echoes, fragmented sends, the closing handshake. The runtime defaults
+//!   to `tokio`; exits non-zero if any configuration fails.
 //! - `help`: prints the usage.
 
 mod bench;
 mod conformance;
+mod interop;
 
 use std::env;
 use std::process::ExitCode;
@@ -42,6 +50,10 @@ subcommands:
       measure wsup's echo against async-tungstenite (baseline) and raw TCP
       (ceiling) on each runtime; results in target/wsup-bench/; --runtime
       defaults to all (tokio with --quick); --quick takes under 90 s
+  interop [--runtime tokio|smol|async-std|all]
+      permessage-deflate interop: the Python `websockets` client against
+      the echo example, every negotiation parameter; --runtime defaults to
+      tokio
   help
       print this message";
 
@@ -58,6 +70,14 @@ fn main() -> ExitCode {
         },
         Some("bench") => match parse_bench(args) {
             Ok(Some(options)) => bench::run(&options),
+            Ok(None) => {
+                println!("{USAGE}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => usage_error(&message),
+        },
+        Some("interop") => match parse_interop(args) {
+            Ok(Some(options)) => interop::run(&options),
             Ok(None) => {
                 println!("{USAGE}");
                 ExitCode::SUCCESS
@@ -157,4 +177,36 @@ fn parse_bench(mut args: impl Iterator<Item = String>) -> Result<Option<bench::O
         }
     }
     Ok(Some(bench::Options { runtimes, quick }))
+}
+
+/// Parses the arguments of `interop`; `Ok(None)` means help was asked for.
+fn parse_interop(
+    mut args: impl Iterator<Item = String>,
+) -> Result<Option<interop::Options>, String> {
+    let mut selection = Selection::One(Runtime::Tokio);
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        match flag.as_str() {
+            "--runtime" => {
+                let name = inline
+                    .or_else(|| args.next())
+                    .ok_or("`--runtime` needs a value")?;
+                selection = match name.as_str() {
+                    "all" => Selection::All,
+                    _ => Selection::One(
+                        Runtime::from_name(&name)
+                            .ok_or_else(|| format!("unknown runtime `{name}`"))?,
+                    ),
+                };
+            }
+            "-h" | "--help" => return Ok(None),
+            _ => return Err(format!("unexpected argument `{flag}` for `interop`")),
+        }
+    }
+    Ok(Some(interop::Options { selection }))
 }

@@ -1,0 +1,193 @@
+//! `cargo xtask interop`: permessage-deflate (RFC 7692) against an independent
+//! client, one runtime after another.
+//!
+//! For each runtime: build `echo` in release with that runtime's feature,
+//! start it on a free port, wait for its `listening on` line, and run
+//! `interop/deflate_client.py` against it. The script uses the Python
+//! `websockets` package (pinned, from PyPI, kept in a venv under
+//! `target/interop/venv`), which negotiates permessage-deflate by default; it
+//! goes through every negotiation parameter, checks each echo and prints
+//! `N passed, M failed`. Its exit status is the verdict.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+
+use crate::conformance::{
+    check, free_port, run_with_timeout, start_echo, Runtime, Selection, Workspace,
+};
+
+const WEBSOCKETS_VERSION: &str = "17.4";
+/// The script bounds each configuration itself (30 s, and 10 s to close);
+/// this bounds the whole run.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The parsed arguments of `cargo xtask interop`.
+#[derive(Debug)]
+pub struct Options {
+    pub selection: Selection,
+}
+
+/// Runs the interop client; failure if any configuration fails or anything
+/// breaks.
+pub fn run(options: &Options) -> ExitCode {
+    match try_run(options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `Ok(false)` when the client ran and some configuration failed.
+fn try_run(options: &Options) -> Result<bool, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = xtask_dir.parent().ok_or("xtask has no parent directory")?;
+    let script = xtask_dir.join("interop").join("deflate_client.py");
+    if !script.is_file() {
+        return Err(format!("{} is missing", script.display()));
+    }
+    let workspace = Workspace::load(&cargo, root)?;
+    let runtimes = select_runtimes(options.selection, &workspace)?;
+
+    let python = ensure_websockets(&workspace.target_dir.join("interop").join("venv"))?;
+    let echo = workspace
+        .target_dir
+        .join("release")
+        .join(format!("echo{}", std::env::consts::EXE_SUFFIX));
+
+    let mut verdicts = Vec::new();
+    for rt in runtimes {
+        println!("==> building echo for {}", rt.name());
+        let mut build = Command::new(&cargo);
+        build
+            .current_dir(root)
+            .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
+            .args(["--no-default-features", "--features", &rt.feature()]);
+        check(&mut build, "cargo build")?;
+
+        let addr = format!("127.0.0.1:{}", free_port()?);
+        let mut server = start_echo(&echo, &addr)?;
+        println!(
+            "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {} echo at {addr}",
+            rt.name()
+        );
+        let status = run_with_timeout(
+            Command::new(&python)
+                .arg(&script)
+                .arg(format!("ws://{addr}/"))
+                .stdin(Stdio::null()),
+            CLIENT_TIMEOUT,
+        )?;
+        if let Ok(Some(exit)) = server.0.try_wait() {
+            eprintln!("warning: the echo server exited during the run ({exit})");
+        }
+        drop(server);
+        if !status.success() {
+            println!("==> interop {}: FAILED ({status})", rt.name());
+        }
+        verdicts.push((rt, status.success()));
+    }
+    let line: Vec<String> = verdicts
+        .iter()
+        .map(|&(rt, passed)| format!("{} {}", rt.name(), if passed { "passed" } else { "FAILED" }))
+        .collect();
+    println!("\n==> interop: {}", line.join(", "));
+    Ok(verdicts.iter().all(|&(_, passed)| passed))
+}
+
+/// The runtimes to run: as `conformance`, `all` skips with a note those the
+/// examples package has no feature for.
+fn select_runtimes(selection: Selection, workspace: &Workspace) -> Result<Vec<Runtime>, String> {
+    let has = |rt: &Runtime| workspace.examples_features.contains(&rt.feature());
+    let runtimes = match selection {
+        Selection::One(rt) if has(&rt) => vec![rt],
+        Selection::One(rt) => {
+            return Err(format!(
+                "runtime `{}`: examples/Cargo.toml has no `{}` feature",
+                rt.name(),
+                rt.feature()
+            ))
+        }
+        Selection::All => {
+            let (present, missing): (Vec<_>, Vec<_>) = Runtime::ALL.into_iter().partition(has);
+            for rt in missing {
+                println!(
+                    "note: skipping runtime `{}`: examples/Cargo.toml has no `{}` feature",
+                    rt.name(),
+                    rt.feature()
+                );
+            }
+            present
+        }
+    };
+    if runtimes.is_empty() {
+        return Err("no runtime to run".to_owned());
+    }
+    Ok(runtimes)
+}
+
+/// Returns the venv's python, with the pinned `websockets` importable,
+/// creating the venv if needed.
+fn ensure_websockets(venv: &Path) -> Result<PathBuf, String> {
+    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
+    let python = bin.join("python");
+    if websockets_works(&python) {
+        return Ok(python);
+    }
+    if venv.exists() {
+        println!(
+            "note: {} is incomplete or stale; recreating it",
+            venv.display()
+        );
+        fs::remove_dir_all(venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
+    }
+    println!(
+        "==> installing websockets {WEBSOCKETS_VERSION} into {}",
+        venv.display()
+    );
+    check(
+        Command::new("python3").args(["-m", "venv"]).arg(venv),
+        "python3 -m venv",
+    )?;
+    check(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(format!("websockets=={WEBSOCKETS_VERSION}")),
+        "pip install websockets",
+    )?;
+    if websockets_works(&python) {
+        Ok(python)
+    } else {
+        Err(format!(
+            "websockets {WEBSOCKETS_VERSION} does not import in {}",
+            venv.display()
+        ))
+    }
+}
+
+/// The venv holds the pinned `websockets`, and the modules the script uses
+/// import.
+fn websockets_works(python: &Path) -> bool {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.metadata as m\n\
+             import websockets.asyncio.client, websockets.extensions.permessage_deflate\n\
+             print(m.version('websockets'))",
+        ])
+        .stderr(Stdio::null())
+        .output();
+    matches!(output, Ok(out) if out.status.success() && out.stdout.trim_ascii() == WEBSOCKETS_VERSION.as_bytes())
+}
