@@ -3,16 +3,18 @@
 //! async-std is discontinued upstream (its authors point to smol), and it runs
 //! on the same async-io reactor as smol, so this binding is deliberately thin:
 //! a [`Runtime`] impl over async-std's timers and task spawner, and an accept
-//! loop. async-std's sockets implement `futures_io` already. The accept loop
+//! loop. async-std's sockets implement `futures_io` already; [`AsyncStdTcp`]
+//! only adds the write shutdown async-std leaves out. The accept loop
 //! itself is the one all bindings share, `wsup_core::runtime::serve`. New
 //! code should prefer `wsup-smol`.
 #![warn(missing_docs)]
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_std::net::{TcpListener, TcpStream};
@@ -39,7 +41,68 @@ pub fn upgrader() -> Upgrader {
 }
 
 /// A WebSocket over an async-std TCP stream.
-pub type WebSocket = wsup_core::WebSocket<TcpStream>;
+pub type WebSocket = wsup_core::WebSocket<AsyncStdTcp>;
+
+/// async-std's `TcpStream` with a `poll_close` that shuts the write side
+/// down. async-std's own `poll_close` only flushes, so without this the
+/// server would never send its FIN after the closing handshake (RFC 6455
+/// 7.1.1 has the server close the TCP connection first).
+#[derive(Debug)]
+pub struct AsyncStdTcp {
+    inner: TcpStream,
+}
+
+impl AsyncStdTcp {
+    /// Wraps `inner`.
+    pub fn new(inner: TcpStream) -> Self {
+        AsyncStdTcp { inner }
+    }
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.inner
+    }
+    /// The wrapped stream, mutably.
+    pub fn get_mut(&mut self) -> &mut TcpStream {
+        &mut self.inner
+    }
+    /// Unwraps.
+    pub fn into_inner(self) -> TcpStream {
+        self.inner
+    }
+}
+
+impl futures_io::AsyncRead for AsyncStdTcp {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for AsyncStdTcp {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        match self.inner.shutdown(Shutdown::Write) {
+            // Already shut or the peer is gone: closed either way.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            other => Poll::Ready(other),
+        }
+    }
+}
 
 /// Accepts connections on `listener` forever, upgrading each in its own task
 /// and handing the connection to `handler`.
@@ -51,12 +114,12 @@ where
     let accept = || async {
         let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        Ok((stream, peer))
+        Ok((AsyncStdTcp::new(stream), peer))
     };
     wsup_core::runtime::serve(Arc::new(AsyncStdRuntime), upgrader, accept, handler).await
 }
 
 /// Upgrades one accepted TCP stream.
 pub async fn upgrade(upgrader: &Upgrader, stream: TcpStream) -> Result<WebSocket, HandshakeError> {
-    upgrader.upgrade(stream).await
+    upgrader.upgrade(AsyncStdTcp::new(stream)).await
 }

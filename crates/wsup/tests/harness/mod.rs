@@ -1,0 +1,572 @@
+//! The test harness shared by every integration test file: one trait over the
+//! three runtimes, so each test is written once as `async fn test<R: Rt>()`
+//! and instantiated for tokio, smol and async-std by [`runtime_tests!`].
+//!
+//! The server side uses the binding crates (`wsup-tokio`, `wsup-smol`,
+//! `wsup-async-std`) over real sockets on 127.0.0.1; the client side is
+//! async-tungstenite, an independent implementation, or the raw-frame client
+//! in [`raw`] for what a well-behaved client cannot send.
+// Each test file uses a part of the harness.
+#![allow(dead_code)]
+
+pub mod raw;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::{pin, Pin};
+use std::time::Duration;
+
+use async_tungstenite::tungstenite;
+use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::WebSocketStream;
+use futures_util::future::{select, Either};
+use futures_util::io::{AsyncRead, AsyncWrite};
+use futures_util::{FutureExt, StreamExt};
+use wsup::{CloseFrame, HandshakeError, Message, Upgrader, WebSocket};
+
+pub use async_tungstenite::tungstenite::Message as ClientMsg;
+
+/// Every test is cut off after this long: a hang fails, it does not stall.
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A boxed, sendable future.
+pub type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+/// The server's connection on runtime `R`.
+pub type ServerWs<R> = WebSocket<<R as Rt>::ServerIo>;
+/// The async-tungstenite client on runtime `R`.
+pub type Client<R> = WebSocketStream<<R as Rt>::ClientIo>;
+/// The client's handshake request and response types.
+pub type ClientRequest = tungstenite::handshake::client::Request;
+pub type ClientResponse = tungstenite::handshake::client::Response;
+
+/// What a test needs from a runtime.
+pub trait Rt: Send + Sync + Sized + 'static {
+    /// The TCP listener.
+    type Listener: Send + Sync + 'static;
+    /// An accepted stream, as the server's `WebSocket` transport.
+    type ServerIo: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug + 'static;
+    /// A connected client stream (`futures_io`), for async-tungstenite and
+    /// the raw client.
+    type ClientIo: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug + 'static;
+
+    /// For messages.
+    const NAME: &'static str;
+
+    /// The binding's upgrader (with its timers).
+    fn upgrader() -> Upgrader;
+    /// Runs a future to completion on a fresh instance of the runtime.
+    fn block_on<F: Future>(f: F) -> F::Output;
+    /// Runs a task in the background (detached).
+    fn spawn_detached(f: BoxFut<()>);
+    /// The runtime's timer.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send + 'static;
+    /// Binds 127.0.0.1 on a free port.
+    fn listen() -> impl Future<Output = (Self::Listener, SocketAddr)> + Send;
+    /// Accepts one connection (TCP_NODELAY set, as the bindings' `serve` does).
+    fn accept(listener: &Self::Listener) -> impl Future<Output = Self::ServerIo> + Send;
+    /// Upgrades with the binding's `upgrade` function.
+    fn upgrade(
+        upgrader: &Upgrader,
+        io: Self::ServerIo,
+    ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send;
+    /// Connects a plain TCP client (TCP_NODELAY set).
+    fn connect(addr: SocketAddr) -> impl Future<Output = Self::ClientIo> + Send;
+    /// Shuts the client stream's write side (sends FIN). `AsyncWrite::close`
+    /// does not on async-std, whose sockets only flush there.
+    fn shutdown_write(io: &mut Self::ClientIo) -> impl Future<Output = ()> + Send;
+    /// Runs async-tungstenite's client handshake over `io`.
+    fn client(
+        request: ClientRequest,
+        io: Self::ClientIo,
+    ) -> impl Future<Output = Result<(Client<Self>, ClientResponse), tungstenite::Error>> + Send;
+}
+
+/// tokio: a fresh multi-threaded runtime (two workers) per test.
+#[derive(Debug)]
+pub struct Tokio;
+
+impl Rt for Tokio {
+    type Listener = tokio::net::TcpListener;
+    type ServerIo = wsup_tokio::TokioIo<tokio::net::TcpStream>;
+    type ClientIo = async_tungstenite::tokio::TokioAdapter<tokio::net::TcpStream>;
+
+    const NAME: &'static str = "tokio";
+
+    fn upgrader() -> Upgrader {
+        wsup_tokio::upgrader()
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+            .block_on(f)
+    }
+
+    fn spawn_detached(f: BoxFut<()>) {
+        drop(tokio::spawn(f));
+    }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send + 'static {
+        tokio::time::sleep(d)
+    }
+
+    async fn listen() -> (Self::Listener, SocketAddr) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("local addr");
+        (l, addr)
+    }
+
+    async fn accept(listener: &Self::Listener) -> Self::ServerIo {
+        let (s, _) = listener.accept().await.expect("accept");
+        s.set_nodelay(true).expect("nodelay");
+        wsup_tokio::TokioIo::new(s)
+    }
+
+    fn upgrade(
+        upgrader: &Upgrader,
+        io: Self::ServerIo,
+    ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send {
+        wsup_tokio::upgrade(upgrader, io.into_inner())
+    }
+
+    async fn connect(addr: SocketAddr) -> Self::ClientIo {
+        let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.set_nodelay(true).expect("nodelay");
+        async_tungstenite::tokio::TokioAdapter::new(s)
+    }
+
+    async fn shutdown_write(io: &mut Self::ClientIo) {
+        futures_util::io::AsyncWriteExt::close(io)
+            .await
+            .expect("shutdown");
+    }
+
+    async fn client(
+        request: ClientRequest,
+        io: Self::ClientIo,
+    ) -> Result<(Client<Self>, ClientResponse), tungstenite::Error> {
+        async_tungstenite::tokio::client_async(request, io.into_inner()).await
+    }
+}
+
+/// smol: `smol::block_on`, tasks on smol's global executor.
+#[derive(Debug)]
+pub struct Smol;
+
+impl Rt for Smol {
+    type Listener = smol::net::TcpListener;
+    type ServerIo = smol::net::TcpStream;
+    type ClientIo = smol::net::TcpStream;
+
+    const NAME: &'static str = "smol";
+
+    fn upgrader() -> Upgrader {
+        wsup_smol::upgrader()
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        smol::block_on(f)
+    }
+
+    fn spawn_detached(f: BoxFut<()>) {
+        smol::spawn(f).detach();
+    }
+
+    async fn sleep(d: Duration) {
+        smol::Timer::after(d).await;
+    }
+
+    async fn listen() -> (Self::Listener, SocketAddr) {
+        let l = smol::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("local addr");
+        (l, addr)
+    }
+
+    async fn accept(listener: &Self::Listener) -> Self::ServerIo {
+        let (s, _) = listener.accept().await.expect("accept");
+        s.set_nodelay(true).expect("nodelay");
+        s
+    }
+
+    fn upgrade(
+        upgrader: &Upgrader,
+        io: Self::ServerIo,
+    ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send {
+        wsup_smol::upgrade(upgrader, io)
+    }
+
+    async fn connect(addr: SocketAddr) -> Self::ClientIo {
+        let s = smol::net::TcpStream::connect(addr).await.expect("connect");
+        s.set_nodelay(true).expect("nodelay");
+        s
+    }
+
+    async fn shutdown_write(io: &mut Self::ClientIo) {
+        io.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    }
+
+    async fn client(
+        request: ClientRequest,
+        io: Self::ClientIo,
+    ) -> Result<(Client<Self>, ClientResponse), tungstenite::Error> {
+        async_tungstenite::client_async(request, io).await
+    }
+}
+
+/// async-std: `task::block_on`, tasks on its global executor.
+#[derive(Debug)]
+pub struct AsyncStd;
+
+impl Rt for AsyncStd {
+    type Listener = async_std::net::TcpListener;
+    type ServerIo = wsup_async_std::AsyncStdTcp;
+    type ClientIo = async_std::net::TcpStream;
+
+    const NAME: &'static str = "async-std";
+
+    fn upgrader() -> Upgrader {
+        wsup_async_std::upgrader()
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        async_std::task::block_on(f)
+    }
+
+    fn spawn_detached(f: BoxFut<()>) {
+        drop(async_std::task::spawn(f));
+    }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send + 'static {
+        async_std::task::sleep(d)
+    }
+
+    async fn listen() -> (Self::Listener, SocketAddr) {
+        let l = async_std::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("local addr");
+        (l, addr)
+    }
+
+    async fn accept(listener: &Self::Listener) -> Self::ServerIo {
+        let (s, _) = listener.accept().await.expect("accept");
+        s.set_nodelay(true).expect("nodelay");
+        wsup_async_std::AsyncStdTcp::new(s)
+    }
+
+    fn upgrade(
+        upgrader: &Upgrader,
+        io: Self::ServerIo,
+    ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send {
+        upgrader.upgrade(io)
+    }
+
+    async fn connect(addr: SocketAddr) -> Self::ClientIo {
+        let s = async_std::net::TcpStream::connect(addr)
+            .await
+            .expect("connect");
+        s.set_nodelay(true).expect("nodelay");
+        s
+    }
+
+    async fn shutdown_write(io: &mut Self::ClientIo) {
+        io.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    }
+
+    async fn client(
+        request: ClientRequest,
+        io: Self::ClientIo,
+    ) -> Result<(Client<Self>, ClientResponse), tungstenite::Error> {
+        async_tungstenite::client_async(request, io).await
+    }
+}
+
+/// Instantiates each listed `async fn name<R: Rt>()` as a `#[test]` on every
+/// runtime: `on_tokio::name`, `on_smol::name`, `on_async_std::name`.
+///
+/// Attributes before a name apply to all three; a bracket after it ignores
+/// the test on some runtimes only, with a reason:
+/// `name [async_std = "bug: ..."]`.
+macro_rules! runtime_tests {
+    ($($(#[$attr:meta])* $name:ident $([$($ignore:tt)*])?),* $(,)?) => {
+        mod on_tokio {
+            $( crate::harness::__runtime_test!(tokio Tokio $name { $(#[$attr])* } [$($($ignore)*)?]); )*
+        }
+        mod on_smol {
+            $( crate::harness::__runtime_test!(smol Smol $name { $(#[$attr])* } [$($($ignore)*)?]); )*
+        }
+        mod on_async_std {
+            $( crate::harness::__runtime_test!(async_std AsyncStd $name { $(#[$attr])* } [$($($ignore)*)?]); )*
+        }
+    };
+}
+pub(crate) use runtime_tests;
+
+/// One instantiation of [`runtime_tests!`]: picks out the `ignore` meant
+/// for this runtime, if any.
+macro_rules! __runtime_test {
+    ($rt:ident $ty:ident $name:ident { $($attr:tt)* } []) => {
+        #[test]
+        $($attr)*
+        fn $name() {
+            crate::harness::run::<crate::harness::$ty, _>(super::$name::<crate::harness::$ty>());
+        }
+    };
+    (tokio $ty:ident $name:ident { $($attr:tt)* } [tokio = $reason:literal $(, $($rest:tt)*)?]) => {
+        crate::harness::__runtime_test!(tokio $ty $name { $($attr)* #[ignore = $reason] } []);
+    };
+    (smol $ty:ident $name:ident { $($attr:tt)* } [smol = $reason:literal $(, $($rest:tt)*)?]) => {
+        crate::harness::__runtime_test!(smol $ty $name { $($attr)* #[ignore = $reason] } []);
+    };
+    (async_std $ty:ident $name:ident { $($attr:tt)* } [async_std = $reason:literal $(, $($rest:tt)*)?]) => {
+        crate::harness::__runtime_test!(async_std $ty $name { $($attr)* #[ignore = $reason] } []);
+    };
+    ($rt:ident $ty:ident $name:ident { $($attr:tt)* } [$other:ident = $reason:literal $(, $($rest:tt)*)?]) => {
+        crate::harness::__runtime_test!($rt $ty $name { $($attr)* } [$($($rest)*)?]);
+    };
+}
+pub(crate) use __runtime_test;
+
+/// Runs one test body on runtime `R`, failing it after [`TEST_TIMEOUT`].
+pub fn run<R: Rt, F: Future<Output = ()>>(test: F) {
+    // Boxed: the runtimes' `block_on` wrappers move the future through many
+    // stack frames, which in debug builds overflows the 2 MiB test thread
+    // stack with async-std when the future is held inline.
+    let test = Box::pin(test);
+    R::block_on(Box::pin(async move {
+        if timeout::<R, _>(TEST_TIMEOUT, test).await.is_none() {
+            panic!(
+                "[{}] test did not finish within {:?}",
+                R::NAME,
+                TEST_TIMEOUT
+            );
+        }
+    }))
+}
+
+/// `fut`'s output, or `None` if `d` passes first.
+pub async fn timeout<R: Rt, F: Future>(d: Duration, fut: F) -> Option<F::Output> {
+    match select(pin!(fut), pin!(R::sleep(d))).await {
+        Either::Left((v, _)) => Some(v),
+        Either::Right(((), _)) => None,
+    }
+}
+
+/// `fut`'s output; panics with `what` if it takes longer than `d`.
+pub async fn within<R: Rt, F: Future>(d: Duration, what: &str, fut: F) -> F::Output {
+    match timeout::<R, _>(d, fut).await {
+        Some(v) => v,
+        None => panic!("[{}] {what}: not done within {d:?}", R::NAME),
+    }
+}
+
+/// Spawns `f` as a detached task; the returned future yields its output, and
+/// re-raises its panic (so an assertion failing in a server task fails the
+/// test with its own message).
+pub fn spawn<R: Rt, T: Send + 'static>(f: impl Future<Output = T> + Send + 'static) -> BoxFut<T> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    R::spawn_detached(Box::pin(async move {
+        let r = AssertUnwindSafe(f).catch_unwind().await;
+        let _ = tx.send(r);
+    }));
+    Box::pin(async move {
+        match rx.await {
+            Ok(Ok(v)) => v,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => panic!("task was dropped before finishing"),
+        }
+    })
+}
+
+/// Listens, and in a task accepts one connection, upgrades it with
+/// `upgrader` and hands the result to `handler`. Returns the address and the
+/// handler's result to come.
+pub async fn serve_one<R, T, F, Fut>(upgrader: Upgrader, handler: F) -> (SocketAddr, BoxFut<T>)
+where
+    R: Rt,
+    T: Send + 'static,
+    F: FnOnce(Result<ServerWs<R>, HandshakeError>) -> Fut + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let (listener, addr) = R::listen().await;
+    let task = spawn::<R, T>(async move {
+        let io = R::accept(&listener).await;
+        let res = R::upgrade(&upgrader, io).await;
+        handler(res).await
+    });
+    (addr, task)
+}
+
+/// As [`serve_one`], for a handshake that must succeed.
+pub async fn serve_ws<R, T, F, Fut>(upgrader: Upgrader, handler: F) -> (SocketAddr, BoxFut<T>)
+where
+    R: Rt,
+    T: Send + 'static,
+    F: FnOnce(ServerWs<R>) -> Fut + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    serve_one::<R, T, _, _>(upgrader, move |res| {
+        let ws = res.unwrap_or_else(|e| panic!("[{}] server handshake failed: {e}", R::NAME));
+        handler(ws)
+    })
+    .await
+}
+
+/// The upgrader most tests use: the binding's, with a short handshake timeout.
+pub fn upgrader<R: Rt>() -> Upgrader {
+    R::upgrader().handshake_timeout(Duration::from_secs(5))
+}
+
+/// Echoes data messages until the peer closes; returns the peer's close
+/// frame, or the error the connection failed with.
+pub async fn echo<T>(mut ws: WebSocket<T>) -> Result<Option<CloseFrame>, wsup::Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        match ws.recv().await? {
+            m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,
+            Message::Close(frame) => return Ok(frame),
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+}
+
+/// `ws://addr/` as a client request.
+pub fn request(addr: SocketAddr) -> ClientRequest {
+    format!("ws://{addr}/")
+        .into_client_request()
+        .expect("request")
+}
+
+/// Connects async-tungstenite to `addr` with `request`.
+pub async fn connect_with<R: Rt>(
+    addr: SocketAddr,
+    request: ClientRequest,
+) -> Result<(Client<R>, ClientResponse), tungstenite::Error> {
+    let io = R::connect(addr).await;
+    R::client(request, io).await
+}
+
+/// Connects async-tungstenite to `ws://addr/`; the handshake must succeed.
+pub async fn connect<R: Rt>(addr: SocketAddr) -> Client<R> {
+    match connect_with::<R>(addr, request(addr)).await {
+        Ok((ws, _)) => ws,
+        Err(e) => panic!("[{}] client handshake failed: {e}", R::NAME),
+    }
+}
+
+/// The next message the client receives (failing on error or end).
+pub async fn client_next<R: Rt>(ws: &mut Client<R>) -> ClientMsg {
+    match ws.next().await {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => panic!("[{}] client read failed: {e}", R::NAME),
+        None => panic!("[{}] client stream ended", R::NAME),
+    }
+}
+
+/// Reads until the server's close frame; returns it as (code, reason).
+/// Data messages before it are returned too.
+pub async fn client_until_close<R: Rt>(
+    ws: &mut Client<R>,
+) -> (Vec<ClientMsg>, Option<(u16, String)>) {
+    let mut before = Vec::new();
+    loop {
+        match client_next::<R>(ws).await {
+            ClientMsg::Close(f) => {
+                return (
+                    before,
+                    f.map(|f| (u16::from(f.code), f.reason.as_str().to_owned())),
+                );
+            }
+            m => before.push(m),
+        }
+    }
+}
+
+/// Sends a close frame from the client and reads until the server's reply;
+/// returns the reply's (code, reason).
+pub async fn client_close<R: Rt>(
+    ws: &mut Client<R>,
+    code: u16,
+    reason: &str,
+) -> Option<(u16, String)> {
+    let frame = tungstenite::protocol::CloseFrame {
+        code: code.into(),
+        reason: reason.into(),
+    };
+    ws.send(ClientMsg::Close(Some(frame)))
+        .await
+        .expect("client sends close");
+    client_until_close::<R>(ws).await.1
+}
+
+/// Deterministic bytes whose value depends on the position (so a shifted,
+/// dropped or duplicated byte is caught), `seed` varying them per message.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    let mut x = 0x9E37_79B9u32 ^ u32::from(seed);
+    (0..len)
+        .map(|i| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8 ^ (i as u8)
+        })
+        .collect()
+}
+
+/// Printable ASCII text of exactly `len` bytes, position-dependent.
+pub fn text_pattern(len: usize, seed: u8) -> String {
+    pattern(len, seed)
+        .into_iter()
+        .map(|b| char::from(b' ' + b % 95))
+        .collect()
+}
+
+/// Frames a client masks, for building raw byte sequences.
+pub fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    raw::encode_frame(fin, 0, opcode, Some([0x37, 0xFA, 0x21, 0x3D]), payload)
+}
+
+/// Writes `bytes` on a fresh raw connection to an echo server built from
+/// `upgrader`; the server must fail the connection with close code `code`.
+/// Returns the frames echoed before the close and the server's error.
+pub async fn violation<R: Rt>(
+    upgrader: Upgrader,
+    bytes: Vec<u8>,
+    code: u16,
+) -> (Vec<raw::RawFrame>, wsup::Error) {
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader, echo).await;
+    let mut c = raw::raw_connect::<R>(addr).await;
+    c.write_raw(&bytes).await;
+    let (before, close) =
+        within::<R, _>(Duration::from_secs(5), "close frame", c.read_until_close()).await;
+    assert_eq!(
+        close.as_ref().map(|c| c.0),
+        Some(code),
+        "[{}] close frame {close:?}",
+        R::NAME
+    );
+    // The server drains input until the peer goes; go.
+    drop(c);
+    let err = match server.await {
+        Ok(close) => panic!(
+            "[{}] the connection must fail, but closed with {close:?}",
+            R::NAME
+        ),
+        Err(e) => e,
+    };
+    assert_eq!(
+        err.close_code(),
+        Some(wsup::CloseCode(code)),
+        "[{}] {err:?}",
+        R::NAME
+    );
+    (before, err)
+}

@@ -1,0 +1,238 @@
+//! Streaming reader (`next_message`) and writer (`message_writer`) for
+//! messages handled in pieces.
+
+mod harness;
+
+use std::time::Duration;
+
+use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use async_tungstenite::tungstenite::protocol::frame::Frame;
+use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+use harness::raw::{raw_connect, OP_BINARY, OP_CONT, OP_TEXT};
+use harness::*;
+use wsup::{Error, Message, MessageKind};
+
+/// A 1 MiB binary message in 16 fragments (a ping among them) is read
+/// piece by piece with `chunk()`; then a fragmented text message through
+/// `AsyncRead`; then `recv` takes over for a whole message.
+async fn streaming_reader_over_fragmented_1mib<R: Rt>() {
+    const MIB: usize = 1 << 20;
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |mut ws| async move {
+        let mut msg = ws.next_message().await.expect("first message");
+        assert_eq!(msg.kind(), MessageKind::Binary);
+        let (mut chunks, mut data) = (0, Vec::new());
+        while let Some(c) = msg.chunk().await.expect("chunk") {
+            chunks += 1;
+            data.extend_from_slice(&c);
+        }
+        drop(msg);
+        let mut msg = ws.next_message().await.expect("second message");
+        assert_eq!(msg.kind(), MessageKind::Text);
+        let mut text = Vec::new();
+        AsyncReadExt::read_to_end(&mut msg, &mut text)
+            .await
+            .expect("read text (AsyncRead)");
+        drop(msg);
+        let tail = ws.recv().await.expect("third message");
+        ws.send(Message::text(format!("{chunks}")))
+            .await
+            .expect("reply");
+        let end = ws.next_message().await.map(|m| m.kind());
+        (data, chunks, text, tail, end)
+    })
+    .await;
+    let mut ws = connect::<R>(addr).await;
+    let data = pattern(MIB, 42);
+    for (i, piece) in data.chunks(MIB / 16).enumerate() {
+        let op = if i == 0 { Data::Binary } else { Data::Continue };
+        ws.send(ClientMsg::Frame(Frame::message(
+            piece.to_vec(),
+            OpCode::Data(op),
+            i == 15,
+        )))
+        .await
+        .unwrap();
+        if i == 8 {
+            ws.send(ClientMsg::Ping(b"mid-stream".to_vec().into()))
+                .await
+                .unwrap();
+        }
+    }
+    let text = "streamed ünïcode €😀 ".repeat(5000);
+    let third = text.len() / 3;
+    // Fragment boundaries inside code points are fine on the wire.
+    let parts = [
+        &text.as_bytes()[..third],
+        &text.as_bytes()[third..2 * third],
+        &text.as_bytes()[2 * third..],
+    ];
+    for (i, p) in parts.iter().enumerate() {
+        let op = if i == 0 { Data::Text } else { Data::Continue };
+        ws.send(ClientMsg::Frame(Frame::message(
+            p.to_vec(),
+            OpCode::Data(op),
+            i == 2,
+        )))
+        .await
+        .unwrap();
+    }
+    ws.send(ClientMsg::text("tail")).await.unwrap();
+    assert_eq!(
+        client_next::<R>(&mut ws).await,
+        ClientMsg::Pong(b"mid-stream".to_vec().into()),
+        "[{}]",
+        R::NAME
+    );
+    let reply = client_next::<R>(&mut ws).await;
+    client_close::<R>(&mut ws, 1000, "").await;
+    let (got, chunks, got_text, tail, end) = server.await;
+    assert!(
+        got == data,
+        "[{}] 1 MiB message differs (len {})",
+        R::NAME,
+        got.len()
+    );
+    assert!(
+        chunks >= 16,
+        "[{}] only {chunks} chunks: not streamed",
+        R::NAME
+    );
+    assert_eq!(reply, ClientMsg::text(chunks.to_string()));
+    assert!(got_text == text.as_bytes(), "[{}] text differs", R::NAME);
+    assert_eq!(tail, Message::text("tail"));
+    assert!(
+        matches!(end, Err(Error::ConnectionClosed)),
+        "[{}] {end:?}",
+        R::NAME
+    );
+}
+
+/// A streaming writer with 1000-byte fragments: the wire carries a binary
+/// frame and continuations of at most 1000 bytes, FIN on the last only,
+/// and the connection is well-framed after it.
+async fn streaming_writer_sends_fragments<R: Rt>() {
+    let data = pattern(10_500, 5);
+    let expected = data.clone();
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
+        let mut w = ws.message_writer(MessageKind::Binary, 1000);
+        for piece in data.chunks(333) {
+            w.write_all(piece).await.expect("write");
+        }
+        w.close().await.expect("end of message");
+        drop(w);
+        ws.send(Message::text("after")).await.expect("send after");
+        echo(ws).await
+    })
+    .await;
+    let mut c = raw_connect::<R>(addr).await;
+    let mut frames = Vec::new();
+    loop {
+        let f = within::<R, _>(Duration::from_secs(5), "fragments", c.read_frame())
+            .await
+            .expect("frame");
+        let fin = f.fin;
+        frames.push(f);
+        if fin {
+            break;
+        }
+    }
+    assert!(frames.len() >= 11, "[{}] {} frames", R::NAME, frames.len());
+    assert_eq!(frames[0].opcode, OP_BINARY);
+    for f in &frames[1..] {
+        assert_eq!(f.opcode, OP_CONT, "[{}]", R::NAME);
+    }
+    assert!(
+        frames.iter().all(|f| f.payload.len() <= 1000),
+        "[{}] fragment over 1000 bytes",
+        R::NAME
+    );
+    let joined: Vec<u8> = frames
+        .iter()
+        .flat_map(|f| f.payload.iter().copied())
+        .collect();
+    assert!(
+        joined == expected,
+        "[{}] reassembled payload differs",
+        R::NAME
+    );
+    let f = c.read_frame().await.expect("next message");
+    assert_eq!(
+        (f.fin, f.opcode, f.payload.as_slice()),
+        (true, OP_TEXT, &b"after"[..]),
+        "[{}]",
+        R::NAME
+    );
+    c.send_close(1000, "").await;
+    assert_eq!(c.expect_close_code().await, 1000);
+    server.await.expect("echo ends cleanly");
+}
+
+/// Text written in pieces that split code points, and a 1 MiB binary
+/// message, arrive whole at async-tungstenite.
+async fn streaming_writer_to_client_library<R: Rt>() {
+    let text = "héllo wörld €😀 ".repeat(2000);
+    let binary = pattern(1 << 20, 77);
+    let (t, b) = (text.clone(), binary.clone());
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
+        let mut w = ws.message_writer(MessageKind::Text, 7);
+        for piece in t.as_bytes().chunks(13) {
+            w.write_all(piece).await.expect("write text");
+        }
+        w.close().await.expect("end text");
+        drop(w);
+        let mut w = ws.message_writer(MessageKind::Binary, 64 * 1024);
+        w.write_all(&b).await.expect("write binary");
+        w.close().await.expect("end binary");
+        drop(w);
+        echo(ws).await
+    })
+    .await;
+    let mut ws = connect::<R>(addr).await;
+    match client_next::<R>(&mut ws).await {
+        ClientMsg::Text(got) => assert!(got.as_str() == text, "[{}] text differs", R::NAME),
+        other => panic!("[{}] expected text, got {other:?}", R::NAME),
+    }
+    match client_next::<R>(&mut ws).await {
+        ClientMsg::Binary(got) => assert!(
+            got == binary,
+            "[{}] binary differs (len {})",
+            R::NAME,
+            got.len()
+        ),
+        other => panic!("[{}] expected binary, got {other:?}", R::NAME),
+    }
+    client_close::<R>(&mut ws, 1000, "").await;
+    server.await.expect("echo ends cleanly");
+}
+
+/// A text writer refuses bytes that are not UTF-8.
+async fn streaming_writer_rejects_invalid_utf8<R: Rt>() {
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |mut ws| async move {
+        let mut w = ws.message_writer(MessageKind::Text, 100);
+        w.write_all(b"fine ").await.expect("valid prefix");
+        let err = w.write_all(b"\xFF\xFE").await.expect_err("invalid utf-8");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        w.close().await.expect("end message");
+        drop(w);
+        echo(ws).await
+    })
+    .await;
+    let mut ws = connect::<R>(addr).await;
+    // What was accepted is sent as valid text (async-tungstenite would fail
+    // the connection on invalid UTF-8).
+    assert_eq!(
+        client_next::<R>(&mut ws).await,
+        ClientMsg::text("fine "),
+        "[{}]",
+        R::NAME
+    );
+    client_close::<R>(&mut ws, 1000, "").await;
+    server.await.expect("echo ends cleanly");
+}
+
+runtime_tests!(
+    streaming_reader_over_fragmented_1mib,
+    streaming_writer_sends_fragments,
+    streaming_writer_to_client_library,
+    streaming_writer_rejects_invalid_utf8,
+);
