@@ -19,20 +19,33 @@ fn mask(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("wsup", size), &size, |b, _| {
             b.iter(|| apply_mask(black_box(&mut buf), [1, 2, 3, 4], 0))
         });
-        g.bench_with_input(BenchmarkId::new("plain_loop_baseline", size), &size, |b, _| {
-            b.iter(|| apply_mask_plain(black_box(&mut buf), [1, 2, 3, 4]))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("plain_loop_baseline", size),
+            &size,
+            |b, _| b.iter(|| apply_mask_plain(black_box(&mut buf), [1, 2, 3, 4])),
+        );
     }
     g.finish();
 }
 
 fn header(c: &mut Criterion) {
     let mut g = c.benchmark_group("frame_header");
-    let h = FrameHeader { fin: true, rsv1: false, rsv23: 0, opcode: OpCode::Binary, mask: Some([1, 2, 3, 4]), payload_len: 70_000 };
+    let h = FrameHeader {
+        fin: true,
+        rsv1: false,
+        rsv23: 0,
+        opcode: OpCode::Binary,
+        mask: Some([1, 2, 3, 4]),
+        payload_len: 70_000,
+    };
     let mut out = [0u8; MAX_HEADER_LEN];
     let n = h.encode(&mut out);
-    g.bench_function("encode", |b| b.iter(|| black_box(&h).encode(black_box(&mut out))));
-    g.bench_function("parse", |b| b.iter(|| FrameHeader::parse(black_box(&out[..n]))));
+    g.bench_function("encode", |b| {
+        b.iter(|| black_box(&h).encode(black_box(&mut out)))
+    });
+    g.bench_function("parse", |b| {
+        b.iter(|| FrameHeader::parse(black_box(&out[..n])))
+    });
     g.finish();
 }
 
@@ -59,11 +72,18 @@ fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode_messages");
     for (size, count) in [(16usize, 1000usize), (1024, 500), (64 * 1024, 16)] {
         let payload = text_payload(size);
-        let input: Vec<u8> = (0..count).flat_map(|_| client_frame(OpCode::Text, true, payload.as_bytes())).collect();
+        let input: Vec<u8> = (0..count)
+            .flat_map(|_| client_frame(OpCode::Text, true, payload.as_bytes()))
+            .collect();
         g.throughput(Throughput::Bytes((size * count) as u64));
         g.bench_with_input(BenchmarkId::new("wsup_recv", size), &input, |b, input| {
             b.iter(|| {
-                let mut ws = WebSocket::from_raw(Replay::new(input, 64 * 1024), Bytes::new(), WebSocketConfig::default(), None);
+                let mut ws = WebSocket::from_raw(
+                    Replay::new(input, 64 * 1024),
+                    Bytes::new(),
+                    WebSocketConfig::default(),
+                    None,
+                );
                 block_on(async {
                     for _ in 0..count {
                         let m = ws.recv().await.unwrap();
@@ -72,10 +92,14 @@ fn decode(c: &mut Criterion) {
                 })
             })
         });
-        g.bench_with_input(BenchmarkId::new("memcpy_ceiling", size), &input, |b, input| {
-            let mut dst = vec![0u8; input.len()];
-            b.iter(|| dst.copy_from_slice(black_box(input)))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("memcpy_ceiling", size),
+            &input,
+            |b, input| {
+                let mut dst = vec![0u8; input.len()];
+                b.iter(|| dst.copy_from_slice(black_box(input)))
+            },
+        );
     }
     g.finish();
 }
@@ -85,18 +109,27 @@ fn encode(c: &mut Criterion) {
     for (size, count) in [(16usize, 1000usize), (1024, 500), (64 * 1024, 16)] {
         let payload = Bytes::from(text_payload(size));
         g.throughput(Throughput::Bytes((size * count) as u64));
-        g.bench_with_input(BenchmarkId::new("wsup_feed_flush", size), &payload, |b, p| {
-            b.iter(|| {
-                let mut ws = WebSocket::from_raw(Replay::new(&[], 1), Bytes::new(), WebSocketConfig::default(), None);
-                block_on(async {
-                    for _ in 0..count {
-                        ws.feed(Message::Binary(p.clone())).await.unwrap();
-                    }
-                    ws.flush().await.unwrap();
-                });
-                ws.get_ref().written
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("wsup_feed_flush", size),
+            &payload,
+            |b, p| {
+                b.iter(|| {
+                    let mut ws = WebSocket::from_raw(
+                        Replay::new(&[], 1),
+                        Bytes::new(),
+                        WebSocketConfig::default(),
+                        None,
+                    );
+                    block_on(async {
+                        for _ in 0..count {
+                            ws.feed(Message::Binary(p.clone())).await.unwrap();
+                        }
+                        ws.flush().await.unwrap();
+                    });
+                    ws.get_ref().written
+                })
+            },
+        );
     }
     g.finish();
 }

@@ -34,18 +34,24 @@ fn compress(c: &mut Criterion) {
     g.sample_size(20);
     for (name, data) in inputs() {
         g.throughput(Throughput::Bytes(data.len() as u64));
-        g.bench_with_input(BenchmarkId::new("wsup_zlib_rs_level1", &name), &data, |b, d| {
-            let mut deflater = Deflater::new(1, 15, true);
-            let mut out = bytes::BytesMut::new();
-            b.iter(|| {
-                out.clear();
-                deflater.compress(black_box(d), &mut out);
-                out.len()
-            })
-        });
-        g.bench_with_input(BenchmarkId::new("miniz_oxide_level1_baseline", &name), &data, |b, d| {
-            b.iter(|| miniz_oxide::deflate::compress_to_vec(black_box(d), 1).len())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("wsup_zlib_rs_level1", &name),
+            &data,
+            |b, d| {
+                let mut deflater = Deflater::new(1, 15, true);
+                let mut out = bytes::BytesMut::new();
+                b.iter(|| {
+                    out.clear();
+                    deflater.compress(black_box(d), &mut out);
+                    out.len()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("miniz_oxide_level1_baseline", &name),
+            &data,
+            |b, d| b.iter(|| miniz_oxide::deflate::compress_to_vec(black_box(d), 1).len()),
+        );
     }
     g.finish();
 }
@@ -59,18 +65,32 @@ fn decompress(c: &mut Criterion) {
         let compressed = Bytes::from(compressed);
         let zlib_free = miniz_oxide::deflate::compress_to_vec(&data, 1);
         g.throughput(Throughput::Bytes(data.len() as u64));
-        g.bench_with_input(BenchmarkId::new("wsup_zlib_rs", &name), &compressed, |b, cmp| {
-            let mut inflater = Inflater::new(15, true);
-            let mut out = bytes::BytesMut::new();
-            b.iter(|| {
-                out.clear();
-                inflater.decompress(black_box(cmp), true, &mut out, 64 << 20).unwrap();
-                out.len()
-            })
-        });
-        g.bench_with_input(BenchmarkId::new("miniz_oxide_baseline", &name), &zlib_free, |b, cmp| {
-            b.iter(|| miniz_oxide::inflate::decompress_to_vec(black_box(cmp)).unwrap().len())
-        });
+        g.bench_with_input(
+            BenchmarkId::new("wsup_zlib_rs", &name),
+            &compressed,
+            |b, cmp| {
+                let mut inflater = Inflater::new(15, true);
+                let mut out = bytes::BytesMut::new();
+                b.iter(|| {
+                    out.clear();
+                    inflater
+                        .decompress(black_box(cmp), true, &mut out, 64 << 20)
+                        .unwrap();
+                    out.len()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("miniz_oxide_baseline", &name),
+            &zlib_free,
+            |b, cmp| {
+                b.iter(|| {
+                    miniz_oxide::inflate::decompress_to_vec(black_box(cmp))
+                        .unwrap()
+                        .len()
+                })
+            },
+        );
     }
     g.finish();
 }

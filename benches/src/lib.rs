@@ -22,12 +22,20 @@ pub struct Replay<'a> {
 impl<'a> Replay<'a> {
     /// A transport that reads `input` in pieces of `chunk` bytes.
     pub fn new(input: &'a [u8], chunk: usize) -> Self {
-        Replay { input, chunk, written: 0 }
+        Replay {
+            input,
+            chunk,
+            written: 0,
+        }
     }
 }
 
 impl AsyncRead for Replay<'_> {
-    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let n = buf.len().min(self.chunk).min(self.input.len());
         buf[..n].copy_from_slice(&self.input[..n]);
         self.input = &self.input[n..];
@@ -36,7 +44,11 @@ impl AsyncRead for Replay<'_> {
 }
 
 impl AsyncWrite for Replay<'_> {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.written += buf.len();
         Poll::Ready(Ok(buf.len()))
     }
@@ -60,7 +72,14 @@ impl AsyncWrite for Replay<'_> {
 /// One masked client frame.
 pub fn client_frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     let mask = [0x12, 0x34, 0x56, 0x78];
-    let h = FrameHeader { fin, rsv1: false, rsv23: 0, opcode, mask: Some(mask), payload_len: payload.len() as u64 };
+    let h = FrameHeader {
+        fin,
+        rsv1: false,
+        rsv23: 0,
+        opcode,
+        mask: Some(mask),
+        payload_len: payload.len() as u64,
+    };
     let mut head = [0u8; MAX_HEADER_LEN];
     let n = h.encode(&mut head);
     let mut out = head[..n].to_vec();
@@ -72,7 +91,14 @@ pub fn client_frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
 
 /// Text-like payload of `len` bytes (ASCII words with some two-byte letters).
 pub fn text_payload(len: usize) -> String {
-    let words = ["wsup ", "frame ", "größe ", "message ", "socket ", "données "];
+    let words = [
+        "wsup ",
+        "frame ",
+        "größe ",
+        "message ",
+        "socket ",
+        "données ",
+    ];
     let mut s = String::with_capacity(len + 16);
     let mut i = 0;
     while s.len() < len {

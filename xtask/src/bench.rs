@@ -192,10 +192,16 @@ fn try_run(options: &Options) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
 
+    // Other work on the machine shows up as noise; say how much there was.
+    let load_before = load_average();
     let mut results = Vec::new();
     for &rt in &runtimes {
         results.push(bench_runtime(rt, &plan, &bins, nofile, &mut notes)?);
     }
+    notes.push(format!(
+        "load average (1, 5, 15 min) before the measurements: {load_before}; after: {}",
+        load_average()
+    ));
 
     let report = Report::new(root, &plan, results, notes);
     let markdown = report.markdown();
@@ -521,6 +527,13 @@ fn idle(loadgen: &LoadGen, server: &Server, kind: Kind, count: usize) -> Result<
         rss_before_kib: before,
         rss_after_kib: after,
     })
+}
+
+/// The first three fields of `/proc/loadavg`.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// `cargo metadata`'s target directory.

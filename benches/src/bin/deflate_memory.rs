@@ -53,10 +53,12 @@ fn run_mode(mode: &str, n: usize) {
     let before = rss_kib();
     let mut conns: Vec<WebSocket<Replay<'static>>> = Vec::with_capacity(n);
     for _ in 0..n {
-        let head = wsup_core::handshake::parse_head(request.as_bytes(), &Default::default()).expect("valid");
+        let head = wsup_core::handshake::parse_head(request.as_bytes(), &Default::default())
+            .expect("valid");
         let mut accepted = upgrader.negotiate(&head).expect("accepted");
         let _ = accepted.take_response();
-        let mut ws = accepted.into_websocket(Replay::new(input, 64 * 1024), wsup_core::Bytes::new());
+        let mut ws =
+            accepted.into_websocket(Replay::new(input, 64 * 1024), wsup_core::Bytes::new());
         block_on(async {
             let msg = ws.recv().await.expect("message");
             assert!(matches!(msg, Message::Text(_)));
@@ -81,7 +83,11 @@ fn main() {
     println!("one 4 KiB text message received and echoed per connection; inflate step {INFLATE_STEP} bytes");
     let exe = std::env::current_exe().expect("own path");
     for mode in ["off", "takeover", "no_context_takeover"] {
-        let status = Command::new(&exe).arg(format!("--mode={mode}")).arg(n.to_string()).status().expect("run mode");
+        let status = Command::new(&exe)
+            .arg(format!("--mode={mode}"))
+            .arg(n.to_string())
+            .status()
+            .expect("run mode");
         assert!(status.success(), "mode {mode} failed");
     }
 }

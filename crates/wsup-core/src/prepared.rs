@@ -56,7 +56,12 @@ impl PreparedMessage {
         };
         let plain = frame(opcode, false, &payload);
         Some(PreparedMessage {
-            inner: Arc::new(Inner { opcode, payload, plain, compressed: Mutex::new(Vec::new()) }),
+            inner: Arc::new(Inner {
+                opcode,
+                payload,
+                plain,
+                compressed: Mutex::new(Vec::new()),
+            }),
         })
     }
 
@@ -93,7 +98,11 @@ impl PreparedMessage {
     /// connections), built once per parameter set.
     pub(crate) fn compressed_frame(&self, window_bits: u8, level: u32) -> Bytes {
         let key = (window_bits, level);
-        let mut cache = self.inner.compressed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .inner
+            .compressed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some((_, f)) = cache.iter().find(|(k, _)| *k == key) {
             return f.clone();
         }

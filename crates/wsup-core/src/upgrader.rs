@@ -11,8 +11,8 @@ use http::request::Parts;
 use http::{Response, StatusCode};
 
 use crate::config::WebSocketConfig;
-use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
 use crate::conn::WebSocket;
+use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
 use crate::error::HandshakeError;
 use crate::handshake::{
     error_response, is_upgrade_request, select_protocol, validate_request, HeadLimits, OriginPolicy,
@@ -105,7 +105,11 @@ impl Accepted {
     }
 
     /// Builds the connection over the upgraded transport.
-    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(self, io: T, leftover: Bytes) -> WebSocket<T> {
+    pub fn into_websocket<T: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        io: T,
+        leftover: Bytes,
+    ) -> WebSocket<T> {
         let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
         ws.set_protocol(self.protocol);
         if let Some((agreed, config, pool)) = self.deflate {
@@ -270,7 +274,13 @@ impl Upgrader {
         let protocol =
             select_protocol(&self.subprotocols, &valid.offered_protocols).map(str::to_owned);
         let agreed = if self.deflate.enabled {
-            let offers = parse_offers_bytes(parts.headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS).iter().map(|v| v.as_bytes()));
+            let offers = parse_offers_bytes(
+                parts
+                    .headers
+                    .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+                    .iter()
+                    .map(|v| v.as_bytes()),
+            );
             negotiate(&offers, &self.deflate)
         } else {
             None

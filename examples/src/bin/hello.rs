@@ -68,7 +68,13 @@ fn run(addr: String) -> std::io::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
             let upgrader = upgrader.clone();
-            async_std::task::spawn(async move { hello(&upgrader, RawStream::new(wsup::async_std::AsyncStdTcp::new(stream))).await });
+            async_std::task::spawn(async move {
+                hello(
+                    &upgrader,
+                    RawStream::new(wsup::async_std::AsyncStdTcp::new(stream)),
+                )
+                .await
+            });
         }
     })
 }

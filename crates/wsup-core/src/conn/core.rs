@@ -111,7 +111,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     /// Turns on permessage-deflate with the negotiated parameters.
-    pub(crate) fn enable_deflate(&mut self, agreed: Agreed, config: &DeflateConfig, pool: Option<Arc<CodecPool>>) {
+    pub(crate) fn enable_deflate(
+        &mut self,
+        agreed: Agreed,
+        config: &DeflateConfig,
+        pool: Option<Arc<CodecPool>>,
+    ) {
         let mut inflater = Inflater::for_agreed(&agreed);
         let mut deflater = Deflater::for_agreed(&agreed, config);
         if let Some(pool) = pool {
@@ -143,7 +148,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             Some(d) if d.enabled && payload.len() >= d.threshold => {
                 d.deflater.compress(&payload, &mut d.scratch);
                 let compressed = d.scratch.split().freeze();
-                self.writer.queue_frame_bytes(opcode, true, true, compressed);
+                self.writer
+                    .queue_frame_bytes(opcode, true, true, compressed);
             }
             _ => self.writer.queue_frame_bytes(opcode, true, false, payload),
         }
@@ -344,7 +350,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
 
     /// Queues one frame of a streamed message; with permessage-deflate on,
     /// each piece is compressed and flushed so it can go out as its frame.
-    pub(crate) fn queue_fragment(&mut self, opcode: OpCode, fin: bool, payload: Bytes) -> Result<(), Error> {
+    pub(crate) fn queue_fragment(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: Bytes,
+    ) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
@@ -354,7 +365,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                 d.streaming = !fin;
                 d.deflater.compress_part(&payload, fin, &mut d.scratch);
                 let compressed = d.scratch.split().freeze();
-                self.writer.queue_frame_bytes(opcode, fin, first, compressed);
+                self.writer
+                    .queue_frame_bytes(opcode, fin, first, compressed);
             }
             _ => self.writer.queue_frame_bytes(opcode, fin, false, payload),
         }
@@ -370,7 +382,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         match self.deflate.as_deref() {
             Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
                 if d.agreed.server_no_context_takeover {
-                    let framed = msg.compressed_frame(d.agreed.server_max_window_bits, d.deflater.level());
+                    let framed =
+                        msg.compressed_frame(d.agreed.server_max_window_bits, d.deflater.level());
                     self.writer.queue_raw(framed);
                 } else {
                     self.queue_data(msg.opcode(), msg.payload().clone());

@@ -106,7 +106,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         }
     }
 
-    pub(crate) fn enable_deflate(&mut self, agreed: Agreed, config: &DeflateConfig, pool: Option<Arc<CodecPool>>) {
+    pub(crate) fn enable_deflate(
+        &mut self,
+        agreed: Agreed,
+        config: &DeflateConfig,
+        pool: Option<Arc<CodecPool>>,
+    ) {
         self.core.enable_deflate(agreed, config, pool);
     }
 

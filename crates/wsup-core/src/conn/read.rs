@@ -140,7 +140,15 @@ impl Reader {
                 let end = frame_done && fin;
                 if compressed {
                     let mut out = BytesMut::new();
-                    inflate_into(&mut self.inflater, &mut self.utf8, &data, end, cfg.max_message_size, is_text, &mut out)?;
+                    inflate_into(
+                        &mut self.inflater,
+                        &mut self.utf8,
+                        &data,
+                        end,
+                        cfg.max_message_size,
+                        is_text,
+                        &mut out,
+                    )?;
                     data = out.freeze();
                 }
                 if end {
@@ -271,7 +279,12 @@ impl Reader {
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
             OpCode::Close => Ok(Some(Message::Close(parse_close(&payload)?))),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                let Reader { assembly, inflater, utf8, .. } = self;
+                let Reader {
+                    assembly,
+                    inflater,
+                    utf8,
+                    ..
+                } = self;
                 let Some(a) = assembly.as_mut() else {
                     // A whole message in one frame: no copy.
                     return Ok(Some(if is_text {
@@ -288,7 +301,9 @@ impl Reader {
                             // Inflated all the same: with context takeover the
                             // next message refers back to this one.
                             let mut sink = BytesMut::new();
-                            inflate_into(inflater, utf8, &payload, header.fin, limit, a.text, &mut sink)?;
+                            inflate_into(
+                                inflater, utf8, &payload, header.fin, limit, a.text, &mut sink,
+                            )?;
                         }
                         if header.fin {
                             self.assembly = None;
@@ -371,10 +386,12 @@ fn inflate_into(
 ) -> Result<(), ProtocolError> {
     let inflater = inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
     let before = out.len();
-    inflater.decompress(input, fin, out, limit).map_err(|e| match e {
-        InflateError::TooLarge => ProtocolError::MessageTooLarge { limit },
-        _ => ProtocolError::InvalidCompressedData,
-    })?;
+    inflater
+        .decompress(input, fin, out, limit)
+        .map_err(|e| match e {
+            InflateError::TooLarge => ProtocolError::MessageTooLarge { limit },
+            _ => ProtocolError::InvalidCompressedData,
+        })?;
     if text && utf8.feed(&out[before..]).is_err() {
         return Err(ProtocolError::InvalidUtf8);
     }

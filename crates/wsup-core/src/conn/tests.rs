@@ -414,7 +414,11 @@ mod deflate {
         let mut input = rsv1_frame(OpCode::Text, false, true, &p1);
         input.extend(frame(OpCode::Ping, true, b"mid"));
         input.extend(rsv1_frame(OpCode::Continuation, true, false, &p2));
-        let mut ws = compressed_ws(input, "permessage-deflate; client_max_window_bits", WebSocketConfig::default());
+        let mut ws = compressed_ws(
+            input,
+            "permessage-deflate; client_max_window_bits",
+            WebSocketConfig::default(),
+        );
         block_on(async {
             assert!(matches!(ws.recv().await.unwrap(), Message::Ping(_)));
             let msg = ws.recv().await.unwrap();
@@ -424,9 +428,15 @@ mod deflate {
         let out = written_rsv1(&ws.get_ref().output);
         let (op, rsv1, payload) = out.last().unwrap().clone();
         assert_eq!((op, rsv1), (OpCode::Text, true));
-        assert!(payload.len() < text.len() / 4, "compressed: {} bytes", payload.len());
+        assert!(
+            payload.len() < text.len() / 4,
+            "compressed: {} bytes",
+            payload.len()
+        );
         let mut plain = bytes::BytesMut::new();
-        Inflater::new(15, false).decompress(&payload, true, &mut plain, 1 << 20).unwrap();
+        Inflater::new(15, false)
+            .decompress(&payload, true, &mut plain, 1 << 20)
+            .unwrap();
         assert_eq!(&plain[..], text.as_bytes());
     }
 
@@ -436,7 +446,11 @@ mod deflate {
         let mut p = bytes::BytesMut::new();
         c.compress(b"abc", &mut p);
         for input in [
-            [rsv1_frame(OpCode::Binary, false, false, b"x"), rsv1_frame(OpCode::Continuation, true, true, &p)].concat(),
+            [
+                rsv1_frame(OpCode::Binary, false, false, b"x"),
+                rsv1_frame(OpCode::Continuation, true, true, &p),
+            ]
+            .concat(),
             rsv1_frame(OpCode::Ping, true, true, b""),
         ] {
             let mut ws = compressed_ws(input, "permessage-deflate", WebSocketConfig::default());
@@ -452,8 +466,15 @@ mod deflate {
         let mut bomb = bytes::BytesMut::new();
         c.compress(&vec![0u8; 64 << 20], &mut bomb);
         assert!(bomb.len() < 200_000);
-        let cfg = WebSocketConfig { max_message_size: 1 << 20, ..Default::default() };
-        let mut ws = compressed_ws(rsv1_frame(OpCode::Binary, true, true, &bomb), "permessage-deflate", cfg);
+        let cfg = WebSocketConfig {
+            max_message_size: 1 << 20,
+            ..Default::default()
+        };
+        let mut ws = compressed_ws(
+            rsv1_frame(OpCode::Binary, true, true, &bomb),
+            "permessage-deflate",
+            cfg,
+        );
         let err = block_on(ws.recv()).unwrap_err();
         assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG), "{err}");
         assert_eq!(close_code_sent(&ws.get_ref().output), Some(1009));
@@ -464,7 +485,10 @@ mod deflate {
         let input = rsv1_frame(OpCode::Binary, true, true, &[0xff; 40]);
         let mut ws = compressed_ws(input, "permessage-deflate", WebSocketConfig::default());
         let err = block_on(ws.recv()).unwrap_err();
-        assert!(matches!(err, Error::Protocol(ProtocolError::InvalidCompressedData)), "{err}");
+        assert!(
+            matches!(err, Error::Protocol(ProtocolError::InvalidCompressedData)),
+            "{err}"
+        );
         assert_eq!(close_code_sent(&ws.get_ref().output), Some(1002));
     }
 
@@ -476,7 +500,10 @@ mod deflate {
             ws.set_write_compression(false);
             ws.send(Message::text("b".repeat(500))).await.unwrap();
         });
-        let rsv1: Vec<bool> = written_rsv1(&ws.get_ref().output).iter().map(|f| f.1).collect();
+        let rsv1: Vec<bool> = written_rsv1(&ws.get_ref().output)
+            .iter()
+            .map(|f| f.1)
+            .collect();
         assert_eq!(rsv1, vec![true, false]);
     }
 
@@ -504,12 +531,17 @@ mod deflate {
         for (_, rsv1, payload) in written_rsv1(&ws.get_ref().output) {
             assert!(rsv1);
             let mut plain = bytes::BytesMut::new();
-            inflater.decompress(&payload, true, &mut plain, 1 << 20).unwrap();
+            inflater
+                .decompress(&payload, true, &mut plain, 1 << 20)
+                .unwrap();
             assert_eq!(&plain[..], msg.payload());
         }
         // Without compression: the plain frame.
         let mut plain_ws = super::ws(Vec::new(), 4096, WebSocketConfig::default());
         block_on(plain_ws.send_prepared(&msg)).unwrap();
-        assert_eq!(written(&plain_ws.get_ref().output), vec![(OpCode::Text, msg.payload().to_vec())]);
+        assert_eq!(
+            written(&plain_ws.get_ref().output),
+            vec![(OpCode::Text, msg.payload().to_vec())]
+        );
     }
 }
