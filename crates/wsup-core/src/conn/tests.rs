@@ -545,3 +545,71 @@ mod deflate {
         );
     }
 }
+
+mod upgrade_sources {
+    use super::*;
+    use crate::handshake::{parse_head, HeadLimits};
+    use crate::{Preparsed, Upgrader};
+
+    const REQ: &str = "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
+
+    #[test]
+    fn negotiate_gives_the_101_for_servers_that_write_it_themselves() {
+        let parts = parse_head(REQ.as_bytes(), &HeadLimits::default()).unwrap();
+        let upgrader = Upgrader::new().subprotocols(["chat"]);
+        let accepted = upgrader.negotiate(&parts).unwrap();
+        let res = accepted.response();
+        assert_eq!(res.status(), http::StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(
+            res.headers()["sec-websocket-accept"],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert_eq!(res.headers()["sec-websocket-protocol"], "chat");
+        // The connection is then built over the upgraded IO, with the bytes
+        // the server read past the head.
+        let leftover = Bytes::from(frame(OpCode::Text, true, b"early"));
+        let mem = Mem {
+            input: Vec::new(),
+            pos: 0,
+            chunk: 64,
+            output: Vec::new(),
+            closed: false,
+        };
+        let mut ws = accepted.into_websocket(mem, leftover);
+        assert_eq!(ws.subprotocol(), Some("chat"));
+        assert_eq!(block_on(ws.recv()).unwrap(), Message::text("early"));
+        // A refused request comes with its response.
+        let bad = parse_head(REQ.replace("GET", "PUT").as_bytes(), &HeadLimits::default()).unwrap();
+        let rejection = upgrader.negotiate(&bad).unwrap_err();
+        assert_eq!(
+            rejection.response.status(),
+            http::StatusCode::METHOD_NOT_ALLOWED
+        );
+    }
+
+    #[test]
+    fn preparsed_source_writes_the_101_and_keeps_leftover_bytes() {
+        let parts = parse_head(REQ.as_bytes(), &HeadLimits::default()).unwrap();
+        let mem = Mem {
+            input: frame(OpCode::Binary, true, b"next"),
+            pos: 0,
+            chunk: 64,
+            output: Vec::new(),
+            closed: false,
+        };
+        let leftover = Bytes::from(frame(OpCode::Text, true, b"first"));
+        let upgrader = Upgrader::new();
+        let mut ws = block_on(upgrader.upgrade_from(Preparsed::new(parts, mem, leftover))).unwrap();
+        let head = String::from_utf8_lossy(&ws.get_ref().output).to_string();
+        assert!(
+            head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+            "{head}"
+        );
+        assert_eq!(block_on(ws.recv()).unwrap(), Message::text("first"));
+        assert_eq!(block_on(ws.recv()).unwrap(), Message::binary(&b"next"[..]));
+    }
+}
