@@ -1,0 +1,184 @@
+//! The baseline of `cargo xtask bench`: an async-tungstenite echo server,
+//! written the way a user who cares about speed would write it.
+//!
+//! Usage: `tungstenite_echo tokio|smol|async-std ADDR`; prints
+//! `listening on ADDR` once it accepts, like wsup's `echo` example, and has
+//! the same shape on each runtime as wsup's binding for it: tokio on a
+//! current-thread runtime; smol and async-std with connection tasks on their
+//! global executors (bounded by `SMOL_THREADS=1` / `ASYNC_STD_THREAD_COUNT=1`
+//! and the harness's pinning to one core).
+//!
+//! With `WSUP_BENCH_COUNT_ALLOCS=1` in the environment it counts heap
+//! allocations and answers each line on stdin with `allocs COUNT BYTES`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::BufRead;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use async_tungstenite::tungstenite::Message;
+use async_tungstenite::WebSocketStream;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(runtime), Some(addr)) = (args.next(), args.next()) else {
+        eprintln!("usage: tungstenite_echo tokio|smol|async-std ADDR");
+        std::process::exit(2);
+    };
+    if std::env::var_os("WSUP_BENCH_COUNT_ALLOCS").is_some_and(|v| v == "1") {
+        start_counting();
+    }
+    match runtime.as_str() {
+        "tokio" => run_tokio(&addr),
+        "smol" => run_smol(&addr),
+        "async-std" => run_async_std(&addr),
+        other => {
+            eprintln!("tungstenite_echo: unknown runtime `{other}`");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// Echoes text and binary messages until the connection ends.
+///
+/// `feed` queues each echo and the queue is flushed only when the next
+/// message is not already readable, so the echoes of one batch share a
+/// syscall: the same batching as wsup's `echo` example, which is what a
+/// user after throughput writes (`send` would flush every message).
+async fn echo<S>(mut ws: WebSocketStream<S>)
+where
+    S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    loop {
+        let next = match ws.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                if ws.flush().await.is_err() {
+                    return;
+                }
+                ws.next().await
+            }
+        };
+        let Some(Ok(msg)) = next else { return };
+        if matches!(msg, Message::Binary(_) | Message::Text(_)) && ws.feed(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn run_tokio(addr: &str) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("listening on {}", listener.local_addr()?);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                if let Ok(ws) = async_tungstenite::tokio::accept_async(stream).await {
+                    echo(ws).await;
+                }
+            });
+        }
+    })
+}
+
+fn run_smol(addr: &str) -> std::io::Result<()> {
+    smol::block_on(async {
+        let listener = smol::net::TcpListener::bind(addr).await?;
+        println!("listening on {}", listener.local_addr()?);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            smol::spawn(async move {
+                if let Ok(ws) = async_tungstenite::accept_async(stream).await {
+                    echo(ws).await;
+                }
+            })
+            .detach();
+        }
+    })
+}
+
+fn run_async_std(addr: &str) -> std::io::Result<()> {
+    async_std::task::block_on(async {
+        let listener = async_std::net::TcpListener::bind(addr).await?;
+        println!("listening on {}", listener.local_addr()?);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            async_std::task::spawn(async move {
+                if let Ok(ws) = async_tungstenite::accept_async(stream).await {
+                    echo(ws).await;
+                }
+            });
+        }
+    })
+}
+
+/// Counts allocations once `COUNTING` is set; until then, and in normal
+/// runs, the cost is one relaxed load per allocation.
+struct CountingAlloc;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+
+fn count(size: usize) {
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        ALLOC_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to the system allocator with the caller's
+// arguments unchanged; counting touches only atomics and never allocates.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Turns counting on and answers each stdin line with the counts so far.
+fn start_counting() {
+    COUNTING.store(true, Ordering::Relaxed);
+    std::thread::spawn(|| {
+        for _ in std::io::stdin().lock().lines().map_while(Result::ok) {
+            println!(
+                "allocs {} {}",
+                ALLOCS.load(Ordering::Relaxed),
+                ALLOC_BYTES.load(Ordering::Relaxed)
+            );
+        }
+    });
+}
