@@ -266,24 +266,28 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                     }
                 }
                 Ok(None) => {
-                    // About to wait for input: write out what is queued first,
-                    // so replies to a batch of requests share one syscall. Past
-                    // the threshold, stop reading until the peer takes our
-                    // output (a peer that floods pings and reads nothing gets
-                    // backpressure, not unbounded pong buffers).
-                    if !self.writer.is_idle() {
-                        match self.writer.poll_flush(&mut self.io, cx) {
-                            Poll::Ready(Ok(())) => {}
-                            Poll::Ready(Err(e)) => return self.io_failed(e),
-                            Poll::Pending => {
-                                if self.writer.queued() > self.cfg.write_flush_threshold {
+                    // Past the threshold, our output must drain before we read
+                    // more: a peer that floods pings and reads nothing gets
+                    // backpressure, not unbounded pong buffers.
+                    if self.writer.queued() > self.cfg.write_flush_threshold {
+                        match std::task::ready!(self.writer.poll_flush(&mut self.io, cx)) {
+                            Ok(()) => {}
+                            Err(e) => return self.io_failed(e),
+                        }
+                    }
+                    match self.reader.poll_fill(&mut self.io, cx, &self.cfg) {
+                        Poll::Ready(Ok(0)) => {
+                            // Whatever this batch produced still goes out.
+                            if !self.writer.is_idle() {
+                                if let Poll::Ready(Err(e)) =
+                                    self.writer.poll_flush(&mut self.io, cx)
+                                {
+                                    return self.io_failed(e);
+                                }
+                                if !self.writer.is_idle() {
                                     return Poll::Pending;
                                 }
                             }
-                        }
-                    }
-                    match std::task::ready!(self.reader.poll_fill(&mut self.io, cx, &self.cfg)) {
-                        Ok(0) => {
                             self.outcome = Some(if self.phase == Phase::CloseSent {
                                 Outcome::Closed
                             } else {
@@ -291,8 +295,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                             });
                             return self.finish().map_ok(Event::Message);
                         }
-                        Ok(_) => {}
-                        Err(e) => return self.io_failed(e),
+                        // More input: keep decoding; replies accumulate.
+                        Poll::Ready(Ok(_)) => {}
+                        Poll::Ready(Err(e)) => return self.io_failed(e),
+                        Poll::Pending => {
+                            // Nothing more to read now, so the connection would
+                            // wait: write out what this batch produced, so the
+                            // replies to a burst of requests share one syscall.
+                            if !self.writer.is_idle() {
+                                if let Poll::Ready(Err(e)) =
+                                    self.writer.poll_flush(&mut self.io, cx)
+                                {
+                                    return self.io_failed(e);
+                                }
+                            }
+                            return Poll::Pending;
+                        }
                     }
                 }
                 Err(e) => self.fail(e),

@@ -77,6 +77,8 @@ pub(crate) struct Reader {
     /// Set when permessage-deflate was negotiated: RSV1 may then be set on
     /// the first frame of a data message.
     pub(crate) inflater: Option<Inflater>,
+    /// How much to offer each read (see `poll_fill`).
+    read_hint: usize,
 }
 
 impl Reader {
@@ -89,6 +91,7 @@ impl Reader {
             assembly: None,
             utf8: Utf8Validator::new(),
             inflater: None,
+            read_hint: cfg.read_buffer_size,
         }
     }
 
@@ -345,18 +348,19 @@ impl Reader {
         // so memory follows the bytes that actually arrived and never a length
         // the peer merely declared.
         let needed = match &self.frame {
-            Some(f) => f.remaining.saturating_sub(self.buf.len()).max(1),
-            None => 1,
+            Some(f) => f.remaining.saturating_sub(self.buf.len()),
+            None => 0,
         };
-        let spare = self.buf.capacity() - self.buf.len();
-        if spare < needed.min(READ_WINDOW) {
-            let step = needed.min(
-                self.buf
-                    .capacity()
-                    .max(cfg.read_buffer_size)
-                    .max(READ_WINDOW),
-            );
-            self.buf.reserve(step.max(cfg.read_buffer_size));
+        let grow = needed.min(self.buf.capacity().max(READ_WINDOW));
+        // The read window adapts to the traffic: it doubles (up to
+        // READ_WINDOW) while reads fill it, so a burst of small frames is
+        // taken in one syscall, and shrinks again when reads come back small.
+        let hint = self.read_hint.max(cfg.read_buffer_size);
+        let want = grow.max(hint).max(1);
+        if self.buf.capacity() - self.buf.len() < want.min(READ_WINDOW) {
+            // Reclaims the consumed front of the buffer when nothing else
+            // holds it, so this allocates only when messages are still alive.
+            self.buf.reserve(want);
         }
         let len = self.buf.len();
         let window = (self.buf.capacity() - len).min(READ_WINDOW);
@@ -367,6 +371,11 @@ impl Reader {
             _ => 0,
         };
         self.buf.truncate(len + n);
+        if n == window && window >= hint {
+            self.read_hint = (hint * 2).min(READ_WINDOW);
+        } else if n > 0 && n < hint / 8 {
+            self.read_hint = (hint / 2).max(cfg.read_buffer_size);
+        }
         res
     }
 }

@@ -41,12 +41,9 @@ impl Writer {
     pub(crate) fn new(cfg: &WebSocketConfig) -> Self {
         Writer {
             chunks: VecDeque::new(),
-            // With a pool, the buffer is taken when there is something to write.
-            tail: if cfg.write_buffer_pool.is_some() {
-                BytesMut::new()
-            } else {
-                BytesMut::with_capacity(cfg.write_buffer_size)
-            },
+            // Allocated (or, with a pool, taken) when there is something to
+            // write, so a connection that never writes holds no buffer.
+            tail: BytesMut::new(),
             queued: 0,
             needs_flush: false,
             initial_capacity: cfg.write_buffer_size,
