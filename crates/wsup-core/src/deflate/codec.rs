@@ -48,12 +48,12 @@ pub enum InflateError {
 
 impl InflateError {
     /// The close code to fail the connection with: 1009 for
-    /// [`TooLarge`](Self::TooLarge), 1007 (invalid payload data) for
+    /// [`TooLarge`](Self::TooLarge), 1002 (protocol error, as the connection answers it) for
     /// [`Corrupt`](Self::Corrupt).
     pub fn close_code(&self) -> CloseCode {
         match self {
             InflateError::TooLarge => CloseCode::TOO_BIG,
-            InflateError::Corrupt => CloseCode::INVALID_PAYLOAD,
+            InflateError::Corrupt => CloseCode::PROTOCOL,
         }
     }
 }
@@ -930,10 +930,7 @@ mod tests {
             i.decompress(&[0xff; 16], true, &mut out, 1000),
             Err(InflateError::Corrupt)
         );
-        assert_eq!(
-            InflateError::Corrupt.close_code(),
-            CloseCode::INVALID_PAYLOAD
-        );
+        assert_eq!(InflateError::Corrupt.close_code(), CloseCode::PROTOCOL);
         // A stored block whose NLEN is not the complement of LEN.
         out.clear();
         assert_eq!(
