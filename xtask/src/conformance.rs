@@ -203,11 +203,28 @@ impl Workspace {
 
 /// Returns the path of a working kosoku, creating the venv if needed.
 fn ensure_kosoku(venv: &Path) -> Result<PathBuf, String> {
-    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
-    let python = bin.join("python");
-    let kosoku = bin.join("kosoku");
-    if kosoku_works(&python, &kosoku) {
-        return Ok(kosoku);
+    let kosoku = venv_bin(venv).join("kosoku");
+    ensure_venv(venv, &format!("kosoku=={KOSOKU_VERSION}"), |python| {
+        kosoku_works(python, &kosoku)
+    })?;
+    Ok(kosoku)
+}
+
+/// The `bin` folder of a venv.
+pub(crate) fn venv_bin(venv: &Path) -> PathBuf {
+    venv.join(if cfg!(windows) { "Scripts" } else { "bin" })
+}
+
+/// Makes sure `venv` holds `requirement` (a pinned pip spec) and passes
+/// `works`, recreating it when it is missing or stale. Returns its python.
+pub(crate) fn ensure_venv(
+    venv: &Path,
+    requirement: &str,
+    works: impl Fn(&Path) -> bool,
+) -> Result<PathBuf, String> {
+    let python = venv_bin(venv).join("python");
+    if works(&python) {
+        return Ok(python);
     }
     if venv.exists() {
         println!(
@@ -216,10 +233,7 @@ fn ensure_kosoku(venv: &Path) -> Result<PathBuf, String> {
         );
         fs::remove_dir_all(venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
     }
-    println!(
-        "==> installing kosoku {KOSOKU_VERSION} into {}",
-        venv.display()
-    );
+    println!("==> installing {requirement} into {}", venv.display());
     check(
         Command::new("python3").args(["-m", "venv"]).arg(venv),
         "python3 -m venv",
@@ -233,16 +247,13 @@ fn ensure_kosoku(venv: &Path) -> Result<PathBuf, String> {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .arg(format!("kosoku=={KOSOKU_VERSION}")),
-        "pip install kosoku",
+            .arg(requirement),
+        &format!("pip install {requirement}"),
     )?;
-    if kosoku_works(&python, &kosoku) {
-        Ok(kosoku)
+    if works(&python) {
+        Ok(python)
     } else {
-        Err(format!(
-            "kosoku {KOSOKU_VERSION} does not run from {}",
-            venv.display()
-        ))
+        Err(format!("{requirement} does not work in {}", venv.display()))
     }
 }
 

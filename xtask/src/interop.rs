@@ -10,13 +10,12 @@
 //! `N passed, M failed`. Its exit status is the verdict.
 
 use std::ffi::OsString;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use crate::conformance::{
-    check, free_port, run_with_timeout, start_echo, Runtime, Selection, Workspace,
+    check, ensure_venv, free_port, run_with_timeout, start_echo, Runtime, Selection, Workspace,
 };
 
 const WEBSOCKETS_VERSION: &str = "17.4";
@@ -135,46 +134,11 @@ fn select_runtimes(selection: Selection, workspace: &Workspace) -> Result<Vec<Ru
 /// Returns the venv's python, with the pinned `websockets` importable,
 /// creating the venv if needed.
 fn ensure_websockets(venv: &Path) -> Result<PathBuf, String> {
-    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
-    let python = bin.join("python");
-    if websockets_works(&python) {
-        return Ok(python);
-    }
-    if venv.exists() {
-        println!(
-            "note: {} is incomplete or stale; recreating it",
-            venv.display()
-        );
-        fs::remove_dir_all(venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
-    }
-    println!(
-        "==> installing websockets {WEBSOCKETS_VERSION} into {}",
-        venv.display()
-    );
-    check(
-        Command::new("python3").args(["-m", "venv"]).arg(venv),
-        "python3 -m venv",
-    )?;
-    check(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg(format!("websockets=={WEBSOCKETS_VERSION}")),
-        "pip install websockets",
-    )?;
-    if websockets_works(&python) {
-        Ok(python)
-    } else {
-        Err(format!(
-            "websockets {WEBSOCKETS_VERSION} does not import in {}",
-            venv.display()
-        ))
-    }
+    ensure_venv(
+        venv,
+        &format!("websockets=={WEBSOCKETS_VERSION}"),
+        websockets_works,
+    )
 }
 
 /// The venv holds the pinned `websockets`, and the modules the script uses
