@@ -125,9 +125,6 @@ pub enum ProtocolError {
     /// A compressed message that is not valid DEFLATE data.
     #[error("invalid compressed data")]
     InvalidCompressedData,
-    /// A data frame after the peer's close frame.
-    #[error("data after close frame")]
-    DataAfterClose,
 }
 
 impl ProtocolError {

@@ -89,6 +89,17 @@ impl<T> std::fmt::Debug for Core<T> {
     }
 }
 
+impl DeflateState {
+    /// Compresses a whole message (`fin` on its only piece) or one piece of
+    /// a streamed one, and queues it as one frame; RSV1 marks the first
+    /// frame of the message only.
+    fn queue_deflated(&mut self, writer: &mut Writer, opcode: OpCode, fin: bool, payload: &[u8]) {
+        self.deflater.compress_part(payload, fin, &mut self.scratch);
+        let compressed = self.scratch.split().freeze();
+        writer.queue_frame_bytes(opcode, fin, opcode != OpCode::Continuation, compressed);
+    }
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     pub(crate) fn new(
         io: T,
@@ -146,10 +157,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     fn queue_data(&mut self, opcode: OpCode, payload: Bytes) {
         match self.deflate.as_deref_mut() {
             Some(d) if d.enabled && payload.len() >= d.threshold => {
-                d.deflater.compress(&payload, &mut d.scratch);
-                let compressed = d.scratch.split().freeze();
-                self.writer
-                    .queue_frame_bytes(opcode, true, true, compressed);
+                d.queue_deflated(&mut self.writer, opcode, true, &payload)
             }
             _ => self.writer.queue_frame_bytes(opcode, true, false, payload),
         }
@@ -381,10 +389,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         match self.deflate.as_deref_mut() {
             Some(d) if (first && d.enabled) || (!first && d.streaming) => {
                 d.streaming = !fin;
-                d.deflater.compress_part(&payload, fin, &mut d.scratch);
-                let compressed = d.scratch.split().freeze();
-                self.writer
-                    .queue_frame_bytes(opcode, fin, first, compressed);
+                d.queue_deflated(&mut self.writer, opcode, fin, &payload);
             }
             _ => self.writer.queue_frame_bytes(opcode, fin, false, payload),
         }
@@ -451,15 +456,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                 Err(_) => return Poll::Ready(Ok(())),
             }
         }
-    }
-
-    /// Only flushes our close frame and shuts the write side when the read
-    /// side belongs to another task (split halves).
-    pub(crate) fn poll_close_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.phase == Phase::Closed {
-            return Poll::Ready(Ok(()));
-        }
-        self.writer.poll_flush(&mut self.io, cx).map_err(Error::Io)
     }
 }
 

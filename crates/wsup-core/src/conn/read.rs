@@ -355,7 +355,8 @@ impl Reader {
         // The read window adapts to the traffic: it doubles (up to
         // READ_WINDOW) while reads fill it, so a burst of small frames is
         // taken in one syscall, and shrinks again when reads come back small.
-        let hint = self.read_hint.max(cfg.read_buffer_size);
+        // Never below `read_buffer_size`: it starts there and decays to it.
+        let hint = self.read_hint;
         let want = grow.max(hint).max(1);
         if self.buf.capacity() - self.buf.len() < want.min(READ_WINDOW) {
             // Reclaims the consumed front of the buffer when nothing else

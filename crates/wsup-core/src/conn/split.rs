@@ -164,7 +164,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     /// peer's reply and finishes the closing handshake.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
         self.shared.lock().start_close(frame)?;
-        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_close_write(cx))).await
+        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_flush(cx))).await
     }
 }
 
@@ -196,7 +196,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.with(cx, |c, cx| {
             c.start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
-            c.poll_close_write(cx)
+            c.poll_flush(cx)
         })
     }
 }

@@ -172,10 +172,6 @@ impl Writer {
                 n = 0;
             }
         }
-        if self.tail.is_empty() {
-            // Rewinds to the start of the allocation when nothing else shares it.
-            self.tail.clear();
-        }
     }
 
     /// With a pool, an idle connection gives its buffer back.
