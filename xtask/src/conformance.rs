@@ -8,7 +8,7 @@
 //! `target/conformance/<runtime>/index.json`. kosoku exits 1 whenever a case
 //! is not OK, INFORMATIONAL included, so its exit status is not the verdict.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -84,7 +84,12 @@ pub struct Options {
 
 /// Runs the conformance suite; failure if any case fails or anything breaks.
 pub fn run(options: &Options) -> ExitCode {
-    match try_run(options) {
+    exit_code(try_run(options))
+}
+
+/// Success, a failed run, or an error that stopped it.
+pub(crate) fn exit_code(result: Result<bool, String>) -> ExitCode {
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(message) => {
@@ -92,6 +97,17 @@ pub fn run(options: &Options) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Builds the `echo` example in release for `rt` (into `target/release/echo`).
+pub(crate) fn build_echo(cargo: &OsStr, root: &Path, rt: Runtime) -> Result<(), String> {
+    println!("==> building echo for {}", rt.name());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(root)
+        .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
+        .args(["--no-default-features", "--features", &rt.feature()]);
+    check(&mut build, "cargo build")
 }
 
 /// `Ok(false)` when the suite ran and some case failed.
@@ -102,32 +118,7 @@ fn try_run(options: &Options) -> Result<bool, String> {
         .ok_or("xtask has no parent directory")?;
     let workspace = Workspace::load(&cargo, root)?;
 
-    let runtimes = match options.selection {
-        Selection::One(rt) if workspace.examples_features.contains(&rt.feature()) => vec![rt],
-        Selection::One(rt) => {
-            return Err(format!(
-                "runtime `{}`: examples/Cargo.toml has no `{}` feature",
-                rt.name(),
-                rt.feature()
-            ))
-        }
-        Selection::All => {
-            let (present, missing): (Vec<_>, Vec<_>) = Runtime::ALL
-                .into_iter()
-                .partition(|rt| workspace.examples_features.contains(&rt.feature()));
-            for rt in missing {
-                println!(
-                    "note: skipping runtime `{}`: examples/Cargo.toml has no `{}` feature",
-                    rt.name(),
-                    rt.feature()
-                );
-            }
-            present
-        }
-    };
-    if runtimes.is_empty() {
-        return Err("no runtime to run".to_owned());
-    }
+    let runtimes = select_runtimes(options.selection, &workspace)?;
 
     let conformance_dir = workspace.target_dir.join("conformance");
     let kosoku = ensure_kosoku(&conformance_dir.join("venv"))?;
@@ -138,13 +129,7 @@ fn try_run(options: &Options) -> Result<bool, String> {
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
-        println!("==> building echo for {}", rt.name());
-        let mut build = Command::new(&cargo);
-        build
-            .current_dir(root)
-            .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
-            .args(["--no-default-features", "--features", &rt.feature()]);
-        check(&mut build, "cargo build")?;
+        build_echo(&cargo, root, rt)?;
 
         let out_dir = conformance_dir.join(rt.name());
         run_suite(&echo, &kosoku, &options.cases, &out_dir)?;
@@ -416,4 +401,38 @@ mod tests {
         let status = run_with_timeout(&mut Command::new("false"), Duration::from_secs(30));
         assert_eq!(status.unwrap().code(), Some(1));
     }
+}
+
+/// The runtimes to run: as `conformance`, `all` skips with a note those the
+/// examples package has no feature for.
+pub(crate) fn select_runtimes(
+    selection: Selection,
+    workspace: &Workspace,
+) -> Result<Vec<Runtime>, String> {
+    let has = |rt: &Runtime| workspace.examples_features.contains(&rt.feature());
+    let runtimes = match selection {
+        Selection::One(rt) if has(&rt) => vec![rt],
+        Selection::One(rt) => {
+            return Err(format!(
+                "runtime `{}`: examples/Cargo.toml has no `{}` feature",
+                rt.name(),
+                rt.feature()
+            ))
+        }
+        Selection::All => {
+            let (present, missing): (Vec<_>, Vec<_>) = Runtime::ALL.into_iter().partition(has);
+            for rt in missing {
+                println!(
+                    "note: skipping runtime `{}`: examples/Cargo.toml has no `{}` feature",
+                    rt.name(),
+                    rt.feature()
+                );
+            }
+            present
+        }
+    };
+    if runtimes.is_empty() {
+        return Err("no runtime to run".to_owned());
+    }
+    Ok(runtimes)
 }

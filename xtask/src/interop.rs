@@ -15,7 +15,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use crate::conformance::{
-    check, ensure_venv, free_port, run_with_timeout, start_echo, Runtime, Selection, Workspace,
+    build_echo, ensure_venv, exit_code, free_port, run_with_timeout, select_runtimes, start_echo,
+    Selection, Workspace,
 };
 
 const WEBSOCKETS_VERSION: &str = "17.4";
@@ -32,14 +33,7 @@ pub struct Options {
 /// Runs the interop client; failure if any configuration fails or anything
 /// breaks.
 pub fn run(options: &Options) -> ExitCode {
-    match try_run(options) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(try_run(options))
 }
 
 /// `Ok(false)` when the client ran and some configuration failed.
@@ -62,13 +56,7 @@ fn try_run(options: &Options) -> Result<bool, String> {
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
-        println!("==> building echo for {}", rt.name());
-        let mut build = Command::new(&cargo);
-        build
-            .current_dir(root)
-            .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
-            .args(["--no-default-features", "--features", &rt.feature()]);
-        check(&mut build, "cargo build")?;
+        build_echo(&cargo, root, rt)?;
 
         let addr = format!("127.0.0.1:{}", free_port()?);
         let mut server = start_echo(&echo, &addr)?;
@@ -98,37 +86,6 @@ fn try_run(options: &Options) -> Result<bool, String> {
         .collect();
     println!("\n==> interop: {}", line.join(", "));
     Ok(verdicts.iter().all(|&(_, passed)| passed))
-}
-
-/// The runtimes to run: as `conformance`, `all` skips with a note those the
-/// examples package has no feature for.
-fn select_runtimes(selection: Selection, workspace: &Workspace) -> Result<Vec<Runtime>, String> {
-    let has = |rt: &Runtime| workspace.examples_features.contains(&rt.feature());
-    let runtimes = match selection {
-        Selection::One(rt) if has(&rt) => vec![rt],
-        Selection::One(rt) => {
-            return Err(format!(
-                "runtime `{}`: examples/Cargo.toml has no `{}` feature",
-                rt.name(),
-                rt.feature()
-            ))
-        }
-        Selection::All => {
-            let (present, missing): (Vec<_>, Vec<_>) = Runtime::ALL.into_iter().partition(has);
-            for rt in missing {
-                println!(
-                    "note: skipping runtime `{}`: examples/Cargo.toml has no `{}` feature",
-                    rt.name(),
-                    rt.feature()
-                );
-            }
-            present
-        }
-    };
-    if runtimes.is_empty() {
-        return Err("no runtime to run".to_owned());
-    }
-    Ok(runtimes)
 }
 
 /// Returns the venv's python, with the pinned `websockets` importable,
