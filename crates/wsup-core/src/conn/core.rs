@@ -193,7 +193,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         self.close_timer = None;
         self.writer.discard();
         // Give the read buffer back: a closed connection holds no memory.
-        self.reader.buf = Default::default();
+        self.reader.release_buffer();
         match self.outcome.take() {
             Some(Outcome::Message(m)) => Poll::Ready(Ok(m)),
             Some(Outcome::Error(e)) => Poll::Ready(Err(e)),

@@ -5,6 +5,7 @@ mod core;
 mod read;
 mod split;
 mod stream;
+mod window;
 mod write;
 
 use std::future::poll_fn;

@@ -34,6 +34,9 @@ pub(crate) struct Writer {
     /// Output was written since the last transport flush.
     needs_flush: bool,
     initial_capacity: usize,
+    /// `tail`'s capacity after it last grew: what it is rewound to once
+    /// written out (see `consume`).
+    full_capacity: usize,
     pool: Option<Arc<dyn BufferPool>>,
 }
 
@@ -47,6 +50,7 @@ impl Writer {
             queued: 0,
             needs_flush: false,
             initial_capacity: cfg.write_buffer_size,
+            full_capacity: 0,
             pool: cfg.write_buffer_pool.clone(),
         }
     }
@@ -65,10 +69,12 @@ impl Writer {
         if self.tail.capacity() == 0 {
             if let Some(buf) = self.pool.as_ref().and_then(|p| p.get()) {
                 self.tail = buf;
+                self.full_capacity = self.tail.capacity();
             }
         }
         if self.tail.capacity() - self.tail.len() < additional {
             self.tail.reserve(additional.max(self.initial_capacity));
+            self.full_capacity = self.tail.capacity();
         }
     }
 
@@ -172,6 +178,15 @@ impl Writer {
                 n = 0;
             }
         }
+        // Written out: rewind the tail to the start of its allocation. Left
+        // as it was, its spare room would be what the last batch did not
+        // use, and the next batch to outgrow that would shift everything it
+        // had queued back to the front (a 15 KiB memmove per batch, 6% of
+        // the 1 KiB echo profile). Rewinding now moves nothing, and never
+        // allocates; it fails harmlessly while a split-off header is alive.
+        if self.tail.is_empty() && self.tail.capacity() < self.full_capacity {
+            let _ = self.tail.try_reclaim(self.full_capacity);
+        }
     }
 
     /// With a pool, an idle connection gives its buffer back.
@@ -209,4 +224,31 @@ pub(crate) fn encode_header(
         payload_len: len as u64,
     }
     .encode(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+
+    use futures_executor::block_on;
+    use futures_util::io::Cursor;
+
+    use super::*;
+
+    #[test]
+    fn a_written_out_tail_is_rewound_to_its_whole_capacity() {
+        let mut writer = Writer::new(&WebSocketConfig::default());
+        let mut out = Cursor::new(Vec::new());
+        for round in 1..=3 {
+            for _ in 0..20 {
+                writer.queue_frame(OpCode::Binary, true, false, &[7u8; 1000]);
+            }
+            let full = writer.tail.capacity();
+            assert!(full >= 20 * 1004);
+            block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+            // All of it is room for the next batch: nothing to shift later.
+            assert_eq!(writer.tail.capacity(), full, "round {round}");
+            assert_eq!(out.get_ref().len(), round * 20 * 1004);
+        }
+    }
 }
