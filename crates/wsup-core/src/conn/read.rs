@@ -27,6 +27,10 @@ use super::window::Initialised;
 /// first (see `window.rs`), so this also bounds the zeroing per call.
 const READ_WINDOW: usize = 64 * 1024;
 
+/// The first read of a connection that holds no read buffer yet goes to a
+/// stack array of this size (see `poll_fill`).
+const PROBE: usize = 1024;
+
 /// The frame being received.
 #[derive(Debug)]
 struct InFrame {
@@ -83,13 +87,21 @@ pub(crate) struct Reader {
     read_hint: usize,
     /// How much of `buf`'s spare capacity is initialised already.
     init: Initialised,
+    /// No read buffer has been allocated yet (nothing has arrived).
+    unallocated: bool,
 }
 
 impl Reader {
     pub(crate) fn new(leftover: Bytes, cfg: &WebSocketConfig) -> Self {
-        let mut buf = BytesMut::with_capacity(cfg.read_buffer_size.max(leftover.len()));
-        buf.extend_from_slice(&leftover);
+        // Allocated when the first bytes arrive, so a connection that has
+        // received nothing (most, on a push server) holds no read buffer.
+        let mut buf = BytesMut::new();
+        if !leftover.is_empty() {
+            buf.reserve(cfg.read_buffer_size.max(leftover.len()));
+            buf.extend_from_slice(&leftover);
+        }
         Reader {
+            unallocated: buf.capacity() == 0,
             buf,
             frame: None,
             assembly: None,
@@ -103,6 +115,7 @@ impl Reader {
     /// Frees the read buffer (the connection is closed).
     pub(crate) fn release_buffer(&mut self) {
         self.buf = BytesMut::new();
+        self.unallocated = false;
         // The old allocation is gone; a new one could end where it did.
         self.init = Initialised::default();
     }
@@ -356,6 +369,19 @@ impl Reader {
         cx: &mut Context<'_>,
         cfg: &WebSocketConfig,
     ) -> Poll<io::Result<usize>> {
+        if self.unallocated {
+            // Wait for the first bytes on the stack: an idle connection keeps
+            // no buffer (`read_buffer_size` bytes, 4 KiB by default) while it
+            // waits, which is most of what 10 000 idle connections cost.
+            let mut probe = [0u8; PROBE];
+            let res = Pin::new(io).poll_read(cx, &mut probe);
+            if let Poll::Ready(Ok(n @ 1..)) = res {
+                self.unallocated = false;
+                self.buf.reserve(cfg.read_buffer_size.max(n));
+                self.buf.extend_from_slice(&probe[..n]);
+            }
+            return res;
+        }
         // Grow toward what the current frame needs, at most doubling per step,
         // so memory follows the bytes that actually arrived and never a length
         // the peer merely declared.

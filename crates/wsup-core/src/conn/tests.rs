@@ -154,6 +154,26 @@ fn a_declared_length_allocates_nothing_until_bytes_arrive() {
 }
 
 #[test]
+fn no_read_buffer_is_held_until_bytes_arrive() {
+    // Larger than the stack probe, so the first message spans it and the buffer.
+    let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    let mut input = frame(OpCode::Binary, true, &payload);
+    input.extend(frame(OpCode::Text, true, b"next"));
+    for chunk in [1, 7, 1024, 1025, 4096, 1 << 16] {
+        let mut ws = ws(input.clone(), chunk, WebSocketConfig::default());
+        assert_eq!(ws.core.reader.buf.capacity(), 0);
+        block_on(async {
+            assert_eq!(
+                ws.recv().await.unwrap(),
+                Message::Binary(payload.clone().into())
+            );
+            assert!(ws.core.reader.buf.capacity() > 0);
+            assert_eq!(ws.recv().await.unwrap(), Message::text("next"));
+        });
+    }
+}
+
+#[test]
 fn limits_close_with_1009() {
     let cfg = WebSocketConfig {
         max_message_size: 100,
