@@ -191,6 +191,34 @@ fn no_read_buffer_is_held_until_bytes_arrive() {
 }
 
 #[test]
+fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
+    let first: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let second: Vec<u8> = (0..300_000u32).map(|i| (i % 13) as u8).collect();
+    let mut input = frame(OpCode::Binary, true, &first);
+    input.extend(frame(OpCode::Binary, true, &second));
+    input.extend(frame(OpCode::Text, true, b"after"));
+    let mut ws = ws(input, 1 << 20, WebSocketConfig::default());
+    block_on(async {
+        let Message::Binary(a) = ws.recv().await.unwrap() else {
+            panic!("binary expected")
+        };
+        assert_eq!(a, first);
+        // Nothing past the frame was read, so nothing has to be moved.
+        assert!(ws.core.reader.buf.is_empty());
+        let at = a.as_ptr();
+        drop(a);
+        let Message::Binary(b) = ws.recv().await.unwrap() else {
+            panic!("binary expected")
+        };
+        assert_eq!(b, second);
+        // The second frame landed at the start of the same allocation: the
+        // buffer was reused, not reallocated.
+        assert_eq!(b.as_ptr(), at);
+        assert_eq!(ws.recv().await.unwrap(), Message::text("after"));
+    });
+}
+
+#[test]
 fn limits_close_with_1009() {
     let cfg = WebSocketConfig {
         max_message_size: 100,
