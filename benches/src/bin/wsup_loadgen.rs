@@ -3,7 +3,8 @@
 //! One tokio current-thread runtime (pinned with `--cpu`), one reader and one
 //! writer task per connection. It does the WebSocket handshake itself, sends
 //! precomputed masked binary frames, keeps `--window` messages in flight per
-//! connection, and checks the header and length of every echoed frame. The
+//! connection, and checks the header and length of every echoed frame. Large
+//! echoed payloads are counted and dropped in the kernel, not copied out. The
 //! raw TCP ceiling gets the same bytes with no handshake, and echoes them
 //! still masked, which the parser accepts in `--raw` mode.
 //!
@@ -21,14 +22,18 @@
 use std::cell::{Cell, RefCell};
 use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Notify;
 
 const READ_BUFFER: usize = 256 * 1024;
+/// Payload still to come of at least this many bytes is discarded in the
+/// kernel instead of copied out (see `discard`).
+const DISCARD_MIN: usize = 16 * 1024;
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 /// The `Sec-WebSocket-Accept` for `KEY` (RFC 6455 §1.3).
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
@@ -170,6 +175,13 @@ struct Parser {
 }
 
 impl Parser {
+    /// `n` payload bytes of the current frame went by unseen: messages completed.
+    fn skip(&mut self, n: usize) -> u64 {
+        debug_assert!(n <= self.remaining);
+        self.remaining -= n;
+        u64::from(self.remaining == 0)
+    }
+
     /// Consumes what it can of `buf`: `(bytes consumed, messages completed)`.
     /// What is left is a partial header, shorter than 14 bytes.
     fn feed(&mut self, buf: &[u8]) -> Result<(usize, u64), String> {
@@ -424,6 +436,13 @@ async fn reader(
     let mut buf = vec![0u8; READ_BUFFER.max(leftover.len() + 14)];
     buf[..leftover.len()].copy_from_slice(&leftover);
     let mut filled = leftover.len();
+    let completed = |done: u64| {
+        if done > 0 {
+            shared.messages.set(shared.messages.get() + done);
+            credit.set(credit.get() + done as usize);
+            notify.notify_one();
+        }
+    };
     loop {
         let (used, done) = match parser.feed(&buf[..filled]) {
             Ok(r) => r,
@@ -432,15 +451,61 @@ async fn reader(
         // Keep the partial header, at most 13 bytes, at the front.
         buf.copy_within(used..filled, 0);
         filled -= used;
-        if done > 0 {
-            shared.messages.set(shared.messages.get() + done);
-            credit.set(credit.get() + done as usize);
-            notify.notify_one();
+        completed(done);
+        if filled == 0 && parser.remaining >= DISCARD_MIN {
+            // Inside a large payload: its bytes need no look, only counting.
+            match discard(&stream, parser.remaining).await {
+                Ok(0) => return shared.fail("server closed a connection".to_owned()),
+                Ok(n) => completed(parser.skip(n)),
+                Err(e) => return shared.fail(format!("read: {e}")),
+            }
+            continue;
         }
-        match stream.read(&mut buf[filled..]).await {
+        // With large messages, read little more than the next header: the
+        // payload behind it is then discarded.
+        let end = if parser.expected >= DISCARD_MIN {
+            filled + 64
+        } else {
+            buf.len()
+        };
+        match stream.read(&mut buf[filled..end]).await {
             Ok(0) => return shared.fail("server closed a connection".to_owned()),
             Ok(n) => filled += n,
             Err(e) => return shared.fail(format!("read: {e}")),
+        }
+    }
+}
+
+/// Receives and drops up to `max` bytes without copying them out: with
+/// `MSG_TRUNC`, Linux's TCP discards the data in the kernel (tcp(7)). For
+/// large messages this saves the load generator its copy of every echoed
+/// payload byte, which otherwise made it as busy as the raw TCP echo it
+/// measures, so that it, not the server, set the ceiling.
+async fn discard(stream: &tokio::net::tcp::OwnedReadHalf, max: usize) -> std::io::Result<usize> {
+    let stream: &TcpStream = stream.as_ref();
+    loop {
+        stream.readable().await?;
+        let res = stream.try_io(Interest::READABLE, || {
+            // SAFETY: with MSG_TRUNC and a null buffer the kernel writes
+            // nothing to user memory; the descriptor is the live socket
+            // `stream` owns, borrowed for the call.
+            let n = unsafe {
+                libc::recv(
+                    stream.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    max,
+                    libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        });
+        match res {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            other => return other,
         }
     }
 }
