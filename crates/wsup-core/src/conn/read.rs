@@ -432,11 +432,11 @@ impl Reader {
             .is_some_and(|f| f.header.payload_len >= READ_WINDOW as u64)
         {
             // A large frame is read up to its end and no further. Bytes read
-            // past it would start the next frame, and once the large payload
-            // is handed out they would have to be shifted to the front of
-            // the buffer (or copied to a new one): 18% of the 1 MiB echo
-            // profile. Stopping at the boundary leaves nothing to shift, for
-            // at most one more read per large frame.
+            // past it would start the next frame at the far end of the
+            // buffer, to be shifted to the front (or copied to a new buffer)
+            // once they no longer fit. Stopping at the boundary leaves the
+            // buffer empty, so the next frame starts at the front (the rewind
+            // above), for at most one more read per large frame.
             window = window.min(needed.max(1));
         }
         self.init.extend(&mut self.buf, window);
