@@ -33,7 +33,7 @@ impl Default for WebSocketConfig {
         WebSocketConfig {
             read_buffer_size: 4096,
             write_buffer_size: 4096,
-            write_flush_threshold: 64 * 1024,
+            write_flush_threshold: 128 * 1024,
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
             max_fragments: 1 << 17,

@@ -277,7 +277,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                     // Past the threshold, our output must drain before we read
                     // more: a peer that floods pings and reads nothing gets
                     // backpressure, not unbounded pong buffers.
-                    if self.writer.queued() > self.cfg.write_flush_threshold {
+                    // Also when the read must make room first: queued
+                    // echoes may share the read buffer, and written out they
+                    // let it be reused instead of reallocated.
+                    if self.writer.queued() > self.cfg.write_flush_threshold
+                        || (self.writer.queued() > 0 && self.reader.needs_room(&self.cfg))
+                    {
                         match std::task::ready!(self.writer.poll_flush(&mut self.io, cx)) {
                             Ok(()) => {}
                             Err(e) => return self.io_failed(e),

@@ -366,6 +366,49 @@ impl Reader {
         }
     }
 
+    /// Payload bytes the frame in progress still needs beyond the buffer.
+    fn needed(&self) -> usize {
+        match &self.frame {
+            Some(f) => f.remaining.saturating_sub(self.buf.len()),
+            None => 0,
+        }
+    }
+
+    /// `(want, room)`: what the next read would like to be offered, and the
+    /// spare capacity below which the buffer must be made room in first.
+    fn sizes(&self, cfg: &WebSocketConfig) -> (usize, usize) {
+        // Grow toward what the current frame needs, at most doubling per step,
+        // so memory follows the bytes that actually arrived and never a length
+        // the peer merely declared.
+        let needed = self.needed();
+        let grow = needed.min(self.buf.capacity().max(cfg.read_buffer_size));
+        // The read window adapts to the traffic: it doubles (up to
+        // READ_WINDOW) while reads fill it, so a burst of small frames is
+        // taken in one syscall, and shrinks again when reads come back small.
+        // Never below `read_buffer_size`: it starts there and decays to it.
+        let hint = self.read_hint;
+        let want = grow.max(hint).max(1);
+        // Room is made only when the read cannot proceed without it: for a
+        // frame in progress, when what it still needs does not fit. (Asking
+        // for a whole window regardless reallocated the buffer, copying its
+        // 1 MiB, to read the last 14 bytes of a 1 MiB frame: 17% of that
+        // echo's profile.)
+        let room = if needed > 0 { needed.min(want) } else { want };
+        (want, room)
+    }
+
+    fn lacks_room(&self, room: usize) -> bool {
+        self.buf.capacity() - self.buf.len() < room.min(READ_WINDOW)
+    }
+
+    /// The next read must first make room in the buffer. While output that
+    /// shares the buffer is queued, that means a new allocation (zeroed for
+    /// its first reads, the partial frame copied over); written out first,
+    /// the buffer is ours again and is reused in place.
+    pub(crate) fn needs_room(&self, cfg: &WebSocketConfig) -> bool {
+        !self.unallocated && self.lacks_room(self.sizes(cfg).1)
+    }
+
     /// Reads more bytes. `Ready(Ok(0))` is end of stream.
     pub(crate) fn poll_fill<T: AsyncRead + Unpin>(
         &mut self,
@@ -386,26 +429,7 @@ impl Reader {
             }
             return res;
         }
-        // Grow toward what the current frame needs, at most doubling per step,
-        // so memory follows the bytes that actually arrived and never a length
-        // the peer merely declared.
-        let needed = match &self.frame {
-            Some(f) => f.remaining.saturating_sub(self.buf.len()),
-            None => 0,
-        };
-        let grow = needed.min(self.buf.capacity().max(cfg.read_buffer_size));
-        // The read window adapts to the traffic: it doubles (up to
-        // READ_WINDOW) while reads fill it, so a burst of small frames is
-        // taken in one syscall, and shrinks again when reads come back small.
-        // Never below `read_buffer_size`: it starts there and decays to it.
-        let hint = self.read_hint;
-        let want = grow.max(hint).max(1);
-        // Room is made only when the read cannot proceed without it: for a
-        // frame in progress, when what it still needs does not fit. (Asking
-        // for a whole window regardless reallocated the buffer, copying its
-        // 1 MiB, to read the last 14 bytes of a 1 MiB frame: 17% of that
-        // echo's profile.)
-        let room = if needed > 0 { needed.min(want) } else { want };
+        let (want, room) = self.sizes(cfg);
         if self.frame.is_none() && self.buf.is_empty() && self.buf.capacity() < self.full_capacity {
             // Between frames with nothing buffered: rewind to the start of
             // the allocation, which moves no bytes, so the next frame gets
@@ -415,7 +439,7 @@ impl Reader {
             // while a message handed out still shares the allocation.
             let _ = self.buf.try_reclaim(self.full_capacity);
         }
-        if self.buf.capacity() - self.buf.len() < room.min(READ_WINDOW) {
+        if self.lacks_room(room) {
             // Reclaims the consumed front of the buffer when nothing else
             // holds it, so this allocates only when messages are still alive.
             self.buf.reserve(want);
@@ -437,7 +461,7 @@ impl Reader {
             // once they no longer fit. Stopping at the boundary leaves the
             // buffer empty, so the next frame starts at the front (the rewind
             // above), for at most one more read per large frame.
-            window = window.min(needed.max(1));
+            window = window.min(self.needed().max(1));
         }
         self.init.extend(&mut self.buf, window);
         let window = self.buf.len() - len;
@@ -447,6 +471,7 @@ impl Reader {
             _ => 0,
         };
         self.buf.truncate(len + n);
+        let hint = self.read_hint;
         if n == window && window >= hint {
             self.read_hint = (hint * 2).min(READ_WINDOW);
         } else if n > 0 && n < hint / 8 {
