@@ -13,7 +13,9 @@ pub struct WebSocketConfig {
     pub read_buffer_size: usize,
     /// Initial write buffer size.
     pub write_buffer_size: usize,
-    /// Buffered output past this many bytes is written out before more is queued.
+    /// Buffered output past this many bytes is written out before more is
+    /// queued (or more input read). Default 128 KiB: two 64 KiB echoes share
+    /// one write, and a peer that does not read meets backpressure early.
     pub write_flush_threshold: usize,
     /// Largest frame payload accepted. Default 16 MiB.
     pub max_frame_size: usize,
