@@ -277,15 +277,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                     // Past the threshold, our output must drain before we read
                     // more: a peer that floods pings and reads nothing gets
                     // backpressure, not unbounded pong buffers.
-                    // Also when the read must make room first: queued
-                    // echoes may share the read buffer, and written out they
-                    // let it be reused instead of reallocated.
-                    if self.writer.queued() > self.cfg.write_flush_threshold
-                        || (self.writer.queued() > 0 && self.reader.needs_room(&self.cfg))
-                    {
+                    if self.writer.queued() > self.cfg.write_flush_threshold {
                         match std::task::ready!(self.writer.poll_flush(&mut self.io, cx)) {
                             Ok(()) => {}
                             Err(e) => return self.io_failed(e),
+                        }
+                    } else if self.writer.queued() > 0 && self.reader.needs_room(&self.cfg) {
+                        // The read must make room first, and queued echoes
+                        // may share the read buffer: written out, they let it
+                        // be reused instead of reallocated. Only an attempt:
+                        // under the threshold, a peer that is not reading yet
+                        // must not stop us reading (it may be waiting for us
+                        // to read before it reads).
+                        if let Poll::Ready(Err(e)) = self.writer.poll_flush(&mut self.io, cx) {
+                            return self.io_failed(e);
                         }
                     }
                     match self.reader.poll_fill(&mut self.io, cx, &self.cfg) {

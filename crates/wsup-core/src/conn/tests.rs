@@ -25,6 +25,8 @@ struct Mem {
     closed: bool,
     /// Once the input is used up, reads wait (instead of end of stream).
     hang: bool,
+    /// Writes wait: the peer is not reading.
+    stalled: bool,
 }
 
 impl AsyncRead for Mem {
@@ -49,6 +51,9 @@ impl AsyncWrite for Mem {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.stalled {
+            return Poll::Pending;
+        }
         self.output.extend_from_slice(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -88,6 +93,7 @@ fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
         output: Vec::new(),
         closed: false,
         hang: false,
+        stalled: false,
     };
     WebSocket::from_raw(mem, Bytes::new(), cfg, None)
 }
@@ -216,6 +222,37 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
         assert_eq!(b.as_ptr(), at);
         assert_eq!(ws.recv().await.unwrap(), Message::text("after"));
     });
+}
+
+#[test]
+fn a_peer_not_reading_yet_does_not_stop_reads_under_the_flush_threshold() {
+    use std::future::Future;
+    // Echoes large enough to be queued by reference, so they share the read
+    // buffer, which then has to make room: the engine tries to write them
+    // out first, but the peer reads nothing until it has sent everything.
+    let payload = vec![5u8; 40_000];
+    let mut input = Vec::new();
+    for _ in 0..3 {
+        input.extend(frame(OpCode::Binary, true, &payload));
+    }
+    let mut ws = ws(input, 16 * 1024, WebSocketConfig::default());
+    ws.get_mut().hang = true;
+    ws.get_mut().stalled = true;
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    for i in 0..3 {
+        let msg = {
+            let mut recv = std::pin::pin!(ws.recv());
+            match recv.as_mut().poll(&mut cx) {
+                Poll::Ready(Ok(msg)) => msg,
+                other => panic!("message {i}: {other:?}"),
+            }
+        };
+        assert_eq!(msg, Message::Binary(payload.clone().into()));
+        // 3 x 40 000 bytes stay under the 128 KiB threshold: queued, no wait.
+        let mut feed = std::pin::pin!(ws.feed(msg));
+        assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
+    }
+    assert!(ws.get_ref().output.is_empty());
 }
 
 #[test]
@@ -643,6 +680,7 @@ mod upgrade_sources {
             output: Vec::new(),
             closed: false,
             hang: false,
+            stalled: false,
         };
         let mut ws = accepted.into_websocket(mem, leftover);
         assert_eq!(ws.subprotocol(), Some("chat"));
@@ -666,6 +704,7 @@ mod upgrade_sources {
             output: Vec::new(),
             closed: false,
             hang: false,
+            stalled: false,
         };
         let leftover = Bytes::from(frame(OpCode::Text, true, b"first"));
         let upgrader = Upgrader::new();
