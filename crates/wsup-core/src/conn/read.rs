@@ -87,10 +87,8 @@ pub(crate) struct Reader {
     read_hint: usize,
     /// How much of `buf`'s spare capacity is initialised already.
     init: Initialised,
-    /// No read buffer has been allocated yet (nothing has arrived).
-    unallocated: bool,
     /// `buf`'s capacity (from its data on) after it last grew: what it is
-    /// rewound to between frames.
+    /// rewound to between frames. Zero: no buffer was ever allocated.
     full_capacity: usize,
 }
 
@@ -104,7 +102,6 @@ impl Reader {
             buf.extend_from_slice(&leftover);
         }
         Reader {
-            unallocated: buf.capacity() == 0,
             full_capacity: buf.capacity(),
             buf,
             frame: None,
@@ -119,7 +116,6 @@ impl Reader {
     /// Frees the read buffer (the connection is closed).
     pub(crate) fn release_buffer(&mut self) {
         self.buf = BytesMut::new();
-        self.unallocated = false;
         // The old allocation is gone; a new one could end where it did.
         self.init = Initialised::default();
     }
@@ -375,12 +371,12 @@ impl Reader {
     }
 
     /// `(want, room)`: what the next read would like to be offered, and the
-    /// spare capacity below which the buffer must be made room in first.
-    fn sizes(&self, cfg: &WebSocketConfig) -> (usize, usize) {
+    /// spare capacity below which the buffer must be made room in first,
+    /// given what the frame in progress still `needed`.
+    fn sizes(&self, needed: usize, cfg: &WebSocketConfig) -> (usize, usize) {
         // Grow toward what the current frame needs, at most doubling per step,
         // so memory follows the bytes that actually arrived and never a length
         // the peer merely declared.
-        let needed = self.needed();
         let grow = needed.min(self.buf.capacity().max(cfg.read_buffer_size));
         // The read window adapts to the traffic: it doubles (up to
         // READ_WINDOW) while reads fill it, so a burst of small frames is
@@ -406,7 +402,7 @@ impl Reader {
     /// its first reads, the partial frame copied over); written out first,
     /// the buffer is ours again and is reused in place.
     pub(crate) fn needs_room(&self, cfg: &WebSocketConfig) -> bool {
-        !self.unallocated && self.lacks_room(self.sizes(cfg).1)
+        self.full_capacity > 0 && self.lacks_room(self.sizes(self.needed(), cfg).1)
     }
 
     /// Reads more bytes. `Ready(Ok(0))` is end of stream.
@@ -416,20 +412,21 @@ impl Reader {
         cx: &mut Context<'_>,
         cfg: &WebSocketConfig,
     ) -> Poll<io::Result<usize>> {
-        if self.unallocated {
+        if self.full_capacity == 0 {
             // Wait for the first bytes on the stack: an idle connection keeps
             // no buffer (`read_buffer_size` bytes, 4 KiB by default) while it
             // waits, which is most of what 10 000 idle connections cost.
             let mut probe = [0u8; PROBE];
             let res = Pin::new(io).poll_read(cx, &mut probe);
             if let Poll::Ready(Ok(n @ 1..)) = res {
-                self.unallocated = false;
                 self.buf.reserve(cfg.read_buffer_size.max(n));
                 self.buf.extend_from_slice(&probe[..n]);
+                self.full_capacity = self.buf.capacity();
             }
             return res;
         }
-        let (want, room) = self.sizes(cfg);
+        let needed = self.needed();
+        let (want, room) = self.sizes(needed, cfg);
         if self.frame.is_none() && self.buf.is_empty() && self.buf.capacity() < self.full_capacity {
             // Between frames with nothing buffered: rewind to the start of
             // the allocation, which moves no bytes, so the next frame gets
@@ -461,7 +458,7 @@ impl Reader {
             // once they no longer fit. Stopping at the boundary leaves the
             // buffer empty, so the next frame starts at the front (the rewind
             // above), for at most one more read per large frame.
-            window = window.min(self.needed().max(1));
+            window = window.min(needed.max(1));
         }
         self.init.extend(&mut self.buf, window);
         let window = self.buf.len() - len;

@@ -37,15 +37,14 @@ impl Initialised {
     pub(crate) fn extend(&mut self, buf: &mut BytesMut, window: usize) {
         let len = buf.len();
         let window = window.min(buf.capacity() - len);
-        let start = buf.as_ptr() as usize;
-        let data_end = start + len;
-        let alloc_end = start + buf.capacity();
+        let data_end = buf.as_ptr() as usize + len;
+        let alloc_end = buf.as_ptr() as usize + buf.capacity();
         if alloc_end != self.alloc_end {
             // Another allocation: only its data is known to be initialised.
             self.alloc_end = alloc_end;
             self.init_end = data_end;
         }
-        let known = self.init_end.saturating_sub(data_end).min(window);
+        let known = self.spare(buf).min(window);
         // SAFETY: `len + known <= capacity`, and the `known` bytes after the
         // data lie in this allocation below `init_end`, so they are
         // initialised (the invariant above). They belong to `buf` alone:
