@@ -31,8 +31,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Notify;
 
 const READ_BUFFER: usize = 256 * 1024;
-/// Payload still to come of at least this many bytes is discarded in the
-/// kernel instead of copied out (see `discard`).
+/// Echoed payloads of at least this many bytes are discarded in the kernel
+/// instead of copied out (see `discard`).
 const DISCARD_MIN: usize = 16 * 1024;
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 /// The `Sec-WebSocket-Accept` for `KEY` (RFC 6455 §1.3).
@@ -452,7 +452,8 @@ async fn reader(
         buf.copy_within(used..filled, 0);
         filled -= used;
         completed(done);
-        if filled == 0 && parser.remaining >= DISCARD_MIN {
+        let large = parser.expected >= DISCARD_MIN;
+        if large && filled == 0 && parser.remaining > 0 {
             // Inside a large payload: its bytes need no look, only counting.
             match discard(&stream, parser.remaining).await {
                 Ok(0) => return shared.fail("server closed a connection".to_owned()),
@@ -462,12 +463,9 @@ async fn reader(
             continue;
         }
         // With large messages, read little more than the next header: the
-        // payload behind it is then discarded.
-        let end = if parser.expected >= DISCARD_MIN {
-            filled + 64
-        } else {
-            buf.len()
-        };
+        // payload behind it is then discarded, all of it (a read here only
+        // ever starts at a header, never in a payload's tail).
+        let end = if large { filled + 64 } else { buf.len() };
         match stream.read(&mut buf[filled..end]).await {
             Ok(0) => return shared.fail("server closed a connection".to_owned()),
             Ok(n) => filled += n,
