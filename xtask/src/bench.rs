@@ -1,15 +1,17 @@
 //! `cargo xtask bench`: wsup's `echo` example against a baseline and a
 //! ceiling, on each runtime, side by side in one run.
 //!
-//! For each runtime, three servers run at once, each pinned to core 0:
-//! wsup's `echo` example, an async-tungstenite echo server (the baseline,
-//! `benches/src/bin/tungstenite_echo.rs`) and a raw TCP echo server (the
-//! ceiling, `benches/src/bin/tcp_echo.rs`). The load generator
-//! (`benches/src/bin/wsup_loadgen.rs`) runs pinned to core 1. Every point of
-//! the matrix is measured on the three servers one after the other, and the
-//! whole matrix is repeated, so that noise from the rest of the machine
-//! falls on all three alike; each figure is the median of the repeats, with
-//! the spread (min–max).
+//! For each runtime, four servers run at once, each pinned to core 0:
+//! wsup's `echo` example; an async-tungstenite echo server in two styles
+//! (the baselines, `benches/src/bin/tungstenite_echo.rs`): batched, with
+//! `feed` and a flush when no message is readable, and with `send`, a flush
+//! per message, as in its `autobahn-server` example; and a raw
+//! TCP echo server (the ceiling, `benches/src/bin/tcp_echo.rs`). The load
+//! generator (`benches/src/bin/wsup_loadgen.rs`) runs pinned to core 1.
+//! Every point of the matrix is measured on the four servers one after the
+//! other, and the whole matrix is repeated, so that noise from the rest of
+//! the machine falls on all of them alike; each figure is the median of the
+//! repeats, with the spread (min–max).
 //!
 //! Then, on fresh servers: resident memory per idle connection, and heap
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
@@ -56,21 +58,35 @@ impl Runtime {
     }
 }
 
-/// The three servers of each runtime.
+/// The four servers of each runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Wsup,
+    /// async-tungstenite with the echoes of a batch sharing one flush.
     Baseline,
+    /// async-tungstenite with `send`, a flush per message.
+    BaselineSend,
     Ceiling,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Wsup, Kind::Baseline, Kind::Ceiling];
+    pub const ALL: [Kind; 4] = [
+        Kind::Wsup,
+        Kind::Baseline,
+        Kind::BaselineSend,
+        Kind::Ceiling,
+    ];
+
+    /// Position in `ALL`, and in every per-server array of the results.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Wsup => "wsup",
-            Kind::Baseline => "async-tungstenite",
+            Kind::Baseline => "async-tungstenite, batched",
+            Kind::BaselineSend => "async-tungstenite, send",
             Kind::Ceiling => "raw TCP",
         }
     }
@@ -79,6 +95,7 @@ impl Kind {
         match self {
             Kind::Wsup => "wsup",
             Kind::Baseline => "baseline",
+            Kind::BaselineSend => "baseline_send",
             Kind::Ceiling => "ceiling",
         }
     }
@@ -102,6 +119,8 @@ pub struct Plan {
     pub warmup: f64,
     pub duration: f64,
     pub latency_duration: f64,
+    /// Latency runs per server in each repeat.
+    pub latency_rounds: usize,
     pub idle_conns: usize,
     pub alloc_sizes: Vec<usize>,
     pub alloc_duration: f64,
@@ -117,6 +136,7 @@ impl Plan {
             warmup: if quick { 0.2 } else { 0.3 },
             duration: if quick { 0.5 } else { 1.0 },
             latency_duration: if quick { 0.5 } else { 1.0 },
+            latency_rounds: if quick { 1 } else { 3 },
             idle_conns: if quick { 2_000 } else { 10_000 },
             alloc_sizes: if quick {
                 vec![16, 64 << 10]
@@ -312,9 +332,13 @@ fn build(
 fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result<Server, String> {
     let mut command = match kind {
         Kind::Wsup => Command::new(bins.echo(rt, count_allocs)),
-        Kind::Baseline => {
+        Kind::Baseline | Kind::BaselineSend => {
             let mut c = Command::new(&bins.baseline);
-            c.arg(rt.name());
+            c.arg(rt.name()).arg(if kind == Kind::Baseline {
+                "batched"
+            } else {
+                "send"
+            });
             if count_allocs {
                 c.env("WSUP_BENCH_COUNT_ALLOCS", "1");
             }
@@ -347,7 +371,7 @@ fn bench_runtime(
     };
     let mut results = RuntimeResults::new(rt, plan);
 
-    // Throughput and latency: the three servers run side by side.
+    // Throughput and latency: the four servers run side by side.
     let servers = Kind::ALL
         .iter()
         .map(|&kind| start(kind, rt, bins, false))
@@ -402,41 +426,47 @@ fn bench_runtime(
             }
             println!("{}", line.trim_end_matches(';'));
         }
-        let mut line = format!(
-            "[{} {repeat}/{}] latency 16 B x 1 conn (W=1):",
-            rt.name(),
-            plan.repeats
-        );
-        for (i, server) in servers.iter().enumerate() {
-            let kind = Kind::ALL[i];
-            let args = [
-                "--size".to_owned(),
-                "16".to_owned(),
-                "--warmup".to_owned(),
-                plan.warmup.to_string(),
-                "--duration".to_owned(),
-                plan.latency_duration.to_string(),
-            ];
-            match loadgen.run("latency", server, kind == Kind::Ceiling, &args) {
-                Ok(v) => {
-                    let sample = Latency::from_json(&v);
-                    line.push_str(&format!(
-                        " {} p50 {:.1} p99 {:.1} p99.9 {:.1} us;",
-                        kind.key(),
-                        sample.p50,
-                        sample.p99,
-                        sample.p999
-                    ));
-                    results.latency[i].push(sample);
+        // Tails are the noisiest figure: several short rounds per repeat,
+        // the servers taking turns, so a burst of noise from the rest of the
+        // machine falls on one round of each rather than on one server.
+        for round in 1..=plan.latency_rounds {
+            let mut line = format!(
+                "[{} {repeat}/{}] latency 16 B x 1 conn (W=1), round {round}/{}:",
+                rt.name(),
+                plan.repeats,
+                plan.latency_rounds
+            );
+            for (i, server) in servers.iter().enumerate() {
+                let kind = Kind::ALL[i];
+                let args = [
+                    "--size".to_owned(),
+                    "16".to_owned(),
+                    "--warmup".to_owned(),
+                    plan.warmup.to_string(),
+                    "--duration".to_owned(),
+                    plan.latency_duration.to_string(),
+                ];
+                match loadgen.run("latency", server, kind == Kind::Ceiling, &args) {
+                    Ok(v) => {
+                        let sample = Latency::from_json(&v);
+                        line.push_str(&format!(
+                            " {} p50 {:.1} p99 {:.1} p99.9 {:.1} us;",
+                            kind.key(),
+                            sample.p50,
+                            sample.p99,
+                            sample.p999
+                        ));
+                        results.latency[i].push(sample);
+                    }
+                    Err(e) => {
+                        line.push_str(&format!(" {} FAILED;", kind.key()));
+                        notes.push(format!("{} {} latency: {e}", rt.name(), kind.name()));
+                    }
                 }
-                Err(e) => {
-                    line.push_str(&format!(" {} FAILED;", kind.key()));
-                    notes.push(format!("{} {} latency: {e}", rt.name(), kind.name()));
-                }
+                server.check_alive()?;
             }
-            server.check_alive()?;
+            println!("{}", line.trim_end_matches(';'));
         }
-        println!("{}", line.trim_end_matches(';'));
     }
     drop(servers);
 
@@ -445,7 +475,12 @@ fn bench_runtime(
         .idle_conns
         .min(nofile.saturating_sub(100) as usize)
         .max(1);
+    // The two baseline styles share their code until the first message, so
+    // only the batched one is measured.
     for (i, &kind) in Kind::ALL.iter().enumerate() {
+        if kind == Kind::BaselineSend {
+            continue;
+        }
         let server = start(kind, rt, bins, false)?;
         match idle(&loadgen, &server, kind, count) {
             Ok(idle) => {

@@ -1,7 +1,15 @@
 //! The baseline of `cargo xtask bench`: an async-tungstenite echo server,
-//! written the way a user who cares about speed would write it.
+//! in one of two styles.
 //!
-//! Usage: `tungstenite_echo tokio|smol|async-std ADDR`; prints
+//! - `batched`: `feed`, and a flush only when no further message is
+//!   already readable, so the echoes of one batch share a syscall, as in
+//!   wsup's `echo` example. This is what `StreamExt::forward` does in
+//!   async-tungstenite's `echo-server` example, written out.
+//! - `send`: `while let Some(msg) = ws.next().await { ws.send(msg).await }`,
+//!   the loop of async-tungstenite's `autobahn-server` example and the one
+//!   most users write; `send` flushes every message.
+//!
+//! Usage: `tungstenite_echo tokio|smol|async-std batched|send ADDR`; prints
 //! `listening on ADDR` once it accepts, like wsup's `echo` example, and has
 //! the same shape on each runtime as wsup's binding for it: tokio on a
 //! current-thread runtime; smol and async-std with connection tasks on their
@@ -21,17 +29,25 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let (Some(runtime), Some(addr)) = (args.next(), args.next()) else {
-        eprintln!("usage: tungstenite_echo tokio|smol|async-std ADDR");
-        std::process::exit(2);
+    let usage = || -> ! {
+        eprintln!("usage: tungstenite_echo tokio|smol|async-std batched|send ADDR");
+        std::process::exit(2)
+    };
+    let (Some(runtime), Some(style), Some(addr)) = (args.next(), args.next(), args.next()) else {
+        usage()
+    };
+    let style = match style.as_str() {
+        "batched" => Style::Batched,
+        "send" => Style::Send,
+        _ => usage(),
     };
     if std::env::var_os("WSUP_BENCH_COUNT_ALLOCS").is_some_and(|v| v == "1") {
         start_counting();
     }
     match runtime.as_str() {
-        "tokio" => run_tokio(&addr),
-        "smol" => run_smol(&addr),
-        "async-std" => run_async_std(&addr),
+        "tokio" => run_tokio(&addr, style),
+        "smol" => run_smol(&addr, style),
+        "async-std" => run_async_std(&addr, style),
         other => {
             eprintln!("tungstenite_echo: unknown runtime `{other}`");
             std::process::exit(2)
@@ -39,13 +55,43 @@ fn main() -> std::io::Result<()> {
     }
 }
 
+/// How the echo loop writes.
+#[derive(Debug, Clone, Copy)]
+enum Style {
+    /// `feed`, and a flush only when the next message is not readable yet.
+    Batched,
+    /// `send`: a write and a flush per message.
+    Send,
+}
+
 /// Echoes text and binary messages until the connection ends.
-///
+async fn echo<S>(ws: WebSocketStream<S>, style: Style)
+where
+    S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    match style {
+        Style::Batched => echo_batched(ws).await,
+        Style::Send => echo_send(ws).await,
+    }
+}
+
+/// `send` per message, as async-tungstenite's `autobahn-server` example.
+async fn echo_send<S>(mut ws: WebSocketStream<S>)
+where
+    S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    while let Some(Ok(msg)) = ws.next().await {
+        if matches!(msg, Message::Binary(_) | Message::Text(_)) && ws.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// `feed` queues each echo and the queue is flushed only when the next
 /// message is not already readable, so the echoes of one batch share a
 /// syscall: the same batching as wsup's `echo` example, which is what a
-/// user after throughput writes (`send` would flush every message).
-async fn echo<S>(mut ws: WebSocketStream<S>)
+/// user after throughput writes.
+async fn echo_batched<S>(mut ws: WebSocketStream<S>)
 where
     S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
 {
@@ -66,7 +112,7 @@ where
     }
 }
 
-fn run_tokio(addr: &str) -> std::io::Result<()> {
+fn run_tokio(addr: &str, style: Style) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -80,14 +126,14 @@ fn run_tokio(addr: &str) -> std::io::Result<()> {
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 if let Ok(ws) = async_tungstenite::tokio::accept_async(stream).await {
-                    echo(ws).await;
+                    echo(ws, style).await;
                 }
             });
         }
     })
 }
 
-fn run_smol(addr: &str) -> std::io::Result<()> {
+fn run_smol(addr: &str, style: Style) -> std::io::Result<()> {
     smol::block_on(async {
         let listener = smol::net::TcpListener::bind(addr).await?;
         println!("listening on {}", listener.local_addr()?);
@@ -98,7 +144,7 @@ fn run_smol(addr: &str) -> std::io::Result<()> {
             let _ = stream.set_nodelay(true);
             smol::spawn(async move {
                 if let Ok(ws) = async_tungstenite::accept_async(stream).await {
-                    echo(ws).await;
+                    echo(ws, style).await;
                 }
             })
             .detach();
@@ -106,7 +152,7 @@ fn run_smol(addr: &str) -> std::io::Result<()> {
     })
 }
 
-fn run_async_std(addr: &str) -> std::io::Result<()> {
+fn run_async_std(addr: &str, style: Style) -> std::io::Result<()> {
     async_std::task::block_on(async {
         let listener = async_std::net::TcpListener::bind(addr).await?;
         println!("listening on {}", listener.local_addr()?);
@@ -117,7 +163,7 @@ fn run_async_std(addr: &str) -> std::io::Result<()> {
             let _ = stream.set_nodelay(true);
             async_std::task::spawn(async move {
                 if let Ok(ws) = async_tungstenite::accept_async(stream).await {
-                    echo(ws).await;
+                    echo(ws, style).await;
                 }
             });
         }

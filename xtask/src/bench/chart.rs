@@ -8,8 +8,9 @@ use plotters::prelude::*;
 use super::report::{median, size_name, Report};
 use super::Kind;
 
-/// Colours by server (wsup, baseline, ceiling), darker to lighter by runtime.
-const PALETTE: [[RGBColor; 3]; 3] = [
+/// Colours by server (wsup, batched baseline, `send` baseline, ceiling),
+/// darker to lighter by runtime.
+const PALETTE: [[RGBColor; 3]; Kind::ALL.len()] = [
     [
         RGBColor(0x1f, 0x4e, 0xb4),
         RGBColor(0x4a, 0x7f, 0xe0),
@@ -19,6 +20,11 @@ const PALETTE: [[RGBColor; 3]; 3] = [
         RGBColor(0xc0, 0x50, 0x10),
         RGBColor(0xe8, 0x80, 0x30),
         RGBColor(0xf5, 0xb0, 0x70),
+    ],
+    [
+        RGBColor(0x20, 0x80, 0x40),
+        RGBColor(0x40, 0xb0, 0x60),
+        RGBColor(0x90, 0xd8, 0xa0),
     ],
     [
         RGBColor(0x30, 0x30, 0x30),

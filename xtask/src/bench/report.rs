@@ -34,8 +34,16 @@ pub struct Throughput {
     pub size: usize,
     pub conns: usize,
     pub window: usize,
-    pub samples: [Vec<Sample>; 3],
+    pub samples: [Vec<Sample>; SERVERS],
 }
+
+/// How many servers a runtime's results cover: `Kind::ALL.len()`.
+pub const SERVERS: usize = Kind::ALL.len();
+
+const WSUP: usize = Kind::Wsup.index();
+const BATCHED: usize = Kind::Baseline.index();
+const SEND: usize = Kind::BaselineSend.index();
+const CEILING: usize = Kind::Ceiling.index();
 
 /// One latency measurement of one server, in microseconds.
 #[derive(Debug, Clone, Copy)]
@@ -107,8 +115,9 @@ pub struct RuntimeResults {
     pub runtime: Runtime,
     pub throughput: Vec<Throughput>,
     /// Per server, in `Kind::ALL` order.
-    pub latency: [Vec<Latency>; 3],
-    pub idle: [Option<Idle>; 3],
+    pub latency: [Vec<Latency>; SERVERS],
+    /// Per server; none for the `send` baseline, which is not measured.
+    pub idle: [Option<Idle>; SERVERS],
     /// wsup, then the baseline.
     pub allocs: [Vec<Alloc>; 2],
 }
@@ -130,7 +139,7 @@ impl RuntimeResults {
             runtime,
             throughput,
             latency: Default::default(),
-            idle: [None; 3],
+            idle: [None; SERVERS],
             allocs: Default::default(),
         }
     }
@@ -197,6 +206,20 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
         _ => "–".to_owned(),
     }
+}
+
+/// The cells of one figure: each server's median and spread, then wsup's
+/// ratio to the batched baseline, the `send` baseline and the ceiling.
+fn row(values: &[Vec<f64>], fmt: fn(f64) -> String) -> String {
+    let med: Vec<Option<f64>> = values.iter().map(|v| median(v.iter().copied())).collect();
+    let cells: Vec<String> = values.iter().map(|v| cell(v, fmt)).collect();
+    format!(
+        "{} | {} | {} | {}",
+        cells.join(" | "),
+        ratio(med[WSUP], med[BATCHED]),
+        ratio(med[WSUP], med[SEND]),
+        ratio(med[WSUP], med[CEILING]),
+    )
 }
 
 fn percent(x: Option<f64>) -> String {
@@ -270,7 +293,7 @@ impl Report {
              binary, uncompressed; W is the number of messages kept in flight per connection. \
              Ratios are wsup ÷ the other: for throughput above 1 is better, for latency, \
              memory and allocations below 1 is better. CPU: the wsup server's, and the \
-             load generator's highest over the three servers (near 100% would mean the \
+             load generator's highest over the four servers (near 100% would mean the \
              load generator is the bottleneck).\n",
             self.date,
             self.host,
@@ -290,8 +313,9 @@ impl Report {
         for r in &self.results {
             md.push_str(&format!(
                 "\n## {}\n\n\
-                 | figure | wsup | async-tungstenite | raw TCP | wsup/baseline | wsup/ceiling | CPU server / load gen |\n\
-                 |---|---|---|---|---|---|---|\n",
+                 | figure | wsup | async-tungstenite, batched | async-tungstenite, send | raw TCP \
+                 | wsup/batched | wsup/send | wsup/ceiling | CPU server / load gen |\n\
+                 |---|---|---|---|---|---|---|---|---|\n",
                 r.runtime.name()
             ));
             for t in &r.throughput {
@@ -301,7 +325,7 @@ impl Report {
                     .flatten()
                     .map(|s| s.client_cpu)
                     .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-                let server = median(t.samples[0].iter().filter_map(|s| s.server_cpu));
+                let server = median(t.samples[WSUP].iter().filter_map(|s| s.server_cpu));
                 let cpu = format!("{} / {}", percent(server), percent(client));
                 for (unit, get) in [
                     ("msg/s", (|s: &Sample| s.msgs_per_sec) as fn(&Sample) -> f64),
@@ -312,19 +336,13 @@ impl Report {
                         .iter()
                         .map(|v| v.iter().map(get).collect())
                         .collect();
-                    let med: Vec<Option<f64>> =
-                        values.iter().map(|v| median(v.iter().copied())).collect();
                     let fmt: fn(f64) -> String = if unit == "msg/s" { si } else { fixed1 };
                     md.push_str(&format!(
-                        "| {} × {} conn (W={}), {unit} | {} | {} | {} | {} | {} | {} |\n",
+                        "| {} × {} conn (W={}), {unit} | {} | {} |\n",
                         size_name(t.size),
                         t.conns,
                         t.window,
-                        cell(&values[0], fmt),
-                        cell(&values[1], fmt),
-                        cell(&values[2], fmt),
-                        ratio(med[0], med[1]),
-                        ratio(med[0], med[2]),
+                        row(&values, fmt),
                         if unit == "msg/s" { cpu.as_str() } else { "" },
                     ));
                 }
@@ -339,12 +357,10 @@ impl Report {
                     .iter()
                     .map(|v| v.iter().map(get).collect())
                     .collect();
-                let med: Vec<Option<f64>> =
-                    values.iter().map(|v| median(v.iter().copied())).collect();
                 let cpu = if name == "p50" {
                     format!(
                         "{} / {}",
-                        percent(median(r.latency[0].iter().filter_map(|l| l.server_cpu))),
+                        percent(median(r.latency[WSUP].iter().filter_map(|l| l.server_cpu))),
                         percent(
                             r.latency
                                 .iter()
@@ -357,12 +373,8 @@ impl Report {
                     String::new()
                 };
                 md.push_str(&format!(
-                    "| latency 16 B × 1 conn (W=1), {name}, µs | {} | {} | {} | {} | {} | {cpu} |\n",
-                    cell(&values[0], fixed1),
-                    cell(&values[1], fixed1),
-                    cell(&values[2], fixed1),
-                    ratio(med[0], med[1]),
-                    ratio(med[0], med[2]),
+                    "| latency 16 B × 1 conn (W=1), {name}, µs | {} | {cpu} |\n",
+                    row(&values, fixed1),
                 ));
             }
             let idle: Vec<Option<f64>> =
@@ -370,17 +382,17 @@ impl Report {
             let opened = r.idle.iter().flatten().map(|i| i.opened).max().unwrap_or(0);
             let show = |x: Option<f64>| x.map_or("failed".to_owned(), fixed2);
             md.push_str(&format!(
-                "| RSS per idle connection ({opened} conns), KiB | {} | {} | {} | {} | {} | |\n",
-                show(idle[0]),
-                show(idle[1]),
-                show(idle[2]),
-                ratio(idle[0], idle[1]),
-                ratio(idle[0], idle[2]),
+                "| RSS per idle connection ({opened} conns), KiB | {} | {} | – | {} | {} | – | {} | |\n",
+                show(idle[WSUP]),
+                show(idle[BATCHED]),
+                show(idle[CEILING]),
+                ratio(idle[WSUP], idle[BATCHED]),
+                ratio(idle[WSUP], idle[CEILING]),
             ));
             for a in &r.allocs[0] {
                 let base = r.allocs[1].iter().find(|b| b.size == a.size);
                 md.push_str(&format!(
-                    "| allocations per message, {} × 1 conn (bytes per message) | {:.2} ({:.0} B) | {} | – | {} | – | |\n",
+                    "| allocations per message, {} × 1 conn (bytes per message) | {:.2} ({:.0} B) | {} | – | – | {} | – | – | |\n",
                     size_name(a.size),
                     a.per_message(),
                     a.bytes_per_message(),
@@ -402,8 +414,12 @@ impl Report {
              with `--features count-allocs`, the baseline with `WSUP_BENCH_COUNT_ALLOCS=1`; \
              the count over a whole one-connection run (handshake and teardown included) \
              divided by the messages echoed; the raw TCP server is not counted.\n\
-             - The baseline echoes with `feed`, flushing when no further message is already \
-             readable (the same batching as wsup's `echo`).\n",
+             - The baseline runs in two styles. Batched: `feed`, and a flush only when no \
+             further message is already readable: the same batching as wsup's `echo`, and \
+             what `StreamExt::forward` does in async-tungstenite's `echo-server` example. \
+             Send: `while let Some(msg) = ws.next().await { ws.send(msg).await }`, the loop \
+             of its `autobahn-server` example; `send` flushes every message. Idle memory and \
+             allocations are measured on the batched one only.\n",
         );
         for note in &self.notes {
             md.push_str(&format!("- {note}\n"));
@@ -510,7 +526,8 @@ impl Report {
             },
             "servers": {
                 "wsup": "examples echo (wsup)",
-                "baseline": "benches tungstenite_echo (async-tungstenite 0.35)",
+                "baseline": "benches tungstenite_echo batched (async-tungstenite 0.35; feed, flush when no message is readable)",
+                "baseline_send": "benches tungstenite_echo send (async-tungstenite 0.35; send per message)",
                 "ceiling": "benches tcp_echo (raw TCP, 256 KiB buffer)",
             },
             "runtimes": runtimes,
