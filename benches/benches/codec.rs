@@ -19,6 +19,11 @@ fn mask(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("wsup", size), &size, |b, _| {
             b.iter(|| apply_mask(black_box(&mut buf), [1, 2, 3, 4], 0))
         });
+        // As in a frame: the payload starts after a 6-byte header.
+        let mut framed = vec![7u8; size + 6];
+        g.bench_with_input(BenchmarkId::new("wsup_after_header", size), &size, |b, _| {
+            b.iter(|| apply_mask(black_box(&mut framed[6..]), [1, 2, 3, 4], 0))
+        });
         g.bench_with_input(
             BenchmarkId::new("plain_loop_baseline", size),
             &size,
