@@ -21,9 +21,11 @@ fn mask(c: &mut Criterion) {
         });
         // As in a frame: the payload starts after a 6-byte header.
         let mut framed = vec![7u8; size + 6];
-        g.bench_with_input(BenchmarkId::new("wsup_after_header", size), &size, |b, _| {
-            b.iter(|| apply_mask(black_box(&mut framed[6..]), [1, 2, 3, 4], 0))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("wsup_after_header", size),
+            &size,
+            |b, _| b.iter(|| apply_mask(black_box(&mut framed[6..]), [1, 2, 3, 4], 0)),
+        );
         g.bench_with_input(
             BenchmarkId::new("plain_loop_baseline", size),
             &size,

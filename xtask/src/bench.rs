@@ -132,11 +132,11 @@ impl Plan {
             quick,
             sizes: vec![16, 1024, 64 << 10, 1 << 20],
             conns: vec![1, 100],
-            repeats: if quick { 1 } else { 3 },
+            repeats: if quick { 1 } else { 5 },
             warmup: if quick { 0.2 } else { 0.3 },
             duration: if quick { 0.5 } else { 1.0 },
             latency_duration: if quick { 0.5 } else { 1.0 },
-            latency_rounds: if quick { 1 } else { 3 },
+            latency_rounds: if quick { 1 } else { 2 },
             idle_conns: if quick { 2_000 } else { 10_000 },
             alloc_sizes: if quick {
                 vec![16, 64 << 10]

@@ -222,6 +222,20 @@ fn row(values: &[Vec<f64>], fmt: fn(f64) -> String) -> String {
     )
 }
 
+/// `server / load gen on wsup, on raw TCP`, each the median.
+fn cpu_cell(
+    server: impl IntoIterator<Item = f64>,
+    loadgen_wsup: impl IntoIterator<Item = f64>,
+    loadgen_ceiling: impl IntoIterator<Item = f64>,
+) -> String {
+    format!(
+        "{} / {}, {}",
+        percent(median(server)),
+        percent(median(loadgen_wsup)),
+        percent(median(loadgen_ceiling))
+    )
+}
+
 fn percent(x: Option<f64>) -> String {
     x.map_or("–".to_owned(), |x| format!("{:.0}%", x * 100.0))
 }
@@ -286,15 +300,17 @@ impl Report {
         let mut md = format!(
             "# wsup bench, {}\n\n\
              Host `{}`, CPU {} ({} cores), revision `{}`{}; {} mode: {} repeat(s), \
-             {} s measured after {} s of warm-up per point.\n\n\
+             {} s measured after {} s of warm-up per point; latency {} round(s) of {} s per \
+             repeat.\n\n\
              Each server runs with one worker thread pinned to core 0; the load generator \
              is pinned to core 1. Figures are medians of the repeats with (min–max). \
              MB/s counts echoed payload bytes (10^6 bytes), one direction; messages are \
              binary, uncompressed; W is the number of messages kept in flight per connection. \
              Ratios are wsup ÷ the other: for throughput above 1 is better, for latency, \
-             memory and allocations below 1 is better. CPU: the wsup server's, and the \
-             load generator's highest over the four servers (near 100% would mean the \
-             load generator is the bottleneck).\n",
+             memory and allocations below 1 is better. CPU (medians): the wsup server's, then \
+             the load generator's while it measured wsup and while it measured raw TCP \
+             (near 100% would mean the load generator is the bottleneck; against the \
+             `send` baseline it runs higher, with a read per echoed message).\n",
             self.date,
             self.host,
             self.cpu_model,
@@ -309,24 +325,23 @@ impl Report {
             p.repeats,
             p.duration,
             p.warmup,
+            p.latency_rounds,
+            p.latency_duration,
         );
         for r in &self.results {
             md.push_str(&format!(
                 "\n## {}\n\n\
                  | figure | wsup | async-tungstenite, batched | async-tungstenite, send | raw TCP \
-                 | wsup/batched | wsup/send | wsup/ceiling | CPU server / load gen |\n\
+                 | wsup/batched | wsup/send | wsup/ceiling | CPU: wsup / load gen on wsup, on raw TCP |\n\
                  |---|---|---|---|---|---|---|---|---|\n",
                 r.runtime.name()
             ));
             for t in &r.throughput {
-                let client = t
-                    .samples
-                    .iter()
-                    .flatten()
-                    .map(|s| s.client_cpu)
-                    .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-                let server = median(t.samples[WSUP].iter().filter_map(|s| s.server_cpu));
-                let cpu = format!("{} / {}", percent(server), percent(client));
+                let cpu = cpu_cell(
+                    t.samples[WSUP].iter().filter_map(|s| s.server_cpu),
+                    t.samples[WSUP].iter().map(|s| s.client_cpu),
+                    t.samples[CEILING].iter().map(|s| s.client_cpu),
+                );
                 for (unit, get) in [
                     ("msg/s", (|s: &Sample| s.msgs_per_sec) as fn(&Sample) -> f64),
                     ("MB/s", |s: &Sample| s.mb_per_sec),
@@ -358,16 +373,10 @@ impl Report {
                     .map(|v| v.iter().map(get).collect())
                     .collect();
                 let cpu = if name == "p50" {
-                    format!(
-                        "{} / {}",
-                        percent(median(r.latency[WSUP].iter().filter_map(|l| l.server_cpu))),
-                        percent(
-                            r.latency
-                                .iter()
-                                .flatten()
-                                .map(|l| l.client_cpu)
-                                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
-                        )
+                    cpu_cell(
+                        r.latency[WSUP].iter().filter_map(|l| l.server_cpu),
+                        r.latency[WSUP].iter().map(|l| l.client_cpu),
+                        r.latency[CEILING].iter().map(|l| l.client_cpu),
                     )
                 } else {
                     String::new()
@@ -520,6 +529,7 @@ impl Report {
                 "warmup_s": p.warmup,
                 "duration_s": p.duration,
                 "latency_duration_s": p.latency_duration,
+                "latency_rounds_per_repeat": p.latency_rounds,
                 "idle_connections": p.idle_conns,
                 "server_core": super::SERVER_CORE,
                 "loadgen_core": super::LOADGEN_CORE,
