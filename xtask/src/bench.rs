@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: wsup's `echo` example against a baseline and a
+//! `cargo xtask bench`: wsup's `echo` example against two baselines and a
 //! ceiling, on each runtime, side by side in one run.
 //!
 //! For each runtime, four servers run at once, each pinned to core 0:

@@ -582,6 +582,14 @@ mod tests {
     }
 
     #[test]
+    fn each_server_indexes_its_own_place_in_the_results() {
+        for (i, kind) in Kind::ALL.iter().enumerate() {
+            assert_eq!(kind.index(), i, "{kind:?}");
+        }
+        assert_eq!(SERVERS, 4);
+    }
+
+    #[test]
     fn sizes_are_named_in_binary_units() {
         assert_eq!(size_name(16), "16 B");
         assert_eq!(size_name(1024), "1 KiB");
