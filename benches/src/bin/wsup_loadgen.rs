@@ -481,9 +481,9 @@ async fn reader(
 /// measures, so that it, not the server, set the ceiling.
 async fn discard(stream: &tokio::net::tcp::OwnedReadHalf, max: usize) -> std::io::Result<usize> {
     let stream: &TcpStream = stream.as_ref();
-    loop {
-        stream.readable().await?;
-        let res = stream.try_io(Interest::READABLE, || {
+    // `async_io` waits for readiness and retries on `WouldBlock`.
+    stream
+        .async_io(Interest::READABLE, || {
             // SAFETY: with MSG_TRUNC and a null buffer the kernel writes
             // nothing to user memory; the descriptor is the live socket
             // `stream` owns, borrowed for the call.
@@ -500,12 +500,8 @@ async fn discard(stream: &tokio::net::tcp::OwnedReadHalf, max: usize) -> std::io
             } else {
                 Ok(n as usize)
             }
-        });
-        match res {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            other => return other,
-        }
-    }
+        })
+        .await
 }
 
 async fn writer(
