@@ -376,96 +376,68 @@ fn bench_runtime(
         .iter()
         .map(|&kind| start(kind, rt, bins, false))
         .collect::<Result<Vec<_>, _>>()?;
+    let side = SideBySide {
+        rt,
+        servers: &servers,
+        loadgen: &loadgen,
+    };
     for repeat in 1..=plan.repeats {
         for point in &mut results.throughput {
-            let mut line = format!(
-                "[{} {repeat}/{}] {} x {} conn (W={}):",
+            let args = [
+                "--size".to_owned(),
+                point.size.to_string(),
+                "--conns".to_owned(),
+                point.conns.to_string(),
+                "--window".to_owned(),
+                point.window.to_string(),
+                "--warmup".to_owned(),
+                plan.warmup.to_string(),
+                "--duration".to_owned(),
+                plan.duration.to_string(),
+            ];
+            let what = format!("{} x {}", report::size_name(point.size), point.conns);
+            let line = side.each("throughput", &args, &what, notes, |i, v| {
+                let sample = Sample::from_json(v);
+                point.samples[i].push(sample);
+                format!(
+                    "{} msg/s {:.1} MB/s",
+                    report::si(sample.msgs_per_sec),
+                    sample.mb_per_sec
+                )
+            })?;
+            println!(
+                "[{} {repeat}/{}] {what} conn (W={}):{line}",
                 rt.name(),
                 plan.repeats,
-                report::size_name(point.size),
-                point.conns,
                 point.window
             );
-            for (i, server) in servers.iter().enumerate() {
-                let kind = Kind::ALL[i];
-                let args = [
-                    "--size".to_owned(),
-                    point.size.to_string(),
-                    "--conns".to_owned(),
-                    point.conns.to_string(),
-                    "--window".to_owned(),
-                    point.window.to_string(),
-                    "--warmup".to_owned(),
-                    plan.warmup.to_string(),
-                    "--duration".to_owned(),
-                    plan.duration.to_string(),
-                ];
-                match loadgen.run("throughput", server, kind == Kind::Ceiling, &args) {
-                    Ok(v) => {
-                        let sample = Sample::from_json(&v);
-                        line.push_str(&format!(
-                            " {} {} msg/s {:.1} MB/s;",
-                            kind.key(),
-                            report::si(sample.msgs_per_sec),
-                            sample.mb_per_sec
-                        ));
-                        point.samples[i].push(sample);
-                    }
-                    Err(e) => {
-                        line.push_str(&format!(" {} FAILED;", kind.key()));
-                        notes.push(format!(
-                            "{} {} {} x {}: {e}",
-                            rt.name(),
-                            kind.name(),
-                            report::size_name(point.size),
-                            point.conns
-                        ));
-                    }
-                }
-                server.check_alive()?;
-            }
-            println!("{}", line.trim_end_matches(';'));
         }
         // Tails are the noisiest figure: several short rounds per repeat,
         // the servers taking turns, so a burst of noise from the rest of the
         // machine falls on one round of each rather than on one server.
+        let args = [
+            "--size".to_owned(),
+            "16".to_owned(),
+            "--warmup".to_owned(),
+            plan.warmup.to_string(),
+            "--duration".to_owned(),
+            plan.latency_duration.to_string(),
+        ];
         for round in 1..=plan.latency_rounds {
-            let mut line = format!(
-                "[{} {repeat}/{}] latency 16 B x 1 conn (W=1), round {round}/{}:",
+            let line = side.each("latency", &args, "latency", notes, |i, v| {
+                let sample = Latency::from_json(v);
+                results.latency[i].push(sample);
+                format!(
+                    "p50 {:.1} p99 {:.1} p99.9 {:.1} us",
+                    sample.p50, sample.p99, sample.p999
+                )
+            })?;
+            println!(
+                "[{} {repeat}/{}] latency 16 B x 1 conn (W=1), round {round}/{}:{line}",
                 rt.name(),
                 plan.repeats,
                 plan.latency_rounds
             );
-            for (i, server) in servers.iter().enumerate() {
-                let kind = Kind::ALL[i];
-                let args = [
-                    "--size".to_owned(),
-                    "16".to_owned(),
-                    "--warmup".to_owned(),
-                    plan.warmup.to_string(),
-                    "--duration".to_owned(),
-                    plan.latency_duration.to_string(),
-                ];
-                match loadgen.run("latency", server, kind == Kind::Ceiling, &args) {
-                    Ok(v) => {
-                        let sample = Latency::from_json(&v);
-                        line.push_str(&format!(
-                            " {} p50 {:.1} p99 {:.1} p99.9 {:.1} us;",
-                            kind.key(),
-                            sample.p50,
-                            sample.p99,
-                            sample.p999
-                        ));
-                        results.latency[i].push(sample);
-                    }
-                    Err(e) => {
-                        line.push_str(&format!(" {} FAILED;", kind.key()));
-                        notes.push(format!("{} {} latency: {e}", rt.name(), kind.name()));
-                    }
-                }
-                server.check_alive()?;
-            }
-            println!("{}", line.trim_end_matches(';'));
         }
     }
     drop(servers);
@@ -545,6 +517,42 @@ fn bench_runtime(
         }
     }
     Ok(results)
+}
+
+/// The servers of one runtime, running side by side, and the load generator.
+struct SideBySide<'a> {
+    rt: Runtime,
+    /// In `Kind::ALL` order.
+    servers: &'a [Server],
+    loadgen: &'a LoadGen,
+}
+
+impl SideBySide<'_> {
+    /// Runs the load generator in `mode` with `args` against each server in
+    /// turn. `record` keeps the figures of server `i` and describes them; a
+    /// failed run is noted as `what` and the others still run. Returns the
+    /// progress line; an error only if a server died.
+    fn each(
+        &self,
+        mode: &str,
+        args: &[String],
+        what: &str,
+        notes: &mut Vec<String>,
+        mut record: impl FnMut(usize, &Value) -> String,
+    ) -> Result<String, String> {
+        let mut line = String::new();
+        for (i, (server, kind)) in self.servers.iter().zip(Kind::ALL).enumerate() {
+            match self.loadgen.run(mode, server, kind == Kind::Ceiling, args) {
+                Ok(v) => line.push_str(&format!(" {} {};", kind.key(), record(i, &v))),
+                Err(e) => {
+                    line.push_str(&format!(" {} FAILED;", kind.key()));
+                    notes.push(format!("{} {} {what}: {e}", self.rt.name(), kind.name()));
+                }
+            }
+            server.check_alive()?;
+        }
+        Ok(line.trim_end_matches(';').to_owned())
+    }
 }
 
 /// Opens `count` idle connections to `server` and measures its RSS.
