@@ -45,7 +45,7 @@ pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
 pub use config::WebSocketConfig;
 pub use conn::{
-    IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter,
+    Chunk, IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter,
 };
 pub use error::{Error, HandshakeError, ProtocolError};
 pub use handshake::{HeadLimits, OriginPolicy};

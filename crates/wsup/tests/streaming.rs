@@ -1,5 +1,6 @@
 //! Streaming reader (`next_message`) and writer (`message_writer`) for
-//! messages handled in pieces.
+//! messages handled in pieces, and the chunk relay (`recv_chunk` and
+//! `feed_chunk`).
 
 mod harness;
 
@@ -230,7 +231,71 @@ async fn streaming_writer_rejects_invalid_utf8<R: Rt>() {
     server.await.expect("echo ends cleanly");
 }
 
+/// An echo made of `recv_chunk` and `feed_chunk` passes a 4 MiB binary
+/// message (one frame) and a fragmented 300 KB text through in pieces, and
+/// small messages whole; async-tungstenite gets each back whole and equal.
+async fn chunk_relay_echoes_large_messages_in_pieces<R: Rt>() {
+    let binary = pattern(4 << 20, 9);
+    let text = text_pattern(300_000, 3);
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |mut ws| async move {
+        let mut chunks = Vec::new();
+        loop {
+            match ws.recv_chunk().await {
+                Ok(chunk) => {
+                    chunks.push((chunk.kind(), chunk.data().len(), chunk.last()));
+                    ws.feed_chunk(chunk).await.expect("feed chunk");
+                }
+                Err(Error::ConnectionClosed) => return chunks,
+                Err(e) => panic!("recv_chunk: {e}"),
+            }
+        }
+    })
+    .await;
+    let mut ws = connect::<R>(addr).await;
+    ws.send(ClientMsg::binary(&b"small"[..])).await.unwrap();
+    ws.send(ClientMsg::binary(binary.clone())).await.unwrap();
+    let third = text.len() / 3;
+    for (i, p) in [&text[..third], &text[third..]].iter().enumerate() {
+        let op = if i == 0 { Data::Text } else { Data::Continue };
+        ws.send(ClientMsg::Frame(Frame::message(
+            p.as_bytes().to_vec(),
+            OpCode::Data(op),
+            i == 1,
+        )))
+        .await
+        .unwrap();
+    }
+    ws.send(ClientMsg::text("tail")).await.unwrap();
+    assert_eq!(
+        client_next::<R>(&mut ws).await,
+        ClientMsg::binary(&b"small"[..])
+    );
+    match client_next::<R>(&mut ws).await {
+        ClientMsg::Binary(got) => assert!(got == binary, "[{}] binary differs", R::NAME),
+        other => panic!("[{}] expected binary, got {other:?}", R::NAME),
+    }
+    match client_next::<R>(&mut ws).await {
+        ClientMsg::Text(got) => assert!(got.as_str() == text, "[{}] text differs", R::NAME),
+        other => panic!("[{}] expected text, got {other:?}", R::NAME),
+    }
+    assert_eq!(client_next::<R>(&mut ws).await, ClientMsg::text("tail"));
+    client_close::<R>(&mut ws, 1000, "").await;
+    let chunks = server.await;
+    assert_eq!(chunks.first(), Some(&(MessageKind::Binary, 5, true)));
+    assert_eq!(chunks.last(), Some(&(MessageKind::Text, 4, true)));
+    // The 4 MiB message: many pieces, none of them anywhere near whole.
+    let large: Vec<_> = chunks[1..]
+        .iter()
+        .take_while(|(k, _, _)| *k == MessageKind::Binary)
+        .collect();
+    assert!(large.len() > 4, "[{}] {} pieces", R::NAME, large.len());
+    assert_eq!(large.iter().map(|(_, n, _)| n).sum::<usize>(), binary.len());
+    assert!(large.iter().all(|(_, n, _)| *n <= 1 << 20), "[{}]", R::NAME);
+    assert_eq!(large.iter().filter(|(_, _, last)| *last).count(), 1);
+}
+
 runtime_tests!(
+    chunk_relay_echoes_large_messages_in_pieces,
     streaming_reader_over_fragmented_1mib,
     streaming_writer_sends_fragments,
     streaming_writer_to_client_library,

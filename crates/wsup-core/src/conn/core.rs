@@ -12,7 +12,8 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::read::{Event, Reader};
+use super::read::{Event, Mode, Reader};
+use super::stream::{Chunk, MessageKind};
 use super::write::Writer;
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
@@ -22,6 +23,7 @@ use crate::frame::OpCode;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
 use crate::runtime::{Runtime, Sleep};
+use crate::utf8::Utf8Validator;
 
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,13 @@ pub(crate) struct Core<T> {
     shut: bool,
     /// permessage-deflate, when negotiated.
     deflate: Option<Box<DeflateState>>,
+    /// A data message is being sent in fragments and is not finished: no
+    /// other data message may start until it is.
+    fragmenting: bool,
+    /// The kind of the message being sent with `queue_chunk`, while one is.
+    chunked: Option<MessageKind>,
+    /// Checks the text sent with `queue_chunk`, across its chunks.
+    chunk_utf8: Utf8Validator,
 }
 
 /// The sending side of permessage-deflate on one connection.
@@ -118,6 +127,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             close_timer: None,
             shut: false,
             deflate: None,
+            fragmenting: false,
+            chunked: None,
+            chunk_utf8: Utf8Validator::new(),
         }
     }
 
@@ -211,11 +223,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         Poll::Ready(Ok(()))
     }
 
-    /// Receives the next message (`streaming`: or the next piece of one).
+    /// Receives the next message, or the next piece of one (see [`Mode`]).
     pub(crate) fn poll_event(
         &mut self,
         cx: &mut Context<'_>,
-        streaming: bool,
+        mode: Mode,
     ) -> Poll<Result<Event, Error>> {
         loop {
             if let Some(timer) = self.close_timer.as_mut() {
@@ -246,7 +258,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                 }
                 Phase::Open | Phase::CloseSent => {}
             }
-            match self.reader.decode(&self.cfg, streaming) {
+            match self.reader.decode(&self.cfg, mode) {
                 Ok(Some(Event::Message(msg))) => match msg {
                     Message::Ping(ref payload) => {
                         if self.phase == Phase::Open {
@@ -343,11 +355,88 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
 
     /// Receives the next whole message.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        match std::task::ready!(self.poll_event(cx, false)) {
+        match std::task::ready!(self.poll_event(cx, Mode::Messages)) {
             Ok(Event::Message(m)) => Poll::Ready(Ok(m)),
             Ok(Event::Chunk { .. }) => unreachable!("chunks only in streaming mode"),
             Err(e) => Poll::Ready(Err(e)),
         }
+    }
+
+    /// Receives the next data message whole, or the next piece of one whose
+    /// first frame is larger than the read buffer. Control frames are
+    /// handled and skipped; the peer's close ends it with `ConnectionClosed`.
+    pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
+        loop {
+            let mode = Mode::ChunksOver(self.cfg.read_buffer_size);
+            match std::task::ready!(self.poll_event(cx, mode))? {
+                Event::Chunk { data, text, end } => {
+                    return Poll::Ready(Ok(Chunk::received(data, text, end)))
+                }
+                Event::Message(Message::Text(t)) => {
+                    return Poll::Ready(Ok(Chunk::whole_text(t.into_bytes())))
+                }
+                Event::Message(Message::Binary(b)) => {
+                    return Poll::Ready(Ok(Chunk::binary(b, true)))
+                }
+                Event::Message(Message::Close(_)) => {
+                    return Poll::Ready(Err(Error::ConnectionClosed))
+                }
+                // Pings are answered already; pongs need nothing.
+                Event::Message(Message::Ping(_) | Message::Pong(_)) => {}
+            }
+        }
+    }
+
+    /// A data message may start: none is being sent in pieces.
+    fn check_no_fragments(&self) -> Result<(), Error> {
+        if self.fragmenting {
+            return Err(Error::InvalidMessage(
+                "a message sent in pieces is not finished",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues one chunk of a data message (no I/O): a whole message as by
+    /// `start_send`, a piece as one frame of it.
+    pub(crate) fn queue_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        let (kind, data, last, validated) = chunk.into_parts();
+        let first = match self.chunked {
+            Some(k) if k != kind => {
+                return Err(Error::InvalidMessage(
+                    "chunk of another kind than the message it continues",
+                ))
+            }
+            Some(_) => false,
+            None => {
+                self.check_no_fragments()?;
+                true
+            }
+        };
+        let text = kind == MessageKind::Text;
+        if text && !(first && last && validated) {
+            if first {
+                self.chunk_utf8.reset();
+            }
+            if self.chunk_utf8.feed(&data).is_err() || (last && self.chunk_utf8.finish().is_err()) {
+                return Err(Error::InvalidMessage("text chunk is not utf-8"));
+            }
+        }
+        let opcode = match (first, text) {
+            (false, _) => OpCode::Continuation,
+            (true, true) => OpCode::Text,
+            (true, false) => OpCode::Binary,
+        };
+        if first && last {
+            self.queue_data(opcode, data);
+            return Ok(());
+        }
+        self.queue_fragment(opcode, last, data)?;
+        self.chunked = if last { None } else { Some(kind) };
+        Ok(())
     }
 
     /// Room to queue more: flushes first when past the threshold.
@@ -365,6 +454,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     pub(crate) fn start_send(&mut self, msg: Message) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
+        }
+        if msg.is_data() {
+            self.check_no_fragments()?;
         }
         match msg {
             Message::Text(t) => self.queue_data(OpCode::Text, t.into_bytes()),
@@ -396,6 +488,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             return Err(Error::AlreadyClosed);
         }
         let first = opcode != OpCode::Continuation;
+        if first {
+            self.check_no_fragments()?;
+        }
+        self.fragmenting = !fin;
         match self.deflate.as_deref_mut() {
             Some(d) if (first && d.enabled) || (!first && d.streaming) => {
                 d.streaming = !fin;
@@ -412,6 +508,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
+        self.check_no_fragments()?;
         match self.deflate.as_deref() {
             Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
                 if d.agreed.server_no_context_takeover {
@@ -458,7 +555,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                     return Poll::Ready(Ok(()));
                 }
             }
-            match std::task::ready!(self.poll_event(cx, false)) {
+            match std::task::ready!(self.poll_event(cx, Mode::Messages)) {
                 Ok(_) => continue,
                 Err(Error::ConnectionClosed) => return Poll::Ready(Ok(())),
                 Err(e @ Error::CloseTimeout) => return Poll::Ready(Err(e)),

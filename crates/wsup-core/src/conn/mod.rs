@@ -20,7 +20,7 @@ use futures_sink::Sink;
 
 pub(crate) use self::core::Core;
 pub use self::split::{WebSocketReader, WebSocketWriter};
-pub use self::stream::{IncomingMessage, MessageKind, MessageWriter};
+pub use self::stream::{Chunk, IncomingMessage, MessageKind, MessageWriter};
 pub(crate) use write::encode_header;
 
 use crate::close::CloseFrame;
@@ -176,6 +176,36 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
         self.core.start_close(frame)?;
         poll_fn(|cx| self.core.poll_close(cx)).await
+    }
+
+    /// Receives the next data message in chunks: a message whose first frame
+    /// fits the read buffer ([`WebSocketConfig::read_buffer_size`]) whole, in
+    /// one chunk that is [`last`](Chunk::last); a larger one in pieces as its
+    /// bytes arrive, so that it is never held whole. Passed on with
+    /// [`feed_chunk`](Self::feed_chunk), a large message goes through an echo
+    /// or a relay in bounded memory, each piece one frame.
+    ///
+    /// Text pieces are checked as UTF-8 before they are handed out (a piece
+    /// may end inside a code point); a message whose bytes turn out invalid
+    /// later fails the connection with close code 1007, after its earlier
+    /// pieces were handed out. Pings are answered and, like pongs, skipped;
+    /// the peer's close ends it with [`Error::ConnectionClosed`] once the
+    /// closing handshake is done. Calling [`recv`](Self::recv) in the middle
+    /// of a message discards the rest of it.
+    pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
+        poll_fn(|cx| self.core.poll_chunk(cx)).await
+    }
+
+    /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
+    /// message): a whole message as one frame, compressed when that is on; a
+    /// piece as one frame of its message. Until a `last` chunk ends the
+    /// message, no other data message may be sent, and the chunks must all
+    /// be of its kind ([`Error::InvalidMessage`] otherwise). Text is checked
+    /// as UTF-8 across the chunks; frames already queued cannot be taken
+    /// back, so after such an error only closing is left.
+    pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        poll_fn(|cx| self.core.poll_ready(cx)).await?;
+        self.core.queue_chunk(chunk)
     }
 
     /// Receives the next data message as a stream of pieces, for messages

@@ -55,6 +55,21 @@ struct Assembly {
     len: usize,
     /// `None` while streaming: chunks go to the application as they come.
     buf: Option<BytesMut>,
+    /// Streamed, and its reader was dropped: the rest is discarded.
+    abandoned: bool,
+}
+
+/// How the decoder hands out data messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Whole messages only (`recv`). The rest of a message that was being
+    /// streamed when its reader was dropped is discarded as it arrives.
+    Messages,
+    /// Every data message in pieces, as its bytes arrive (`next_message`).
+    Chunks,
+    /// A message whose first frame carries more than this many payload bytes
+    /// in pieces, as they arrive; any other whole (`recv_chunk`).
+    ChunksOver(usize),
 }
 
 /// What the decoder produced.
@@ -113,6 +128,14 @@ impl Reader {
         }
     }
 
+    /// The application stopped reading the message being streamed: the rest
+    /// of it is discarded as it arrives.
+    pub(crate) fn abandon_message(&mut self) {
+        if let Some(a) = self.assembly.as_mut() {
+            a.abandoned = true;
+        }
+    }
+
     /// Frees the read buffer (the connection is closed).
     pub(crate) fn release_buffer(&mut self) {
         self.buf = BytesMut::new();
@@ -122,14 +145,15 @@ impl Reader {
 
     /// Decodes what the buffer holds. `Ok(None)`: more bytes are needed.
     ///
-    /// With `streaming`, data payload is handed out in pieces as it arrives
+    /// `mode` says which data messages are handed out in pieces as they
+    /// arrive, and which whole.
     pub(crate) fn decode(
         &mut self,
         cfg: &WebSocketConfig,
-        streaming: bool,
+        mode: Mode,
     ) -> Result<Option<Event>, ProtocolError> {
         loop {
-            if self.frame.is_none() && !self.start_frame(cfg, streaming)? {
+            if self.frame.is_none() && !self.start_frame(cfg, mode)? {
                 return Ok(None);
             }
             let f = self.frame.as_mut().expect("frame started");
@@ -152,7 +176,10 @@ impl Reader {
                 f.processed = avail;
             }
             let control = f.header.opcode.is_control();
-            if streaming && !control {
+            let streamed = !control
+                && (mode == Mode::Chunks
+                    || self.assembly.as_ref().is_some_and(|a| a.buf.is_none()));
+            if streamed {
                 if f.processed == 0 && f.remaining > 0 {
                     return Ok(None);
                 }
@@ -166,6 +193,7 @@ impl Reader {
                     self.frame = None;
                 }
                 let end = frame_done && fin;
+                let abandoned = self.assembly.as_ref().is_some_and(|a| a.abandoned);
                 if compressed {
                     let mut out = BytesMut::new();
                     inflate_into(
@@ -185,7 +213,9 @@ impl Reader {
                     }
                     self.assembly = None;
                 }
-                if data.is_empty() && !end {
+                // Nobody reads this message any more (`Mode::Messages`), or
+                // this piece is empty: on to the next.
+                if mode == Mode::Messages || abandoned || (data.is_empty() && !end) {
                     continue;
                 }
                 return Ok(Some(Event::Chunk {
@@ -207,11 +237,7 @@ impl Reader {
     }
 
     /// Parses and checks the next header. `Ok(false)`: not all here yet.
-    fn start_frame(
-        &mut self,
-        cfg: &WebSocketConfig,
-        streaming: bool,
-    ) -> Result<bool, ProtocolError> {
+    fn start_frame(&mut self, cfg: &WebSocketConfig, mode: Mode) -> Result<bool, ProtocolError> {
         let Some((header, header_len)) = FrameHeader::parse(&self.buf)? else {
             return Ok(false);
         };
@@ -239,6 +265,11 @@ impl Reader {
                         limit: cfg.max_message_size,
                     });
                 }
+                let streaming = match mode {
+                    Mode::Messages => false,
+                    Mode::Chunks => true,
+                    Mode::ChunksOver(whole) => len > whole,
+                };
                 // Compressed messages are always inflated into an assembly
                 // buffer; uncompressed single frames need none (no copy).
                 if !header.fin || streaming || header.rsv1 {
@@ -252,6 +283,7 @@ impl Reader {
                         } else {
                             Some(BytesMut::new())
                         },
+                        abandoned: false,
                     });
                 }
                 self.utf8.reset();
@@ -323,22 +355,9 @@ impl Reader {
                     }));
                 };
                 match a.buf.as_mut() {
-                    // A streamed message whose reader was dropped: discard the rest.
-                    None => {
-                        if a.compressed {
-                            // Inflated all the same: with context takeover the
-                            // next message refers back to this one.
-                            let mut sink = BytesMut::new();
-                            inflate_into(
-                                inflater, utf8, &payload, header.fin, limit, a.text, &mut sink,
-                            )?;
-                        }
-                        if header.fin {
-                            self.assembly = None;
-                            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-                        }
-                        Ok(None)
-                    }
+                    // Not reached: `decode` hands a streamed message's frames
+                    // out (or discards them) piece by piece as they arrive.
+                    None => Ok(None),
                     Some(buf) => {
                         if a.compressed {
                             inflate_into(inflater, utf8, &payload, header.fin, limit, a.text, buf)?;

@@ -10,7 +10,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::core::Core;
-use super::read::Event;
+use super::read::{Event, Mode};
 use crate::error::Error;
 use crate::frame::OpCode;
 use crate::message::Message;
@@ -23,6 +23,91 @@ pub enum MessageKind {
     Text,
     /// Binary.
     Binary,
+}
+
+/// A piece of a data message: what [`WebSocket::recv_chunk`] receives and
+/// [`WebSocket::feed_chunk`] sends. A chunk that is [`last`](Self::last)
+/// ends its message; one that is also the first is a whole message.
+///
+/// [`WebSocket::recv_chunk`]: crate::WebSocket::recv_chunk
+/// [`WebSocket::feed_chunk`]: crate::WebSocket::feed_chunk
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    kind: MessageKind,
+    data: Bytes,
+    last: bool,
+    /// A whole text message already checked as UTF-8.
+    validated: bool,
+}
+
+impl Chunk {
+    /// A piece of binary data; `last` ends the message.
+    pub fn binary(data: impl Into<Bytes>, last: bool) -> Self {
+        Chunk {
+            kind: MessageKind::Binary,
+            data: data.into(),
+            last,
+            validated: false,
+        }
+    }
+
+    /// A piece of text; `last` ends the message. A piece may end inside a
+    /// code point, but the message as a whole must be UTF-8: `feed_chunk`
+    /// checks it as it goes.
+    pub fn text(data: impl Into<Bytes>, last: bool) -> Self {
+        Chunk {
+            kind: MessageKind::Text,
+            data: data.into(),
+            last,
+            validated: false,
+        }
+    }
+
+    pub(crate) fn whole_text(data: Bytes) -> Self {
+        Chunk {
+            kind: MessageKind::Text,
+            data,
+            last: true,
+            validated: true,
+        }
+    }
+
+    pub(crate) fn received(data: Bytes, text: bool, last: bool) -> Self {
+        Chunk {
+            kind: if text {
+                MessageKind::Text
+            } else {
+                MessageKind::Binary
+            },
+            data,
+            last,
+            validated: false,
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> (MessageKind, Bytes, bool, bool) {
+        (self.kind, self.data, self.last, self.validated)
+    }
+
+    /// Text or binary.
+    pub fn kind(&self) -> MessageKind {
+        self.kind
+    }
+
+    /// The bytes of this piece.
+    pub fn data(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// Takes the bytes.
+    pub fn into_data(self) -> Bytes {
+        self.data
+    }
+
+    /// This piece ends its message.
+    pub fn last(&self) -> bool {
+        self.last
+    }
 }
 
 /// A data message being received piece by piece. Read it with
@@ -47,7 +132,7 @@ impl<T> std::fmt::Debug for IncomingMessage<'_, T> {
 impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
     pub(crate) async fn next(core: &'a mut Core<T>) -> Result<Self, Error> {
         loop {
-            match poll_fn(|cx| core.poll_event(cx, true)).await? {
+            match poll_fn(|cx| core.poll_event(cx, Mode::Chunks)).await? {
                 Event::Chunk { data, text, end } => {
                     let kind = if text {
                         MessageKind::Text
@@ -89,7 +174,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
             if self.done {
                 return Poll::Ready(Ok(None));
             }
-            match std::task::ready!(self.core.poll_event(cx, true)) {
+            match std::task::ready!(self.core.poll_event(cx, Mode::Chunks)) {
                 Ok(Event::Chunk { data, end, .. }) => {
                     self.current = data;
                     self.done = end;
@@ -119,6 +204,15 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
             out.extend_from_slice(&c);
         }
         Ok(out.freeze())
+    }
+}
+
+impl<T> Drop for IncomingMessage<'_, T> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Whatever reads next must not take the rest for a new message.
+            self.core.reader.abandon_message();
+        }
     }
 }
 

@@ -444,6 +444,183 @@ fn streaming_writer_fragments_and_ends_the_message() {
     assert_eq!(joined, b"0123456789");
 }
 
+/// Server frames written: (opcode, fin, payload).
+fn written_fin(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
+    let mut frames = Vec::new();
+    let mut rest = out;
+    while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
+        let len = h.payload_len as usize;
+        frames.push((h.opcode, h.fin, rest[n..n + len].to_vec()));
+        rest = &rest[n + len..];
+    }
+    frames
+}
+
+#[test]
+fn chunks_pass_a_large_message_through_in_pieces_and_small_ones_whole() {
+    let large: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut input = frame(OpCode::Binary, true, b"small");
+    input.extend(frame(OpCode::Binary, true, &large));
+    input.extend(frame(OpCode::Ping, true, b"p"));
+    input.extend(frame(OpCode::Text, true, "whole text".as_bytes()));
+    input.extend(frame(OpCode::Close, true, &1000u16.to_be_bytes()));
+    let mut ws = ws(input, 1 << 20, WebSocketConfig::default());
+    let mut most_held = 0;
+    let mut kinds = Vec::new();
+    block_on(async {
+        loop {
+            match ws.recv_chunk().await {
+                Ok(chunk) => {
+                    kinds.push((chunk.kind(), chunk.last()));
+                    ws.feed_chunk(chunk).await.unwrap();
+                    most_held = most_held.max(ws.core.reader.buf.capacity());
+                }
+                Err(Error::ConnectionClosed) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    // The large frame came in pieces, and the read buffer never grew to
+    // hold it whole.
+    assert!(kinds.len() > 4, "{kinds:?}");
+    assert!(most_held < 1 << 20, "read buffer reached {most_held}");
+    let out = written_fin(&ws.get_ref().output);
+    assert_eq!(out[0], (OpCode::Binary, true, b"small".to_vec()));
+    let pieces: Vec<_> = out
+        .iter()
+        .skip(1)
+        .take_while(|(op, _, _)| *op == OpCode::Binary || *op == OpCode::Continuation)
+        .collect();
+    assert!(pieces.len() > 2);
+    assert_eq!(pieces[0].0, OpCode::Binary);
+    assert!(pieces[1..]
+        .iter()
+        .all(|(op, _, _)| *op == OpCode::Continuation));
+    let fins: Vec<bool> = pieces.iter().map(|(_, fin, _)| *fin).collect();
+    assert_eq!(fins.iter().filter(|f| **f).count(), 1);
+    assert_eq!(fins.last(), Some(&true));
+    let joined: Vec<u8> = pieces.iter().flat_map(|(_, _, p)| p.clone()).collect();
+    assert_eq!(joined, large);
+    let rest: Vec<_> = out[1 + pieces.len()..].to_vec();
+    assert_eq!(
+        rest,
+        vec![
+            (OpCode::Pong, true, b"p".to_vec()),
+            (OpCode::Text, true, b"whole text".to_vec()),
+            (OpCode::Close, true, 1000u16.to_be_bytes().to_vec()),
+        ]
+    );
+}
+
+#[test]
+fn a_large_text_message_in_chunks_fails_with_1007_where_it_turns_invalid() {
+    let mut text = "abc".repeat(5000).into_bytes();
+    let at = text.len() - 10;
+    text[at] = 0xff;
+    let mut ws = ws(
+        frame(OpCode::Text, true, &text),
+        2000,
+        WebSocketConfig::default(),
+    );
+    let (handed_out, err) = block_on(async {
+        let mut n = 0;
+        loop {
+            match ws.recv_chunk().await {
+                Ok(c) => {
+                    assert_eq!(c.kind(), super::MessageKind::Text);
+                    assert!(!c.last());
+                    n += c.data().len();
+                }
+                Err(e) => return (n, e),
+            }
+        }
+    });
+    assert!(handed_out > 0 && handed_out <= at, "{handed_out}");
+    assert!(
+        matches!(err, Error::Protocol(ProtocolError::InvalidUtf8)),
+        "{err:?}"
+    );
+    assert_eq!(close_code_sent(&ws.get_ref().output), Some(1007));
+}
+
+#[test]
+fn feed_chunk_refuses_what_would_break_the_framing() {
+    use super::Chunk;
+    use futures_util::AsyncWriteExt;
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    block_on(async {
+        ws.feed_chunk(Chunk::binary(&b"ab"[..], false))
+            .await
+            .unwrap();
+        // No other message, no other kind, until this one ends.
+        let r = ws.feed(Message::Binary(Bytes::from_static(b"x"))).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        let r = ws.feed_chunk(Chunk::text("x", true)).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        let mut w = ws.message_writer(super::MessageKind::Binary, 16);
+        w.write_all(b"y").await.unwrap();
+        assert!(w.close().await.is_err());
+        drop(w);
+        ws.feed_chunk(Chunk::binary(&b"cd"[..], true))
+            .await
+            .unwrap();
+        // Text may split a code point between chunks, but must be UTF-8.
+        let e_acute = "é".as_bytes();
+        ws.feed_chunk(Chunk::text(&e_acute[..1], false))
+            .await
+            .unwrap();
+        ws.feed_chunk(Chunk::text(&e_acute[1..], true))
+            .await
+            .unwrap();
+        let r = ws.feed_chunk(Chunk::text(&b"\xff"[..], true)).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        let r = ws.feed_chunk(Chunk::text(&e_acute[..1], true)).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        ws.flush().await.unwrap();
+    });
+    assert_eq!(
+        written_fin(&ws.get_ref().output),
+        vec![
+            (OpCode::Binary, false, b"ab".to_vec()),
+            (OpCode::Continuation, true, b"cd".to_vec()),
+            (OpCode::Text, false, e_acute_bytes()[..1].to_vec()),
+            (OpCode::Continuation, true, e_acute_bytes()[1..].to_vec()),
+        ]
+    );
+}
+
+fn e_acute_bytes() -> &'static [u8] {
+    "é".as_bytes()
+}
+
+#[test]
+fn a_dropped_incoming_message_is_discarded_not_taken_for_the_next() {
+    let big = vec![7u8; 1 << 20];
+    let mut input = frame(OpCode::Binary, false, &big[..3000]);
+    input.extend(frame(OpCode::Continuation, true, &big[3000..6000]));
+    input.extend(frame(OpCode::Binary, true, b"next"));
+    input.extend(frame(OpCode::Binary, true, &big));
+    input.extend(frame(OpCode::Binary, true, b"after"));
+    let mut ws = ws(input, 4096, WebSocketConfig::default());
+    block_on(async {
+        let mut first = ws.next_message().await.unwrap();
+        assert!(first.chunk().await.unwrap().is_some());
+        drop(first);
+        let mut next = ws.next_message().await.unwrap();
+        assert_eq!(next.chunk().await.unwrap().as_deref(), Some(&b"next"[..]));
+        assert_eq!(next.chunk().await.unwrap(), None);
+        drop(next);
+        // A 1 MiB frame dropped after its first piece: `recv` discards the
+        // rest as it arrives, without buffering it whole.
+        let mut large = ws.next_message().await.unwrap();
+        assert!(large.chunk().await.unwrap().is_some());
+        drop(large);
+        let after = ws.recv().await.unwrap();
+        assert_eq!(after, Message::Binary(Bytes::from_static(b"after")));
+    });
+    assert!(ws.core.reader.buf.capacity() < big.len() / 2);
+}
+
 #[test]
 fn the_peer_cannot_make_the_server_panic() {
     // Deterministic pseudo-random bytes, fed in odd-sized reads.
@@ -505,6 +682,53 @@ mod deflate {
             rest = &rest[n + len..];
         }
         frames
+    }
+
+    #[test]
+    fn a_large_compressed_message_is_relayed_in_compressed_pieces() {
+        // Barely compressible, so the frame stays larger than the read buffer.
+        let mut x: u64 = 0x2545f4914f6cdd1d;
+        let data: Vec<u8> = (0..200_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let mut client = Deflater::new(6, 15, false);
+        let mut wire = bytes::BytesMut::new();
+        client.compress_part(&data, true, &mut wire);
+        let input = rsv1_frame(OpCode::Binary, true, true, &wire);
+        let mut ws = compressed_ws(
+            input,
+            "permessage-deflate; client_max_window_bits",
+            WebSocketConfig::default(),
+        );
+        let pieces = block_on(async {
+            let mut pieces = 0;
+            while let Ok(chunk) = ws.recv_chunk().await {
+                pieces += 1;
+                ws.feed_chunk(chunk).await.unwrap();
+            }
+            pieces
+        });
+        assert!(pieces > 2, "{pieces} pieces");
+        let out = written_rsv1(&ws.get_ref().output);
+        let data_frames: Vec<_> = out.iter().filter(|(op, _, _)| !op.is_control()).collect();
+        assert!(data_frames.len() > 2);
+        // RSV1 on the first frame only; the pieces inflate as one message.
+        assert_eq!((data_frames[0].0, data_frames[0].1), (OpCode::Binary, true));
+        assert!(data_frames[1..]
+            .iter()
+            .all(|(op, rsv1, _)| *op == OpCode::Continuation && !rsv1));
+        let mut inflater = Inflater::new(15, false);
+        let mut plain = bytes::BytesMut::new();
+        for (i, (_, _, p)) in data_frames.iter().enumerate() {
+            let fin = i == data_frames.len() - 1;
+            inflater.decompress(p, fin, &mut plain, 1 << 20).unwrap();
+        }
+        assert!(plain[..] == data[..]);
     }
 
     #[test]
