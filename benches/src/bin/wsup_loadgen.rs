@@ -165,6 +165,8 @@ fn client_frame(size: usize) -> Vec<u8> {
 }
 
 /// Parses echoed frames and counts whole messages; checks each header.
+/// An echo may come in fragments: a binary frame, then continuations, the
+/// last with FIN, their payloads adding up to the size sent.
 struct Parser {
     expected: usize,
     /// Echoes from the raw TCP server are still masked; from a WebSocket
@@ -172,14 +174,42 @@ struct Parser {
     masked: bool,
     /// Payload bytes of the current frame not yet seen.
     remaining: usize,
+    /// Payload bytes of the current message in the frames before this one.
+    seen: usize,
+    /// The current frame ends its message.
+    fin: bool,
 }
 
 impl Parser {
+    fn new(expected: usize, masked: bool) -> Self {
+        Parser {
+            expected,
+            masked,
+            remaining: 0,
+            seen: 0,
+            fin: true,
+        }
+    }
+
+    /// The current frame's payload is all seen: 1 if that ended a message.
+    fn frame_done(&mut self) -> u64 {
+        if self.fin {
+            self.seen = 0;
+            1
+        } else {
+            0
+        }
+    }
+
     /// `n` payload bytes of the current frame went by unseen: messages completed.
     fn skip(&mut self, n: usize) -> u64 {
         debug_assert!(n <= self.remaining);
         self.remaining -= n;
-        u64::from(self.remaining == 0)
+        if self.remaining == 0 {
+            self.frame_done()
+        } else {
+            0
+        }
     }
 
     /// Consumes what it can of `buf`: `(bytes consumed, messages completed)`.
@@ -190,11 +220,8 @@ impl Parser {
         while pos < buf.len() {
             if self.remaining > 0 {
                 let n = self.remaining.min(buf.len() - pos);
-                self.remaining -= n;
                 pos += n;
-                if self.remaining == 0 {
-                    done += 1;
-                }
+                done += self.skip(n);
                 continue;
             }
             let Some((header, len)) = self.header(&buf[pos..])? else {
@@ -203,18 +230,22 @@ impl Parser {
             pos += header;
             self.remaining = len;
             if len == 0 {
-                done += 1;
+                done += self.frame_done();
             }
         }
         Ok((pos, done))
     }
 
-    /// `(header length, payload length)`, or `None` if incomplete.
-    fn header(&self, buf: &[u8]) -> Result<Option<(usize, usize)>, String> {
+    /// `(header length, payload length)`, or `None` if incomplete; takes
+    /// the header in.
+    fn header(&mut self, buf: &[u8]) -> Result<Option<(usize, usize)>, String> {
         if buf.len() < 2 {
             return Ok(None);
         }
-        if buf[0] != 0x82 {
+        let fin = buf[0] & 0x80 != 0;
+        // Binary to start a message, continuation inside one; no RSV bits.
+        let opcode = if self.fin { 0x2 } else { 0x0 };
+        if buf[0] & 0x7f != opcode {
             return Err(format!("unexpected first byte {:#04x}", buf[0]));
         }
         if (buf[1] & 0x80 != 0) != self.masked {
@@ -234,12 +265,15 @@ impl Parser {
             (None, 2) => u16::from_be_bytes([buf[2], buf[3]]) as usize,
             _ => u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes")) as usize,
         };
-        if len != self.expected {
+        let total = self.seen.saturating_add(len);
+        if total > self.expected || (fin && total != self.expected) {
             return Err(format!(
-                "echoed message has {len} bytes, sent {}",
+                "echoed message has {total} bytes, sent {}",
                 self.expected
             ));
         }
+        self.seen = total;
+        self.fin = fin;
         Ok(Some((header, len)))
     }
 }
@@ -371,11 +405,7 @@ async fn throughput(args: &Args) -> Result<String, String> {
         tokio::task::spawn_local(reader(
             read_half,
             leftover,
-            Parser {
-                expected: args.size,
-                masked: args.raw,
-                remaining: 0,
-            },
+            Parser::new(args.size, args.raw),
             Rc::clone(&shared),
             Rc::clone(&credit),
             Rc::clone(&notify),
@@ -533,11 +563,7 @@ async fn latency(args: &Args) -> Result<String, String> {
     if !leftover.is_empty() {
         return Err("unexpected bytes after the handshake".to_owned());
     }
-    let mut parser = Parser {
-        expected: args.size,
-        masked: args.raw,
-        remaining: 0,
-    };
+    let mut parser = Parser::new(args.size, args.raw);
     let mut buf = vec![0u8; READ_BUFFER];
     let mut samples = Vec::with_capacity(1 << 20);
     let start = Instant::now();
@@ -670,11 +696,7 @@ mod tests {
                 };
                 let stream = one.repeat(3);
                 for split in [1, 2, 3, 7, 13, 4096] {
-                    let mut parser = Parser {
-                        expected: size,
-                        masked,
-                        remaining: 0,
-                    };
+                    let mut parser = Parser::new(size, masked);
                     let (mut pending, mut done) = (Vec::new(), 0);
                     for chunk in stream.chunks(split) {
                         pending.extend_from_slice(chunk);
@@ -688,13 +710,62 @@ mod tests {
         }
     }
 
+    /// A server frame of `payload`: `first` a binary frame, else a continuation.
+    fn fragment(payload: &[u8], first: bool, fin: bool) -> Vec<u8> {
+        let mut frame = server_frame(payload.len());
+        frame[0] = u8::from(fin) << 7 | u8::from(first) << 1;
+        let header = frame.len() - payload.len();
+        frame[header..].copy_from_slice(payload);
+        frame
+    }
+
+    #[test]
+    fn a_fragmented_echo_is_one_message_across_any_split() {
+        let size = 70_000;
+        let payload = vec![7u8; size];
+        let mut one = fragment(&payload[..100], true, false);
+        one.extend(fragment(&payload[100..100], false, false));
+        one.extend(fragment(&payload[100..66_000], false, false));
+        one.extend(fragment(&payload[66_000..], false, true));
+        // A whole one between fragmented ones.
+        let mut stream = one.clone();
+        stream.extend(server_frame(size));
+        stream.extend(&one);
+        for split in [1, 5, 13, 4096, 1 << 20] {
+            let mut parser = Parser::new(size, false);
+            let (mut pending, mut done) = (Vec::new(), 0);
+            for chunk in stream.chunks(split) {
+                pending.extend_from_slice(chunk);
+                let (used, n) = parser.feed(&pending).unwrap();
+                pending.drain(..used);
+                done += n;
+            }
+            assert_eq!((done, pending.len()), (3, 0), "split {split}");
+        }
+    }
+
+    #[test]
+    fn fragments_that_do_not_add_up_or_interleave_are_errors() {
+        let payload = [1u8; 32];
+        let mut short = fragment(&payload[..10], true, false);
+        short.extend(fragment(&payload[10..20], false, true));
+        assert!(Parser::new(32, false).feed(&short).is_err());
+        let mut long = fragment(&payload[..20], true, false);
+        long.extend(fragment(&payload[..20], false, false));
+        assert!(Parser::new(32, false).feed(&long).is_err());
+        // A new binary frame where a continuation belongs.
+        let mut restart = fragment(&payload[..10], true, false);
+        restart.extend(fragment(&payload[10..], true, true));
+        assert!(Parser::new(32, false).feed(&restart).is_err());
+        // A continuation with no message begun.
+        assert!(Parser::new(32, false)
+            .feed(&fragment(&payload, false, true))
+            .is_err());
+    }
+
     #[test]
     fn a_wrong_length_is_an_error() {
-        let mut parser = Parser {
-            expected: 17,
-            masked: false,
-            remaining: 0,
-        };
+        let mut parser = Parser::new(17, false);
         assert!(parser.feed(&server_frame(16)).is_err());
     }
 }
