@@ -6,14 +6,16 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use futures_executor::block_on;
 use std::hint::black_box;
 use wsup_benches::{client_frame, text_payload, Replay};
-use wsup_core::frame::{apply_mask, apply_mask_plain, FrameHeader, OpCode, MAX_HEADER_LEN};
+use wsup_core::frame::{
+    apply_mask, apply_mask_plain, apply_mask_portable, FrameHeader, OpCode, MAX_HEADER_LEN,
+};
 use wsup_core::handshake::{parse_head, validate_request, HeadLimits};
 use wsup_core::utf8::Utf8Validator;
 use wsup_core::{Bytes, Message, WebSocket, WebSocketConfig};
 
 fn mask(c: &mut Criterion) {
     let mut g = c.benchmark_group("unmask");
-    for size in [16usize, 1024, 64 * 1024] {
+    for size in [16usize, 1024, 64 * 1024, 256 * 1024] {
         let mut buf = vec![7u8; size];
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::new("wsup", size), &size, |b, _| {
@@ -25,6 +27,12 @@ fn mask(c: &mut Criterion) {
             BenchmarkId::new("wsup_after_header", size),
             &size,
             |b, _| b.iter(|| apply_mask(black_box(&mut framed[6..]), [1, 2, 3, 4], 0)),
+        );
+        // The SSE2 path any x86-64 runs, where AVX2 is missing.
+        g.bench_with_input(
+            BenchmarkId::new("portable_after_header", size),
+            &size,
+            |b, _| b.iter(|| apply_mask_portable(black_box(&mut framed[6..]), [1, 2, 3, 4])),
         );
         g.bench_with_input(
             BenchmarkId::new("plain_loop_baseline", size),
