@@ -64,13 +64,21 @@ pub(crate) struct Core<T> {
     shut: bool,
     /// permessage-deflate, when negotiated.
     deflate: Option<Box<DeflateState>>,
-    /// A data message is being sent in fragments and is not finished: no
-    /// other data message may start until it is.
-    fragmenting: bool,
-    /// The kind of the message being sent with `queue_chunk`, while one is.
-    chunked: Option<MessageKind>,
+    /// A data message being sent in pieces and not finished: no other data
+    /// message may start until it is, and only its sender may continue it.
+    sending: Option<Sending>,
     /// Checks the text sent with `queue_chunk`, across its chunks.
     chunk_utf8: Utf8Validator,
+}
+
+/// Who is sending a data message in pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sending {
+    /// A `MessageWriter`.
+    Writer,
+    /// `feed_chunk`; `failed` once a chunk of it was refused for its text,
+    /// after which the message can never be finished.
+    Chunks { kind: MessageKind, failed: bool },
 }
 
 /// The sending side of permessage-deflate on one connection.
@@ -127,8 +135,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             close_timer: None,
             shut: false,
             deflate: None,
-            fragmenting: false,
-            chunked: None,
+            sending: None,
             chunk_utf8: Utf8Validator::new(),
         }
     }
@@ -389,7 +396,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
 
     /// A data message may start: none is being sent in pieces.
     fn check_no_fragments(&self) -> Result<(), Error> {
-        if self.fragmenting {
+        if self.sending.is_some() {
             return Err(Error::InvalidMessage(
                 "a message sent in pieces is not finished",
             ));
@@ -404,17 +411,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             return Err(Error::AlreadyClosed);
         }
         let (kind, data, last, validated) = chunk.into_parts();
-        let first = match self.chunked {
-            Some(k) if k != kind => {
+        let first = match self.sending {
+            None => true,
+            Some(Sending::Chunks { failed: true, .. }) => {
+                return Err(Error::InvalidMessage(
+                    "a chunk of this message was refused; it cannot be finished",
+                ))
+            }
+            Some(Sending::Chunks { kind: k, .. }) if k == kind => false,
+            Some(Sending::Chunks { .. }) => {
                 return Err(Error::InvalidMessage(
                     "chunk of another kind than the message it continues",
                 ))
             }
-            Some(_) => false,
-            None => {
-                self.check_no_fragments()?;
-                true
-            }
+            Some(Sending::Writer) => return self.check_no_fragments(),
         };
         let text = kind == MessageKind::Text;
         if text && !(first && last && validated) {
@@ -422,6 +432,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                 self.chunk_utf8.reset();
             }
             if self.chunk_utf8.feed(&data).is_err() || (last && self.chunk_utf8.finish().is_err()) {
+                // The validator has moved on: later chunks could not be
+                // checked against what was sent, so none is taken.
+                if !first {
+                    self.sending = Some(Sending::Chunks { kind, failed: true });
+                }
                 return Err(Error::InvalidMessage("text chunk is not utf-8"));
             }
         }
@@ -434,8 +449,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             self.queue_data(opcode, data);
             return Ok(());
         }
-        self.queue_fragment(opcode, last, data)?;
-        self.chunked = if last { None } else { Some(kind) };
+        self.push_fragment(opcode, last, data);
+        self.sending = (!last).then_some(Sending::Chunks {
+            kind,
+            failed: false,
+        });
         Ok(())
     }
 
@@ -476,22 +494,39 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         Ok(())
     }
 
-    /// Queues one frame of a streamed message; with permessage-deflate on,
-    /// each piece is compressed and flushed so it can go out as its frame.
+    /// A `MessageWriter` may queue a frame with `opcode`: the connection is
+    /// open, and the message is its own (a continuation) or none is being
+    /// sent in pieces (a first frame).
+    pub(crate) fn check_fragment(&self, opcode: OpCode) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        match (opcode, self.sending) {
+            (OpCode::Continuation, Some(Sending::Writer)) => Ok(()),
+            (OpCode::Continuation, _) => Err(Error::InvalidMessage(
+                "no message of this writer's is being sent",
+            )),
+            _ => self.check_no_fragments(),
+        }
+    }
+
+    /// Queues one frame of a `MessageWriter`'s message.
     pub(crate) fn queue_fragment(
         &mut self,
         opcode: OpCode,
         fin: bool,
         payload: Bytes,
     ) -> Result<(), Error> {
-        if self.phase != Phase::Open {
-            return Err(Error::AlreadyClosed);
-        }
+        self.check_fragment(opcode)?;
+        self.push_fragment(opcode, fin, payload);
+        self.sending = (!fin).then_some(Sending::Writer);
+        Ok(())
+    }
+
+    /// Queues one frame of a message sent in pieces; with permessage-deflate
+    /// on, each piece is compressed and flushed so it can go out as its frame.
+    fn push_fragment(&mut self, opcode: OpCode, fin: bool, payload: Bytes) {
         let first = opcode != OpCode::Continuation;
-        if first {
-            self.check_no_fragments()?;
-        }
-        self.fragmenting = !fin;
         match self.deflate.as_deref_mut() {
             Some(d) if (first && d.enabled) || (!first && d.streaming) => {
                 d.streaming = !fin;
@@ -499,7 +534,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             }
             _ => self.writer.queue_frame_bytes(opcode, fin, false, payload),
         }
-        Ok(())
     }
 
     /// Queues a prepared message: its shared frame, or, where the

@@ -180,25 +180,34 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
 
     /// Receives the next data message in chunks: a message whose first frame
     /// fits the read buffer ([`WebSocketConfig::read_buffer_size`]) whole, in
-    /// one chunk that is [`last`](Chunk::last); a larger one in pieces as its
-    /// bytes arrive, so that it is never held whole. Passed on with
-    /// [`feed_chunk`](Self::feed_chunk), a large message goes through an echo
-    /// or a relay in bounded memory, each piece one frame.
+    /// one chunk that is [`last`](Chunk::last); one whose first frame is
+    /// larger in pieces as its bytes arrive, at most one read of them each,
+    /// so that it is never held whole. Passed on with
+    /// [`feed_chunk`](Self::feed_chunk), such a message goes through an echo
+    /// or a relay in bounded memory, each piece one frame. (A message whose
+    /// first frame is small, or compressed small, is gathered whole as by
+    /// [`recv`](Self::recv), up to `max_message_size`.)
+    ///
+    /// Bounded memory means backpressure: a relay stops reading while its
+    /// output waits, so a peer that sends a large message without reading
+    /// its echo meanwhile stalls against one that echoes in pieces.
     ///
     /// Text pieces are checked as UTF-8 before they are handed out (a piece
     /// may end inside a code point); a message whose bytes turn out invalid
     /// later fails the connection with close code 1007, after its earlier
     /// pieces were handed out. Pings are answered and, like pongs, skipped;
     /// the peer's close ends it with [`Error::ConnectionClosed`] once the
-    /// closing handshake is done. Calling [`recv`](Self::recv) in the middle
-    /// of a message discards the rest of it.
+    /// closing handshake is done. Once a piece of a message was handed out,
+    /// [`recv`](Self::recv) or [`next_message`](Self::next_message) discards
+    /// the rest of it as it arrives.
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
         poll_fn(|cx| self.core.poll_chunk(cx)).await
     }
 
     /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
-    /// message): a whole message as one frame, compressed when that is on; a
-    /// piece as one frame of its message. Until a `last` chunk ends the
+    /// message): a whole message as one frame, compressed as `feed` would
+    /// (when on and over the threshold); a piece as one frame of its message,
+    /// compressed whenever compression is on. Until a `last` chunk ends the
     /// message, no other data message may be sent, and the chunks must all
     /// be of its kind ([`Error::InvalidMessage`] otherwise). Text is checked
     /// as UTF-8 across the chunks; frames already queued cannot be taken

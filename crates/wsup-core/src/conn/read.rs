@@ -55,15 +55,22 @@ struct Assembly {
     len: usize,
     /// `None` while streaming: chunks go to the application as they come.
     buf: Option<BytesMut>,
-    /// Streamed, and its reader was dropped: the rest is discarded.
+    /// Streamed, and the mode that has had pieces of it (see `decode`).
+    handed_to: Option<Mode>,
+    /// Streamed, and its reader is gone: the rest is discarded.
     abandoned: bool,
 }
 
-/// How the decoder hands out data messages.
+/// How the decoder hands out data messages, chosen by the call that reads
+/// (and so possibly changing between calls: a receive future dropped
+/// mid-message, a reader dropped). A message keeps the form it started in,
+/// with two exceptions: one streamed with nothing handed out yet goes to
+/// whichever mode reads next (`Messages` then gathers it whole); one of
+/// which pieces went to one mode is discarded, as it arrives, once another
+/// mode reads (nobody wants a message's tail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Whole messages only (`recv`). The rest of a message that was being
-    /// streamed when its reader was dropped is discarded as it arrives.
+    /// Whole messages only (`recv`).
     Messages,
     /// Every data message in pieces, as its bytes arrive (`next_message`).
     Chunks,
@@ -176,9 +183,18 @@ impl Reader {
                 f.processed = avail;
             }
             let control = f.header.opcode.is_control();
-            let streamed = !control
-                && (mode == Mode::Chunks
-                    || self.assembly.as_ref().is_some_and(|a| a.buf.is_none()));
+            let mut streamed = false;
+            if let Some(a) = self.assembly.as_mut().filter(|a| a.buf.is_none()) {
+                if !control && !a.abandoned {
+                    match a.handed_to {
+                        // Nothing of it handed out yet: `recv` takes it whole.
+                        None if mode == Mode::Messages => a.buf = Some(BytesMut::new()),
+                        Some(m) if m != mode => a.abandoned = true,
+                        _ => {}
+                    }
+                }
+                streamed = !control && a.buf.is_none();
+            }
             if streamed {
                 if f.processed == 0 && f.remaining > 0 {
                     return Ok(None);
@@ -213,10 +229,13 @@ impl Reader {
                     }
                     self.assembly = None;
                 }
-                // Nobody reads this message any more (`Mode::Messages`), or
-                // this piece is empty: on to the next.
-                if mode == Mode::Messages || abandoned || (data.is_empty() && !end) {
+                // Nobody reads this message any more, or this piece is
+                // empty: on to the next.
+                if abandoned || (data.is_empty() && !end) {
                     continue;
+                }
+                if let Some(a) = self.assembly.as_mut() {
+                    a.handed_to = Some(mode);
                 }
                 return Ok(Some(Event::Chunk {
                     data,
@@ -283,6 +302,7 @@ impl Reader {
                         } else {
                             Some(BytesMut::new())
                         },
+                        handed_to: None,
                         abandoned: false,
                     });
                 }

@@ -31,7 +31,7 @@ pub enum MessageKind {
 ///
 /// [`WebSocket::recv_chunk`]: crate::WebSocket::recv_chunk
 /// [`WebSocket::feed_chunk`]: crate::WebSocket::feed_chunk
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Chunk {
     kind: MessageKind,
     data: Bytes,
@@ -39,6 +39,15 @@ pub struct Chunk {
     /// A whole text message already checked as UTF-8.
     validated: bool,
 }
+
+/// Equal when kind, bytes and `last` are: where a chunk came from does not count.
+impl PartialEq for Chunk {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, &self.data, self.last) == (other.kind, &other.data, other.last)
+    }
+}
+
+impl Eq for Chunk {}
 
 impl Chunk {
     /// A piece of binary data; `last` ends the message.
@@ -146,11 +155,28 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
                         done: end,
                     });
                 }
+                // A message that was being gathered whole when an earlier
+                // receive was dropped ends whole: one piece.
+                Event::Message(Message::Text(t)) => {
+                    return Ok(Self::whole(core, MessageKind::Text, t.into_bytes()))
+                }
+                Event::Message(Message::Binary(b)) => {
+                    return Ok(Self::whole(core, MessageKind::Binary, b))
+                }
                 // The peer closed: the echo is written; report it as closed.
                 Event::Message(Message::Close(_)) => return Err(Error::ConnectionClosed),
                 // Pings are answered by the core; nothing else reaches here.
                 Event::Message(_) => {}
             }
+        }
+    }
+
+    fn whole(core: &'a mut Core<T>, kind: MessageKind, data: Bytes) -> Self {
+        IncomingMessage {
+            core,
+            kind,
+            current: data,
+            done: true,
         }
     }
 
@@ -239,7 +265,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for IncomingMessage<'_, T> {
 
 /// A data message sent piece by piece; each `fragment_size` bytes become a
 /// frame. [`AsyncWrite::poll_close`] (or dropping it) sends the final frame.
-/// Text is checked as UTF-8 as it is written.
+/// Text is checked as UTF-8 as it is written. Until the final frame is
+/// queued no other data message can be sent; a text message that would end
+/// inside a code point is never ended, so after that error only closing is
+/// left.
 pub struct MessageWriter<'a, T: AsyncRead + AsyncWrite + Unpin> {
     core: &'a mut Core<T>,
     kind: MessageKind,
@@ -272,8 +301,8 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
         }
     }
 
-    fn opcode(&mut self) -> OpCode {
-        if std::mem::replace(&mut self.started, true) {
+    fn opcode(&self) -> OpCode {
+        if self.started {
             OpCode::Continuation
         } else if self.kind == MessageKind::Text {
             OpCode::Text
@@ -282,10 +311,16 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
         }
     }
 
+    /// Queues what is buffered as the next frame. Refused (another message
+    /// is being sent in pieces, or the connection is closing), it keeps the
+    /// bytes and the writer stays where it was.
     fn emit(&mut self, fin: bool) -> Result<(), Error> {
-        let payload = self.buf.split().freeze();
         let op = self.opcode();
-        self.core.queue_fragment(op, fin, payload)
+        self.core.check_fragment(op)?;
+        let payload = self.buf.split().freeze();
+        self.core.queue_fragment(op, fin, payload)?;
+        self.started = true;
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<(), Error> {

@@ -622,6 +622,115 @@ fn a_dropped_incoming_message_is_discarded_not_taken_for_the_next() {
 }
 
 #[test]
+fn a_writer_refused_mid_chunks_leaves_the_chunked_message_intact() {
+    use super::Chunk;
+    use futures_util::AsyncWriteExt;
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    block_on(async {
+        ws.feed_chunk(Chunk::binary(&b"ab"[..], false))
+            .await
+            .unwrap();
+        let mut w = ws.message_writer(super::MessageKind::Text, 1024);
+        w.write_all(b"hi").await.unwrap();
+        assert!(w.flush().await.is_err());
+        drop(w);
+        ws.feed_chunk(Chunk::binary(&b"cd"[..], true))
+            .await
+            .unwrap();
+        ws.flush().await.unwrap();
+    });
+    // No frame of the refused writer, no orphan continuation.
+    assert_eq!(
+        written_fin(&ws.get_ref().output),
+        vec![
+            (OpCode::Binary, false, b"ab".to_vec()),
+            (OpCode::Continuation, true, b"cd".to_vec()),
+        ]
+    );
+}
+
+#[test]
+fn after_a_refused_text_chunk_the_message_takes_no_more() {
+    use super::Chunk;
+    let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
+    block_on(async {
+        ws.feed_chunk(Chunk::text(&b"\xe2\x82"[..], false))
+            .await
+            .unwrap();
+        // Completes the euro sign, then goes wrong.
+        let r = ws.feed_chunk(Chunk::text(&b"\xac\xff"[..], false)).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        // Would put E2 82 78 on the wire.
+        let r = ws.feed_chunk(Chunk::text("x", true)).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        let r = ws.feed(Message::text("other")).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        ws.flush().await.unwrap();
+    });
+    assert_eq!(
+        written_fin(&ws.get_ref().output),
+        vec![(OpCode::Text, false, b"\xe2\x82".to_vec())]
+    );
+}
+
+/// Polls `fut` once: a receive dropped before it finished.
+fn poll_once<F: std::future::Future>(fut: F) -> Poll<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    fut.as_mut().poll(&mut cx)
+}
+
+#[test]
+fn a_message_survives_a_dropped_receive_and_a_change_of_call() {
+    // `recv` dropped after the first fragment: `next_message` gets the
+    // message whole, prefix included.
+    let mut c = ws(
+        frame(OpCode::Text, false, b"hello "),
+        4096,
+        WebSocketConfig::default(),
+    );
+    c.get_mut().hang = true;
+    assert!(poll_once(c.recv()).is_pending());
+    c.get_mut()
+        .input
+        .extend(frame(OpCode::Continuation, true, b"world"));
+    block_on(async {
+        let mut msg = c.next_message().await.unwrap();
+        assert_eq!(msg.kind(), super::MessageKind::Text);
+        assert_eq!(
+            msg.chunk().await.unwrap().as_deref(),
+            Some(&b"hello world"[..])
+        );
+        assert_eq!(msg.chunk().await.unwrap(), None);
+    });
+
+    // `recv_chunk` dropped with only the header of a large frame in:
+    // nothing was handed out, so `recv` gets the message whole.
+    let big = vec![3u8; 100_000];
+    let whole = frame(OpCode::Binary, true, &big);
+    let header = whole.len() - big.len();
+    let mut c = ws(whole[..header].to_vec(), 4096, WebSocketConfig::default());
+    c.get_mut().hang = true;
+    assert!(poll_once(c.recv_chunk()).is_pending());
+    c.get_mut().input.extend_from_slice(&whole[header..]);
+    let msg = block_on(c.recv()).unwrap();
+    assert!(msg == Message::Binary(Bytes::from(big.clone())));
+
+    // A piece handed to `recv_chunk`, then `next_message`: the tail is
+    // discarded, not taken for a message; the next one comes whole.
+    let mut input = frame(OpCode::Binary, true, &big);
+    input.extend(frame(OpCode::Binary, true, b"next"));
+    let mut c = ws(input, 4096, WebSocketConfig::default());
+    block_on(async {
+        let first = c.recv_chunk().await.unwrap();
+        assert!(!first.last());
+        let mut msg = c.next_message().await.unwrap();
+        assert_eq!(msg.chunk().await.unwrap().as_deref(), Some(&b"next"[..]));
+        assert_eq!(msg.chunk().await.unwrap(), None);
+    });
+}
+
+#[test]
 fn the_peer_cannot_make_the_server_panic() {
     // Deterministic pseudo-random bytes, fed in odd-sized reads.
     let mut x: u64 = 0x9e3779b97f4a7c15;

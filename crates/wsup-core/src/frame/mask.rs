@@ -66,8 +66,8 @@ fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
 fn apply_mask_fast(buf: &mut [u8], key: [u8; 4]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above; that is the only
-        // requirement `apply_mask_avx2` adds to a safe call.
+        // SAFETY: the CPU has AVX2, checked just above: the one condition
+        // `apply_mask_avx2` sets.
         unsafe { apply_mask_avx2(buf, key) };
         return;
     }
@@ -79,7 +79,8 @@ fn apply_mask_fast(buf: &mut [u8], key: [u8; 4]) {
 /// (SSE2, which every x86-64 has; other targets their own vectors). Aligned,
 /// no 16-byte access straddles a cache line: a payload after a 6-byte
 /// header, aligned only to 8 bytes, unmasked 30% slower. `key` is already
-/// rotated to the payload's offset; public for the benchmarks.
+/// rotated to the payload's offset; public for the benchmarks only.
+#[doc(hidden)]
 #[inline]
 pub fn apply_mask_portable(buf: &mut [u8], key: [u8; 4]) {
     let head = buf.as_ptr().align_offset(16).min(buf.len());
@@ -90,9 +91,14 @@ pub fn apply_mask_portable(buf: &mut [u8], key: [u8; 4]) {
 
 /// The portable path's code compiled for AVX2, from a 32-byte boundary: the
 /// compiler vectorises the word loop 32 bytes at a time.
+///
+/// # Safety
+///
+/// The CPU must have AVX2. (An `unsafe fn` rather than a safe
+/// `#[target_feature]` one, which needs Rust 1.86: the crate builds on 1.85.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn apply_mask_avx2(buf: &mut [u8], key: [u8; 4]) {
+unsafe fn apply_mask_avx2(buf: &mut [u8], key: [u8; 4]) {
     let head = buf.as_ptr().align_offset(32).min(buf.len());
     let (head_bytes, rest) = buf.split_at_mut(head);
     apply_mask_plain(head_bytes, key);
