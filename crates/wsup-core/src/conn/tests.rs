@@ -98,16 +98,24 @@ fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
     WebSocket::from_raw(mem, Bytes::new(), cfg, None)
 }
 
-/// Server frames written: (opcode, payload).
-fn written(out: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+/// Server frames written: header and payload.
+fn written_frames(out: &[u8]) -> Vec<(FrameHeader, Vec<u8>)> {
     let mut frames = Vec::new();
     let mut rest = out;
     while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
         let len = h.payload_len as usize;
-        frames.push((h.opcode, rest[n..n + len].to_vec()));
+        frames.push((h, rest[n..n + len].to_vec()));
         rest = &rest[n + len..];
     }
     frames
+}
+
+/// Server frames written: (opcode, payload).
+fn written(out: &[u8]) -> Vec<(OpCode, Vec<u8>)> {
+    written_frames(out)
+        .into_iter()
+        .map(|(h, p)| (h.opcode, p))
+        .collect()
 }
 
 fn close_code_sent(out: &[u8]) -> Option<u16> {
@@ -446,14 +454,10 @@ fn streaming_writer_fragments_and_ends_the_message() {
 
 /// Server frames written: (opcode, fin, payload).
 fn written_fin(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
-    let mut frames = Vec::new();
-    let mut rest = out;
-    while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
-        let len = h.payload_len as usize;
-        frames.push((h.opcode, h.fin, rest[n..n + len].to_vec()));
-        rest = &rest[n + len..];
-    }
-    frames
+    written_frames(out)
+        .into_iter()
+        .map(|(h, p)| (h.opcode, h.fin, p))
+        .collect()
 }
 
 #[test]
@@ -783,14 +787,10 @@ mod deflate {
 
     /// Server frames with their RSV1 bit.
     fn written_rsv1(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
-        let mut frames = Vec::new();
-        let mut rest = out;
-        while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
-            let len = h.payload_len as usize;
-            frames.push((h.opcode, h.rsv1, rest[n..n + len].to_vec()));
-            rest = &rest[n + len..];
-        }
-        frames
+        written_frames(out)
+            .into_iter()
+            .map(|(h, p)| (h.opcode, h.rsv1, p))
+            .collect()
     }
 
     #[test]
