@@ -1,6 +1,7 @@
 //! Split halves: a reader and a writer used from two tasks at once, control
 //! replies flowing while the application only reads, echo through a
-//! channel, close from the writer half, Stream/Sink halves, reunite.
+//! channel, a chunk relay across the halves, close from the writer half,
+//! Stream/Sink halves, reunite.
 
 mod harness;
 
@@ -179,6 +180,54 @@ async fn echo_through_channel<R: Rt>() {
     assert_eq!(sent, N, "[{}]", R::NAME);
 }
 
+/// A chunk relay across the halves: the reader task hands each chunk of a
+/// 2 MiB message (and of small ones) through a channel to the writer task,
+/// which flushes after each; async-tungstenite gets every message back whole.
+async fn chunks_through_channel<R: Rt>() {
+    let big = pattern(2 << 20, 11);
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |ws| async move {
+        let (mut reader, mut writer) = ws.split();
+        let (tx, mut rx) = futures_channel::mpsc::unbounded::<wsup::Chunk>();
+        let writing = spawn::<R, _>(async move {
+            let mut n = 0;
+            while let Some(c) = rx.next().await {
+                writer.feed_chunk(c).await.expect("feed chunk");
+                writer.flush().await.expect("flush");
+                n += 1;
+            }
+            n
+        });
+        loop {
+            match reader.recv_chunk().await {
+                Ok(c) => tx.unbounded_send(c).expect("channel"),
+                Err(Error::ConnectionClosed) => break,
+                Err(e) => panic!("recv_chunk: {e}"),
+            }
+        }
+        drop(tx);
+        writing.await
+    })
+    .await;
+    let mut ws = connect::<R>(addr).await;
+    for msg in [
+        ClientMsg::text("first"),
+        ClientMsg::binary(big.clone()),
+        ClientMsg::text(text_pattern(50_000, 4)),
+        ClientMsg::binary(&b"last"[..]),
+    ] {
+        ws.send(msg.clone()).await.unwrap();
+        assert!(
+            client_next::<R>(&mut ws).await == msg,
+            "[{}] echo differs",
+            R::NAME
+        );
+    }
+    client_close::<R>(&mut ws, 1000, "").await;
+    let chunks = server.await;
+    // The 2 MiB and 50 KB messages came in pieces: more chunks than messages.
+    assert!(chunks > 6, "[{}] only {chunks} chunks", R::NAME);
+}
+
 /// The writer half closes; the client sees its code and reason; the reader
 /// half receives the client's reply and then `ConnectionClosed`.
 async fn writer_close_finished_by_reader<R: Rt>() {
@@ -287,6 +336,7 @@ async fn split_then_reunite<R: Rt>() {
 }
 
 runtime_tests!(
+    chunks_through_channel,
     reader_and_writer_in_two_tasks,
     reader_alone_answers_ping,
     echo_through_channel,

@@ -23,6 +23,7 @@ use futures_sink::Sink;
 use futures_util::task::AtomicWaker;
 
 use super::core::Core;
+use super::stream::Chunk;
 use crate::close::CloseFrame;
 use crate::error::Error;
 use crate::message::Message;
@@ -103,6 +104,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// Receives the next chunk of a data message (as
+    /// [`crate::WebSocket::recv_chunk`]).
+    pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
+        std::future::poll_fn(|cx| {
+            self.shared.wakers.read.register(cx.waker());
+            let mut cx = Context::from_waker(&self.shared.proxy);
+            self.shared.lock().poll_chunk(&mut cx)
+        })
+        .await
+    }
+
     /// The negotiated subprotocol, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.shared.protocol.as_deref()
@@ -153,6 +165,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
         std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
         self.shared.lock().start_send(msg)
+    }
+
+    /// Queues a chunk of a data message (see
+    /// [`crate::WebSocket::feed_chunk`]).
+    pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
+        self.shared.lock().queue_chunk(chunk)
     }
 
     /// Writes out everything queued.
