@@ -424,7 +424,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                     "chunk of another kind than the message it continues",
                 ))
             }
-            Some(Sending::Writer) => return self.check_no_fragments(),
+            Some(Sending::Writer) => {
+                return Err(Error::InvalidMessage(
+                    "a message sent in pieces is not finished",
+                ))
+            }
         };
         let text = kind == MessageKind::Text;
         if text && !(first && last && validated) {
@@ -440,10 +444,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                 return Err(Error::InvalidMessage("text chunk is not utf-8"));
             }
         }
-        let opcode = match (first, text) {
-            (false, _) => OpCode::Continuation,
-            (true, true) => OpCode::Text,
-            (true, false) => OpCode::Binary,
+        let opcode = if first {
+            kind.opcode()
+        } else {
+            OpCode::Continuation
         };
         if first && last {
             self.queue_data(opcode, data);
@@ -494,31 +498,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         Ok(())
     }
 
-    /// A `MessageWriter` may queue a frame with `opcode`: the connection is
-    /// open, and the message is its own (a continuation) or none is being
-    /// sent in pieces (a first frame).
-    pub(crate) fn check_fragment(&self, opcode: OpCode) -> Result<(), Error> {
-        if self.phase != Phase::Open {
-            return Err(Error::AlreadyClosed);
-        }
-        match (opcode, self.sending) {
-            (OpCode::Continuation, Some(Sending::Writer)) => Ok(()),
-            (OpCode::Continuation, _) => Err(Error::InvalidMessage(
-                "no message of this writer's is being sent",
-            )),
-            _ => self.check_no_fragments(),
-        }
-    }
-
-    /// Queues one frame of a `MessageWriter`'s message.
+    /// Queues `payload`, all of it, as one frame of a `MessageWriter`'s
+    /// message. Refused (the connection is not open; a continuation of no
+    /// message of the writer's; a first frame while another message is being
+    /// sent in pieces), `payload` is left as it was.
     pub(crate) fn queue_fragment(
         &mut self,
         opcode: OpCode,
         fin: bool,
-        payload: Bytes,
+        payload: &mut BytesMut,
     ) -> Result<(), Error> {
-        self.check_fragment(opcode)?;
-        self.push_fragment(opcode, fin, payload);
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        match (opcode, self.sending) {
+            (OpCode::Continuation, Some(Sending::Writer)) => {}
+            (OpCode::Continuation, _) => {
+                return Err(Error::InvalidMessage(
+                    "no message of this writer's is being sent",
+                ))
+            }
+            _ => self.check_no_fragments()?,
+        }
+        self.push_fragment(opcode, fin, payload.split().freeze());
         self.sending = (!fin).then_some(Sending::Writer);
         Ok(())
     }

@@ -183,19 +183,23 @@ impl Reader {
                 f.processed = avail;
             }
             let control = f.header.opcode.is_control();
-            let mut streamed = false;
-            if let Some(a) = self.assembly.as_mut().filter(|a| a.buf.is_none()) {
-                if !control && !a.abandoned {
-                    match a.handed_to {
-                        // Nothing of it handed out yet: `recv` takes it whole.
-                        None if mode == Mode::Messages => a.buf = Some(BytesMut::new()),
-                        Some(m) if m != mode => a.abandoned = true,
-                        _ => {}
+            // A streamed data message: discarded, if nobody reads it any
+            // more; else handed out in pieces.
+            let streamed = match self.assembly.as_mut() {
+                Some(a) if !control && a.buf.is_none() => {
+                    if !a.abandoned {
+                        match a.handed_to {
+                            // Nothing of it handed out yet: `recv` takes it whole.
+                            None if mode == Mode::Messages => a.buf = Some(BytesMut::new()),
+                            Some(m) if m != mode => a.abandoned = true,
+                            _ => {}
+                        }
                     }
+                    a.buf.is_none().then_some(a.abandoned)
                 }
-                streamed = !control && a.buf.is_none();
-            }
-            if streamed {
+                _ => None,
+            };
+            if let Some(abandoned) = streamed {
                 if f.processed == 0 && f.remaining > 0 {
                     return Ok(None);
                 }
@@ -209,7 +213,6 @@ impl Reader {
                     self.frame = None;
                 }
                 let end = frame_done && fin;
-                let abandoned = self.assembly.as_ref().is_some_and(|a| a.abandoned);
                 if compressed {
                     let mut out = BytesMut::new();
                     inflate_into(

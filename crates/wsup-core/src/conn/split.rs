@@ -92,11 +92,19 @@ pub struct WebSocketWriter<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
-    /// Polls for the next message (as [`crate::WebSocket::recv`]).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+    fn with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Core<T>, &mut Context<'_>) -> R,
+    ) -> R {
         self.shared.wakers.read.register(cx.waker());
         let mut cx = Context::from_waker(&self.shared.proxy);
-        self.shared.lock().poll_recv(&mut cx)
+        f(&mut self.shared.lock(), &mut cx)
+    }
+
+    /// Polls for the next message (as [`crate::WebSocket::recv`]).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        self.with(cx, |c, cx| c.poll_recv(cx))
     }
 
     /// Receives the next message.
@@ -107,12 +115,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
     /// Receives the next chunk of a data message (as
     /// [`crate::WebSocket::recv_chunk`]).
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        std::future::poll_fn(|cx| {
-            self.shared.wakers.read.register(cx.waker());
-            let mut cx = Context::from_waker(&self.shared.proxy);
-            self.shared.lock().poll_chunk(&mut cx)
-        })
-        .await
+        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_chunk(cx))).await
     }
 
     /// The negotiated subprotocol, if any.

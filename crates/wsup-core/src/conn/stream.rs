@@ -25,6 +25,24 @@ pub enum MessageKind {
     Binary,
 }
 
+impl MessageKind {
+    pub(crate) fn of(text: bool) -> Self {
+        if text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        }
+    }
+
+    /// The opcode of a message's first frame.
+    pub(crate) fn opcode(self) -> OpCode {
+        match self {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        }
+    }
+}
+
 /// A piece of a data message: what [`WebSocket::recv_chunk`] receives and
 /// [`WebSocket::feed_chunk`] sends. A chunk that is [`last`](Self::last)
 /// ends its message; one that is also the first is a whole message.
@@ -83,11 +101,7 @@ impl Chunk {
 
     pub(crate) fn received(data: Bytes, text: bool, last: bool) -> Self {
         Chunk {
-            kind: if text {
-                MessageKind::Text
-            } else {
-                MessageKind::Binary
-            },
+            kind: MessageKind::of(text),
             data,
             last,
             validated: false,
@@ -143,14 +157,9 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
         loop {
             match poll_fn(|cx| core.poll_event(cx, Mode::Chunks)).await? {
                 Event::Chunk { data, text, end } => {
-                    let kind = if text {
-                        MessageKind::Text
-                    } else {
-                        MessageKind::Binary
-                    };
                     return Ok(IncomingMessage {
                         core,
-                        kind,
+                        kind: MessageKind::of(text),
                         current: data,
                         done: end,
                     });
@@ -301,24 +310,16 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
         }
     }
 
-    fn opcode(&self) -> OpCode {
-        if self.started {
-            OpCode::Continuation
-        } else if self.kind == MessageKind::Text {
-            OpCode::Text
-        } else {
-            OpCode::Binary
-        }
-    }
-
     /// Queues what is buffered as the next frame. Refused (another message
     /// is being sent in pieces, or the connection is closing), it keeps the
     /// bytes and the writer stays where it was.
     fn emit(&mut self, fin: bool) -> Result<(), Error> {
-        let op = self.opcode();
-        self.core.check_fragment(op)?;
-        let payload = self.buf.split().freeze();
-        self.core.queue_fragment(op, fin, payload)?;
+        let op = if self.started {
+            OpCode::Continuation
+        } else {
+            self.kind.opcode()
+        };
+        self.core.queue_fragment(op, fin, &mut self.buf)?;
         self.started = true;
         Ok(())
     }

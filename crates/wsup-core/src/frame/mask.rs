@@ -83,10 +83,7 @@ fn apply_mask_fast(buf: &mut [u8], key: [u8; 4]) {
 #[doc(hidden)]
 #[inline]
 pub fn apply_mask_portable(buf: &mut [u8], key: [u8; 4]) {
-    let head = buf.as_ptr().align_offset(16).min(buf.len());
-    let (head_bytes, rest) = buf.split_at_mut(head);
-    apply_mask_plain(head_bytes, key);
-    apply_mask_words(rest, rotate(key, head));
+    apply_mask_from(16, buf, key);
 }
 
 /// The portable path's code compiled for AVX2, from a 32-byte boundary: the
@@ -99,7 +96,14 @@ pub fn apply_mask_portable(buf: &mut [u8], key: [u8; 4]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn apply_mask_avx2(buf: &mut [u8], key: [u8; 4]) {
-    let head = buf.as_ptr().align_offset(32).min(buf.len());
+    apply_mask_from(32, buf, key);
+}
+
+/// The bytes up to an `align`-byte boundary one at a time, words from there.
+/// Always inlined, so that each caller's target features vectorise it.
+#[inline(always)]
+fn apply_mask_from(align: usize, buf: &mut [u8], key: [u8; 4]) {
+    let head = buf.as_ptr().align_offset(align).min(buf.len());
     let (head_bytes, rest) = buf.split_at_mut(head);
     apply_mask_plain(head_bytes, key);
     apply_mask_words(rest, rotate(key, head));
