@@ -11,7 +11,8 @@
 //! Every point of the matrix is measured on the four servers one after the
 //! other, and the whole matrix is repeated, so that noise from the rest of
 //! the machine falls on all of them alike; each figure is the median of the
-//! repeats, with the spread (min–max).
+//! repeats, with the spread (min–max), and each ratio between servers the
+//! median of the ratios taken within a repeat (paired by round).
 //!
 //! Then, on fresh servers: resident memory per idle connection, and heap
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
@@ -397,7 +398,7 @@ fn bench_runtime(
             ];
             let what = format!("{} x {}", report::size_name(point.size), point.conns);
             let line = side.each("throughput", &args, &what, notes, |i, v| {
-                let sample = Sample::from_json(v);
+                let sample = Sample::from_json(v, repeat - 1);
                 point.samples[i].push(sample);
                 format!(
                     "{} msg/s {:.1} MB/s",
@@ -424,8 +425,10 @@ fn bench_runtime(
             plan.latency_duration.to_string(),
         ];
         for round in 1..=plan.latency_rounds {
+            // Numbered across repeats, so the rounds of a runtime pair up.
+            let index = (repeat - 1) * plan.latency_rounds + round - 1;
             let line = side.each("latency", &args, "latency", notes, |i, v| {
-                let sample = Latency::from_json(v);
+                let sample = Latency::from_json(v, index);
                 results.latency[i].push(sample);
                 format!(
                     "p50 {:.1} p99 {:.1} p99.9 {:.1} us",
