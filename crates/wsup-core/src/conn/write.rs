@@ -133,11 +133,13 @@ impl Writer {
             let n = {
                 let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
                 let mut count = 0;
-                for c in self.chunks.iter().take(MAX_IOVECS - 1) {
+                for c in self.chunks.iter().take(MAX_IOVECS) {
                     slices[count] = IoSlice::new(c);
                     count += 1;
                 }
-                if count < MAX_IOVECS && !self.tail.is_empty() {
+                // The tail goes out after every chunk, so only in a write
+                // that takes all of them.
+                if count == self.chunks.len() && count < MAX_IOVECS && !self.tail.is_empty() {
                     slices[count] = IoSlice::new(&self.tail);
                     count += 1;
                 }
@@ -250,5 +252,43 @@ mod tests {
             assert_eq!(writer.tail.capacity(), full, "round {round}");
             assert_eq!(out.get_ref().len(), round * 20 * 1004);
         }
+    }
+
+    /// More chunks than one vectored write takes, then small frames in the
+    /// tail: the wire carries them in the order queued.
+    #[test]
+    fn frames_go_out_in_order_past_one_vectored_write() {
+        let mut writer = Writer::new(&WebSocketConfig::default());
+        let mut out = Cursor::new(Vec::new());
+        // Each large frame is two chunks (header, payload): 100 chunks.
+        for i in 0..50u8 {
+            writer.queue_frame_bytes(
+                OpCode::Binary,
+                true,
+                false,
+                Bytes::from(vec![i; COPY_LIMIT]),
+            );
+        }
+        writer.queue_frame(OpCode::Text, true, false, b"tail");
+        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        assert_eq!(writer.queued(), 0);
+        let wire = out.into_inner();
+        let mut at = 0;
+        let mut frames = Vec::new();
+        while at < wire.len() {
+            let (header, n) = FrameHeader::parse(&wire[at..]).unwrap().unwrap();
+            let end = at + n + header.payload_len as usize;
+            frames.push((header.opcode, wire[at + n..end].to_vec()));
+            at = end;
+        }
+        assert_eq!(frames.len(), 51);
+        for (i, (opcode, payload)) in frames[..50].iter().enumerate() {
+            assert_eq!(*opcode, OpCode::Binary, "frame {i}");
+            assert!(
+                payload.len() == COPY_LIMIT && payload.iter().all(|&b| b == i as u8),
+                "frame {i}"
+            );
+        }
+        assert_eq!(frames[50], (OpCode::Text, b"tail".to_vec()));
     }
 }
