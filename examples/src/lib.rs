@@ -3,7 +3,7 @@
 //! among the `runtime-*` features enabled).
 
 use wsup::http::{Response, StatusCode};
-use wsup::{Bytes, Message, UpgradeSource, Upgrader};
+use wsup::{Bytes, UpgradeSource, Upgrader};
 
 /// Which runtime this build of the examples runs on.
 pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
@@ -18,19 +18,30 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 
 /// Echoes text and binary messages until the connection ends.
 ///
-/// `feed` queues each echo; the connection writes the queue out as soon as
-/// `recv` would wait for input, so the echoes of one batch share a syscall.
+/// A message that fits the read buffer is echoed whole; a larger one is
+/// relayed in pieces as they arrive (`recv_chunk`), so its echo starts
+/// before its end is read. `feed_chunk` queues each echo; the connection
+/// writes the queue out as soon as `recv_chunk` would wait for input, so the
+/// echoes of one batch share a syscall.
+///
+/// Serve it with [`echo_upgrader`]'s setting: a peer that sends a whole
+/// large message before it reads the echo would otherwise stall against it.
 pub async fn echo<T>(mut ws: wsup::WebSocket<T>)
 where
     T: futures_io_alias::AsyncRead + futures_io_alias::AsyncWrite + Unpin,
 {
-    while let Ok(msg) = ws.recv().await {
-        if let Message::Text(_) | Message::Binary(_) = msg {
-            if ws.feed(msg).await.is_err() {
-                return;
-            }
+    while let Ok(chunk) = ws.recv_chunk().await {
+        if ws.feed_chunk(chunk).await.is_err() {
+            return;
         }
     }
+}
+
+/// `upgrader` set up for [`echo`]: output may back up to `max_message_size`
+/// before the echo stops reading, the most a whole-message echo would hold.
+pub fn echo_upgrader(upgrader: Upgrader) -> Upgrader {
+    let max = upgrader.websocket_config().max_message_size;
+    upgrader.write_flush_threshold(max)
 }
 
 /// `futures_io`'s traits, through the re-export in wsup-core's dependencies.

@@ -177,6 +177,15 @@ impl Upgrader {
         self
     }
 
+    /// Output queued past this many bytes is written out before more is
+    /// queued or read (default 128 KiB). A relay that echoes large messages
+    /// in pieces on the same connection raises it to let its output back up
+    /// while it reads (see [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
+    pub fn write_flush_threshold(mut self, n: usize) -> Self {
+        self.config.write_flush_threshold = n;
+        self
+    }
+
     /// A pool of write buffers shared by connections.
     pub fn write_buffer_pool(mut self, pool: Arc<dyn BufferPool>) -> Self {
         self.config.write_buffer_pool = Some(pool);

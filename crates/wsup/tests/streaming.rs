@@ -11,7 +11,7 @@ use async_tungstenite::tungstenite::protocol::frame::Frame;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use harness::raw::{raw_connect, OP_BINARY, OP_CONT, OP_TEXT};
 use harness::*;
-use wsup::{Error, Message, MessageKind};
+use wsup::{Error, Message, MessageKind, Upgrader};
 
 /// A 1 MiB binary message in 16 fragments (a ping among them) is read
 /// piece by piece with `chunk()`; then a fragmented text message through
@@ -294,7 +294,93 @@ async fn chunk_relay_echoes_large_messages_in_pieces<R: Rt>() {
     assert_eq!(large.iter().filter(|(_, _, last)| *last).count(), 1);
 }
 
+/// The server's side of a chunk echo: relays until the peer goes; returns
+/// how many pieces it echoed.
+async fn chunk_echo<T>(mut ws: wsup::WebSocket<T>) -> usize
+where
+    T: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin,
+{
+    let mut pieces = 0;
+    while let Ok(chunk) = ws.recv_chunk().await {
+        pieces += 1;
+        if ws.feed_chunk(chunk).await.is_err() {
+            break;
+        }
+    }
+    pieces
+}
+
+/// A client that writes a whole 48 MiB message (three frames of 16 MiB, the
+/// default frame limit) and a small one before it reads anything. `None` if
+/// not all of it was written within `limit`; otherwise checks that both come
+/// back equal and returns how many chunks the echo passed on.
+async fn send_whole_then_read<R: Rt>(upgrader: Upgrader, limit: Duration) -> Option<usize> {
+    let part = pattern(16 << 20, 11);
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader, chunk_echo).await;
+    let mut ws = connect::<R>(addr).await;
+    let sent = timeout::<R, _>(limit, async {
+        for (op, fin) in [
+            (Data::Binary, false),
+            (Data::Continue, false),
+            (Data::Continue, true),
+        ] {
+            ws.send(ClientMsg::Frame(Frame::message(
+                part.clone(),
+                OpCode::Data(op),
+                fin,
+            )))
+            .await
+            .unwrap();
+        }
+        ws.send(ClientMsg::text("tail")).await.unwrap();
+    })
+    .await;
+    // Not all written within the limit: the echo stopped reading.
+    sent?;
+    match client_next::<R>(&mut ws).await {
+        ClientMsg::Binary(got) => {
+            assert_eq!(got.len(), 3 * part.len(), "[{}]", R::NAME);
+            assert!(
+                got.chunks(part.len()).all(|c| c == part),
+                "[{}] differs",
+                R::NAME
+            );
+        }
+        other => panic!("[{}] expected binary, got {other:?}", R::NAME),
+    }
+    assert_eq!(client_next::<R>(&mut ws).await, ClientMsg::text("tail"));
+    client_close::<R>(&mut ws, 1000, "").await;
+    Some(server.await)
+}
+
+/// With the flush threshold at `max_message_size`, a chunk echo keeps
+/// reading while its output backs up, so a peer that writes a whole 48 MiB
+/// message before it reads gets it back, in pieces; with the default
+/// threshold the same peer stalls: the echo stops reading once its output
+/// waits (backpressure), and the message is more than the sockets hold.
+async fn chunk_echo_serves_a_peer_that_reads_only_after_sending<R: Rt>() {
+    let max = upgrader::<R>().websocket_config().max_message_size;
+    let raised = upgrader::<R>().write_flush_threshold(max);
+    let pieces = send_whole_then_read::<R>(raised, TEST_TIMEOUT / 2)
+        .await
+        .unwrap_or_else(|| panic!("[{}] stalled with the threshold raised", R::NAME));
+    // Pieces are at most one read (256 KiB) each; 48 means 1 MiB on average.
+    assert!(
+        pieces > 48,
+        "[{}] only {pieces} chunks: not relayed in pieces",
+        R::NAME
+    );
+    let stalled = send_whole_then_read::<R>(upgrader::<R>(), Duration::from_secs(3)).await;
+    assert_eq!(
+        stalled,
+        None,
+        "[{}] no backpressure at the default threshold",
+        R::NAME
+    );
+}
+
 runtime_tests!(
+    chunk_echo_serves_a_peer_that_reads_only_after_sending,
     chunk_relay_echoes_large_messages_in_pieces,
     streaming_reader_over_fragmented_1mib,
     streaming_writer_sends_fragments,

@@ -28,7 +28,7 @@ fn main() -> std::io::Result<()> {
 fn run(addr: String) -> std::io::Result<()> {
     use wsup::tokio::{serve, upgrader};
     use wsup::OriginPolicy;
-    use wsup_examples::echo;
+    use wsup_examples::{echo, echo_upgrader};
     // One thread: the benchmarks measure per-core efficiency.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -38,9 +38,11 @@ fn run(addr: String) -> std::io::Result<()> {
         println!("listening on {}", listener.local_addr()?);
         serve(
             listener,
-            upgrader()
-                .origin_policy(OriginPolicy::AllowAll)
-                .compression(conformance_deflate()),
+            echo_upgrader(
+                upgrader()
+                    .origin_policy(OriginPolicy::AllowAll)
+                    .compression(conformance_deflate()),
+            ),
             |ws, _| echo(ws),
         )
         .await
@@ -51,15 +53,17 @@ fn run(addr: String) -> std::io::Result<()> {
 fn run(addr: String) -> std::io::Result<()> {
     use wsup::smol::{serve, upgrader};
     use wsup::OriginPolicy;
-    use wsup_examples::echo;
+    use wsup_examples::{echo, echo_upgrader};
     smol::block_on(async {
         let listener = smol::net::TcpListener::bind(&addr).await?;
         println!("listening on {}", listener.local_addr()?);
         serve(
             listener,
-            upgrader()
-                .origin_policy(OriginPolicy::AllowAll)
-                .compression(conformance_deflate()),
+            echo_upgrader(
+                upgrader()
+                    .origin_policy(OriginPolicy::AllowAll)
+                    .compression(conformance_deflate()),
+            ),
             |ws, _| echo(ws),
         )
         .await
@@ -73,15 +77,17 @@ fn run(addr: String) -> std::io::Result<()> {
 fn run(addr: String) -> std::io::Result<()> {
     use wsup::async_std::{serve, upgrader};
     use wsup::OriginPolicy;
-    use wsup_examples::echo;
+    use wsup_examples::{echo, echo_upgrader};
     async_std::task::block_on(async {
         let listener = async_std::net::TcpListener::bind(&addr).await?;
         println!("listening on {}", listener.local_addr()?);
         serve(
             listener,
-            upgrader()
-                .origin_policy(OriginPolicy::AllowAll)
-                .compression(conformance_deflate()),
+            echo_upgrader(
+                upgrader()
+                    .origin_policy(OriginPolicy::AllowAll)
+                    .compression(conformance_deflate()),
+            ),
             |ws, _| echo(ws),
         )
         .await

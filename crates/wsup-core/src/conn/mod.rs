@@ -188,9 +188,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// first frame is small, or compressed small, is gathered whole as by
     /// [`recv`](Self::recv), up to `max_message_size`.)
     ///
-    /// Bounded memory means backpressure: a relay stops reading while its
-    /// output waits, so a peer that sends a large message without reading
-    /// its echo meanwhile stalls against one that echoes in pieces.
+    /// Bounded memory means backpressure: a relay stops reading while more
+    /// than [`WebSocketConfig::write_flush_threshold`] of its output waits,
+    /// so a peer that sends a large message without reading its echo
+    /// meanwhile (as Autobahn's runner does) stalls against an echo in pieces
+    /// on the same connection. An echo that must serve such peers raises the
+    /// threshold to the largest message it takes (`max_message_size`), as the
+    /// `echo` example does: its output may then back up that far, the bound
+    /// a whole-message echo has too, and pieces still go out as they arrive.
     ///
     /// Text pieces are checked as UTF-8 before they are handed out (a piece
     /// may end inside a code point); a message whose bytes turn out invalid
