@@ -41,7 +41,7 @@ where
 /// before the echo stops reading, the most a whole-message echo would hold.
 pub fn echo_upgrader(upgrader: Upgrader) -> Upgrader {
     let max = upgrader.websocket_config().max_message_size;
-    upgrader.write_flush_threshold(max)
+    upgrader.write_backlog_limit(max)
 }
 
 /// `futures_io`'s traits, through the re-export in wsup-core's dependencies.

@@ -13,10 +13,16 @@ pub struct WebSocketConfig {
     pub read_buffer_size: usize,
     /// Initial write buffer size.
     pub write_buffer_size: usize,
-    /// Buffered output past this many bytes is written out before more is
-    /// queued (or more input read). Default 128 KiB: two 64 KiB echoes share
-    /// one write, and a peer that does not read meets backpressure early.
+    /// Buffered output past this many bytes is written out at once, not
+    /// when the connection would wait for input (or on `flush`). Default
+    /// 128 KiB: two 64 KiB echoes share one write.
     pub write_flush_threshold: usize,
+    /// Buffered output past this many bytes (or `write_flush_threshold`, if
+    /// larger) must be written out before more is queued or read: a peer
+    /// that does not read meets backpressure. Under it, output past the
+    /// threshold is written as far as the transport takes it, and reading
+    /// goes on. Default 0: backpressure starts at the threshold.
+    pub write_backlog_limit: usize,
     /// Largest frame payload accepted. Default 16 MiB.
     pub max_frame_size: usize,
     /// Largest message accepted, all fragments together. Default 64 MiB.
@@ -30,12 +36,21 @@ pub struct WebSocketConfig {
     pub write_buffer_pool: Option<Arc<dyn BufferPool>>,
 }
 
+impl WebSocketConfig {
+    /// Where backpressure starts: `write_backlog_limit`, never below
+    /// `write_flush_threshold`.
+    pub(crate) fn backlog_limit(&self) -> usize {
+        self.write_backlog_limit.max(self.write_flush_threshold)
+    }
+}
+
 impl Default for WebSocketConfig {
     fn default() -> Self {
         WebSocketConfig {
             read_buffer_size: 4096,
             write_buffer_size: 4096,
             write_flush_threshold: 128 * 1024,
+            write_backlog_limit: 0,
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
             max_fragments: 1 << 17,

@@ -177,12 +177,22 @@ impl Upgrader {
         self
     }
 
-    /// Output queued past this many bytes is written out before more is
-    /// queued or read (default 128 KiB). A relay that echoes large messages
-    /// in pieces on the same connection raises it to let its output back up
-    /// while it reads (see [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
+    /// Output queued past this many bytes is written out at once (default
+    /// 128 KiB); otherwise it goes out when the connection would wait for
+    /// input, or on `flush`.
     pub fn write_flush_threshold(mut self, n: usize) -> Self {
         self.config.write_flush_threshold = n;
+        self
+    }
+
+    /// Output queued past this many bytes (never less than the flush
+    /// threshold, which is the default) must be written out before the
+    /// connection queues or reads more: backpressure. An echo that relays
+    /// large messages in pieces on the same connection raises it, so its
+    /// output may back up while it reads (see
+    /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
+    pub fn write_backlog_limit(mut self, n: usize) -> Self {
+        self.config.write_backlog_limit = n;
         self
     }
 

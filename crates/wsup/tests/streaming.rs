@@ -353,17 +353,17 @@ async fn send_whole_then_read<R: Rt>(upgrader: Upgrader, limit: Duration) -> Opt
     Some(server.await)
 }
 
-/// With the flush threshold at `max_message_size`, a chunk echo keeps
+/// With the backlog limit at `max_message_size`, a chunk echo keeps
 /// reading while its output backs up, so a peer that writes a whole 48 MiB
 /// message before it reads gets it back, in pieces; with the default
-/// threshold the same peer stalls: the echo stops reading once its output
+/// limit the same peer stalls: the echo stops reading once its output
 /// waits (backpressure), and the message is more than the sockets hold.
 async fn chunk_echo_serves_a_peer_that_reads_only_after_sending<R: Rt>() {
     let max = upgrader::<R>().websocket_config().max_message_size;
-    let raised = upgrader::<R>().write_flush_threshold(max);
+    let raised = upgrader::<R>().write_backlog_limit(max);
     let pieces = send_whole_then_read::<R>(raised, TEST_TIMEOUT / 2)
         .await
-        .unwrap_or_else(|| panic!("[{}] stalled with the threshold raised", R::NAME));
+        .unwrap_or_else(|| panic!("[{}] stalled with the limit raised", R::NAME));
     // Pieces are at most one read (256 KiB) each; 48 means 1 MiB on average.
     assert!(
         pieces > 48,
@@ -374,7 +374,7 @@ async fn chunk_echo_serves_a_peer_that_reads_only_after_sending<R: Rt>() {
     assert_eq!(
         stalled,
         None,
-        "[{}] no backpressure at the default threshold",
+        "[{}] no backpressure at the default limit",
         R::NAME
     );
 }

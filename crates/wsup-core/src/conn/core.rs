@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::read::{Event, Mode, Reader};
+use super::read::{Event, Mode, Reader, READ_WINDOW};
 use super::stream::{Chunk, MessageKind};
 use super::write::Writer;
 use crate::close::{CloseCode, CloseFrame};
@@ -293,21 +293,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                     }
                 }
                 Ok(None) => {
-                    // Past the threshold, our output must drain before we read
-                    // more: a peer that floods pings and reads nothing gets
-                    // backpressure, not unbounded pong buffers.
-                    if self.writer.queued() > self.cfg.write_flush_threshold {
+                    let queued = self.writer.queued();
+                    if queued > self.cfg.backlog_limit() {
+                        // Past the backlog limit, our output must drain before
+                        // we read more: a peer that floods pings and reads
+                        // nothing gets backpressure, not unbounded pong buffers.
                         match std::task::ready!(self.writer.poll_flush(&mut self.io, cx)) {
                             Ok(()) => {}
                             Err(e) => return self.io_failed(e),
                         }
-                    } else if self.writer.queued() > 0 && self.reader.needs_room(&self.cfg) {
-                        // The read must make room first, and queued echoes
-                        // may share the read buffer: written out, they let it
-                        // be reused instead of reallocated. Only an attempt:
-                        // under the threshold, a peer that is not reading yet
-                        // must not stop us reading (it may be waiting for us
-                        // to read before it reads).
+                    } else if queued > self.cfg.write_flush_threshold
+                        || (queued > 0 && self.reader.needs_room(&self.cfg))
+                    {
+                        // Past the threshold, output goes out now rather than
+                        // when the batch ends; and when the read must make
+                        // room first, queued echoes may share the read buffer:
+                        // written out, they let it be reused instead of
+                        // reallocated. Only an attempt: under the backlog
+                        // limit, a peer that is not reading yet must not stop
+                        // us reading (it may be waiting for us to read before
+                        // it reads).
                         if let Poll::Ready(Err(e)) = self.writer.poll_flush(&mut self.io, cx) {
                             return self.io_failed(e);
                         }
@@ -370,11 +375,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     /// Receives the next data message whole, or the next piece of one whose
-    /// first frame is larger than the read buffer. Control frames are
-    /// handled and skipped; the peer's close ends it with `ConnectionClosed`.
+    /// first frame is larger than a read window (or the read buffer, if
+    /// larger): a piece can be as large, so such a message held whole costs
+    /// no more memory, and goes out as one frame instead of several. Control
+    /// frames are handled and skipped; the peer's close ends it with
+    /// `ConnectionClosed`.
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
         loop {
-            let mode = Mode::ChunksOver(self.cfg.read_buffer_size);
+            let mode = Mode::ChunksOver(self.cfg.read_buffer_size.max(READ_WINDOW));
             match std::task::ready!(self.poll_event(cx, mode))? {
                 Event::Chunk { data, text, end } => {
                     return Poll::Ready(Ok(Chunk::received(data, text, end)))
@@ -461,13 +469,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         Ok(())
     }
 
-    /// Room to queue more: flushes first when past the threshold.
+    /// Room to queue more: past the flush threshold, writes what the
+    /// transport takes; past the backlog limit, waits until all is written.
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.phase != Phase::Open {
             return Poll::Ready(Err(Error::AlreadyClosed));
         }
-        if self.writer.queued() >= self.cfg.write_flush_threshold {
+        let queued = self.writer.queued();
+        if queued >= self.cfg.backlog_limit() {
             std::task::ready!(self.writer.poll_flush(&mut self.io, cx))?;
+        } else if queued >= self.cfg.write_flush_threshold {
+            if let Poll::Ready(Err(e)) = self.writer.poll_flush(&mut self.io, cx) {
+                return Poll::Ready(Err(e.into()));
+            }
         }
         Poll::Ready(Ok(()))
     }

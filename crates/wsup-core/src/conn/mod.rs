@@ -179,23 +179,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     }
 
     /// Receives the next data message in chunks: a message whose first frame
-    /// fits the read buffer ([`WebSocketConfig::read_buffer_size`]) whole, in
-    /// one chunk that is [`last`](Chunk::last); one whose first frame is
-    /// larger in pieces as its bytes arrive, at most one read of them each,
-    /// so that it is never held whole. Passed on with
+    /// fits one read (256 KiB, or [`WebSocketConfig::read_buffer_size`] if
+    /// larger) whole, in one chunk that is [`last`](Chunk::last); one whose
+    /// first frame is larger in pieces as its bytes arrive, at most one read
+    /// of them each, so that it is never held whole. (A piece can be a whole
+    /// read, so the smaller messages held whole cost no more memory.) Passed on with
     /// [`feed_chunk`](Self::feed_chunk), such a message goes through an echo
     /// or a relay in bounded memory, each piece one frame. (A message whose
     /// first frame is small, or compressed small, is gathered whole as by
     /// [`recv`](Self::recv), up to `max_message_size`.)
     ///
     /// Bounded memory means backpressure: a relay stops reading while more
-    /// than [`WebSocketConfig::write_flush_threshold`] of its output waits,
-    /// so a peer that sends a large message without reading its echo
-    /// meanwhile (as Autobahn's runner does) stalls against an echo in pieces
-    /// on the same connection. An echo that must serve such peers raises the
-    /// threshold to the largest message it takes (`max_message_size`), as the
-    /// `echo` example does: its output may then back up that far, the bound
-    /// a whole-message echo has too, and pieces still go out as they arrive.
+    /// than [`WebSocketConfig::write_backlog_limit`] of its output waits, so
+    /// a peer that sends a large message without reading its echo meanwhile
+    /// (as Autobahn's runner does) stalls against an echo in pieces on the
+    /// same connection. An echo that must serve such peers raises the limit
+    /// to the largest message it takes (`max_message_size`), as the `echo`
+    /// example does: its output may then back up that far, the bound a
+    /// whole-message echo has too, and pieces still go out as they arrive.
     ///
     /// Text pieces are checked as UTF-8 before they are handed out (a piece
     /// may end inside a code point); a message whose bytes turn out invalid

@@ -24,8 +24,9 @@ use crate::utf8::Utf8Validator;
 use super::window::Initialised;
 
 /// Largest slice handed to one `poll_read`. The slice must be initialised
-/// first (see `window.rs`), so this also bounds the zeroing per call.
-const READ_WINDOW: usize = 256 * 1024;
+/// first (see `window.rs`), so this also bounds the zeroing per call; it
+/// bounds the pieces of a message received in chunks, too.
+pub(crate) const READ_WINDOW: usize = 256 * 1024;
 
 /// The first read of a connection that holds no read buffer yet goes to a
 /// stack array of this size (see `poll_fill`).

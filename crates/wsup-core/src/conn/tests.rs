@@ -233,6 +233,50 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
 }
 
 #[test]
+fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
+    use std::future::Future;
+    let cfg = WebSocketConfig {
+        write_flush_threshold: 16 * 1024,
+        write_backlog_limit: 64 * 1024,
+        ..Default::default()
+    };
+    let payload = vec![6u8; 20_000];
+    let mut input = Vec::new();
+    for _ in 0..6 {
+        input.extend(frame(OpCode::Binary, true, &payload));
+    }
+    // One frame per read, so every message but the first needs a read.
+    let mut ws = ws(input, 20_008, cfg);
+    ws.get_mut().hang = true;
+    ws.get_mut().stalled = true;
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    // Past the threshold from the second echo on, but under the limit: each
+    // write is tried and waits, and reading goes on.
+    for i in 0..4 {
+        let msg = {
+            let mut recv = std::pin::pin!(ws.recv());
+            match recv.as_mut().poll(&mut cx) {
+                Poll::Ready(Ok(msg)) => msg,
+                other => panic!("message {i}: {other:?}"),
+            }
+        };
+        let mut feed = std::pin::pin!(ws.feed(msg));
+        assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
+    }
+    // 80 000 bytes queued, past the 64 KiB limit: no more reads until the
+    // output drains, though two more messages are in.
+    assert!(std::pin::pin!(ws.recv())
+        .as_mut()
+        .poll(&mut cx)
+        .is_pending());
+    assert!(ws.get_ref().output.is_empty());
+    ws.get_mut().stalled = false;
+    let next = block_on(ws.recv()).unwrap();
+    assert_eq!(next, Message::Binary(payload.clone().into()));
+    assert_eq!(written_frames(&ws.get_ref().output).len(), 4);
+}
+
+#[test]
 fn a_peer_not_reading_yet_does_not_stop_reads_under_the_flush_threshold() {
     use std::future::Future;
     // Echoes large enough to be queued by reference, so they share the read
@@ -516,9 +560,44 @@ fn chunks_pass_a_large_message_through_in_pieces_and_small_ones_whole() {
     );
 }
 
+/// Up to a read window (256 KiB), a message is as large as a piece could
+/// be, so `recv_chunk` hands it out whole, and it is echoed as one frame;
+/// one byte more and it comes in pieces.
+#[test]
+fn chunks_take_a_message_within_one_read_window_whole() {
+    let window = super::read::READ_WINDOW;
+    let mut input = frame(OpCode::Binary, true, &vec![1u8; window]);
+    input.extend(frame(OpCode::Binary, true, &vec![2u8; window + 1]));
+    let mut ws = ws(input, 64 << 10, WebSocketConfig::default());
+    let chunks = block_on(async {
+        let mut chunks = Vec::new();
+        for _ in 0..2 {
+            loop {
+                let chunk = ws.recv_chunk().await.unwrap();
+                let last = chunk.last();
+                chunks.push((chunk.data().len(), last));
+                ws.feed_chunk(chunk).await.unwrap();
+                if last {
+                    break;
+                }
+            }
+        }
+        ws.flush().await.unwrap();
+        chunks
+    });
+    assert_eq!(chunks[0], (window, true));
+    assert!(chunks.len() > 2, "{chunks:?}");
+    assert_eq!(chunks[1..].iter().map(|c| c.0).sum::<usize>(), window + 1);
+    let out = written_fin(&ws.get_ref().output);
+    assert_eq!(out[0].0, OpCode::Binary);
+    assert!(out[0].1 && out[0].2.len() == window);
+    assert_eq!(out.len(), chunks.len());
+}
+
 #[test]
 fn a_large_text_message_in_chunks_fails_with_1007_where_it_turns_invalid() {
-    let mut text = "abc".repeat(5000).into_bytes();
+    // Over a read window (256 KiB), so it comes in pieces.
+    let mut text = "abc".repeat(100_000).into_bytes();
     let at = text.len() - 10;
     text[at] = 0xff;
     let mut ws = ws(
@@ -708,9 +787,9 @@ fn a_message_survives_a_dropped_receive_and_a_change_of_call() {
         assert_eq!(msg.chunk().await.unwrap(), None);
     });
 
-    // `recv_chunk` dropped with only the header of a large frame in:
-    // nothing was handed out, so `recv` gets the message whole.
-    let big = vec![3u8; 100_000];
+    // `recv_chunk` dropped with only the header of a large frame (over a
+    // read window) in: nothing was handed out, so `recv` gets it whole.
+    let big = vec![3u8; 400_000];
     let whole = frame(OpCode::Binary, true, &big);
     let header = whole.len() - big.len();
     let mut c = ws(whole[..header].to_vec(), 4096, WebSocketConfig::default());
@@ -795,9 +874,9 @@ mod deflate {
 
     #[test]
     fn a_large_compressed_message_is_relayed_in_compressed_pieces() {
-        // Barely compressible, so the frame stays larger than the read buffer.
+        // Barely compressible, so the frame stays larger than a read window.
         let mut x: u64 = 0x2545f4914f6cdd1d;
-        let data: Vec<u8> = (0..200_000)
+        let data: Vec<u8> = (0..400_000)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
