@@ -37,6 +37,10 @@ pub(crate) struct Writer {
     /// `tail`'s capacity after it last grew: what it is rewound to once
     /// written out (see `consume`).
     full_capacity: usize,
+    /// A written-out `tail` larger than this is let go: a backlog the peer
+    /// made (small frames past the flush threshold, up to the backlog
+    /// limit) is not kept for the rest of the connection.
+    keep_at_most: usize,
     pool: Option<Arc<dyn BufferPool>>,
 }
 
@@ -51,6 +55,7 @@ impl Writer {
             needs_flush: false,
             initial_capacity: cfg.write_buffer_size,
             full_capacity: 0,
+            keep_at_most: 2 * cfg.write_flush_threshold.max(cfg.write_buffer_size),
             pool: cfg.write_buffer_pool.clone(),
         }
     }
@@ -191,8 +196,14 @@ impl Writer {
         }
     }
 
-    /// With a pool, an idle connection gives its buffer back.
+    /// With a pool, an idle connection gives its buffer back; without one,
+    /// it keeps it unless a backlog grew it past `keep_at_most`.
     fn release_buffer(&mut self) {
+        if self.tail.is_empty() && self.tail.capacity() > self.keep_at_most {
+            self.tail = BytesMut::new();
+            self.full_capacity = 0;
+            return;
+        }
         if let Some(pool) = &self.pool {
             if self.tail.capacity() > 0 && self.tail.is_empty() {
                 pool.put(std::mem::take(&mut self.tail));
@@ -252,6 +263,31 @@ mod tests {
             assert_eq!(writer.tail.capacity(), full, "round {round}");
             assert_eq!(out.get_ref().len(), round * 20 * 1004);
         }
+    }
+
+    /// A backlog of small frames grows the tail past twice the threshold;
+    /// once written out, the tail is let go, and the next frame gets a
+    /// buffer of the usual size. Under that, the buffer is kept.
+    #[test]
+    fn a_tail_grown_by_a_backlog_is_let_go_once_written() {
+        let mut writer = Writer::new(&WebSocketConfig::default());
+        let mut out = Cursor::new(Vec::new());
+        for _ in 0..10 {
+            writer.queue_frame(OpCode::Binary, true, false, &[1u8; 10_000]);
+        }
+        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        let kept = writer.tail.capacity();
+        assert!((10 * 10_004..=2 * 128 * 1024).contains(&kept), "{kept}");
+        for _ in 0..40 {
+            writer.queue_frame(OpCode::Binary, true, false, &[2u8; 10_000]);
+        }
+        assert!(writer.tail.capacity() > 2 * 128 * 1024);
+        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        assert_eq!(writer.tail.capacity(), 0);
+        writer.queue_frame(OpCode::Text, true, false, b"next");
+        assert!(writer.tail.capacity() <= 8 * 1024);
+        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        assert_eq!(out.get_ref().len(), 50 * 10_004 + 6);
     }
 
     /// More chunks than one vectored write takes, then small frames in the
