@@ -217,7 +217,7 @@ impl RuntimeResults {
             } else {
                 (
                     Comparison::AtMost,
-                    per_message(&self.allocs[1], size),
+                    per_message(&self.allocs[1], size).map(|b| b * ALLOC_TOLERANCE),
                     Some(Kind::Baseline),
                 )
             };
@@ -300,6 +300,11 @@ pub fn paired<T: Round>(
 /// with the largest client frame header (14 bytes): up to it, an echo
 /// needs no allocation of its own.
 const FITS_READ_BUFFER: usize = (4 << 10) - 14;
+
+/// Off tokio, wsup's allocations per message may exceed the baseline's by
+/// this factor: both are the reactor's, one per turn, and the turns a run
+/// takes vary.
+const ALLOC_TOLERANCE: f64 = 1.05;
 
 /// How a target's figure must compare with its bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -399,7 +404,7 @@ impl Target {
         match (self.bound_from, self.bound) {
             (None, Some(bound)) => format!("{symbol} {bound}"),
             (Some(kind), Some(bound)) => {
-                format!("{symbol} {} ({})", whose(kind), (self.fmt)(bound))
+                format!("{symbol} {} + 5% ({})", whose(kind), (self.fmt)(bound))
             }
             (Some(kind), None) => format!("{symbol} {} (failed)", whose(kind)),
             (None, None) => "–".to_owned(),
@@ -778,8 +783,9 @@ impl Report {
              latency, the same round), and the verdict is decided on the median of those \
              ratios over the repeats. Allocations: on tokio the target is fewer than 0.01 per \
              message; on smol and async-std the allocations are the async-io reactor's, \
-             shared by both servers, so the target is met when wsup's count is not above \
-             the batched baseline's.\n",
+             shared by both servers, so the target is met when wsup's count is within 5% \
+             of the batched baseline's (the counts differ by the reactor turns each run \
+             happened to take).\n",
         );
         md
     }
@@ -1120,9 +1126,9 @@ mod tests {
         let plan = Plan::new(false);
         let targets = results(Runtime::Smol, &plan).targets(&plan);
         let alloc = target(&targets, "allocations per message, 16 B × 1 conn, wsup");
-        assert_eq!(alloc.bound, Some(0.004));
+        assert!((alloc.bound.unwrap() - 0.0042).abs() < 1e-12);
         assert_eq!(alloc.bound_from, Some(Kind::Baseline));
-        // 0.005 per message against the baseline's 0.004.
+        // 0.005 per message against the baseline's 0.004 and 5%.
         assert_eq!(alloc.met(), Some(false));
     }
 
@@ -1162,7 +1168,7 @@ mod tests {
             "| 16 B × 100 conn, msg/s: wsup ÷ batched baseline | smol | ≥ 2 | 1.33 (0.67–2.00) | 1/2 | missed |",
             "| RSS per idle connection, wsup, KiB | tokio | ≤ 8 | 5.00 | – | met |",
             "| allocations per message, 16 B × 1 conn, wsup | tokio | < 0.01 | 0.00030 | – | met |",
-            "| allocations per message, 16 B × 1 conn, wsup | smol | ≤ batched baseline (0.0040) | 0.0050 | – | missed |",
+            "| allocations per message, 16 B × 1 conn, wsup | smol | ≤ batched baseline + 5% (0.0042) | 0.0050 | – | missed |",
         ] {
             assert!(md.contains(row), "no row {row:?} in\n{md}");
         }
