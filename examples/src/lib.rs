@@ -18,9 +18,9 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 
 /// Echoes text and binary messages until the connection ends.
 ///
-/// A message that fits the read buffer is echoed whole; a larger one is
-/// relayed in pieces as they arrive (`recv_chunk`), so its echo starts
-/// before its end is read. `feed_chunk` queues each echo; the connection
+/// A message whose first frame fits one read (256 KiB) is echoed whole; a
+/// larger one is relayed in pieces as they arrive (`recv_chunk`), so its
+/// echo starts before its end is read. `feed_chunk` queues each echo; the connection
 /// writes the queue out as soon as `recv_chunk` would wait for input, so the
 /// echoes of one batch share a syscall.
 ///
