@@ -38,7 +38,8 @@ where
 }
 
 /// `upgrader` set up for [`echo`]: output may back up to `max_message_size`
-/// before the echo stops reading, the most a whole-message echo would hold.
+/// before the echo stops reading, about what a whole-message echo holds at
+/// its peak (one message read, the one before it queued).
 pub fn echo_upgrader(upgrader: Upgrader) -> Upgrader {
     let max = upgrader.websocket_config().max_message_size;
     upgrader.write_backlog_limit(max)

@@ -13,15 +13,18 @@ pub struct WebSocketConfig {
     pub read_buffer_size: usize,
     /// Initial write buffer size.
     pub write_buffer_size: usize,
-    /// Buffered output past this many bytes is written out at once, not
-    /// when the connection would wait for input (or on `flush`). Default
-    /// 128 KiB: two 64 KiB echoes share one write.
+    /// Buffered output past this many bytes is written at once, as far as
+    /// the transport takes it without waiting, instead of when the
+    /// connection would wait for input; the rest goes with the next send,
+    /// receive or `flush`. Default 128 KiB: two 64 KiB echoes share one
+    /// write.
     pub write_flush_threshold: usize,
     /// Buffered output past this many bytes (or `write_flush_threshold`, if
     /// larger) must be written out before more is queued or read: a peer
     /// that does not read meets backpressure. Under it, output past the
     /// threshold is written as far as the transport takes it, and reading
-    /// goes on. Default 0: backpressure starts at the threshold.
+    /// goes on; a task that only sends should `flush` before it waits on
+    /// something else. Default 0: backpressure starts at the threshold.
     pub write_backlog_limit: usize,
     /// Largest frame payload accepted. Default 16 MiB.
     pub max_frame_size: usize,

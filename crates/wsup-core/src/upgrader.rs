@@ -177,9 +177,10 @@ impl Upgrader {
         self
     }
 
-    /// Output queued past this many bytes is written out at once (default
-    /// 128 KiB); otherwise it goes out when the connection would wait for
-    /// input, or on `flush`.
+    /// Output queued past this many bytes is written at once, as far as the
+    /// transport takes it without waiting (default 128 KiB); otherwise, and
+    /// for the rest, it goes out when the connection would wait for input,
+    /// with the next send, or on `flush`.
     pub fn write_flush_threshold(mut self, n: usize) -> Self {
         self.config.write_flush_threshold = n;
         self

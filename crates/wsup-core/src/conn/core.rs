@@ -375,14 +375,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     /// Receives the next data message whole, or the next piece of one whose
-    /// first frame is larger than a read window (or the read buffer, if
-    /// larger): a piece can be as large, so such a message held whole costs
-    /// no more memory, and goes out as one frame instead of several. Control
-    /// frames are handled and skipped; the peer's close ends it with
-    /// `ConnectionClosed`.
+    /// first frame is larger than the read buffer; a message that is one
+    /// uncompressed frame only if it is larger than a read window (or the
+    /// read buffer, if larger): a piece can be as large, so such a message
+    /// held whole costs no more memory, and goes out as one frame instead of
+    /// several. Control frames are handled and skipped; the peer's close
+    /// ends it with `ConnectionClosed`.
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
         loop {
-            let mode = Mode::ChunksOver(self.cfg.read_buffer_size.max(READ_WINDOW));
+            let mode = Mode::ChunksOver {
+                first: self.cfg.read_buffer_size,
+                single: self.cfg.read_buffer_size.max(READ_WINDOW),
+            };
             match std::task::ready!(self.poll_event(cx, mode))? {
                 Event::Chunk { data, text, end } => {
                     return Poll::Ready(Ok(Chunk::received(data, text, end)))

@@ -179,11 +179,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     }
 
     /// Receives the next data message in chunks: a message whose first frame
-    /// fits one read (256 KiB, or [`WebSocketConfig::read_buffer_size`] if
-    /// larger) whole, in one chunk that is [`last`](Chunk::last); one whose
-    /// first frame is larger in pieces as its bytes arrive, at most one read
-    /// of them each, so that it is never held whole. (A piece can be a whole
-    /// read, so the smaller messages held whole cost no more memory.) Passed on with
+    /// fits the read buffer ([`WebSocketConfig::read_buffer_size`]) whole, in
+    /// one chunk that is [`last`](Chunk::last), and so is a message of one
+    /// uncompressed frame that fits one read (256 KiB, or the read buffer if
+    /// larger: a piece can be that large, so holding it whole costs no more
+    /// memory). A larger one comes in pieces as its bytes arrive, at most one
+    /// read of them each (inflated, if compressed), so that it is never held
+    /// whole. Passed on with
     /// [`feed_chunk`](Self::feed_chunk), such a message goes through an echo
     /// or a relay in bounded memory, each piece one frame. (A message whose
     /// first frame is small, or compressed small, is gathered whole as by

@@ -75,9 +75,11 @@ pub(crate) enum Mode {
     Messages,
     /// Every data message in pieces, as its bytes arrive (`next_message`).
     Chunks,
-    /// A message whose first frame carries more than this many payload bytes
-    /// in pieces, as they arrive; any other whole (`recv_chunk`).
-    ChunksOver(usize),
+    /// A message in pieces, as they arrive, when its first frame carries
+    /// more than `single` payload bytes if it is the whole message,
+    /// uncompressed, or more than `first` otherwise; any other whole
+    /// (`recv_chunk`).
+    ChunksOver { first: usize, single: usize },
 }
 
 /// What the decoder produced.
@@ -291,7 +293,16 @@ impl Reader {
                 let streaming = match mode {
                     Mode::Messages => false,
                     Mode::Chunks => true,
-                    Mode::ChunksOver(whole) => len > whole,
+                    Mode::ChunksOver { first, single } => {
+                        // Held whole, a single uncompressed frame costs what
+                        // it says; the rest of a fragmented message, or what
+                        // a compressed one inflates to, is not known yet.
+                        len > if header.fin && !header.rsv1 {
+                            single
+                        } else {
+                            first
+                        }
+                    }
                 };
                 // Compressed messages are always inflated into an assembly
                 // buffer; uncompressed single frames need none (no copy).

@@ -232,6 +232,27 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
     });
 }
 
+/// Past the flush threshold, queued output is written without waiting for
+/// the batch to end, though the backlog limit is not reached: `feed` alone,
+/// with no receive to write it, sends it.
+#[test]
+fn past_the_flush_threshold_output_goes_out_before_the_batch_ends() {
+    let cfg = WebSocketConfig {
+        write_flush_threshold: 16 * 1024,
+        write_backlog_limit: 64 * 1024,
+        ..Default::default()
+    };
+    let mut sender = ws(Vec::new(), 4096, cfg);
+    block_on(async {
+        for _ in 0..3 {
+            let msg = Message::Binary(vec![7u8; 12_000].into());
+            sender.feed(msg).await.unwrap();
+        }
+    });
+    // The third found 24 000 bytes queued, past 16 KiB, and wrote them.
+    assert_eq!(written_frames(&sender.get_ref().output).len(), 2);
+}
+
 #[test]
 fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
     use std::future::Future;
@@ -592,6 +613,28 @@ fn chunks_take_a_message_within_one_read_window_whole() {
     assert_eq!(out[0].0, OpCode::Binary);
     assert!(out[0].1 && out[0].2.len() == window);
     assert_eq!(out.len(), chunks.len());
+}
+
+/// A fragmented message is not known to fit a read window from its first
+/// frame: one whose first frame is over the read buffer comes in pieces.
+#[test]
+fn chunks_take_a_fragmented_message_over_the_read_buffer_in_pieces() {
+    let mut input = frame(OpCode::Binary, false, &[4u8; 10_000]);
+    input.extend(frame(OpCode::Continuation, true, &[5u8; 10_000]));
+    let mut ws = ws(input, 64 << 10, WebSocketConfig::default());
+    let chunks = block_on(async {
+        let mut chunks = Vec::new();
+        loop {
+            let chunk = ws.recv_chunk().await.unwrap();
+            let last = chunk.last();
+            chunks.push((chunk.data().len(), last));
+            if last {
+                return chunks;
+            }
+        }
+    });
+    assert!(chunks.len() > 2 && !chunks[0].1, "{chunks:?}");
+    assert_eq!(chunks.iter().map(|c| c.0).sum::<usize>(), 20_000);
 }
 
 #[test]

@@ -55,7 +55,11 @@ impl Writer {
             needs_flush: false,
             initial_capacity: cfg.write_buffer_size,
             full_capacity: 0,
-            keep_at_most: 2 * cfg.write_flush_threshold.max(cfg.write_buffer_size),
+            // What a batch up to the threshold may grow the tail to: one more
+            // frame below `COPY_LIMIT` past it, then doubling.
+            keep_at_most: 2
+                * (cfg.write_flush_threshold.max(cfg.write_buffer_size) + COPY_LIMIT)
+                    .next_power_of_two(),
             pool: cfg.write_buffer_pool.clone(),
         }
     }
@@ -196,18 +200,19 @@ impl Writer {
         }
     }
 
-    /// With a pool, an idle connection gives its buffer back; without one,
-    /// it keeps it unless a backlog grew it past `keep_at_most`.
+    /// With a pool, an idle connection gives its buffer back (the pool keeps
+    /// it or not); without one, it keeps it unless a backlog grew it past
+    /// `keep_at_most`.
     fn release_buffer(&mut self) {
-        if self.tail.is_empty() && self.tail.capacity() > self.keep_at_most {
-            self.tail = BytesMut::new();
-            self.full_capacity = 0;
+        if !self.tail.is_empty() || self.tail.capacity() == 0 {
             return;
         }
         if let Some(pool) = &self.pool {
-            if self.tail.capacity() > 0 && self.tail.is_empty() {
-                pool.put(std::mem::take(&mut self.tail));
-            }
+            // The pool decides what it keeps.
+            pool.put(std::mem::take(&mut self.tail));
+        } else if self.tail.capacity() > self.keep_at_most {
+            self.tail = BytesMut::new();
+            self.full_capacity = 0;
         }
     }
 
@@ -265,9 +270,9 @@ mod tests {
         }
     }
 
-    /// A backlog of small frames grows the tail past twice the threshold;
+    /// A backlog of small frames grows the tail far past the threshold;
     /// once written out, the tail is let go, and the next frame gets a
-    /// buffer of the usual size. Under that, the buffer is kept.
+    /// buffer of the usual size. A batch up to the threshold keeps it.
     #[test]
     fn a_tail_grown_by_a_backlog_is_let_go_once_written() {
         let mut writer = Writer::new(&WebSocketConfig::default());
@@ -277,17 +282,20 @@ mod tests {
         }
         block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
         let kept = writer.tail.capacity();
-        assert!((10 * 10_004..=2 * 128 * 1024).contains(&kept), "{kept}");
-        for _ in 0..40 {
+        assert!(
+            (10 * 10_004..=writer.keep_at_most).contains(&kept),
+            "{kept}"
+        );
+        for _ in 0..100 {
             writer.queue_frame(OpCode::Binary, true, false, &[2u8; 10_000]);
         }
-        assert!(writer.tail.capacity() > 2 * 128 * 1024);
+        assert!(writer.tail.capacity() > writer.keep_at_most);
         block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
         assert_eq!(writer.tail.capacity(), 0);
         writer.queue_frame(OpCode::Text, true, false, b"next");
         assert!(writer.tail.capacity() <= 8 * 1024);
         block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
-        assert_eq!(out.get_ref().len(), 50 * 10_004 + 6);
+        assert_eq!(out.get_ref().len(), 110 * 10_004 + 6);
     }
 
     /// More chunks than one vectored write takes, then small frames in the
