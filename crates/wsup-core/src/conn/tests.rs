@@ -232,6 +232,15 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
     });
 }
 
+/// Message `i`, received in one poll: panics if `recv` would wait.
+fn recv_now(ws: &mut WebSocket<Mem>, cx: &mut Context<'_>, i: usize) -> Message {
+    use std::future::Future;
+    match std::pin::pin!(ws.recv()).as_mut().poll(cx) {
+        Poll::Ready(Ok(msg)) => msg,
+        other => panic!("message {i}: {other:?}"),
+    }
+}
+
 /// Past the flush threshold, queued output is written without waiting for
 /// the batch to end, though the backlog limit is not reached: `feed` alone,
 /// with no receive to write it, sends it.
@@ -274,13 +283,7 @@ fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
     // Past the threshold from the second echo on, but under the limit: each
     // write is tried and waits, and reading goes on.
     for i in 0..4 {
-        let msg = {
-            let mut recv = std::pin::pin!(ws.recv());
-            match recv.as_mut().poll(&mut cx) {
-                Poll::Ready(Ok(msg)) => msg,
-                other => panic!("message {i}: {other:?}"),
-            }
-        };
+        let msg = recv_now(&mut ws, &mut cx, i);
         let mut feed = std::pin::pin!(ws.feed(msg));
         assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
     }
@@ -313,13 +316,7 @@ fn a_peer_not_reading_yet_does_not_stop_reads_under_the_flush_threshold() {
     ws.get_mut().stalled = true;
     let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
     for i in 0..3 {
-        let msg = {
-            let mut recv = std::pin::pin!(ws.recv());
-            match recv.as_mut().poll(&mut cx) {
-                Poll::Ready(Ok(msg)) => msg,
-                other => panic!("message {i}: {other:?}"),
-            }
-        };
+        let msg = recv_now(&mut ws, &mut cx, i);
         assert_eq!(msg, Message::Binary(payload.clone().into()));
         // 3 x 40 000 bytes stay under the 128 KiB threshold: queued, no wait.
         let mut feed = std::pin::pin!(ws.feed(msg));
