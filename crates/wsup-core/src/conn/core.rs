@@ -303,16 +303,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                             Err(e) => return self.io_failed(e),
                         }
                     } else if queued > self.cfg.write_flush_threshold
+                        || self.writer.holds_large_payload()
                         || (queued > 0 && self.reader.needs_room(&self.cfg))
                     {
                         // Past the threshold, output goes out now rather than
-                        // when the batch ends; and when the read must make
-                        // room first, queued echoes may share the read buffer:
-                        // written out, they let it be reused instead of
-                        // reallocated. Only an attempt: under the backlog
-                        // limit, a peer that is not reading yet must not stop
-                        // us reading (it may be waiting for us to read before
-                        // it reads).
+                        // when the batch ends. So does a large payload, as a
+                        // relay would send it: batching saves it nothing worth
+                        // having (one syscall per 16 KiB or more), and held
+                        // back while the next message is read it would stall
+                        // a peer that keeps a few large messages in flight.
+                        // And when the read must make room first, queued
+                        // echoes may share the read buffer: written out, they
+                        // let it be reused instead of reallocated. Only an
+                        // attempt: under the backlog limit, a peer that is not
+                        // reading yet must not stop us reading (it may be
+                        // waiting for us to read before it reads).
                         if let Poll::Ready(Err(e)) = self.writer.poll_flush(&mut self.io, cx) {
                             return self.io_failed(e);
                         }

@@ -262,6 +262,34 @@ fn past_the_flush_threshold_output_goes_out_before_the_batch_ends() {
     assert_eq!(written_frames(&sender.get_ref().output).len(), 2);
 }
 
+/// The echo of a large message (queued by reference) goes out before the
+/// next read, as from a relay, though the flush threshold is far and more
+/// input is there to read.
+#[test]
+fn a_large_echo_is_written_before_the_next_read() {
+    let cfg = WebSocketConfig {
+        // Room for every read: none has to make room first (which writes out
+        // what is queued for reasons of its own).
+        read_buffer_size: 256 * 1024,
+        ..Default::default()
+    };
+    let payload = vec![3u8; 20_000];
+    let mut input = Vec::new();
+    for _ in 0..3 {
+        input.extend(frame(OpCode::Binary, true, &payload));
+    }
+    // One frame per read: the second message needs a read of its own.
+    let per_frame = input.len() / 3;
+    let mut ws = ws(input, per_frame, cfg);
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    let first = recv_now(&mut ws, &mut cx, 0);
+    block_on(ws.feed(first)).unwrap();
+    assert!(ws.get_ref().output.is_empty(), "feed does not write");
+    let second = recv_now(&mut ws, &mut cx, 1);
+    assert_eq!(written_frames(&ws.get_ref().output).len(), 1);
+    assert_eq!(second, Message::Binary(payload.into()));
+}
+
 #[test]
 fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
     use std::future::Future;

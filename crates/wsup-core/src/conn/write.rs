@@ -69,6 +69,13 @@ impl Writer {
         self.queued
     }
 
+    /// A payload of at least `COPY_LIMIT` bytes is queued (by reference,
+    /// not coalesced): a large message, whose write need not wait for a
+    /// batch to end.
+    pub(crate) fn holds_large_payload(&self) -> bool {
+        !self.chunks.is_empty()
+    }
+
     /// Whether anything waits to be written or flushed.
     pub(crate) fn is_idle(&self) -> bool {
         self.queued == 0 && !self.needs_flush
