@@ -397,7 +397,7 @@ fn bench_runtime(
                 plan.duration.to_string(),
             ];
             let what = format!("{} x {}", report::size_name(point.size), point.conns);
-            let line = side.each("throughput", &args, &what, notes, |i, v| {
+            let line = side.each("throughput", &args, &what, repeat - 1, notes, |i, v| {
                 let sample = Sample::from_json(v, repeat - 1);
                 point.samples[i].push(sample);
                 format!(
@@ -427,7 +427,7 @@ fn bench_runtime(
         for round in 1..=plan.latency_rounds {
             // Numbered across repeats, so the rounds of a runtime pair up.
             let index = (repeat - 1) * plan.latency_rounds + round - 1;
-            let line = side.each("latency", &args, "latency", notes, |i, v| {
+            let line = side.each("latency", &args, "latency", index, notes, |i, v| {
                 let sample = Latency::from_json(v, index);
                 results.latency[i].push(sample);
                 format!(
@@ -532,29 +532,37 @@ struct SideBySide<'a> {
 
 impl SideBySide<'_> {
     /// Runs the load generator in `mode` with `args` against each server in
-    /// turn. `record` keeps the figures of server `i` and describes them; a
-    /// failed run is noted as `what` and the others still run. Returns the
-    /// progress line; an error only if a server died.
+    /// turn, starting with server `turn % 4`: the order rotates from one
+    /// round to the next, so no server always runs first after a change of
+    /// point (or always right before or after another one). `record` keeps
+    /// the figures of server `i` and describes them; a failed run is noted
+    /// as `what` and the others still run. Returns the progress line, in
+    /// `Kind::ALL` order; an error only if a server died.
     fn each(
         &self,
         mode: &str,
         args: &[String],
         what: &str,
+        turn: usize,
         notes: &mut Vec<String>,
         mut record: impl FnMut(usize, &Value) -> String,
     ) -> Result<String, String> {
-        let mut line = String::new();
-        for (i, (server, kind)) in self.servers.iter().zip(Kind::ALL).enumerate() {
-            match self.loadgen.run(mode, server, kind == Kind::Ceiling, args) {
-                Ok(v) => line.push_str(&format!(" {} {};", kind.key(), record(i, &v))),
+        let n = self.servers.len();
+        let mut parts = vec![String::new(); n];
+        for k in 0..n {
+            let i = (k + turn) % n;
+            let (server, kind) = (&self.servers[i], Kind::ALL[i]);
+            parts[i] = match self.loadgen.run(mode, server, kind == Kind::Ceiling, args) {
+                Ok(v) => format!(" {} {}", kind.key(), record(i, &v)),
                 Err(e) => {
-                    line.push_str(&format!(" {} FAILED;", kind.key()));
                     notes.push(format!("{} {} {what}: {e}", self.rt.name(), kind.name()));
+                    format!(" {} FAILED", kind.key())
                 }
-            }
+            };
             server.check_alive()?;
         }
-        Ok(line.trim_end_matches(';').to_owned())
+        let line = parts.join(";");
+        Ok(line)
     }
 }
 

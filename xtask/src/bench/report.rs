@@ -778,8 +778,8 @@ impl Report {
             }
         }
         md.push_str(
-            "\nRatios are paired: each repeat measures the four servers back to back, so \
-             wsup's figure is divided by the other server's from the same repeat (for \
+            "\nRatios are paired: each repeat measures the four servers back to back (which \
+             one goes first rotates from repeat to repeat), so wsup's figure is divided by the other server's from the same repeat (for \
              latency, the same round), and the verdict is decided on the median of those \
              ratios over the repeats. Allocations: on tokio the target is fewer than 0.01 per \
              message; on smol and async-std the allocations are the async-io reactor's, \
