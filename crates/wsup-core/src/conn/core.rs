@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::read::{Event, Mode, Reader, READ_WINDOW};
-use super::stream::{Chunk, MessageKind};
+use super::stream::{Chunk, ChunkParts, MessageKind};
 use super::write::Writer;
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
@@ -79,6 +79,9 @@ pub(crate) enum Sending {
     /// `feed_chunk`; `failed` once a chunk of it was refused for its text,
     /// after which the message can never be finished.
     Chunks { kind: MessageKind, failed: bool },
+    /// `feed_chunk`, a binary message relayed as the one frame it arrived
+    /// in: its header is queued, `remaining` payload bytes still to come.
+    Frame { remaining: usize },
 }
 
 /// The sending side of permessage-deflate on one connection.
@@ -192,6 +195,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
 
     /// Sends our close frame and waits for the peer's (or for `Draining`).
     fn begin_close(&mut self, frame: Option<&CloseFrame>, next: Phase) {
+        if self.writer.frame_open() {
+            // A message relayed as one frame is unfinished, and no close
+            // frame can follow it: nothing the peer could answer. What is
+            // queued goes out and the connection is shut down.
+            self.phase = Phase::Finishing;
+            self.start_close_timer();
+            return;
+        }
         queue_close(&mut self.writer, frame);
         self.phase = next;
         self.start_close_timer();
@@ -393,9 +404,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                 single: self.cfg.read_buffer_size.max(READ_WINDOW),
             };
             match std::task::ready!(self.poll_event(cx, mode))? {
-                Event::Chunk { data, text, end } => {
-                    return Poll::Ready(Ok(Chunk::received(data, text, end)))
-                }
+                Event::Chunk {
+                    data,
+                    text,
+                    end,
+                    frame_len,
+                } => return Poll::Ready(Ok(Chunk::received(data, text, end, frame_len))),
                 Event::Message(Message::Text(t)) => {
                     return Poll::Ready(Ok(Chunk::whole_text(t.into_bytes())))
                 }
@@ -427,9 +441,34 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
-        let (kind, data, last, validated) = chunk.into_parts();
+        let ChunkParts {
+            kind,
+            data,
+            last,
+            validated,
+            frame_len,
+        } = chunk.into_parts();
         let first = match self.sending {
             None => true,
+            Some(Sending::Frame { remaining }) => {
+                if kind != MessageKind::Binary {
+                    return Err(Error::InvalidMessage(
+                        "chunk of another kind than the message it continues",
+                    ));
+                }
+                // The frame's length went out in its header: the pieces must
+                // make it up exactly, the last one ending it.
+                if data.len() > remaining || last != (data.len() == remaining) {
+                    return Err(Error::InvalidMessage(
+                        "chunks of a message relayed as one frame must add up to its length",
+                    ));
+                }
+                self.sending = (!last).then_some(Sending::Frame {
+                    remaining: remaining - data.len(),
+                });
+                self.writer.continue_frame(data);
+                return Ok(());
+            }
             Some(Sending::Chunks { failed: true, .. }) => {
                 return Err(Error::InvalidMessage(
                     "a chunk of this message was refused; it cannot be finished",
@@ -469,6 +508,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         if first && last {
             self.queue_data(opcode, data);
             return Ok(());
+        }
+        if let Some(total) = frame_len.filter(|&total| first && total > data.len()) {
+            // A binary message received as one frame goes on as one frame
+            // of the same length, as a relay of bytes would send it: no
+            // header per piece for the peer to parse. Not text, which can
+            // still turn out invalid mid-frame, when only a close frame
+            // (1007) can say why, and none can follow an unfinished frame;
+            // not compressed, where the length is not known.
+            let compressing = self.deflate.as_deref().is_some_and(|d| d.enabled);
+            if kind == MessageKind::Binary && !compressing {
+                self.sending = Some(Sending::Frame {
+                    remaining: total - data.len(),
+                });
+                self.writer.start_frame(opcode, total, data);
+                return Ok(());
+            }
         }
         self.push_fragment(opcode, last, data);
         self.sending = (!last).then_some(Sending::Chunks {

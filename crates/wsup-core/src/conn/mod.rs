@@ -187,7 +187,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// read of them each (inflated, if compressed), so that it is never held
     /// whole. Passed on with
     /// [`feed_chunk`](Self::feed_chunk), such a message goes through an echo
-    /// or a relay in bounded memory, each piece one frame. (A message whose
+    /// or a relay in bounded memory, each piece written as it comes: a binary
+    /// message that arrived as one frame goes out as one frame of the same
+    /// length, anything else a frame per piece. (A message whose
     /// first frame is small, or compressed small, is gathered whole as by
     /// [`recv`](Self::recv), up to `max_message_size`.)
     ///
@@ -220,6 +222,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// be of its kind ([`Error::InvalidMessage`] otherwise). Text is checked
     /// as UTF-8 across the chunks; frames already queued cannot be taken
     /// back, so after such an error only closing is left.
+    ///
+    /// The first piece of a binary message that [`recv_chunk`](Self::recv_chunk)
+    /// received as one frame, fed on unchanged with compression off, starts
+    /// one frame of that message's length, as a relay of the bytes would
+    /// send it: no header per piece for the peer to parse. The pieces after
+    /// it must then add up to that length exactly, the last one ending it
+    /// ([`Error::InvalidMessage`] otherwise, and nothing queued); pongs and
+    /// other control frames wait for its end, and closing before it leaves
+    /// nothing that a close frame could follow, so the connection is shut
+    /// down without one. Pieces relayed as they were received always add up.
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
         poll_fn(|cx| self.core.poll_ready(cx)).await?;
         self.core.queue_chunk(chunk)

@@ -95,6 +95,10 @@ pub(crate) enum Event {
         text: bool,
         /// Last piece of the message.
         end: bool,
+        /// On the first piece of a message that is one uncompressed frame
+        /// (and not all in this piece): the frame's payload length, so that a
+        /// relay can send the message on as one frame too.
+        frame_len: Option<usize>,
     },
 }
 
@@ -212,6 +216,8 @@ impl Reader {
                 f.processed = 0;
                 let frame_done = f.remaining == 0;
                 let fin = f.header.fin;
+                // Fits in usize: it is under max_frame_size.
+                let frame_total = f.header.payload_len as usize;
                 if frame_done {
                     self.frame = None;
                 }
@@ -240,13 +246,18 @@ impl Reader {
                 if abandoned || (data.is_empty() && !end) {
                     continue;
                 }
+                let mut frame_len = None;
                 if let Some(a) = self.assembly.as_mut() {
+                    if a.handed_to.is_none() && a.fragments == 1 && fin && !compressed {
+                        frame_len = Some(frame_total);
+                    }
                     a.handed_to = Some(mode);
                 }
                 return Ok(Some(Event::Chunk {
                     data,
                     text: is_text,
                     end,
+                    frame_len,
                 }));
             }
             if self.buf.len() < f.remaining {

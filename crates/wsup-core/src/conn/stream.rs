@@ -56,6 +56,18 @@ pub struct Chunk {
     last: bool,
     /// A whole text message already checked as UTF-8.
     validated: bool,
+    /// Received as the first piece of a message that is one uncompressed
+    /// frame of this many payload bytes (see `WebSocket::feed_chunk`).
+    frame_len: Option<usize>,
+}
+
+/// A [`Chunk`] taken apart, for the engine.
+pub(crate) struct ChunkParts {
+    pub(crate) kind: MessageKind,
+    pub(crate) data: Bytes,
+    pub(crate) last: bool,
+    pub(crate) validated: bool,
+    pub(crate) frame_len: Option<usize>,
 }
 
 /// Equal when kind, bytes and `last` are: where a chunk came from does not count.
@@ -75,6 +87,7 @@ impl Chunk {
             data: data.into(),
             last,
             validated: false,
+            frame_len: None,
         }
     }
 
@@ -87,6 +100,7 @@ impl Chunk {
             data: data.into(),
             last,
             validated: false,
+            frame_len: None,
         }
     }
 
@@ -96,20 +110,28 @@ impl Chunk {
             data,
             last: true,
             validated: true,
+            frame_len: None,
         }
     }
 
-    pub(crate) fn received(data: Bytes, text: bool, last: bool) -> Self {
+    pub(crate) fn received(data: Bytes, text: bool, last: bool, frame_len: Option<usize>) -> Self {
         Chunk {
             kind: MessageKind::of(text),
             data,
             last,
             validated: false,
+            frame_len,
         }
     }
 
-    pub(crate) fn into_parts(self) -> (MessageKind, Bytes, bool, bool) {
-        (self.kind, self.data, self.last, self.validated)
+    pub(crate) fn into_parts(self) -> ChunkParts {
+        ChunkParts {
+            kind: self.kind,
+            data: self.data,
+            last: self.last,
+            validated: self.validated,
+            frame_len: self.frame_len,
+        }
     }
 
     /// Text or binary.
@@ -156,7 +178,9 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
     pub(crate) async fn next(core: &'a mut Core<T>) -> Result<Self, Error> {
         loop {
             match poll_fn(|cx| core.poll_event(cx, Mode::Chunks)).await? {
-                Event::Chunk { data, text, end } => {
+                Event::Chunk {
+                    data, text, end, ..
+                } => {
                     return Ok(IncomingMessage {
                         core,
                         kind: MessageKind::of(text),

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_executor::block_on;
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::WebSocket;
+use super::{Chunk, WebSocket};
 use crate::close::CloseCode;
 use crate::config::WebSocketConfig;
 use crate::error::{Error, ProtocolError};
@@ -551,7 +551,7 @@ fn written_fin(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
 }
 
 #[test]
-fn chunks_pass_a_large_message_through_in_pieces_and_small_ones_whole() {
+fn chunks_pass_a_large_message_through_in_pieces_as_one_frame_and_small_ones_whole() {
     let large: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
     let mut input = frame(OpCode::Binary, true, b"small");
     input.extend(frame(OpCode::Binary, true, &large));
@@ -580,22 +580,10 @@ fn chunks_pass_a_large_message_through_in_pieces_and_small_ones_whole() {
     assert!(most_held < 1 << 20, "read buffer reached {most_held}");
     let out = written_fin(&ws.get_ref().output);
     assert_eq!(out[0], (OpCode::Binary, true, b"small".to_vec()));
-    let pieces: Vec<_> = out
-        .iter()
-        .skip(1)
-        .take_while(|(op, _, _)| *op == OpCode::Binary || *op == OpCode::Continuation)
-        .collect();
-    assert!(pieces.len() > 2);
-    assert_eq!(pieces[0].0, OpCode::Binary);
-    assert!(pieces[1..]
-        .iter()
-        .all(|(op, _, _)| *op == OpCode::Continuation));
-    let fins: Vec<bool> = pieces.iter().map(|(_, fin, _)| *fin).collect();
-    assert_eq!(fins.iter().filter(|f| **f).count(), 1);
-    assert_eq!(fins.last(), Some(&true));
-    let joined: Vec<u8> = pieces.iter().flat_map(|(_, _, p)| p.clone()).collect();
-    assert_eq!(joined, large);
-    let rest: Vec<_> = out[1 + pieces.len()..].to_vec();
+    // It arrived as one frame and went on as one, its pieces written as
+    // they came; the pong waited for its end.
+    assert_eq!(out[1], (OpCode::Binary, true, large));
+    let rest: Vec<_> = out[2..].to_vec();
     assert_eq!(
         rest,
         vec![
@@ -635,9 +623,165 @@ fn chunks_take_a_message_within_one_read_window_whole() {
     assert!(chunks.len() > 2, "{chunks:?}");
     assert_eq!(chunks[1..].iter().map(|c| c.0).sum::<usize>(), window + 1);
     let out = written_fin(&ws.get_ref().output);
-    assert_eq!(out[0].0, OpCode::Binary);
-    assert!(out[0].1 && out[0].2.len() == window);
-    assert_eq!(out.len(), chunks.len());
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0], (OpCode::Binary, true, vec![1u8; window]));
+    // In pieces, but one frame out, as it came in.
+    assert_eq!(out[1], (OpCode::Binary, true, vec![2u8; window + 1]));
+}
+
+/// Received in pieces and fed on: a large text message, or one that came
+/// fragmented, goes out a frame per piece (text could still turn invalid
+/// mid-frame, and only a close frame after a complete one can say so).
+#[test]
+fn chunks_of_text_or_of_a_fragmented_message_go_out_a_frame_each() {
+    let half = vec![b'a'; 200_000];
+    let mut input = frame(OpCode::Text, true, &[&half[..], &half[..]].concat());
+    input.extend(frame(OpCode::Binary, false, &half));
+    input.extend(frame(OpCode::Continuation, true, &half));
+    let mut ws = ws(input, 64 << 10, WebSocketConfig::default());
+    let fed = block_on(async {
+        let mut fed = 0;
+        let mut ends = 0;
+        while ends < 2 {
+            let chunk = ws.recv_chunk().await.unwrap();
+            ends += usize::from(chunk.last());
+            ws.feed_chunk(chunk).await.unwrap();
+            fed += 1;
+        }
+        ws.flush().await.unwrap();
+        fed
+    });
+    let out = written_fin(&ws.get_ref().output);
+    assert_eq!(out.len(), fed);
+    assert!(out.len() > 4, "{}", out.len());
+    assert_eq!(out[0].0, OpCode::Text);
+    let text_frames = out
+        .iter()
+        .take_while(|(op, _, _)| *op != OpCode::Binary)
+        .count();
+    assert!(text_frames > 1 && out[text_frames - 1].1);
+    assert_eq!(out[text_frames].0, OpCode::Binary);
+    let joined: usize = out.iter().map(|(_, _, p)| p.len()).sum();
+    assert_eq!(joined, 800_000);
+}
+
+/// A large binary message that arrived as one frame, relayed piece by piece
+/// as one frame: the pong for a ping that arrives while its last piece is
+/// not fed yet goes out after the frame, never inside it.
+#[test]
+fn a_pong_waits_for_the_end_of_a_frame_being_relayed() {
+    use std::future::Future;
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let mut input = frame(OpCode::Binary, true, &payload);
+    input.extend(frame(OpCode::Ping, true, b"are you there"));
+    let mut ws = ws(input, 64 << 10, WebSocketConfig::default());
+    ws.get_mut().hang = true;
+    let last = block_on(async {
+        loop {
+            let chunk = ws.recv_chunk().await.unwrap();
+            if chunk.last() {
+                return chunk;
+            }
+            ws.feed_chunk(chunk).await.unwrap();
+        }
+    });
+    // The ping is read and answered; the receive then waits for input,
+    // writing what is queued first: the frame so far, and no pong.
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(std::pin::pin!(ws.recv_chunk())
+        .as_mut()
+        .poll(&mut cx)
+        .is_pending());
+    let header = 10; // 127 and an 8-byte length
+    assert_eq!(
+        ws.get_ref().output.len(),
+        header + payload.len() - last.data().len()
+    );
+    block_on(async {
+        ws.feed_chunk(last).await.unwrap();
+        ws.flush().await.unwrap();
+    });
+    assert_eq!(
+        written_fin(&ws.get_ref().output),
+        vec![
+            (OpCode::Binary, true, payload),
+            (OpCode::Pong, true, b"are you there".to_vec()),
+        ]
+    );
+}
+
+/// Its header gave the frame's length: the pieces that follow must make it
+/// up exactly, and nothing else is taken until they do.
+#[test]
+fn pieces_relayed_as_one_frame_must_add_up_to_it() {
+    let payload = vec![8u8; 300_000];
+    let mut ws = ws(
+        frame(OpCode::Binary, true, &payload),
+        100_000,
+        WebSocketConfig::default(),
+    );
+    block_on(async {
+        let mut pieces = Vec::new();
+        loop {
+            let chunk = ws.recv_chunk().await.unwrap();
+            let last = chunk.last();
+            pieces.push(chunk);
+            if last {
+                break;
+            }
+        }
+        assert!(pieces.len() > 1);
+        let rest: usize = pieces[1..].iter().map(|c| c.data().len()).sum();
+        let mut pieces = pieces.into_iter();
+        ws.feed_chunk(pieces.next().unwrap()).await.unwrap();
+        for wrong in [
+            Chunk::binary(vec![0u8; rest - 1], true),
+            Chunk::binary(vec![0u8; rest + 1], false),
+            Chunk::binary(vec![0u8; rest], false),
+            Chunk::text("x", false),
+        ] {
+            let r = ws.feed_chunk(wrong).await;
+            assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        }
+        let r = ws.send(Message::binary(&b"other"[..])).await;
+        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        for piece in pieces {
+            ws.feed_chunk(piece).await.unwrap();
+        }
+        ws.send(Message::binary(&b"next"[..])).await.unwrap();
+    });
+    assert_eq!(
+        written_fin(&ws.get_ref().output),
+        vec![
+            (OpCode::Binary, true, payload),
+            (OpCode::Binary, true, b"next".to_vec()),
+        ]
+    );
+}
+
+/// Closing while a frame being relayed is unfinished: no close frame can
+/// follow it, so what is queued goes out and the connection is shut down,
+/// without waiting for a close the peer could not send.
+#[test]
+fn closing_inside_a_relayed_frame_shuts_down_without_a_close_frame() {
+    let payload = vec![9u8; 300_000];
+    let mut input = frame(OpCode::Binary, true, &payload);
+    input.extend(frame(OpCode::Ping, true, b"p"));
+    let mut ws = ws(input, 100_000, WebSocketConfig::default());
+    ws.get_mut().hang = true;
+    let sent = block_on(async {
+        let first = ws.recv_chunk().await.unwrap();
+        assert!(!first.last());
+        let sent = first.data().len();
+        ws.feed_chunk(first).await.unwrap();
+        sent
+    });
+    // Done at once: it waits for nothing from the peer.
+    assert!(matches!(poll_once(ws.close(None)), Poll::Ready(Ok(()))));
+    assert!(ws.get_ref().closed);
+    assert_eq!(ws.get_ref().output.len(), 10 + sent);
+    let r = block_on(ws.feed_chunk(Chunk::binary(vec![0u8; 1], false)));
+    assert!(r.is_err());
 }
 
 /// A fragmented message is not known to fit a read window from its first
@@ -696,7 +840,6 @@ fn a_large_text_message_in_chunks_fails_with_1007_where_it_turns_invalid() {
 
 #[test]
 fn feed_chunk_refuses_what_would_break_the_framing() {
-    use super::Chunk;
     use futures_util::AsyncWriteExt;
     let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
     block_on(async {
@@ -774,7 +917,6 @@ fn a_dropped_incoming_message_is_discarded_not_taken_for_the_next() {
 
 #[test]
 fn a_writer_refused_mid_chunks_leaves_the_chunked_message_intact() {
-    use super::Chunk;
     use futures_util::AsyncWriteExt;
     let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
     block_on(async {
@@ -802,7 +944,6 @@ fn a_writer_refused_mid_chunks_leaves_the_chunked_message_intact() {
 
 #[test]
 fn after_a_refused_text_chunk_the_message_takes_no_more() {
-    use super::Chunk;
     let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
     block_on(async {
         ws.feed_chunk(Chunk::text(&b"\xe2\x82"[..], false))

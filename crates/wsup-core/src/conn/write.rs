@@ -42,6 +42,14 @@ pub(crate) struct Writer {
     /// limit) is not kept for the rest of the connection.
     keep_at_most: usize,
     pool: Option<Arc<dyn BufferPool>>,
+    /// Payload bytes still owed to the frame being relayed: its header went
+    /// out with the frame's whole length, and nothing else may be written
+    /// until its payload is complete.
+    owed: usize,
+    /// Control frames queued meanwhile, the latest of each kind: they go
+    /// out once the frame is complete (RFC 6455 5.4: control frames go
+    /// between frames, and a pong may answer only the latest ping).
+    held: Vec<(OpCode, Vec<u8>)>,
 }
 
 impl Writer {
@@ -61,6 +69,8 @@ impl Writer {
                 * (cfg.write_flush_threshold.max(cfg.write_buffer_size) + COPY_LIMIT)
                     .next_power_of_two(),
             pool: cfg.write_buffer_pool.clone(),
+            owed: 0,
+            held: Vec::new(),
         }
     }
 
@@ -94,8 +104,19 @@ impl Writer {
         }
     }
 
-    /// Queues one frame (server frames are never masked).
+    /// Queues one frame (server frames are never masked). A control frame
+    /// queued while a relayed frame is incomplete waits for its end.
     pub(crate) fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) {
+        if self.owed > 0 {
+            // Data frames cannot get here: a message being sent in pieces
+            // keeps any other data message out (`Core::check_no_fragments`).
+            debug_assert!(opcode.is_control(), "{opcode:?} inside a relayed frame");
+            match self.held.iter_mut().find(|(op, _)| *op == opcode) {
+                Some(held) => held.1 = payload.to_vec(),
+                None => self.held.push((opcode, payload.to_vec())),
+            }
+            return;
+        }
         let mut header = [0u8; MAX_HEADER_LEN];
         let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
         self.ensure_buffer(n + payload.len());
@@ -124,7 +145,41 @@ impl Writer {
         self.chunks.push_back(payload);
     }
 
-    /// Queues bytes already framed (a prepared message).
+    /// Starts a frame of `total` payload bytes, one frame for a whole
+    /// message, with its first `piece`; the rest follows with
+    /// [`continue_frame`](Self::continue_frame).
+    pub(crate) fn start_frame(&mut self, opcode: OpCode, total: usize, piece: Bytes) {
+        debug_assert!(self.owed == 0 && piece.len() <= total);
+        let mut header = [0u8; MAX_HEADER_LEN];
+        let n = encode_header(&mut header, opcode, true, false, total);
+        self.ensure_buffer(n);
+        self.tail.extend_from_slice(&header[..n]);
+        self.queued += n;
+        self.owed = total;
+        self.continue_frame(piece);
+    }
+
+    /// Queues more payload of the frame begun by `start_frame` (at most what
+    /// it is still owed); the control frames held meanwhile follow its end.
+    pub(crate) fn continue_frame(&mut self, piece: Bytes) {
+        debug_assert!(piece.len() <= self.owed);
+        self.owed -= piece.len();
+        self.queue_raw(piece);
+        if self.owed == 0 {
+            for (opcode, payload) in std::mem::take(&mut self.held) {
+                self.queue_frame(opcode, true, false, &payload);
+            }
+        }
+    }
+
+    /// A frame begun by `start_frame` is still owed payload: nothing but its
+    /// payload can be written now.
+    pub(crate) fn frame_open(&self) -> bool {
+        self.owed > 0
+    }
+
+    /// Queues bytes already framed (a prepared message), or payload of a
+    /// frame whose header is queued.
     pub(crate) fn queue_raw(&mut self, framed: Bytes) {
         if framed.len() < COPY_LIMIT {
             self.ensure_buffer(framed.len());
@@ -229,6 +284,8 @@ impl Writer {
         self.tail.clear();
         self.queued = 0;
         self.needs_flush = false;
+        self.owed = 0;
+        self.held.clear();
     }
 }
 
