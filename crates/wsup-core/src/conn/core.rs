@@ -31,8 +31,9 @@ enum Phase {
     Open,
     /// This side sent a close frame; waiting for the peer's.
     CloseSent,
-    /// Writing out what is queued (a close frame last), then shutting the
-    /// transport down.
+    /// Writing out what is queued (a close frame last, unless closing came
+    /// inside an unfinished relayed frame), then shutting the transport
+    /// down.
     Finishing,
     /// Failed on a protocol error: close frame sent and write side shut;
     /// input is discarded until the peer closes, so that our close frame is
@@ -210,18 +211,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
 
     fn fail(&mut self, err: ProtocolError) {
         let frame = err.close_frame();
+        self.outcome = Some(Outcome::Error(Error::Protocol(err)));
+        self.start_close_timer();
+        if self.writer.frame_open() {
+            // No close frame can follow an unfinished relayed frame, so
+            // there is none to protect by draining: shut down.
+            self.phase = Phase::Finishing;
+            return;
+        }
         if self.phase == Phase::Open {
             queue_close(&mut self.writer, Some(&frame));
         }
-        self.outcome = Some(Outcome::Error(Error::Protocol(err)));
         self.phase = Phase::Draining;
-        self.start_close_timer();
     }
 
     fn finish(&mut self) -> Poll<Result<Message, Error>> {
         self.phase = Phase::Closed;
         self.close_timer = None;
         self.writer.discard();
+        self.sending = None;
         // Give the read buffer back: a closed connection holds no memory.
         self.reader.release_buffer();
         match self.outcome.take() {
@@ -394,9 +402,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     /// first frame is larger than the read buffer; a message that is one
     /// uncompressed frame only if it is larger than a read window (or the
     /// read buffer, if larger): a piece can be as large, so such a message
-    /// held whole costs no more memory, and goes out as one frame instead of
-    /// several. Control frames are handled and skipped; the peer's close
-    /// ends it with `ConnectionClosed`.
+    /// held whole costs no more memory, and its echo is written in one go.
+    /// Control frames are handled and skipped; the peer's close ends it with
+    /// `ConnectionClosed`.
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
         loop {
             let mode = Mode::ChunksOver {
@@ -436,7 +444,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     /// Queues one chunk of a data message (no I/O): a whole message as by
-    /// `start_send`, a piece as one frame of it.
+    /// `start_send`, a piece as one frame of it, or, for a binary message
+    /// received as one frame, as part of one frame of the same length.
     pub(crate) fn queue_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
@@ -639,10 +648,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     }
 
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.phase == Phase::Closed {
-            return Poll::Ready(Ok(()));
+        match self.phase {
+            Phase::Closed => Poll::Ready(Ok(())),
+            // All that is left is to write out what is queued and shut the
+            // write side down; the next receive then reports the end. (It
+            // is where closing inside a relayed frame leads, with nothing
+            // from the peer to wait for.)
+            Phase::Finishing => self.poll_shutdown(cx).map_err(Error::Io),
+            _ => self.writer.poll_flush(&mut self.io, cx).map_err(Error::Io),
         }
-        self.writer.poll_flush(&mut self.io, cx).map_err(Error::Io)
     }
 
     /// Starts closing if open (no I/O).

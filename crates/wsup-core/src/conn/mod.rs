@@ -37,7 +37,8 @@ use crate::runtime::Runtime;
 /// [`send`](Self::send) / [`feed`](Self::feed) (or as a [`Sink`]). Pings are
 /// answered by the connection itself, and a close from the peer is echoed.
 /// Output queued with `feed` goes out on [`flush`](Self::flush), when the
-/// queue passes the flush threshold, or as soon as `recv` would wait for input.
+/// queue passes the flush threshold, as soon as `recv` would wait for input,
+/// or, holding a payload of 16 KiB or more, before `recv` reads more.
 pub struct WebSocket<T> {
     core: Core<T>,
     protocol: Option<String>,
@@ -172,7 +173,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
 
     /// Closes: sends a close frame, waits for the peer's (bounded by the close
     /// timeout), and shuts the transport down. Messages still arriving are
-    /// discarded.
+    /// discarded. Inside a message relayed as one frame (see
+    /// [`feed_chunk`](Self::feed_chunk)) no close frame can be sent: the
+    /// transport is shut down at once.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
         self.core.start_close(frame)?;
         poll_fn(|cx| self.core.poll_close(cx)).await
@@ -188,8 +191,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// whole. Passed on with
     /// [`feed_chunk`](Self::feed_chunk), such a message goes through an echo
     /// or a relay in bounded memory, each piece written as it comes: a binary
-    /// message that arrived as one frame goes out as one frame of the same
-    /// length, anything else a frame per piece. (A message whose
+    /// message that arrived as one uncompressed frame goes out as one frame
+    /// of the same length (unless the sending connection compresses),
+    /// anything else a frame per piece. (A message whose
     /// first frame is small, or compressed small, is gathered whole as by
     /// [`recv`](Self::recv), up to `max_message_size`.)
     ///
@@ -217,7 +221,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
     /// message): a whole message as one frame, compressed as `feed` would
     /// (when on and over the threshold); a piece as one frame of its message,
-    /// compressed whenever compression is on. Until a `last` chunk ends the
+    /// compressed whenever compression is on, or as the next bytes of one
+    /// frame (below). Until a `last` chunk ends the
     /// message, no other data message may be sent, and the chunks must all
     /// be of its kind ([`Error::InvalidMessage`] otherwise). Text is checked
     /// as UTF-8 across the chunks; frames already queued cannot be taken
@@ -228,10 +233,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// one frame of that message's length, as a relay of the bytes would
     /// send it: no header per piece for the peer to parse. The pieces after
     /// it must then add up to that length exactly, the last one ending it
-    /// ([`Error::InvalidMessage`] otherwise, and nothing queued); pongs and
-    /// other control frames wait for its end, and closing before it leaves
-    /// nothing that a close frame could follow, so the connection is shut
-    /// down without one. Pieces relayed as they were received always add up.
+    /// ([`Error::InvalidMessage`] otherwise, and nothing queued). Control
+    /// frames queued meanwhile wait for its end, only the latest of each kind
+    /// kept (a pong answers the latest ping). No close frame can follow an
+    /// unfinished frame: closing before its end, a protocol error, or the
+    /// peer's close read before the last piece is fed (when another task
+    /// feeds) shuts the connection down without one. Pieces relayed as they
+    /// were received always add up.
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
         poll_fn(|cx| self.core.poll_ready(cx)).await?;
         self.core.queue_chunk(chunk)

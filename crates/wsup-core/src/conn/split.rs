@@ -183,9 +183,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     }
 
     /// Sends a close frame and flushes it. The reader half receives the
-    /// peer's reply and finishes the closing handshake.
+    /// peer's reply and finishes the closing handshake. (Inside a message
+    /// relayed as one frame, no close frame can be sent: the connection is
+    /// shut down, and the reader half finishes with it.)
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
         self.shared.lock().start_close(frame)?;
+        // The reader half may be waiting for input that will not come now.
+        self.shared.wakers.read.wake();
         std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_flush(cx))).await
     }
 }
@@ -216,9 +220,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.with(cx, |c, cx| {
+        let res = self.with(cx, |c, cx| {
             c.start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
             c.poll_flush(cx)
-        })
+        });
+        // As in `close`: the reader half may have to finish now.
+        self.shared.wakers.read.wake();
+        res
     }
 }

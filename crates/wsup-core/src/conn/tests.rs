@@ -581,7 +581,7 @@ fn chunks_pass_a_large_message_through_in_pieces_as_one_frame_and_small_ones_who
     let out = written_fin(&ws.get_ref().output);
     assert_eq!(out[0], (OpCode::Binary, true, b"small".to_vec()));
     // It arrived as one frame and went on as one, its pieces written as
-    // they came; the pong waited for its end.
+    // they came; the pong comes after it.
     assert_eq!(out[1], (OpCode::Binary, true, large));
     let rest: Vec<_> = out[2..].to_vec();
     assert_eq!(
@@ -782,6 +782,87 @@ fn closing_inside_a_relayed_frame_shuts_down_without_a_close_frame() {
     assert_eq!(ws.get_ref().output.len(), 10 + sent);
     let r = block_on(ws.feed_chunk(Chunk::binary(vec![0u8; 1], false)));
     assert!(r.is_err());
+}
+
+/// Split, the writer half closing inside a relayed frame: the connection is
+/// shut down at once, and the reader half, waiting for input that will not
+/// come, is woken and ends.
+#[test]
+fn a_writer_half_closing_inside_a_relayed_frame_ends_the_reader_half_too() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    struct Count(AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    // A third of a 300 000-byte frame arrives; the rest never does.
+    let mut input = frame(OpCode::Binary, true, &vec![5u8; 300_000]);
+    input.truncate(14 + 100_000);
+    let mut ws = ws(input, 1 << 20, WebSocketConfig::default());
+    ws.get_mut().hang = true;
+    let (mut reader, mut writer) = ws.split();
+    // Relay what there is; the frame stays open.
+    let mut relayed = 0;
+    while let Poll::Ready(chunk) = poll_once(reader.recv_chunk()) {
+        let chunk = chunk.unwrap();
+        assert!(!chunk.last());
+        relayed += chunk.data().len();
+        block_on(writer.feed_chunk(chunk)).unwrap();
+    }
+    assert_eq!(relayed, 100_000);
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut recv = std::pin::pin!(reader.recv_chunk());
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+    }
+    assert!(matches!(poll_once(writer.close(None)), Poll::Ready(Ok(()))));
+    assert!(count.0.load(Ordering::SeqCst) > 0, "reader half not woken");
+    let end = std::pin::pin!(reader.recv_chunk()).as_mut().poll(&mut cx);
+    assert!(
+        matches!(end, Poll::Ready(Err(Error::ConnectionClosed))),
+        "{end:?}"
+    );
+}
+
+/// A protocol error while a relayed frame is unfinished: no close frame can
+/// follow it, so the connection is shut down and the error reported at once,
+/// without draining input for a close frame that was never sent.
+#[test]
+fn a_protocol_error_inside_a_relayed_frame_ends_the_connection_at_once() {
+    let payload = vec![6u8; 300_000];
+    let mut input = frame(OpCode::Binary, true, &payload);
+    // Unmasked: a protocol error (1002).
+    input.extend([0x82, 0x01, 0x00]);
+    let mut ws = ws(input, 100_000, WebSocketConfig::default());
+    ws.get_mut().hang = true;
+    let last = block_on(async {
+        loop {
+            let chunk = ws.recv_chunk().await.unwrap();
+            if chunk.last() {
+                return chunk;
+            }
+            ws.feed_chunk(chunk).await.unwrap();
+        }
+    });
+    let end = poll_once(ws.recv_chunk());
+    assert!(
+        matches!(
+            end,
+            Poll::Ready(Err(Error::Protocol(ProtocolError::UnmaskedFrame)))
+        ),
+        "{end:?}"
+    );
+    assert!(ws.get_ref().closed);
+    let header = 10;
+    assert_eq!(
+        ws.get_ref().output.len(),
+        header + payload.len() - last.data().len()
+    );
 }
 
 /// A fragmented message is not known to fit a read window from its first

@@ -2,7 +2,10 @@
 //! one buffer, large payloads kept as `Bytes` and written vectored after their
 //! header, so they are never copied. Queued output goes out on flush, when
 //! the queue passes the flush threshold, or when the connection is about to
-//! wait for input (so replies to a batch of requests share one syscall).
+//! wait for input (so replies to a batch of requests share one syscall), or
+//! read more while a large payload is queued. A message relayed as one frame
+//! (`start_frame`, `continue_frame`) keeps control frames aside until its
+//! payload is complete.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -110,7 +113,8 @@ impl Writer {
         if self.owed > 0 {
             // Data frames cannot get here: a message being sent in pieces
             // keeps any other data message out (`Core::check_no_fragments`).
-            debug_assert!(opcode.is_control(), "{opcode:?} inside a relayed frame");
+            // Held, one would be lost to the next of its kind.
+            assert!(opcode.is_control(), "{opcode:?} inside a relayed frame");
             match self.held.iter_mut().find(|(op, _)| *op == opcode) {
                 Some(held) => held.1 = payload.to_vec(),
                 None => self.held.push((opcode, payload.to_vec())),
