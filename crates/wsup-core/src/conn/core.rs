@@ -81,8 +81,9 @@ pub(crate) enum Sending {
     /// after which the message can never be finished.
     Chunks { kind: MessageKind, failed: bool },
     /// `feed_chunk`, a binary message relayed as the one frame it arrived
-    /// in: its header is queued, `remaining` payload bytes still to come.
-    Frame { remaining: usize },
+    /// in: its header is queued, and the writer counts the payload bytes
+    /// still to come (`Writer::owed`).
+    Frame,
 }
 
 /// The sending side of permessage-deflate on one connection.
@@ -194,14 +195,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         }
     }
 
+    /// Closing inside an unfinished relayed frame: no close frame can follow
+    /// it, so there is nothing for the peer to answer and nothing to protect
+    /// by draining. What is queued goes out and the connection is shut down.
+    /// `false` (nothing done) when no such frame is open.
+    fn shut_down_inside_frame(&mut self) -> bool {
+        if !self.writer.frame_open() {
+            return false;
+        }
+        self.phase = Phase::Finishing;
+        self.start_close_timer();
+        true
+    }
+
     /// Sends our close frame and waits for the peer's (or for `Draining`).
     fn begin_close(&mut self, frame: Option<&CloseFrame>, next: Phase) {
-        if self.writer.frame_open() {
-            // A message relayed as one frame is unfinished, and no close
-            // frame can follow it: nothing the peer could answer. What is
-            // queued goes out and the connection is shut down.
-            self.phase = Phase::Finishing;
-            self.start_close_timer();
+        if self.shut_down_inside_frame() {
             return;
         }
         queue_close(&mut self.writer, frame);
@@ -212,17 +221,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
     fn fail(&mut self, err: ProtocolError) {
         let frame = err.close_frame();
         self.outcome = Some(Outcome::Error(Error::Protocol(err)));
-        self.start_close_timer();
-        if self.writer.frame_open() {
-            // No close frame can follow an unfinished relayed frame, so
-            // there is none to protect by draining: shut down.
-            self.phase = Phase::Finishing;
+        if self.shut_down_inside_frame() {
             return;
         }
         if self.phase == Phase::Open {
             queue_close(&mut self.writer, Some(&frame));
         }
         self.phase = Phase::Draining;
+        self.start_close_timer();
     }
 
     fn finish(&mut self) -> Poll<Result<Message, Error>> {
@@ -459,7 +465,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         } = chunk.into_parts();
         let first = match self.sending {
             None => true,
-            Some(Sending::Frame { remaining }) => {
+            Some(Sending::Frame) => {
+                let remaining = self.writer.owed();
                 if kind != MessageKind::Binary {
                     return Err(Error::InvalidMessage(
                         "chunk of another kind than the message it continues",
@@ -472,9 +479,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
                         "chunks of a message relayed as one frame must add up to its length",
                     ));
                 }
-                self.sending = (!last).then_some(Sending::Frame {
-                    remaining: remaining - data.len(),
-                });
+                self.sending = (!last).then_some(Sending::Frame);
                 self.writer.continue_frame(data);
                 return Ok(());
             }
@@ -527,9 +532,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
             // not compressed, where the length is not known.
             let compressing = self.deflate.as_deref().is_some_and(|d| d.enabled);
             if kind == MessageKind::Binary && !compressing {
-                self.sending = Some(Sending::Frame {
-                    remaining: total - data.len(),
-                });
+                self.sending = Some(Sending::Frame);
                 self.writer.start_frame(opcode, total, data);
                 return Ok(());
             }

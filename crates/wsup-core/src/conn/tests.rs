@@ -665,6 +665,20 @@ fn chunks_of_text_or_of_a_fragmented_message_go_out_a_frame_each() {
     assert_eq!(joined, 800_000);
 }
 
+/// Receives a message in chunks, feeding each on but the last, which it
+/// returns: the relayed frame is left open.
+fn relay_all_but_the_last_piece(ws: &mut WebSocket<Mem>) -> Chunk {
+    block_on(async {
+        loop {
+            let chunk = ws.recv_chunk().await.unwrap();
+            if chunk.last() {
+                return chunk;
+            }
+            ws.feed_chunk(chunk).await.unwrap();
+        }
+    })
+}
+
 /// A large binary message that arrived as one frame, relayed piece by piece
 /// as one frame: the pong for a ping that arrives while its last piece is
 /// not fed yet goes out after the frame, never inside it.
@@ -676,15 +690,7 @@ fn a_pong_waits_for_the_end_of_a_frame_being_relayed() {
     input.extend(frame(OpCode::Ping, true, b"are you there"));
     let mut ws = ws(input, 64 << 10, WebSocketConfig::default());
     ws.get_mut().hang = true;
-    let last = block_on(async {
-        loop {
-            let chunk = ws.recv_chunk().await.unwrap();
-            if chunk.last() {
-                return chunk;
-            }
-            ws.feed_chunk(chunk).await.unwrap();
-        }
-    });
+    let last = relay_all_but_the_last_piece(&mut ws);
     // The ping is read and answered; the receive then waits for input,
     // writing what is queued first: the frame so far, and no pong.
     let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
@@ -840,15 +846,7 @@ fn a_protocol_error_inside_a_relayed_frame_ends_the_connection_at_once() {
     input.extend([0x82, 0x01, 0x00]);
     let mut ws = ws(input, 100_000, WebSocketConfig::default());
     ws.get_mut().hang = true;
-    let last = block_on(async {
-        loop {
-            let chunk = ws.recv_chunk().await.unwrap();
-            if chunk.last() {
-                return chunk;
-            }
-            ws.feed_chunk(chunk).await.unwrap();
-        }
-    });
+    let last = relay_all_but_the_last_piece(&mut ws);
     let end = poll_once(ws.recv_chunk());
     assert!(
         matches!(

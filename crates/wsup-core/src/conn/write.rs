@@ -140,13 +140,17 @@ impl Writer {
         if payload.len() < COPY_LIMIT {
             return self.queue_frame(opcode, fin, rsv1, &payload);
         }
+        self.queue_header(opcode, fin, rsv1, payload.len());
+        self.queue_raw(payload);
+    }
+
+    /// Queues a frame header alone, its payload to follow.
+    fn queue_header(&mut self, opcode: OpCode, fin: bool, rsv1: bool, len: usize) {
         let mut header = [0u8; MAX_HEADER_LEN];
-        let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
+        let n = encode_header(&mut header, opcode, fin, rsv1, len);
         self.ensure_buffer(n);
         self.tail.extend_from_slice(&header[..n]);
-        self.chunks.push_back(self.tail.split().freeze());
-        self.queued += n + payload.len();
-        self.chunks.push_back(payload);
+        self.queued += n;
     }
 
     /// Starts a frame of `total` payload bytes, one frame for a whole
@@ -154,11 +158,7 @@ impl Writer {
     /// [`continue_frame`](Self::continue_frame).
     pub(crate) fn start_frame(&mut self, opcode: OpCode, total: usize, piece: Bytes) {
         debug_assert!(self.owed == 0 && piece.len() <= total);
-        let mut header = [0u8; MAX_HEADER_LEN];
-        let n = encode_header(&mut header, opcode, true, false, total);
-        self.ensure_buffer(n);
-        self.tail.extend_from_slice(&header[..n]);
-        self.queued += n;
+        self.queue_header(opcode, true, false, total);
         self.owed = total;
         self.continue_frame(piece);
     }
@@ -174,6 +174,11 @@ impl Writer {
                 self.queue_frame(opcode, true, false, &payload);
             }
         }
+    }
+
+    /// Payload bytes the frame begun by `start_frame` is still owed.
+    pub(crate) fn owed(&self) -> usize {
+        self.owed
     }
 
     /// A frame begun by `start_frame` is still owed payload: nothing but its
