@@ -178,7 +178,9 @@ impl Upgrader {
     }
 
     /// Output queued past this many bytes is written at once, as far as the
-    /// transport takes it without waiting (default 128 KiB); otherwise, and
+    /// transport takes it without waiting (default 128 KiB; with a large
+    /// payload queued, 256 KiB if more, see
+    /// [`WebSocketConfig::write_flush_threshold`]); otherwise, and
     /// for the rest, it goes out when the connection would wait for input,
     /// with the next send, or on `flush`.
     pub fn write_flush_threshold(mut self, n: usize) -> Self {

@@ -554,7 +554,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
         let queued = self.writer.queued();
         if queued >= self.cfg.backlog_limit() {
             std::task::ready!(self.writer.poll_flush(&mut self.io, cx))?;
-        } else if queued >= self.cfg.write_flush_threshold {
+        } else if self.writer.past_threshold(self.cfg.write_flush_threshold) {
             if let Poll::Ready(Err(e)) = self.writer.poll_flush(&mut self.io, cx) {
                 return Poll::Ready(Err(e.into()));
             }

@@ -290,6 +290,56 @@ fn a_large_echo_is_written_before_the_next_read() {
     assert_eq!(second, Message::Binary(payload.into()));
 }
 
+/// Echoes of large messages (queued by reference) that one read brought in
+/// go out together, though they pass the flush threshold: up to a read
+/// window, 256 KiB. Past it, `feed` writes them out.
+#[test]
+fn large_echoes_of_one_read_share_a_write_up_to_a_read_window() {
+    use std::future::Future;
+    let cfg = WebSocketConfig {
+        read_buffer_size: 256 * 1024,
+        // An echo's setting: reads go on while output backs up.
+        write_backlog_limit: 1 << 20,
+        ..Default::default()
+    };
+    let payload = vec![4u8; 64 * 1024];
+    let mut input = Vec::new();
+    for _ in 0..5 {
+        input.extend(frame(OpCode::Binary, true, &payload));
+    }
+    // All in the buffer at the start, as if one read had brought them.
+    let mem = Mem {
+        input: Vec::new(),
+        pos: 0,
+        chunk: 0,
+        output: Vec::new(),
+        closed: false,
+        hang: true,
+        stalled: false,
+    };
+    let mut ws = WebSocket::from_raw(mem, input.into(), cfg, None);
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    for i in 0..4 {
+        let msg = recv_now(&mut ws, &mut cx, i);
+        let mut feed = std::pin::pin!(ws.feed(msg));
+        assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
+    }
+    // 3 x 64 KiB queued when the fourth was fed, past the 128 KiB threshold.
+    assert!(ws.get_ref().output.is_empty());
+    // The fifth finds 256 KiB queued: written out before it is queued.
+    let fifth = recv_now(&mut ws, &mut cx, 4);
+    block_on(ws.feed(fifth)).unwrap();
+    assert_eq!(written_frames(&ws.get_ref().output).len(), 4);
+    // Nothing more to read: the fifth goes out before the wait.
+    assert!(std::pin::pin!(ws.recv())
+        .as_mut()
+        .poll(&mut cx)
+        .is_pending());
+    let frames = written_frames(&ws.get_ref().output);
+    assert_eq!(frames.len(), 5);
+    assert!(frames.iter().all(|(_, p)| *p == payload));
+}
+
 #[test]
 fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
     use std::future::Future;

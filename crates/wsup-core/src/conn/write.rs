@@ -1,7 +1,8 @@
 //! The write half of the engine: frames are queued, small ones coalesced into
 //! one buffer, large payloads kept as `Bytes` and written vectored after their
 //! header, so they are never copied. Queued output goes out on flush, when
-//! the queue passes the flush threshold, or when the connection is about to
+//! the queue passes the flush threshold (with a large payload among it, a
+//! read window: `past_threshold`), or when the connection is about to
 //! wait for input (so replies to a batch of requests share one syscall), or
 //! read more while a large payload is queued. A message relayed as one frame
 //! (`start_frame`, `continue_frame`) keeps control frames aside until its
@@ -19,6 +20,8 @@ use futures_io::AsyncWrite;
 use crate::config::WebSocketConfig;
 use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::pool::BufferPool;
+
+use super::read::READ_WINDOW;
 
 /// Payloads at least this long are queued by reference instead of copied.
 const COPY_LIMIT: usize = 16 * 1024;
@@ -87,6 +90,21 @@ impl Writer {
     /// batch to end.
     pub(crate) fn holds_large_payload(&self) -> bool {
         !self.chunks.is_empty()
+    }
+
+    /// Queued output has reached `threshold` (the flush threshold) and is
+    /// to be written now rather than when the batch ends. Payloads queued
+    /// by reference cost no copy, so with one queued the batch may grow to a
+    /// read window (256 KiB, the most one read takes in) first: echoes of
+    /// large messages then go out a write per read, as from a raw TCP echo,
+    /// not a write per two 64 KiB messages. Bytes coalesced into the tail
+    /// still go out at `threshold`.
+    pub(crate) fn past_threshold(&self, threshold: usize) -> bool {
+        if self.chunks.is_empty() {
+            self.queued >= threshold
+        } else {
+            self.tail.len() >= threshold || self.queued >= threshold.max(READ_WINDOW)
+        }
     }
 
     /// Whether anything waits to be written or flushed.
