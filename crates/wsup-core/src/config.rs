@@ -16,8 +16,9 @@ pub struct WebSocketConfig {
     /// Buffered output past this many bytes is written at once, as far as
     /// the transport takes it without waiting, instead of when the
     /// connection would wait for input; the rest goes with the next send,
-    /// receive or `flush`. Default 128 KiB. Once a payload of 16 KiB or more
-    /// is queued (by reference, not copied), the batch may grow to 256 KiB
+    /// receive or `flush`. Default 128 KiB. Where `write_backlog_limit` is
+    /// higher, once a payload of 16 KiB or more is queued (by reference, not
+    /// copied), the batch may grow to 256 KiB (or that limit, if lower)
     /// first, what one read takes in: the echoes of large messages go out a
     /// write per read, not a write per two 64 KiB messages.
     pub write_flush_threshold: usize,
