@@ -1,4 +1,7 @@
-//! Close codes and close frames, RFC 6455 sections 5.5.1 and 7.4.
+//! Close codes and close frames, RFC 6455 sections 5.5.1 and 7.4: the one
+//! place where a close payload is parsed, checked, encoded, and its reason
+//! truncated. Which close code a protocol error is answered with is the
+//! error's own business ([`crate::ProtocolError::close_code`]).
 
 use std::fmt;
 
@@ -85,6 +88,80 @@ impl CloseFrame {
     }
 }
 
+/// Longest reason a close frame can carry: a control frame's 125 bytes less
+/// the two of the code.
+pub(crate) const MAX_REASON_LEN: usize = 123;
+
+/// Longest close payload: a control frame's.
+pub(crate) const MAX_PAYLOAD_LEN: usize = 125;
+
+/// Why a received close payload is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvalidClose {
+    /// One byte: half a code.
+    OneByte,
+    /// A code that may not be sent.
+    Code(u16),
+    /// The reason is not UTF-8.
+    Utf8,
+}
+
+impl CloseFrame {
+    /// Parses and checks a received close payload; `None` for an empty one.
+    pub(crate) fn decode(payload: &[u8]) -> Result<Option<CloseFrame>, InvalidClose> {
+        match payload {
+            [] => Ok(None),
+            [_] => Err(InvalidClose::OneByte),
+            [hi, lo, reason @ ..] => {
+                let code = CloseCode(u16::from_be_bytes([*hi, *lo]));
+                if !code.is_sendable() {
+                    return Err(InvalidClose::Code(code.0));
+                }
+                let reason = std::str::from_utf8(reason).map_err(|_| InvalidClose::Utf8)?;
+                Ok(Some(CloseFrame::new(code, reason)))
+            }
+        }
+    }
+
+    /// Whether the application may send `frame`: a sendable code and a
+    /// reason that fits. `Err` says why not.
+    pub(crate) fn check_sendable(frame: Option<&CloseFrame>) -> Result<(), &'static str> {
+        match frame {
+            Some(f) if !f.code.is_sendable() => Err("close code may not be sent"),
+            Some(f) if f.reason.len() > MAX_REASON_LEN => Err("close reason over 123 bytes"),
+            _ => Ok(()),
+        }
+    }
+
+    /// Encodes the payload of a close frame into `out`, returning its
+    /// length: nothing for `None`; a code that may not be sent becomes 1000,
+    /// and a reason too long is cut at a character boundary.
+    pub(crate) fn encode(frame: Option<&CloseFrame>, out: &mut [u8; MAX_PAYLOAD_LEN]) -> usize {
+        let Some(f) = frame else { return 0 };
+        let code = if f.code.is_sendable() {
+            f.code
+        } else {
+            CloseCode::NORMAL
+        };
+        out[..2].copy_from_slice(&code.0.to_be_bytes());
+        let reason = truncate_utf8(&f.reason, MAX_REASON_LEN);
+        out[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+        2 + reason.len()
+    }
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 impl fmt::Display for CloseFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.reason.is_empty() {
@@ -112,5 +189,27 @@ mod tests {
         ] {
             assert!(!CloseCode(bad).is_sendable(), "{bad}");
         }
+    }
+
+    #[test]
+    fn payloads_decode_encode_and_check() {
+        assert_eq!(CloseFrame::decode(&[]), Ok(None));
+        assert_eq!(CloseFrame::decode(&[3]), Err(InvalidClose::OneByte));
+        assert_eq!(CloseFrame::decode(&[3, 237]), Err(InvalidClose::Code(1005)));
+        assert_eq!(CloseFrame::decode(&[3, 232, 0xff]), Err(InvalidClose::Utf8));
+        let frame = CloseFrame::new(CloseCode::GOING_AWAY, "bye");
+        let mut out = [0u8; MAX_PAYLOAD_LEN];
+        let n = CloseFrame::encode(Some(&frame), &mut out);
+        assert_eq!(CloseFrame::decode(&out[..n]), Ok(Some(frame.clone())));
+        assert_eq!(CloseFrame::encode(None, &mut out), 0);
+        assert!(CloseFrame::check_sendable(Some(&frame)).is_ok());
+        assert!(CloseFrame::check_sendable(Some(&CloseFrame::new(1006, ""))).is_err());
+        // A reason too long to send is refused, and cut when encoded anyway
+        // (at a character boundary: "é" is two bytes).
+        let long = CloseFrame::new(CloseCode::NORMAL, "é".repeat(62));
+        assert!(CloseFrame::check_sendable(Some(&long)).is_err());
+        let n = CloseFrame::encode(Some(&long), &mut out);
+        assert_eq!(n, 2 + 122);
+        assert!(std::str::from_utf8(&out[2..n]).is_ok());
     }
 }

@@ -127,6 +127,17 @@ pub enum ProtocolError {
     InvalidCompressedData,
 }
 
+impl From<crate::close::InvalidClose> for ProtocolError {
+    fn from(e: crate::close::InvalidClose) -> Self {
+        use crate::close::InvalidClose;
+        match e {
+            InvalidClose::OneByte => ProtocolError::InvalidClosePayload,
+            InvalidClose::Code(code) => ProtocolError::InvalidCloseCode(code),
+            InvalidClose::Utf8 => ProtocolError::InvalidUtf8,
+        }
+    }
+}
+
 impl ProtocolError {
     /// The close code the connection was failed with.
     pub fn close_code(&self) -> CloseCode {

@@ -44,12 +44,10 @@ pub mod utf8;
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
 pub use config::WebSocketConfig;
-pub use conn::{
-    Chunk, IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter,
-};
+pub use conn::{IncomingMessage, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
 pub use error::{Error, HandshakeError, ProtocolError};
 pub use handshake::{HeadLimits, OriginPolicy};
-pub use message::{Message, Utf8Bytes};
+pub use message::{Chunk, Message, MessageKind, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
 pub use runtime::Runtime;

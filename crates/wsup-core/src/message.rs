@@ -1,4 +1,5 @@
-//! Messages as the application sees them.
+//! Messages as the application sees them: whole ([`Message`]) or in
+//! pieces ([`Chunk`]), and their kinds.
 
 use std::fmt;
 use std::ops::Deref;
@@ -6,6 +7,7 @@ use std::ops::Deref;
 use bytes::Bytes;
 
 use crate::close::CloseFrame;
+use crate::frame::OpCode;
 
 /// UTF-8 text held in [`Bytes`], so a received text message can be sent on
 /// with no copy.
@@ -151,5 +153,144 @@ impl Message {
             Message::Close(Some(c)) => Bytes::from(c.reason),
             Message::Close(None) => Bytes::new(),
         }
+    }
+}
+
+/// The kind of a data message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// UTF-8 text.
+    Text,
+    /// Binary.
+    Binary,
+}
+
+impl MessageKind {
+    pub(crate) fn of(text: bool) -> Self {
+        if text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        }
+    }
+
+    /// The opcode of a message's first frame.
+    pub(crate) fn opcode(self) -> OpCode {
+        match self {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        }
+    }
+}
+
+/// A piece of a data message: what [`WebSocket::recv_chunk`] receives and
+/// [`WebSocket::feed_chunk`] sends. A chunk that is [`last`](Self::last)
+/// ends its message; one that is also the first is a whole message.
+///
+/// [`WebSocket::recv_chunk`]: crate::WebSocket::recv_chunk
+/// [`WebSocket::feed_chunk`]: crate::WebSocket::feed_chunk
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    kind: MessageKind,
+    data: Bytes,
+    last: bool,
+    /// A whole text message already checked as UTF-8.
+    validated: bool,
+    /// Received as the first piece of a message that is one uncompressed
+    /// frame of this many payload bytes (see `WebSocket::feed_chunk`).
+    frame_len: Option<usize>,
+}
+
+/// A [`Chunk`] taken apart, for the engine.
+pub(crate) struct ChunkParts {
+    pub(crate) kind: MessageKind,
+    pub(crate) data: Bytes,
+    pub(crate) last: bool,
+    pub(crate) validated: bool,
+    pub(crate) frame_len: Option<usize>,
+}
+
+/// Equal when kind, bytes and `last` are: where a chunk came from does not count.
+impl PartialEq for Chunk {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, &self.data, self.last) == (other.kind, &other.data, other.last)
+    }
+}
+
+impl Eq for Chunk {}
+
+impl Chunk {
+    /// A piece of binary data; `last` ends the message.
+    pub fn binary(data: impl Into<Bytes>, last: bool) -> Self {
+        Chunk {
+            kind: MessageKind::Binary,
+            data: data.into(),
+            last,
+            validated: false,
+            frame_len: None,
+        }
+    }
+
+    /// A piece of text; `last` ends the message. A piece may end inside a
+    /// code point, but the message as a whole must be UTF-8: `feed_chunk`
+    /// checks it as it goes.
+    pub fn text(data: impl Into<Bytes>, last: bool) -> Self {
+        Chunk {
+            kind: MessageKind::Text,
+            data: data.into(),
+            last,
+            validated: false,
+            frame_len: None,
+        }
+    }
+
+    pub(crate) fn whole_text(data: Bytes) -> Self {
+        Chunk {
+            kind: MessageKind::Text,
+            data,
+            last: true,
+            validated: true,
+            frame_len: None,
+        }
+    }
+
+    pub(crate) fn received(data: Bytes, text: bool, last: bool, frame_len: Option<usize>) -> Self {
+        Chunk {
+            kind: MessageKind::of(text),
+            data,
+            last,
+            validated: false,
+            frame_len,
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> ChunkParts {
+        ChunkParts {
+            kind: self.kind,
+            data: self.data,
+            last: self.last,
+            validated: self.validated,
+            frame_len: self.frame_len,
+        }
+    }
+
+    /// Text or binary.
+    pub fn kind(&self) -> MessageKind {
+        self.kind
+    }
+
+    /// The bytes of this piece.
+    pub fn data(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// Takes the bytes.
+    pub fn into_data(self) -> Bytes {
+        self.data
+    }
+
+    /// This piece ends its message.
+    pub fn last(&self) -> bool {
+        self.last
     }
 }

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::conn::MessageKind;
 use crate::deflate::Deflater;
 use crate::frame::{OpCode, MAX_HEADER_LEN};
+use crate::message::MessageKind;
 
 /// A data message encoded once, so broadcasting it costs no per-connection
 /// encoding. Cloning is cheap (shared).
@@ -34,7 +34,7 @@ struct Inner {
 
 fn frame(opcode: OpCode, rsv1: bool, payload: &[u8]) -> Bytes {
     let mut header = [0u8; MAX_HEADER_LEN];
-    let n = crate::conn::encode_header(&mut header, opcode, true, rsv1, payload.len());
+    let n = crate::frame::encode_header(&mut header, opcode, true, rsv1, payload.len());
     let mut framed = BytesMut::with_capacity(n + payload.len());
     framed.extend_from_slice(&header[..n]);
     framed.extend_from_slice(payload);

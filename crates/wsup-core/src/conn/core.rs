@@ -13,14 +13,14 @@ use bytes::{Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::read::{Event, Mode, Reader, READ_WINDOW};
-use super::stream::{Chunk, ChunkParts, MessageKind};
 use super::write::Writer;
-use crate::close::{CloseCode, CloseFrame};
+use crate::close::{CloseFrame, MAX_PAYLOAD_LEN};
 use crate::config::WebSocketConfig;
 use crate::deflate::{Agreed, CodecPool, DeflateConfig, Deflater, Inflater};
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
 use crate::message::Message;
+use crate::message::{Chunk, ChunkParts, MessageKind};
 use crate::prepared::PreparedMessage;
 use crate::runtime::{Runtime, Sleep};
 use crate::utf8::Utf8Validator;
@@ -698,43 +698,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Core<T> {
 }
 
 fn check_close(frame: Option<&CloseFrame>) -> Result<(), Error> {
-    if let Some(f) = frame {
-        if !f.code.is_sendable() {
-            return Err(Error::InvalidMessage("close code may not be sent"));
-        }
-        if f.reason.len() > 123 {
-            return Err(Error::InvalidMessage("close reason over 123 bytes"));
-        }
-    }
-    Ok(())
+    CloseFrame::check_sendable(frame).map_err(Error::InvalidMessage)
 }
 
 fn queue_close(writer: &mut Writer, frame: Option<&CloseFrame>) {
-    let mut payload = [0u8; 125];
-    let n = match frame {
-        None => 0,
-        Some(f) => {
-            let code = if f.code.is_sendable() {
-                f.code
-            } else {
-                CloseCode::NORMAL
-            };
-            payload[..2].copy_from_slice(&code.0.to_be_bytes());
-            let reason = truncate_utf8(&f.reason, 123);
-            payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
-            2 + reason.len()
-        }
-    };
+    let mut payload = [0u8; MAX_PAYLOAD_LEN];
+    let n = CloseFrame::encode(frame, &mut payload);
     writer.queue_frame(OpCode::Close, true, false, &payload[..n]);
-}
-
-fn truncate_utf8(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }

@@ -2,9 +2,9 @@
 //! writers for messages too large to hold.
 
 mod core;
+mod message_io;
 mod read;
 mod split;
-mod stream;
 mod window;
 mod write;
 
@@ -19,15 +19,14 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
 pub(crate) use self::core::Core;
+pub use self::message_io::{IncomingMessage, MessageWriter};
 pub use self::split::{WebSocketReader, WebSocketWriter};
-pub use self::stream::{Chunk, IncomingMessage, MessageKind, MessageWriter};
-pub(crate) use write::encode_header;
 
 use crate::close::CloseFrame;
 use crate::config::WebSocketConfig;
 use crate::deflate::{Agreed, CodecPool, DeflateConfig};
 use crate::error::Error;
-use crate::message::Message;
+use crate::message::{Chunk, Message, MessageKind};
 use crate::prepared::PreparedMessage;
 use crate::runtime::Runtime;
 

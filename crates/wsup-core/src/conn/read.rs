@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes, BytesMut};
 use futures_io::AsyncRead;
 
-use crate::close::{CloseCode, CloseFrame};
+use crate::close::CloseFrame;
 use crate::config::WebSocketConfig;
 use crate::deflate::{InflateError, Inflater};
 use crate::error::ProtocolError;
@@ -383,7 +383,7 @@ impl Reader {
         match header.opcode {
             OpCode::Ping => Ok(Some(Message::Ping(payload))),
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
-            OpCode::Close => Ok(Some(Message::Close(parse_close(&payload)?))),
+            OpCode::Close => Ok(Some(Message::Close(CloseFrame::decode(&payload)?))),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                 let Reader {
                     assembly,
@@ -568,24 +568,4 @@ fn inflate_into(
         return Err(ProtocolError::InvalidUtf8);
     }
     Ok(())
-}
-
-/// Parses and checks a close frame's payload.
-fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
-    match payload.len() {
-        0 => Ok(None),
-        1 => Err(ProtocolError::InvalidClosePayload),
-        _ => {
-            let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
-            if !code.is_sendable() {
-                return Err(ProtocolError::InvalidCloseCode(code.0));
-            }
-            let reason =
-                std::str::from_utf8(&payload[2..]).map_err(|_| ProtocolError::InvalidUtf8)?;
-            Ok(Some(CloseFrame {
-                code,
-                reason: reason.to_owned(),
-            }))
-        }
-    }
 }

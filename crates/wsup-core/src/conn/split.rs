@@ -23,9 +23,9 @@ use futures_sink::Sink;
 use futures_util::task::AtomicWaker;
 
 use super::core::Core;
-use super::stream::Chunk;
 use crate::close::CloseFrame;
 use crate::error::Error;
+use crate::message::Chunk;
 use crate::message::Message;
 
 #[derive(Debug, Default)]

@@ -18,7 +18,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures_io::AsyncWrite;
 
 use crate::config::WebSocketConfig;
-use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::frame::{encode_header, OpCode, MAX_HEADER_LEN};
 use crate::pool::BufferPool;
 
 use super::read::READ_WINDOW;
@@ -316,25 +316,6 @@ impl Writer {
     }
 }
 
-/// Encodes an unmasked server frame header.
-pub(crate) fn encode_header(
-    out: &mut [u8; MAX_HEADER_LEN],
-    opcode: OpCode,
-    fin: bool,
-    rsv1: bool,
-    len: usize,
-) -> usize {
-    FrameHeader {
-        fin,
-        rsv1,
-        rsv23: 0,
-        opcode,
-        mask: None,
-        payload_len: len as u64,
-    }
-    .encode(out)
-}
-
 #[cfg(test)]
 mod tests {
     use std::future::poll_fn;
@@ -343,6 +324,7 @@ mod tests {
     use futures_util::io::Cursor;
 
     use super::*;
+    use crate::frame::FrameHeader;
 
     #[test]
     fn a_written_out_tail_is_rewound_to_its_whole_capacity() {

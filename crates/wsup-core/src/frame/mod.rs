@@ -180,6 +180,26 @@ impl FrameHeader {
     }
 }
 
+/// Encodes the header of an unmasked frame (as a server sends them) into
+/// `out`, returning its length.
+pub(crate) fn encode_header(
+    out: &mut [u8; MAX_HEADER_LEN],
+    opcode: OpCode,
+    fin: bool,
+    rsv1: bool,
+    len: usize,
+) -> usize {
+    FrameHeader {
+        fin,
+        rsv1,
+        rsv23: 0,
+        opcode,
+        mask: None,
+        payload_len: len as u64,
+    }
+    .encode(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
