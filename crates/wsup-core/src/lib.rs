@@ -36,6 +36,7 @@ pub mod handshake;
 mod message;
 mod pool;
 mod prepared;
+mod protocol;
 pub mod runtime;
 mod upgrade;
 mod upgrader;

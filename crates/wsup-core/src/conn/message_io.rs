@@ -9,18 +9,18 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::core::Core;
-use super::read::{Event, Mode};
+use super::driver::Driver;
 use crate::error::Error;
 use crate::frame::OpCode;
 use crate::message::{Message, MessageKind};
+use crate::protocol::{Event, Mode};
 use crate::utf8::Utf8Validator;
 
 /// A data message being received piece by piece. Read it with
 /// [`chunk`](Self::chunk) or as a `futures_io::AsyncRead`. Dropping it before
 /// the end discards the rest of the message.
 pub struct IncomingMessage<'a, T> {
-    core: &'a mut Core<T>,
+    core: &'a mut Driver<T>,
     kind: MessageKind,
     current: Bytes,
     done: bool,
@@ -36,7 +36,7 @@ impl<T> std::fmt::Debug for IncomingMessage<'_, T> {
 }
 
 impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
-    pub(crate) async fn next(core: &'a mut Core<T>) -> Result<Self, Error> {
+    pub(crate) async fn next(core: &'a mut Driver<T>) -> Result<Self, Error> {
         loop {
             match poll_fn(|cx| core.poll_event(cx, Mode::Chunks)).await? {
                 Event::Chunk {
@@ -65,7 +65,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
         }
     }
 
-    fn whole(core: &'a mut Core<T>, kind: MessageKind, data: Bytes) -> Self {
+    fn whole(core: &'a mut Driver<T>, kind: MessageKind, data: Bytes) -> Self {
         IncomingMessage {
             core,
             kind,
@@ -131,7 +131,7 @@ impl<T> Drop for IncomingMessage<'_, T> {
     fn drop(&mut self) {
         if !self.done {
             // Whatever reads next must not take the rest for a new message.
-            self.core.reader.abandon_message();
+            self.core.proto.abandon_message();
         }
     }
 }
@@ -164,7 +164,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for IncomingMessage<'_, T> {
 /// inside a code point is never ended, so after that error only closing is
 /// left.
 pub struct MessageWriter<'a, T: AsyncRead + AsyncWrite + Unpin> {
-    core: &'a mut Core<T>,
+    core: &'a mut Driver<T>,
     kind: MessageKind,
     buf: BytesMut,
     fragment_size: usize,
@@ -183,7 +183,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> std::fmt::Debug for MessageWriter<'_, T>
 }
 
 impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
-    pub(crate) fn new(core: &'a mut Core<T>, kind: MessageKind, fragment_size: usize) -> Self {
+    pub(crate) fn new(core: &'a mut Driver<T>, kind: MessageKind, fragment_size: usize) -> Self {
         MessageWriter {
             core,
             kind,
@@ -204,7 +204,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
         } else {
             self.kind.opcode()
         };
-        self.core.queue_fragment(op, fin, &mut self.buf)?;
+        self.core.proto.queue_fragment(op, fin, &mut self.buf)?;
         self.started = true;
         Ok(())
     }

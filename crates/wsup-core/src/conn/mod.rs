@@ -1,12 +1,9 @@
 //! The connection: [`WebSocket`], its split halves, and streaming readers and
 //! writers for messages too large to hold.
 
-mod core;
+mod driver;
 mod message_io;
-mod read;
 mod split;
-mod window;
-mod write;
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -18,7 +15,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
-pub(crate) use self::core::Core;
+pub(crate) use self::driver::Driver;
 pub use self::message_io::{IncomingMessage, MessageWriter};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
@@ -28,6 +25,7 @@ use crate::deflate::{Agreed, CodecPool, DeflateConfig};
 use crate::error::Error;
 use crate::message::{Chunk, Message, MessageKind};
 use crate::prepared::PreparedMessage;
+use crate::protocol::Protocol;
 use crate::runtime::Runtime;
 
 /// A server-side WebSocket connection over the transport `T`.
@@ -39,14 +37,14 @@ use crate::runtime::Runtime;
 /// queue passes the flush threshold, as soon as `recv` would wait for input,
 /// or, holding a payload of 16 KiB or more, before `recv` reads more.
 pub struct WebSocket<T> {
-    core: Core<T>,
+    driver: Driver<T>,
     protocol: Option<String>,
 }
 
 impl<T> std::fmt::Debug for WebSocket<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebSocket")
-            .field("core", &self.core)
+            .field("driver", &self.driver)
             .field("protocol", &self.protocol)
             .finish()
     }
@@ -64,14 +62,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         runtime: Option<Arc<dyn Runtime>>,
     ) -> Self {
         WebSocket {
-            core: Core::new(io, leftover, config, runtime),
+            driver: Driver::new(io, Protocol::new(leftover, config), runtime),
             protocol: None,
         }
     }
 
-    pub(crate) fn from_core(core: Core<T>) -> Self {
+    pub(crate) fn from_driver(driver: Driver<T>) -> Self {
         WebSocket {
-            core,
+            driver,
             protocol: None,
         }
     }
@@ -87,14 +85,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
 
     /// The negotiated permessage-deflate parameters, if compression is on.
     pub fn compression(&self) -> Option<&Agreed> {
-        self.core.agreed()
+        self.driver.proto.agreed()
     }
 
     /// Whether outgoing messages are compressed (gorilla's
     /// `EnableWriteCompression`); has no effect unless compression was
     /// negotiated. Takes effect from the next message.
     pub fn set_write_compression(&mut self, enabled: bool) {
-        if let Some(d) = self.core.deflate_mut() {
+        if let Some(d) = self.driver.proto.deflate_mut() {
             d.enabled = enabled;
         }
     }
@@ -102,7 +100,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// The compression level (0-9) from the next message on (gorilla's
     /// `SetCompressionLevel`).
     pub fn set_compression_level(&mut self, level: u32) {
-        if let Some(d) = self.core.deflate_mut() {
+        if let Some(d) = self.driver.proto.deflate_mut() {
             d.deflater.set_level(level);
         }
     }
@@ -113,22 +111,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         config: &DeflateConfig,
         pool: Option<Arc<CodecPool>>,
     ) {
-        self.core.enable_deflate(agreed, config, pool);
+        self.driver.proto.enable_deflate(agreed, config, pool);
     }
 
     /// The settings this connection runs with.
     pub fn config(&self) -> &WebSocketConfig {
-        &self.core.cfg
+        self.driver.proto.config()
     }
 
     /// The transport.
     pub fn get_ref(&self) -> &T {
-        &self.core.io
+        &self.driver.io
     }
 
     /// The transport, mutably (writing to it directly breaks the framing).
     pub fn get_mut(&mut self) -> &mut T {
-        &mut self.core.io
+        &mut self.driver.io
     }
 
     /// Receives the next message.
@@ -137,12 +135,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// is returned once the echo is written and the transport shut; after
     /// that, [`Error::ConnectionClosed`].
     pub async fn recv(&mut self) -> Result<Message, Error> {
-        poll_fn(|cx| self.core.poll_recv(cx)).await
+        poll_fn(|cx| self.driver.poll_recv(cx)).await
     }
 
     /// Polls for the next message.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        self.core.poll_recv(cx)
+        self.driver.poll_recv(cx)
     }
 
     /// Sends a message and flushes.
@@ -154,20 +152,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// Queues a message, writing out earlier output first only when the queue
     /// is past its threshold.
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        poll_fn(|cx| self.core.poll_ready(cx)).await?;
-        self.core.start_send(msg)
+        poll_fn(|cx| self.driver.poll_ready(cx)).await?;
+        self.driver.proto.start_send(msg)
     }
 
     /// Sends a prepared message (framed once, sent to many).
     pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
-        poll_fn(|cx| self.core.poll_ready(cx)).await?;
-        self.core.queue_prepared(msg)?;
+        poll_fn(|cx| self.driver.poll_ready(cx)).await?;
+        self.driver.proto.queue_prepared(msg)?;
         self.flush().await
     }
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.core.poll_flush(cx)).await
+        poll_fn(|cx| self.driver.poll_flush(cx)).await
     }
 
     /// Closes: sends a close frame, waits for the peer's (bounded by the close
@@ -176,8 +174,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// [`feed_chunk`](Self::feed_chunk)) no close frame can be sent: the
     /// transport is shut down at once.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        self.core.start_close(frame)?;
-        poll_fn(|cx| self.core.poll_close(cx)).await
+        self.driver.proto.start_close(frame)?;
+        poll_fn(|cx| self.driver.poll_close(cx)).await
     }
 
     /// Receives the next data message in chunks: a message whose first frame
@@ -214,7 +212,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// [`recv`](Self::recv) or [`next_message`](Self::next_message) discards
     /// the rest of it as it arrives.
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        poll_fn(|cx| self.core.poll_chunk(cx)).await
+        poll_fn(|cx| self.driver.poll_chunk(cx)).await
     }
 
     /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
@@ -240,15 +238,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// feeds) shuts the connection down without one. Pieces relayed as they
     /// were received always add up.
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        poll_fn(|cx| self.core.poll_ready(cx)).await?;
-        self.core.queue_chunk(chunk)
+        poll_fn(|cx| self.driver.poll_ready(cx)).await?;
+        self.driver.proto.queue_chunk(chunk)
     }
 
     /// Receives the next data message as a stream of pieces, for messages
     /// too large to hold (gorilla's `NextReader`). Control frames in between
     /// are handled as by `recv`; pongs are skipped.
     pub async fn next_message(&mut self) -> Result<IncomingMessage<'_, T>, Error> {
-        IncomingMessage::next(&mut self.core).await
+        IncomingMessage::next(&mut self.driver).await
     }
 
     /// Starts a message written in pieces (gorilla's `NextWriter`). Each
@@ -259,7 +257,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         kind: MessageKind,
         fragment_size: usize,
     ) -> MessageWriter<'_, T> {
-        MessageWriter::new(&mut self.core, kind, fragment_size)
+        MessageWriter::new(&mut self.driver, kind, fragment_size)
     }
 
     /// Splits into a reader and a writer usable from two tasks.
@@ -267,7 +265,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// Pongs and the close echo queued by the reader are written by whichever
     /// half runs next, so they still flow while the application only reads.
     pub fn split(self) -> (WebSocketReader<T>, WebSocketWriter<T>) {
-        split::split(self.core, self.protocol)
+        split::split(self.driver, self.protocol)
     }
 }
 
@@ -276,7 +274,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<T> {
 
     /// Ends (`None`) once the connection is closed.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match std::task::ready!(self.get_mut().core.poll_recv(cx)) {
+        match std::task::ready!(self.get_mut().driver.poll_recv(cx)) {
             Err(Error::ConnectionClosed) => Poll::Ready(None),
             other => Poll::Ready(Some(other)),
         }
@@ -287,21 +285,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<T> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().core.poll_ready(cx)
+        self.get_mut().driver.poll_ready(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.get_mut().core.start_send(item)
+        self.get_mut().driver.proto.start_send(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().core.poll_flush(cx)
+        self.get_mut().driver.poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let core = &mut self.get_mut().core;
-        core.start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
-        core.poll_close(cx)
+        let driver = &mut self.get_mut().driver;
+        driver
+            .proto
+            .start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
+        driver.poll_close(cx)
     }
 }
 

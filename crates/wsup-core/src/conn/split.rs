@@ -22,7 +22,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 use futures_util::task::AtomicWaker;
 
-use super::core::Core;
+use super::driver::Driver;
 use crate::close::CloseFrame;
 use crate::error::Error;
 use crate::message::Chunk;
@@ -46,27 +46,27 @@ impl Wake for Wakers {
 
 #[derive(Debug)]
 struct Shared<T> {
-    core: Mutex<Core<T>>,
+    driver: Mutex<Driver<T>>,
     wakers: Arc<Wakers>,
     proxy: Waker,
     protocol: Option<String>,
 }
 
 impl<T> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, Core<T>> {
+    fn lock(&self) -> MutexGuard<'_, Driver<T>> {
         // A panic in another half's poll leaves the engine in a consistent
         // state between frames at worst; keep going rather than poisoning both.
-        self.core.lock().unwrap_or_else(|e| e.into_inner())
+        self.driver.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 pub(crate) fn split<T>(
-    core: Core<T>,
+    driver: Driver<T>,
     protocol: Option<String>,
 ) -> (WebSocketReader<T>, WebSocketWriter<T>) {
     let wakers = Arc::new(Wakers::default());
     let shared = Arc::new(Shared {
-        core: Mutex::new(core),
+        driver: Mutex::new(driver),
         proxy: Waker::from(wakers.clone()),
         wakers,
         protocol,
@@ -95,7 +95,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
     fn with<R>(
         &self,
         cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Core<T>, &mut Context<'_>) -> R,
+        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
     ) -> R {
         self.shared.wakers.read.register(cx.waker());
         let mut cx = Context::from_waker(&self.shared.proxy);
@@ -140,8 +140,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
         drop(writer);
         let shared =
             Arc::try_unwrap(self.shared).unwrap_or_else(|_| unreachable!("both halves given"));
-        let core = shared.core.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut ws = crate::WebSocket::from_core(core);
+        let driver = shared
+            .driver
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut ws = crate::WebSocket::from_driver(driver);
         ws.set_protocol(shared.protocol);
         Ok(ws)
     }
@@ -151,7 +154,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     fn with<R>(
         &self,
         cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Core<T>, &mut Context<'_>) -> R,
+        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
     ) -> R {
         self.shared.wakers.write.register(cx.waker());
         let mut cx = Context::from_waker(&self.shared.proxy);
@@ -167,14 +170,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     /// Queues a message (see [`crate::WebSocket::feed`]).
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
         std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
-        self.shared.lock().start_send(msg)
+        self.shared.lock().proto.start_send(msg)
     }
 
     /// Queues a chunk of a data message (see
     /// [`crate::WebSocket::feed_chunk`]).
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
         std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
-        self.shared.lock().queue_chunk(chunk)
+        self.shared.lock().proto.queue_chunk(chunk)
     }
 
     /// Writes out everything queued.
@@ -187,7 +190,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     /// relayed as one frame, no close frame can be sent: the connection is
     /// shut down, and the reader half finishes with it.)
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        self.shared.lock().start_close(frame)?;
+        self.shared.lock().proto.start_close(frame)?;
         // The reader half may be waiting for input that will not come now.
         self.shared.wakers.read.wake();
         std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_flush(cx))).await
@@ -212,7 +215,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.shared.lock().start_send(item)
+        self.shared.lock().proto.start_send(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -221,7 +224,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let res = self.with(cx, |c, cx| {
-            c.start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
+            c.proto
+                .start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
             c.poll_flush(cx)
         });
         // As in `close`: the reader half may have to finish now.

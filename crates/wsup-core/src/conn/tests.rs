@@ -176,7 +176,7 @@ fn a_declared_length_allocates_nothing_until_bytes_arrive() {
         }
         // The buffer follows the bytes that arrived (its capacity at most
         // doubling per step), never the 16 MiB the header declared.
-        let cap = ws.core.reader.buf.capacity();
+        let cap = ws.driver.proto.read_capacity();
         assert!(
             cap <= 3 * (extra + 10) + 8192,
             "{extra} bytes held in {cap}"
@@ -192,13 +192,13 @@ fn no_read_buffer_is_held_until_bytes_arrive() {
     input.extend(frame(OpCode::Text, true, b"next"));
     for chunk in [1, 7, 1024, 1025, 4096, 1 << 16] {
         let mut ws = ws(input.clone(), chunk, WebSocketConfig::default());
-        assert_eq!(ws.core.reader.buf.capacity(), 0);
+        assert_eq!(ws.driver.proto.read_capacity(), 0);
         block_on(async {
             assert_eq!(
                 ws.recv().await.unwrap(),
                 Message::Binary(payload.clone().into())
             );
-            assert!(ws.core.reader.buf.capacity() > 0);
+            assert!(ws.driver.proto.read_capacity() > 0);
             assert_eq!(ws.recv().await.unwrap(), Message::text("next"));
         });
     }
@@ -218,7 +218,7 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
         };
         assert_eq!(a, first);
         // Nothing past the frame was read, so nothing has to be moved.
-        assert!(ws.core.reader.buf.is_empty());
+        assert_eq!(ws.driver.proto.buffered(), 0);
         let at = a.as_ptr();
         drop(a);
         let Message::Binary(b) = ws.recv().await.unwrap() else {
@@ -617,7 +617,7 @@ fn chunks_pass_a_large_message_through_in_pieces_as_one_frame_and_small_ones_who
                 Ok(chunk) => {
                     kinds.push((chunk.kind(), chunk.last()));
                     ws.feed_chunk(chunk).await.unwrap();
-                    most_held = most_held.max(ws.core.reader.buf.capacity());
+                    most_held = most_held.max(ws.driver.proto.read_capacity());
                 }
                 Err(Error::ConnectionClosed) => break,
                 Err(e) => panic!("{e}"),
@@ -649,7 +649,7 @@ fn chunks_pass_a_large_message_through_in_pieces_as_one_frame_and_small_ones_who
 /// one byte more and it comes in pieces.
 #[test]
 fn chunks_take_a_message_within_one_read_window_whole() {
-    let window = super::read::READ_WINDOW;
+    let window = crate::protocol::READ_WINDOW;
     let mut input = frame(OpCode::Binary, true, &vec![1u8; window]);
     input.extend(frame(OpCode::Binary, true, &vec![2u8; window + 1]));
     let mut ws = ws(input, 64 << 10, WebSocketConfig::default());
@@ -1041,7 +1041,7 @@ fn a_dropped_incoming_message_is_discarded_not_taken_for_the_next() {
         let after = ws.recv().await.unwrap();
         assert_eq!(after, Message::Binary(Bytes::from_static(b"after")));
     });
-    assert!(ws.core.reader.buf.capacity() < big.len() / 2);
+    assert!(ws.driver.proto.read_capacity() < big.len() / 2);
 }
 
 #[test]

@@ -1,17 +1,12 @@
-//! The read half of the engine: fill the buffer, parse headers, check limits,
-//! unmask in place, validate text as it arrives, assemble messages.
+//! The frame decoder: parse headers, check limits, unmask in place,
+//! validate text as it arrives, assemble messages, over the bytes of a read
+//! buffer it does not fill itself (`read_buf.rs` does). Pure: no I/O.
 //!
-//! One read fills the buffer with as many frames as the kernel has; frames
-//! are decoded from it until it runs dry. A frame that arrived whole becomes
-//! a message with no copy: its payload is split off the read buffer as
-//! `Bytes`. Only fragmented messages are copied, into an assembly buffer.
-
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+//! A frame that arrived whole becomes a message with no copy: its payload is
+//! split off the buffer as `Bytes`. Only fragmented (or compressed) messages
+//! are copied, into an assembly buffer.
 
 use bytes::{Buf, Bytes, BytesMut};
-use futures_io::AsyncRead;
 
 use crate::close::CloseFrame;
 use crate::config::WebSocketConfig;
@@ -21,16 +16,7 @@ use crate::frame::{apply_mask, FrameHeader, OpCode};
 use crate::message::{Message, Utf8Bytes};
 use crate::utf8::Utf8Validator;
 
-use super::window::Initialised;
-
-/// Largest slice handed to one `poll_read`. The slice must be initialised
-/// first (see `window.rs`), so this also bounds the zeroing per call; it
-/// bounds the pieces of a message received in chunks, too.
-pub(crate) const READ_WINDOW: usize = 256 * 1024;
-
-/// The first read of a connection that holds no read buffer yet goes to a
-/// stack array of this size (see `poll_fill`).
-const PROBE: usize = 1024;
+use super::read_buf::{FrameNeed, READ_WINDOW};
 
 /// The frame being received.
 #[derive(Debug)]
@@ -102,43 +88,24 @@ pub(crate) enum Event {
     },
 }
 
-/// Read-side state of a connection.
+/// Decoding state of a connection: the frame and the message in progress.
 #[derive(Debug)]
-pub(crate) struct Reader {
-    pub(crate) buf: BytesMut,
+pub(crate) struct Decoder {
     frame: Option<InFrame>,
     assembly: Option<Assembly>,
     utf8: Utf8Validator,
     /// Set when permessage-deflate was negotiated: RSV1 may then be set on
     /// the first frame of a data message.
     pub(crate) inflater: Option<Inflater>,
-    /// How much to offer each read (see `poll_fill`).
-    read_hint: usize,
-    /// How much of `buf`'s spare capacity is initialised already.
-    init: Initialised,
-    /// `buf`'s capacity (from its data on) after it last grew: what it is
-    /// rewound to between frames. Zero: no buffer was ever allocated.
-    full_capacity: usize,
 }
 
-impl Reader {
-    pub(crate) fn new(leftover: Bytes, cfg: &WebSocketConfig) -> Self {
-        // Allocated when the first bytes arrive, so a connection that has
-        // received nothing (most, on a push server) holds no read buffer.
-        let mut buf = BytesMut::new();
-        if !leftover.is_empty() {
-            buf.reserve(cfg.read_buffer_size.max(leftover.len()));
-            buf.extend_from_slice(&leftover);
-        }
-        Reader {
-            full_capacity: buf.capacity(),
-            buf,
+impl Decoder {
+    pub(crate) fn new() -> Self {
+        Decoder {
             frame: None,
             assembly: None,
             utf8: Utf8Validator::new(),
             inflater: None,
-            read_hint: cfg.read_buffer_size,
-            init: Initialised::default(),
         }
     }
 
@@ -150,24 +117,18 @@ impl Reader {
         }
     }
 
-    /// Frees the read buffer (the connection is closed).
-    pub(crate) fn release_buffer(&mut self) {
-        self.buf = BytesMut::new();
-        // The old allocation is gone; a new one could end where it did.
-        self.init = Initialised::default();
-    }
-
     /// Decodes what the buffer holds. `Ok(None)`: more bytes are needed.
     ///
     /// `mode` says which data messages are handed out in pieces as they
     /// arrive, and which whole.
     pub(crate) fn decode(
         &mut self,
+        buf: &mut BytesMut,
         cfg: &WebSocketConfig,
         mode: Mode,
     ) -> Result<Option<Event>, ProtocolError> {
         loop {
-            if self.frame.is_none() && !self.start_frame(cfg, mode)? {
+            if self.frame.is_none() && !self.start_frame(buf, cfg, mode)? {
                 return Ok(None);
             }
             let f = self.frame.as_mut().expect("frame started");
@@ -179,9 +140,9 @@ impl Reader {
             let compressed = !f.header.opcode.is_control()
                 && self.assembly.as_ref().is_some_and(|a| a.compressed);
             // Unmask (and validate) what arrived since last time.
-            let avail = self.buf.len().min(f.remaining);
+            let avail = buf.len().min(f.remaining);
             if avail > f.processed {
-                let fresh = &mut self.buf[f.processed..avail];
+                let fresh = &mut buf[f.processed..avail];
                 f.mask_offset = apply_mask(fresh, f.mask, f.mask_offset);
                 // Compressed text is validated after inflating.
                 if is_text && !compressed && self.utf8.feed(fresh).is_err() {
@@ -211,7 +172,7 @@ impl Reader {
                     return Ok(None);
                 }
                 let take = f.processed;
-                let mut data = self.buf.split_to(take).freeze();
+                let mut data = buf.split_to(take).freeze();
                 f.remaining -= take;
                 f.processed = 0;
                 let frame_done = f.remaining == 0;
@@ -260,11 +221,11 @@ impl Reader {
                     frame_len,
                 }));
             }
-            if self.buf.len() < f.remaining {
+            if buf.len() < f.remaining {
                 return Ok(None);
             }
             let header = f.header;
-            let payload = self.buf.split_to(f.remaining).freeze();
+            let payload = buf.split_to(f.remaining).freeze();
             self.frame = None;
             if let Some(msg) = self.finish_frame(header, payload, is_text, cfg.max_message_size)? {
                 return Ok(Some(Event::Message(msg)));
@@ -273,8 +234,13 @@ impl Reader {
     }
 
     /// Parses and checks the next header. `Ok(false)`: not all here yet.
-    fn start_frame(&mut self, cfg: &WebSocketConfig, mode: Mode) -> Result<bool, ProtocolError> {
-        let Some((header, header_len)) = FrameHeader::parse(&self.buf)? else {
+    fn start_frame(
+        &mut self,
+        buf: &mut BytesMut,
+        cfg: &WebSocketConfig,
+        mode: Mode,
+    ) -> Result<bool, ProtocolError> {
+        let Some((header, header_len)) = FrameHeader::parse(buf)? else {
             return Ok(false);
         };
         let Some(mask) = header.mask else {
@@ -361,7 +327,7 @@ impl Reader {
                 }
             }
         }
-        self.buf.advance(header_len);
+        buf.advance(header_len);
         self.frame = Some(InFrame {
             header,
             mask,
@@ -385,7 +351,7 @@ impl Reader {
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
             OpCode::Close => Ok(Some(Message::Close(CloseFrame::decode(&payload)?))),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                let Reader {
+                let Decoder {
                     assembly,
                     inflater,
                     utf8,
@@ -427,119 +393,17 @@ impl Reader {
         }
     }
 
-    /// Payload bytes the frame in progress still needs beyond the buffer.
-    fn needed(&self) -> usize {
+    /// What the frame in progress still needs, with `buffered` bytes in
+    /// the read buffer: what the read strategy sizes the next read by.
+    pub(crate) fn need(&self, buffered: usize) -> FrameNeed {
         match &self.frame {
-            Some(f) => f.remaining.saturating_sub(self.buf.len()),
-            None => 0,
+            Some(f) => FrameNeed {
+                needed: f.remaining.saturating_sub(buffered),
+                in_frame: true,
+                large: f.header.payload_len >= READ_WINDOW as u64,
+            },
+            None => FrameNeed::default(),
         }
-    }
-
-    /// `(want, room)`: what the next read would like to be offered, and the
-    /// spare capacity below which the buffer must be made room in first,
-    /// given what the frame in progress still `needed`.
-    fn sizes(&self, needed: usize, cfg: &WebSocketConfig) -> (usize, usize) {
-        // Grow toward what the current frame needs, at most doubling per step,
-        // so memory follows the bytes that actually arrived and never a length
-        // the peer merely declared.
-        let grow = needed.min(self.buf.capacity().max(cfg.read_buffer_size));
-        // The read window adapts to the traffic: it doubles (up to
-        // READ_WINDOW) while reads fill it, so a burst of small frames is
-        // taken in one syscall, and shrinks again when reads come back small.
-        // Never below `read_buffer_size`: it starts there and decays to it.
-        let hint = self.read_hint;
-        let want = grow.max(hint).max(1);
-        // Room is made only when the read cannot proceed without it: for a
-        // frame in progress, when what it still needs does not fit. (Asking
-        // for a whole window regardless reallocated the buffer, copying its
-        // 1 MiB, to read the last 14 bytes of a 1 MiB frame: 17% of that
-        // echo's profile.)
-        let room = if needed > 0 { needed.min(want) } else { want };
-        (want, room)
-    }
-
-    fn lacks_room(&self, room: usize) -> bool {
-        self.buf.capacity() - self.buf.len() < room.min(READ_WINDOW)
-    }
-
-    /// The next read must first make room in the buffer. While output that
-    /// shares the buffer is queued, that means a new allocation (zeroed for
-    /// its first reads, the partial frame copied over); written out first,
-    /// the buffer is ours again and is reused in place.
-    pub(crate) fn needs_room(&self, cfg: &WebSocketConfig) -> bool {
-        self.full_capacity > 0 && self.lacks_room(self.sizes(self.needed(), cfg).1)
-    }
-
-    /// Reads more bytes. `Ready(Ok(0))` is end of stream.
-    pub(crate) fn poll_fill<T: AsyncRead + Unpin>(
-        &mut self,
-        io: &mut T,
-        cx: &mut Context<'_>,
-        cfg: &WebSocketConfig,
-    ) -> Poll<io::Result<usize>> {
-        if self.full_capacity == 0 {
-            // Wait for the first bytes on the stack: an idle connection keeps
-            // no buffer (`read_buffer_size` bytes, 4 KiB by default) while it
-            // waits, which is most of what 10 000 idle connections cost.
-            let mut probe = [0u8; PROBE];
-            let res = Pin::new(io).poll_read(cx, &mut probe);
-            if let Poll::Ready(Ok(n @ 1..)) = res {
-                self.buf.reserve(cfg.read_buffer_size.max(n));
-                self.buf.extend_from_slice(&probe[..n]);
-                self.full_capacity = self.buf.capacity();
-            }
-            return res;
-        }
-        let needed = self.needed();
-        let (want, room) = self.sizes(needed, cfg);
-        if self.frame.is_none() && self.buf.is_empty() && self.buf.capacity() < self.full_capacity {
-            // Between frames with nothing buffered: rewind to the start of
-            // the allocation, which moves no bytes, so the next frame gets
-            // all of it. Left where it was, a 1 MiB frame would start in the
-            // second half of a 2 MiB buffer, run 14 bytes short, and be
-            // shifted whole to the front. Fails harmlessly (never allocates)
-            // while a message handed out still shares the allocation.
-            let _ = self.buf.try_reclaim(self.full_capacity);
-        }
-        if self.lacks_room(room) {
-            // Reclaims the consumed front of the buffer when nothing else
-            // holds it, so this allocates only when messages are still alive.
-            self.buf.reserve(want);
-            self.full_capacity = self.buf.capacity();
-        }
-        let len = self.buf.len();
-        // Offer what we want, or more where the spare capacity is initialised
-        // already and so costs nothing to offer; zeroing happens at most once
-        // per byte of an allocation (`window.rs`).
-        let mut window = want.max(self.init.spare(&self.buf)).min(READ_WINDOW);
-        if self
-            .frame
-            .as_ref()
-            .is_some_and(|f| f.header.payload_len >= READ_WINDOW as u64)
-        {
-            // A large frame is read up to its end and no further. Bytes read
-            // past it would start the next frame at the far end of the
-            // buffer, to be shifted to the front (or copied to a new buffer)
-            // once they no longer fit. Stopping at the boundary leaves the
-            // buffer empty, so the next frame starts at the front (the rewind
-            // above), for at most one more read per large frame.
-            window = window.min(needed.max(1));
-        }
-        self.init.extend(&mut self.buf, window);
-        let window = self.buf.len() - len;
-        let res = Pin::new(io).poll_read(cx, &mut self.buf[len..]);
-        let n = match &res {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        self.buf.truncate(len + n);
-        let hint = self.read_hint;
-        if n == window && window >= hint {
-            self.read_hint = (hint * 2).min(READ_WINDOW);
-        } else if n > 0 && n < hint / 8 {
-            self.read_hint = (hint / 2).max(cfg.read_buffer_size);
-        }
-        res
     }
 }
 

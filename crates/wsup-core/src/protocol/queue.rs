@@ -1,36 +1,30 @@
-//! The write half of the engine: frames are queued, small ones coalesced into
-//! one buffer, large payloads kept as `Bytes` and written vectored after their
-//! header, so they are never copied. Queued output goes out on flush, when
-//! the queue passes the flush threshold (with a large payload among it, a
-//! read window: `past_threshold`), or when the connection is about to
-//! wait for input (so replies to a batch of requests share one syscall), or
-//! read more while a large payload is queued. A message relayed as one frame
-//! (`start_frame`, `continue_frame`) keeps control frames aside until its
-//! payload is complete.
+//! The output queue: frames are queued, small ones coalesced into one
+//! buffer, large payloads kept as `Bytes` and handed out as vectored slices
+//! after their header, so they are never copied. Pure: the driver writes the
+//! slices ([`OutQueue::slices`]) and reports what went out
+//! ([`OutQueue::consume`]); when to write is the flush policy's
+//! (`flush.rs`). A message relayed as one frame (`start_frame`,
+//! `continue_frame`) keeps control frames aside until its payload is
+//! complete.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice};
-use std::pin::Pin;
+use std::io::IoSlice;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use futures_io::AsyncWrite;
 
 use crate::config::WebSocketConfig;
 use crate::frame::{encode_header, OpCode, MAX_HEADER_LEN};
 use crate::pool::BufferPool;
 
-use super::read::READ_WINDOW;
-
 /// Payloads at least this long are queued by reference instead of copied.
-const COPY_LIMIT: usize = 16 * 1024;
+pub(crate) const COPY_LIMIT: usize = 16 * 1024;
 /// Most slices in one vectored write.
-const MAX_IOVECS: usize = 64;
+pub(crate) const MAX_IOVECS: usize = 64;
 
-/// Write-side state of a connection.
+/// Output of a connection waiting to be written.
 #[derive(Debug)]
-pub(crate) struct Writer {
+pub(crate) struct OutQueue {
     /// Chunks ready to go, in order, before `tail`.
     chunks: VecDeque<Bytes>,
     /// Where headers and small payloads are coalesced; goes out after `chunks`.
@@ -58,9 +52,9 @@ pub(crate) struct Writer {
     held: Vec<(OpCode, Vec<u8>)>,
 }
 
-impl Writer {
+impl OutQueue {
     pub(crate) fn new(cfg: &WebSocketConfig) -> Self {
-        Writer {
+        OutQueue {
             chunks: VecDeque::new(),
             // Allocated (or, with a pool, taken) when there is something to
             // write, so a connection that never writes holds no buffer.
@@ -92,19 +86,14 @@ impl Writer {
         !self.chunks.is_empty()
     }
 
-    /// Queued output has reached `threshold` (the flush threshold) and is
-    /// to be written now rather than when the batch ends. Payloads queued
-    /// by reference cost no copy, so with one queued the batch may grow to a
-    /// read window (256 KiB, the most one read takes in) first: echoes of
-    /// large messages then go out a write per read, as from a raw TCP echo,
-    /// not a write per two 64 KiB messages. Bytes coalesced into the tail
-    /// still go out at `threshold`.
-    pub(crate) fn past_threshold(&self, threshold: usize) -> bool {
-        if self.chunks.is_empty() {
-            self.queued >= threshold
-        } else {
-            self.tail.len() >= threshold || self.queued >= threshold.max(READ_WINDOW)
-        }
+    /// Bytes coalesced into the tail (copied, not queued by reference).
+    pub(crate) fn coalesced(&self) -> usize {
+        self.tail.len()
+    }
+
+    /// Written out, but the transport is not flushed yet.
+    pub(crate) fn needs_flush(&self) -> bool {
+        self.needs_flush
     }
 
     /// Whether anything waits to be written or flushed.
@@ -221,48 +210,26 @@ impl Writer {
         self.chunks.push_back(framed);
     }
 
-    /// Writes out everything queued, then flushes the transport.
-    pub(crate) fn poll_flush<T: AsyncWrite + Unpin>(
-        &mut self,
-        io: &mut T,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
-        while self.queued > 0 {
-            let n = {
-                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-                let mut count = 0;
-                for c in self.chunks.iter().take(MAX_IOVECS) {
-                    slices[count] = IoSlice::new(c);
-                    count += 1;
-                }
-                // The tail goes out after every chunk, so only in a write
-                // that takes all of them.
-                if count == self.chunks.len() && count < MAX_IOVECS && !self.tail.is_empty() {
-                    slices[count] = IoSlice::new(&self.tail);
-                    count += 1;
-                }
-                match Pin::new(&mut *io).poll_write_vectored(cx, &slices[..count]) {
-                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                    Poll::Ready(Ok(n)) => n,
-                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                }
-            };
-            self.consume(n);
-            self.needs_flush = true;
+    /// The queued output as slices for one vectored write, in order;
+    /// returns how many of `out` were filled. The tail goes out after every
+    /// chunk, so only in a write that takes all of them.
+    pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> usize {
+        let mut count = 0;
+        for c in self.chunks.iter().take(MAX_IOVECS) {
+            out[count] = IoSlice::new(c);
+            count += 1;
         }
-        if self.needs_flush {
-            match Pin::new(&mut *io).poll_flush(cx) {
-                Poll::Ready(Ok(())) => self.needs_flush = false,
-                other => return other,
-            }
+        if count == self.chunks.len() && count < MAX_IOVECS && !self.tail.is_empty() {
+            out[count] = IoSlice::new(&self.tail);
+            count += 1;
         }
-        self.release_buffer();
-        Poll::Ready(Ok(()))
+        count
     }
 
-    fn consume(&mut self, mut n: usize) {
+    /// The transport took `n` bytes of [`slices`](Self::slices); it needs
+    /// a flush before the output counts as sent.
+    pub(crate) fn consume(&mut self, mut n: usize) {
+        self.needs_flush = true;
         self.queued -= n;
         while n > 0 {
             if let Some(front) = self.chunks.front_mut() {
@@ -289,10 +256,13 @@ impl Writer {
         }
     }
 
-    /// With a pool, an idle connection gives its buffer back (the pool keeps
+    /// The transport was flushed after everything queued was written: the
+    /// queue is idle. With a pool, it gives its buffer back (the pool keeps
     /// it or not); without one, it keeps it unless a backlog grew it past
     /// `keep_at_most`.
-    fn release_buffer(&mut self) {
+    pub(crate) fn flushed(&mut self) {
+        debug_assert_eq!(self.queued, 0);
+        self.needs_flush = false;
         if !self.tail.is_empty() || self.tail.capacity() == 0 {
             return;
         }
@@ -318,28 +288,38 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
-    use std::future::poll_fn;
-
-    use futures_executor::block_on;
-    use futures_util::io::Cursor;
-
     use super::*;
     use crate::frame::FrameHeader;
 
+    /// Writes everything queued into `out`, as a transport taking every
+    /// vectored write whole would, then flushes.
+    fn write_out(queue: &mut OutQueue, out: &mut Vec<u8>) {
+        while queue.queued() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let count = queue.slices(&mut slices);
+            let n: usize = slices[..count].iter().map(|s| s.len()).sum();
+            for s in &slices[..count] {
+                out.extend_from_slice(s);
+            }
+            queue.consume(n);
+        }
+        queue.flushed();
+    }
+
     #[test]
     fn a_written_out_tail_is_rewound_to_its_whole_capacity() {
-        let mut writer = Writer::new(&WebSocketConfig::default());
-        let mut out = Cursor::new(Vec::new());
+        let mut writer = OutQueue::new(&WebSocketConfig::default());
+        let mut out = Vec::new();
         for round in 1..=3 {
             for _ in 0..20 {
                 writer.queue_frame(OpCode::Binary, true, false, &[7u8; 1000]);
             }
             let full = writer.tail.capacity();
             assert!(full >= 20 * 1004);
-            block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+            write_out(&mut writer, &mut out);
             // All of it is room for the next batch: nothing to shift later.
             assert_eq!(writer.tail.capacity(), full, "round {round}");
-            assert_eq!(out.get_ref().len(), round * 20 * 1004);
+            assert_eq!(out.len(), round * 20 * 1004);
         }
     }
 
@@ -348,12 +328,12 @@ mod tests {
     /// buffer of the usual size. A batch up to the threshold keeps it.
     #[test]
     fn a_tail_grown_by_a_backlog_is_let_go_once_written() {
-        let mut writer = Writer::new(&WebSocketConfig::default());
-        let mut out = Cursor::new(Vec::new());
+        let mut writer = OutQueue::new(&WebSocketConfig::default());
+        let mut out = Vec::new();
         for _ in 0..10 {
             writer.queue_frame(OpCode::Binary, true, false, &[1u8; 10_000]);
         }
-        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        write_out(&mut writer, &mut out);
         let kept = writer.tail.capacity();
         assert!(
             (10 * 10_004..=writer.keep_at_most).contains(&kept),
@@ -363,20 +343,20 @@ mod tests {
             writer.queue_frame(OpCode::Binary, true, false, &[2u8; 10_000]);
         }
         assert!(writer.tail.capacity() > writer.keep_at_most);
-        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        write_out(&mut writer, &mut out);
         assert_eq!(writer.tail.capacity(), 0);
         writer.queue_frame(OpCode::Text, true, false, b"next");
         assert!(writer.tail.capacity() <= 8 * 1024);
-        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
-        assert_eq!(out.get_ref().len(), 110 * 10_004 + 6);
+        write_out(&mut writer, &mut out);
+        assert_eq!(out.len(), 110 * 10_004 + 6);
     }
 
     /// More chunks than one vectored write takes, then small frames in the
     /// tail: the wire carries them in the order queued.
     #[test]
     fn frames_go_out_in_order_past_one_vectored_write() {
-        let mut writer = Writer::new(&WebSocketConfig::default());
-        let mut out = Cursor::new(Vec::new());
+        let mut writer = OutQueue::new(&WebSocketConfig::default());
+        let mut out = Vec::new();
         // Each large frame is two chunks (header, payload): 100 chunks.
         for i in 0..50u8 {
             writer.queue_frame_bytes(
@@ -387,9 +367,9 @@ mod tests {
             );
         }
         writer.queue_frame(OpCode::Text, true, false, b"tail");
-        block_on(poll_fn(|cx| writer.poll_flush(&mut out, cx))).unwrap();
+        write_out(&mut writer, &mut out);
         assert_eq!(writer.queued(), 0);
-        let wire = out.into_inner();
+        let wire = out;
         let mut at = 0;
         let mut frames = Vec::new();
         while at < wire.len() {

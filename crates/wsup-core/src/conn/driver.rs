@@ -1,0 +1,310 @@
+//! The driver: joins the sans-IO [`Protocol`] to a `futures_io` transport
+//! and to one timer from the [`Runtime`]. It moves bytes between the two
+//! and carries out what the protocol asks ([`Next`], [`Flush`]); it decides
+//! nothing about the protocol itself.
+//!
+//! [`super::WebSocket`] owns one directly; the split halves share one
+//! behind a mutex held for one poll at a time (see `split.rs`).
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::error::Error;
+use crate::message::{Chunk, Message};
+use crate::protocol::{Event, Flush, Mode, Next, Protocol, MAX_IOVECS, PROBE, READ_WINDOW};
+use crate::runtime::{Runtime, Sleep};
+
+pub(crate) struct Driver<T> {
+    pub(crate) io: T,
+    pub(crate) proto: Protocol,
+    runtime: Option<Arc<dyn Runtime>>,
+    /// The one timer, armed for the protocol's next deadline.
+    timer: Option<(Instant, Pin<Box<dyn Sleep>>)>,
+    /// The transport's write side has been shut down.
+    shut: bool,
+}
+
+impl<T> std::fmt::Debug for Driver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.proto.fmt(f)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
+    pub(crate) fn new(io: T, proto: Protocol, runtime: Option<Arc<dyn Runtime>>) -> Self {
+        Driver {
+            io,
+            proto,
+            runtime,
+            timer: None,
+            shut: false,
+        }
+    }
+
+    /// Arms the timer for the protocol's next deadline (re-armed only when
+    /// that instant changes) and tells the protocol once it has passed.
+    /// Without a runtime there are no timers: closing waits for the peer.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) {
+        let Some(rt) = &self.runtime else { return };
+        let Some(deadline) = self.proto.poll_timeout(Instant::now) else {
+            self.timer = None;
+            return;
+        };
+        if self.timer.as_ref().map(|(at, _)| *at) != Some(deadline) {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            self.timer = Some((deadline, rt.sleep(wait)));
+        }
+        if let Some((_, sleep)) = self.timer.as_mut() {
+            if sleep.as_mut().poll(cx).is_ready() {
+                self.timer = None;
+                self.proto.handle_timeout(Instant::now());
+            }
+        }
+    }
+
+    /// Writes out everything queued, then flushes the transport.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.proto.queued() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let count = self.proto.output(&mut slices);
+            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            self.proto.wrote(n);
+        }
+        if self.proto.needs_flush() {
+            std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        }
+        self.proto.flushed();
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads more bytes. `Ready(Ok(0))` is end of stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.proto.wants_probe() {
+            let mut probe = [0u8; PROBE];
+            let res = Pin::new(&mut self.io).poll_read(cx, &mut probe);
+            if let Poll::Ready(Ok(n @ 1..)) = res {
+                self.proto.received_probe(&probe[..n]);
+            }
+            return res;
+        }
+        let window = self.proto.read_window();
+        let len = window.len();
+        debug_assert!(len <= READ_WINDOW);
+        let res = Pin::new(&mut self.io).poll_read(cx, window);
+        let n = match &res {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.proto.filled(n, len);
+        res
+    }
+
+    /// Flushes what is queued and shuts the write side down.
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_write_out(cx))?;
+        if !self.shut {
+            std::task::ready!(Pin::new(&mut self.io).poll_close(cx))?;
+            self.shut = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn finish(&mut self) -> Poll<Result<Event, Error>> {
+        self.timer = None;
+        Poll::Ready(self.proto.finish().map(Event::Message))
+    }
+
+    fn io_failed(&mut self, e: io::Error) -> Poll<Result<Event, Error>> {
+        self.timer = None;
+        Poll::Ready(self.proto.transport_failed(e).map(Event::Message))
+    }
+
+    /// Receives the next message, or the next piece of one (see [`Mode`]).
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+        mode: Mode,
+    ) -> Poll<Result<Event, Error>> {
+        loop {
+            self.poll_timer(cx);
+            let flush = match self.proto.next(mode) {
+                Next::Event(event) => return Poll::Ready(Ok(event)),
+                Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
+                Next::Finish => return self.finish(),
+                Next::Shutdown => {
+                    // Errors here mean the peer is gone: closing is done either way.
+                    let _ = std::task::ready!(self.poll_shutdown(cx));
+                    return self.finish();
+                }
+                Next::Drain => {
+                    match self.poll_shutdown(cx) {
+                        Poll::Ready(Err(_)) => return self.finish(),
+                        Poll::Ready(Ok(())) | Poll::Pending => {}
+                    }
+                    self.proto.discard_input();
+                    match std::task::ready!(self.poll_fill(cx)) {
+                        Ok(0) | Err(_) => return self.finish(),
+                        Ok(_) => continue,
+                    }
+                }
+                Next::Read(flush) => flush,
+            };
+            match flush {
+                Flush::Wait => {
+                    if let Err(e) = std::task::ready!(self.poll_write_out(cx)) {
+                        return self.io_failed(e);
+                    }
+                }
+                Flush::Try => {
+                    if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+                        return self.io_failed(e);
+                    }
+                }
+                Flush::No => {}
+            }
+            match self.poll_fill(cx) {
+                // More input: keep decoding; replies accumulate.
+                Poll::Ready(Ok(1..)) => {}
+                Poll::Ready(Ok(0)) => {
+                    // Whatever this batch produced still goes out.
+                    if self.proto.batch_ended() {
+                        if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+                            return self.io_failed(e);
+                        }
+                        if self.proto.batch_ended() {
+                            return Poll::Pending;
+                        }
+                    }
+                    self.timer = None;
+                    return Poll::Ready(self.proto.end_of_input().map(Event::Message));
+                }
+                Poll::Ready(Err(e)) => return self.io_failed(e),
+                Poll::Pending => {
+                    // The connection would wait: write out what this batch
+                    // produced, so the replies to a burst of requests share
+                    // one syscall.
+                    if self.proto.batch_ended() {
+                        if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+                            return self.io_failed(e);
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// Receives the next whole message.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        match std::task::ready!(self.poll_event(cx, Mode::Messages)) {
+            Ok(Event::Message(m)) => Poll::Ready(Ok(m)),
+            Ok(Event::Chunk { .. }) => unreachable!("chunks only in streaming mode"),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// Receives the next data message whole, or the next piece of one whose
+    /// first frame is larger than the read buffer; a message that is one
+    /// uncompressed frame only if it is larger than a read window (or the
+    /// read buffer, if larger): a piece can be as large, so such a message
+    /// held whole costs no more memory, and its echo is written in one go.
+    /// Control frames are handled and skipped; the peer's close ends it with
+    /// `ConnectionClosed`.
+    pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
+        loop {
+            let cfg = self.proto.config();
+            let mode = Mode::ChunksOver {
+                first: cfg.read_buffer_size,
+                single: cfg.read_buffer_size.max(READ_WINDOW),
+            };
+            match std::task::ready!(self.poll_event(cx, mode))? {
+                Event::Chunk {
+                    data,
+                    text,
+                    end,
+                    frame_len,
+                } => return Poll::Ready(Ok(Chunk::received(data, text, end, frame_len))),
+                Event::Message(Message::Text(t)) => {
+                    return Poll::Ready(Ok(Chunk::whole_text(t.into_bytes())))
+                }
+                Event::Message(Message::Binary(b)) => {
+                    return Poll::Ready(Ok(Chunk::binary(b, true)))
+                }
+                Event::Message(Message::Close(_)) => {
+                    return Poll::Ready(Err(Error::ConnectionClosed))
+                }
+                // Pings are answered already; pongs need nothing.
+                Event::Message(Message::Ping(_) | Message::Pong(_)) => {}
+            }
+        }
+    }
+
+    /// Room to queue more: past the flush threshold, writes what the
+    /// transport takes; past the backlog limit, waits until all is written.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if !self.proto.is_open() {
+            return Poll::Ready(Err(Error::AlreadyClosed));
+        }
+        match self.proto.flush_before_queue() {
+            Flush::Wait => std::task::ready!(self.poll_write_out(cx))?,
+            Flush::Try => {
+                if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+                    return Poll::Ready(Err(e.into()));
+                }
+            }
+            Flush::No => {}
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes out everything queued.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.proto.is_closed() {
+            Poll::Ready(Ok(()))
+        } else if self.proto.is_finishing() {
+            // All that is left is to write out what is queued and shut the
+            // write side down; the next receive then reports the end. (It
+            // is where closing inside a relayed frame leads, with nothing
+            // from the peer to wait for.)
+            self.poll_shutdown(cx).map_err(Error::Io)
+        } else {
+            self.poll_write_out(cx).map_err(Error::Io)
+        }
+    }
+
+    /// Drives the closing handshake to its end, discarding messages that were
+    /// in flight.
+    pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            if self.proto.is_closed() {
+                return Poll::Ready(Ok(()));
+            }
+            if self.proto.close_sent() {
+                // Make sure our close frame goes out while we wait for theirs.
+                if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+                    self.timer = None;
+                    let _ = self.proto.transport_failed(e);
+                    return Poll::Ready(Ok(()));
+                }
+            }
+            match std::task::ready!(self.poll_event(cx, Mode::Messages)) {
+                Ok(_) => continue,
+                Err(Error::ConnectionClosed) => return Poll::Ready(Ok(())),
+                Err(e @ Error::CloseTimeout) => return Poll::Ready(Err(e)),
+                // A protocol or I/O error while closing: the connection is closed.
+                Err(_) => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+}

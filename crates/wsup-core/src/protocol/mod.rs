@@ -1,0 +1,435 @@
+//! The protocol core, sans I/O: everything a WebSocket connection decides,
+//! with no transport, no waker and no clock in it.
+//!
+//! [`Protocol`] owns the decode state, the output queue, the phases of the
+//! connection, permessage-deflate and the closing handshake. A driver (the
+//! connection in `conn/driver.rs`) feeds it events and carries out what it
+//! asks:
+//!
+//! - bytes in: [`Protocol::read_window`] / [`Protocol::filled`] (or, before
+//!   any buffer is held, [`Protocol::received_probe`]); the end of input:
+//!   [`Protocol::end_of_input`]; a failed transport:
+//!   [`Protocol::transport_failed`];
+//! - time: [`Protocol::poll_timeout`] says when the next deadline falls (an
+//!   instant), [`Protocol::handle_timeout`] that it passed;
+//! - application calls: `start_send`, `queue_chunk`, `start_close`, ...
+//!   (`send.rs`), which only queue;
+//! - actions out: [`Protocol::next`] yields a message, or what the driver
+//!   must do before there can be one ([`Next`]); [`Protocol::output`] the
+//!   bytes to write, [`Protocol::wrote`] / [`Protocol::flushed`] what went
+//!   out; when to write is decided in one place, `flush.rs`.
+//!
+//! ```text
+//!   Open ──send close──▶ CloseSent ──peer's close──▶ Finishing ──▶ Closed
+//!    │  ╲                    │ (data discarded)          ▲
+//!    │   ╲─peer's close──────┼───────────────────────────┘
+//!    │                       └─close timeout──▶ Expired ──▶ Closed
+//!    └─protocol error──▶ Draining (input discarded until the peer closes) ──▶ Closed
+//! ```
+//!
+//! The role is the server's: peer frames must be masked, ours are not.
+
+mod decode;
+mod flush;
+mod queue;
+mod read_buf;
+mod send;
+
+use std::io::{self, IoSlice};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub(crate) use self::decode::{Event, Mode};
+pub(crate) use self::flush::Flush;
+pub(crate) use self::queue::MAX_IOVECS;
+pub(crate) use self::read_buf::{PROBE, READ_WINDOW};
+pub(crate) use self::send::DeflateState;
+
+use self::decode::Decoder;
+use self::queue::OutQueue;
+use self::read_buf::ReadBuf;
+use self::send::Sending;
+use crate::close::{CloseFrame, MAX_PAYLOAD_LEN};
+use crate::config::WebSocketConfig;
+use crate::error::{Error, ProtocolError};
+use crate::frame::OpCode;
+use crate::message::Message;
+use crate::utf8::Utf8Validator;
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// This side sent a close frame; waiting for the peer's.
+    CloseSent,
+    /// Writing out what is queued (a close frame last, unless closing came
+    /// inside an unfinished relayed frame), then shutting the transport
+    /// down.
+    Finishing,
+    /// Failed on a protocol error: close frame sent and write side shut;
+    /// input is discarded until the peer closes, so that our close frame is
+    /// not lost to a reset.
+    Draining,
+    /// The close timeout passed: over, without waiting on the transport.
+    Expired,
+    /// Done.
+    Closed,
+}
+
+/// What `recv` reports once closing is done.
+#[derive(Debug)]
+enum Outcome {
+    Message(Message),
+    Error(Error),
+    Closed,
+}
+
+/// The close timeout: asked for when closing starts, turned into an
+/// instant by the first [`Protocol::poll_timeout`] after that (the
+/// protocol reads no clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloseTimer {
+    Off,
+    Requested,
+    At(Instant),
+}
+
+/// What the driver must do next (see [`Protocol::next`]).
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// A message, or a piece of one, for the application.
+    Event(Event),
+    /// More input is needed; before reading, write out as this says.
+    Read(Flush),
+    /// Write out what is queued and shut the transport's write side down,
+    /// then [`Protocol::finish`].
+    Shutdown,
+    /// Failed: write out and shut down as far as the transport takes it
+    /// without waiting, and read and discard input
+    /// ([`Protocol::discard_input`]) until the peer closes, then
+    /// [`Protocol::finish`].
+    Drain,
+    /// Over: [`Protocol::finish`] reports how.
+    Finish,
+    /// Finished already.
+    Closed,
+}
+
+/// The protocol state of one server-side connection.
+pub(crate) struct Protocol {
+    cfg: WebSocketConfig,
+    read: ReadBuf,
+    decoder: Decoder,
+    queue: OutQueue,
+    phase: Phase,
+    /// Reported after `Finishing`/`Draining`/`CloseSent` ends.
+    outcome: Option<Outcome>,
+    close_timer: CloseTimer,
+    /// permessage-deflate, when negotiated.
+    deflate: Option<Box<DeflateState>>,
+    /// A data message being sent in pieces and not finished: no other data
+    /// message may start until it is, and only its sender may continue it.
+    sending: Option<Sending>,
+    /// Checks the text sent with `queue_chunk`, across its chunks.
+    chunk_utf8: Utf8Validator,
+}
+
+impl std::fmt::Debug for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Protocol")
+            .field("phase", &self.phase)
+            .field("queued", &self.queue.queued())
+            .finish()
+    }
+}
+
+impl Protocol {
+    /// A connection whose handshake is done; `leftover` is what was read
+    /// past the request head.
+    pub(crate) fn new(leftover: Bytes, cfg: WebSocketConfig) -> Self {
+        Protocol {
+            read: ReadBuf::new(&leftover, &cfg),
+            decoder: Decoder::new(),
+            queue: OutQueue::new(&cfg),
+            cfg,
+            phase: Phase::Open,
+            outcome: None,
+            close_timer: CloseTimer::Off,
+            deflate: None,
+            sending: None,
+            chunk_utf8: Utf8Validator::new(),
+        }
+    }
+
+    /// The settings this connection runs with.
+    pub(crate) fn config(&self) -> &WebSocketConfig {
+        &self.cfg
+    }
+
+    /// The connection is open: messages can be sent.
+    pub(crate) fn is_open(&self) -> bool {
+        self.phase == Phase::Open
+    }
+
+    /// The connection is over.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// The connection is writing out its last output before shutting the
+    /// transport down, with nothing from the peer to wait for.
+    pub(crate) fn is_finishing(&self) -> bool {
+        self.phase == Phase::Finishing
+    }
+
+    /// This side's close frame is queued or sent; the peer's is awaited.
+    pub(crate) fn close_sent(&self) -> bool {
+        self.phase == Phase::CloseSent
+    }
+
+    // --- bytes in -------------------------------------------------------
+
+    /// No read buffer is held yet: read into a stack array of [`PROBE`]
+    /// bytes and hand it to [`received_probe`](Self::received_probe).
+    pub(crate) fn wants_probe(&self) -> bool {
+        self.read.wants_probe()
+    }
+
+    /// The first bytes, read into a probe.
+    pub(crate) fn received_probe(&mut self, bytes: &[u8]) {
+        self.read.received(bytes, &self.cfg);
+    }
+
+    /// Where to read the next bytes to; [`filled`](Self::filled) says how
+    /// many were read.
+    pub(crate) fn read_window(&mut self) -> &mut [u8] {
+        let need = self.decoder.need(self.read.len());
+        self.read.window(need, &self.cfg)
+    }
+
+    /// `n` bytes were read into the window of `window_len` bytes.
+    pub(crate) fn filled(&mut self, n: usize, window_len: usize) {
+        self.read.filled(n, window_len, &self.cfg);
+    }
+
+    /// Input read while draining is discarded.
+    pub(crate) fn discard_input(&mut self) {
+        self.read.clear();
+    }
+
+    /// The application stopped reading the message being streamed: the rest
+    /// of it is discarded as it arrives.
+    pub(crate) fn abandon_message(&mut self) {
+        self.decoder.abandon_message();
+    }
+
+    /// Capacity of the read buffer (what the connection holds for input).
+    #[cfg(test)]
+    pub(crate) fn read_capacity(&self) -> usize {
+        self.read.capacity()
+    }
+
+    /// Input buffered and not yet decoded.
+    #[cfg(test)]
+    pub(crate) fn buffered(&self) -> usize {
+        self.read.len()
+    }
+
+    // --- bytes out ------------------------------------------------------
+
+    /// The queued output as slices for one vectored write; returns how many
+    /// of `out` were filled.
+    pub(crate) fn output<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> usize {
+        self.queue.slices(out)
+    }
+
+    /// Bytes waiting to be written.
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.queued()
+    }
+
+    /// The transport took `n` bytes of [`output`](Self::output).
+    pub(crate) fn wrote(&mut self, n: usize) {
+        self.queue.consume(n);
+    }
+
+    /// Written out, and the transport not flushed since.
+    pub(crate) fn needs_flush(&self) -> bool {
+        self.queue.needs_flush()
+    }
+
+    /// The transport was flushed with nothing queued.
+    pub(crate) fn flushed(&mut self) {
+        self.queue.flushed();
+    }
+
+    // --- time -----------------------------------------------------------
+
+    /// The next deadline, if any; `now` is asked for only when a deadline
+    /// is set from it. A driver arms one timer for it, re-armed when the
+    /// instant changes.
+    pub(crate) fn poll_timeout(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
+        match self.close_timer {
+            CloseTimer::Off => None,
+            CloseTimer::At(at) => Some(at),
+            CloseTimer::Requested => {
+                let at = now() + self.cfg.close_timeout;
+                self.close_timer = CloseTimer::At(at);
+                Some(at)
+            }
+        }
+    }
+
+    /// The timer armed for [`poll_timeout`](Self::poll_timeout) fired at
+    /// `now`: a deadline that has passed ends the connection.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if let CloseTimer::At(at) = self.close_timer {
+            if now >= at && self.phase != Phase::Closed {
+                if self.outcome.is_none() {
+                    self.outcome = Some(Outcome::Error(Error::CloseTimeout));
+                }
+                self.phase = Phase::Expired;
+            }
+        }
+    }
+
+    // --- the phases -----------------------------------------------------
+
+    /// Decodes what is buffered: the next message or piece of one for the
+    /// application, or what the driver must do first.
+    pub(crate) fn next(&mut self, mode: Mode) -> Next {
+        loop {
+            match self.phase {
+                Phase::Closed => return Next::Closed,
+                Phase::Expired => return Next::Finish,
+                Phase::Finishing => return Next::Shutdown,
+                Phase::Draining => return Next::Drain,
+                Phase::Open | Phase::CloseSent => {}
+            }
+            match self.decoder.decode(self.read.data(), &self.cfg, mode) {
+                Ok(Some(Event::Message(msg))) => match msg {
+                    Message::Ping(ref payload) => {
+                        if self.phase == Phase::Open {
+                            self.queue.queue_frame(OpCode::Pong, true, false, payload);
+                            return Next::Event(Event::Message(msg));
+                        }
+                    }
+                    Message::Close(ref frame) => {
+                        if self.phase == Phase::Open {
+                            // Echo the code (RFC 6455 5.5.1), then close the TCP
+                            // connection: the server closes first (7.1.1).
+                            let echo = frame.as_ref().map(|f| CloseFrame::new(f.code, ""));
+                            self.queue_close(echo.as_ref());
+                            self.start_close_timer();
+                        }
+                        self.outcome = Some(Outcome::Message(msg));
+                        self.phase = Phase::Finishing;
+                    }
+                    _ if self.phase == Phase::CloseSent => {}
+                    msg => return Next::Event(Event::Message(msg)),
+                },
+                Ok(Some(chunk @ Event::Chunk { .. })) => {
+                    if self.phase == Phase::Open {
+                        return Next::Event(chunk);
+                    }
+                }
+                Ok(None) => return Next::Read(self.flush_before_read()),
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    /// The input ended (with everything queued written out): the peer's
+    /// close was the last thing expected, or the connection was cut.
+    pub(crate) fn end_of_input(&mut self) -> Result<Message, Error> {
+        self.outcome = Some(if self.phase == Phase::CloseSent {
+            Outcome::Closed
+        } else {
+            Outcome::Error(Error::Io(io::ErrorKind::UnexpectedEof.into()))
+        });
+        self.finish()
+    }
+
+    /// The transport failed: the connection is over.
+    pub(crate) fn transport_failed(&mut self, e: io::Error) -> Result<Message, Error> {
+        self.outcome = Some(Outcome::Error(Error::Io(e)));
+        self.finish()
+    }
+
+    /// Ends the connection: frees its buffers and reports how it ended (the
+    /// peer's close frame, an error, or [`Error::ConnectionClosed`]).
+    pub(crate) fn finish(&mut self) -> Result<Message, Error> {
+        self.phase = Phase::Closed;
+        self.close_timer = CloseTimer::Off;
+        self.queue.discard();
+        self.sending = None;
+        // Give the read buffer back: a closed connection holds no memory.
+        self.read.release();
+        match self.outcome.take() {
+            Some(Outcome::Message(m)) => Ok(m),
+            Some(Outcome::Error(e)) => Err(e),
+            Some(Outcome::Closed) | None => Err(Error::ConnectionClosed),
+        }
+    }
+
+    /// Starts closing if open: queues the close frame (no I/O).
+    pub(crate) fn start_close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if self.phase == Phase::Open {
+            CloseFrame::check_sendable(frame.as_ref()).map_err(Error::InvalidMessage)?;
+            self.begin_close(frame.as_ref(), Phase::CloseSent);
+        }
+        Ok(())
+    }
+
+    fn start_close_timer(&mut self) {
+        if self.close_timer == CloseTimer::Off {
+            self.close_timer = CloseTimer::Requested;
+        }
+    }
+
+    /// Closing inside an unfinished relayed frame: no close frame can follow
+    /// it, so there is nothing for the peer to answer and nothing to protect
+    /// by draining. What is queued goes out and the connection is shut down.
+    /// `false` (nothing done) when no such frame is open.
+    fn shut_down_inside_frame(&mut self) -> bool {
+        if !self.queue.frame_open() {
+            return false;
+        }
+        self.phase = Phase::Finishing;
+        self.start_close_timer();
+        true
+    }
+
+    /// Sends our close frame and waits for the peer's (or for `Draining`).
+    fn begin_close(&mut self, frame: Option<&CloseFrame>, next: Phase) {
+        if self.shut_down_inside_frame() {
+            return;
+        }
+        self.queue_close(frame);
+        self.phase = next;
+        self.start_close_timer();
+    }
+
+    /// Fails the connection on a protocol error: the close frame that says
+    /// why, then draining.
+    fn fail(&mut self, err: ProtocolError) {
+        let frame = err.close_frame();
+        self.outcome = Some(Outcome::Error(Error::Protocol(err)));
+        if self.shut_down_inside_frame() {
+            return;
+        }
+        if self.phase == Phase::Open {
+            self.queue_close(Some(&frame));
+        }
+        self.phase = Phase::Draining;
+        self.start_close_timer();
+    }
+
+    fn queue_close(&mut self, frame: Option<&CloseFrame>) {
+        let mut payload = [0u8; MAX_PAYLOAD_LEN];
+        let n = CloseFrame::encode(frame, &mut payload);
+        self.queue
+            .queue_frame(OpCode::Close, true, false, &payload[..n]);
+    }
+}

@@ -1,0 +1,356 @@
+//! The read buffer and its strategy: how much to offer each read, when to
+//! make room, and the bookkeeping that lets a read go into spare capacity
+//! without zeroing it every time. It knows nothing of frames: the decoder
+//! says what the frame in progress still needs ([`FrameNeed`]).
+//!
+//! One read fills the buffer with as many frames as the kernel has; frames
+//! are decoded from it until it runs dry. A frame that arrived whole becomes
+//! a message with no copy: its payload is split off the buffer as `Bytes`.
+
+use bytes::BytesMut;
+
+use crate::config::WebSocketConfig;
+
+/// Largest slice handed to one read. The slice must be initialised first
+/// (see [`Initialised`]), so this also bounds the zeroing per call; it
+/// bounds the pieces of a message received in chunks, too, and is what the
+/// flush policy counts as one read's worth of output.
+pub(crate) const READ_WINDOW: usize = 256 * 1024;
+
+/// The first read of a connection that holds no read buffer yet goes to a
+/// stack array of this size (see [`ReadBuf::wants_probe`]).
+pub(crate) const PROBE: usize = 1024;
+
+/// What the frame being decoded still needs, as the read strategy sees it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FrameNeed {
+    /// Payload bytes the frame in progress still needs beyond the buffer.
+    pub(crate) needed: usize,
+    /// A frame is in progress.
+    pub(crate) in_frame: bool,
+    /// The frame in progress carries at least [`READ_WINDOW`] bytes.
+    pub(crate) large: bool,
+}
+
+/// The read buffer of a connection.
+#[derive(Debug)]
+pub(crate) struct ReadBuf {
+    buf: BytesMut,
+    /// How much to offer each read (see `sizes`).
+    hint: usize,
+    /// How much of `buf`'s spare capacity is initialised already.
+    init: Initialised,
+    /// `buf`'s capacity (from its data on) after it last grew: what it is
+    /// rewound to between frames. Zero: no buffer was ever allocated.
+    full_capacity: usize,
+    /// Bumped whenever `buf` is replaced rather than grown: the
+    /// initialisation record of one buffer never vouches for another.
+    generation: u64,
+}
+
+impl ReadBuf {
+    pub(crate) fn new(leftover: &[u8], cfg: &WebSocketConfig) -> Self {
+        // Allocated when the first bytes arrive, so a connection that has
+        // received nothing (most, on a push server) holds no read buffer.
+        let mut buf = BytesMut::new();
+        if !leftover.is_empty() {
+            buf.reserve(cfg.read_buffer_size.max(leftover.len()));
+            buf.extend_from_slice(leftover);
+        }
+        ReadBuf {
+            full_capacity: buf.capacity(),
+            buf,
+            hint: cfg.read_buffer_size,
+            init: Initialised::default(),
+            generation: 0,
+        }
+    }
+
+    /// The buffered bytes, for the decoder to parse, unmask in place and
+    /// split payloads off. (It never replaces the buffer.)
+    pub(crate) fn data(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Bytes buffered and not yet decoded.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The buffer's capacity: what the connection holds for reading.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Forgets what is buffered (input discarded while draining).
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Frees the buffer (the connection is closed).
+    pub(crate) fn release(&mut self) {
+        self.replace(BytesMut::new());
+    }
+
+    fn replace(&mut self, buf: BytesMut) {
+        self.buf = buf;
+        self.generation += 1;
+    }
+
+    /// No buffer is held yet: the next read should go to a stack array of
+    /// [`PROBE`] bytes, then [`received`](Self::received). An idle
+    /// connection then keeps no buffer (`read_buffer_size` bytes, 4 KiB by
+    /// default) while it waits, which is most of what 10 000 idle
+    /// connections cost.
+    pub(crate) fn wants_probe(&self) -> bool {
+        self.full_capacity == 0
+    }
+
+    /// The first bytes, read into a probe: the buffer is allocated now.
+    pub(crate) fn received(&mut self, bytes: &[u8], cfg: &WebSocketConfig) {
+        self.buf.reserve(cfg.read_buffer_size.max(bytes.len()));
+        self.buf.extend_from_slice(bytes);
+        self.full_capacity = self.buf.capacity();
+    }
+
+    /// `(want, room)`: what the next read would like to be offered, and the
+    /// spare capacity below which the buffer must be made room in first.
+    fn sizes(&self, need: FrameNeed, cfg: &WebSocketConfig) -> (usize, usize) {
+        // Grow toward what the current frame needs, at most doubling per step,
+        // so memory follows the bytes that actually arrived and never a length
+        // the peer merely declared.
+        let grow = need
+            .needed
+            .min(self.buf.capacity().max(cfg.read_buffer_size));
+        // The read window adapts to the traffic: it doubles (up to
+        // READ_WINDOW) while reads fill it, so a burst of small frames is
+        // taken in one syscall, and shrinks again when reads come back small.
+        // Never below `read_buffer_size`: it starts there and decays to it.
+        let want = grow.max(self.hint).max(1);
+        // Room is made only when the read cannot proceed without it: for a
+        // frame in progress, when what it still needs does not fit. (Asking
+        // for a whole window regardless reallocated the buffer, copying a
+        // 1 MiB frame to read its last 14 bytes.)
+        let room = if need.needed > 0 {
+            need.needed.min(want)
+        } else {
+            want
+        };
+        (want, room)
+    }
+
+    fn lacks_room(&self, room: usize) -> bool {
+        self.buf.capacity() - self.buf.len() < room.min(READ_WINDOW)
+    }
+
+    /// The next read must first make room in the buffer. While output that
+    /// shares the buffer is queued, that means a new allocation (zeroed for
+    /// its first reads, the partial frame copied over); written out first,
+    /// the buffer is ours again and is reused in place.
+    pub(crate) fn needs_room(&self, need: FrameNeed, cfg: &WebSocketConfig) -> bool {
+        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1)
+    }
+
+    /// Makes room as the frame in progress needs and returns the window to
+    /// read into; [`filled`](Self::filled) then says how much was read.
+    pub(crate) fn window(&mut self, need: FrameNeed, cfg: &WebSocketConfig) -> &mut [u8] {
+        let (want, room) = self.sizes(need, cfg);
+        if !need.in_frame && self.buf.is_empty() && self.buf.capacity() < self.full_capacity {
+            // Between frames with nothing buffered: rewind to the start of
+            // the allocation, which moves no bytes, so the next frame gets
+            // all of it. Left where it was, a 1 MiB frame would start in the
+            // second half of a 2 MiB buffer, run 14 bytes short, and be
+            // shifted whole to the front. Fails harmlessly (never allocates)
+            // while a message handed out still shares the allocation.
+            let _ = self.buf.try_reclaim(self.full_capacity);
+        }
+        if self.lacks_room(room) {
+            // Reclaims the consumed front of the buffer when nothing else
+            // holds it, so this allocates only when messages are still alive.
+            self.buf.reserve(want);
+            self.full_capacity = self.buf.capacity();
+        }
+        let len = self.buf.len();
+        // Offer what we want, or more where the spare capacity is initialised
+        // already and so costs nothing to offer; zeroing happens at most once
+        // per byte of an allocation.
+        let mut window = want
+            .max(self.init.spare(&self.buf, self.generation))
+            .min(READ_WINDOW);
+        if need.large {
+            // A large frame is read up to its end and no further. Bytes read
+            // past it would start the next frame at the far end of the
+            // buffer, to be shifted to the front (or copied to a new buffer)
+            // once they no longer fit. Stopping at the boundary leaves the
+            // buffer empty, so the next frame starts at the front (the rewind
+            // above), for at most one more read per large frame.
+            window = window.min(need.needed.max(1));
+        }
+        self.init.extend(&mut self.buf, window, self.generation);
+        &mut self.buf[len..]
+    }
+
+    /// `n` bytes were read into the window of `window_len` bytes (`n` is 0
+    /// when the read failed or must wait): keeps them and adapts the size of
+    /// the next window.
+    pub(crate) fn filled(&mut self, n: usize, window_len: usize, cfg: &WebSocketConfig) {
+        self.buf.truncate(self.buf.len() - window_len + n);
+        let hint = self.hint;
+        if n == window_len && window_len >= hint {
+            self.hint = (hint * 2).min(READ_WINDOW);
+        } else if n > 0 && n < hint / 8 {
+            self.hint = (hint / 2).max(cfg.read_buffer_size);
+        }
+    }
+}
+
+/// How much of the read buffer's allocation is known to be initialised.
+///
+/// A read goes into `&mut [u8]`, so the window must be initialised first.
+/// Zeroing it before every read zeroed four bytes for every byte read (reads
+/// of 16 KiB into a 64 KiB window); this record remembers how far the
+/// current allocation has ever been initialised, so each byte of an
+/// allocation is zeroed at most once in its life.
+///
+/// The record is an address range and a generation, checked against the
+/// buffer on every use. The end of the allocation (`as_ptr() + capacity()`)
+/// identifies it while it grows, because `BytesMut` only ever replaces an
+/// allocation with a new one while the old one is still live (a fresh `Vec`
+/// for a shared buffer, or `realloc`), and two live allocations cannot end
+/// at the same address. A buffer replaced from outside (released, then a new
+/// one allocated, which could end where the freed one did) bumps the
+/// [`ReadBuf`]'s generation instead. When either moves, the record restarts
+/// at the end of the buffered data.
+///
+/// Invariant: every byte of the allocation ending at `alloc_end` that lies
+/// below the address `init_end` is initialised. It holds when the record
+/// starts (bytes below the end of the data were data once, or a consumed
+/// prefix copied by `realloc`), zeroing a window extends it contiguously, and
+/// nothing `BytesMut` does within one allocation de-initialises memory:
+/// `split_to` and `advance` move the start forward over data, and reclaiming
+/// copies the data back to the base.
+#[derive(Debug, Default)]
+pub(crate) struct Initialised {
+    alloc_end: usize,
+    init_end: usize,
+    generation: u64,
+}
+
+impl Initialised {
+    /// Extends `buf` by `window` bytes (at most its spare capacity) to read
+    /// into, zeroing only the bytes never initialised before.
+    pub(crate) fn extend(&mut self, buf: &mut BytesMut, window: usize, generation: u64) {
+        let len = buf.len();
+        let window = window.min(buf.capacity() - len);
+        let data_end = buf.as_ptr() as usize + len;
+        let alloc_end = buf.as_ptr() as usize + buf.capacity();
+        if alloc_end != self.alloc_end || generation != self.generation {
+            // Another allocation: only its data is known to be initialised.
+            self.alloc_end = alloc_end;
+            self.init_end = data_end;
+            self.generation = generation;
+        }
+        let known = self.spare(buf, generation).min(window);
+        debug_assert!(self.init_end >= data_end && self.init_end <= alloc_end);
+        // SAFETY: `len + known <= capacity`, and the `known` bytes after the
+        // data lie in this allocation (same end, same generation) below
+        // `init_end`, so they are initialised (the invariant above). They
+        // belong to `buf` alone: `Bytes` split off the front never reach
+        // past the data.
+        unsafe { buf.set_len(len + known) };
+        buf.resize(len + window, 0);
+        self.init_end = self.init_end.max(data_end + window);
+    }
+
+    /// How many spare bytes after the data are initialised already (reading
+    /// into them costs no zeroing).
+    pub(crate) fn spare(&self, buf: &BytesMut, generation: u64) -> usize {
+        let start = buf.as_ptr() as usize;
+        if start + buf.capacity() != self.alloc_end || generation != self.generation {
+            return 0;
+        }
+        self.init_end.saturating_sub(start + buf.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Buf;
+
+    #[test]
+    fn zeroes_each_byte_once_and_keeps_what_was_read() {
+        let mut buf = BytesMut::with_capacity(64);
+        let mut init = Initialised::default();
+        init.extend(&mut buf, 16, 0);
+        assert_eq!(&buf[..], &[0u8; 16]);
+        buf[..4].copy_from_slice(b"abcd");
+        buf.truncate(4);
+        // The 12 bytes past the data are initialised: no zeroing needed.
+        assert_eq!(init.spare(&buf, 0), 12);
+        buf[..].copy_from_slice(b"abcd");
+        init.extend(&mut buf, 20, 0);
+        assert_eq!(buf.len(), 24);
+        assert_eq!(&buf[..4], b"abcd");
+        assert!(buf[4..].iter().all(|&b| b == 0));
+        buf.truncate(10);
+        buf.advance(10);
+        assert_eq!(init.spare(&buf, 0), 14);
+    }
+
+    #[test]
+    fn a_new_allocation_starts_over() {
+        let mut buf = BytesMut::with_capacity(32);
+        let mut init = Initialised::default();
+        init.extend(&mut buf, 32, 0);
+        buf.truncate(8);
+        let kept = buf.split_to(8); // shared: the next reserve allocates
+        buf.reserve(1024);
+        assert_eq!(init.spare(&buf, 0), 0);
+        init.extend(&mut buf, 100, 0);
+        assert!(buf.iter().all(|&b| b == 0));
+        assert_eq!(kept.len(), 8);
+    }
+
+    #[test]
+    fn a_new_generation_starts_over_even_at_the_same_address() {
+        let mut buf = BytesMut::with_capacity(64);
+        let mut init = Initialised::default();
+        init.extend(&mut buf, 64, 0);
+        buf.truncate(0);
+        assert_eq!(init.spare(&buf, 0), 64);
+        // Same allocation, but declared replaced: nothing is vouched for.
+        assert_eq!(init.spare(&buf, 1), 0);
+        init.extend(&mut buf, 8, 1);
+        buf.truncate(0);
+        assert_eq!(init.spare(&buf, 1), 8);
+    }
+
+    #[test]
+    fn reclaiming_in_place_keeps_the_record() {
+        let mut buf = BytesMut::with_capacity(4096);
+        let mut init = Initialised::default();
+        init.extend(&mut buf, 4096, 0);
+        buf.truncate(100);
+        drop(buf.split_to(100).freeze());
+        // Unique again: reserve reclaims the same allocation.
+        buf.reserve(4000);
+        assert_eq!(init.spare(&buf, 0), 4096);
+        init.extend(&mut buf, 4096, 0);
+        assert_eq!(buf.len(), 4096);
+    }
+
+    #[test]
+    fn a_released_buffer_is_never_vouched_for() {
+        let cfg = WebSocketConfig::default();
+        let mut rb = ReadBuf::new(b"x", &cfg);
+        let need = FrameNeed::default();
+        let n = rb.window(need, &cfg).len();
+        rb.filled(0, n, &cfg);
+        let generation = rb.generation;
+        rb.release();
+        assert_eq!(rb.capacity(), 0);
+        assert_ne!(rb.generation, generation);
+    }
+}

@@ -1,0 +1,296 @@
+//! The sending side of the protocol: data messages whole or in pieces,
+//! relayed frames, prepared messages, compression on the way out, and the
+//! checks that keep the output well-formed (one message in pieces at a time,
+//! text that is UTF-8, control frames that fit).
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+
+use super::queue::OutQueue;
+use super::{Phase, Protocol};
+use crate::close::CloseFrame;
+use crate::deflate::{Agreed, CodecPool, DeflateConfig, Deflater, Inflater};
+use crate::error::Error;
+use crate::frame::OpCode;
+use crate::message::{Chunk, ChunkParts, Message, MessageKind};
+use crate::prepared::PreparedMessage;
+
+/// Who is sending a data message in pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sending {
+    /// A `MessageWriter`.
+    Writer,
+    /// `feed_chunk`; `failed` once a chunk of it was refused for its text,
+    /// after which the message can never be finished.
+    Chunks { kind: MessageKind, failed: bool },
+    /// `feed_chunk`, a binary message relayed as the one frame it arrived
+    /// in: its header is queued, and the writer counts the payload bytes
+    /// still to come (`OutQueue::owed`).
+    Frame,
+}
+
+/// The sending side of permessage-deflate on one connection.
+#[derive(Debug)]
+pub(crate) struct DeflateState {
+    pub(crate) agreed: Agreed,
+    pub(crate) deflater: Deflater,
+    /// gorilla's `EnableWriteCompression`: compress outgoing messages at all.
+    pub(crate) enabled: bool,
+    /// Messages shorter than this go out uncompressed.
+    threshold: usize,
+    /// Where compressed payloads are built; its space is reused once the
+    /// frame built from it has been written.
+    scratch: BytesMut,
+    /// The message being streamed out is compressed (decided at its first frame).
+    streaming: bool,
+}
+
+impl DeflateState {
+    /// Compresses a whole message (`fin` on its only piece) or one piece of
+    /// a streamed one, and queues it as one frame; RSV1 marks the first
+    /// frame of the message only.
+    fn queue_deflated(&mut self, writer: &mut OutQueue, opcode: OpCode, fin: bool, payload: &[u8]) {
+        self.deflater.compress_part(payload, fin, &mut self.scratch);
+        let compressed = self.scratch.split().freeze();
+        writer.queue_frame_bytes(opcode, fin, opcode != OpCode::Continuation, compressed);
+    }
+}
+
+impl Protocol {
+    /// Turns on permessage-deflate with the negotiated parameters.
+    pub(crate) fn enable_deflate(
+        &mut self,
+        agreed: Agreed,
+        config: &DeflateConfig,
+        pool: Option<Arc<CodecPool>>,
+    ) {
+        let mut inflater = Inflater::for_agreed(&agreed);
+        let mut deflater = Deflater::for_agreed(&agreed, config);
+        if let Some(pool) = pool {
+            inflater = inflater.with_pool(pool.clone());
+            deflater = deflater.with_pool(pool);
+        }
+        self.decoder.inflater = Some(inflater);
+        self.deflate = Some(Box::new(DeflateState {
+            agreed,
+            deflater,
+            enabled: true,
+            threshold: config.threshold,
+            scratch: BytesMut::new(),
+            streaming: false,
+        }));
+    }
+
+    pub(crate) fn deflate_mut(&mut self) -> Option<&mut DeflateState> {
+        self.deflate.as_deref_mut()
+    }
+
+    pub(crate) fn agreed(&self) -> Option<&Agreed> {
+        self.deflate.as_ref().map(|d| &d.agreed)
+    }
+
+    /// Queues a data message, compressed when negotiated and worth it.
+    fn queue_data(&mut self, opcode: OpCode, payload: Bytes) {
+        match self.deflate.as_deref_mut() {
+            Some(d) if d.enabled && payload.len() >= d.threshold => {
+                d.queue_deflated(&mut self.queue, opcode, true, &payload)
+            }
+            _ => self.queue.queue_frame_bytes(opcode, true, false, payload),
+        }
+    }
+
+    /// A data message may start: none is being sent in pieces.
+    fn check_no_fragments(&self) -> Result<(), Error> {
+        if self.sending.is_some() {
+            return Err(Error::InvalidMessage(
+                "a message sent in pieces is not finished",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues one chunk of a data message (no I/O): a whole message as by
+    /// `start_send`, a piece as one frame of it, or, for a binary message
+    /// received as one frame, as part of one frame of the same length.
+    pub(crate) fn queue_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        let ChunkParts {
+            kind,
+            data,
+            last,
+            validated,
+            frame_len,
+        } = chunk.into_parts();
+        let first = match self.sending {
+            None => true,
+            Some(Sending::Frame) => {
+                let remaining = self.queue.owed();
+                if kind != MessageKind::Binary {
+                    return Err(Error::InvalidMessage(
+                        "chunk of another kind than the message it continues",
+                    ));
+                }
+                // The frame's length went out in its header: the pieces must
+                // make it up exactly, the last one ending it.
+                if data.len() > remaining || last != (data.len() == remaining) {
+                    return Err(Error::InvalidMessage(
+                        "chunks of a message relayed as one frame must add up to its length",
+                    ));
+                }
+                self.sending = (!last).then_some(Sending::Frame);
+                self.queue.continue_frame(data);
+                return Ok(());
+            }
+            Some(Sending::Chunks { failed: true, .. }) => {
+                return Err(Error::InvalidMessage(
+                    "a chunk of this message was refused; it cannot be finished",
+                ))
+            }
+            Some(Sending::Chunks { kind: k, .. }) if k == kind => false,
+            Some(Sending::Chunks { .. }) => {
+                return Err(Error::InvalidMessage(
+                    "chunk of another kind than the message it continues",
+                ))
+            }
+            Some(Sending::Writer) => {
+                return Err(Error::InvalidMessage(
+                    "a message sent in pieces is not finished",
+                ))
+            }
+        };
+        let text = kind == MessageKind::Text;
+        if text && !(first && last && validated) {
+            if first {
+                self.chunk_utf8.reset();
+            }
+            if self.chunk_utf8.feed(&data).is_err() || (last && self.chunk_utf8.finish().is_err()) {
+                // The validator has moved on: later chunks could not be
+                // checked against what was sent, so none is taken.
+                if !first {
+                    self.sending = Some(Sending::Chunks { kind, failed: true });
+                }
+                return Err(Error::InvalidMessage("text chunk is not utf-8"));
+            }
+        }
+        let opcode = if first {
+            kind.opcode()
+        } else {
+            OpCode::Continuation
+        };
+        if first && last {
+            self.queue_data(opcode, data);
+            return Ok(());
+        }
+        if let Some(total) = frame_len.filter(|&total| first && total > data.len()) {
+            // A binary message received as one frame goes on as one frame
+            // of the same length, as a relay of bytes would send it: no
+            // header per piece for the peer to parse. Not text, which can
+            // still turn out invalid mid-frame, when only a close frame
+            // (1007) can say why, and none can follow an unfinished frame;
+            // not compressed, where the length is not known.
+            let compressing = self.deflate.as_deref().is_some_and(|d| d.enabled);
+            if kind == MessageKind::Binary && !compressing {
+                self.sending = Some(Sending::Frame);
+                self.queue.start_frame(opcode, total, data);
+                return Ok(());
+            }
+        }
+        self.push_fragment(opcode, last, data);
+        self.sending = (!last).then_some(Sending::Chunks {
+            kind,
+            failed: false,
+        });
+        Ok(())
+    }
+
+    /// Queues a message (no I/O).
+    pub(crate) fn start_send(&mut self, msg: Message) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        if msg.is_data() {
+            self.check_no_fragments()?;
+        }
+        match msg {
+            Message::Text(t) => self.queue_data(OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => self.queue_data(OpCode::Binary, b),
+            Message::Ping(p) | Message::Pong(p) if p.len() > 125 => {
+                return Err(Error::InvalidMessage(
+                    "control frame payload over 125 bytes",
+                ))
+            }
+            Message::Ping(p) => self.queue.queue_frame(OpCode::Ping, true, false, &p),
+            Message::Pong(p) => self.queue.queue_frame(OpCode::Pong, true, false, &p),
+            Message::Close(frame) => {
+                CloseFrame::check_sendable(frame.as_ref()).map_err(Error::InvalidMessage)?;
+                self.begin_close(frame.as_ref(), Phase::CloseSent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues `payload`, all of it, as one frame of a `MessageWriter`'s
+    /// message. Refused (the connection is not open; a continuation of no
+    /// message of the writer's; a first frame while another message is being
+    /// sent in pieces), `payload` is left as it was.
+    pub(crate) fn queue_fragment(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: &mut BytesMut,
+    ) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        match (opcode, self.sending) {
+            (OpCode::Continuation, Some(Sending::Writer)) => {}
+            (OpCode::Continuation, _) => {
+                return Err(Error::InvalidMessage(
+                    "no message of this writer's is being sent",
+                ))
+            }
+            _ => self.check_no_fragments()?,
+        }
+        self.push_fragment(opcode, fin, payload.split().freeze());
+        self.sending = (!fin).then_some(Sending::Writer);
+        Ok(())
+    }
+
+    /// Queues one frame of a message sent in pieces; with permessage-deflate
+    /// on, each piece is compressed and flushed so it can go out as its frame.
+    fn push_fragment(&mut self, opcode: OpCode, fin: bool, payload: Bytes) {
+        let first = opcode != OpCode::Continuation;
+        match self.deflate.as_deref_mut() {
+            Some(d) if (first && d.enabled) || (!first && d.streaming) => {
+                d.streaming = !fin;
+                d.queue_deflated(&mut self.queue, opcode, fin, &payload);
+            }
+            _ => self.queue.queue_frame_bytes(opcode, fin, false, payload),
+        }
+    }
+
+    /// Queues a prepared message: its shared frame, or, where the
+    /// connection's compression context must see it, compressed here.
+    pub(crate) fn queue_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        self.check_no_fragments()?;
+        match self.deflate.as_deref() {
+            Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
+                if d.agreed.server_no_context_takeover {
+                    let framed =
+                        msg.compressed_frame(d.agreed.server_max_window_bits, d.deflater.level());
+                    self.queue.queue_raw(framed);
+                } else {
+                    self.queue_data(msg.opcode(), msg.payload().clone());
+                }
+            }
+            _ => self.queue.queue_raw(msg.plain_frame()),
+        }
+        Ok(())
+    }
+}
