@@ -2,6 +2,7 @@
 //! writers for messages too large to hold.
 
 mod driver;
+mod handle;
 mod message_io;
 mod split;
 
@@ -16,6 +17,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
 pub(crate) use self::driver::Driver;
+use self::handle::Access;
 pub use self::message_io::{IncomingMessage, MessageWriter};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
@@ -135,37 +137,35 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// is returned once the echo is written and the transport shut; after
     /// that, [`Error::ConnectionClosed`].
     pub async fn recv(&mut self) -> Result<Message, Error> {
-        poll_fn(|cx| self.driver.poll_recv(cx)).await
+        handle::recv(self).await
     }
 
     /// Polls for the next message.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        self.driver.poll_recv(cx)
+        handle::poll_recv(self, cx)
     }
 
     /// Sends a message and flushes.
     pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
-        self.feed(msg).await?;
-        self.flush().await
+        handle::send(self, msg).await
     }
 
     /// Queues a message, writing out earlier output first only when the queue
     /// is past its threshold.
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        poll_fn(|cx| self.driver.poll_ready(cx)).await?;
-        self.driver.proto.start_send(msg)
+        handle::feed(self, msg).await
     }
 
     /// Sends a prepared message (framed once, sent to many).
     pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
         poll_fn(|cx| self.driver.poll_ready(cx)).await?;
         self.driver.proto.queue_prepared(msg)?;
-        self.flush().await
+        handle::flush(self).await
     }
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.driver.poll_flush(cx)).await
+        handle::flush(self).await
     }
 
     /// Closes: sends a close frame, waits for the peer's (bounded by the close
@@ -212,7 +212,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// [`recv`](Self::recv) or [`next_message`](Self::next_message) discards
     /// the rest of it as it arrives.
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        poll_fn(|cx| self.driver.poll_chunk(cx)).await
+        handle::recv_chunk(self).await
     }
 
     /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
@@ -238,8 +238,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// feeds) shuts the connection down without one. Pieces relayed as they
     /// were received always add up.
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        poll_fn(|cx| self.driver.poll_ready(cx)).await?;
-        self.driver.proto.queue_chunk(chunk)
+        handle::feed_chunk(self, chunk).await
     }
 
     /// Receives the next data message as a stream of pieces, for messages
@@ -269,15 +268,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     }
 }
 
+/// The connection reaches its driver directly.
+impl<T> Access<T> for WebSocket<T> {
+    fn poll_with<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
+    ) -> R {
+        f(&mut self.driver, cx)
+    }
+
+    fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {
+        f(&mut self.driver)
+    }
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<T> {
     type Item = Result<Message, Error>;
 
     /// Ends (`None`) once the connection is closed.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match std::task::ready!(self.get_mut().driver.poll_recv(cx)) {
-            Err(Error::ConnectionClosed) => Poll::Ready(None),
-            other => Poll::Ready(Some(other)),
-        }
+        handle::poll_next(self.get_mut(), cx)
     }
 }
 
@@ -285,15 +296,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<T> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().driver.poll_ready(cx)
+        handle::poll_ready(self.get_mut(), cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.get_mut().driver.proto.start_send(item)
+        handle::start_send(self.get_mut(), item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().driver.poll_flush(cx)
+        handle::poll_flush(self.get_mut(), cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

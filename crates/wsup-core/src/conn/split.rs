@@ -23,6 +23,7 @@ use futures_sink::Sink;
 use futures_util::task::AtomicWaker;
 
 use super::driver::Driver;
+use super::handle::{self, Access};
 use crate::close::CloseFrame;
 use crate::error::Error;
 use crate::message::Chunk;
@@ -91,9 +92,11 @@ pub struct WebSocketWriter<T> {
     shared: Arc<Shared<T>>,
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
-    fn with<R>(
-        &self,
+/// Each half registers its task's waker for its direction, then polls the
+/// driver under the lock with the proxy waker that wakes both.
+impl<T> Access<T> for WebSocketReader<T> {
+    fn poll_with<R>(
+        &mut self,
         cx: &mut Context<'_>,
         f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
     ) -> R {
@@ -102,20 +105,42 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
         f(&mut self.shared.lock(), &mut cx)
     }
 
+    fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {
+        f(&mut self.shared.lock())
+    }
+}
+
+impl<T> Access<T> for WebSocketWriter<T> {
+    fn poll_with<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
+    ) -> R {
+        self.shared.wakers.write.register(cx.waker());
+        let mut cx = Context::from_waker(&self.shared.proxy);
+        f(&mut self.shared.lock(), &mut cx)
+    }
+
+    fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {
+        f(&mut self.shared.lock())
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
     /// Polls for the next message (as [`crate::WebSocket::recv`]).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        self.with(cx, |c, cx| c.poll_recv(cx))
+        handle::poll_recv(self, cx)
     }
 
     /// Receives the next message.
     pub async fn recv(&mut self) -> Result<Message, Error> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+        handle::recv(self).await
     }
 
     /// Receives the next chunk of a data message (as
     /// [`crate::WebSocket::recv_chunk`]).
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_chunk(cx))).await
+        handle::recv_chunk(self).await
     }
 
     /// The negotiated subprotocol, if any.
@@ -151,38 +176,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
-    fn with<R>(
-        &self,
-        cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
-    ) -> R {
-        self.shared.wakers.write.register(cx.waker());
-        let mut cx = Context::from_waker(&self.shared.proxy);
-        f(&mut self.shared.lock(), &mut cx)
-    }
-
     /// Sends a message and flushes.
     pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
-        self.feed(msg).await?;
-        self.flush().await
+        handle::send(self, msg).await
     }
 
     /// Queues a message (see [`crate::WebSocket::feed`]).
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
-        self.shared.lock().proto.start_send(msg)
+        handle::feed(self, msg).await
     }
 
     /// Queues a chunk of a data message (see
     /// [`crate::WebSocket::feed_chunk`]).
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_ready(cx))).await?;
-        self.shared.lock().proto.queue_chunk(chunk)
+        handle::feed_chunk(self, chunk).await
     }
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_flush(cx))).await
+        handle::flush(self).await
     }
 
     /// Sends a close frame and flushes it. The reader half receives the
@@ -193,17 +205,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
         self.shared.lock().proto.start_close(frame)?;
         // The reader half may be waiting for input that will not come now.
         self.shared.wakers.read.wake();
-        std::future::poll_fn(|cx| self.with(cx, |c, cx| c.poll_flush(cx))).await
+        handle::flush(self).await
     }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<T> {
     type Item = Result<Message, Error>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match std::task::ready!(self.get_mut().poll_recv(cx)) {
-            Err(Error::ConnectionClosed) => Poll::Ready(None),
-            other => Poll::Ready(Some(other)),
-        }
+        handle::poll_next(self.get_mut(), cx)
     }
 }
 
@@ -211,25 +220,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.with(cx, |c, cx| c.poll_ready(cx))
+        handle::poll_ready(self.get_mut(), cx)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.shared.lock().proto.start_send(item)
+        handle::start_send(self.get_mut(), item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.with(cx, |c, cx| c.poll_flush(cx))
+        handle::poll_flush(self.get_mut(), cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let res = self.with(cx, |c, cx| {
+        let this = self.get_mut();
+        let res = this.poll_with(cx, |c, cx| {
             c.proto
                 .start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
             c.poll_flush(cx)
         });
         // As in `close`: the reader half may have to finish now.
-        self.shared.wakers.read.wake();
+        this.shared.wakers.read.wake();
         res
     }
 }
