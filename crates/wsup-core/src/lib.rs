@@ -37,7 +37,7 @@ mod message;
 mod pool;
 mod prepared;
 pub mod runtime;
-mod upgrade;
+mod source;
 mod upgrader;
 pub mod utf8;
 
@@ -53,7 +53,7 @@ pub use message::{Message, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
 pub use runtime::Runtime;
-pub use upgrade::{Preparsed, RawStream, UpgradeSource};
+pub use source::{Preparsed, RawStream, UpgradeSource};
 pub use upgrader::{Accepted, PendingUpgrade, Rejection, Upgrader};
 
 pub use futures_io;

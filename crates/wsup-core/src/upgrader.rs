@@ -19,7 +19,7 @@ use crate::handshake::{
 };
 use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
-use crate::upgrade::{RawStream, UpgradeSource};
+use crate::source::{RawStream, UpgradeSource};
 
 type RequestHook = Arc<dyn Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
