@@ -37,6 +37,7 @@ mod message;
 mod pool;
 mod prepared;
 pub mod runtime;
+pub mod serve;
 mod source;
 mod upgrader;
 pub mod utf8;
