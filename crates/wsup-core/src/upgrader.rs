@@ -6,16 +6,17 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap};
 use http::request::Parts;
-use http::{Response, StatusCode};
+use http::Response;
 
 use crate::config::WebSocketConfig;
 use crate::conn::WebSocket;
 use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
 use crate::error::HandshakeError;
 use crate::handshake::{
-    error_response, is_upgrade_request, select_protocol, validate_request, HeadLimits, OriginPolicy,
+    error_response, is_upgrade_request, select_protocol, switching_protocols, validate_request,
+    HeadLimits, OriginPolicy,
 };
 use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
@@ -315,29 +316,13 @@ impl Upgrader {
                 });
             }
         }
-        let mut response = Response::new(Bytes::new());
-        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-        let h = response.headers_mut();
-        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        h.insert(
-            header::SEC_WEBSOCKET_ACCEPT,
-            HeaderValue::from_str(&valid.accept).expect("base64 is a valid header value"),
+        let extensions = agreed.as_ref().map(Agreed::response_header);
+        let response = switching_protocols(
+            &valid.accept,
+            protocol.as_deref(),
+            extensions.as_deref(),
+            extra,
         );
-        if let Some(p) = &protocol {
-            // Offered tokens came from a valid header value.
-            if let Ok(v) = HeaderValue::from_str(p) {
-                h.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-            }
-        }
-        if let Some(a) = &agreed {
-            if let Ok(v) = HeaderValue::from_str(&a.response_header()) {
-                h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
-            }
-        }
-        for (name, value) in extra.iter() {
-            h.append(name.clone(), value.clone());
-        }
         Ok(Accepted {
             response,
             protocol,
