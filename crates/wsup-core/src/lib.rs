@@ -20,7 +20,7 @@
 //!
 //! // Configuration needs no runtime; a binding adds the timers.
 //! let upgrader = Upgrader::new().subprotocols(["chat.v2", "chat.v1"]).max_message_size(1 << 20);
-//! assert_eq!(upgrader.websocket_config().max_message_size, 1 << 20);
+//! assert_eq!(upgrader.websocket_config().max_message_size(), 1 << 20);
 //! let msg = Message::text("hello");
 //! assert!(msg.is_data());
 //! ```
@@ -44,7 +44,7 @@ pub mod utf8;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
-pub use config::WebSocketConfig;
+pub use config::{WebSocketConfig, WebSocketConfigBuilder};
 pub use conn::{
     Chunk, IncomingMessage, MessageKind, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter,
 };

@@ -10,7 +10,7 @@ use http::header::{self, HeaderMap};
 use http::request::Parts;
 use http::Response;
 
-use crate::config::WebSocketConfig;
+use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::conn::WebSocket;
 use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
 use crate::error::HandshakeError;
@@ -166,27 +166,42 @@ impl Upgrader {
         self
     }
 
-    /// Initial read buffer size.
-    pub fn read_buffer_size(mut self, n: usize) -> Self {
-        self.config.read_buffer_size = n.max(128);
+    /// All connection settings at once.
+    pub fn config(mut self, config: WebSocketConfig) -> Self {
+        self.config = config;
         self
     }
 
-    /// Initial write buffer size.
-    pub fn write_buffer_size(mut self, n: usize) -> Self {
-        self.config.write_buffer_size = n.max(128);
+    /// Changes the connection settings through their builder, which checks
+    /// them: every connection setter below comes through here.
+    fn configure(
+        mut self,
+        set: impl FnOnce(WebSocketConfigBuilder) -> WebSocketConfigBuilder,
+    ) -> Self {
+        self.config = set(self.config.to_builder()).build();
         self
+    }
+
+    /// Initial read buffer size (at least 128 bytes). See
+    /// [`WebSocketConfigBuilder::read_buffer_size`].
+    pub fn read_buffer_size(self, n: usize) -> Self {
+        self.configure(|c| c.read_buffer_size(n))
+    }
+
+    /// Initial write buffer size (at least 128 bytes). See
+    /// [`WebSocketConfigBuilder::write_buffer_size`].
+    pub fn write_buffer_size(self, n: usize) -> Self {
+        self.configure(|c| c.write_buffer_size(n))
     }
 
     /// Output queued past this many bytes is written at once, as far as the
     /// transport takes it without waiting (default 128 KiB; with a large
     /// payload queued, 256 KiB if more, see
-    /// [`WebSocketConfig::write_flush_threshold`]); otherwise, and
+    /// [`WebSocketConfigBuilder::write_flush_threshold`]); otherwise, and
     /// for the rest, it goes out when the connection would wait for input,
     /// with the next send, or on `flush`.
-    pub fn write_flush_threshold(mut self, n: usize) -> Self {
-        self.config.write_flush_threshold = n;
-        self
+    pub fn write_flush_threshold(self, n: usize) -> Self {
+        self.configure(|c| c.write_flush_threshold(n))
     }
 
     /// Output queued past this many bytes (never less than the flush
@@ -195,33 +210,34 @@ impl Upgrader {
     /// large messages in pieces on the same connection raises it, so its
     /// output may back up while it reads (see
     /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
-    pub fn write_backlog_limit(mut self, n: usize) -> Self {
-        self.config.write_backlog_limit = n;
-        self
+    pub fn write_backlog_limit(self, n: usize) -> Self {
+        self.configure(|c| c.write_backlog_limit(n))
     }
 
     /// A pool of write buffers shared by connections.
-    pub fn write_buffer_pool(mut self, pool: Arc<dyn BufferPool>) -> Self {
-        self.config.write_buffer_pool = Some(pool);
-        self
-    }
-
-    /// All connection settings at once.
-    pub fn config(mut self, config: WebSocketConfig) -> Self {
-        self.config = config;
-        self
+    pub fn write_buffer_pool(self, pool: Arc<dyn BufferPool>) -> Self {
+        self.configure(|c| c.write_buffer_pool(pool))
     }
 
     /// Largest message, fragments together (1009 beyond it).
-    pub fn max_message_size(mut self, n: usize) -> Self {
-        self.config.max_message_size = n;
-        self
+    pub fn max_message_size(self, n: usize) -> Self {
+        self.configure(|c| c.max_message_size(n))
     }
 
     /// Largest frame (1009 beyond it).
-    pub fn max_frame_size(mut self, n: usize) -> Self {
-        self.config.max_frame_size = n;
-        self
+    pub fn max_frame_size(self, n: usize) -> Self {
+        self.configure(|c| c.max_frame_size(n))
+    }
+
+    /// Most frames in one message (1009 beyond it; at least 1).
+    pub fn max_fragments(self, n: usize) -> Self {
+        self.configure(|c| c.max_fragments(n))
+    }
+
+    /// How long a close waits for the peer's close frame and the transport's
+    /// shutdown (default 5 s).
+    pub fn close_timeout(self, d: Duration) -> Self {
+        self.configure(|c| c.close_timeout(d))
     }
 
     /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and
