@@ -70,49 +70,6 @@ impl WebSocketConfig {
         }
     }
 
-    /// Initial read buffer size. See [`WebSocketConfigBuilder::read_buffer_size`].
-    pub fn read_buffer_size(&self) -> usize {
-        self.read_buffer_size
-    }
-
-    /// Initial write buffer size. See [`WebSocketConfigBuilder::write_buffer_size`].
-    pub fn write_buffer_size(&self) -> usize {
-        self.write_buffer_size
-    }
-
-    /// Where queued output is written at once. See
-    /// [`WebSocketConfigBuilder::write_flush_threshold`].
-    pub fn write_flush_threshold(&self) -> usize {
-        self.write_flush_threshold
-    }
-
-    /// The backlog limit as set (0 by default: backpressure starts at the
-    /// flush threshold). See [`WebSocketConfigBuilder::write_backlog_limit`].
-    pub fn write_backlog_limit(&self) -> usize {
-        self.write_backlog_limit
-    }
-
-    /// Largest frame payload accepted. See [`WebSocketConfigBuilder::max_frame_size`].
-    pub fn max_frame_size(&self) -> usize {
-        self.max_frame_size
-    }
-
-    /// Largest message accepted. See [`WebSocketConfigBuilder::max_message_size`].
-    pub fn max_message_size(&self) -> usize {
-        self.max_message_size
-    }
-
-    /// Most frames in one message. See [`WebSocketConfigBuilder::max_fragments`].
-    pub fn max_fragments(&self) -> usize {
-        self.max_fragments
-    }
-
-    /// How long a close waits for the peer. See
-    /// [`WebSocketConfigBuilder::close_timeout`].
-    pub fn close_timeout(&self) -> Duration {
-        self.close_timeout
-    }
-
     /// The shared pool write buffers come from, if any. See
     /// [`WebSocketConfigBuilder::write_buffer_pool`].
     pub fn write_buffer_pool(&self) -> Option<&Arc<dyn BufferPool>> {
@@ -142,71 +99,6 @@ pub struct WebSocketConfigBuilder {
 }
 
 impl WebSocketConfigBuilder {
-    /// Initial read buffer size (default 4 KiB, at least 128 bytes); it
-    /// grows only as a frame needs, up to the limits.
-    pub fn read_buffer_size(mut self, n: usize) -> Self {
-        self.config.read_buffer_size = n;
-        self
-    }
-
-    /// Initial write buffer size (default 4 KiB, at least 128 bytes).
-    pub fn write_buffer_size(mut self, n: usize) -> Self {
-        self.config.write_buffer_size = n;
-        self
-    }
-
-    /// Buffered output past this many bytes is written at once, as far as
-    /// the transport takes it without waiting, instead of when the
-    /// connection would wait for input; the rest goes with the next send,
-    /// receive or `flush`. Default 128 KiB. Where `write_backlog_limit` is
-    /// higher, once a payload of 16 KiB or more is queued (by reference, not
-    /// copied), the batch may grow to 256 KiB (or that limit, if lower)
-    /// first, what one read takes in: the echoes of large messages go out a
-    /// write per read, not a write per two 64 KiB messages.
-    pub fn write_flush_threshold(mut self, n: usize) -> Self {
-        self.config.write_flush_threshold = n;
-        self
-    }
-
-    /// Buffered output past this many bytes (or `write_flush_threshold`, if
-    /// larger) must be written out before more is queued or read: a peer
-    /// that does not read meets backpressure. Under it, output past the
-    /// threshold is written as far as the transport takes it, and reading
-    /// goes on; a task that only sends should `flush` before it waits on
-    /// something else. Default 0: backpressure starts at the threshold.
-    pub fn write_backlog_limit(mut self, n: usize) -> Self {
-        self.config.write_backlog_limit = n;
-        self
-    }
-
-    /// Largest frame payload accepted (close 1009 beyond it). Default 16 MiB.
-    pub fn max_frame_size(mut self, n: usize) -> Self {
-        self.config.max_frame_size = n;
-        self
-    }
-
-    /// Largest message accepted, all fragments together (close 1009 beyond
-    /// it). Default 64 MiB.
-    pub fn max_message_size(mut self, n: usize) -> Self {
-        self.config.max_message_size = n;
-        self
-    }
-
-    /// Most frames in one message, the first included (close 1009 beyond
-    /// it). Default 131 072; at least 1.
-    pub fn max_fragments(mut self, n: usize) -> Self {
-        self.config.max_fragments = n;
-        self
-    }
-
-    /// How long to wait for the peer's close frame, and for the transport to
-    /// shut down, once this side has sent its close. Default 5 s. Needs a
-    /// runtime.
-    pub fn close_timeout(mut self, d: Duration) -> Self {
-        self.config.close_timeout = d;
-        self
-    }
-
     /// A pool of write buffers shared by connections; without one, each
     /// connection keeps its own.
     pub fn write_buffer_pool(mut self, pool: Arc<dyn BufferPool>) -> Self {
@@ -223,6 +115,70 @@ impl WebSocketConfigBuilder {
         config.max_fragments = config.max_fragments.max(1);
         config
     }
+}
+
+/// Writes, for each setting, its setter on [`WebSocketConfigBuilder`] (with
+/// the docs given) and its getter on [`WebSocketConfig`], which points to
+/// the setter: one list of the settings, so the two cannot drift apart.
+macro_rules! settings {
+    ($($(#[doc = $doc:literal])* $name:ident: $ty:ty;)*) => {
+        impl WebSocketConfigBuilder {
+            $(
+                $(#[doc = $doc])*
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.config.$name = value;
+                    self
+                }
+            )*
+        }
+
+        impl WebSocketConfig {
+            $(
+                #[doc = concat!(
+                    "As set with [`WebSocketConfigBuilder::", stringify!($name), "`]."
+                )]
+                pub fn $name(&self) -> $ty {
+                    self.$name
+                }
+            )*
+        }
+    };
+}
+
+settings! {
+    /// Initial read buffer size (default 4 KiB, at least 128 bytes); it
+    /// grows only as a frame needs, up to the limits.
+    read_buffer_size: usize;
+    /// Initial write buffer size (default 4 KiB, at least 128 bytes).
+    write_buffer_size: usize;
+    /// Buffered output past this many bytes is written at once, as far as
+    /// the transport takes it without waiting, instead of when the
+    /// connection would wait for input; the rest goes with the next send,
+    /// receive or `flush`. Default 128 KiB. Where `write_backlog_limit` is
+    /// higher, once a payload of 16 KiB or more is queued (by reference, not
+    /// copied), the batch may grow to 256 KiB (or that limit, if lower)
+    /// first, what one read takes in: the echoes of large messages go out a
+    /// write per read, not a write per two 64 KiB messages.
+    write_flush_threshold: usize;
+    /// Buffered output past this many bytes (or `write_flush_threshold`, if
+    /// larger) must be written out before more is queued or read: a peer
+    /// that does not read meets backpressure. Under it, output past the
+    /// threshold is written as far as the transport takes it, and reading
+    /// goes on; a task that only sends should `flush` before it waits on
+    /// something else. Default 0: backpressure starts at the threshold.
+    write_backlog_limit: usize;
+    /// Largest frame payload accepted (close 1009 beyond it). Default 16 MiB.
+    max_frame_size: usize;
+    /// Largest message accepted, all fragments together (close 1009 beyond
+    /// it). Default 64 MiB.
+    max_message_size: usize;
+    /// Most frames in one message, the first included (close 1009 beyond
+    /// it). Default 131 072; at least 1.
+    max_fragments: usize;
+    /// How long to wait for the peer's close frame, and for the transport to
+    /// shut down, once this side has sent its close. Default 5 s. Needs a
+    /// runtime.
+    close_timeout: Duration;
 }
 
 #[cfg(test)]

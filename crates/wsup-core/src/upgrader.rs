@@ -140,6 +140,23 @@ pub struct PendingUpgrade<'u, S> {
     deadline: Instant,
 }
 
+/// The upgrader's connection setters: each hands its value to the
+/// [`WebSocketConfigBuilder`] setter of the same name (through
+/// `Upgrader::configure`, so the builder checks it), with the docs given
+/// and a link to the builder's.
+macro_rules! connection_setters {
+    ($($(#[doc = $doc:literal])* $name:ident: $ty:ty;)*) => {
+        $(
+            $(#[doc = $doc])*
+            #[doc = ""]
+            #[doc = concat!("See [`WebSocketConfigBuilder::", stringify!($name), "`].")]
+            pub fn $name(self, value: $ty) -> Self {
+                self.configure(|c| c.$name(value))
+            }
+        )*
+    };
+}
+
 impl Upgrader {
     /// An upgrader with the defaults: 10 s handshake timeout, 16 KiB head,
     /// same-origin policy, no subprotocols, and no runtime (so no timers:
@@ -182,62 +199,35 @@ impl Upgrader {
         self
     }
 
-    /// Initial read buffer size (at least 128 bytes). See
-    /// [`WebSocketConfigBuilder::read_buffer_size`].
-    pub fn read_buffer_size(self, n: usize) -> Self {
-        self.configure(|c| c.read_buffer_size(n))
-    }
-
-    /// Initial write buffer size (at least 128 bytes). See
-    /// [`WebSocketConfigBuilder::write_buffer_size`].
-    pub fn write_buffer_size(self, n: usize) -> Self {
-        self.configure(|c| c.write_buffer_size(n))
-    }
-
-    /// Output queued past this many bytes is written at once, as far as the
-    /// transport takes it without waiting (default 128 KiB; with a large
-    /// payload queued, 256 KiB if more, see
-    /// [`WebSocketConfigBuilder::write_flush_threshold`]); otherwise, and
-    /// for the rest, it goes out when the connection would wait for input,
-    /// with the next send, or on `flush`.
-    pub fn write_flush_threshold(self, n: usize) -> Self {
-        self.configure(|c| c.write_flush_threshold(n))
-    }
-
-    /// Output queued past this many bytes (never less than the flush
-    /// threshold, which is the default) must be written out before the
-    /// connection queues or reads more: backpressure. An echo that relays
-    /// large messages in pieces on the same connection raises it, so its
-    /// output may back up while it reads (see
-    /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
-    pub fn write_backlog_limit(self, n: usize) -> Self {
-        self.configure(|c| c.write_backlog_limit(n))
-    }
-
-    /// A pool of write buffers shared by connections.
-    pub fn write_buffer_pool(self, pool: Arc<dyn BufferPool>) -> Self {
-        self.configure(|c| c.write_buffer_pool(pool))
-    }
-
-    /// Largest message, fragments together (1009 beyond it).
-    pub fn max_message_size(self, n: usize) -> Self {
-        self.configure(|c| c.max_message_size(n))
-    }
-
-    /// Largest frame (1009 beyond it).
-    pub fn max_frame_size(self, n: usize) -> Self {
-        self.configure(|c| c.max_frame_size(n))
-    }
-
-    /// Most frames in one message (1009 beyond it; at least 1).
-    pub fn max_fragments(self, n: usize) -> Self {
-        self.configure(|c| c.max_fragments(n))
-    }
-
-    /// How long a close waits for the peer's close frame and the transport's
-    /// shutdown (default 5 s).
-    pub fn close_timeout(self, d: Duration) -> Self {
-        self.configure(|c| c.close_timeout(d))
+    connection_setters! {
+        /// Initial read buffer size (at least 128 bytes).
+        read_buffer_size: usize;
+        /// Initial write buffer size (at least 128 bytes).
+        write_buffer_size: usize;
+        /// Output queued past this many bytes is written at once, as far as
+        /// the transport takes it without waiting (default 128 KiB; with a
+        /// large payload queued, 256 KiB if more); otherwise, and for the
+        /// rest, it goes out when the connection would wait for input, with
+        /// the next send, or on `flush`.
+        write_flush_threshold: usize;
+        /// Output queued past this many bytes (never less than the flush
+        /// threshold, which is the default) must be written out before the
+        /// connection queues or reads more: backpressure. An echo that relays
+        /// large messages in pieces on the same connection raises it, so its
+        /// output may back up while it reads (see
+        /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
+        write_backlog_limit: usize;
+        /// A pool of write buffers shared by connections.
+        write_buffer_pool: Arc<dyn BufferPool>;
+        /// Largest message, fragments together (1009 beyond it).
+        max_message_size: usize;
+        /// Largest frame (1009 beyond it).
+        max_frame_size: usize;
+        /// Most frames in one message (1009 beyond it; at least 1).
+        max_fragments: usize;
+        /// How long a close waits for the peer's close frame and the
+        /// transport's shutdown (default 5 s).
+        close_timeout: Duration;
     }
 
     /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and
