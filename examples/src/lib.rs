@@ -41,7 +41,7 @@ where
 /// before the echo stops reading, about what a whole-message echo holds at
 /// its peak (one message read, the one before it queued).
 pub fn echo_upgrader(upgrader: Upgrader) -> Upgrader {
-    let max = upgrader.websocket_config().max_message_size;
+    let max = upgrader.websocket_config().max_message_size();
     upgrader.write_backlog_limit(max)
 }
 

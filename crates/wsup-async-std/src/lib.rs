@@ -5,7 +5,7 @@
 //! a [`Runtime`] impl over async-std's timers and task spawner, and an accept
 //! loop. async-std's sockets implement `futures_io` already; [`AsyncStdTcp`]
 //! only adds the write shutdown async-std leaves out. The accept loop
-//! itself is the one all bindings share, `wsup_core::runtime::serve`. New
+//! itself is the one all bindings share, `wsup_core::serve::serve`. New
 //! code should prefer `wsup-smol`.
 #![warn(missing_docs)]
 
@@ -124,7 +124,7 @@ where
         let _ = stream.set_nodelay(true);
         Ok((AsyncStdTcp::new(stream), peer))
     };
-    wsup_core::runtime::serve(Arc::new(AsyncStdRuntime), upgrader, accept, handler).await
+    wsup_core::serve::serve(Arc::new(AsyncStdRuntime), upgrader, accept, handler).await
 }
 
 /// Upgrades one accepted TCP stream.

@@ -1,53 +1,44 @@
 //! Connection settings: buffer sizes and the limits that keep memory bounded.
+//!
+//! A [`WebSocketConfig`] is only ever built by [`WebSocketConfigBuilder::build`]
+//! (or is the default), and that is where every value is checked: the
+//! connection engine reads the fields as they are. The [`crate::Upgrader`]'s
+//! connection setters go through the same builder.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::pool::BufferPool;
 
-/// Settings of one connection. [`crate::Upgrader`] fills it; it can also be
-/// built directly for [`crate::WebSocket::from_raw`].
-#[derive(Debug, Clone)]
-pub struct WebSocketConfig {
-    /// Initial read buffer size; it grows only as a frame needs, up to the limits.
-    pub read_buffer_size: usize,
-    /// Initial write buffer size.
-    pub write_buffer_size: usize,
-    /// Buffered output past this many bytes is written at once, as far as
-    /// the transport takes it without waiting, instead of when the
-    /// connection would wait for input; the rest goes with the next send,
-    /// receive or `flush`. Default 128 KiB. Where `write_backlog_limit` is
-    /// higher, once a payload of 16 KiB or more is queued (by reference, not
-    /// copied), the batch may grow to 256 KiB (or that limit, if lower)
-    /// first, what one read takes in: the echoes of large messages go out a
-    /// write per read, not a write per two 64 KiB messages.
-    pub write_flush_threshold: usize,
-    /// Buffered output past this many bytes (or `write_flush_threshold`, if
-    /// larger) must be written out before more is queued or read: a peer
-    /// that does not read meets backpressure. Under it, output past the
-    /// threshold is written as far as the transport takes it, and reading
-    /// goes on; a task that only sends should `flush` before it waits on
-    /// something else. Default 0: backpressure starts at the threshold.
-    pub write_backlog_limit: usize,
-    /// Largest frame payload accepted. Default 16 MiB.
-    pub max_frame_size: usize,
-    /// Largest message accepted, all fragments together. Default 64 MiB.
-    pub max_message_size: usize,
-    /// Most fragments in one message. Default 131 072.
-    pub max_fragments: usize,
-    /// How long to wait for the peer's close frame, and for the transport to
-    /// shut down, once this side has sent its close. Needs a runtime.
-    pub close_timeout: Duration,
-    /// Where write buffers come from; `None`: each connection keeps its own.
-    pub write_buffer_pool: Option<Arc<dyn BufferPool>>,
-}
+/// The smallest initial read or write buffer; smaller sizes are raised to it.
+const MIN_BUFFER_SIZE: usize = 128;
 
-impl WebSocketConfig {
-    /// Where backpressure starts: `write_backlog_limit`, never below
-    /// `write_flush_threshold`.
-    pub(crate) fn backlog_limit(&self) -> usize {
-        self.write_backlog_limit.max(self.write_flush_threshold)
-    }
+/// Settings of one connection. [`crate::Upgrader`] fills it; it can also be
+/// built directly, for [`crate::WebSocket::from_raw`]:
+///
+/// ```
+/// use std::time::Duration;
+/// use wsup_core::WebSocketConfig;
+///
+/// let config = WebSocketConfig::builder()
+///     .max_message_size(1 << 20)
+///     .close_timeout(Duration::from_secs(1))
+///     .build();
+/// assert_eq!(config.max_message_size(), 1 << 20);
+/// assert_eq!(config.max_frame_size(), 16 << 20);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WebSocketConfig {
+    pub(crate) read_buffer_size: usize,
+    pub(crate) write_buffer_size: usize,
+    pub(crate) write_flush_threshold: usize,
+    pub(crate) write_backlog_limit: usize,
+    pub(crate) max_frame_size: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) max_fragments: usize,
+    pub(crate) close_timeout: Duration,
+    pub(crate) write_buffer_pool: Option<Arc<dyn BufferPool>>,
 }
 
 impl Default for WebSocketConfig {
@@ -65,3 +56,130 @@ impl Default for WebSocketConfig {
         }
     }
 }
+
+impl WebSocketConfig {
+    /// A builder that starts from the defaults.
+    pub fn builder() -> WebSocketConfigBuilder {
+        WebSocketConfigBuilder::default()
+    }
+
+    /// A builder that starts from these settings.
+    pub fn to_builder(&self) -> WebSocketConfigBuilder {
+        WebSocketConfigBuilder {
+            config: self.clone(),
+        }
+    }
+
+    /// The shared pool write buffers come from, if any. See
+    /// [`WebSocketConfigBuilder::write_buffer_pool`].
+    pub fn write_buffer_pool(&self) -> Option<&Arc<dyn BufferPool>> {
+        self.write_buffer_pool.as_ref()
+    }
+
+    /// Where backpressure starts: `write_backlog_limit`, never below
+    /// `write_flush_threshold`.
+    pub(crate) fn backlog_limit(&self) -> usize {
+        self.write_backlog_limit.max(self.write_flush_threshold)
+    }
+}
+
+/// Builds a [`WebSocketConfig`]: each setter takes and returns the builder,
+/// and [`build`](Self::build) checks the values, in that one place.
+///
+/// No value is refused: the few that cannot work are raised to the nearest
+/// that can (see [`build`](Self::build)), as gorilla replaces a zero buffer
+/// size by its default. Every other value means what it says, zero
+/// included: a zero flush threshold writes out after every send, a zero
+/// frame or message limit accepts only empty ones. A frame limit above the
+/// message limit is allowed; the message limit then applies to single
+/// frames too.
+#[derive(Debug, Clone, Default)]
+pub struct WebSocketConfigBuilder {
+    config: WebSocketConfig,
+}
+
+impl WebSocketConfigBuilder {
+    /// A pool of write buffers shared by connections; without one, each
+    /// connection keeps its own.
+    pub fn write_buffer_pool(mut self, pool: Arc<dyn BufferPool>) -> Self {
+        self.config.write_buffer_pool = Some(pool);
+        self
+    }
+
+    /// The settings, checked: buffer sizes below 128 bytes are raised to
+    /// 128, and a fragment limit of 0 to 1 (a message is at least one frame).
+    pub fn build(self) -> WebSocketConfig {
+        let mut config = self.config;
+        config.read_buffer_size = config.read_buffer_size.max(MIN_BUFFER_SIZE);
+        config.write_buffer_size = config.write_buffer_size.max(MIN_BUFFER_SIZE);
+        config.max_fragments = config.max_fragments.max(1);
+        config
+    }
+}
+
+/// Writes, for each setting, its setter on [`WebSocketConfigBuilder`] (with
+/// the docs given) and its getter on [`WebSocketConfig`], which points to
+/// the setter: one list of the settings, so the two cannot drift apart.
+macro_rules! settings {
+    ($($(#[doc = $doc:literal])* $name:ident: $ty:ty;)*) => {
+        impl WebSocketConfigBuilder {
+            $(
+                $(#[doc = $doc])*
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.config.$name = value;
+                    self
+                }
+            )*
+        }
+
+        impl WebSocketConfig {
+            $(
+                #[doc = concat!(
+                    "As set with [`WebSocketConfigBuilder::", stringify!($name), "`]."
+                )]
+                pub fn $name(&self) -> $ty {
+                    self.$name
+                }
+            )*
+        }
+    };
+}
+
+settings! {
+    /// Initial read buffer size (default 4 KiB, at least 128 bytes); it
+    /// grows only as a frame needs, up to the limits.
+    read_buffer_size: usize;
+    /// Initial write buffer size (default 4 KiB, at least 128 bytes).
+    write_buffer_size: usize;
+    /// Buffered output past this many bytes is written at once, as far as
+    /// the transport takes it without waiting, instead of when the
+    /// connection would wait for input; the rest goes with the next send,
+    /// receive or `flush`. Default 128 KiB. Where `write_backlog_limit` is
+    /// higher, once a payload of 16 KiB or more is queued (by reference, not
+    /// copied), the batch may grow to 256 KiB (or that limit, if lower)
+    /// first, what one read takes in: the echoes of large messages go out a
+    /// write per read, not a write per two 64 KiB messages.
+    write_flush_threshold: usize;
+    /// Buffered output past this many bytes (or `write_flush_threshold`, if
+    /// larger) must be written out before more is queued or read: a peer
+    /// that does not read meets backpressure. Under it, output past the
+    /// threshold is written as far as the transport takes it, and reading
+    /// goes on; a task that only sends should `flush` before it waits on
+    /// something else. Default 0: backpressure starts at the threshold.
+    write_backlog_limit: usize;
+    /// Largest frame payload accepted (close 1009 beyond it). Default 16 MiB.
+    max_frame_size: usize;
+    /// Largest message accepted, all fragments together (close 1009 beyond
+    /// it). Default 64 MiB.
+    max_message_size: usize;
+    /// Most frames in one message, the first included (close 1009 beyond
+    /// it). Default 131 072; at least 1.
+    max_fragments: usize;
+    /// How long to wait for the peer's close frame, and for the transport to
+    /// shut down, once this side has sent its close. Default 5 s. Needs a
+    /// runtime.
+    close_timeout: Duration;
+}
+
+#[cfg(test)]
+mod tests;

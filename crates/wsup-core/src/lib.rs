@@ -20,7 +20,7 @@
 //!
 //! // Configuration needs no runtime; a binding adds the timers.
 //! let upgrader = Upgrader::new().subprotocols(["chat.v2", "chat.v1"]).max_message_size(1 << 20);
-//! assert_eq!(upgrader.websocket_config().max_message_size, 1 << 20);
+//! assert_eq!(upgrader.websocket_config().max_message_size(), 1 << 20);
 //! let msg = Message::text("hello");
 //! assert!(msg.is_data());
 //! ```
@@ -38,13 +38,14 @@ mod pool;
 mod prepared;
 mod protocol;
 pub mod runtime;
-mod upgrade;
+pub mod serve;
+mod source;
 mod upgrader;
 pub mod utf8;
 
 pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
-pub use config::WebSocketConfig;
+pub use config::{WebSocketConfig, WebSocketConfigBuilder};
 pub use conn::{IncomingMessage, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
 pub use error::{Error, HandshakeError, ProtocolError};
 pub use handshake::{HeadLimits, OriginPolicy};
@@ -52,7 +53,7 @@ pub use message::{Chunk, Message, MessageKind, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
 pub use runtime::Runtime;
-pub use upgrade::{Preparsed, RawStream, UpgradeSource};
+pub use source::{Preparsed, RawStream, UpgradeSource};
 pub use upgrader::{Accepted, PendingUpgrade, Rejection, Upgrader};
 
 pub use futures_io;

@@ -68,39 +68,3 @@ impl<F: Future> Future for Timeout<'_, F> {
         }
     }
 }
-
-/// The accept loop every binding shares: accept, upgrade each connection in
-/// its own task, hand it to `handler`. Accept errors (out of file
-/// descriptors, say) pause the loop for 10 ms instead of spinning.
-pub async fn serve<A, AF, T, H, HF>(
-    runtime: std::sync::Arc<dyn Runtime>,
-    upgrader: crate::Upgrader,
-    mut accept: A,
-    handler: H,
-) -> std::io::Result<()>
-where
-    A: FnMut() -> AF,
-    AF: Future<Output = std::io::Result<(T, std::net::SocketAddr)>>,
-    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
-    H: Fn(crate::WebSocket<T>, std::net::SocketAddr) -> HF + Send + Sync + 'static,
-    HF: Future<Output = ()> + Send + 'static,
-{
-    let upgrader = std::sync::Arc::new(upgrader);
-    let handler = std::sync::Arc::new(handler);
-    loop {
-        let (io, peer) = match accept().await {
-            Ok(a) => a,
-            Err(_) => {
-                runtime.sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let upgrader = upgrader.clone();
-        let handler = handler.clone();
-        runtime.spawn(Box::pin(async move {
-            if let Ok(ws) = upgrader.upgrade(io).await {
-                handler(ws, peer).await;
-            }
-        }));
-    }
-}

@@ -6,20 +6,21 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap};
 use http::request::Parts;
-use http::{Response, StatusCode};
+use http::Response;
 
-use crate::config::WebSocketConfig;
+use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::conn::WebSocket;
 use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
 use crate::error::HandshakeError;
 use crate::handshake::{
-    error_response, is_upgrade_request, select_protocol, validate_request, HeadLimits, OriginPolicy,
+    error_response, is_upgrade_request, select_protocol, switching_protocols, validate_request,
+    HeadLimits, OriginPolicy,
 };
 use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
-use crate::upgrade::{RawStream, UpgradeSource};
+use crate::source::{RawStream, UpgradeSource};
 
 type RequestHook = Arc<dyn Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
@@ -139,6 +140,23 @@ pub struct PendingUpgrade<'u, S> {
     deadline: Instant,
 }
 
+/// The upgrader's connection setters: each hands its value to the
+/// [`WebSocketConfigBuilder`] setter of the same name (through
+/// `Upgrader::configure`, so the builder checks it), with the docs given
+/// and a link to the builder's.
+macro_rules! connection_setters {
+    ($($(#[doc = $doc:literal])* $name:ident: $ty:ty;)*) => {
+        $(
+            $(#[doc = $doc])*
+            #[doc = ""]
+            #[doc = concat!("See [`WebSocketConfigBuilder::", stringify!($name), "`].")]
+            pub fn $name(self, value: $ty) -> Self {
+                self.configure(|c| c.$name(value))
+            }
+        )*
+    };
+}
+
 impl Upgrader {
     /// An upgrader with the defaults: 10 s handshake timeout, 16 KiB head,
     /// same-origin policy, no subprotocols, and no runtime (so no timers:
@@ -165,62 +183,51 @@ impl Upgrader {
         self
     }
 
-    /// Initial read buffer size.
-    pub fn read_buffer_size(mut self, n: usize) -> Self {
-        self.config.read_buffer_size = n.max(128);
-        self
-    }
-
-    /// Initial write buffer size.
-    pub fn write_buffer_size(mut self, n: usize) -> Self {
-        self.config.write_buffer_size = n.max(128);
-        self
-    }
-
-    /// Output queued past this many bytes is written at once, as far as the
-    /// transport takes it without waiting (default 128 KiB; with a large
-    /// payload queued, 256 KiB if more, see
-    /// [`WebSocketConfig::write_flush_threshold`]); otherwise, and
-    /// for the rest, it goes out when the connection would wait for input,
-    /// with the next send, or on `flush`.
-    pub fn write_flush_threshold(mut self, n: usize) -> Self {
-        self.config.write_flush_threshold = n;
-        self
-    }
-
-    /// Output queued past this many bytes (never less than the flush
-    /// threshold, which is the default) must be written out before the
-    /// connection queues or reads more: backpressure. An echo that relays
-    /// large messages in pieces on the same connection raises it, so its
-    /// output may back up while it reads (see
-    /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
-    pub fn write_backlog_limit(mut self, n: usize) -> Self {
-        self.config.write_backlog_limit = n;
-        self
-    }
-
-    /// A pool of write buffers shared by connections.
-    pub fn write_buffer_pool(mut self, pool: Arc<dyn BufferPool>) -> Self {
-        self.config.write_buffer_pool = Some(pool);
-        self
-    }
-
     /// All connection settings at once.
     pub fn config(mut self, config: WebSocketConfig) -> Self {
         self.config = config;
         self
     }
 
-    /// Largest message, fragments together (1009 beyond it).
-    pub fn max_message_size(mut self, n: usize) -> Self {
-        self.config.max_message_size = n;
+    /// Changes the connection settings through their builder, which checks
+    /// them: every connection setter below comes through here.
+    fn configure(
+        mut self,
+        set: impl FnOnce(WebSocketConfigBuilder) -> WebSocketConfigBuilder,
+    ) -> Self {
+        self.config = set(self.config.to_builder()).build();
         self
     }
 
-    /// Largest frame (1009 beyond it).
-    pub fn max_frame_size(mut self, n: usize) -> Self {
-        self.config.max_frame_size = n;
-        self
+    connection_setters! {
+        /// Initial read buffer size (at least 128 bytes).
+        read_buffer_size: usize;
+        /// Initial write buffer size (at least 128 bytes).
+        write_buffer_size: usize;
+        /// Output queued past this many bytes is written at once, as far as
+        /// the transport takes it without waiting (default 128 KiB; with a
+        /// large payload queued, 256 KiB if more); otherwise, and for the
+        /// rest, it goes out when the connection would wait for input, with
+        /// the next send, or on `flush`.
+        write_flush_threshold: usize;
+        /// Output queued past this many bytes (never less than the flush
+        /// threshold, which is the default) must be written out before the
+        /// connection queues or reads more: backpressure. An echo that relays
+        /// large messages in pieces on the same connection raises it, so its
+        /// output may back up while it reads (see
+        /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
+        write_backlog_limit: usize;
+        /// A pool of write buffers shared by connections.
+        write_buffer_pool: Arc<dyn BufferPool>;
+        /// Largest message, fragments together (1009 beyond it).
+        max_message_size: usize;
+        /// Largest frame (1009 beyond it).
+        max_frame_size: usize;
+        /// Most frames in one message (1009 beyond it; at least 1).
+        max_fragments: usize;
+        /// How long a close waits for the peer's close frame and the
+        /// transport's shutdown (default 5 s).
+        close_timeout: Duration;
     }
 
     /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and
@@ -315,29 +322,13 @@ impl Upgrader {
                 });
             }
         }
-        let mut response = Response::new(Bytes::new());
-        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-        let h = response.headers_mut();
-        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        h.insert(
-            header::SEC_WEBSOCKET_ACCEPT,
-            HeaderValue::from_str(&valid.accept).expect("base64 is a valid header value"),
+        let extensions = agreed.as_ref().map(Agreed::response_header);
+        let response = switching_protocols(
+            &valid.accept,
+            protocol.as_deref(),
+            extensions.as_deref(),
+            extra,
         );
-        if let Some(p) = &protocol {
-            // Offered tokens came from a valid header value.
-            if let Ok(v) = HeaderValue::from_str(p) {
-                h.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-            }
-        }
-        if let Some(a) = &agreed {
-            if let Ok(v) = HeaderValue::from_str(&a.response_header()) {
-                h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
-            }
-        }
-        for (name, value) in extra.iter() {
-            h.append(name.clone(), value.clone());
-        }
         Ok(Accepted {
             response,
             protocol,

@@ -53,7 +53,7 @@ where
         let _ = stream.set_nodelay(true);
         Ok((stream, peer))
     };
-    wsup_core::runtime::serve(Arc::new(SmolRuntime), upgrader, accept, handler).await
+    wsup_core::serve::serve(Arc::new(SmolRuntime), upgrader, accept, handler).await
 }
 
 /// Upgrades one accepted TCP stream.

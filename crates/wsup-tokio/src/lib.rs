@@ -116,7 +116,7 @@ where
         let _ = stream.set_nodelay(true);
         Ok((TokioIo::new(stream), peer))
     };
-    wsup_core::runtime::serve(Arc::new(TokioRuntime), upgrader, accept, handler).await
+    wsup_core::serve::serve(Arc::new(TokioRuntime), upgrader, accept, handler).await
 }
 
 /// Upgrades one accepted TCP stream.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use harness::raw::{raw_connect, OP_CLOSE};
 use harness::*;
-use wsup::{CloseCode, CloseFrame, Error, Message, WebSocketConfig};
+use wsup::{CloseCode, CloseFrame, Error, Message};
 
 /// What the server saw of a client-initiated close.
 #[derive(Debug)]
@@ -151,11 +151,8 @@ async fn server_close_with_code_and_reason<R: Rt>() {
 /// A peer that never answers our close: `close` gives up after the close
 /// timeout with `CloseTimeout`, and the transport is closed.
 async fn server_close_times_out_when_peer_silent<R: Rt>() {
-    let cfg = WebSocketConfig {
-        close_timeout: Duration::from_millis(300),
-        ..WebSocketConfig::default()
-    };
-    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>().config(cfg), |mut ws| async move {
+    let upgrader = upgrader::<R>().close_timeout(Duration::from_millis(300));
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader, |mut ws| async move {
         let start = Instant::now();
         let res = ws.close(Some(CloseFrame::new(1000, ""))).await;
         let took = start.elapsed();

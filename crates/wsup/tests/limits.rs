@@ -8,7 +8,7 @@ use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use async_tungstenite::tungstenite::protocol::frame::Frame;
 use harness::raw::{OP_BINARY, OP_CONT, OP_TEXT};
 use harness::*;
-use wsup::{Error, ProtocolError, WebSocketConfig};
+use wsup::{Error, ProtocolError};
 
 fn assert_protocol<R: Rt>(err: &Error, expected: &ProtocolError) {
     match err {
@@ -111,12 +111,8 @@ async fn frame_over_limit_closes_1009<R: Rt>() {
     );
 }
 
-/// `max_fragments: 4`: four fragments pass, five close with 1009.
+/// `max_fragments(4)`: four fragments pass, five close with 1009.
 async fn too_many_fragments_closes_1009<R: Rt>() {
-    let cfg = WebSocketConfig {
-        max_fragments: 4,
-        ..WebSocketConfig::default()
-    };
     let frames = |n: usize, byte: u8| -> Vec<u8> {
         (0..n)
             .flat_map(|i| {
@@ -129,7 +125,7 @@ async fn too_many_fragments_closes_1009<R: Rt>() {
             .collect()
     };
     let bytes = [frames(4, 1), frames(5, 2)].concat();
-    let (before, err) = violation::<R>(upgrader::<R>().config(cfg), bytes, 1009).await;
+    let (before, err) = violation::<R>(upgrader::<R>().max_fragments(4), bytes, 1009).await;
     assert_eq!(before.len(), 1, "[{}] {before:?}", R::NAME);
     assert_eq!(before[0].payload, vec![1u8; 40]);
     assert_protocol::<R>(&err, &ProtocolError::TooManyFragments { limit: 4 });

@@ -41,10 +41,9 @@ async fn feed_then_recv_flushes<R: Rt>() {
 /// Past the flush threshold, `feed` writes out what is queued by itself:
 /// the client sees messages while the server neither flushes nor reads.
 async fn feed_past_threshold_writes_out<R: Rt>() {
-    let cfg = WebSocketConfig {
-        write_flush_threshold: 16 * 1024,
-        ..WebSocketConfig::default()
-    };
+    let cfg = WebSocketConfig::builder()
+        .write_flush_threshold(16 * 1024)
+        .build();
     let (go_tx, go_rx) = futures_channel::oneshot::channel::<()>();
     let (addr, server) =
         serve_ws::<R, _, _, _>(upgrader::<R>().config(cfg), move |mut ws| async move {

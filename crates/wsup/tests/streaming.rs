@@ -359,7 +359,7 @@ async fn send_whole_then_read<R: Rt>(upgrader: Upgrader, limit: Duration) -> Opt
 /// limit the same peer stalls: the echo stops reading once its output
 /// waits (backpressure), and the message is more than the sockets hold.
 async fn chunk_echo_serves_a_peer_that_reads_only_after_sending<R: Rt>() {
-    let max = upgrader::<R>().websocket_config().max_message_size;
+    let max = upgrader::<R>().websocket_config().max_message_size();
     let raised = upgrader::<R>().write_backlog_limit(max);
     let pieces = send_whole_then_read::<R>(raised, TEST_TIMEOUT / 2)
         .await

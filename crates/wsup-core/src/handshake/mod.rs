@@ -8,7 +8,7 @@ mod response;
 
 pub use head::{parse_head, read_head, HeadLimits};
 pub use origin::OriginPolicy;
-pub use response::{error_response, write_response};
+pub use response::{error_response, switching_protocols, write_response};
 
 use base64::Engine as _;
 use http::header::{self, HeaderMap};
@@ -201,5 +201,31 @@ mod tests {
             Some("chat.v2")
         );
         assert_eq!(select_protocol(&server, &["other".to_owned()]), None);
+    }
+
+    #[test]
+    fn switching_protocols_carries_the_negotiated_headers_then_the_extra_ones() {
+        let v = validate_request(&parts(GOOD)).unwrap();
+        let mut extra = HeaderMap::new();
+        extra.insert("set-cookie", "a=1".parse().unwrap());
+        let res = switching_protocols(&v.accept, Some("chat"), Some("permessage-deflate"), extra);
+        assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
+        let names: Vec<_> = res.headers().keys().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "upgrade",
+                "connection",
+                "sec-websocket-accept",
+                "sec-websocket-protocol",
+                "sec-websocket-extensions",
+                "set-cookie"
+            ]
+        );
+        assert_eq!(
+            res.headers()[header::SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert!(res.body().is_empty());
     }
 }

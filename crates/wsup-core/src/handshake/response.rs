@@ -1,4 +1,5 @@
-//! Writing the handshake response.
+//! The handshake responses: the 101 that accepts, the default rejection,
+//! and writing either as HTTP/1.1.
 
 use std::future::poll_fn;
 use std::io::{self, Write as _};
@@ -6,10 +7,46 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use futures_io::AsyncWrite;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
 use crate::error::HandshakeError;
+
+/// The `101 Switching Protocols` that accepts an upgrade: `accept` is the
+/// `Sec-WebSocket-Accept` value, `protocol` the selected subprotocol,
+/// `extensions` the negotiated `Sec-WebSocket-Extensions` value; `extra`
+/// headers (from an application hook) are appended last.
+pub fn switching_protocols(
+    accept: &str,
+    protocol: Option<&str>,
+    extensions: Option<&str>,
+    extra: HeaderMap,
+) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = response.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(
+        header::SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(accept).expect("base64 is a valid header value"),
+    );
+    if let Some(p) = protocol {
+        // Offered tokens came from a valid header value.
+        if let Ok(v) = HeaderValue::from_str(p) {
+            h.insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+        }
+    }
+    if let Some(e) = extensions {
+        if let Ok(v) = HeaderValue::from_str(e) {
+            h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
+        }
+    }
+    for (name, value) in extra.iter() {
+        h.append(name.clone(), value.clone());
+    }
+    response
+}
 
 /// The default rejection: the status and a short plain-text body; a version
 /// error also says which version is supported (RFC 6455 4.4).
