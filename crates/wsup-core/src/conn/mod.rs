@@ -21,7 +21,7 @@ use self::handle::Access;
 pub use self::message_io::{IncomingMessage, MessageWriter};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
-use crate::close::CloseFrame;
+use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
 use crate::deflate::{Agreed, CodecPool, DeflateConfig};
 use crate::error::Error;
@@ -268,6 +268,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     }
 }
 
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
+    /// Puts the halves back together; `Err` gives them back if they do not match.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite(
+        self,
+        writer: WebSocketWriter<T>,
+    ) -> Result<WebSocket<T>, (Self, WebSocketWriter<T>)> {
+        let (driver, protocol) = self.into_parts(writer)?;
+        let mut ws = WebSocket::from_driver(driver);
+        ws.set_protocol(protocol);
+        Ok(ws)
+    }
+}
+
 /// The connection reaches its driver directly.
 impl<T> Access<T> for WebSocket<T> {
     fn poll_with<R>(
@@ -311,7 +325,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<T> {
         let driver = &mut self.get_mut().driver;
         driver
             .proto
-            .start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
+            .start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
         driver.poll_close(cx)
     }
 }

@@ -24,7 +24,7 @@ use futures_util::task::AtomicWaker;
 
 use super::driver::Driver;
 use super::handle::{self, Access};
-use crate::close::CloseFrame;
+use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
 use crate::message::Chunk;
 use crate::message::Message;
@@ -153,12 +153,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
         Arc::ptr_eq(&self.shared, &writer.shared)
     }
 
-    /// Puts the halves back together; `Err` gives them back if they do not match.
-    #[allow(clippy::result_large_err)]
-    pub fn reunite(
+    /// The driver and subprotocol back from both halves, or the halves
+    /// back if they do not match (`WebSocketReader::reunite`, in `mod.rs`,
+    /// builds the connection from them).
+    #[allow(clippy::result_large_err, clippy::type_complexity)]
+    pub(crate) fn into_parts(
         self,
         writer: WebSocketWriter<T>,
-    ) -> Result<crate::WebSocket<T>, (Self, WebSocketWriter<T>)> {
+    ) -> Result<(Driver<T>, Option<String>), (Self, WebSocketWriter<T>)> {
         if !self.is_pair_of(&writer) {
             return Err((self, writer));
         }
@@ -169,9 +171,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
             .driver
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
-        let mut ws = crate::WebSocket::from_driver(driver);
-        ws.set_protocol(shared.protocol);
-        Ok(ws)
+        Ok((driver, shared.protocol))
     }
 }
 
@@ -235,7 +235,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
         let this = self.get_mut();
         let res = this.poll_with(cx, |c, cx| {
             c.proto
-                .start_close(Some(CloseFrame::new(crate::CloseCode::NORMAL, "")))?;
+                .start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
             c.poll_flush(cx)
         });
         // As in `close`: the reader half may have to finish now.
