@@ -50,11 +50,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// that instant changes) and tells the protocol once it has passed.
     /// Without a runtime there are no timers: closing waits for the peer.
     fn poll_timer(&mut self, cx: &mut Context<'_>) {
-        let Some(rt) = &self.runtime else { return };
         let Some(deadline) = self.proto.poll_timeout(Instant::now) else {
-            self.timer = None;
+            if self.timer.is_some() {
+                self.timer = None;
+            }
             return;
         };
+        let Some(rt) = &self.runtime else { return };
         if self.timer.as_ref().map(|(at, _)| *at) != Some(deadline) {
             let wait = deadline.saturating_duration_since(Instant::now());
             self.timer = Some((deadline, rt.sleep(wait)));
@@ -131,13 +133,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     }
 
     /// Receives the next message, or the next piece of one (see [`Mode`]).
+    #[inline]
     pub(crate) fn poll_event(
         &mut self,
         cx: &mut Context<'_>,
         mode: Mode,
     ) -> Poll<Result<Event, Error>> {
         loop {
-            self.poll_timer(cx);
+            if self.timer.is_some() || self.proto.has_deadline() {
+                self.poll_timer(cx);
+            }
             let flush = match self.proto.next(mode) {
                 Next::Event(event) => return Poll::Ready(Ok(event)),
                 Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),

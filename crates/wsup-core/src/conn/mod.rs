@@ -137,7 +137,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// is returned once the echo is written and the transport shut; after
     /// that, [`Error::ConnectionClosed`].
     pub async fn recv(&mut self) -> Result<Message, Error> {
-        handle::recv(self).await
+        poll_fn(|cx| handle::poll_recv(self, cx)).await
     }
 
     /// Polls for the next message.
@@ -147,25 +147,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
 
     /// Sends a message and flushes.
     pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
-        handle::send(self, msg).await
+        self.feed(msg).await?;
+        self.flush().await
     }
 
     /// Queues a message, writing out earlier output first only when the queue
     /// is past its threshold.
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        handle::feed(self, msg).await
+        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
+        handle::start_send(self, msg)
     }
 
     /// Sends a prepared message (framed once, sent to many).
     pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
         poll_fn(|cx| self.driver.poll_ready(cx)).await?;
         self.driver.proto.queue_prepared(msg)?;
-        handle::flush(self).await
+        self.flush().await
     }
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        handle::flush(self).await
+        poll_fn(|cx| handle::poll_flush(self, cx)).await
     }
 
     /// Closes: sends a close frame, waits for the peer's (bounded by the close
@@ -212,7 +214,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// [`recv`](Self::recv) or [`next_message`](Self::next_message) discards
     /// the rest of it as it arrives.
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        handle::recv_chunk(self).await
+        poll_fn(|cx| handle::poll_chunk(self, cx)).await
     }
 
     /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
@@ -238,7 +240,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// feeds) shuts the connection down without one. Pieces relayed as they
     /// were received always add up.
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        handle::feed_chunk(self, chunk).await
+        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
+        handle::queue_chunk(self, chunk)
     }
 
     /// Receives the next data message as a stream of pieces, for messages

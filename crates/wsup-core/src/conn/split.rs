@@ -13,6 +13,7 @@
 //! both halves' latest wakers; a spurious wake-up costs one poll, a lost one
 //! would hang a task.
 
+use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
@@ -134,13 +135,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 
     /// Receives the next message.
     pub async fn recv(&mut self) -> Result<Message, Error> {
-        handle::recv(self).await
+        poll_fn(|cx| handle::poll_recv(self, cx)).await
     }
 
     /// Receives the next chunk of a data message (as
     /// [`crate::WebSocket::recv_chunk`]).
     pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        handle::recv_chunk(self).await
+        poll_fn(|cx| handle::poll_chunk(self, cx)).await
     }
 
     /// The negotiated subprotocol, if any.
@@ -178,23 +179,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     /// Sends a message and flushes.
     pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
-        handle::send(self, msg).await
+        self.feed(msg).await?;
+        self.flush().await
     }
 
     /// Queues a message (see [`crate::WebSocket::feed`]).
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        handle::feed(self, msg).await
+        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
+        handle::start_send(self, msg)
     }
 
     /// Queues a chunk of a data message (see
     /// [`crate::WebSocket::feed_chunk`]).
     pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        handle::feed_chunk(self, chunk).await
+        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
+        handle::queue_chunk(self, chunk)
     }
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        handle::flush(self).await
+        poll_fn(|cx| handle::poll_flush(self, cx)).await
     }
 
     /// Sends a close frame and flushes it. The reader half receives the
@@ -205,7 +209,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
         self.shared.lock().proto.start_close(frame)?;
         // The reader half may be waiting for input that will not come now.
         self.shared.wakers.read.wake();
-        handle::flush(self).await
+        poll_fn(|cx| handle::poll_flush(self, cx)).await
     }
 }
 

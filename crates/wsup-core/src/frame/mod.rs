@@ -154,6 +154,7 @@ impl FrameHeader {
     }
 
     /// Encodes the header into `out`, returning the number of bytes used.
+    #[inline]
     pub fn encode(&self, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
         out[0] = (self.fin as u8) << 7
             | (self.rsv1 as u8) << 6
@@ -182,6 +183,7 @@ impl FrameHeader {
 
 /// Encodes the header of an unmasked frame (as a server sends them) into
 /// `out`, returning its length.
+#[inline]
 pub(crate) fn encode_header(
     out: &mut [u8; MAX_HEADER_LEN],
     opcode: OpCode,

@@ -266,9 +266,17 @@ impl Protocol {
 
     // --- time -----------------------------------------------------------
 
+    /// Whether a deadline is set (or asked for): only then is there a timer
+    /// to arm or poll.
+    #[inline]
+    pub(crate) fn has_deadline(&self) -> bool {
+        !matches!(self.close_timer, CloseTimer::Off)
+    }
+
     /// The next deadline, if any; `now` is asked for only when a deadline
     /// is set from it. A driver arms one timer for it, re-armed when the
     /// instant changes.
+    #[inline]
     pub(crate) fn poll_timeout(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
         match self.close_timer {
             CloseTimer::Off => None,
@@ -298,6 +306,7 @@ impl Protocol {
 
     /// Decodes what is buffered: the next message or piece of one for the
     /// application, or what the driver must do first.
+    #[inline]
     pub(crate) fn next(&mut self, mode: Mode) -> Next {
         loop {
             match self.phase {
