@@ -1,12 +1,22 @@
 //! permessage-deflate (RFC 7692): negotiation and the per-message codec.
 //!
-//! - [`params`]: [`DeflateConfig`] (the server's settings), [`parse_offers`]
-//!   (the client's `Sec-WebSocket-Extensions`), [`negotiate`] and the
-//!   [`Agreed`] parameters with their response header.
-//! - [`codec`]: [`Deflater`] compresses what the server sends, [`Inflater`]
-//!   inflates what it receives, under a size limit enforced while inflating;
-//!   [`CodecPool`] lends zlib state to connections that keep no context
-//!   between messages, so idle ones hold none.
+//! One file per concern, everything re-exported here:
+//!
+//! - `config.rs`: [`DeflateConfig`] (what the server is willing to do) and
+//!   [`Agreed`] (what one connection settled on), with the window-size
+//!   bounds [`MIN_WINDOW_BITS`] and [`MAX_WINDOW_BITS`].
+//! - `offer.rs`: the `Sec-WebSocket-Extensions` parser, [`parse_offers`] and
+//!   [`parse_offers_bytes`], turning the client's header values into
+//!   [`Offer`]s and [`Param`]s in linear time.
+//! - `negotiation.rs`: [`negotiate`] picks the first offer the config can
+//!   honour and returns the [`Agreed`] parameters;
+//!   [`Agreed::response_header`] states them in the 101 response.
+//! - `pool.rs`: [`CodecPool`] lends zlib state to connections that keep no
+//!   context between messages, so idle ones hold none.
+//! - `deflater.rs`: [`Deflater`] compresses what the server sends.
+//! - `inflater.rs`: [`Inflater`] inflates what it receives, under a size limit
+//!   enforced while inflating, and [`InflateError`] says why it could not.
+//! - `tests/`: the unit tests, one file per concern.
 //!
 //! Raw DEFLATE with a chosen window size needs a zlib implementation; wsup
 //! uses flate2 with the pure-Rust zlib-rs backend (no C toolchain, no
@@ -32,11 +42,37 @@
 //! assert_eq!(&plain[..], b"Hello");
 //! ```
 
-pub mod codec;
-pub mod params;
+mod config;
+mod deflater;
+mod inflater;
+mod negotiation;
+mod offer;
+mod pool;
+#[cfg(test)]
+mod tests;
 
-pub use codec::{CodecPool, Deflater, InflateError, Inflater, INFLATE_STEP};
-pub use params::{
-    negotiate, parse_offers, parse_offers_bytes, Agreed, DeflateConfig, Offer, Param,
-    MAX_WINDOW_BITS, MIN_WINDOW_BITS, PERMESSAGE_DEFLATE,
-};
+pub use config::{Agreed, DeflateConfig, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
+pub use deflater::Deflater;
+pub use inflater::{InflateError, Inflater, INFLATE_STEP};
+pub use negotiation::negotiate;
+pub use offer::{parse_offers, parse_offers_bytes, Offer, Param, PERMESSAGE_DEFLATE};
+pub use pool::CodecPool;
+
+/// The empty stored block a sync flush ends with; RFC 7692 removes it from
+/// each message (the deflater) and the receiver puts it back (the inflater).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// The codec's items under their former module path.
+#[doc(hidden)]
+pub mod codec {
+    pub use super::{CodecPool, Deflater, InflateError, Inflater, INFLATE_STEP};
+}
+
+/// The negotiation's items under their former module path.
+#[doc(hidden)]
+pub mod params {
+    pub use super::{
+        negotiate, parse_offers, parse_offers_bytes, Agreed, DeflateConfig, Offer, Param,
+        MAX_WINDOW_BITS, MIN_WINDOW_BITS, PERMESSAGE_DEFLATE,
+    };
+}

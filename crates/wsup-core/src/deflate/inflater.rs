@@ -1,0 +1,275 @@
+//! [`Inflater`]: decompresses the messages the server receives (RFC 7692
+//! section 7.2.2), holding each message under a size limit *while*
+//! inflating, and [`InflateError`], why a message could not be inflated.
+//!
+//! The zlib state is held only while needed (see [`pool`](super::pool)):
+//! [`Inflater::decompress`] takes it on the first piece of a message and,
+//! without context takeover, gives it back on the piece with `fin`. A
+//! message abandoned midway is released with [`Inflater::release`], or when
+//! the inflater is dropped.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use flate2::{Decompress, FlushDecompress, Status};
+
+use super::config::{clamp_bits, Agreed};
+use super::pool::{new_decompressor, CodecPool};
+use super::TAIL;
+use crate::CloseCode;
+
+/// The most output the inflater asks zlib for in one call, so the unit in
+/// which the output buffer grows. A message is refused as soon as it passes
+/// its limit, so at most one byte of it lies past the limit.
+pub const INFLATE_STEP: usize = 32 * 1024;
+
+/// Why a compressed message could not be inflated. Either way the message is
+/// lost and the connection should be failed with [`InflateError::close_code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InflateError {
+    /// The message inflates to more than the limit.
+    #[error("inflated message exceeds the size limit")]
+    TooLarge,
+    /// The compressed data is not a valid DEFLATE stream.
+    #[error("invalid compressed data")]
+    Corrupt,
+}
+
+impl InflateError {
+    /// The close code to fail the connection with: 1009 for
+    /// [`TooLarge`](Self::TooLarge), 1002 (protocol error, as the connection answers it) for
+    /// [`Corrupt`](Self::Corrupt).
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            InflateError::TooLarge => CloseCode::TOO_BIG,
+            InflateError::Corrupt => CloseCode::PROTOCOL,
+        }
+    }
+}
+
+/// Decompresses the messages the server receives (client → server).
+///
+/// Fed each frame's payload as it arrives; the total inflated size of a
+/// message is held under a limit *while* inflating, so a small message that
+/// would inflate to gigabytes is refused after at most one
+/// [`INFLATE_STEP`] past the limit.
+pub struct Inflater {
+    state: Option<Decompress>,
+    pub(super) window_bits: u8,
+    pub(super) no_context_takeover: bool,
+    pool: Option<Arc<CodecPool>>,
+    /// Bytes inflated for the current message.
+    produced: usize,
+    /// Whether the current message had any compressed input.
+    fed: bool,
+    /// The input so far ended exactly at the end of a final (BFINAL) block.
+    just_ended: bool,
+}
+
+impl fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inflater")
+            .field("window_bits", &self.window_bits)
+            .field("no_context_takeover", &self.no_context_takeover)
+            .field("holds_state", &self.state.is_some())
+            .field("pooled", &self.pool.is_some())
+            .field("produced", &self.produced)
+            .finish()
+    }
+}
+
+impl Inflater {
+    /// A decompressor for a stream made with at most `window_bits` (a value
+    /// below 9 is read with 9, which decodes it; above 15 is clamped) that
+    /// resets after each message if `no_context_takeover`. No zlib state is
+    /// allocated until the first compressed message.
+    pub fn new(window_bits: u8, no_context_takeover: bool) -> Self {
+        Inflater {
+            state: None,
+            window_bits: clamp_bits(window_bits),
+            no_context_takeover,
+            pool: None,
+            produced: 0,
+            fed: false,
+            just_ended: false,
+        }
+    }
+
+    /// The server's decompressor for a negotiated connection.
+    pub fn for_agreed(agreed: &Agreed) -> Self {
+        Inflater::new(
+            agreed.client_inflate_window_bits(),
+            agreed.client_no_context_takeover,
+        )
+    }
+
+    /// Takes zlib states from `pool` for each message and gives them back at
+    /// its end. Has an effect only without context takeover.
+    pub fn with_pool(mut self, pool: Arc<CodecPool>) -> Self {
+        if self.no_context_takeover {
+            self.pool = Some(pool);
+        }
+        self
+    }
+
+    /// Whether the decompressor holds zlib state now.
+    pub fn holds_state(&self) -> bool {
+        self.state.is_some()
+    }
+
+    /// Inflates the next piece (a frame's payload) of a compressed message
+    /// into `out`; `fin` marks the last piece. `limit` bounds the inflated
+    /// size of the whole message; it is checked while inflating, in steps of
+    /// at most [`INFLATE_STEP`], so `out` never holds more than `limit + 1`
+    /// bytes of the message, however much the input would inflate to.
+    ///
+    /// After an error the message is lost and the decompressor is reset (a
+    /// context-takeover stream cannot continue after a lost message: fail the
+    /// connection).
+    pub fn decompress(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut BytesMut,
+        limit: usize,
+    ) -> Result<(), InflateError> {
+        let result = self.feed(input, out, limit).and_then(|()| {
+            // Only a message with compressed data gets the tail: for an empty
+            // payload it would be read as the start of a stored block.
+            if fin && self.fed {
+                self.feed_tail(out, limit)
+            } else {
+                Ok(())
+            }
+        });
+        match result {
+            Ok(()) if fin => self.end_message(),
+            Ok(()) => {}
+            Err(_) => self.release(),
+        }
+        result
+    }
+
+    /// Abandons the current message, if one is under way (after an error,
+    /// or when the connection gives up on it): the zlib state is reset, and
+    /// given back to the pool if it came from there. With context takeover
+    /// the client's stream cannot be followed after this.
+    pub fn release(&mut self) {
+        self.clear_message();
+        match (self.state.take(), &self.pool) {
+            (Some(d), Some(pool)) => pool.give_decompressor(self.window_bits, d),
+            (Some(mut d), None) => {
+                d.reset(false);
+                self.state = Some(d);
+            }
+            (None, _) => {}
+        }
+    }
+
+    fn clear_message(&mut self) {
+        self.produced = 0;
+        self.fed = false;
+        self.just_ended = false;
+    }
+
+    fn end_message(&mut self) {
+        if self.no_context_takeover {
+            self.release();
+        } else {
+            self.clear_message();
+        }
+    }
+
+    fn feed(&mut self, input: &[u8], out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        self.fed = true;
+        self.inflate(input, out, limit)
+    }
+
+    fn feed_tail(&mut self, out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
+        if self.just_ended {
+            // The client's data ended with a final block and nothing after:
+            // the tail would begin a new stream and leave it mid-block.
+            return Ok(());
+        }
+        self.inflate(&TAIL, out, limit)
+    }
+
+    fn inflate(
+        &mut self,
+        mut input: &[u8],
+        out: &mut BytesMut,
+        limit: usize,
+    ) -> Result<(), InflateError> {
+        let window_bits = self.window_bits;
+        let d = match &mut self.state {
+            Some(d) => d,
+            state @ None => state.insert(match &self.pool {
+                Some(pool) => pool.take_decompressor(window_bits),
+                None => new_decompressor(window_bits),
+            }),
+        };
+        loop {
+            // Allow one byte past the limit, to tell "exactly at the limit"
+            // from "over it".
+            let allowed = limit.saturating_sub(self.produced).saturating_add(1);
+            // Small first steps for small inputs, so a short message does not
+            // zero a whole step of buffer.
+            let room = INFLATE_STEP
+                .min(allowed)
+                .min(input.len().saturating_mul(8).max(1024));
+            let len = out.len();
+            out.resize(len + room, 0);
+            let (in0, out0) = (d.total_in(), d.total_out());
+            let result = d.decompress(input, &mut out[len..], FlushDecompress::Sync);
+            let consumed = (d.total_in() - in0) as usize;
+            let produced = (d.total_out() - out0) as usize;
+            out.truncate(len + produced);
+            input = &input[consumed..];
+            self.produced += produced;
+            self.just_ended = false;
+            if self.produced > limit {
+                return Err(InflateError::TooLarge);
+            }
+            match result {
+                Err(_) => return Err(InflateError::Corrupt),
+                Ok(Status::StreamEnd) => {
+                    // A block with BFINAL set (RFC 7692 7.2.3.4): the client
+                    // starts a new stream after it, here or in a later
+                    // message; what follows in this message (RFC 7692 shows a
+                    // 0x00 byte, completed by the tail into an empty stored
+                    // block) is inflated as that new stream.
+                    d.reset(false);
+                    self.just_ended = input.is_empty();
+                    if input.is_empty() {
+                        return Ok(());
+                    }
+                }
+                // Output space left over: all input consumed and flushed.
+                Ok(_) if input.is_empty() && produced < room => return Ok(()),
+                Ok(_) if consumed == 0 && produced == 0 => {
+                    // No progress with both input and output space: cannot
+                    // happen with zlib, but never spin.
+                    return if input.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(InflateError::Corrupt)
+                    };
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+impl Drop for Inflater {
+    fn drop(&mut self) {
+        if let (Some(d), Some(pool)) = (self.state.take(), &self.pool) {
+            pool.give_decompressor(self.window_bits, d);
+        }
+    }
+}
