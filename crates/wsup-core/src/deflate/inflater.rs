@@ -17,7 +17,6 @@ use flate2::{Decompress, FlushDecompress, Status};
 use super::config::{clamp_bits, Agreed};
 use super::pool::{new_decompressor, CodecPool};
 use super::TAIL;
-use crate::CloseCode;
 
 /// The most output the inflater asks zlib for in one call, so the unit in
 /// which the output buffer grows. A message is refused as soon as it passes
@@ -25,7 +24,11 @@ use crate::CloseCode;
 pub const INFLATE_STEP: usize = 32 * 1024;
 
 /// Why a compressed message could not be inflated. Either way the message is
-/// lost and the connection should be failed with [`InflateError::close_code`].
+/// lost and the connection fails: the decoder reports it as
+/// [`ProtocolError::MessageTooLarge`](crate::ProtocolError::MessageTooLarge)
+/// (1009) or
+/// [`ProtocolError::InvalidCompressedData`](crate::ProtocolError::InvalidCompressedData)
+/// (1002), whose close codes are decided with every other error's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InflateError {
@@ -35,18 +38,6 @@ pub enum InflateError {
     /// The compressed data is not a valid DEFLATE stream.
     #[error("invalid compressed data")]
     Corrupt,
-}
-
-impl InflateError {
-    /// The close code to fail the connection with: 1009 for
-    /// [`TooLarge`](Self::TooLarge), 1002 (protocol error, as the connection answers it) for
-    /// [`Corrupt`](Self::Corrupt).
-    pub fn close_code(&self) -> CloseCode {
-        match self {
-            InflateError::TooLarge => CloseCode::TOO_BIG,
-            InflateError::Corrupt => CloseCode::PROTOCOL,
-        }
-    }
 }
 
 /// Decompresses the messages the server receives (client → server).

@@ -61,18 +61,3 @@ pub use pool::CodecPool;
 /// The empty stored block a sync flush ends with; RFC 7692 removes it from
 /// each message (the deflater) and the receiver puts it back (the inflater).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
-
-/// The codec's items under their former module path.
-#[doc(hidden)]
-pub mod codec {
-    pub use super::{CodecPool, Deflater, InflateError, Inflater, INFLATE_STEP};
-}
-
-/// The negotiation's items under their former module path.
-#[doc(hidden)]
-pub mod params {
-    pub use super::{
-        negotiate, parse_offers, parse_offers_bytes, Agreed, DeflateConfig, Offer, Param,
-        MAX_WINDOW_BITS, MIN_WINDOW_BITS, PERMESSAGE_DEFLATE,
-    };
-}
