@@ -23,7 +23,7 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) -> usize {
 
 /// The key as seen from byte `offset` of the payload: rotated left by
 /// `offset % 4` bytes. One rotate instruction; `<[u8]>::rotate_left` was an
-/// out-of-line call, 0.6% of the 1 KiB echo's profile.
+/// out-of-line call on every frame.
 #[inline]
 fn rotate(mask: [u8; 4], offset: usize) -> [u8; 4] {
     // Little-endian, the key's first byte is the low byte: rotating the
@@ -58,10 +58,8 @@ fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// Long payloads: AVX2 where the CPU has it, else the portable path.
-/// AVX2 unmasks 2.3-2.6x faster from 64 KiB on and 1.5x at 1 KiB (criterion
-/// `unmask/wsup_after_header` against `portable_after_header`, same run);
-/// at 1 MiB x 100 connections it halved unmasking's share of the echo
-/// server's profile, from 6% to 3%.
+/// AVX2 is worth its run-time check from about 1 KiB on (criterion
+/// `unmask/wsup_after_header` against `portable_after_header` measure it).
 #[inline]
 fn apply_mask_fast(buf: &mut [u8], key: [u8; 4]) {
     #[cfg(target_arch = "x86_64")]
@@ -77,8 +75,8 @@ fn apply_mask_fast(buf: &mut [u8], key: [u8; 4]) {
 /// The portable long path: the bytes up to a 16-byte boundary one at a
 /// time, then words from there, which the compiler vectorises two at a time
 /// (SSE2, which every x86-64 has; other targets their own vectors). Aligned,
-/// no 16-byte access straddles a cache line: a payload after a 6-byte
-/// header, aligned only to 8 bytes, unmasked 30% slower. `key` is already
+/// no 16-byte access straddles a cache line (a payload after a 6-byte
+/// header is aligned only to 8 bytes, and unaligned it was slower). `key` is already
 /// rotated to the payload's offset; public for the benchmarks only.
 #[doc(hidden)]
 #[inline]

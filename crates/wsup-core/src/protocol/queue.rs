@@ -248,8 +248,8 @@ impl OutQueue {
         // Written out: rewind the tail to the start of its allocation. Left
         // as it was, its spare room would be what the last batch did not
         // use, and the next batch to outgrow that would shift everything it
-        // had queued back to the front (a 15 KiB memmove per batch, 6% of
-        // the 1 KiB echo profile). Rewinding now moves nothing, and never
+        // had queued back to the front (a memmove of the whole batch).
+        // Rewinding now moves nothing, and never
         // allocates; it fails harmlessly while a split-off header is alive.
         if self.tail.is_empty() && self.tail.capacity() < self.full_capacity {
             let _ = self.tail.try_reclaim(self.full_capacity);
