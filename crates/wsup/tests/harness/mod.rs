@@ -531,7 +531,7 @@ pub fn text_pattern(len: usize, seed: u8) -> String {
 
 /// Frames a client masks, for building raw byte sequences.
 pub fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    raw::encode_frame(fin, 0, opcode, Some([0x37, 0xFA, 0x21, 0x3D]), payload)
+    wsup_testkit::client_frame(opcode, fin, payload)
 }
 
 /// Writes `bytes` on a fresh raw connection to an echo server built from
