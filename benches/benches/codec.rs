@@ -5,13 +5,14 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_executor::block_on;
 use std::hint::black_box;
-use wsup_benches::{client_frame, text_payload, Replay};
+use wsup_benches::{text_payload, Replay};
 use wsup_core::frame::{
     apply_mask, apply_mask_plain, apply_mask_portable, FrameHeader, OpCode, MAX_HEADER_LEN,
 };
 use wsup_core::handshake::{parse_head, validate_request, HeadLimits};
 use wsup_core::utf8::Utf8Validator;
 use wsup_core::{Bytes, Message, WebSocket, WebSocketConfig};
+use wsup_testkit::{client_frame, OP_TEXT};
 
 fn mask(c: &mut Criterion) {
     let mut g = c.benchmark_group("unmask");
@@ -88,7 +89,7 @@ fn decode(c: &mut Criterion) {
     for (size, count) in [(16usize, 1000usize), (1024, 500), (64 * 1024, 16)] {
         let payload = text_payload(size);
         let input: Vec<u8> = (0..count)
-            .flat_map(|_| client_frame(OpCode::Text, true, payload.as_bytes()))
+            .flat_map(|_| client_frame(OP_TEXT, true, payload.as_bytes()))
             .collect();
         g.throughput(Throughput::Bytes((size * count) as u64));
         g.bench_with_input(BenchmarkId::new("wsup_recv", size), &input, |b, input| {
@@ -141,7 +142,7 @@ fn encode(c: &mut Criterion) {
                         }
                         ws.flush().await.unwrap();
                     });
-                    ws.get_ref().written
+                    ws.get_ref().output
                 })
             },
         );

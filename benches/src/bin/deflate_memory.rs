@@ -9,10 +9,10 @@
 use std::process::Command;
 
 use futures_executor::block_on;
-use wsup_benches::{client_frame, text_payload, Replay};
+use wsup_benches::{text_payload, Replay};
 use wsup_core::deflate::{negotiate, parse_offers, DeflateConfig, Deflater, INFLATE_STEP};
-use wsup_core::frame::OpCode;
 use wsup_core::{Message, Upgrader, WebSocket};
+use wsup_testkit::{client_frame, encode_frame, MASK, OP_TEXT, RSV1};
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -35,13 +35,12 @@ fn run_mode(mode: &str, n: usize) {
     };
     // The client's message, compressed as a client would.
     let input: &'static [u8] = if offer.is_empty() {
-        Box::leak(client_frame(OpCode::Text, true, text.as_bytes()).into_boxed_slice())
+        Box::leak(client_frame(OP_TEXT, true, text.as_bytes()).into_boxed_slice())
     } else {
         let mut c = Deflater::new(1, 15, true);
         let mut p = bytes::BytesMut::new();
         c.compress(text.as_bytes(), &mut p);
-        let mut f = client_frame(OpCode::Text, true, &p);
-        f[0] |= 0x40;
+        let f = encode_frame(true, RSV1, OP_TEXT, Some(MASK), &p);
         Box::leak(f.into_boxed_slice())
     };
     let upgrader = Upgrader::new().compression(config.clone());

@@ -19,10 +19,6 @@
 //! With `WSUP_BENCH_COUNT_ALLOCS=1` in the environment it counts heap
 //! allocations and answers each line on stdin with `allocs COUNT BYTES`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::BufRead;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -42,7 +38,7 @@ fn main() -> std::io::Result<()> {
         _ => usage(),
     };
     if std::env::var_os("WSUP_BENCH_COUNT_ALLOCS").is_some_and(|v| v == "1") {
-        start_counting();
+        wsup_testkit::answer_alloc_counts_on_stdin();
     }
     match runtime.as_str() {
         "tokio" => run_tokio(&addr, style),
@@ -170,61 +166,7 @@ fn run_async_std(addr: &str, style: Style) -> std::io::Result<()> {
     })
 }
 
-/// Counts allocations once `COUNTING` is set; until then, and in normal
-/// runs, the cost is one relaxed load per allocation.
-struct CountingAlloc;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
-
-fn count(size: usize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        ALLOC_BYTES.fetch_add(size as u64, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every method forwards to the system allocator with the caller's
-// arguments unchanged; counting touches only atomics and never allocates.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size());
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size);
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+/// Counts allocations once `WSUP_BENCH_COUNT_ALLOCS=1` turns it on; until
+/// then, and in normal runs, the cost is one relaxed load per allocation.
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-/// Turns counting on and answers each stdin line with the counts so far.
-fn start_counting() {
-    COUNTING.store(true, Ordering::Relaxed);
-    std::thread::spawn(|| {
-        for _ in std::io::stdin().lock().lines().map_while(Result::ok) {
-            println!(
-                "allocs {} {}",
-                ALLOCS.load(Ordering::Relaxed),
-                ALLOC_BYTES.load(Ordering::Relaxed)
-            );
-        }
-    });
-}
+static GLOBAL: wsup_testkit::CountingAlloc = wsup_testkit::CountingAlloc;

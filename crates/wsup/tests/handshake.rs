@@ -58,6 +58,19 @@ fn assert_refused<R: Rt>(err: &HandshakeError, response: &str, expected: u16) {
     );
 }
 
+/// [`refused`], checked: the error matches `kind` and [`assert_refused`]
+/// holds for `status`; gives the response for further checks. An
+/// optional last argument is shown before the error in a failure.
+macro_rules! refused_as {
+    ($R:ident, $upgrader:expr, $request:expr, $kind:pat, $status:expr $(, $context:expr)? $(,)?) => {{
+        let (err, resp) = refused::<$R>($upgrader, $request).await;
+        let context = String::new() $(+ &format!("{:?}: ", $context))?;
+        assert!(matches!(err, $kind), "[{}] {context}{err:?}", $R::NAME);
+        assert_refused::<$R>(&err, &resp, $status);
+        resp
+    }};
+}
+
 /// The 101 is right (accept key, upgrade headers, no subprotocol when none
 /// was offered) and the connection works.
 async fn accepts_valid_request<R: Rt>() {
@@ -170,64 +183,52 @@ async fn subprotocol_none_in_common<R: Rt>() {
 }
 
 async fn rejects_non_get_with_405<R: Rt>() {
-    let (err, resp) = refused::<R>(upgrader::<R>(), altered("GET /ws", "POST /ws")).await;
-    assert!(
-        matches!(err, HandshakeError::MethodNotAllowed),
-        "[{}] {err:?}",
-        R::NAME
+    refused_as!(
+        R,
+        upgrader::<R>(),
+        altered("GET /ws", "POST /ws"),
+        HandshakeError::MethodNotAllowed,
+        405
     );
-    assert_refused::<R>(&err, &resp, 405);
 }
 
 async fn rejects_missing_connection_upgrade_with_400<R: Rt>() {
-    let (err, resp) = refused::<R>(
+    refused_as!(
+        R,
         upgrader::<R>(),
         altered("Connection: Upgrade", "Connection: keep-alive"),
-    )
-    .await;
-    assert!(
-        matches!(err, HandshakeError::MissingConnectionUpgrade),
-        "[{}] {err:?}",
-        R::NAME
+        HandshakeError::MissingConnectionUpgrade,
+        400
     );
-    assert_refused::<R>(&err, &resp, 400);
 }
 
 async fn rejects_missing_upgrade_websocket_with_426<R: Rt>() {
-    let (err, resp) = refused::<R>(
+    refused_as!(
+        R,
         upgrader::<R>(),
         altered("Upgrade: websocket\r\n", "Upgrade: h2c\r\n"),
-    )
-    .await;
-    assert!(
-        matches!(err, HandshakeError::MissingUpgradeWebsocket),
-        "[{}] {err:?}",
-        R::NAME
+        HandshakeError::MissingUpgradeWebsocket,
+        426
     );
-    assert_refused::<R>(&err, &resp, 426);
-    let (err, resp) = refused::<R>(upgrader::<R>(), altered("Upgrade: websocket\r\n", "")).await;
-    assert!(
-        matches!(err, HandshakeError::MissingUpgradeWebsocket),
-        "[{}] {err:?}",
-        R::NAME
+    refused_as!(
+        R,
+        upgrader::<R>(),
+        altered("Upgrade: websocket\r\n", ""),
+        HandshakeError::MissingUpgradeWebsocket,
+        426
     );
-    assert_refused::<R>(&err, &resp, 426);
 }
 
 /// RFC 6455 4.4: an unsupported version gets 426 naming version 13.
 async fn rejects_wrong_version_with_426_and_supported_version<R: Rt>() {
     for to in ["Sec-WebSocket-Version: 8\r\n", ""] {
-        let (err, resp) = refused::<R>(
+        let resp = refused_as!(
+            R,
             upgrader::<R>(),
             altered("Sec-WebSocket-Version: 13\r\n", to),
-        )
-        .await;
-        assert!(
-            matches!(err, HandshakeError::UnsupportedVersion),
-            "[{}] {err:?}",
-            R::NAME
+            HandshakeError::UnsupportedVersion,
+            426
         );
-        assert_refused::<R>(&err, &resp, 426);
         assert_eq!(
             header(&resp, "sec-websocket-version"),
             Some("13"),
@@ -244,29 +245,27 @@ async fn rejects_bad_key_with_400<R: Rt>() {
         "Sec-WebSocket-Key: !!!!\r\n",
         "",
     ] {
-        let (err, resp) = refused::<R>(upgrader::<R>(), altered(key, to)).await;
-        assert!(
-            matches!(err, HandshakeError::InvalidKey),
-            "[{}] {to:?}: {err:?}",
-            R::NAME
+        refused_as!(
+            R,
+            upgrader::<R>(),
+            altered(key, to),
+            HandshakeError::InvalidKey,
+            400,
+            to
         );
-        assert_refused::<R>(&err, &resp, 400);
     }
 }
 
 /// Default policy (same origin): a foreign `Origin` is refused with 403,
 /// the server's own origin is accepted.
 async fn origin_same_origin_policy<R: Rt>() {
-    let (err, resp) = refused::<R>(upgrader::<R>(), |addr| {
-        upgrade_request(addr, "Origin: http://evil.example\r\n").into_bytes()
-    })
-    .await;
-    assert!(
-        matches!(err, HandshakeError::OriginRefused),
-        "[{}] {err:?}",
-        R::NAME
+    refused_as!(
+        R,
+        upgrader::<R>(),
+        |addr| upgrade_request(addr, "Origin: http://evil.example\r\n").into_bytes(),
+        HandshakeError::OriginRefused,
+        403
     );
-    assert_refused::<R>(&err, &resp, 403);
 
     let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), echo).await;
     let mut req = request(addr);
@@ -306,30 +305,28 @@ async fn oversized_head_gets_431<R: Rt>() {
     const LIMIT: usize = 16 * 1024;
     // One byte over, with no end in sight: the server reads exactly this
     // much, so no unread bytes turn its close into a reset.
-    let (err, resp) = refused::<R>(upgrader::<R>(), |_| {
-        let mut req = b"GET /ws HTTP/1.1\r\nX-Filler: ".to_vec();
-        req.resize(LIMIT + 1, b'a');
-        req
-    })
-    .await;
-    assert!(
-        matches!(err, HandshakeError::HeadTooLarge),
-        "[{}] {err:?}",
-        R::NAME
+    refused_as!(
+        R,
+        upgrader::<R>(),
+        |_| {
+            let mut req = b"GET /ws HTTP/1.1\r\nX-Filler: ".to_vec();
+            req.resize(LIMIT + 1, b'a');
+            req
+        },
+        HandshakeError::HeadTooLarge,
+        431
     );
-    assert_refused::<R>(&err, &resp, 431);
 
-    let (err, resp) = refused::<R>(upgrader::<R>(), |addr| {
-        let many: String = (0..70).map(|i| format!("X-H{i}: v\r\n")).collect();
-        upgrade_request(addr, &many).into_bytes()
-    })
-    .await;
-    assert!(
-        matches!(err, HandshakeError::HeadTooLarge),
-        "[{}] {err:?}",
-        R::NAME
+    refused_as!(
+        R,
+        upgrader::<R>(),
+        |addr| {
+            let many: String = (0..70).map(|i| format!("X-H{i}: v\r\n")).collect();
+            upgrade_request(addr, &many).into_bytes()
+        },
+        HandshakeError::HeadTooLarge,
+        431
     );
-    assert_refused::<R>(&err, &resp, 431);
 
     // Exactly at the limit: accepted.
     let (addr, server) =
@@ -381,13 +378,14 @@ async fn garbage_gets_400<R: Rt>() {
     ];
     for case in cases {
         let shown = String::from_utf8_lossy(&case[..case.len().min(40)]).into_owned();
-        let (err, resp) = refused::<R>(upgrader::<R>(), move |_| case).await;
-        assert!(
-            matches!(err, HandshakeError::Malformed(_)),
-            "[{}] {shown:?}: {err:?}",
-            R::NAME
+        refused_as!(
+            R,
+            upgrader::<R>(),
+            move |_| case,
+            HandshakeError::Malformed(_),
+            400,
+            shown
         );
-        assert_refused::<R>(&err, &resp, 400);
     }
 }
 

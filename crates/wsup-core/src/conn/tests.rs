@@ -1,113 +1,49 @@
 //! Engine tests over an in-memory transport: no sockets, no runtime.
 
 use std::io;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_executor::block_on;
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{Chunk, WebSocket};
 use crate::close::CloseCode;
 use crate::config::WebSocketConfig;
 use crate::error::{Error, ProtocolError};
-use crate::frame::{apply_mask, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::frame::{FrameHeader, OpCode};
 use crate::message::Message;
 
-/// Input given up front, handed out in reads of at most `chunk` bytes; EOF
-/// after it. Output is collected.
-struct Mem {
-    input: Vec<u8>,
-    pos: usize,
-    chunk: usize,
-    output: Vec<u8>,
-    closed: bool,
-    /// Once the input is used up, reads wait (instead of end of stream).
-    hang: bool,
-    /// Writes wait: the peer is not reading.
-    stalled: bool,
-}
+/// The in-memory transport: input handed out in reads of a given size,
+/// output collected.
+type Mem = wsup_testkit::Mem;
 
-impl AsyncRead for Mem {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.hang && self.pos == self.input.len() {
-            return Poll::Pending;
-        }
-        let n = buf.len().min(self.chunk).min(self.input.len() - self.pos);
-        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
-        self.pos += n;
-        Poll::Ready(Ok(n))
-    }
-}
-
-impl AsyncWrite for Mem {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.stalled {
-            return Poll::Pending;
-        }
-        self.output.extend_from_slice(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.closed = true;
-        Poll::Ready(Ok(()))
-    }
-}
-
+/// A masked client frame.
 fn frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mask = [0xa1, 0xb2, 0xc3, 0xd4];
-    let h = FrameHeader {
-        fin,
-        rsv1: false,
-        rsv23: 0,
-        opcode,
-        mask: Some(mask),
-        payload_len: payload.len() as u64,
-    };
-    let mut head = [0u8; MAX_HEADER_LEN];
-    let n = h.encode(&mut head);
-    let mut out = head[..n].to_vec();
-    let mut p = payload.to_vec();
-    apply_mask(&mut p, mask, 0);
-    out.extend_from_slice(&p);
-    out
+    wsup_testkit::client_frame(opcode.as_u8(), fin, payload)
 }
 
 fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
-    let mem = Mem {
-        input,
-        pos: 0,
-        chunk,
-        output: Vec::new(),
-        closed: false,
-        hang: false,
-        stalled: false,
-    };
-    WebSocket::from_raw(mem, Bytes::new(), cfg, None)
+    WebSocket::from_raw(Mem::new(input, chunk), Bytes::new(), cfg, None)
 }
 
-/// Server frames written: header and payload.
+/// Server frames written: header and payload, parsed independently of the
+/// engine's decoder. Server frames are never masked.
 fn written_frames(out: &[u8]) -> Vec<(FrameHeader, Vec<u8>)> {
-    let mut frames = Vec::new();
-    let mut rest = out;
-    while let Some((h, n)) = FrameHeader::parse(rest).unwrap() {
-        let len = h.payload_len as usize;
-        frames.push((h, rest[n..n + len].to_vec()));
-        rest = &rest[n + len..];
-    }
-    frames
+    wsup_testkit::parse_frames(out)
+        .into_iter()
+        .map(|f| {
+            assert!(!f.masked, "server frame masked: {f:?}");
+            let h = FrameHeader {
+                fin: f.fin,
+                rsv1: f.rsv & wsup_testkit::RSV1 != 0,
+                rsv23: f.rsv & 0x3,
+                opcode: OpCode::from_u8(f.opcode).expect("a known opcode"),
+                mask: None,
+                payload_len: f.payload.len() as u64,
+            };
+            (h, f.payload)
+        })
+        .collect()
 }
 
 /// Server frames written: (opcode, payload).

@@ -82,6 +82,33 @@ pub trait Rt: Send + Sync + Sized + 'static {
     ) -> impl Future<Output = Result<(Client<Self>, ClientResponse), tungstenite::Error>> + Send;
 }
 
+/// The sockets of an [`Rt`] impl: `listen` on 127.0.0.1, `accept` and
+/// `connect` with TCP_NODELAY set, the streams wrapped by `server_io` and
+/// `client_io`.
+macro_rules! tcp {
+    ($($net:ident)::+, |$s:ident| $server_io:expr, |$c:ident| $client_io:expr) => {
+        async fn listen() -> (Self::Listener, SocketAddr) {
+            let l = $($net)::+::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = l.local_addr().expect("local addr");
+            (l, addr)
+        }
+
+        async fn accept(listener: &Self::Listener) -> Self::ServerIo {
+            let ($s, _) = listener.accept().await.expect("accept");
+            $s.set_nodelay(true).expect("nodelay");
+            $server_io
+        }
+
+        async fn connect(addr: SocketAddr) -> Self::ClientIo {
+            let $c = $($net)::+::TcpStream::connect(addr).await.expect("connect");
+            $c.set_nodelay(true).expect("nodelay");
+            $client_io
+        }
+    };
+}
+
 /// tokio: a fresh multi-threaded runtime (two workers) per test.
 #[derive(Debug)]
 pub struct Tokio;
@@ -114,31 +141,15 @@ impl Rt for Tokio {
         tokio::time::sleep(d)
     }
 
-    async fn listen() -> (Self::Listener, SocketAddr) {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = l.local_addr().expect("local addr");
-        (l, addr)
-    }
-
-    async fn accept(listener: &Self::Listener) -> Self::ServerIo {
-        let (s, _) = listener.accept().await.expect("accept");
-        s.set_nodelay(true).expect("nodelay");
-        wsup_tokio::TokioIo::new(s)
-    }
+    tcp!(tokio::net, |s| wsup_tokio::TokioIo::new(s), |s| {
+        async_tungstenite::tokio::TokioAdapter::new(s)
+    });
 
     fn upgrade(
         upgrader: &Upgrader,
         io: Self::ServerIo,
     ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send {
         wsup_tokio::upgrade(upgrader, io.into_inner())
-    }
-
-    async fn connect(addr: SocketAddr) -> Self::ClientIo {
-        let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        s.set_nodelay(true).expect("nodelay");
-        async_tungstenite::tokio::TokioAdapter::new(s)
     }
 
     async fn shutdown_write(io: &mut Self::ClientIo) {
@@ -182,31 +193,13 @@ impl Rt for Smol {
         smol::Timer::after(d).await;
     }
 
-    async fn listen() -> (Self::Listener, SocketAddr) {
-        let l = smol::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = l.local_addr().expect("local addr");
-        (l, addr)
-    }
-
-    async fn accept(listener: &Self::Listener) -> Self::ServerIo {
-        let (s, _) = listener.accept().await.expect("accept");
-        s.set_nodelay(true).expect("nodelay");
-        s
-    }
+    tcp!(smol::net, |s| s, |s| s);
 
     fn upgrade(
         upgrader: &Upgrader,
         io: Self::ServerIo,
     ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send {
         wsup_smol::upgrade(upgrader, io)
-    }
-
-    async fn connect(addr: SocketAddr) -> Self::ClientIo {
-        let s = smol::net::TcpStream::connect(addr).await.expect("connect");
-        s.set_nodelay(true).expect("nodelay");
-        s
     }
 
     async fn shutdown_write(io: &mut Self::ClientIo) {
@@ -248,33 +241,17 @@ impl Rt for AsyncStd {
         async_std::task::sleep(d)
     }
 
-    async fn listen() -> (Self::Listener, SocketAddr) {
-        let l = async_std::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = l.local_addr().expect("local addr");
-        (l, addr)
-    }
-
-    async fn accept(listener: &Self::Listener) -> Self::ServerIo {
-        let (s, _) = listener.accept().await.expect("accept");
-        s.set_nodelay(true).expect("nodelay");
-        wsup_async_std::AsyncStdTcp::new(s)
-    }
+    tcp!(
+        async_std::net,
+        |s| wsup_async_std::AsyncStdTcp::new(s),
+        |s| s
+    );
 
     fn upgrade(
         upgrader: &Upgrader,
         io: Self::ServerIo,
     ) -> impl Future<Output = Result<ServerWs<Self>, HandshakeError>> + Send {
         upgrader.upgrade(io)
-    }
-
-    async fn connect(addr: SocketAddr) -> Self::ClientIo {
-        let s = async_std::net::TcpStream::connect(addr)
-            .await
-            .expect("connect");
-        s.set_nodelay(true).expect("nodelay");
-        s
     }
 
     async fn shutdown_write(io: &mut Self::ClientIo) {
@@ -531,7 +508,7 @@ pub fn text_pattern(len: usize, seed: u8) -> String {
 
 /// Frames a client masks, for building raw byte sequences.
 pub fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    raw::encode_frame(fin, 0, opcode, Some([0x37, 0xFA, 0x21, 0x3D]), payload)
+    wsup_testkit::client_frame(opcode, fin, payload)
 }
 
 /// Writes `bytes` on a fresh raw connection to an echo server built from

@@ -13,12 +13,11 @@ use super::Rt;
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 pub const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
-pub const OP_CONT: u8 = 0x0;
-pub const OP_TEXT: u8 = 0x1;
-pub const OP_BINARY: u8 = 0x2;
-pub const OP_CLOSE: u8 = 0x8;
-pub const OP_PING: u8 = 0x9;
-pub const OP_PONG: u8 = 0xA;
+// Each test file uses some of them.
+#[allow(unused_imports)]
+pub use wsup_testkit::{
+    encode_frame, Frame as RawFrame, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
+};
 
 /// A valid upgrade request for `addr`, with `extra` header lines (each
 /// ending in `\r\n`) before the blank line.
@@ -27,61 +26,6 @@ pub fn upgrade_request(addr: SocketAddr, extra: &str) -> String {
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
     )
-}
-
-/// Encodes one frame; `mask` as a client must (`None`: unmasked).
-pub fn encode_frame(
-    fin: bool,
-    rsv: u8,
-    opcode: u8,
-    mask: Option<[u8; 4]>,
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 14);
-    out.push(if fin { 0x80 } else { 0 } | (rsv & 0x7) << 4 | (opcode & 0x0F));
-    let m = if mask.is_some() { 0x80 } else { 0 };
-    match payload.len() {
-        n if n < 126 => out.push(m | n as u8),
-        n if n <= 0xFFFF => {
-            out.push(m | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(m | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    match mask {
-        Some(k) => {
-            out.extend_from_slice(&k);
-            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
-        }
-        None => out.extend_from_slice(payload),
-    }
-    out
-}
-
-/// A frame read from the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawFrame {
-    pub fin: bool,
-    pub rsv: u8,
-    pub opcode: u8,
-    pub masked: bool,
-    pub payload: Vec<u8>,
-}
-
-impl RawFrame {
-    /// A close frame's (code, reason); `None` for an empty close payload.
-    pub fn close_code(&self) -> Option<(u16, String)> {
-        assert_eq!(self.opcode, OP_CLOSE, "not a close frame: {self:?}");
-        if self.payload.is_empty() {
-            return None;
-        }
-        let code = u16::from_be_bytes([self.payload[0], self.payload[1]]);
-        let reason = String::from_utf8(self.payload[2..].to_vec()).expect("close reason is utf-8");
-        Some((code, reason))
-    }
 }
 
 /// Reads an HTTP response head (through the blank line); returns it and
@@ -218,64 +162,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawWs<S> {
         self.send(true, OP_CLOSE, &p).await;
     }
 
-    async fn fill(&mut self, want: usize) -> bool {
-        let mut chunk = [0u8; 16 * 1024];
-        while self.buf.len() < want {
-            match self.io.read(&mut chunk).await {
-                Ok(0) | Err(_) => return false,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        true
-    }
-
     /// Reads one frame from the server; `None` once the stream ends. Server
     /// frames must not be masked.
     pub async fn read_frame(&mut self) -> Option<RawFrame> {
-        if !self.fill(2).await {
-            return None;
-        }
-        let (b0, b1) = (self.buf[0], self.buf[1]);
-        let masked = b1 & 0x80 != 0;
-        let (len, mut at) = match b1 & 0x7F {
-            126 => {
-                assert!(self.fill(4).await, "eof in frame header");
-                (u64::from(u16::from_be_bytes([self.buf[2], self.buf[3]])), 4)
+        let mut chunk = [0u8; 16 * 1024];
+        let frame = loop {
+            if let Some((frame, n)) = wsup_testkit::parse_frame(&self.buf) {
+                self.buf.drain(..n);
+                break frame;
             }
-            127 => {
-                assert!(self.fill(10).await, "eof in frame header");
-                (u64::from_be_bytes(self.buf[2..10].try_into().unwrap()), 10)
+            match self.io.read(&mut chunk).await {
+                Ok(0) | Err(_) => {
+                    assert!(self.buf.is_empty(), "eof in a frame: {:?}", self.buf);
+                    return None;
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
             }
-            n => (u64::from(n), 2),
-        };
-        let mask = if masked {
-            assert!(self.fill(at + 4).await, "eof in frame header");
-            let m = [
-                self.buf[at],
-                self.buf[at + 1],
-                self.buf[at + 2],
-                self.buf[at + 3],
-            ];
-            at += 4;
-            Some(m)
-        } else {
-            None
-        };
-        let len = usize::try_from(len).expect("frame length");
-        assert!(self.fill(at + len).await, "eof in frame payload");
-        let mut payload: Vec<u8> = self.buf.drain(..at + len).skip(at).collect();
-        if let Some(k) = mask {
-            payload
-                .iter_mut()
-                .enumerate()
-                .for_each(|(i, b)| *b ^= k[i % 4]);
-        }
-        let frame = RawFrame {
-            fin: b0 & 0x80 != 0,
-            rsv: (b0 >> 4) & 0x7,
-            opcode: b0 & 0x0F,
-            masked,
-            payload,
         };
         assert!(!frame.masked, "server sent a masked frame: {frame:?}");
         assert_eq!(frame.rsv, 0, "server set reserved bits: {frame:?}");

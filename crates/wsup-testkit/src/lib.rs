@@ -1,0 +1,19 @@
+//! Test support shared by wsup's unit tests, integration tests and benches:
+//! client frames built by hand, server frames parsed for assertions, an
+//! in-memory transport and a counting allocator.
+//!
+//! Independent of `wsup-core` (it deals in bytes and `u8` opcodes), so the
+//! engine's own unit tests can use it, and what it parses is checked by code
+//! that does not share the engine's frame decoder.
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+mod alloc;
+mod frame;
+mod mem;
+
+pub use alloc::{alloc_counts, answer_alloc_counts_on_stdin, CountingAlloc};
+pub use frame::{
+    client_frame, encode_frame, parse_frame, parse_frames, Frame, MASK, OP_BINARY, OP_CLOSE,
+    OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
+};
+pub use mem::{Mem, Output};
