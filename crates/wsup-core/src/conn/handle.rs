@@ -98,3 +98,154 @@ where
 {
     a.poll_with(cx, |d, cx| d.poll_flush(cx))
 }
+
+/// `futures::Stream` for a face: the messages until the connection closes.
+macro_rules! stream_face {
+    ($face:ident) => {
+        impl<T: AsyncRead + AsyncWrite + Unpin> Stream for $face<T> {
+            type Item = Result<Message, Error>;
+
+            /// Ends (`None`) once the connection is closed.
+            fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+                handle::poll_next(self.get_mut(), cx)
+            }
+        }
+    };
+}
+
+/// `futures::Sink` for a face; closing is the face's own
+/// (`poll_sink_close`): the whole handshake on a connection, a close frame
+/// sent on a writer half.
+macro_rules! sink_face {
+    ($face:ident) => {
+        impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for $face<T> {
+            type Error = Error;
+
+            fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                handle::poll_ready(self.get_mut(), cx)
+            }
+
+            fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+                handle::start_send(self.get_mut(), item)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                handle::poll_flush(self.get_mut(), cx)
+            }
+
+            fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                self.get_mut().poll_sink_close(cx)
+            }
+        }
+    };
+}
+
+/// The receiving methods of a face (`WebSocket`, `WebSocketReader`),
+/// documented once.
+macro_rules! receiving_methods {
+    () => {
+        /// Receives the next message.
+        ///
+        /// Pings are returned after their pong is queued; a close from the peer
+        /// is returned once the echo is written and the transport shut; after
+        /// that, [`crate::Error::ConnectionClosed`].
+        pub async fn recv(&mut self) -> Result<Message, Error> {
+            poll_fn(|cx| handle::poll_recv(self, cx)).await
+        }
+
+        /// Polls for the next message.
+        pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+            handle::poll_recv(self, cx)
+        }
+
+        /// Receives the next data message in chunks: a message whose first frame
+        /// fits the read buffer ([`crate::WebSocketConfig::read_buffer_size`]) whole, in
+        /// one chunk that is [`last`](crate::Chunk::last), and so is a message of one
+        /// uncompressed frame that fits one read (256 KiB, or the read buffer if
+        /// larger: a piece can be that large, so holding it whole costs no more
+        /// memory). A larger one comes in pieces as its bytes arrive, at most one
+        /// read of them each (inflated, if compressed), so that it is never held
+        /// whole. Passed on with
+        /// [`feed_chunk`](crate::WebSocket::feed_chunk), such a message goes through an echo
+        /// or a relay in bounded memory, each piece written as it comes: a binary
+        /// message that arrived as one uncompressed frame goes out as one frame
+        /// of the same length (unless the sending connection compresses),
+        /// anything else a frame per piece. (A message whose
+        /// first frame is small, or compressed small, is gathered whole as by
+        /// [`recv`](crate::WebSocket::recv), up to `max_message_size`.)
+        ///
+        /// Bounded memory means backpressure: a relay stops reading while more
+        /// than [`crate::WebSocketConfig::write_backlog_limit`] of its output waits, so
+        /// a peer that sends a large message without reading its echo meanwhile
+        /// (as Autobahn's runner does) stalls against an echo in pieces on the
+        /// same connection. An echo that must serve such peers raises the limit
+        /// to the largest message it takes (`max_message_size`), as the `echo`
+        /// example does: its output may then back up that far, the bound a
+        /// whole-message echo has too, and pieces still go out as they arrive.
+        ///
+        /// Text pieces are checked as UTF-8 before they are handed out (a piece
+        /// may end inside a code point); a message whose bytes turn out invalid
+        /// later fails the connection with close code 1007, after its earlier
+        /// pieces were handed out. Pings are answered and, like pongs, skipped;
+        /// the peer's close ends it with [`crate::Error::ConnectionClosed`] once the
+        /// closing handshake is done. Once a piece of a message was handed out,
+        /// [`recv`](crate::WebSocket::recv) or [`next_message`](crate::WebSocket::next_message) discards
+        /// the rest of it as it arrives.
+        pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
+            poll_fn(|cx| handle::poll_chunk(self, cx)).await
+        }
+    };
+}
+
+/// The sending methods of a face (`WebSocket`, `WebSocketWriter`),
+/// documented once.
+macro_rules! sending_methods {
+    () => {
+        /// Sends a message and flushes.
+        pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
+            self.feed(msg).await?;
+            self.flush().await
+        }
+
+        /// Queues a message, writing out earlier output first only when the queue
+        /// is past its threshold.
+        pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
+            poll_fn(|cx| handle::poll_ready(self, cx)).await?;
+            handle::start_send(self, msg)
+        }
+
+        /// Writes out everything queued.
+        pub async fn flush(&mut self) -> Result<(), Error> {
+            poll_fn(|cx| handle::poll_flush(self, cx)).await
+        }
+
+        /// Queues a chunk of a data message (as [`feed`](crate::WebSocket::feed) does a
+        /// message): a whole message as one frame, compressed as `feed` would
+        /// (when on and over the threshold); a piece as one frame of its message,
+        /// compressed whenever compression is on, or as the next bytes of one
+        /// frame (below). Until a `last` chunk ends the
+        /// message, no other data message may be sent, and the chunks must all
+        /// be of its kind ([`crate::Error::InvalidMessage`] otherwise). Text is checked
+        /// as UTF-8 across the chunks; frames already queued cannot be taken
+        /// back, so after such an error only closing is left.
+        ///
+        /// The first piece of a binary message that [`recv_chunk`](crate::WebSocket::recv_chunk)
+        /// received as one frame, fed on unchanged with compression off, starts
+        /// one frame of that message's length, as a relay of the bytes would
+        /// send it: no header per piece for the peer to parse. The pieces after
+        /// it must then add up to that length exactly, the last one ending it
+        /// ([`crate::Error::InvalidMessage`] otherwise, and nothing queued). Control
+        /// frames queued meanwhile wait for its end, only the latest of each kind
+        /// kept (a pong answers the latest ping). No close frame can follow an
+        /// unfinished frame: closing before its end, a protocol error, or the
+        /// peer's close read before the last piece is fed (when another task
+        /// feeds) shuts the connection down without one. Pieces relayed as they
+        /// were received always add up.
+        pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+            poll_fn(|cx| handle::poll_ready(self, cx)).await?;
+            handle::queue_chunk(self, chunk)
+        }
+    };
+}
+
+pub(crate) use {receiving_methods, sending_methods, sink_face, stream_face};

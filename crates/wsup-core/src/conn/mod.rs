@@ -131,43 +131,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         &mut self.driver.io
     }
 
-    /// Receives the next message.
-    ///
-    /// Pings are returned after their pong is queued; a close from the peer
-    /// is returned once the echo is written and the transport shut; after
-    /// that, [`Error::ConnectionClosed`].
-    pub async fn recv(&mut self) -> Result<Message, Error> {
-        poll_fn(|cx| handle::poll_recv(self, cx)).await
-    }
-
-    /// Polls for the next message.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        handle::poll_recv(self, cx)
-    }
-
-    /// Sends a message and flushes.
-    pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
-        self.feed(msg).await?;
-        self.flush().await
-    }
-
-    /// Queues a message, writing out earlier output first only when the queue
-    /// is past its threshold.
-    pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
-        handle::start_send(self, msg)
-    }
-
     /// Sends a prepared message (framed once, sent to many).
     pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
         poll_fn(|cx| self.driver.poll_ready(cx)).await?;
         self.driver.proto.queue_prepared(msg)?;
         self.flush().await
-    }
-
-    /// Writes out everything queued.
-    pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| handle::poll_flush(self, cx)).await
     }
 
     /// Closes: sends a close frame, waits for the peer's (bounded by the close
@@ -180,69 +148,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         poll_fn(|cx| self.driver.poll_close(cx)).await
     }
 
-    /// Receives the next data message in chunks: a message whose first frame
-    /// fits the read buffer ([`WebSocketConfig::read_buffer_size`]) whole, in
-    /// one chunk that is [`last`](Chunk::last), and so is a message of one
-    /// uncompressed frame that fits one read (256 KiB, or the read buffer if
-    /// larger: a piece can be that large, so holding it whole costs no more
-    /// memory). A larger one comes in pieces as its bytes arrive, at most one
-    /// read of them each (inflated, if compressed), so that it is never held
-    /// whole. Passed on with
-    /// [`feed_chunk`](Self::feed_chunk), such a message goes through an echo
-    /// or a relay in bounded memory, each piece written as it comes: a binary
-    /// message that arrived as one uncompressed frame goes out as one frame
-    /// of the same length (unless the sending connection compresses),
-    /// anything else a frame per piece. (A message whose
-    /// first frame is small, or compressed small, is gathered whole as by
-    /// [`recv`](Self::recv), up to `max_message_size`.)
-    ///
-    /// Bounded memory means backpressure: a relay stops reading while more
-    /// than [`WebSocketConfig::write_backlog_limit`] of its output waits, so
-    /// a peer that sends a large message without reading its echo meanwhile
-    /// (as Autobahn's runner does) stalls against an echo in pieces on the
-    /// same connection. An echo that must serve such peers raises the limit
-    /// to the largest message it takes (`max_message_size`), as the `echo`
-    /// example does: its output may then back up that far, the bound a
-    /// whole-message echo has too, and pieces still go out as they arrive.
-    ///
-    /// Text pieces are checked as UTF-8 before they are handed out (a piece
-    /// may end inside a code point); a message whose bytes turn out invalid
-    /// later fails the connection with close code 1007, after its earlier
-    /// pieces were handed out. Pings are answered and, like pongs, skipped;
-    /// the peer's close ends it with [`Error::ConnectionClosed`] once the
-    /// closing handshake is done. Once a piece of a message was handed out,
-    /// [`recv`](Self::recv) or [`next_message`](Self::next_message) discards
-    /// the rest of it as it arrives.
-    pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        poll_fn(|cx| handle::poll_chunk(self, cx)).await
-    }
-
-    /// Queues a chunk of a data message (as [`feed`](Self::feed) does a
-    /// message): a whole message as one frame, compressed as `feed` would
-    /// (when on and over the threshold); a piece as one frame of its message,
-    /// compressed whenever compression is on, or as the next bytes of one
-    /// frame (below). Until a `last` chunk ends the
-    /// message, no other data message may be sent, and the chunks must all
-    /// be of its kind ([`Error::InvalidMessage`] otherwise). Text is checked
-    /// as UTF-8 across the chunks; frames already queued cannot be taken
-    /// back, so after such an error only closing is left.
-    ///
-    /// The first piece of a binary message that [`recv_chunk`](Self::recv_chunk)
-    /// received as one frame, fed on unchanged with compression off, starts
-    /// one frame of that message's length, as a relay of the bytes would
-    /// send it: no header per piece for the peer to parse. The pieces after
-    /// it must then add up to that length exactly, the last one ending it
-    /// ([`Error::InvalidMessage`] otherwise, and nothing queued). Control
-    /// frames queued meanwhile wait for its end, only the latest of each kind
-    /// kept (a pong answers the latest ping). No close frame can follow an
-    /// unfinished frame: closing before its end, a protocol error, or the
-    /// peer's close read before the last piece is fed (when another task
-    /// feeds) shuts the connection down without one. Pieces relayed as they
-    /// were received always add up.
-    pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
-        handle::queue_chunk(self, chunk)
-    }
+    handle::receiving_methods!();
+    handle::sending_methods!();
 
     /// Receives the next data message as a stream of pieces, for messages
     /// too large to hold (gorilla's `NextReader`). Control frames in between
@@ -300,36 +207,16 @@ impl<T> Access<T> for WebSocket<T> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<T> {
-    type Item = Result<Message, Error>;
+handle::stream_face!(WebSocket);
+handle::sink_face!(WebSocket);
 
-    /// Ends (`None`) once the connection is closed.
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        handle::poll_next(self.get_mut(), cx)
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<T> {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        handle::poll_ready(self.get_mut(), cx)
-    }
-
-    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        handle::start_send(self.get_mut(), item)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        handle::poll_flush(self.get_mut(), cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let driver = &mut self.get_mut().driver;
-        driver
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
+    /// `Sink::poll_close`: the whole closing handshake, with a normal close.
+    fn poll_sink_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.driver
             .proto
             .start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
-        driver.poll_close(cx)
+        self.driver.poll_close(cx)
     }
 }
 

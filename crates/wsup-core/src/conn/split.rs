@@ -95,54 +95,31 @@ pub struct WebSocketWriter<T> {
 
 /// Each half registers its task's waker for its direction, then polls the
 /// driver under the lock with the proxy waker that wakes both.
-impl<T> Access<T> for WebSocketReader<T> {
-    fn poll_with<R>(
-        &mut self,
-        cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
-    ) -> R {
-        self.shared.wakers.read.register(cx.waker());
-        let mut cx = Context::from_waker(&self.shared.proxy);
-        f(&mut self.shared.lock(), &mut cx)
-    }
+macro_rules! half_access {
+    ($half:ident, $direction:ident) => {
+        impl<T> Access<T> for $half<T> {
+            fn poll_with<R>(
+                &mut self,
+                cx: &mut Context<'_>,
+                f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
+            ) -> R {
+                self.shared.wakers.$direction.register(cx.waker());
+                let mut cx = Context::from_waker(&self.shared.proxy);
+                f(&mut self.shared.lock(), &mut cx)
+            }
 
-    fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {
-        f(&mut self.shared.lock())
-    }
+            fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {
+                f(&mut self.shared.lock())
+            }
+        }
+    };
 }
 
-impl<T> Access<T> for WebSocketWriter<T> {
-    fn poll_with<R>(
-        &mut self,
-        cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Driver<T>, &mut Context<'_>) -> R,
-    ) -> R {
-        self.shared.wakers.write.register(cx.waker());
-        let mut cx = Context::from_waker(&self.shared.proxy);
-        f(&mut self.shared.lock(), &mut cx)
-    }
-
-    fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {
-        f(&mut self.shared.lock())
-    }
-}
+half_access!(WebSocketReader, read);
+half_access!(WebSocketWriter, write);
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
-    /// Polls for the next message (as [`crate::WebSocket::recv`]).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        handle::poll_recv(self, cx)
-    }
-
-    /// Receives the next message.
-    pub async fn recv(&mut self) -> Result<Message, Error> {
-        poll_fn(|cx| handle::poll_recv(self, cx)).await
-    }
-
-    /// Receives the next chunk of a data message (as
-    /// [`crate::WebSocket::recv_chunk`]).
-    pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-        poll_fn(|cx| handle::poll_chunk(self, cx)).await
-    }
+    handle::receiving_methods!();
 
     /// The negotiated subprotocol, if any.
     pub fn subprotocol(&self) -> Option<&str> {
@@ -177,29 +154,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
-    /// Sends a message and flushes.
-    pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
-        self.feed(msg).await?;
-        self.flush().await
-    }
-
-    /// Queues a message (see [`crate::WebSocket::feed`]).
-    pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
-        handle::start_send(self, msg)
-    }
-
-    /// Queues a chunk of a data message (see
-    /// [`crate::WebSocket::feed_chunk`]).
-    pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-        poll_fn(|cx| handle::poll_ready(self, cx)).await?;
-        handle::queue_chunk(self, chunk)
-    }
-
-    /// Writes out everything queued.
-    pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| handle::poll_flush(self, cx)).await
-    }
+    handle::sending_methods!();
 
     /// Sends a close frame and flushes it. The reader half receives the
     /// peer's reply and finishes the closing handshake. (Inside a message
@@ -213,37 +168,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<T> {
-    type Item = Result<Message, Error>;
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        handle::poll_next(self.get_mut(), cx)
-    }
-}
+handle::stream_face!(WebSocketReader);
+handle::sink_face!(WebSocketWriter);
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<T> {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        handle::poll_ready(self.get_mut(), cx)
-    }
-
-    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        handle::start_send(self.get_mut(), item)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        handle::poll_flush(self.get_mut(), cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        let res = this.poll_with(cx, |c, cx| {
+impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
+    /// `Sink::poll_close`: sends a normal close frame and flushes it; the
+    /// reader half finishes the closing handshake.
+    fn poll_sink_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let res = self.poll_with(cx, |c, cx| {
             c.proto
                 .start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
             c.poll_flush(cx)
         });
         // As in `close`: the reader half may have to finish now.
-        this.shared.wakers.read.wake();
+        self.shared.wakers.read.wake();
         res
     }
 }
