@@ -156,30 +156,28 @@ mod tests {
 
     #[test]
     fn each_violation_has_its_status() {
-        assert_eq!(
-            status_of(&GOOD.replace("GET", "POST")),
-            Some(StatusCode::METHOD_NOT_ALLOWED)
-        );
-        assert_eq!(
-            status_of(&GOOD.replace("Connection: Upgrade", "Connection: keep-alive")),
-            Some(StatusCode::BAD_REQUEST)
-        );
-        assert_eq!(
-            status_of(&GOOD.replace("Upgrade: websocket", "Upgrade: h2c")),
-            Some(StatusCode::UPGRADE_REQUIRED)
-        );
-        assert_eq!(
-            status_of(&GOOD.replace("Version: 13", "Version: 8")),
-            Some(StatusCode::UPGRADE_REQUIRED)
-        );
-        assert_eq!(
-            status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=")),
-            Some(StatusCode::BAD_REQUEST)
-        );
-        assert_eq!(
-            status_of(&GOOD.replace("dGhlIHNhbXBsZSBub25jZQ==", "!!!")),
-            Some(StatusCode::BAD_REQUEST)
-        );
+        for (from, to, status) in [
+            ("GET", "POST", StatusCode::METHOD_NOT_ALLOWED),
+            (
+                "Connection: Upgrade",
+                "Connection: keep-alive",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "Upgrade: websocket",
+                "Upgrade: h2c",
+                StatusCode::UPGRADE_REQUIRED,
+            ),
+            ("Version: 13", "Version: 8", StatusCode::UPGRADE_REQUIRED),
+            (
+                "dGhlIHNhbXBsZSBub25jZQ==",
+                "c2hvcnQ=",
+                StatusCode::BAD_REQUEST,
+            ),
+            ("dGhlIHNhbXBsZSBub25jZQ==", "!!!", StatusCode::BAD_REQUEST),
+        ] {
+            assert_eq!(status_of(&GOOD.replace(from, to)), Some(status), "{to}");
+        }
     }
 
     #[test]

@@ -279,11 +279,18 @@ mod tests {
     use super::*;
     use bytes::Buf;
 
+    /// A buffer of `capacity` whose first `window` bytes were offered to a
+    /// read (so zeroed once), and its record.
+    fn offered(capacity: usize, window: usize) -> (BytesMut, Initialised) {
+        let mut buf = BytesMut::with_capacity(capacity);
+        let mut init = Initialised::default();
+        init.extend(&mut buf, window, 0);
+        (buf, init)
+    }
+
     #[test]
     fn zeroes_each_byte_once_and_keeps_what_was_read() {
-        let mut buf = BytesMut::with_capacity(64);
-        let mut init = Initialised::default();
-        init.extend(&mut buf, 16, 0);
+        let (mut buf, mut init) = offered(64, 16);
         assert_eq!(&buf[..], &[0u8; 16]);
         buf[..4].copy_from_slice(b"abcd");
         buf.truncate(4);
@@ -301,9 +308,7 @@ mod tests {
 
     #[test]
     fn a_new_allocation_starts_over() {
-        let mut buf = BytesMut::with_capacity(32);
-        let mut init = Initialised::default();
-        init.extend(&mut buf, 32, 0);
+        let (mut buf, mut init) = offered(32, 32);
         buf.truncate(8);
         let kept = buf.split_to(8); // shared: the next reserve allocates
         buf.reserve(1024);
@@ -315,9 +320,7 @@ mod tests {
 
     #[test]
     fn a_new_generation_starts_over_even_at_the_same_address() {
-        let mut buf = BytesMut::with_capacity(64);
-        let mut init = Initialised::default();
-        init.extend(&mut buf, 64, 0);
+        let (mut buf, mut init) = offered(64, 64);
         buf.truncate(0);
         assert_eq!(init.spare(&buf, 0), 64);
         // Same allocation, but declared replaced: nothing is vouched for.
@@ -329,9 +332,7 @@ mod tests {
 
     #[test]
     fn reclaiming_in_place_keeps_the_record() {
-        let mut buf = BytesMut::with_capacity(4096);
-        let mut init = Initialised::default();
-        init.extend(&mut buf, 4096, 0);
+        let (mut buf, mut init) = offered(4096, 4096);
         buf.truncate(100);
         drop(buf.split_to(100).freeze());
         // Unique again: reserve reclaims the same allocation.
