@@ -1,6 +1,11 @@
 //! Shared pieces of the wsup examples: the echo loop, the plain-HTTP
 //! fallback, and the choice of runtime (tokio, then smol, then async-std,
 //! among the `runtime-*` features enabled).
+//!
+//! Each program is written once against [`rt`], the runtime of this build:
+//! the same few items (`block_on`, `bind`, `accept`, `spawn`, and the
+//! binding's `serve` and `upgrader`) in one file per runtime. Built without
+//! a runtime, the programs say so when run and exit with status 2.
 
 use wsup::http::{Response, StatusCode};
 use wsup::{Bytes, UpgradeSource, Upgrader};
@@ -15,6 +20,33 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 } else {
     "none"
 };
+
+/// The runtime of this build.
+#[cfg(feature = "runtime-tokio")]
+#[path = "rt/tokio.rs"]
+pub mod rt;
+
+/// The runtime of this build.
+#[cfg(all(feature = "runtime-smol", not(feature = "runtime-tokio")))]
+#[path = "rt/smol.rs"]
+pub mod rt;
+
+/// The runtime of this build.
+#[cfg(all(
+    feature = "runtime-async-std",
+    not(any(feature = "runtime-tokio", feature = "runtime-smol"))
+))]
+#[path = "rt/async_std.rs"]
+pub mod rt;
+
+/// The runtime of this build: none.
+#[cfg(not(any(
+    feature = "runtime-tokio",
+    feature = "runtime-smol",
+    feature = "runtime-async-std"
+)))]
+#[path = "rt/none.rs"]
+pub mod rt;
 
 /// Echoes text and binary messages until the connection ends.
 ///

@@ -19,10 +19,9 @@
 //! baseline's own counter). Results go to `target/wsup-bench/`:
 //! `results.md`, `results.json` and `throughput.svg`.
 
-use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,33 +30,12 @@ use serde_json::Value;
 use report::{Alloc, Idle, Latency, Report, RuntimeResults, Sample};
 use server::{LoadGen, Server};
 
+use crate::runtime::Runtime;
+use crate::util::{check, exit_code, Workspace};
+
 mod chart;
 mod report;
 mod server;
-
-/// A runtime the servers can be built for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runtime {
-    Tokio,
-    Smol,
-    AsyncStd,
-}
-
-impl Runtime {
-    pub const ALL: [Runtime; 3] = [Runtime::Tokio, Runtime::Smol, Runtime::AsyncStd];
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|rt| rt.name() == name)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Runtime::Tokio => "tokio",
-            Runtime::Smol => "smol",
-            Runtime::AsyncStd => "async-std",
-        }
-    }
-}
 
 /// The four servers of each runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,23 +142,13 @@ const LOADGEN_CORE: usize = 1;
 
 /// Runs the benchmark; failure if anything breaks.
 pub fn run(options: &Options) -> ExitCode {
-    match try_run(options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(try_run(options).map(|()| true))
 }
 
 fn try_run(options: &Options) -> Result<(), String> {
     let started = Instant::now();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("xtask has no parent directory")?;
-    let target_dir = target_dir(&cargo, root)?;
-    let out_dir = target_dir.join("wsup-bench");
+    let workspace = Workspace::load()?;
+    let out_dir = workspace.target_dir.join("wsup-bench");
     let bin_dir = out_dir.join("bin");
     fs::create_dir_all(&bin_dir)
         .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
@@ -207,7 +175,7 @@ fn try_run(options: &Options) -> Result<(), String> {
         ));
     }
 
-    let bins = build(&cargo, root, &target_dir, &bin_dir, &runtimes)?;
+    let bins = build(&workspace, &bin_dir, &runtimes)?;
     println!(
         "==> built in {:.0} s; server on core {SERVER_CORE}, load generator on core {LOADGEN_CORE}",
         started.elapsed().as_secs_f64()
@@ -224,7 +192,7 @@ fn try_run(options: &Options) -> Result<(), String> {
         load_average()
     ));
 
-    let report = Report::new(root, &plan, results, notes);
+    let report = Report::new(&workspace.root, &plan, results, notes);
     let markdown = report.markdown();
     println!("\n{markdown}");
     write(&out_dir.join("results.md"), &markdown)?;
@@ -271,38 +239,19 @@ impl Binaries {
 
 /// Builds everything in release. Each `echo` build is copied out of
 /// `target/release`, since the next build with other features replaces it.
-fn build(
-    cargo: &OsString,
-    root: &Path,
-    target_dir: &Path,
-    bin_dir: &Path,
-    runtimes: &[Runtime],
-) -> Result<Binaries, String> {
-    let release = target_dir.join("release");
-    let exe = |name: &str| format!("{name}{}", std::env::consts::EXE_SUFFIX);
+fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<Binaries, String> {
     let mut echo = Vec::new();
     for &rt in runtimes {
         let mut paths = Vec::new();
         for count_allocs in [false, true] {
-            let features = if count_allocs {
-                format!("runtime-{},count-allocs", rt.name())
-            } else {
-                format!("runtime-{}", rt.name())
-            };
-            println!("==> building echo ({features})");
-            check(
-                Command::new(cargo)
-                    .current_dir(root)
-                    .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
-                    .args(["--no-default-features", "--features", &features]),
-                "cargo build echo",
-            )?;
-            let to = bin_dir.join(exe(&format!(
-                "echo-{}{}",
+            let built = workspace.build_echo(rt, count_allocs)?;
+            let to = bin_dir.join(format!(
+                "echo-{}{}{}",
                 rt.name(),
-                if count_allocs { "-count-allocs" } else { "" }
-            )));
-            fs::copy(release.join(exe("echo")), &to)
+                if count_allocs { "-count-allocs" } else { "" },
+                std::env::consts::EXE_SUFFIX
+            ));
+            fs::copy(&built, &to)
                 .map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
             paths.push(to);
         }
@@ -312,20 +261,16 @@ fn build(
     }
     println!("==> building wsup-benches (baseline, ceiling, load generator)");
     check(
-        Command::new(cargo).current_dir(root).args([
-            "build",
-            "--release",
-            "-p",
-            "wsup-benches",
-            "--bins",
-        ]),
+        workspace
+            .cargo()
+            .args(["build", "--release", "-p", "wsup-benches", "--bins"]),
         "cargo build wsup-benches",
     )?;
     Ok(Binaries {
         echo,
-        baseline: release.join(exe("tungstenite_echo")),
-        ceiling: release.join(exe("tcp_echo")),
-        loadgen: release.join(exe("wsup_loadgen")),
+        baseline: workspace.release_bin("tungstenite_echo"),
+        ceiling: workspace.release_bin("tcp_echo"),
+        loadgen: workspace.release_bin("wsup_loadgen"),
     })
 }
 
@@ -588,35 +533,4 @@ fn load_average() -> String {
     fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_owned())
-}
-
-/// `cargo metadata`'s target directory.
-fn target_dir(cargo: &OsString, root: &Path) -> Result<PathBuf, String> {
-    let output = Command::new(cargo)
-        .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo metadata failed: {}", output.status));
-    }
-    let metadata: Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
-    metadata["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .ok_or_else(|| "cargo metadata: no target_directory".to_owned())
-}
-
-/// Runs a command to completion; an error unless it succeeds.
-fn check(command: &mut Command, what: &str) -> Result<(), String> {
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what} failed: {status}"))
-    }
 }

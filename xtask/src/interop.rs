@@ -9,14 +9,13 @@
 //! goes through every negotiation parameter, checks each echo and prints
 //! `N passed, M failed`. Its exit status is the verdict.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use crate::conformance::{
-    build_echo, ensure_venv, exit_code, free_port, run_with_timeout, select_runtimes, start_echo,
-    Selection, Workspace,
+use crate::runtime::Selection;
+use crate::util::{
+    ensure_venv, exit_code, run_with_timeout, verdicts_line, xtask_dir, Echo, Workspace,
 };
 
 const WEBSOCKETS_VERSION: &str = "17.4";
@@ -38,28 +37,21 @@ pub fn run(options: &Options) -> ExitCode {
 
 /// `Ok(false)` when the client ran and some configuration failed.
 fn try_run(options: &Options) -> Result<bool, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = xtask_dir.parent().ok_or("xtask has no parent directory")?;
-    let script = xtask_dir.join("interop").join("deflate_client.py");
+    let script = xtask_dir().join("interop").join("deflate_client.py");
     if !script.is_file() {
         return Err(format!("{} is missing", script.display()));
     }
-    let workspace = Workspace::load(&cargo, root)?;
-    let runtimes = select_runtimes(options.selection, &workspace)?;
+    let workspace = Workspace::load()?;
+    let runtimes = workspace.select_runtimes(options.selection)?;
 
     let python = ensure_websockets(&workspace.target_dir.join("interop").join("venv"))?;
-    let echo = workspace
-        .target_dir
-        .join("release")
-        .join(format!("echo{}", std::env::consts::EXE_SUFFIX));
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
-        build_echo(&cargo, root, rt)?;
+        let echo = workspace.build_echo(rt, false)?;
 
-        let addr = format!("127.0.0.1:{}", free_port()?);
-        let mut server = start_echo(&echo, &addr)?;
+        let server = Echo::start(&echo)?;
+        let addr = &server.addr;
         println!(
             "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {} echo at {addr}",
             rt.name()
@@ -71,20 +63,13 @@ fn try_run(options: &Options) -> Result<bool, String> {
                 .stdin(Stdio::null()),
             CLIENT_TIMEOUT,
         )?;
-        if let Ok(Some(exit)) = server.0.try_wait() {
-            eprintln!("warning: the echo server exited during the run ({exit})");
-        }
-        drop(server);
+        server.stop();
         if !status.success() {
             println!("==> interop {}: FAILED ({status})", rt.name());
         }
         verdicts.push((rt, status.success()));
     }
-    let line: Vec<String> = verdicts
-        .iter()
-        .map(|&(rt, passed)| format!("{} {}", rt.name(), if passed { "passed" } else { "FAILED" }))
-        .collect();
-    println!("\n==> interop: {}", line.join(", "));
+    println!("\n==> interop: {}", verdicts_line(&verdicts));
     Ok(verdicts.iter().all(|&(_, passed)| passed))
 }
 

@@ -3,30 +3,19 @@
 //! success, error and panic alike.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::util::{free_port, start_listening, wait_timeout, KillOnDrop};
+
 const LOADGEN_TIMEOUT: Duration = Duration::from_secs(90);
 const IDLE_OPEN_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A child process killed, and reaped, when this goes out of scope.
-#[derive(Debug)]
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Restricts the child to one core, between fork and exec.
 fn pin(command: &mut Command, core: usize) {
@@ -67,16 +56,6 @@ pub fn raise_nofile_limit() -> u64 {
     }
 }
 
-/// A port that was free a moment ago.
-fn free_port() -> Result<u16, String> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
-}
-
 /// A running echo server.
 #[derive(Debug)]
 pub struct Server {
@@ -101,56 +80,30 @@ impl Server {
         counting: bool,
     ) -> Result<Server, String> {
         let addr = format!("127.0.0.1:{}", free_port()?);
-        command
-            .arg(&addr)
-            .stdin(if counting {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped());
+        command.arg(&addr).stdin(if counting {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         pin(&mut command, core);
-        let child = command
-            .spawn()
-            .map_err(|e| format!("cannot start {name}: {e}"))?;
-        let mut child = KillOnDrop(child);
-        let stdout = child.0.stdout.take().expect("stdout is piped");
+        let (answer_tx, answers) = mpsc::channel();
+        let mut child = start_listening(&mut command, name, move |line| {
+            if line.starts_with("allocs ") {
+                let _ = answer_tx.send(line);
+            } else if !line.starts_with("listening on") {
+                println!("[{name}] {line}");
+            }
+        })?;
         let stdin = child.0.stdin.take();
         let pid = child.0.id();
-
-        // The reader thread outlives the wait: it keeps draining stdout so
-        // the server never blocks on a full pipe, and ends at EOF.
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let (answer_tx, answers) = mpsc::channel();
-        thread::spawn(move || {
-            let mut ready_tx = Some(ready_tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if ready_tx.is_some() && line.starts_with("listening on") {
-                    let _ = ready_tx.take().map(|tx| tx.send(()));
-                } else if line.starts_with("allocs ") {
-                    let _ = answer_tx.send(line);
-                } else {
-                    println!("[{name}] {line}");
-                }
-            }
-        });
-        match ready_rx.recv_timeout(SERVER_START_TIMEOUT) {
-            Ok(()) => Ok(Server {
-                _child: child,
-                name,
-                addr,
-                pid,
-                stdin,
-                answers,
-            }),
-            Err(RecvTimeoutError::Timeout) => Err(format!(
-                "{name} did not print `listening on` within {SERVER_START_TIMEOUT:?}"
-            )),
-            Err(RecvTimeoutError::Disconnected) => {
-                let status = child.0.wait().map(|s| s.to_string()).unwrap_or_default();
-                Err(format!("{name} exited before listening ({status})"))
-            }
-        }
+        Ok(Server {
+            _child: child,
+            name,
+            addr,
+            pid,
+            stdin,
+            answers,
+        })
     }
 
     /// An error if the server has exited (a zombie counts as exited).
@@ -244,18 +197,7 @@ impl LoadGen {
         let mut child = KillOnDrop(child);
         let stdout = drain(child.0.stdout.take().expect("piped"));
         let stderr = drain(child.0.stderr.take().expect("piped"));
-        let deadline = Instant::now() + LOADGEN_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.0.try_wait().map_err(|e| e.to_string())? {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "the load generator did not finish within {LOADGEN_TIMEOUT:?}; killed"
-                ));
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_timeout(&mut child, "the load generator", LOADGEN_TIMEOUT)?;
         let stdout = stdout.join().unwrap_or_default();
         let stderr = stderr.join().unwrap_or_default();
         if !status.success() {

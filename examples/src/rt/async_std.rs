@@ -1,0 +1,30 @@
+//! async-std, its global executor driving the tasks.
+
+use std::future::Future;
+use std::io;
+
+pub use wsup::async_std::{serve, upgrader};
+
+/// The listener [`serve`] takes.
+pub type TcpListener = async_std::net::TcpListener;
+/// An accepted connection, as `futures_io` traits.
+pub type TcpStream = wsup::async_std::AsyncStdTcp;
+
+/// Runs `main` to completion on this thread.
+pub fn block_on<T>(main: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    async_std::task::block_on(main)
+}
+
+pub async fn bind(addr: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
+    let (stream, _) = listener.accept().await?;
+    Ok(wsup::async_std::AsyncStdTcp::new(stream))
+}
+
+/// Runs `task` in the background.
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    async_std::task::spawn(task);
+}

@@ -1,0 +1,89 @@
+//! No `runtime-*` feature: the programs build, and say so when run. The
+//! types are empty: nothing here is ever reached past [`block_on`].
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use wsup::futures_io::{AsyncRead, AsyncWrite};
+use wsup::{Upgrader, WebSocket};
+
+/// No listener can exist without a runtime.
+#[derive(Debug)]
+pub enum TcpListener {}
+
+impl TcpListener {
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        match *self {}
+    }
+}
+
+/// No connection can exist without a runtime.
+#[derive(Debug)]
+pub enum TcpStream {}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match *self {}
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
+        match *self {}
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match *self {}
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match *self {}
+    }
+}
+
+/// Prints that the program was built without a runtime, and exits with
+/// status 2; `main` never runs.
+pub fn block_on<T>(main: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    drop(main);
+    let program = std::env::args().next().unwrap_or_default();
+    let name = std::path::Path::new(&program)
+        .file_stem()
+        .map_or_else(|| "example".into(), |s| s.to_string_lossy());
+    eprintln!("{name}: built without a runtime; enable one of the runtime-* features");
+    std::process::exit(2)
+}
+
+pub fn upgrader() -> Upgrader {
+    Upgrader::new()
+}
+
+pub async fn bind(_addr: &str) -> io::Result<TcpListener> {
+    Err(io::Error::other("built without a runtime"))
+}
+
+pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
+    match *listener {}
+}
+
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    drop(task);
+}
+
+pub async fn serve<F, Fut>(
+    listener: TcpListener,
+    _upgrader: Upgrader,
+    _handler: F,
+) -> io::Result<()>
+where
+    F: Fn(WebSocket<TcpStream>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    match listener {}
+}

@@ -1,0 +1,30 @@
+//! smol, its global executor driving the tasks.
+
+use std::future::Future;
+use std::io;
+
+pub use wsup::smol::{serve, upgrader};
+
+/// The listener [`serve`] takes.
+pub type TcpListener = smol::net::TcpListener;
+/// An accepted connection, as `futures_io` traits.
+pub type TcpStream = smol::net::TcpStream;
+
+/// Runs `main` to completion on this thread.
+pub fn block_on<T>(main: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    smol::block_on(main)
+}
+
+pub async fn bind(addr: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
+    let (stream, _) = listener.accept().await?;
+    Ok(stream)
+}
+
+/// Runs `task` in the background.
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    smol::spawn(task).detach();
+}

@@ -1,0 +1,33 @@
+//! tokio, on one thread: the benchmarks measure per-core efficiency.
+
+use std::future::Future;
+use std::io;
+
+pub use wsup::tokio::{serve, upgrader};
+
+/// The listener [`serve`] takes.
+pub type TcpListener = tokio::net::TcpListener;
+/// An accepted connection, as `futures_io` traits.
+pub type TcpStream = wsup::tokio::TokioIo<tokio::net::TcpStream>;
+
+/// Runs `main` to completion on a current-thread runtime.
+pub fn block_on<T>(main: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(main)
+}
+
+pub async fn bind(addr: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
+    let (stream, _) = listener.accept().await?;
+    Ok(wsup::tokio::TokioIo::new(stream))
+}
+
+/// Runs `task` in the background.
+pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(task);
+}

@@ -1,0 +1,172 @@
+//! `results.json`: every figure with its samples, the targets with their
+//! verdicts, and the run's settings.
+
+use serde_json::{json, Value};
+
+use super::stats::{paired, spread, Round};
+use super::targets::Target;
+use super::{Alloc, Kind, Report, Runtime, SERVERS};
+use crate::bench::{LOADGEN_CORE, SERVER_CORE};
+
+impl Target {
+    /// The JSON object of this target on `runtime`.
+    fn json(&self, runtime: Runtime) -> Value {
+        let spread = self.spread();
+        let rounds = self.rounds_met();
+        json!({
+            "runtime": runtime.name(),
+            "target": self.name,
+            "bound": self.bound,
+            "bound_from": self.bound_from.map(Kind::key),
+            "comparison": self.comparison.key(),
+            "median": spread.map(|s| s.0),
+            "min": spread.map(|s| s.1),
+            "max": spread.map(|s| s.2),
+            "rounds_met": rounds.map(|r| r.0),
+            "rounds": rounds.map(|r| r.1),
+            "met": self.met().unwrap_or(false),
+        })
+    }
+}
+
+/// wsup's paired ratios to the other servers, by the other's key.
+fn paired_json<T: Round>(samples: &[Vec<T>; SERVERS], get: fn(&T) -> f64) -> Value {
+    let mut ratios = serde_json::Map::new();
+    for kind in [Kind::Baseline, Kind::BaselineSend, Kind::Ceiling] {
+        ratios.insert(
+            kind.key().to_owned(),
+            json!(paired(samples, kind.index(), get)),
+        );
+    }
+    Value::Object(ratios)
+}
+
+impl Report {
+    pub fn json(&self) -> Value {
+        let stats = |values: Vec<f64>| match spread(values.iter().copied()) {
+            Some((median, min, max)) => {
+                json!({"median": median, "min": min, "max": max, "samples": values})
+            }
+            None => Value::Null,
+        };
+        let runtimes: Vec<Value> = self
+            .results
+            .iter()
+            .map(|r| {
+                let throughput: Vec<Value> = r
+                    .throughput
+                    .iter()
+                    .map(|t| {
+                        let mut servers = serde_json::Map::new();
+                        for (kind, samples) in Kind::ALL.iter().zip(&t.samples) {
+                            servers.insert(
+                                kind.key().to_owned(),
+                                json!({
+                                    "msgs_per_sec": stats(samples.iter().map(|s| s.msgs_per_sec).collect()),
+                                    "mb_per_sec": stats(samples.iter().map(|s| s.mb_per_sec).collect()),
+                                    "client_cpu": stats(samples.iter().map(|s| s.client_cpu).collect()),
+                                    "server_cpu": stats(samples.iter().filter_map(|s| s.server_cpu).collect()),
+                                }),
+                            );
+                        }
+                        json!({
+                            "size": t.size,
+                            "conns": t.conns,
+                            "window": t.window,
+                            "servers": servers,
+                            "paired_ratios": paired_json(&t.samples, |s| s.msgs_per_sec),
+                        })
+                    })
+                    .collect();
+                let mut latency = serde_json::Map::new();
+                let mut idle = serde_json::Map::new();
+                for (i, kind) in Kind::ALL.iter().enumerate() {
+                    let l = &r.latency[i];
+                    latency.insert(
+                        kind.key().to_owned(),
+                        json!({
+                            "p50_us": stats(l.iter().map(|l| l.p50).collect()),
+                            "p99_us": stats(l.iter().map(|l| l.p99).collect()),
+                            "p999_us": stats(l.iter().map(|l| l.p999).collect()),
+                            "client_cpu": stats(l.iter().map(|l| l.client_cpu).collect()),
+                            "server_cpu": stats(l.iter().filter_map(|l| l.server_cpu).collect()),
+                        }),
+                    );
+                    idle.insert(
+                        kind.key().to_owned(),
+                        r.idle[i].map_or(Value::Null, |i| {
+                            json!({
+                                "connections": i.opened,
+                                "rss_before_kib": i.rss_before_kib,
+                                "rss_after_kib": i.rss_after_kib,
+                                "kib_per_connection": i.per_conn_kib(),
+                            })
+                        }),
+                    );
+                }
+                let allocs = |list: &[Alloc]| -> Vec<Value> {
+                    list.iter()
+                        .map(|a| {
+                            json!({
+                                "size": a.size,
+                                "messages": a.messages,
+                                "allocations": a.allocs,
+                                "bytes": a.bytes,
+                                "per_message": a.per_message(),
+                                "bytes_per_message": a.bytes_per_message(),
+                            })
+                        })
+                        .collect()
+                };
+                json!({
+                    "runtime": r.runtime.name(),
+                    "throughput": throughput,
+                    "latency_16b_1conn_w1": latency,
+                    // Beside the latency object, whose keys are the servers.
+                    "latency_16b_1conn_w1_p99_paired_ratios": paired_json(&r.latency, |l| l.p99),
+                    "idle_rss": idle,
+                    "allocations": {"wsup": allocs(&r.allocs[0]), "baseline": allocs(&r.allocs[1])},
+                })
+            })
+            .collect();
+        let targets: Vec<Value> = self
+            .results
+            .iter()
+            .flat_map(|r| {
+                r.targets(&self.plan)
+                    .into_iter()
+                    .map(|t| t.json(r.runtime))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let p = &self.plan;
+        json!({
+            "host": self.host,
+            "cpu_model": self.cpu_model,
+            "cores": self.cores,
+            "git_revision": self.revision,
+            "git_dirty": self.dirty,
+            "date": self.date,
+            "mode": if p.quick { "quick" } else { "full" },
+            "settings": {
+                "repeats": p.repeats,
+                "warmup_s": p.warmup,
+                "duration_s": p.duration,
+                "latency_duration_s": p.latency_duration,
+                "latency_rounds_per_repeat": p.latency_rounds,
+                "idle_connections": p.idle_conns,
+                "server_core": SERVER_CORE,
+                "loadgen_core": LOADGEN_CORE,
+            },
+            "servers": {
+                "wsup": "examples echo (wsup)",
+                "baseline": "benches tungstenite_echo batched (async-tungstenite 0.35; feed, flush when no message is readable)",
+                "baseline_send": "benches tungstenite_echo send (async-tungstenite 0.35; send per message)",
+                "ceiling": "benches tcp_echo (raw TCP, 256 KiB buffer)",
+            },
+            "targets": targets,
+            "runtimes": runtimes,
+            "notes": self.notes,
+        })
+    }
+}

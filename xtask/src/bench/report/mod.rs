@@ -1,0 +1,240 @@
+//! The figures of a bench run: what was measured, per runtime and server,
+//! and the run around them. Judged against the targets in
+//! `targets`, written out by `markdown` and `json`, with the statistics of
+//! `stats` and the number formats of `format`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::{Kind, Plan, Runtime};
+
+mod format;
+mod json;
+mod markdown;
+mod stats;
+mod targets;
+
+pub use format::{si, size_name};
+pub use stats::median;
+
+/// One throughput measurement of one server.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// The repeat it was measured in, from 0: the samples of one repeat
+    /// were taken back to back, and are compared with each other.
+    pub round: usize,
+    pub msgs_per_sec: f64,
+    pub mb_per_sec: f64,
+    pub client_cpu: f64,
+    pub server_cpu: Option<f64>,
+}
+
+impl Sample {
+    pub fn from_json(v: &Value, round: usize) -> Self {
+        Sample {
+            round,
+            msgs_per_sec: v["msgs_per_sec"].as_f64().unwrap_or(0.0),
+            mb_per_sec: v["mb_per_sec"].as_f64().unwrap_or(0.0),
+            client_cpu: v["client_cpu"].as_f64().unwrap_or(0.0),
+            server_cpu: v["server_cpu"].as_f64(),
+        }
+    }
+}
+
+/// One matrix point: its samples per server, in `Kind::ALL` order.
+#[derive(Debug)]
+pub struct Throughput {
+    pub size: usize,
+    pub conns: usize,
+    pub window: usize,
+    pub samples: [Vec<Sample>; SERVERS],
+}
+
+/// How many servers a runtime's results cover: `Kind::ALL.len()`.
+pub const SERVERS: usize = Kind::ALL.len();
+
+const WSUP: usize = Kind::Wsup.index();
+const BATCHED: usize = Kind::Baseline.index();
+const SEND: usize = Kind::BaselineSend.index();
+const CEILING: usize = Kind::Ceiling.index();
+
+/// One latency measurement of one server, in microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Latency {
+    /// The latency round it was measured in, from 0 and across repeats.
+    pub round: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub client_cpu: f64,
+    pub server_cpu: Option<f64>,
+}
+
+impl Latency {
+    pub fn from_json(v: &Value, round: usize) -> Self {
+        Latency {
+            round,
+            p50: v["p50_us"].as_f64().unwrap_or(0.0),
+            p99: v["p99_us"].as_f64().unwrap_or(0.0),
+            p999: v["p999_us"].as_f64().unwrap_or(0.0),
+            client_cpu: v["client_cpu"].as_f64().unwrap_or(0.0),
+            server_cpu: v["server_cpu"].as_f64(),
+        }
+    }
+}
+
+/// Resident memory around opening idle connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Idle {
+    pub opened: usize,
+    pub rss_before_kib: u64,
+    pub rss_after_kib: u64,
+}
+
+impl Idle {
+    pub fn per_conn_kib(&self) -> f64 {
+        self.rss_after_kib.saturating_sub(self.rss_before_kib) as f64 / self.opened as f64
+    }
+}
+
+/// Heap allocations over a one-connection run.
+#[derive(Debug, Clone, Copy)]
+pub struct Alloc {
+    pub size: usize,
+    pub messages: u64,
+    pub allocs: u64,
+    pub bytes: u64,
+}
+
+impl Alloc {
+    pub fn new(size: usize, messages: u64, before: (u64, u64), after: (u64, u64)) -> Self {
+        Alloc {
+            size,
+            messages,
+            allocs: after.0.saturating_sub(before.0),
+            bytes: after.1.saturating_sub(before.1),
+        }
+    }
+
+    pub fn per_message(&self) -> f64 {
+        self.allocs as f64 / self.messages.max(1) as f64
+    }
+
+    pub fn bytes_per_message(&self) -> f64 {
+        self.bytes as f64 / self.messages.max(1) as f64
+    }
+}
+
+/// Everything measured on one runtime.
+#[derive(Debug)]
+pub struct RuntimeResults {
+    pub runtime: Runtime,
+    pub throughput: Vec<Throughput>,
+    /// Per server, in `Kind::ALL` order.
+    pub latency: [Vec<Latency>; SERVERS],
+    /// Per server; none for the `send` baseline, which is not measured.
+    pub idle: [Option<Idle>; SERVERS],
+    /// wsup, then the baseline.
+    pub allocs: [Vec<Alloc>; 2],
+}
+
+impl RuntimeResults {
+    pub fn new(runtime: Runtime, plan: &Plan) -> Self {
+        let mut throughput = Vec::new();
+        for &conns in &plan.conns {
+            for &size in &plan.sizes {
+                throughput.push(Throughput {
+                    size,
+                    conns,
+                    window: Plan::window(size),
+                    samples: Default::default(),
+                });
+            }
+        }
+        RuntimeResults {
+            runtime,
+            throughput,
+            latency: Default::default(),
+            idle: [None; SERVERS],
+            allocs: Default::default(),
+        }
+    }
+}
+
+/// A whole run: where, when, what, and the figures.
+#[derive(Debug)]
+pub struct Report {
+    pub host: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub revision: String,
+    pub dirty: bool,
+    pub date: String,
+    pub plan: Plan,
+    pub results: Vec<RuntimeResults>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn new(root: &Path, plan: &Plan, results: Vec<RuntimeResults>, notes: Vec<String>) -> Self {
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .current_dir(root)
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        };
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        Report {
+            host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "unknown".to_owned()),
+            cpu_model: cpuinfo
+                .lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+                .unwrap_or_else(|| "unknown".to_owned()),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            revision: git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_owned()),
+            dirty: git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty()),
+            date: utc_now(),
+            plan: plan.clone(),
+            results,
+            notes,
+        }
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests;

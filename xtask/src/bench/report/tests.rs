@@ -1,0 +1,274 @@
+use serde_json::json;
+
+use super::format::size_name;
+use super::stats::{paired_ratios, spread};
+use super::targets::{Comparison, Target};
+use super::*;
+
+#[test]
+fn spread_takes_the_middle_value() {
+    assert_eq!(spread([3.0, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
+    assert_eq!(spread([4.0, 1.0]), Some((2.5, 1.0, 4.0)));
+    assert_eq!(spread([]), None);
+}
+
+#[test]
+fn each_server_indexes_its_own_place_in_the_results() {
+    for (i, kind) in Kind::ALL.iter().enumerate() {
+        assert_eq!(kind.index(), i, "{kind:?}");
+    }
+    assert_eq!(SERVERS, 4);
+}
+
+#[test]
+fn paired_ratios_pair_by_round_and_skip_the_missing() {
+    let wsup = [(0, 6.0), (1, 4.0), (2, 12.0), (4, 1.0)];
+    // Round 1 failed on the other server, round 3 on wsup; round 4 has
+    // no positive figure to divide by.
+    let other = [(2, 3.0), (0, 2.0), (3, 5.0), (4, 0.0)];
+    assert_eq!(paired_ratios(&wsup, &other), vec![3.0, 4.0]);
+    assert_eq!(paired_ratios(&wsup, &[]), Vec::<f64>::new());
+}
+
+/// A throughput sample of `msgs` messages of `size` bytes a second.
+fn sample(round: usize, size: usize, msgs: f64) -> Sample {
+    Sample {
+        round,
+        msgs_per_sec: msgs,
+        mb_per_sec: msgs * size as f64 / 1e6,
+        client_cpu: 0.5,
+        server_cpu: Some(0.9),
+    }
+}
+
+/// A latency sample with p99 `p99` µs, p50 half and p99.9 twice that.
+fn latency(round: usize, p99: f64) -> Latency {
+    Latency {
+        round,
+        p50: p99 / 2.0,
+        p99,
+        p999: p99 * 2.0,
+        client_cpu: 0.3,
+        server_cpu: Some(0.4),
+    }
+}
+
+/// Figures for `rt`: at 16 B × 100 conns wsup does 3, 3 and 1 M msg/s
+/// against the `send` baseline's 1, 1 and 1 M, and the batched
+/// baseline misses round 1; at every other point wsup echoes 95% of the
+/// others' rate, and its p99 is 1.1 times raw TCP's but for one slow
+/// round of four.
+fn results(rt: Runtime, plan: &Plan) -> RuntimeResults {
+    let mut r = RuntimeResults::new(rt, plan);
+    for t in &mut r.throughput {
+        for round in 0..3 {
+            let (wsup, batched, send, ceiling) = if (t.size, t.conns) == (16, 100) {
+                (if round == 2 { 1e6 } else { 3e6 }, 1.5e6, 1e6, 6e6)
+            } else {
+                (0.95e5, 1e5, 1e5, 1e5)
+            };
+            t.samples[WSUP].push(sample(round, t.size, wsup));
+            if round != 1 || (t.size, t.conns) != (16, 100) {
+                t.samples[BATCHED].push(sample(round, t.size, batched));
+            }
+            t.samples[SEND].push(sample(round, t.size, send));
+            t.samples[CEILING].push(sample(round, t.size, ceiling));
+        }
+    }
+    for round in 0..4 {
+        let slow = if round == 3 { 2.0 } else { 1.0 };
+        r.latency[WSUP].push(latency(round, 55.0 * slow));
+        for other in [BATCHED, SEND, CEILING] {
+            r.latency[other].push(latency(round, 50.0));
+        }
+    }
+    r.idle[WSUP] = Some(Idle {
+        opened: 1000,
+        rss_before_kib: 2000,
+        rss_after_kib: 7000,
+    });
+    r.idle[BATCHED] = Some(Idle {
+        opened: 1000,
+        rss_before_kib: 2000,
+        rss_after_kib: 30000,
+    });
+    r.idle[CEILING] = Some(Idle {
+        opened: 1000,
+        rss_before_kib: 1000,
+        rss_after_kib: 1500,
+    });
+    for &size in &plan.alloc_sizes {
+        let wsup = if rt == Runtime::Tokio { 3 } else { 50 };
+        r.allocs[0].push(Alloc::new(size, 10_000, (0, 0), (wsup, 1000)));
+        r.allocs[1].push(Alloc::new(size, 10_000, (0, 0), (40, 9000)));
+    }
+    r
+}
+
+/// A report of `results`, without asking git or the host.
+fn report(plan: &Plan, results: Vec<RuntimeResults>) -> Report {
+    Report {
+        host: "test".to_owned(),
+        cpu_model: "none".to_owned(),
+        cores: 2,
+        revision: "0000000".to_owned(),
+        dirty: false,
+        date: "2025-01-01T00:00:00Z".to_owned(),
+        plan: plan.clone(),
+        results,
+        notes: Vec::new(),
+    }
+}
+
+/// The target called `name`.
+fn target<'a>(targets: &'a [Target], name: &str) -> &'a Target {
+    targets
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no target {name:?}"))
+}
+
+#[test]
+fn targets_are_judged_on_the_median_of_paired_ratios() {
+    let plan = Plan::new(false);
+    let targets = results(Runtime::Tokio, &plan).targets(&plan);
+
+    let send = target(&targets, "16 B × 100 conn, msg/s: wsup ÷ send baseline");
+    assert_eq!(send.spread(), Some((3.0, 1.0, 3.0)));
+    assert_eq!(send.rounds_met(), Some((2, 3)));
+    assert_eq!(send.met(), Some(true));
+
+    // Rounds 0 and 2 only: 3 ÷ 1.5 and 1 ÷ 1.5. The ratio of medians,
+    // 3 ÷ 1.5, would have called it met.
+    let batched = target(&targets, "16 B × 100 conn, msg/s: wsup ÷ batched baseline");
+    let (m, lo, hi) = batched.spread().expect("two rounds pair up");
+    assert!((m - 4.0 / 3.0).abs() < 1e-9 && (lo - 2.0 / 3.0).abs() < 1e-9 && hi == 2.0);
+    assert_eq!(batched.rounds_met(), Some((1, 2)));
+    assert_eq!(batched.met(), Some(false));
+
+    let large = target(&targets, "1 MiB × 100 conn, MB/s: wsup ÷ raw TCP");
+    assert_eq!(large.rounds_met(), Some((3, 3)));
+    assert_eq!(large.met(), Some(true));
+
+    let p99 = target(&targets, "latency 16 B × 1 conn, p99: wsup ÷ raw TCP");
+    assert_eq!(p99.rounds_met(), Some((3, 4)));
+    assert_eq!(p99.met(), Some(true));
+
+    let idle = target(&targets, "RSS per idle connection, wsup, KiB");
+    assert_eq!(idle.spread(), Some((5.0, 5.0, 5.0)));
+    assert_eq!(idle.met(), Some(true));
+
+    // 16 B and 1 KiB fit the read buffer; 64 KiB and 1 MiB do not.
+    let allocs: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.name.starts_with("allocations"))
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(
+        allocs,
+        [
+            "allocations per message, 16 B × 1 conn, wsup",
+            "allocations per message, 1 KiB × 1 conn, wsup"
+        ]
+    );
+    let alloc = target(&targets, allocs[0]);
+    assert_eq!(
+        (alloc.comparison, alloc.bound),
+        (Comparison::Below, Some(0.01))
+    );
+    assert_eq!(alloc.met(), Some(true));
+}
+
+#[test]
+fn off_tokio_allocations_are_judged_against_the_baseline() {
+    let plan = Plan::new(false);
+    let targets = results(Runtime::Smol, &plan).targets(&plan);
+    let alloc = target(&targets, "allocations per message, 16 B × 1 conn, wsup");
+    assert!((alloc.bound.unwrap() - 0.0042).abs() < 1e-12);
+    assert_eq!(alloc.bound_from, Some(Kind::Baseline));
+    // 0.005 per message against the baseline's 0.004 and 5%.
+    assert_eq!(alloc.met(), Some(false));
+}
+
+#[test]
+fn missing_figures_have_no_verdict() {
+    let plan = Plan::new(false);
+    let targets = RuntimeResults::new(Runtime::AsyncStd, &plan).targets(&plan);
+    assert!(!targets.is_empty());
+    for t in &targets {
+        assert_eq!(t.met(), None, "{}", t.name);
+    }
+    let empty = vec![RuntimeResults::new(Runtime::AsyncStd, &plan)];
+    let md = report(&plan, empty).markdown();
+    for row in [
+        "| 16 B × 100 conn, msg/s: wsup ÷ send baseline | async-std | ≥ 2 | failed | – | – |",
+        "| RSS per idle connection, wsup, KiB | async-std | ≤ 8 | failed | – | – |",
+        "| allocations per message, 16 B × 1 conn, wsup | async-std | ≤ batched baseline (failed) | failed | – | – |",
+    ] {
+        assert!(md.contains(row), "no row {row:?} in\n{md}");
+    }
+}
+
+#[test]
+fn the_targets_come_before_the_runtimes_with_their_verdicts() {
+    let plan = Plan::new(false);
+    let both = vec![
+        results(Runtime::Tokio, &plan),
+        results(Runtime::Smol, &plan),
+    ];
+    let report = report(&plan, both);
+    let md = report.markdown();
+    let targets = md.find("\n## Targets\n").expect("a targets section");
+    let tokio = md.find("\n## tokio\n").expect("a tokio section");
+    assert!(targets < tokio, "{md}");
+    for row in [
+        "| 16 B × 100 conn, msg/s: wsup ÷ send baseline | tokio | ≥ 2 | 3.00 (1.00–3.00) | 2/3 | met |",
+        "| 16 B × 100 conn, msg/s: wsup ÷ batched baseline | smol | ≥ 2 | 1.33 (0.67–2.00) | 1/2 | missed |",
+        "| RSS per idle connection, wsup, KiB | tokio | ≤ 8 | 5.00 | – | met |",
+        "| allocations per message, 16 B × 1 conn, wsup | tokio | < 0.01 | 0.00030 | – | met |",
+        "| allocations per message, 16 B × 1 conn, wsup | smol | ≤ batched baseline + 5% (0.0042) | 0.0050 | – | missed |",
+    ] {
+        assert!(md.contains(row), "no row {row:?} in\n{md}");
+    }
+    // The per-runtime table: paired medians, not the ratio of medians
+    // (3 ÷ 1.5 = 2.00 against the batched baseline).
+    assert!(
+        md.contains(
+            "| 16 B × 100 conn (W=16), msg/s | 3.00M (1.00M–3.00M) | 1.50M (1.50M–1.50M) \
+             | 1.00M (1.00M–1.00M) | 6.00M (6.00M–6.00M) | 1.33 | 3.00 | 0.50 |"
+        ),
+        "{md}"
+    );
+
+    let json = report.json();
+    let targets = json["targets"].as_array().expect("a targets array");
+    let send = targets
+        .iter()
+        .find(|t| {
+            t["runtime"] == "tokio" && t["target"] == "16 B × 100 conn, msg/s: wsup ÷ send baseline"
+        })
+        .expect("the send target");
+    assert_eq!(send["median"], 3.0);
+    assert_eq!(send["comparison"], "at_least");
+    assert_eq!(send["rounds_met"], 2);
+    assert_eq!(send["rounds"], 3);
+    assert_eq!(send["met"], true);
+    let point = &json["runtimes"][0]["throughput"][0];
+    assert_eq!(
+        (point["size"].as_u64(), point["conns"].as_u64()),
+        (Some(16), Some(1))
+    );
+    assert_eq!(point["paired_ratios"]["ceiling"], json!([0.95, 0.95, 0.95]));
+    assert_eq!(
+        json["runtimes"][0]["latency_16b_1conn_w1_p99_paired_ratios"]["ceiling"],
+        json!([1.1, 1.1, 1.1, 2.2])
+    );
+}
+
+#[test]
+fn sizes_are_named_in_binary_units() {
+    assert_eq!(size_name(16), "16 B");
+    assert_eq!(size_name(1024), "1 KiB");
+    assert_eq!(size_name(64 << 10), "64 KiB");
+    assert_eq!(size_name(1 << 20), "1 MiB");
+}

@@ -1,0 +1,131 @@
+//! The command line: `cargo xtask <SUBCOMMAND> [FLAGS]`.
+
+use crate::runtime::{Runtime, Selection};
+use crate::{bench, conformance, interop};
+
+pub const USAGE: &str = "\
+usage: cargo xtask <SUBCOMMAND>
+
+subcommands:
+  conformance [--runtime tokio|smol|async-std|all] [--cases PATTERN]... [--quick]
+      run the Autobahn TestSuite cases (kosoku) against the echo example;
+      --runtime defaults to tokio; --cases (repeatable) replaces the default
+      case list; --quick runs a small subset
+  bench [--runtime tokio|smol|async-std|all] [--quick]
+      measure wsup's echo against async-tungstenite (baseline) and raw TCP
+      (ceiling) on each runtime; results in target/wsup-bench/; --runtime
+      defaults to all (tokio with --quick); --quick takes under 90 s
+  interop [--runtime tokio|smol|async-std|all]
+      permessage-deflate interop: the Python `websockets` client against
+      the echo example, every negotiation parameter; --runtime defaults to
+      tokio
+  help
+      print this message";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Task {
+    Conformance(conformance::Options),
+    Bench(bench::Options),
+    Interop(interop::Options),
+    /// `help`, or `-h`/`--help` anywhere among a subcommand's flags.
+    Help,
+}
+
+/// Parses the arguments after `cargo xtask`.
+pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
+    match args.next().as_deref() {
+        Some("conformance") => parse_conformance(Flags(args)),
+        Some("bench") => parse_bench(Flags(args)),
+        Some("interop") => parse_interop(Flags(args)),
+        Some("help" | "-h" | "--help") => Ok(Task::Help),
+        Some(other) => Err(format!("unknown subcommand `{other}`")),
+        None => Err("no subcommand given".to_owned()),
+    }
+}
+
+/// A subcommand's arguments, read as flags: `--flag value` and
+/// `--flag=value` alike.
+struct Flags<I>(I);
+
+impl<I: Iterator<Item = String>> Flags<I> {
+    /// The next flag, and its value if given inline (`--flag=value`).
+    fn next(&mut self) -> Option<(String, Option<String>)> {
+        let arg = self.0.next()?;
+        Some(match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        })
+    }
+
+    /// The value of `flag`: inline, or the next argument.
+    fn value(&mut self, flag: &str, inline: Option<String>) -> Result<String, String> {
+        inline
+            .or_else(|| self.0.next())
+            .ok_or_else(|| format!("`{flag}` needs a value"))
+    }
+}
+
+fn parse_conformance(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
+    let mut selection = Selection::One(Runtime::Tokio);
+    let mut cases = Vec::new();
+    let mut quick = false;
+    while let Some((flag, inline)) = flags.next() {
+        match flag.as_str() {
+            "--runtime" => selection = Selection::parse(&flags.value(&flag, inline)?)?,
+            "--cases" => cases.push(flags.value(&flag, inline)?),
+            "--quick" if inline.is_none() => quick = true,
+            "-h" | "--help" => return Ok(Task::Help),
+            _ => return Err(format!("unexpected argument `{flag}` for `conformance`")),
+        }
+    }
+    let cases = match (quick, cases.is_empty()) {
+        (true, false) => return Err("`--quick` and `--cases` exclude each other".to_owned()),
+        (true, true) => conformance::QUICK_CASES
+            .iter()
+            .map(|&c| c.to_owned())
+            .collect(),
+        (false, true) => conformance::DEFAULT_CASES
+            .iter()
+            .map(|&c| c.to_owned())
+            .collect(),
+        (false, false) => cases,
+    };
+    Ok(Task::Conformance(conformance::Options { selection, cases }))
+}
+
+fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
+    let mut runtimes = None;
+    let mut quick = false;
+    while let Some((flag, inline)) = flags.next() {
+        match flag.as_str() {
+            "--runtime" => {
+                runtimes = Some(match Selection::parse(&flags.value(&flag, inline)?)? {
+                    Selection::One(rt) => vec![rt],
+                    Selection::All => Runtime::ALL.to_vec(),
+                });
+            }
+            "--quick" if inline.is_none() => quick = true,
+            "-h" | "--help" => return Ok(Task::Help),
+            _ => return Err(format!("unexpected argument `{flag}` for `bench`")),
+        }
+    }
+    Ok(Task::Bench(bench::Options { runtimes, quick }))
+}
+
+fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
+    let mut selection = Selection::One(Runtime::Tokio);
+    while let Some((flag, inline)) = flags.next() {
+        match flag.as_str() {
+            "--runtime" => selection = Selection::parse(&flags.value(&flag, inline)?)?,
+            "-h" | "--help" => return Ok(Task::Help),
+            _ => return Err(format!("unexpected argument `{flag}` for `interop`")),
+        }
+    }
+    Ok(Task::Interop(interop::Options { selection }))
+}
+
+#[cfg(test)]
+mod tests;

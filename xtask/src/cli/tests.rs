@@ -1,0 +1,75 @@
+use super::*;
+
+fn parse_line(line: &str) -> Result<Task, String> {
+    parse(line.split_whitespace().map(str::to_owned))
+}
+
+#[test]
+fn conformance_defaults_to_tokio_and_the_default_cases() {
+    let Ok(Task::Conformance(options)) = parse_line("conformance") else {
+        panic!("not conformance");
+    };
+    assert_eq!(options.selection, Selection::One(Runtime::Tokio));
+    assert_eq!(options.cases, conformance::DEFAULT_CASES);
+}
+
+#[test]
+fn flags_take_their_value_inline_or_next() {
+    let Ok(Task::Conformance(options)) =
+        parse_line("conformance --runtime=all --cases 1.* --cases=5.*")
+    else {
+        panic!("not conformance");
+    };
+    assert_eq!(options.selection, Selection::All);
+    assert_eq!(options.cases, ["1.*", "5.*"]);
+
+    let Ok(Task::Interop(options)) = parse_line("interop --runtime smol") else {
+        panic!("not interop");
+    };
+    assert_eq!(options.selection, Selection::One(Runtime::Smol));
+}
+
+#[test]
+fn bench_runtimes_default_to_none_and_all_is_every_runtime() {
+    let Ok(Task::Bench(options)) = parse_line("bench --quick") else {
+        panic!("not bench");
+    };
+    assert_eq!((options.runtimes, options.quick), (None, true));
+    let Ok(Task::Bench(options)) = parse_line("bench --runtime all") else {
+        panic!("not bench");
+    };
+    assert_eq!(options.runtimes, Some(Runtime::ALL.to_vec()));
+}
+
+#[test]
+fn help_is_asked_for_anywhere() {
+    for line in [
+        "help",
+        "--help",
+        "bench -h",
+        "conformance --quick --help",
+        "interop --help",
+    ] {
+        assert!(matches!(parse_line(line), Ok(Task::Help)), "{line}");
+    }
+}
+
+#[test]
+fn mistakes_are_named() {
+    for (line, error) in [
+        ("", "no subcommand given"),
+        ("run", "unknown subcommand `run`"),
+        ("bench --runtime", "`--runtime` needs a value"),
+        ("interop --runtime glommio", "unknown runtime `glommio`"),
+        (
+            "bench --quick=yes",
+            "unexpected argument `--quick` for `bench`",
+        ),
+        (
+            "conformance --quick --cases 1.*",
+            "`--quick` and `--cases` exclude each other",
+        ),
+    ] {
+        assert_eq!(parse_line(line).unwrap_err(), error, "{line}");
+    }
+}

@@ -1,0 +1,36 @@
+//! The `echo` example as `conformance` and `interop` run it.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::{free_port, start_listening, KillOnDrop};
+
+/// The `echo` example, running on a free port of 127.0.0.1.
+#[derive(Debug)]
+pub struct Echo {
+    /// Killed and reaped when dropped.
+    server: KillOnDrop,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+}
+
+impl Echo {
+    /// Starts `echo ADDR` and waits for its `listening on` line; its output
+    /// is echoed with an `[echo]` prefix.
+    pub fn start(echo: &Path) -> Result<Echo, String> {
+        let addr = format!("127.0.0.1:{}", free_port()?);
+        let server = start_listening(
+            Command::new(echo).arg(&addr).stdin(Stdio::null()),
+            "echo",
+            |line| println!("[echo] {line}"),
+        )?;
+        Ok(Echo { server, addr })
+    }
+
+    /// Stops the server, with a warning if it had exited on its own.
+    pub fn stop(mut self) {
+        if let Ok(Some(exit)) = self.server.0.try_wait() {
+            eprintln!("warning: the echo server exited during the run ({exit})");
+        }
+    }
+}

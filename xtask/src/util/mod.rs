@@ -1,0 +1,37 @@
+//! What the subcommands share: child processes, Python venvs, and the
+//! workspace (cargo, its target directory, the `echo` example).
+
+mod echo;
+mod process;
+mod venv;
+mod workspace;
+
+pub use echo::Echo;
+pub use process::{check, free_port, run_with_timeout, start_listening, wait_timeout, KillOnDrop};
+pub use venv::{ensure_venv, venv_bin};
+pub use workspace::{xtask_dir, Workspace};
+
+use std::process::ExitCode;
+
+use crate::runtime::Runtime;
+
+/// Success, a failed run, or an error that stopped it.
+pub fn exit_code(result: Result<bool, String>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tokio passed, smol FAILED`: the verdict of each runtime.
+pub fn verdicts_line(verdicts: &[(Runtime, bool)]) -> String {
+    let line: Vec<String> = verdicts
+        .iter()
+        .map(|&(rt, passed)| format!("{} {}", rt.name(), if passed { "passed" } else { "FAILED" }))
+        .collect();
+    line.join(", ")
+}
