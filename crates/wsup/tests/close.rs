@@ -43,13 +43,7 @@ async fn client_close_codes_seen_and_echoed<R: Rt>() {
     ] {
         let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), observe_close).await;
         let mut ws = connect::<R>(addr).await;
-        let echoed = client_close::<R>(&mut ws, code, reason).await;
-        assert_eq!(
-            echoed.map(|e| e.0),
-            Some(code),
-            "[{}] echo of {code}",
-            R::NAME
-        );
+        client_close_echoed::<R>(&mut ws, code, reason).await;
         // The server closes the TCP connection after the echo.
         let end = within::<R, _>(
             Duration::from_secs(5),
@@ -69,16 +63,8 @@ async fn client_close_codes_seen_and_echoed<R: Rt>() {
             "[{}]",
             R::NAME
         );
-        assert!(
-            matches!(seen.after, Err(Error::ConnectionClosed)),
-            "[{}] {seen:?}",
-            R::NAME
-        );
-        assert!(
-            matches!(seen.send_after, Err(Error::AlreadyClosed)),
-            "[{}] {seen:?}",
-            R::NAME
-        );
+        assert_matches!(R, seen.after, Err(Error::ConnectionClosed));
+        assert_matches!(R, seen.send_after, Err(Error::AlreadyClosed));
     }
 }
 
@@ -103,11 +89,7 @@ async fn client_close_without_code<R: Rt>() {
     );
     let seen = server.await;
     assert_eq!(seen.close, Message::Close(None));
-    assert!(
-        matches!(seen.after, Err(Error::ConnectionClosed)),
-        "[{}] {seen:?}",
-        R::NAME
-    );
+    assert_matches!(R, seen.after, Err(Error::ConnectionClosed));
 }
 
 /// The server closes with 1001 "bye": the client sees exactly that, replies,
@@ -141,11 +123,7 @@ async fn server_close_with_code_and_reason<R: Rt>() {
         "[{}] close took {took:?} (timed out?)",
         R::NAME
     );
-    assert!(
-        matches!(after, Err(Error::ConnectionClosed)),
-        "[{}] {after:?}",
-        R::NAME
-    );
+    assert_matches!(R, after, Err(Error::ConnectionClosed));
 }
 
 /// A peer that never answers our close: `close` gives up after the close
@@ -165,21 +143,9 @@ async fn server_close_times_out_when_peer_silent<R: Rt>() {
     assert_eq!(f.close_code(), Some((1000, String::new())));
     // Silent: no reply. The server must give up by itself.
     let (res, took) = server.await;
-    assert!(
-        matches!(res, Err(Error::CloseTimeout)),
-        "[{}] {res:?}",
-        R::NAME
-    );
-    assert!(
-        took >= Duration::from_millis(250),
-        "[{}] gave up too early: {took:?}",
-        R::NAME
-    );
-    assert!(
-        took < Duration::from_secs(3),
-        "[{}] gave up too late: {took:?}",
-        R::NAME
-    );
+    assert_matches!(R, res, Err(Error::CloseTimeout));
+    let (at_least, under) = (Duration::from_millis(250), Duration::from_secs(3));
+    assert_took::<R>(took, at_least, under, "gave up");
     let rest = within::<R, _>(Duration::from_secs(5), "eof", c.read_to_eof()).await;
     assert!(rest.is_empty(), "[{}] {rest:?}", R::NAME);
 }
@@ -230,16 +196,8 @@ async fn abrupt_disconnect_is_an_error<R: Rt>() {
     drop(ws);
     let (first, second, third) = server.await;
     assert_eq!(first.expect("first message"), Message::text("bye"));
-    assert!(
-        matches!(second, Err(Error::Io(_))),
-        "[{}] {second:?}",
-        R::NAME
-    );
-    assert!(
-        matches!(third, Err(Error::ConnectionClosed)),
-        "[{}] {third:?}",
-        R::NAME
-    );
+    assert_matches!(R, second, Err(Error::Io(_)));
+    assert_matches!(R, third, Err(Error::ConnectionClosed));
 }
 
 /// After the closing handshake the server shuts its side of the TCP

@@ -48,11 +48,7 @@ async fn ping_gets_pong_with_same_payload<R: Rt>() {
         .map(|p| Message::Ping(Bytes::from(p.clone())))
         .collect();
     assert_eq!(&seen[..3], &pings[..], "[{}]", R::NAME);
-    assert!(
-        matches!(seen[3], Message::Close(_)),
-        "[{}] {seen:?}",
-        R::NAME
-    );
+    assert_matches!(R, seen[3], Message::Close(_));
 }
 
 /// A ping between the fragments of a message is answered at once, before
@@ -65,31 +61,15 @@ async fn ping_inside_fragmented_message<R: Rt>() {
     let f = within::<R, _>(Duration::from_secs(5), "pong mid-message", c.read_frame())
         .await
         .expect("pong");
-    assert_eq!(
-        (f.fin, f.opcode, f.payload.as_slice()),
-        (true, OP_PONG, &b"in-between"[..]),
-        "[{}]",
-        R::NAME
-    );
+    assert_frame::<R>(&f, true, OP_PONG, b"in-between");
     c.send(false, OP_CONT, b"men").await;
     c.send(true, OP_PING, b"again").await;
     c.send(true, OP_CONT, b"t").await;
     let f = c.read_frame().await.expect("second pong");
-    assert_eq!(
-        (f.opcode, f.payload.as_slice()),
-        (OP_PONG, &b"again"[..]),
-        "[{}]",
-        R::NAME
-    );
+    assert_frame::<R>(&f, true, OP_PONG, b"again");
     let f = c.read_frame().await.expect("echo");
-    assert_eq!(
-        (f.fin, f.opcode, f.payload.as_slice()),
-        (true, OP_TEXT, &b"frag-ment"[..]),
-        "[{}]",
-        R::NAME
-    );
-    c.send_close(1000, "").await;
-    assert_eq!(c.expect_close_code().await, 1000);
+    assert_frame::<R>(&f, true, OP_TEXT, b"frag-ment");
+    c.close_normally().await;
     server.await.expect("server echo ends cleanly");
 }
 
@@ -121,11 +101,7 @@ async fn server_ping_gets_client_pong<R: Rt>() {
         "[{}]",
         R::NAME
     );
-    assert!(
-        matches!(close, Message::Close(_)),
-        "[{}] {close:?}",
-        R::NAME
-    );
+    assert_matches!(R, close, Message::Close(_));
 }
 
 /// An unsolicited pong reaches the application and is not answered.
@@ -143,14 +119,8 @@ async fn unsolicited_pong_is_delivered_not_answered<R: Rt>() {
     c.send(true, OP_TEXT, b"then text").await;
     // The first frame back is the echo: nothing was sent for the pong.
     let f = c.read_frame().await.expect("echo");
-    assert_eq!(
-        (f.opcode, f.payload.as_slice()),
-        (OP_TEXT, &b"then text"[..]),
-        "[{}]",
-        R::NAME
-    );
-    c.send_close(1000, "").await;
-    assert_eq!(c.expect_close_code().await, 1000);
+    assert_frame::<R>(&f, true, OP_TEXT, b"then text");
+    c.close_normally().await;
     let (first, second) = server.await;
     assert_eq!(first, Message::Pong(Bytes::from_static(b"unasked")));
     assert_eq!(second, Message::text("then text"));

@@ -4,8 +4,6 @@
 
 mod harness;
 
-use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use async_tungstenite::tungstenite::protocol::frame::Frame;
 use futures_util::{SinkExt, StreamExt};
 use harness::raw::{raw_connect, OP_BINARY, OP_CONT, OP_TEXT};
 use harness::*;
@@ -40,10 +38,7 @@ async fn echo_text_sizes<R: Rt>() {
             other => panic!("[{}] expected text of {n} bytes, got {other:?}", R::NAME),
         }
     }
-    assert_eq!(
-        client_close::<R>(&mut ws, 1000, "").await.map(|c| c.0),
-        Some(1000)
-    );
+    client_close_echoed::<R>(&mut ws, 1000, "").await;
     let close = server.await.expect("server echo ends cleanly");
     assert_eq!(close.map(|c| c.code), Some(CloseCode::NORMAL));
 }
@@ -59,10 +54,7 @@ async fn echo_binary_sizes<R: Rt>() {
             other => panic!("[{}] expected binary of {n} bytes, got {other:?}", R::NAME),
         }
     }
-    assert_eq!(
-        client_close::<R>(&mut ws, 1000, "").await.map(|c| c.0),
-        Some(1000)
-    );
+    client_close_echoed::<R>(&mut ws, 1000, "").await;
     server.await.expect("server echo ends cleanly");
 }
 
@@ -139,10 +131,7 @@ async fn stream_and_sink_interfaces<R: Rt>() {
         client_next::<R>(&mut ws).await,
         ClientMsg::binary(vec![2u8; 70_000])
     );
-    assert_eq!(
-        client_close::<R>(&mut ws, 4001, "done").await.map(|c| c.0),
-        Some(4001)
-    );
+    client_close_echoed::<R>(&mut ws, 4001, "done").await;
     let seen = server.await;
     assert_eq!(seen.len(), 3, "[{}] {seen:?}", R::NAME);
     assert_eq!(seen[0], Message::text("one"));
@@ -171,12 +160,8 @@ async fn fragmented_text_is_reassembled<R: Rt>() {
     c.send(false, OP_BINARY, &[1, 2]).await;
     c.send(true, OP_CONT, &[3]).await;
     let f = c.read_frame().await.expect("echo");
-    assert_eq!(
-        (f.fin, f.opcode, f.payload.as_slice()),
-        (true, OP_BINARY, &[1u8, 2, 3][..])
-    );
-    c.send_close(1000, "").await;
-    assert_eq!(c.expect_close_code().await, 1000);
+    assert_frame::<R>(&f, true, OP_BINARY, &[1u8, 2, 3][..]);
+    c.close_normally().await;
     server.await.expect("server echo ends cleanly");
 }
 
@@ -187,9 +172,8 @@ async fn fragmented_binary_is_reassembled<R: Rt>() {
     let data = pattern(300_000, 7);
     let pieces: Vec<&[u8]> = data.chunks(70_000).collect();
     for (i, piece) in pieces.iter().enumerate() {
-        let op = if i == 0 { Data::Binary } else { Data::Continue };
-        let frame = Frame::message(piece.to_vec(), OpCode::Data(op), i + 1 == pieces.len());
-        ws.send(ClientMsg::Frame(frame)).await.unwrap();
+        let frame = fragment(i, Data::Binary, *piece, i + 1 == pieces.len());
+        ws.send(frame).await.unwrap();
     }
     match client_next::<R>(&mut ws).await {
         ClientMsg::Binary(b) => assert_same(&b, &data, &format!("[{}] reassembled", R::NAME)),

@@ -58,12 +58,12 @@ fn assert_refused<R: Rt>(err: &HandshakeError, response: &str, expected: u16) {
     );
 }
 
-/// [`refused`], checked: the error matches `kind` and [`assert_refused`]
-/// holds for `status`; gives the response for further checks. An
-/// optional last argument is shown before the error in a failure.
+/// [`refused`] by the usual upgrader, checked: the error matches `kind` and
+/// [`assert_refused`] holds for `status`; gives the response for further
+/// checks. An optional last argument is shown before the error in a failure.
 macro_rules! refused_as {
-    ($R:ident, $upgrader:expr, $request:expr, $kind:pat, $status:expr $(, $context:expr)? $(,)?) => {{
-        let (err, resp) = refused::<$R>($upgrader, $request).await;
+    ($R:ident, $request:expr, $kind:pat, $status:expr $(, $context:expr)? $(,)?) => {{
+        let (err, resp) = refused::<$R>(upgrader::<$R>(), $request).await;
         let context = String::new() $(+ &format!("{:?}: ", $context))?;
         assert!(matches!(err, $kind), "[{}] {context}{err:?}", $R::NAME);
         assert_refused::<$R>(&err, &resp, $status);
@@ -88,9 +88,8 @@ async fn accepts_valid_request<R: Rt>() {
     assert_eq!(header(&head, "sec-websocket-protocol"), None, "{head}");
     c.send(true, OP_TEXT, b"hi").await;
     let f = c.read_frame().await.expect("echo");
-    assert_eq!((f.opcode, f.payload.as_slice()), (OP_TEXT, &b"hi"[..]));
-    c.send_close(1000, "").await;
-    assert_eq!(c.expect_close_code().await, 1000);
+    assert_frame::<R>(&f, true, OP_TEXT, b"hi");
+    c.close_normally().await;
     let (protocol, res) = server.await;
     assert_eq!(protocol, None);
     res.expect("echo ends cleanly");
@@ -120,14 +119,8 @@ async fn bytes_after_head_are_kept<R: Rt>() {
     )
     .await
     .expect("echo");
-    assert_eq!(
-        (f.opcode, f.payload.as_slice()),
-        (OP_TEXT, &b"early bird"[..]),
-        "[{}]",
-        R::NAME
-    );
-    c.send_close(1000, "").await;
-    assert_eq!(c.expect_close_code().await, 1000);
+    assert_frame::<R>(&f, true, OP_TEXT, b"early bird");
+    c.close_normally().await;
     server.await.expect("echo ends cleanly");
 }
 
@@ -183,40 +176,20 @@ async fn subprotocol_none_in_common<R: Rt>() {
 }
 
 async fn rejects_non_get_with_405<R: Rt>() {
-    refused_as!(
-        R,
-        upgrader::<R>(),
-        altered("GET /ws", "POST /ws"),
-        HandshakeError::MethodNotAllowed,
-        405
-    );
+    let request = altered("GET /ws", "POST /ws");
+    refused_as!(R, request, HandshakeError::MethodNotAllowed, 405);
 }
 
 async fn rejects_missing_connection_upgrade_with_400<R: Rt>() {
-    refused_as!(
-        R,
-        upgrader::<R>(),
-        altered("Connection: Upgrade", "Connection: keep-alive"),
-        HandshakeError::MissingConnectionUpgrade,
-        400
-    );
+    let request = altered("Connection: Upgrade", "Connection: keep-alive");
+    refused_as!(R, request, HandshakeError::MissingConnectionUpgrade, 400);
 }
 
 async fn rejects_missing_upgrade_websocket_with_426<R: Rt>() {
-    refused_as!(
-        R,
-        upgrader::<R>(),
-        altered("Upgrade: websocket\r\n", "Upgrade: h2c\r\n"),
-        HandshakeError::MissingUpgradeWebsocket,
-        426
-    );
-    refused_as!(
-        R,
-        upgrader::<R>(),
-        altered("Upgrade: websocket\r\n", ""),
-        HandshakeError::MissingUpgradeWebsocket,
-        426
-    );
+    for to in ["Upgrade: h2c\r\n", ""] {
+        let request = altered("Upgrade: websocket\r\n", to);
+        refused_as!(R, request, HandshakeError::MissingUpgradeWebsocket, 426, to);
+    }
 }
 
 /// RFC 6455 4.4: an unsupported version gets 426 naming version 13.
@@ -224,7 +197,6 @@ async fn rejects_wrong_version_with_426_and_supported_version<R: Rt>() {
     for to in ["Sec-WebSocket-Version: 8\r\n", ""] {
         let resp = refused_as!(
             R,
-            upgrader::<R>(),
             altered("Sec-WebSocket-Version: 13\r\n", to),
             HandshakeError::UnsupportedVersion,
             426
@@ -245,15 +217,22 @@ async fn rejects_bad_key_with_400<R: Rt>() {
         "Sec-WebSocket-Key: !!!!\r\n",
         "",
     ] {
-        refused_as!(
-            R,
-            upgrader::<R>(),
-            altered(key, to),
-            HandshakeError::InvalidKey,
-            400,
-            to
-        );
+        refused_as!(R, altered(key, to), HandshakeError::InvalidKey, 400, to);
     }
+}
+
+/// An echo server built from `upgrader` admits async-tungstenite sending
+/// the `Origin` that `origin` makes of the server's address.
+async fn admits_origin<R: Rt>(upgrader: Upgrader, origin: impl FnOnce(SocketAddr) -> String) {
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader, echo).await;
+    let mut req = request(addr);
+    let origin = origin(addr);
+    req.headers_mut().insert("origin", origin.parse().unwrap());
+    let (mut ws, _) = connect_with::<R>(addr, req)
+        .await
+        .unwrap_or_else(|e| panic!("[{}] origin {origin} refused: {e}", R::NAME));
+    client_close::<R>(&mut ws, 1000, "").await;
+    server.await.expect("echo ends cleanly");
 }
 
 /// Default policy (same origin): a foreign `Origin` is refused with 403,
@@ -261,21 +240,12 @@ async fn rejects_bad_key_with_400<R: Rt>() {
 async fn origin_same_origin_policy<R: Rt>() {
     refused_as!(
         R,
-        upgrader::<R>(),
         |addr| upgrade_request(addr, "Origin: http://evil.example\r\n").into_bytes(),
         HandshakeError::OriginRefused,
         403
     );
 
-    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), echo).await;
-    let mut req = request(addr);
-    req.headers_mut()
-        .insert("origin", format!("http://{addr}").parse().unwrap());
-    let (mut ws, _) = connect_with::<R>(addr, req)
-        .await
-        .expect("same origin is allowed");
-    client_close::<R>(&mut ws, 1000, "").await;
-    server.await.expect("echo ends cleanly");
+    admits_origin::<R>(upgrader::<R>(), |addr| format!("http://{addr}")).await;
 }
 
 /// An allow-list admits its origins and refuses the rest with 403.
@@ -287,16 +257,8 @@ async fn origin_allow_list<R: Rt>() {
     .await;
     assert_refused::<R>(&err, &resp, 403);
 
-    let (addr, server) =
-        serve_ws::<R, _, _, _>(upgrader::<R>().origin_policy(policy()), echo).await;
-    let mut req = request(addr);
-    req.headers_mut()
-        .insert("origin", "https://app.example".parse().unwrap());
-    let (mut ws, _) = connect_with::<R>(addr, req)
-        .await
-        .expect("listed origin is allowed");
-    client_close::<R>(&mut ws, 1000, "").await;
-    server.await.expect("echo ends cleanly");
+    let allowed = |_| "https://app.example".to_owned();
+    admits_origin::<R>(upgrader::<R>().origin_policy(policy()), allowed).await;
 }
 
 /// A head over the default 16 KiB limit gets 431; one exactly at the limit
@@ -307,7 +269,6 @@ async fn oversized_head_gets_431<R: Rt>() {
     // much, so no unread bytes turn its close into a reset.
     refused_as!(
         R,
-        upgrader::<R>(),
         |_| {
             let mut req = b"GET /ws HTTP/1.1\r\nX-Filler: ".to_vec();
             req.resize(LIMIT + 1, b'a');
@@ -319,7 +280,6 @@ async fn oversized_head_gets_431<R: Rt>() {
 
     refused_as!(
         R,
-        upgrader::<R>(),
         |addr| {
             let many: String = (0..70).map(|i| format!("X-H{i}: v\r\n")).collect();
             upgrade_request(addr, &many).into_bytes()
@@ -378,14 +338,7 @@ async fn garbage_gets_400<R: Rt>() {
     ];
     for case in cases {
         let shown = String::from_utf8_lossy(&case[..case.len().min(40)]).into_owned();
-        refused_as!(
-            R,
-            upgrader::<R>(),
-            move |_| case,
-            HandshakeError::Malformed(_),
-            400,
-            shown
-        );
+        refused_as!(R, move |_| case, HandshakeError::Malformed(_), 400, shown);
     }
 }
 
@@ -407,11 +360,7 @@ async fn truncated_head_then_eof<R: Rt>() {
         R::NAME
     );
     let err = server.await.expect("handshake fails");
-    assert!(
-        matches!(err, HandshakeError::Incomplete),
-        "[{}] {err:?}",
-        R::NAME
-    );
+    assert_matches!(R, err, HandshakeError::Incomplete);
 }
 
 /// Accepts one connection and times its handshake.
@@ -438,21 +387,9 @@ async fn handshake_timeout_on_stalled_head<R: Rt>() {
         .await
         .unwrap();
     let (res, took) = server.await;
-    assert!(
-        matches!(res, Err(HandshakeError::Timeout)),
-        "[{}] {res:?}",
-        R::NAME
-    );
-    assert!(
-        took >= Duration::from_millis(250),
-        "[{}] timed out too early: {took:?}",
-        R::NAME
-    );
-    assert!(
-        took < Duration::from_secs(3),
-        "[{}] timed out too late: {took:?}",
-        R::NAME
-    );
+    assert_matches!(R, res, Err(HandshakeError::Timeout));
+    let (at_least, under) = (Duration::from_millis(250), Duration::from_secs(3));
+    assert_took::<R>(took, at_least, under, "timed out");
     let mut rest = Vec::new();
     let _ = within::<R, _>(
         Duration::from_secs(5),
@@ -484,17 +421,9 @@ async fn handshake_deadline_covers_slow_trickle<R: Rt>() {
         }
     });
     let (res, took) = server.await;
-    assert!(
-        matches!(res, Err(HandshakeError::Timeout)),
-        "[{}] {res:?}",
-        R::NAME
-    );
-    assert!(took >= Duration::from_millis(350), "[{}] {took:?}", R::NAME);
-    assert!(
-        took < Duration::from_secs(3),
-        "[{}] deadline not enforced over the trickle: {took:?}",
-        R::NAME
-    );
+    assert_matches!(R, res, Err(HandshakeError::Timeout));
+    let (at_least, under) = (Duration::from_millis(350), Duration::from_secs(3));
+    assert_took::<R>(took, at_least, under, "deadline over the trickle");
     // The trickler sees its connection fail (or finishes); either way it ends.
     within::<R, _>(Duration::from_secs(10), "trickler ends", trickle).await;
 }
@@ -514,11 +443,7 @@ async fn on_request_hook_refuses_or_adds_headers<R: Rt>() {
         })
     };
     let (err, resp) = refused::<R>(hooked(), altered("GET /ws", "GET /private")).await;
-    assert!(
-        matches!(err, HandshakeError::Rejected(s) if s == StatusCode::UNAUTHORIZED),
-        "[{}] {err:?}",
-        R::NAME
-    );
+    assert_matches!(R, err, HandshakeError::Rejected(s) if *s == StatusCode::UNAUTHORIZED);
     assert_eq!(status(&resp), 401, "{resp}");
     assert!(resp.ends_with("no entry"), "[{}] {resp}", R::NAME);
 
@@ -597,17 +522,14 @@ async fn client_requiring_a_protocol_gets_none<R: Rt>() {
     let err = connect_with::<R>(addr, req)
         .await
         .expect_err("client must refuse the 101");
-    assert!(
-        matches!(
-            err,
-            tungstenite::Error::Protocol(
-                tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(
-                    tungstenite::error::SubProtocolError::NoSubProtocol
-                )
+    assert_matches!(
+        R,
+        err,
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(
+                tungstenite::error::SubProtocolError::NoSubProtocol
             )
-        ),
-        "[{}] {err:?}",
-        R::NAME
+        )
     );
     assert_eq!(server.await, None);
 }

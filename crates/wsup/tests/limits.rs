@@ -4,8 +4,6 @@
 
 mod harness;
 
-use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use async_tungstenite::tungstenite::protocol::frame::Frame;
 use harness::raw::{OP_BINARY, OP_CONT, OP_TEXT};
 use harness::*;
 use wsup::{Error, ProtocolError};
@@ -15,6 +13,21 @@ fn assert_protocol<R: Rt>(err: &Error, expected: &ProtocolError) {
         Error::Protocol(p) => assert_eq!(p, expected, "[{}]", R::NAME),
         other => panic!("[{}] expected {expected:?}, got {other:?}", R::NAME),
     }
+}
+
+/// Reads until the server's close frame, which must be 1009, and the
+/// server's error, which must name the 1024-byte message limit. Returns the
+/// messages before the close.
+async fn closed_over_1024<R: Rt>(
+    mut ws: Client<R>,
+    server: BoxFut<Result<Option<wsup::CloseFrame>, Error>>,
+) -> Vec<ClientMsg> {
+    let (before, close) = client_until_close::<R>(&mut ws).await;
+    assert_eq!(close.map(|c| c.0), Some(1009), "[{}]", R::NAME);
+    drop(ws);
+    let err = server.await.expect_err("connection fails");
+    assert_protocol::<R>(&err, &ProtocolError::MessageTooLarge { limit: 1024 });
+    before
 }
 
 /// async-tungstenite sends 1024 bytes (echoed) and then 2000 bytes against
@@ -43,12 +56,8 @@ async fn message_over_limit_closes_1009<R: Rt>() {
             R::NAME
         );
         ws.send(over).await.unwrap();
-        let (before, close) = client_until_close::<R>(&mut ws).await;
-        assert!(before.is_empty(), "[{}] {before:?}", R::NAME);
-        assert_eq!(close.map(|c| c.0), Some(1009), "[{}] text: {text}", R::NAME);
-        drop(ws);
-        let err = server.await.expect_err("connection fails");
-        assert_protocol::<R>(&err, &ProtocolError::MessageTooLarge { limit: 1024 });
+        let before = closed_over_1024::<R>(ws, server).await;
+        assert!(before.is_empty(), "[{}] text: {text}: {before:?}", R::NAME);
     }
 }
 
@@ -75,16 +84,11 @@ async fn fragmented_over_limit_from_client_library<R: Rt>() {
     let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>().max_message_size(1024), echo).await;
     let mut ws = connect::<R>(addr).await;
     for i in 0..4 {
-        let op = if i == 0 { Data::Binary } else { Data::Continue };
-        let frame = Frame::message(vec![i as u8; 600], OpCode::Data(op), i == 3);
+        let frame = fragment(i, Data::Binary, vec![i as u8; 600], i == 3);
         // The server may close before the last fragments: ignore send errors.
-        let _ = ws.send(ClientMsg::Frame(frame)).await;
+        let _ = ws.send(frame).await;
     }
-    let (_, close) = client_until_close::<R>(&mut ws).await;
-    assert_eq!(close.map(|c| c.0), Some(1009), "[{}]", R::NAME);
-    drop(ws);
-    let err = server.await.expect_err("connection fails");
-    assert_protocol::<R>(&err, &ProtocolError::MessageTooLarge { limit: 1024 });
+    closed_over_1024::<R>(ws, server).await;
 }
 
 /// `max_frame_size(1000)`: a 1500-byte message in 500-byte frames passes;

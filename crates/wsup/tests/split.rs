@@ -65,10 +65,7 @@ async fn reader_and_writer_in_two_tasks<R: Rt>() {
     }
     let tx = sending.await;
     let mut ws = async_tungstenite::WebSocketStream::reunite(tx, rx).expect("client halves");
-    assert_eq!(
-        client_close::<R>(&mut ws, 1000, "").await.map(|c| c.0),
-        Some(1000)
-    );
+    client_close_echoed::<R>(&mut ws, 1000, "").await;
     let (close, after) = server.await;
     assert_eq!(
         close,
@@ -76,11 +73,7 @@ async fn reader_and_writer_in_two_tasks<R: Rt>() {
         "[{}]",
         R::NAME
     );
-    assert!(
-        matches!(after, Err(Error::ConnectionClosed)),
-        "[{}] {after:?}",
-        R::NAME
-    );
+    assert_matches!(R, after, Err(Error::ConnectionClosed));
 }
 
 /// After split, with the writer half idle, a ping is still answered: the
@@ -121,10 +114,7 @@ async fn reader_alone_answers_ping<R: Rt>() {
     }
     ws.send(ClientMsg::text("t")).await.unwrap();
     // The close echo also flows through the reader alone.
-    assert_eq!(
-        client_close::<R>(&mut ws, 4002, "").await.map(|c| c.0),
-        Some(4002)
-    );
+    client_close_echoed::<R>(&mut ws, 4002, "").await;
     let seen = server.await;
     assert_eq!(seen.len(), 4, "[{}] {seen:?}", R::NAME);
     assert_eq!(seen[2], Message::text("t"));
@@ -254,21 +244,9 @@ async fn writer_close_finished_by_reader<R: Rt>() {
     );
     let _ = within::<R, _>(Duration::from_secs(5), "client end", ws.next()).await;
     let (sent_after, reply, after) = server.await;
-    assert!(
-        matches!(sent_after, Err(Error::AlreadyClosed)),
-        "[{}] {sent_after:?}",
-        R::NAME
-    );
-    assert!(
-        matches!(reply, Ok(Message::Close(_))),
-        "[{}] {reply:?}",
-        R::NAME
-    );
-    assert!(
-        matches!(after, Err(Error::ConnectionClosed)),
-        "[{}] {after:?}",
-        R::NAME
-    );
+    assert_matches!(R, sent_after, Err(Error::AlreadyClosed));
+    assert_matches!(R, reply, Ok(Message::Close(_)));
+    assert_matches!(R, after, Err(Error::ConnectionClosed));
 }
 
 /// The halves as `Stream` and `Sink`: data forwarded from one to the other

@@ -6,8 +6,6 @@ mod harness;
 
 use std::time::Duration;
 
-use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use async_tungstenite::tungstenite::protocol::frame::Frame;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use harness::raw::{raw_connect, OP_BINARY, OP_CONT, OP_TEXT};
 use harness::*;
@@ -45,14 +43,8 @@ async fn streaming_reader_over_fragmented_1mib<R: Rt>() {
     let mut ws = connect::<R>(addr).await;
     let data = pattern(MIB, 42);
     for (i, piece) in data.chunks(MIB / 16).enumerate() {
-        let op = if i == 0 { Data::Binary } else { Data::Continue };
-        ws.send(ClientMsg::Frame(Frame::message(
-            piece.to_vec(),
-            OpCode::Data(op),
-            i == 15,
-        )))
-        .await
-        .unwrap();
+        let frame = fragment(i, Data::Binary, piece, i == 15);
+        ws.send(frame).await.unwrap();
         if i == 8 {
             ws.send(ClientMsg::Ping(b"mid-stream".to_vec().into()))
                 .await
@@ -68,14 +60,7 @@ async fn streaming_reader_over_fragmented_1mib<R: Rt>() {
         &text.as_bytes()[2 * third..],
     ];
     for (i, p) in parts.iter().enumerate() {
-        let op = if i == 0 { Data::Text } else { Data::Continue };
-        ws.send(ClientMsg::Frame(Frame::message(
-            p.to_vec(),
-            OpCode::Data(op),
-            i == 2,
-        )))
-        .await
-        .unwrap();
+        ws.send(fragment(i, Data::Text, *p, i == 2)).await.unwrap();
     }
     ws.send(ClientMsg::text("tail")).await.unwrap();
     assert_eq!(
@@ -101,11 +86,7 @@ async fn streaming_reader_over_fragmented_1mib<R: Rt>() {
     assert_eq!(reply, ClientMsg::text(chunks.to_string()));
     assert!(got_text == text.as_bytes(), "[{}] text differs", R::NAME);
     assert_eq!(tail, Message::text("tail"));
-    assert!(
-        matches!(end, Err(Error::ConnectionClosed)),
-        "[{}] {end:?}",
-        R::NAME
-    );
+    assert_matches!(R, end, Err(Error::ConnectionClosed));
 }
 
 /// A streaming writer with 1000-byte fragments: the wire carries a binary
@@ -157,14 +138,8 @@ async fn streaming_writer_sends_fragments<R: Rt>() {
         R::NAME
     );
     let f = c.read_frame().await.expect("next message");
-    assert_eq!(
-        (f.fin, f.opcode, f.payload.as_slice()),
-        (true, OP_TEXT, &b"after"[..]),
-        "[{}]",
-        R::NAME
-    );
-    c.send_close(1000, "").await;
-    assert_eq!(c.expect_close_code().await, 1000);
+    assert_frame::<R>(&f, true, OP_TEXT, b"after");
+    c.close_normally().await;
     server.await.expect("echo ends cleanly");
 }
 
@@ -256,14 +231,9 @@ async fn chunk_relay_echoes_large_messages_in_pieces<R: Rt>() {
     ws.send(ClientMsg::binary(binary.clone())).await.unwrap();
     let third = text.len() / 3;
     for (i, p) in [&text[..third], &text[third..]].iter().enumerate() {
-        let op = if i == 0 { Data::Text } else { Data::Continue };
-        ws.send(ClientMsg::Frame(Frame::message(
-            p.as_bytes().to_vec(),
-            OpCode::Data(op),
-            i == 1,
-        )))
-        .await
-        .unwrap();
+        ws.send(fragment(i, Data::Text, p.as_bytes(), i == 1))
+            .await
+            .unwrap();
     }
     ws.send(ClientMsg::text("tail")).await.unwrap();
     assert_eq!(
@@ -319,18 +289,9 @@ async fn send_whole_then_read<R: Rt>(upgrader: Upgrader, limit: Duration) -> Opt
     let (addr, server) = serve_ws::<R, _, _, _>(upgrader, chunk_echo).await;
     let mut ws = connect::<R>(addr).await;
     let sent = timeout::<R, _>(limit, async {
-        for (op, fin) in [
-            (Data::Binary, false),
-            (Data::Continue, false),
-            (Data::Continue, true),
-        ] {
-            ws.send(ClientMsg::Frame(Frame::message(
-                part.clone(),
-                OpCode::Data(op),
-                fin,
-            )))
-            .await
-            .unwrap();
+        for i in 0..3 {
+            let frame = fragment(i, Data::Binary, part.clone(), i == 2);
+            ws.send(frame).await.unwrap();
         }
         ws.send(ClientMsg::text("tail")).await.unwrap();
     })

@@ -61,6 +61,17 @@ fn close_code_sent(out: &[u8]) -> Option<u16> {
         .map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
 }
 
+/// Checks that the connection failed with the protocol error `expected`
+/// and sent the peer a close frame with `code`.
+#[track_caller]
+fn assert_failed(ws: &WebSocket<Mem>, err: &Error, expected: ProtocolError, code: u16) {
+    assert!(
+        matches!(err, Error::Protocol(p) if *p == expected),
+        "{err:?}, expected {expected:?}"
+    );
+    assert_eq!(close_code_sent(&ws.get_ref().output), Some(code));
+}
+
 #[test]
 fn frames_split_at_every_read_size_decode_the_same() {
     let mut input = frame(OpCode::Text, false, "héllo ".as_bytes());
@@ -168,6 +179,18 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
     });
 }
 
+/// `n` binary frames of `payload`.
+fn binary_frames(payload: &[u8], n: usize) -> Vec<u8> {
+    frame(OpCode::Binary, true, payload).repeat(n)
+}
+
+/// Feeds message `i`: panics if `feed` would wait.
+fn feed_now(ws: &mut WebSocket<Mem>, cx: &mut Context<'_>, msg: Message, i: usize) {
+    use std::future::Future;
+    let ready = std::pin::pin!(ws.feed(msg)).as_mut().poll(cx).is_ready();
+    assert!(ready, "message {i}");
+}
+
 /// Message `i`, received in one poll: panics if `recv` would wait.
 fn recv_now(ws: &mut WebSocket<Mem>, cx: &mut Context<'_>, i: usize) -> Message {
     use std::future::Future;
@@ -177,16 +200,21 @@ fn recv_now(ws: &mut WebSocket<Mem>, cx: &mut Context<'_>, i: usize) -> Message 
     }
 }
 
+/// A flush threshold of 16 KiB and a backlog limit of 64 KiB.
+fn small_write_limits() -> WebSocketConfig {
+    WebSocketConfig {
+        write_flush_threshold: 16 * 1024,
+        write_backlog_limit: 64 * 1024,
+        ..Default::default()
+    }
+}
+
 /// Past the flush threshold, queued output is written without waiting for
 /// the batch to end, though the backlog limit is not reached: `feed` alone,
 /// with no receive to write it, sends it.
 #[test]
 fn past_the_flush_threshold_output_goes_out_before_the_batch_ends() {
-    let cfg = WebSocketConfig {
-        write_flush_threshold: 16 * 1024,
-        write_backlog_limit: 64 * 1024,
-        ..Default::default()
-    };
+    let cfg = small_write_limits();
     let mut sender = ws(Vec::new(), 4096, cfg);
     block_on(async {
         for _ in 0..3 {
@@ -210,10 +238,7 @@ fn a_large_echo_is_written_before_the_next_read() {
         ..Default::default()
     };
     let payload = vec![3u8; 20_000];
-    let mut input = Vec::new();
-    for _ in 0..3 {
-        input.extend(frame(OpCode::Binary, true, &payload));
-    }
+    let input = binary_frames(&payload, 3);
     // One frame per read: the second message needs a read of its own.
     let per_frame = input.len() / 3;
     let mut ws = ws(input, per_frame, cfg);
@@ -239,10 +264,7 @@ fn large_echoes_of_one_read_share_a_write_up_to_a_read_window() {
         ..Default::default()
     };
     let payload = vec![4u8; 64 * 1024];
-    let mut input = Vec::new();
-    for _ in 0..5 {
-        input.extend(frame(OpCode::Binary, true, &payload));
-    }
+    let input = binary_frames(&payload, 5);
     // All in the buffer at the start, as if one read had brought them.
     let mem = Mem {
         input: Vec::new(),
@@ -257,8 +279,7 @@ fn large_echoes_of_one_read_share_a_write_up_to_a_read_window() {
     let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
     for i in 0..4 {
         let msg = recv_now(&mut ws, &mut cx, i);
-        let mut feed = std::pin::pin!(ws.feed(msg));
-        assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
+        feed_now(&mut ws, &mut cx, msg, i);
     }
     // 3 x 64 KiB queued when the fourth was fed, past the 128 KiB threshold.
     assert!(ws.get_ref().output.is_empty());
@@ -279,16 +300,9 @@ fn large_echoes_of_one_read_share_a_write_up_to_a_read_window() {
 #[test]
 fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
     use std::future::Future;
-    let cfg = WebSocketConfig {
-        write_flush_threshold: 16 * 1024,
-        write_backlog_limit: 64 * 1024,
-        ..Default::default()
-    };
+    let cfg = small_write_limits();
     let payload = vec![6u8; 20_000];
-    let mut input = Vec::new();
-    for _ in 0..6 {
-        input.extend(frame(OpCode::Binary, true, &payload));
-    }
+    let input = binary_frames(&payload, 6);
     // One frame per read, so every message but the first needs a read.
     let mut ws = ws(input, 20_008, cfg);
     ws.get_mut().hang = true;
@@ -298,8 +312,7 @@ fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
     // write is tried and waits, and reading goes on.
     for i in 0..4 {
         let msg = recv_now(&mut ws, &mut cx, i);
-        let mut feed = std::pin::pin!(ws.feed(msg));
-        assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
+        feed_now(&mut ws, &mut cx, msg, i);
     }
     // 80 000 bytes queued, past the 64 KiB limit: no more reads until the
     // output drains, though two more messages are in.
@@ -316,15 +329,11 @@ fn reads_go_on_past_the_flush_threshold_until_the_backlog_limit() {
 
 #[test]
 fn a_peer_not_reading_yet_does_not_stop_reads_under_the_flush_threshold() {
-    use std::future::Future;
     // Echoes large enough to be queued by reference, so they share the read
     // buffer, which then has to make room: the engine tries to write them
     // out first, but the peer reads nothing until it has sent everything.
     let payload = vec![5u8; 40_000];
-    let mut input = Vec::new();
-    for _ in 0..3 {
-        input.extend(frame(OpCode::Binary, true, &payload));
-    }
+    let input = binary_frames(&payload, 3);
     let mut ws = ws(input, 16 * 1024, WebSocketConfig::default());
     ws.get_mut().hang = true;
     ws.get_mut().stalled = true;
@@ -333,8 +342,7 @@ fn a_peer_not_reading_yet_does_not_stop_reads_under_the_flush_threshold() {
         let msg = recv_now(&mut ws, &mut cx, i);
         assert_eq!(msg, Message::Binary(payload.clone().into()));
         // 3 x 40 000 bytes stay under the 128 KiB threshold: queued, no wait.
-        let mut feed = std::pin::pin!(ws.feed(msg));
-        assert!(feed.as_mut().poll(&mut cx).is_ready(), "message {i}");
+        feed_now(&mut ws, &mut cx, msg, i);
     }
     assert!(ws.get_ref().output.is_empty());
 }
@@ -528,12 +536,33 @@ fn streaming_writer_fragments_and_ends_the_message() {
     assert_eq!(joined, b"0123456789");
 }
 
+/// Checks that a call was refused as an invalid message to send.
+#[track_caller]
+fn refused<T: std::fmt::Debug>(r: Result<T, Error>) {
+    assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+}
+
 /// Server frames written: (opcode, fin, payload).
 fn written_fin(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
     written_frames(out)
         .into_iter()
         .map(|(h, p)| (h.opcode, h.fin, p))
         .collect()
+}
+
+/// Feeds a chunk that must be taken.
+async fn feed(ws: &mut WebSocket<Mem>, chunk: Chunk) {
+    ws.feed_chunk(chunk).await.unwrap();
+}
+
+/// Checks the server frames written: (opcode, fin, payload) each.
+#[track_caller]
+fn assert_sent(ws: &WebSocket<Mem>, expected: &[(OpCode, bool, &[u8])]) {
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|&(op, fin, p)| (op, fin, p.to_vec()))
+        .collect();
+    assert_eq!(written_fin(&ws.get_ref().output), expected);
 }
 
 #[test]
@@ -693,13 +722,8 @@ fn a_pong_waits_for_the_end_of_a_frame_being_relayed() {
         ws.feed_chunk(last).await.unwrap();
         ws.flush().await.unwrap();
     });
-    assert_eq!(
-        written_fin(&ws.get_ref().output),
-        vec![
-            (OpCode::Binary, true, payload),
-            (OpCode::Pong, true, b"are you there".to_vec()),
-        ]
-    );
+    let pong = (OpCode::Pong, true, &b"are you there"[..]);
+    assert_sent(&ws, &[(OpCode::Binary, true, &payload), pong]);
 }
 
 /// Its header gave the frame's length: the pieces that follow must make it
@@ -732,23 +756,16 @@ fn pieces_relayed_as_one_frame_must_add_up_to_it() {
             Chunk::binary(vec![0u8; rest], false),
             Chunk::text("x", false),
         ] {
-            let r = ws.feed_chunk(wrong).await;
-            assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+            refused(ws.feed_chunk(wrong).await);
         }
-        let r = ws.send(Message::binary(&b"other"[..])).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        refused(ws.send(Message::binary(&b"other"[..])).await);
         for piece in pieces {
             ws.feed_chunk(piece).await.unwrap();
         }
         ws.send(Message::binary(&b"next"[..])).await.unwrap();
     });
-    assert_eq!(
-        written_fin(&ws.get_ref().output),
-        vec![
-            (OpCode::Binary, true, payload),
-            (OpCode::Binary, true, b"next".to_vec()),
-        ]
-    );
+    let next = (OpCode::Binary, true, &b"next"[..]);
+    assert_sent(&ws, &[(OpCode::Binary, true, &payload), next]);
 }
 
 /// Closing while a frame being relayed is unfinished: no close frame can
@@ -896,11 +913,7 @@ fn a_large_text_message_in_chunks_fails_with_1007_where_it_turns_invalid() {
         }
     });
     assert!(handed_out > 0 && handed_out <= at, "{handed_out}");
-    assert!(
-        matches!(err, Error::Protocol(ProtocolError::InvalidUtf8)),
-        "{err:?}"
-    );
-    assert_eq!(close_code_sent(&ws.get_ref().output), Some(1007));
+    assert_failed(&ws, &err, ProtocolError::InvalidUtf8, 1007);
 }
 
 #[test]
@@ -908,43 +921,31 @@ fn feed_chunk_refuses_what_would_break_the_framing() {
     use futures_util::AsyncWriteExt;
     let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
     block_on(async {
-        ws.feed_chunk(Chunk::binary(&b"ab"[..], false))
-            .await
-            .unwrap();
+        feed(&mut ws, Chunk::binary(&b"ab"[..], false)).await;
         // No other message, no other kind, until this one ends.
-        let r = ws.feed(Message::Binary(Bytes::from_static(b"x"))).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
-        let r = ws.feed_chunk(Chunk::text("x", true)).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        refused(ws.feed(Message::Binary(Bytes::from_static(b"x"))).await);
+        refused(ws.feed_chunk(Chunk::text("x", true)).await);
         let mut w = ws.message_writer(super::MessageKind::Binary, 16);
         w.write_all(b"y").await.unwrap();
         assert!(w.close().await.is_err());
         drop(w);
-        ws.feed_chunk(Chunk::binary(&b"cd"[..], true))
-            .await
-            .unwrap();
+        feed(&mut ws, Chunk::binary(&b"cd"[..], true)).await;
         // Text may split a code point between chunks, but must be UTF-8.
         let e_acute = "é".as_bytes();
-        ws.feed_chunk(Chunk::text(&e_acute[..1], false))
-            .await
-            .unwrap();
-        ws.feed_chunk(Chunk::text(&e_acute[1..], true))
-            .await
-            .unwrap();
-        let r = ws.feed_chunk(Chunk::text(&b"\xff"[..], true)).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
-        let r = ws.feed_chunk(Chunk::text(&e_acute[..1], true)).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        feed(&mut ws, Chunk::text(&e_acute[..1], false)).await;
+        feed(&mut ws, Chunk::text(&e_acute[1..], true)).await;
+        refused(ws.feed_chunk(Chunk::text(&b"\xff"[..], true)).await);
+        refused(ws.feed_chunk(Chunk::text(&e_acute[..1], true)).await);
         ws.flush().await.unwrap();
     });
-    assert_eq!(
-        written_fin(&ws.get_ref().output),
-        vec![
-            (OpCode::Binary, false, b"ab".to_vec()),
-            (OpCode::Continuation, true, b"cd".to_vec()),
-            (OpCode::Text, false, e_acute_bytes()[..1].to_vec()),
-            (OpCode::Continuation, true, e_acute_bytes()[1..].to_vec()),
-        ]
+    assert_sent(
+        &ws,
+        &[
+            (OpCode::Binary, false, b"ab"),
+            (OpCode::Continuation, true, b"cd"),
+            (OpCode::Text, false, &e_acute_bytes()[..1]),
+            (OpCode::Continuation, true, &e_acute_bytes()[1..]),
+        ],
     );
 }
 
@@ -985,25 +986,21 @@ fn a_writer_refused_mid_chunks_leaves_the_chunked_message_intact() {
     use futures_util::AsyncWriteExt;
     let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
     block_on(async {
-        ws.feed_chunk(Chunk::binary(&b"ab"[..], false))
-            .await
-            .unwrap();
+        feed(&mut ws, Chunk::binary(&b"ab"[..], false)).await;
         let mut w = ws.message_writer(super::MessageKind::Text, 1024);
         w.write_all(b"hi").await.unwrap();
         assert!(w.flush().await.is_err());
         drop(w);
-        ws.feed_chunk(Chunk::binary(&b"cd"[..], true))
-            .await
-            .unwrap();
+        feed(&mut ws, Chunk::binary(&b"cd"[..], true)).await;
         ws.flush().await.unwrap();
     });
     // No frame of the refused writer, no orphan continuation.
-    assert_eq!(
-        written_fin(&ws.get_ref().output),
-        vec![
-            (OpCode::Binary, false, b"ab".to_vec()),
-            (OpCode::Continuation, true, b"cd".to_vec()),
-        ]
+    assert_sent(
+        &ws,
+        &[
+            (OpCode::Binary, false, b"ab"),
+            (OpCode::Continuation, true, b"cd"),
+        ],
     );
 }
 
@@ -1011,23 +1008,15 @@ fn a_writer_refused_mid_chunks_leaves_the_chunked_message_intact() {
 fn after_a_refused_text_chunk_the_message_takes_no_more() {
     let mut ws = ws(Vec::new(), 4096, WebSocketConfig::default());
     block_on(async {
-        ws.feed_chunk(Chunk::text(&b"\xe2\x82"[..], false))
-            .await
-            .unwrap();
+        feed(&mut ws, Chunk::text(&b"\xe2\x82"[..], false)).await;
         // Completes the euro sign, then goes wrong.
-        let r = ws.feed_chunk(Chunk::text(&b"\xac\xff"[..], false)).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        refused(ws.feed_chunk(Chunk::text(&b"\xac\xff"[..], false)).await);
         // Would put E2 82 78 on the wire.
-        let r = ws.feed_chunk(Chunk::text("x", true)).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
-        let r = ws.feed(Message::text("other")).await;
-        assert!(matches!(r, Err(Error::InvalidMessage(_))), "{r:?}");
+        refused(ws.feed_chunk(Chunk::text("x", true)).await);
+        refused(ws.feed(Message::text("other")).await);
         ws.flush().await.unwrap();
     });
-    assert_eq!(
-        written_fin(&ws.get_ref().output),
-        vec![(OpCode::Text, false, b"\xe2\x82".to_vec())]
-    );
+    assert_sent(&ws, &[(OpCode::Text, false, b"\xe2\x82")]);
 }
 
 /// Polls `fut` once: a receive dropped before it finished.
@@ -1276,11 +1265,7 @@ mod deflate {
         let input = rsv1_frame(OpCode::Binary, true, true, &[0xff; 40]);
         let mut ws = compressed_ws(input, "permessage-deflate", WebSocketConfig::default());
         let err = block_on(ws.recv()).unwrap_err();
-        assert!(
-            matches!(err, Error::Protocol(ProtocolError::InvalidCompressedData)),
-            "{err}"
-        );
-        assert_eq!(close_code_sent(&ws.get_ref().output), Some(1002));
+        assert_failed(&ws, &err, ProtocolError::InvalidCompressedData, 1002);
     }
 
     #[test]
@@ -1359,15 +1344,7 @@ mod upgrade_sources {
         // The connection is then built over the upgraded IO, with the bytes
         // the server read past the head.
         let leftover = Bytes::from(frame(OpCode::Text, true, b"early"));
-        let mem = Mem {
-            input: Vec::new(),
-            pos: 0,
-            chunk: 64,
-            output: Vec::new(),
-            closed: false,
-            hang: false,
-            stalled: false,
-        };
+        let mem = Mem::new(Vec::new(), 64);
         let mut ws = accepted.into_websocket(mem, leftover);
         assert_eq!(ws.subprotocol(), Some("chat"));
         assert_eq!(block_on(ws.recv()).unwrap(), Message::text("early"));
@@ -1383,15 +1360,7 @@ mod upgrade_sources {
     #[test]
     fn preparsed_source_writes_the_101_and_keeps_leftover_bytes() {
         let parts = parse_head(REQ.as_bytes(), &HeadLimits::default()).unwrap();
-        let mem = Mem {
-            input: frame(OpCode::Binary, true, b"next"),
-            pos: 0,
-            chunk: 64,
-            output: Vec::new(),
-            closed: false,
-            hang: false,
-            stalled: false,
-        };
+        let mem = Mem::new(frame(OpCode::Binary, true, b"next"), 64);
         let leftover = Bytes::from(frame(OpCode::Text, true, b"first"));
         let upgrader = Upgrader::new();
         let mut ws = block_on(upgrader.upgrade_from(Preparsed::new(parts, mem, leftover))).unwrap();

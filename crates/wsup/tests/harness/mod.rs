@@ -25,6 +25,8 @@ use futures_util::io::{AsyncRead, AsyncWrite};
 use futures_util::{FutureExt, StreamExt};
 use wsup::{CloseFrame, HandshakeError, Message, Upgrader, WebSocket};
 
+pub use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+pub use async_tungstenite::tungstenite::protocol::frame::Frame;
 pub use async_tungstenite::tungstenite::Message as ClientMsg;
 
 /// Every test is cut off after this long: a hang fails, it does not stall.
@@ -75,11 +77,15 @@ pub trait Rt: Send + Sync + Sized + 'static {
     /// Shuts the client stream's write side (sends FIN). `AsyncWrite::close`
     /// does not on async-std, whose sockets only flush there.
     fn shutdown_write(io: &mut Self::ClientIo) -> impl Future<Output = ()> + Send;
-    /// Runs async-tungstenite's client handshake over `io`.
+    /// Runs async-tungstenite's client handshake over `io`; by default the
+    /// generic `client_async`, for runtimes whose sockets are `futures_io`.
     fn client(
         request: ClientRequest,
         io: Self::ClientIo,
-    ) -> impl Future<Output = Result<(Client<Self>, ClientResponse), tungstenite::Error>> + Send;
+    ) -> impl Future<Output = Result<(Client<Self>, ClientResponse), tungstenite::Error>> + Send
+    {
+        async_tungstenite::client_async(request, io)
+    }
 }
 
 /// The sockets of an [`Rt`] impl: `listen` on 127.0.0.1, `accept` and
@@ -205,13 +211,6 @@ impl Rt for Smol {
     async fn shutdown_write(io: &mut Self::ClientIo) {
         io.shutdown(std::net::Shutdown::Write).expect("shutdown");
     }
-
-    async fn client(
-        request: ClientRequest,
-        io: Self::ClientIo,
-    ) -> Result<(Client<Self>, ClientResponse), tungstenite::Error> {
-        async_tungstenite::client_async(request, io).await
-    }
 }
 
 /// async-std: `task::block_on`, tasks on its global executor.
@@ -256,13 +255,6 @@ impl Rt for AsyncStd {
 
     async fn shutdown_write(io: &mut Self::ClientIo) {
         io.shutdown(std::net::Shutdown::Write).expect("shutdown");
-    }
-
-    async fn client(
-        request: ClientRequest,
-        io: Self::ClientIo,
-    ) -> Result<(Client<Self>, ClientResponse), tungstenite::Error> {
-        async_tungstenite::client_async(request, io).await
     }
 }
 
@@ -311,6 +303,24 @@ macro_rules! __runtime_test {
     };
 }
 pub(crate) use __runtime_test;
+
+/// `assert!(matches!(value, pattern))`, the failure naming runtime `R` and
+/// showing the value: `assert_matches!(R, res, Err(Error::Io(_)))`. The
+/// value is matched by reference.
+// Some test files match no patterns.
+#[allow(unused_macros)]
+macro_rules! assert_matches {
+    ($R:ident, $value:expr, $($pattern:pat_param)|+ $(if $guard:expr)?) => {{
+        let value = &$value;
+        assert!(
+            matches!(value, $($pattern)|+ $(if $guard)?),
+            "[{}] {value:?}",
+            <$R as crate::harness::Rt>::NAME
+        );
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use assert_matches;
 
 /// Runs one test body on runtime `R`, failing it after [`TEST_TIMEOUT`].
 pub fn run<R: Rt, F: Future<Output = ()>>(test: F) {
@@ -484,6 +494,49 @@ pub async fn client_close<R: Rt>(
         .await
         .expect("client sends close");
     client_until_close::<R>(ws).await.1
+}
+
+/// Checks that `took` is in `[at_least, under)`: a deadline kept, neither
+/// early nor (much) late.
+pub fn assert_took<R: Rt>(took: Duration, at_least: Duration, under: Duration, what: &str) {
+    assert!(
+        took >= at_least,
+        "[{}] {what}: too early, after {took:?}",
+        R::NAME
+    );
+    assert!(
+        took < under,
+        "[{}] {what}: too late, after {took:?}",
+        R::NAME
+    );
+}
+
+/// Frame `i` of a fragmented client message of `kind`: the first is a
+/// `kind` frame, the rest continuations; `fin` on the last.
+pub fn fragment(i: usize, kind: Data, payload: impl Into<Vec<u8>>, fin: bool) -> ClientMsg {
+    let op = if i == 0 { kind } else { Data::Continue };
+    ClientMsg::Frame(Frame::message(payload.into(), OpCode::Data(op), fin))
+}
+
+/// Checks a frame from the server: its FIN bit, opcode and payload.
+pub fn assert_frame<R: Rt>(f: &raw::RawFrame, fin: bool, opcode: u8, payload: &[u8]) {
+    assert_eq!(
+        (f.fin, f.opcode, f.payload.as_slice()),
+        (fin, opcode, payload),
+        "[{}]",
+        R::NAME
+    );
+}
+
+/// As [`client_close`], checking that the server's reply echoes `code`.
+pub async fn client_close_echoed<R: Rt>(ws: &mut Client<R>, code: u16, reason: &str) {
+    let echoed = client_close::<R>(ws, code, reason).await;
+    assert_eq!(
+        echoed.map(|e| e.0),
+        Some(code),
+        "[{}] echo of close {code}",
+        R::NAME
+    );
 }
 
 /// Deterministic bytes whose value depends on the position (so a shifted,

@@ -206,6 +206,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawWs<S> {
         close.expect("close frame with a code").0
     }
 
+    /// Closes with 1000 and reads until the server's close frame, which
+    /// must echo 1000.
+    pub async fn close_normally(&mut self) {
+        self.send_close(1000, "").await;
+        assert_eq!(self.expect_close_code().await, 1000, "close echo");
+    }
+
     /// Reads frames until the server ends the stream (EOF or reset).
     pub async fn read_to_eof(&mut self) -> Vec<RawFrame> {
         let mut frames = Vec::new();
