@@ -130,23 +130,21 @@ def configurations() -> list[Config]:
             required_params=["server_no_context_takeover"],
         ),
     ]
-    for bits in range(9, 16):
-        configs.append(
-            Config(
-                f"server_max_window_bits={bits}",
-                ClientPerMessageDeflateFactory(server_max_window_bits=bits),
-                server_max_window_bits=bits,
-                required_params=[f"server_max_window_bits={bits}"],
+    # Every window size on each side, server's first; the server must
+    # answer a server_max_window_bits offer with it, and may leave the
+    # client's out of its response.
+    for side, required in (("server", True), ("client", False)):
+        param = f"{side}_max_window_bits"
+        for bits in range(9, 16):
+            setting = {param: bits}
+            configs.append(
+                Config(
+                    f"{param}={bits}",
+                    ClientPerMessageDeflateFactory(**setting),
+                    **setting,
+                    required_params=[f"{param}={bits}"] if required else [],
+                )
             )
-        )
-    for bits in range(9, 16):
-        configs.append(
-            Config(
-                f"client_max_window_bits={bits}",
-                ClientPerMessageDeflateFactory(client_max_window_bits=bits),
-                client_max_window_bits=bits,
-            )
-        )
     return configs
 
 

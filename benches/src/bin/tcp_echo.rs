@@ -4,9 +4,10 @@
 //! servers, so the bytes on the wire match.
 //!
 //! Usage: `tcp_echo tokio|smol|async-std ADDR`; prints `listening on ADDR`
-//! once it accepts. Each runtime is driven as in `tungstenite_echo`.
+//! once it accepts. Each runtime is driven as in `tungstenite_echo`
+//! (`wsup_benches::baseline`).
 
-use futures_util::{AsyncReadExt, AsyncWriteExt};
+use wsup_benches::baseline::{self, Handler};
 
 const BUFFER: usize = 256 * 1024;
 
@@ -16,76 +17,35 @@ fn main() -> std::io::Result<()> {
         eprintln!("usage: tcp_echo tokio|smol|async-std ADDR");
         std::process::exit(2);
     };
-    match runtime.as_str() {
-        "tokio" => run_tokio(&addr),
-        "smol" => run_smol(&addr),
-        "async-std" => run_async_std(&addr),
-        other => {
-            eprintln!("tcp_echo: unknown runtime `{other}`");
-            std::process::exit(2)
+    baseline::serve("tcp_echo", &runtime, &addr, Echo)
+}
+
+/// Echoes until EOF or an error.
+#[derive(Debug, Clone, Copy)]
+struct Echo;
+
+impl Handler for Echo {
+    /// Through tokio's own IO traits, with no adapter in between.
+    async fn tokio(self, mut stream: tokio::net::TcpStream) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; BUFFER];
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            if stream.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
         }
     }
-}
 
-/// Echoes until EOF or an error, over any `futures_io` stream.
-async fn echo<S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin>(mut stream: S) {
-    let mut buf = vec![0u8; BUFFER];
-    while let Ok(n @ 1..) = stream.read(&mut buf).await {
-        if stream.write_all(&buf[..n]).await.is_err() {
-            return;
+    async fn futures_io<S>(self, mut stream: S)
+    where
+        S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
+    {
+        use futures_util::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; BUFFER];
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            if stream.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
         }
     }
-}
-
-fn run_tokio(addr: &str) -> std::io::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; BUFFER];
-                while let Ok(n @ 1..) = stream.read(&mut buf).await {
-                    if stream.write_all(&buf[..n]).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    })
-}
-
-fn run_smol(addr: &str) -> std::io::Result<()> {
-    smol::block_on(async {
-        let listener = smol::net::TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            smol::spawn(echo(stream)).detach();
-        }
-    })
-}
-
-fn run_async_std(addr: &str) -> std::io::Result<()> {
-    async_std::task::block_on(async {
-        let listener = async_std::net::TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            async_std::task::spawn(echo(stream));
-        }
-    })
 }

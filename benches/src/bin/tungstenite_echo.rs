@@ -11,10 +11,11 @@
 //!
 //! Usage: `tungstenite_echo tokio|smol|async-std batched|send ADDR`; prints
 //! `listening on ADDR` once it accepts, like wsup's `echo` example, and has
-//! the same shape on each runtime as wsup's binding for it: tokio on a
-//! current-thread runtime; smol and async-std with connection tasks on their
-//! global executors (bounded by `SMOL_THREADS=1` / `ASYNC_STD_THREAD_COUNT=1`
-//! and the harness's pinning to one core).
+//! the same shape on each runtime as wsup's binding for it
+//! (`wsup_benches::baseline`): tokio on a current-thread runtime; smol and
+//! async-std with connection tasks on their global executors (bounded by
+//! `SMOL_THREADS=1` / `ASYNC_STD_THREAD_COUNT=1` and the harness's pinning to
+//! one core).
 //!
 //! With `WSUP_BENCH_COUNT_ALLOCS=1` in the environment it counts heap
 //! allocations and answers each line on stdin with `allocs COUNT BYTES`.
@@ -22,6 +23,7 @@
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::WebSocketStream;
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use wsup_benches::baseline::{self, Handler};
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -40,15 +42,7 @@ fn main() -> std::io::Result<()> {
     if std::env::var_os("WSUP_BENCH_COUNT_ALLOCS").is_some_and(|v| v == "1") {
         wsup_testkit::answer_alloc_counts_on_stdin();
     }
-    match runtime.as_str() {
-        "tokio" => run_tokio(&addr, style),
-        "smol" => run_smol(&addr, style),
-        "async-std" => run_async_std(&addr, style),
-        other => {
-            eprintln!("tungstenite_echo: unknown runtime `{other}`");
-            std::process::exit(2)
-        }
-    }
+    baseline::serve("tungstenite_echo", &runtime, &addr, style)
 }
 
 /// How the echo loop writes.
@@ -108,62 +102,22 @@ where
     }
 }
 
-fn run_tokio(addr: &str, style: Style) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                if let Ok(ws) = async_tungstenite::tokio::accept_async(stream).await {
-                    echo(ws, style).await;
-                }
-            });
+/// Each connection: the WebSocket handshake, then the echo loop of `self`.
+impl Handler for Style {
+    async fn tokio(self, stream: tokio::net::TcpStream) {
+        if let Ok(ws) = async_tungstenite::tokio::accept_async(stream).await {
+            echo(ws, self).await;
         }
-    })
-}
+    }
 
-fn run_smol(addr: &str, style: Style) -> std::io::Result<()> {
-    smol::block_on(async {
-        let listener = smol::net::TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            smol::spawn(async move {
-                if let Ok(ws) = async_tungstenite::accept_async(stream).await {
-                    echo(ws, style).await;
-                }
-            })
-            .detach();
+    async fn futures_io<S>(self, stream: S)
+    where
+        S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
+    {
+        if let Ok(ws) = async_tungstenite::accept_async(stream).await {
+            echo(ws, self).await;
         }
-    })
-}
-
-fn run_async_std(addr: &str, style: Style) -> std::io::Result<()> {
-    async_std::task::block_on(async {
-        let listener = async_std::net::TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            async_std::task::spawn(async move {
-                if let Ok(ws) = async_tungstenite::accept_async(stream).await {
-                    echo(ws, style).await;
-                }
-            });
-        }
-    })
+    }
 }
 
 /// Counts allocations once `WSUP_BENCH_COUNT_ALLOCS=1` turns it on; until

@@ -5,14 +5,12 @@
 //! the runtime chosen by the `runtime-*` features of `wsup-examples`.
 
 use wsup::OriginPolicy;
-use wsup_examples::{echo, echo_upgrader, rt};
+use wsup_examples::{addr_arg, echo, echo_upgrader, rt};
 
 fn main() -> std::io::Result<()> {
     #[cfg(feature = "count-allocs")]
     wsup_testkit::answer_alloc_counts_on_stdin();
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".to_owned());
+    let addr = addr_arg("127.0.0.1:9001");
     rt::block_on(async {
         let listener = rt::bind(&addr).await?;
         println!("listening on {}", listener.local_addr()?);

@@ -7,12 +7,10 @@
 use std::sync::Arc;
 
 use wsup::RawStream;
-use wsup_examples::{hello, rt};
+use wsup_examples::{addr_arg, hello, rt};
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8888".to_owned());
+    let addr = addr_arg("127.0.0.1:8888");
     rt::block_on(async {
         let listener = rt::bind(&addr).await?;
         println!("listening on http://{}", listener.local_addr()?);

@@ -10,28 +10,18 @@ use super::Kind;
 
 /// Colours by server (wsup, batched baseline, `send` baseline, ceiling),
 /// darker to lighter by runtime.
-const PALETTE: [[RGBColor; 3]; Kind::ALL.len()] = [
-    [
-        RGBColor(0x1f, 0x4e, 0xb4),
-        RGBColor(0x4a, 0x7f, 0xe0),
-        RGBColor(0x8a, 0xb0, 0xf0),
-    ],
-    [
-        RGBColor(0xc0, 0x50, 0x10),
-        RGBColor(0xe8, 0x80, 0x30),
-        RGBColor(0xf5, 0xb0, 0x70),
-    ],
-    [
-        RGBColor(0x20, 0x80, 0x40),
-        RGBColor(0x40, 0xb0, 0x60),
-        RGBColor(0x90, 0xd8, 0xa0),
-    ],
-    [
-        RGBColor(0x30, 0x30, 0x30),
-        RGBColor(0x70, 0x70, 0x70),
-        RGBColor(0xa8, 0xa8, 0xa8),
-    ],
+const PALETTE: [[u32; 3]; Kind::ALL.len()] = [
+    [0x1f4eb4, 0x4a7fe0, 0x8ab0f0],
+    [0xc05010, 0xe88030, 0xf5b070],
+    [0x208040, 0x40b060, 0x90d8a0],
+    [0x303030, 0x707070, 0xa8a8a8],
 ];
+
+/// `0xRRGGBB` as a plotters colour.
+fn rgb(hex: u32) -> RGBColor {
+    let [_, r, g, b] = hex.to_be_bytes();
+    RGBColor(r, g, b)
+}
 
 pub fn draw(path: &Path, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (1200, 560)).into_drawing_area();
@@ -90,7 +80,7 @@ pub fn draw(path: &Path, report: &Report) -> Result<(), Box<dyn std::error::Erro
                 if points.is_empty() {
                     continue;
                 }
-                let color = PALETTE[ki][ri % 3];
+                let color = rgb(PALETTE[ki][ri % 3]);
                 chart
                     .draw_series(LineSeries::new(points, color.stroke_width(2)))?
                     .label(format!("{} {}", r.runtime.name(), kind.name()))

@@ -191,10 +191,7 @@ impl LoadGen {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = command
-            .spawn()
-            .map_err(|e| format!("cannot start the load generator: {e}"))?;
-        let mut child = KillOnDrop(child);
+        let mut child = KillOnDrop::spawn(&mut command, "the load generator")?;
         let stdout = drain(child.0.stdout.take().expect("piped"));
         let stderr = drain(child.0.stderr.take().expect("piped"));
         let status = wait_timeout(&mut child, "the load generator", LOADGEN_TIMEOUT)?;
@@ -222,10 +219,7 @@ impl LoadGen {
             .args(["--conns", &count.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
-        let child = command
-            .spawn()
-            .map_err(|e| format!("cannot start the load generator: {e}"))?;
-        let mut child = KillOnDrop(child);
+        let mut child = KillOnDrop::spawn(&mut command, "the load generator")?;
         let stdout = child.0.stdout.take().expect("piped");
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {

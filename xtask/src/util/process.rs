@@ -16,6 +16,16 @@ const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct KillOnDrop(pub Child);
 
+impl KillOnDrop {
+    /// Starts `command`; the error names it as `name`.
+    pub fn spawn(command: &mut Command, name: &str) -> Result<KillOnDrop, String> {
+        command
+            .spawn()
+            .map(KillOnDrop)
+            .map_err(|e| format!("cannot start {name}: {e}"))
+    }
+}
+
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -48,10 +58,7 @@ pub fn check(command: &mut Command, what: &str) -> Result<(), String> {
 /// Runs a command to completion, killing it after `timeout`.
 pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> Result<ExitStatus, String> {
     let name = command.get_program().to_string_lossy().into_owned();
-    let child = command
-        .spawn()
-        .map_err(|e| format!("cannot start {name}: {e}"))?;
-    wait_timeout(&mut KillOnDrop(child), &name, timeout)
+    wait_timeout(&mut KillOnDrop::spawn(command, &name)?, &name, timeout)
 }
 
 /// Waits for `child` to exit; an error after `timeout` (the child is then
@@ -80,11 +87,7 @@ pub fn start_listening(
     name: &str,
     mut line: impl FnMut(String) + Send + 'static,
 ) -> Result<KillOnDrop, String> {
-    let child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {name}: {e}"))?;
-    let mut server = KillOnDrop(child);
+    let mut server = KillOnDrop::spawn(command.stdout(Stdio::piped()), name)?;
     let stdout = server.0.stdout.take().expect("stdout is piped");
 
     // The reader thread outlives the wait: it keeps draining stdout so the
