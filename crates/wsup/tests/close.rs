@@ -247,7 +247,35 @@ async fn transport_shut_after_close_handshake<R: Rt>() {
     }
 }
 
+/// A protocol error (an unmasked frame) from a peer that then goes silent
+/// and keeps the connection open: `recv` reports the error once the close
+/// timeout has passed, instead of waiting on the peer forever.
+async fn protocol_error_then_silent_peer_times_out<R: Rt>() {
+    let upgrader = upgrader::<R>().close_timeout(Duration::from_millis(300));
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader, |mut ws| async move {
+        let start = Instant::now();
+        let res = ws.recv().await;
+        (res, start.elapsed())
+    })
+    .await;
+    let mut c = raw_connect::<R>(addr).await;
+    c.write_raw(&[0x82, 0x00]).await; // unmasked: 1002
+    let f = c.read_frame().await.expect("server close frame");
+    assert_eq!(f.close_code().map(|c| c.0), Some(1002));
+    // Silent from here on, the socket left open.
+    let (res, took) = within::<R, _>(
+        Duration::from_secs(3),
+        "recv after a protocol error",
+        server,
+    )
+    .await;
+    assert_matches!(R, res, Err(Error::Protocol(_)));
+    assert!(took < Duration::from_secs(2), "[{}] {took:?}", R::NAME);
+    drop(c);
+}
+
 runtime_tests!(
+    protocol_error_then_silent_peer_times_out,
     client_close_codes_seen_and_echoed,
     client_close_without_code,
     server_close_with_code_and_reason,

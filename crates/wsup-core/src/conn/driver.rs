@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::close::CloseFrame;
 use crate::error::Error;
 use crate::message::{Chunk, Message};
 use crate::protocol::{Event, Flush, Mode, Next, Protocol, MAX_IOVECS, PROBE, READ_WINDOW};
@@ -64,9 +65,43 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         if let Some((_, sleep)) = self.timer.as_mut() {
             if sleep.as_mut().poll(cx).is_ready() {
                 self.timer = None;
-                self.proto.handle_timeout(Instant::now());
+                // The runtime's timer is the clock: it fired, so the
+                // deadline it was armed for has passed, whatever
+                // `Instant::now` says (a paused, simulated or coarse clock).
+                self.proto.handle_timeout(deadline.max(Instant::now()));
             }
         }
+    }
+
+    /// A deadline is set that no timer is armed for yet.
+    fn deadline_unarmed(&self) -> bool {
+        self.runtime.is_some() && self.timer.is_none() && self.proto.has_deadline()
+    }
+
+    /// Fixes the deadline the protocol asked for from now, when closing
+    /// starts, rather than when the connection is next polled: the close
+    /// timeout counts from the close.
+    fn fix_deadline(&mut self) {
+        if self.runtime.is_some() && self.proto.has_deadline() {
+            let _ = self.proto.poll_timeout(Instant::now);
+        }
+    }
+
+    /// Queues a message (no I/O); a close frame starts the close timeout.
+    pub(crate) fn start_send(&mut self, msg: Message) -> Result<(), Error> {
+        let closing = matches!(msg, Message::Close(_));
+        self.proto.start_send(msg)?;
+        if closing {
+            self.fix_deadline();
+        }
+        Ok(())
+    }
+
+    /// Starts closing if open (no I/O); the close timeout starts now.
+    pub(crate) fn start_close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        self.proto.start_close(frame)?;
+        self.fix_deadline();
+        Ok(())
     }
 
     /// Writes out everything queued, then flushes the transport.
@@ -143,7 +178,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             if self.timer.is_some() || self.proto.has_deadline() {
                 self.poll_timer(cx);
             }
-            let flush = match self.proto.next(mode) {
+            let next = self.proto.next(mode);
+            if matches!(next, Next::Shutdown | Next::Drain) && self.deadline_unarmed() {
+                // `next` itself started closing (the peer's close, a
+                // protocol error) and asked for the close timeout: arm it
+                // (at the top of the loop) before anything here can wait.
+                continue;
+            }
+            let flush = match next {
                 Next::Event(event) => return Poll::Ready(Ok(event)),
                 Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
                 Next::Finish => return self.finish(),

@@ -78,7 +78,7 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     A: Access<T>,
 {
-    a.with(|d| d.proto.start_send(msg))
+    a.with(|d| d.start_send(msg))
 }
 
 /// Queues a chunk, no I/O (the second half of `feed_chunk`).

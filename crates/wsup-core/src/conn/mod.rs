@@ -144,7 +144,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// [`feed_chunk`](Self::feed_chunk)) no close frame can be sent: the
     /// transport is shut down at once.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        self.driver.proto.start_close(frame)?;
+        self.driver.start_close(frame)?;
         poll_fn(|cx| self.driver.poll_close(cx)).await
     }
 
@@ -214,7 +214,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// `Sink::poll_close`: the whole closing handshake, with a normal close.
     fn poll_sink_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.driver
-            .proto
             .start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
         self.driver.poll_close(cx)
     }
@@ -222,3 +221,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod timer_tests;

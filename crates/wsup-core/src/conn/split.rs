@@ -161,7 +161,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     /// relayed as one frame, no close frame can be sent: the connection is
     /// shut down, and the reader half finishes with it.)
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        self.shared.lock().proto.start_close(frame)?;
+        self.shared.lock().start_close(frame)?;
         // The reader half may be waiting for input that will not come now.
         self.shared.wakers.read.wake();
         poll_fn(|cx| handle::poll_flush(self, cx)).await
@@ -176,8 +176,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     /// reader half finishes the closing handshake.
     fn poll_sink_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let res = self.poll_with(cx, |c, cx| {
-            c.proto
-                .start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
+            c.start_close(Some(CloseFrame::new(CloseCode::NORMAL, "")))?;
             c.poll_flush(cx)
         });
         // As in `close`: the reader half may have to finish now.

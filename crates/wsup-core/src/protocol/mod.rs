@@ -21,10 +21,13 @@
 //!
 //! ```text
 //!   Open ──send close──▶ CloseSent ──peer's close──▶ Finishing ──▶ Closed
-//!    │  ╲                    │ (data discarded)          ▲
-//!    │   ╲─peer's close──────┼───────────────────────────┘
-//!    │                       └─close timeout──▶ Expired ──▶ Closed
+//!    │ ╲                   (data and pings     ▲  (write out, shut
+//!    │  ╲                   discarded)         │   the write side)
+//!    │   ├─peer's close────────────────────────┤
+//!    │   └─close inside a relayed frame────────┘
 //!    └─protocol error──▶ Draining (input discarded until the peer closes) ──▶ Closed
+//!
+//!   CloseSent, Finishing, Draining ──close timeout──▶ Expired ──▶ Closed
 //! ```
 //!
 //! The role is the server's: peer frames must be masked, ours are not.

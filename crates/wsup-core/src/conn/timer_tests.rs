@@ -1,0 +1,173 @@
+//! The close timeout, over a runtime whose timers fire when the test says
+//! so (as tokio's paused clock or a simulated runtime would): the driver
+//! arms its one timer before it can wait, takes a fired timer as the
+//! deadline passed, and counts the timeout from the close.
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use wsup_testkit::{client_frame, Mem, OP_CLOSE};
+
+use super::WebSocket;
+use crate::config::WebSocketConfig;
+use crate::error::Error;
+use crate::message::Message;
+use crate::runtime::{BoxTask, Runtime, Sleep};
+
+#[derive(Debug, Default)]
+struct Timers {
+    fired: AtomicBool,
+    /// The duration of every timer asked for.
+    asked: Mutex<Vec<Duration>>,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl Timers {
+    /// Every timer's time has come.
+    fn fire(&self) {
+        self.fired.store(true, SeqCst);
+        for w in self.wakers.lock().unwrap().drain(..) {
+            w.wake();
+        }
+    }
+
+    fn created(&self) -> usize {
+        self.asked.lock().unwrap().len()
+    }
+}
+
+#[derive(Debug)]
+struct ManualRt(Arc<Timers>);
+struct ManualSleep(Arc<Timers>);
+
+impl Future for ManualSleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.fired.load(SeqCst) {
+            Poll::Ready(())
+        } else {
+            self.0.wakers.lock().unwrap().push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+impl Runtime for ManualRt {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        self.0.asked.lock().unwrap().push(duration);
+        Box::pin(ManualSleep(self.0.clone()))
+    }
+    fn spawn(&self, _: BoxTask) {}
+}
+
+/// A waker that counts its wake-ups.
+struct Count(AtomicUsize);
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A peer that sends `input`, then goes quiet (reads wait, never end);
+/// with `stalled`, it reads nothing either (writes wait).
+fn conn(input: Vec<u8>, stalled: bool) -> (WebSocket<Mem>, Arc<Timers>) {
+    let timers = Arc::new(Timers::default());
+    let mut peer = Mem::new(input, usize::MAX);
+    peer.hang = true;
+    peer.stalled = stalled;
+    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
+    let ws = WebSocket::from_raw(peer, Bytes::new(), WebSocketConfig::default(), Some(rt));
+    (ws, timers)
+}
+
+fn counting_waker() -> (Arc<Count>, Waker) {
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    (count, waker)
+}
+
+/// A protocol error (an unmasked frame), then the peer goes quiet: the
+/// close timeout must still end the connection, so its timer must be
+/// armed (its waker registered) before `recv` returns `Pending`.
+#[test]
+fn a_protocol_error_arms_the_close_timer_before_waiting() {
+    let (mut ws, timers) = conn(vec![0x82, 0x00], false);
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    timers.fire();
+    assert!(
+        count.0.load(SeqCst) > 0,
+        "the close timeout passed and nothing woke the task (timers created: {})",
+        timers.created()
+    );
+    let res = ws.poll_recv(&mut cx);
+    assert!(
+        matches!(res, Poll::Ready(Err(Error::Protocol(_)))),
+        "{res:?}"
+    );
+}
+
+/// The peer closes and then reads nothing (our echo cannot be written):
+/// the close timeout must end it.
+#[test]
+fn a_peer_close_with_a_stalled_write_arms_the_close_timer() {
+    let (mut ws, timers) = conn(client_frame(OP_CLOSE, true, &1000u16.to_be_bytes()), true);
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    timers.fire();
+    assert!(
+        count.0.load(SeqCst) > 0,
+        "the close timeout passed and nothing woke the task (timers created: {})",
+        timers.created()
+    );
+    assert!(ws.poll_recv(&mut cx).is_ready());
+}
+
+/// The close timeout is the runtime's timer: when it fires, closing ends
+/// with `CloseTimeout`, whatever `std::time::Instant` says.
+#[test]
+fn close_ends_when_the_runtime_timer_fires() {
+    let (mut ws, timers) = conn(Vec::new(), false);
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut close = pin!(ws.close(None));
+    assert!(close.as_mut().poll(&mut cx).is_pending());
+    timers.fire();
+    assert!(count.0.load(SeqCst) > 0, "timer armed and woken");
+    let res = close.as_mut().poll(&mut cx);
+    assert!(
+        matches!(res, Poll::Ready(Err(Error::CloseTimeout))),
+        "{res:?} (timers created: {})",
+        timers.created()
+    );
+}
+
+/// A close queued with `feed` starts the close timeout then, not when the
+/// connection is next polled: the timer armed later is asked for what is
+/// left of it.
+#[test]
+fn the_close_timeout_counts_from_the_close() {
+    let (mut ws, timers) = conn(Vec::new(), false);
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut feed = pin!(ws.feed(Message::Close(None)));
+        assert!(feed.as_mut().poll(&mut cx).is_ready());
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    let asked = timers.asked.lock().unwrap().clone();
+    let timeout = WebSocketConfig::default().close_timeout();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0] <= timeout - Duration::from_millis(100),
+        "{asked:?} of {timeout:?}"
+    );
+}
