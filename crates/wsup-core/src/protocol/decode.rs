@@ -6,7 +6,7 @@
 //! split off the buffer as `Bytes`. Only fragmented (or compressed) messages
 //! are copied, into an assembly buffer.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::close::CloseFrame;
 use crate::config::WebSocketConfig;
@@ -16,7 +16,7 @@ use crate::frame::{apply_mask, FrameHeader, OpCode};
 use crate::message::{Message, Utf8Bytes};
 use crate::utf8::Utf8Validator;
 
-use super::read_buf::{FrameNeed, READ_WINDOW};
+use super::read_buf::{Buffered, FrameNeed, READ_WINDOW};
 
 /// The frame being received.
 #[derive(Debug)]
@@ -123,7 +123,7 @@ impl Decoder {
     /// arrive, and which whole.
     pub(crate) fn decode(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut Buffered<'_>,
         cfg: &WebSocketConfig,
         mode: Mode,
     ) -> Result<Option<Event>, ProtocolError> {
@@ -236,7 +236,7 @@ impl Decoder {
     /// Parses and checks the next header. `Ok(false)`: not all here yet.
     fn start_frame(
         &mut self,
-        buf: &mut BytesMut,
+        buf: &mut Buffered<'_>,
         cfg: &WebSocketConfig,
         mode: Mode,
     ) -> Result<bool, ProtocolError> {

@@ -319,7 +319,7 @@ impl Protocol {
                 Phase::Draining => return Next::Drain,
                 Phase::Open | Phase::CloseSent => {}
             }
-            match self.decoder.decode(self.read.data(), &self.cfg, mode) {
+            match self.decoder.decode(&mut self.read.data(), &self.cfg, mode) {
                 Ok(Some(Event::Message(msg))) => match msg {
                     Message::Ping(ref payload) => {
                         if self.phase == Phase::Open {

@@ -67,9 +67,9 @@ impl ReadBuf {
     }
 
     /// The buffered bytes, for the decoder to parse, unmask in place and
-    /// split payloads off. (It never replaces the buffer.)
-    pub(crate) fn data(&mut self) -> &mut BytesMut {
-        &mut self.buf
+    /// split payloads off.
+    pub(crate) fn data(&mut self) -> Buffered<'_> {
+        Buffered(&mut self.buf)
     }
 
     /// Bytes buffered and not yet decoded.
@@ -202,6 +202,39 @@ impl ReadBuf {
         } else if n > 0 && n < hint / 8 {
             self.hint = (hint / 2).max(cfg.read_buffer_size);
         }
+    }
+}
+
+/// The buffered bytes as the decoder may use them: read and written in
+/// place, consumed from the front, split off as payloads. None of that can
+/// replace the allocation or shrink it from its end, so the record of what
+/// is initialised ([`Initialised`]) stays true; the type makes sure nothing
+/// else is done to the buffer.
+#[derive(Debug)]
+pub(crate) struct Buffered<'a>(&'a mut BytesMut);
+
+impl Buffered<'_> {
+    /// Splits off the first `n` bytes (a payload) without copying.
+    pub(crate) fn split_to(&mut self, n: usize) -> BytesMut {
+        self.0.split_to(n)
+    }
+
+    /// Drops the first `n` bytes (a parsed header).
+    pub(crate) fn advance(&mut self, n: usize) {
+        bytes::Buf::advance(self.0, n);
+    }
+}
+
+impl std::ops::Deref for Buffered<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.0
+    }
+}
+
+impl std::ops::DerefMut for Buffered<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.0
     }
 }
 
