@@ -178,15 +178,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             if self.timer.is_some() || self.proto.has_deadline() {
                 self.poll_timer(cx);
             }
-            let next = self.proto.next(mode);
-            if matches!(next, Next::Shutdown | Next::Drain) && self.deadline_unarmed() {
+            let flush = match self.proto.next(mode) {
+                Next::Event(event) => return Poll::Ready(Ok(event)),
                 // `next` itself started closing (the peer's close, a
                 // protocol error) and asked for the close timeout: arm it
                 // (at the top of the loop) before anything here can wait.
-                continue;
-            }
-            let flush = match next {
-                Next::Event(event) => return Poll::Ready(Ok(event)),
+                Next::Shutdown | Next::Drain if self.deadline_unarmed() => continue,
                 Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
                 Next::Finish => return self.finish(),
                 Next::Shutdown => {

@@ -301,6 +301,8 @@ impl Protocol {
                     self.outcome = Some(Outcome::Error(Error::CloseTimeout));
                 }
                 self.phase = Phase::Expired;
+                // Spent: nothing is left to arm a timer for.
+                self.close_timer = CloseTimer::Off;
             }
         }
     }
