@@ -47,35 +47,37 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         }
     }
 
-    /// Arms the timer for the protocol's next deadline (re-armed only when
-    /// that instant changes) and tells the protocol once it has passed.
-    /// Without a runtime there are no timers: closing waits for the peer.
-    fn poll_timer(&mut self, cx: &mut Context<'_>) {
+    /// Whether the protocol's deadline has passed: arms the timer for it
+    /// (re-armed only when that instant changes) and polls it, so the task
+    /// is woken when it fires, and tells the protocol once it has. Without
+    /// a runtime there are no timers: closing waits for the peer.
+    fn deadline_passed(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.timer.is_none() && !self.proto.has_deadline() {
+            return false;
+        }
         let Some(deadline) = self.proto.poll_timeout(Instant::now) else {
-            if self.timer.is_some() {
-                self.timer = None;
-            }
-            return;
+            self.timer = None;
+            return false;
         };
-        let Some(rt) = &self.runtime else { return };
+        let Some(rt) = &self.runtime else {
+            return false;
+        };
         if self.timer.as_ref().map(|(at, _)| *at) != Some(deadline) {
             let wait = deadline.saturating_duration_since(Instant::now());
             self.timer = Some((deadline, rt.sleep(wait)));
         }
-        if let Some((_, sleep)) = self.timer.as_mut() {
-            if sleep.as_mut().poll(cx).is_ready() {
-                self.timer = None;
-                // The runtime's timer is the clock: it fired, so the
-                // deadline it was armed for has passed, whatever
-                // `Instant::now` says (a paused, simulated or coarse clock).
-                self.proto.handle_timeout(deadline.max(Instant::now()));
-            }
+        let Some((_, sleep)) = self.timer.as_mut() else {
+            unreachable!("armed above")
+        };
+        if sleep.as_mut().poll(cx).is_pending() {
+            return false;
         }
-    }
-
-    /// A deadline is set that no timer is armed for yet.
-    fn deadline_unarmed(&self) -> bool {
-        self.runtime.is_some() && self.timer.is_none() && self.proto.has_deadline()
+        self.timer = None;
+        // The runtime's timer is the clock: it fired, so the deadline it was
+        // armed for has passed, whatever `Instant::now` says (a paused,
+        // simulated or coarse clock).
+        self.proto.handle_timeout(deadline.max(Instant::now()));
+        true
     }
 
     /// Fixes the deadline the protocol asked for from now, when closing
@@ -157,14 +159,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         Poll::Ready(Ok(()))
     }
 
-    fn finish(&mut self) -> Poll<Result<Event, Error>> {
+    /// The connection is over, with `outcome`; its timer goes with it.
+    fn end(&mut self, outcome: Result<Message, Error>) -> Poll<Result<Event, Error>> {
         self.timer = None;
-        Poll::Ready(self.proto.finish().map(Event::Message))
+        Poll::Ready(outcome.map(Event::Message))
+    }
+
+    fn finish(&mut self) -> Poll<Result<Event, Error>> {
+        let outcome = self.proto.finish();
+        self.end(outcome)
     }
 
     fn io_failed(&mut self, e: io::Error) -> Poll<Result<Event, Error>> {
-        self.timer = None;
-        Poll::Ready(self.proto.transport_failed(e).map(Event::Message))
+        let outcome = self.proto.transport_failed(e);
+        self.end(outcome)
     }
 
     /// Receives the next message, or the next piece of one (see [`Mode`]).
@@ -175,15 +183,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         mode: Mode,
     ) -> Poll<Result<Event, Error>> {
         loop {
-            if self.timer.is_some() || self.proto.has_deadline() {
-                self.poll_timer(cx);
-            }
             let flush = match self.proto.next(mode) {
                 Next::Event(event) => return Poll::Ready(Ok(event)),
-                // `next` itself started closing (the peer's close, a
-                // protocol error) and asked for the close timeout: arm it
-                // (at the top of the loop) before anything here can wait.
-                Next::Shutdown | Next::Drain if self.deadline_unarmed() => continue,
+                // Anything else may wait, so the timer is armed (and polled)
+                // here first, a deadline `next` itself just set (the peer's
+                // close, a protocol error) included. Only the closing phases
+                // have deadlines, and they hand out no events: the hot path
+                // above never looks at the timer.
+                _ if self.deadline_passed(cx) => continue,
                 Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
                 Next::Finish => return self.finish(),
                 Next::Shutdown => {
@@ -230,8 +237,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                             return Poll::Pending;
                         }
                     }
-                    self.timer = None;
-                    return Poll::Ready(self.proto.end_of_input().map(Event::Message));
+                    let outcome = self.proto.end_of_input();
+                    return self.end(outcome);
                 }
                 Poll::Ready(Err(e)) => return self.io_failed(e),
                 Poll::Pending => {
@@ -337,8 +344,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             if self.proto.close_sent() {
                 // Make sure our close frame goes out while we wait for theirs.
                 if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-                    self.timer = None;
-                    let _ = self.proto.transport_failed(e);
+                    let _ = self.io_failed(e);
                     return Poll::Ready(Ok(()));
                 }
             }
