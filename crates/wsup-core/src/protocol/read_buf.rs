@@ -43,9 +43,6 @@ pub(crate) struct ReadBuf {
     /// `buf`'s capacity (from its data on) after it last grew: what it is
     /// rewound to between frames. Zero: no buffer was ever allocated.
     full_capacity: usize,
-    /// Bumped whenever `buf` is replaced rather than grown: the
-    /// initialisation record of one buffer never vouches for another.
-    generation: u64,
 }
 
 impl ReadBuf {
@@ -62,7 +59,6 @@ impl ReadBuf {
             buf,
             hint: cfg.read_buffer_size,
             init: Initialised::default(),
-            generation: 0,
         }
     }
 
@@ -93,9 +89,12 @@ impl ReadBuf {
         self.replace(BytesMut::new());
     }
 
+    /// The one place the buffer is replaced rather than grown: the record
+    /// of what is initialised starts over, so that it never vouches for a
+    /// new allocation that happens to end where the old one did.
     fn replace(&mut self, buf: BytesMut) {
         self.buf = buf;
-        self.generation += 1;
+        self.init = Initialised::default();
     }
 
     /// No buffer is held yet: the next read should go to a stack array of
@@ -175,9 +174,7 @@ impl ReadBuf {
         // Offer what we want, or more where the spare capacity is initialised
         // already and so costs nothing to offer; zeroing happens at most once
         // per byte of an allocation.
-        let mut window = want
-            .max(self.init.spare(&self.buf, self.generation))
-            .min(READ_WINDOW);
+        let mut window = want.max(self.init.spare(&self.buf)).min(READ_WINDOW);
         if need.large {
             // A large frame is read up to its end and no further. Bytes read
             // past it would start the next frame at the far end of the
@@ -187,7 +184,7 @@ impl ReadBuf {
             // above), for at most one more read per large frame.
             window = window.min(need.needed.max(1));
         }
-        self.init.extend(&mut self.buf, window, self.generation);
+        self.init.extend(&mut self.buf, window);
         &mut self.buf[len..]
     }
 
@@ -246,15 +243,16 @@ impl std::ops::DerefMut for Buffered<'_> {
 /// current allocation has ever been initialised, so each byte of an
 /// allocation is zeroed at most once in its life.
 ///
-/// The record is an address range and a generation, checked against the
-/// buffer on every use. The end of the allocation (`as_ptr() + capacity()`)
-/// identifies it while it grows, because `BytesMut` only ever replaces an
-/// allocation with a new one while the old one is still live (a fresh `Vec`
-/// for a shared buffer, or `realloc`), and two live allocations cannot end
-/// at the same address. A buffer replaced from outside (released, then a new
-/// one allocated, which could end where the freed one did) bumps the
-/// [`ReadBuf`]'s generation instead. When either moves, the record restarts
-/// at the end of the buffered data.
+/// The record is an address range, checked against the buffer on every use.
+/// The end of the allocation (`as_ptr() + capacity()`) identifies it while
+/// it grows, because `BytesMut` only ever replaces an allocation with a new
+/// one while the old one is still live (a fresh `Vec` for a shared buffer,
+/// or `realloc`), and two live allocations cannot end at the same address;
+/// when it moves, the record restarts at the end of the buffered data. A
+/// buffer replaced from outside (released, then a new one allocated, which
+/// could end where the freed one did) goes through [`ReadBuf::replace`],
+/// which resets the record; nothing else can replace it (the decoder sees
+/// only a [`Buffered`] view).
 ///
 /// Invariant: every byte of the allocation ending at `alloc_end` that lies
 /// below the address `init_end` is initialised. It holds when the record
@@ -267,27 +265,25 @@ impl std::ops::DerefMut for Buffered<'_> {
 pub(crate) struct Initialised {
     alloc_end: usize,
     init_end: usize,
-    generation: u64,
 }
 
 impl Initialised {
     /// Extends `buf` by `window` bytes (at most its spare capacity) to read
     /// into, zeroing only the bytes never initialised before.
-    pub(crate) fn extend(&mut self, buf: &mut BytesMut, window: usize, generation: u64) {
+    pub(crate) fn extend(&mut self, buf: &mut BytesMut, window: usize) {
         let len = buf.len();
         let window = window.min(buf.capacity() - len);
         let data_end = buf.as_ptr() as usize + len;
         let alloc_end = buf.as_ptr() as usize + buf.capacity();
-        if alloc_end != self.alloc_end || generation != self.generation {
+        if alloc_end != self.alloc_end {
             // Another allocation: only its data is known to be initialised.
             self.alloc_end = alloc_end;
             self.init_end = data_end;
-            self.generation = generation;
         }
-        let known = self.spare(buf, generation).min(window);
+        let known = self.spare(buf).min(window);
         debug_assert!(self.init_end >= data_end && self.init_end <= alloc_end);
         // SAFETY: `len + known <= capacity`, and the `known` bytes after the
-        // data lie in this allocation (same end, same generation) below
+        // data lie in this allocation (the same end) below
         // `init_end`, so they are initialised (the invariant above). They
         // belong to `buf` alone: `Bytes` split off the front never reach
         // past the data.
@@ -298,9 +294,9 @@ impl Initialised {
 
     /// How many spare bytes after the data are initialised already (reading
     /// into them costs no zeroing).
-    pub(crate) fn spare(&self, buf: &BytesMut, generation: u64) -> usize {
+    pub(crate) fn spare(&self, buf: &BytesMut) -> usize {
         let start = buf.as_ptr() as usize;
-        if start + buf.capacity() != self.alloc_end || generation != self.generation {
+        if start + buf.capacity() != self.alloc_end {
             return 0;
         }
         self.init_end.saturating_sub(start + buf.len())
@@ -317,7 +313,7 @@ mod tests {
     fn offered(capacity: usize, window: usize) -> (BytesMut, Initialised) {
         let mut buf = BytesMut::with_capacity(capacity);
         let mut init = Initialised::default();
-        init.extend(&mut buf, window, 0);
+        init.extend(&mut buf, window);
         (buf, init)
     }
 
@@ -328,15 +324,15 @@ mod tests {
         buf[..4].copy_from_slice(b"abcd");
         buf.truncate(4);
         // The 12 bytes past the data are initialised: no zeroing needed.
-        assert_eq!(init.spare(&buf, 0), 12);
+        assert_eq!(init.spare(&buf), 12);
         buf[..].copy_from_slice(b"abcd");
-        init.extend(&mut buf, 20, 0);
+        init.extend(&mut buf, 20);
         assert_eq!(buf.len(), 24);
         assert_eq!(&buf[..4], b"abcd");
         assert!(buf[4..].iter().all(|&b| b == 0));
         buf.truncate(10);
         buf.advance(10);
-        assert_eq!(init.spare(&buf, 0), 14);
+        assert_eq!(init.spare(&buf), 14);
     }
 
     #[test]
@@ -345,22 +341,23 @@ mod tests {
         buf.truncate(8);
         let kept = buf.split_to(8); // shared: the next reserve allocates
         buf.reserve(1024);
-        assert_eq!(init.spare(&buf, 0), 0);
-        init.extend(&mut buf, 100, 0);
+        assert_eq!(init.spare(&buf), 0);
+        init.extend(&mut buf, 100);
         assert!(buf.iter().all(|&b| b == 0));
         assert_eq!(kept.len(), 8);
     }
 
     #[test]
-    fn a_new_generation_starts_over_even_at_the_same_address() {
+    fn a_reset_record_starts_over_even_at_the_same_address() {
         let (mut buf, mut init) = offered(64, 64);
         buf.truncate(0);
-        assert_eq!(init.spare(&buf, 0), 64);
+        assert_eq!(init.spare(&buf), 64);
         // Same allocation, but declared replaced: nothing is vouched for.
-        assert_eq!(init.spare(&buf, 1), 0);
-        init.extend(&mut buf, 8, 1);
+        init = Initialised::default();
+        assert_eq!(init.spare(&buf), 0);
+        init.extend(&mut buf, 8);
         buf.truncate(0);
-        assert_eq!(init.spare(&buf, 1), 8);
+        assert_eq!(init.spare(&buf), 8);
     }
 
     #[test]
@@ -370,8 +367,8 @@ mod tests {
         drop(buf.split_to(100).freeze());
         // Unique again: reserve reclaims the same allocation.
         buf.reserve(4000);
-        assert_eq!(init.spare(&buf, 0), 4096);
-        init.extend(&mut buf, 4096, 0);
+        assert_eq!(init.spare(&buf), 4096);
+        init.extend(&mut buf, 4096);
         assert_eq!(buf.len(), 4096);
     }
 
@@ -382,9 +379,9 @@ mod tests {
         let need = FrameNeed::default();
         let n = rb.window(need, &cfg).len();
         rb.filled(0, n, &cfg);
-        let generation = rb.generation;
+        assert_ne!(rb.init.alloc_end, 0);
         rb.release();
         assert_eq!(rb.capacity(), 0);
-        assert_ne!(rb.generation, generation);
+        assert_eq!((rb.init.alloc_end, rb.init.init_end), (0, 0));
     }
 }
