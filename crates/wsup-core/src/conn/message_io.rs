@@ -20,7 +20,7 @@ use crate::utf8::Utf8Validator;
 /// [`chunk`](Self::chunk) or as a `futures_io::AsyncRead`. Dropping it before
 /// the end discards the rest of the message.
 pub struct IncomingMessage<'a, T> {
-    core: &'a mut Driver<T>,
+    driver: &'a mut Driver<T>,
     kind: MessageKind,
     current: Bytes,
     done: bool,
@@ -36,14 +36,14 @@ impl<T> std::fmt::Debug for IncomingMessage<'_, T> {
 }
 
 impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
-    pub(crate) async fn next(core: &'a mut Driver<T>) -> Result<Self, Error> {
+    pub(crate) async fn next(driver: &'a mut Driver<T>) -> Result<Self, Error> {
         loop {
-            match poll_fn(|cx| core.poll_event(cx, Mode::Chunks)).await? {
+            match poll_fn(|cx| driver.poll_event(cx, Mode::Chunks)).await? {
                 Event::Chunk {
                     data, text, end, ..
                 } => {
                     return Ok(IncomingMessage {
-                        core,
+                        driver,
                         kind: MessageKind::of(text),
                         current: data,
                         done: end,
@@ -52,22 +52,22 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
                 // A message that was being gathered whole when an earlier
                 // receive was dropped ends whole: one piece.
                 Event::Message(Message::Text(t)) => {
-                    return Ok(Self::whole(core, MessageKind::Text, t.into_bytes()))
+                    return Ok(Self::whole(driver, MessageKind::Text, t.into_bytes()))
                 }
                 Event::Message(Message::Binary(b)) => {
-                    return Ok(Self::whole(core, MessageKind::Binary, b))
+                    return Ok(Self::whole(driver, MessageKind::Binary, b))
                 }
                 // The peer closed: the echo is written; report it as closed.
                 Event::Message(Message::Close(_)) => return Err(Error::ConnectionClosed),
-                // Pings are answered by the core; nothing else reaches here.
+                // Pings are answered by the protocol; nothing else reaches here.
                 Event::Message(_) => {}
             }
         }
     }
 
-    fn whole(core: &'a mut Driver<T>, kind: MessageKind, data: Bytes) -> Self {
+    fn whole(driver: &'a mut Driver<T>, kind: MessageKind, data: Bytes) -> Self {
         IncomingMessage {
-            core,
+            driver,
             kind,
             current: data,
             done: true,
@@ -94,7 +94,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
             if self.done {
                 return Poll::Ready(Ok(None));
             }
-            match std::task::ready!(self.core.poll_event(cx, Mode::Chunks)) {
+            match std::task::ready!(self.driver.poll_event(cx, Mode::Chunks)) {
                 Ok(Event::Chunk { data, end, .. }) => {
                     self.current = data;
                     self.done = end;
@@ -131,7 +131,7 @@ impl<T> Drop for IncomingMessage<'_, T> {
     fn drop(&mut self) {
         if !self.done {
             // Whatever reads next must not take the rest for a new message.
-            self.core.proto.abandon_message();
+            self.driver.proto.abandon_message();
         }
     }
 }
@@ -164,7 +164,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for IncomingMessage<'_, T> {
 /// inside a code point is never ended, so after that error only closing is
 /// left.
 pub struct MessageWriter<'a, T: AsyncRead + AsyncWrite + Unpin> {
-    core: &'a mut Driver<T>,
+    driver: &'a mut Driver<T>,
     kind: MessageKind,
     buf: BytesMut,
     fragment_size: usize,
@@ -183,9 +183,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> std::fmt::Debug for MessageWriter<'_, T>
 }
 
 impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
-    pub(crate) fn new(core: &'a mut Driver<T>, kind: MessageKind, fragment_size: usize) -> Self {
+    pub(crate) fn new(driver: &'a mut Driver<T>, kind: MessageKind, fragment_size: usize) -> Self {
         MessageWriter {
-            core,
+            driver,
             kind,
             buf: BytesMut::new(),
             fragment_size: fragment_size.max(1),
@@ -204,7 +204,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, T> {
         } else {
             self.kind.opcode()
         };
-        self.core.proto.queue_fragment(op, fin, &mut self.buf)?;
+        self.driver.proto.queue_fragment(op, fin, &mut self.buf)?;
         self.started = true;
         Ok(())
     }
@@ -243,7 +243,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MessageWriter<'_, T> {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
         if this.buf.len() >= this.fragment_size {
-            std::task::ready!(this.core.poll_ready(cx)).map_err(to_io)?;
+            std::task::ready!(this.driver.poll_ready(cx)).map_err(to_io)?;
             this.emit(false).map_err(to_io)?;
         }
         let n = data.len().min(this.fragment_size - this.buf.len());
@@ -262,13 +262,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MessageWriter<'_, T> {
         if !this.finished && !this.buf.is_empty() {
             this.emit(false).map_err(to_io)?;
         }
-        this.core.poll_flush(cx).map_err(to_io)
+        this.driver.poll_flush(cx).map_err(to_io)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.finish().map_err(to_io)?;
-        this.core.poll_flush(cx).map_err(to_io)
+        this.driver.poll_flush(cx).map_err(to_io)
     }
 }
 

@@ -64,15 +64,16 @@ impl Protocol {
     pub(crate) fn flush_before_queue(&self) -> Flush {
         let queued = self.queue.queued();
         let threshold = self.cfg.write_flush_threshold;
+        // With a payload queued by reference, the batch may grow to a read
+        // window; bytes copied into the tail still go out at the threshold.
+        let past_threshold = if self.queue.holds_large_payload() {
+            self.queue.coalesced() >= threshold || queued >= threshold.max(READ_WINDOW)
+        } else {
+            queued >= threshold
+        };
         if queued >= self.cfg.backlog_limit() {
             Flush::Wait
-        } else if self.queue.holds_large_payload() {
-            if self.queue.coalesced() >= threshold || queued >= threshold.max(READ_WINDOW) {
-                Flush::Try
-            } else {
-                Flush::No
-            }
-        } else if queued >= threshold {
+        } else if past_threshold {
             Flush::Try
         } else {
             Flush::No
