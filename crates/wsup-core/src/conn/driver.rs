@@ -83,6 +83,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// Fixes the deadline the protocol asked for from now, when closing
     /// starts, rather than when the connection is next polled: the close
     /// timeout counts from the close.
+    #[inline]
     fn fix_deadline(&mut self) {
         if self.runtime.is_some() && self.proto.has_deadline() {
             let _ = self.proto.poll_timeout(Instant::now);
@@ -91,11 +92,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Queues a message (no I/O); a close frame starts the close timeout.
     pub(crate) fn start_send(&mut self, msg: Message) -> Result<(), Error> {
-        let closing = matches!(msg, Message::Close(_));
         self.proto.start_send(msg)?;
-        if closing {
-            self.fix_deadline();
-        }
+        self.fix_deadline();
         Ok(())
     }
 
