@@ -13,6 +13,9 @@ use crate::pool::BufferPool;
 /// The smallest initial read or write buffer; smaller sizes are raised to it.
 const MIN_BUFFER_SIZE: usize = 128;
 
+/// The default keepalive interval and timeout (python-websockets' values).
+const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(20);
+
 /// Settings of one connection. [`crate::Upgrader`] fills it; it can also be
 /// built directly, for [`crate::WebSocket::from_raw`]:
 ///
@@ -38,6 +41,10 @@ pub struct WebSocketConfig {
     pub(crate) max_message_size: usize,
     pub(crate) max_fragments: usize,
     pub(crate) close_timeout: Duration,
+    pub(crate) keepalive_interval: Option<Duration>,
+    pub(crate) keepalive_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
     pub(crate) write_buffer_pool: Option<Arc<dyn BufferPool>>,
 }
 
@@ -52,6 +59,10 @@ impl Default for WebSocketConfig {
             max_message_size: 64 << 20,
             max_fragments: 1 << 17,
             close_timeout: Duration::from_secs(5),
+            keepalive_interval: Some(DEFAULT_KEEPALIVE),
+            keepalive_timeout: DEFAULT_KEEPALIVE,
+            idle_timeout: None,
+            write_timeout: None,
             write_buffer_pool: None,
         }
     }
@@ -179,6 +190,33 @@ settings! {
     /// shut down, once this side has sent its close. Default 5 s. Needs a
     /// runtime.
     close_timeout: Duration;
+    /// Keepalive: when nothing has arrived from the peer for this long, a
+    /// ping is sent; if nothing arrives within `keepalive_timeout` after
+    /// it, the peer is taken for gone: a close frame with 1011 is
+    /// attempted without waiting, the transport dropped, and the
+    /// application sees [`Error::KeepaliveTimeout`](crate::Error). Any
+    /// input counts, not only the pong. Default 20 s; `None` turns
+    /// keepalive off. Checked lazily, with no cost per message: the ping
+    /// goes between one and two intervals after the last input, so a dead
+    /// peer is noticed within two intervals and the timeout. Needs a
+    /// runtime, and a task polling the connection (a pending `recv`).
+    keepalive_interval: Option<Duration>;
+    /// How long to wait for anything after a keepalive ping. Default 20 s.
+    keepalive_timeout: Duration;
+    /// Idle timeout: no data message received or sent for this long closes
+    /// the connection with 1001 (going away), and the application sees
+    /// [`Error::IdleTimeout`](crate::Error) once the closing handshake is
+    /// over. Pings and pongs do not count. Checked lazily: noticed between
+    /// one and two timeouts after the last message. Default `None` (off).
+    /// Needs a runtime.
+    idle_timeout: Option<Duration>;
+    /// Write timeout: output that makes no progress for this long (the peer
+    /// stopped reading, the connection is half open) ends the connection:
+    /// the blocked `send`, `flush` or `recv` returns
+    /// [`Error::WriteTimeout`](crate::Error) and what was queued is freed.
+    /// Counts from when a write would block; any progress pushes it on.
+    /// Default `None` (off). Needs a runtime.
+    write_timeout: Option<Duration>;
 }
 
 #[cfg(test)]

@@ -35,6 +35,20 @@ pub enum Error {
     /// The closing handshake did not finish within the close timeout.
     #[error("close handshake timed out")]
     CloseTimeout,
+    /// Nothing arrived from the peer within the keepalive timeout after a
+    /// ping: the peer is taken for gone. A close frame with 1011 was
+    /// attempted, without waiting, and the transport dropped.
+    #[error("keepalive timed out: nothing arrived after a ping")]
+    KeepaliveTimeout,
+    /// No data message was received or sent for the idle timeout: the
+    /// connection was closed with 1001.
+    #[error("idle timeout: no data message for too long")]
+    IdleTimeout,
+    /// Output made no progress for the write timeout (the peer stopped
+    /// reading, or the connection is half open): the connection was
+    /// dropped and what was queued freed.
+    #[error("write timed out: the peer is not reading")]
+    WriteTimeout,
 }
 
 impl Error {
@@ -53,10 +67,25 @@ impl Error {
         matches!(self, Error::Io(_))
     }
 
-    /// The close code this side sent because of the error, if any.
+    /// Whether a timeout ended the connection (keepalive, idle, write or
+    /// close).
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            Error::KeepaliveTimeout
+                | Error::IdleTimeout
+                | Error::WriteTimeout
+                | Error::CloseTimeout
+        )
+    }
+
+    /// The close code this side sent (or, for a keepalive timeout,
+    /// attempted) because of the error, if any.
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             Error::Protocol(p) => Some(p.close_code()),
+            Error::KeepaliveTimeout => Some(CloseCode::INTERNAL),
+            Error::IdleTimeout => Some(CloseCode::GOING_AWAY),
             _ => None,
         }
     }

@@ -228,6 +228,18 @@ impl Upgrader {
         /// How long a close waits for the peer's close frame and the
         /// transport's shutdown (default 5 s).
         close_timeout: Duration;
+        /// Ping after this long with nothing received; `None` turns
+        /// keepalive off (default 20 s).
+        keepalive_interval: Option<Duration>;
+        /// How long to wait for anything after a keepalive ping before the
+        /// peer is taken for gone (default 20 s).
+        keepalive_timeout: Duration;
+        /// No data message either way for this long closes with 1001
+        /// (default off).
+        idle_timeout: Option<Duration>;
+        /// Output that makes no progress for this long ends the connection
+        /// (default off).
+        write_timeout: Option<Duration>;
     }
 
     /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and

@@ -9,12 +9,13 @@
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::close::CloseFrame;
+use super::notice::Notice;
+use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
 use crate::message::{Chunk, Message};
 use crate::protocol::{Event, Flush, Mode, Next, Protocol, MAX_IOVECS, PROBE, READ_WINDOW};
@@ -28,6 +29,21 @@ pub(crate) struct Driver<T> {
     timer: Option<(Instant, Pin<Box<dyn Sleep>>)>,
     /// The transport's write side has been shut down.
     shut: bool,
+    /// A word from the server that runs the connection, if one does.
+    notice: Option<Arc<Notice>>,
+    /// The notice was acted on.
+    noticed: bool,
+    /// Run when dropped (set with the notice: see [`Self::last_words`]). A
+    /// function pointer, so that `Drop` needs no bounds on `T`.
+    on_drop: Option<fn(&mut Self)>,
+}
+
+impl<T> Drop for Driver<T> {
+    fn drop(&mut self) {
+        if let Some(last_words) = self.on_drop {
+            last_words(self);
+        }
+    }
 }
 
 impl<T> std::fmt::Debug for Driver<T> {
@@ -44,7 +60,77 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             runtime,
             timer: None,
             shut: false,
+            notice: None,
+            noticed: false,
+            on_drop: None,
         }
+    }
+
+    /// Listens to `notice` from the server that runs the connection.
+    pub(crate) fn attach_notice(&mut self, notice: Arc<Notice>) {
+        self.notice = Some(notice);
+        self.on_drop = Some(Self::last_words);
+    }
+
+    /// Whether a notice arrived (once): going away starts closing with 1001
+    /// (after what is queued). Otherwise the task is woken when one does.
+    fn notice_arrived(&mut self, cx: &mut Context<'_>) -> bool {
+        match &self.notice {
+            Some(notice) if !self.noticed && notice.poll_given(cx) => {
+                self.noticed = true;
+                if self.proto.is_open() {
+                    let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down");
+                    let _ = self.start_close(Some(frame));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Dropped with a notice given (the handler failed, or the server gave
+    /// up waiting for it): one attempt, without waiting, to tell the peer
+    /// why, and to shut the write side down.
+    fn last_words(&mut self) {
+        let Some(code) = self.notice.as_ref().and_then(|n| n.last_word()) else {
+            return;
+        };
+        if self.proto.is_closed() {
+            return;
+        }
+        if self.proto.is_open() {
+            let reason = if code == CloseCode::INTERNAL {
+                "handler failed"
+            } else {
+                "server shutting down"
+            };
+            let _ = self.proto.start_close(Some(CloseFrame::new(code, reason)));
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        if self.try_write_out(&mut cx) {
+            let _ = Pin::new(&mut self.io).poll_close(&mut cx);
+        }
+    }
+
+    /// Writes what the transport takes without waiting, and no more: for a
+    /// connection about to be dropped. Whether all of it went.
+    fn try_write_out(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.proto.queued() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let count = self.proto.output(&mut slices);
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                Poll::Ready(Ok(n @ 1..)) => self.proto.wrote(n),
+                _ => return false,
+            }
+        }
+        let _ = Pin::new(&mut self.io).poll_flush(cx);
+        true
+    }
+
+    /// Something from outside the connection came due: the protocol's
+    /// deadline passed, or the server's notice arrived.
+    fn outside_event(&mut self, cx: &mut Context<'_>) -> bool {
+        self.deadline_passed(cx) || self.notice_arrived(cx)
     }
 
     /// Whether the protocol's deadline has passed: arms the timer for it
@@ -85,7 +171,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// timeout counts from the close.
     #[inline]
     fn fix_deadline(&mut self) {
-        if self.runtime.is_some() && self.proto.has_deadline() {
+        if self.runtime.is_some() && self.proto.deadline_asked() {
             let _ = self.proto.poll_timeout(Instant::now);
         }
     }
@@ -104,9 +190,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         Ok(())
     }
 
-    /// Writes out everything queued, then flushes the transport.
+    /// Writes out everything queued, then flushes the transport. A write
+    /// that would block starts the write timeout; a deadline that ends the
+    /// connection meanwhile fails it with `TimedOut` (the protocol holds
+    /// the error to report).
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.proto.queued() > 0 {
+            if self.proto.is_expired() {
+                return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+            }
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
             let count = self.proto.output(&mut slices);
             let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
@@ -114,7 +206,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 Poll::Ready(Ok(n)) => n,
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    self.proto.write_blocked();
+                    if self.deadline_passed(cx) {
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
             };
             self.proto.wrote(n);
         }
@@ -185,12 +283,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 Next::Event(event) => return Poll::Ready(Ok(event)),
                 // Anything else may wait, so the timer is armed (and polled)
                 // here first, a deadline `next` itself just set (the peer's
-                // close, a protocol error) included. Only the closing phases
-                // have deadlines, and they hand out no events: the hot path
-                // above never looks at the timer.
-                _ if self.deadline_passed(cx) => continue,
+                // close, a protocol error) included, and the server's notice
+                // looked at. Once per batch of input, never per message: the
+                // deadlines are lazy (keepalive is pushed on when it passes,
+                // not when input arrives), so the timer stays armed for the
+                // same instant and polling it costs no re-arming.
+                _ if self.outside_event(cx) => continue,
                 Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
-                Next::Finish => return self.finish(),
+                Next::Finish => {
+                    // Over on a deadline: a close frame the protocol queued
+                    // (keepalive's 1011) is attempted, never waited for.
+                    self.try_write_out(cx);
+                    return self.finish();
+                }
                 Next::Shutdown => {
                     // Errors here mean the peer is gone: closing is done either way.
                     let _ = std::task::ready!(self.poll_shutdown(cx));
@@ -306,10 +411,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             return Poll::Ready(Err(Error::AlreadyClosed));
         }
         match self.proto.flush_before_queue() {
-            Flush::Wait => std::task::ready!(self.poll_write_out(cx))?,
+            Flush::Wait => {
+                if let Err(e) = std::task::ready!(self.poll_write_out(cx)) {
+                    return Poll::Ready(Err(self.write_failed(e)));
+                }
+            }
             Flush::Try => {
                 if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-                    return Poll::Ready(Err(e.into()));
+                    return Poll::Ready(Err(self.write_failed(e)));
                 }
             }
             Flush::No => {}
@@ -326,9 +435,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             // write side down; the next receive then reports the end. (It
             // is where closing inside a relayed frame leads, with nothing
             // from the peer to wait for.)
-            self.poll_shutdown(cx).map_err(Error::Io)
+            self.poll_shutdown(cx).map_err(|e| self.write_failed(e))
         } else {
-            self.poll_write_out(cx).map_err(Error::Io)
+            self.poll_write_out(cx).map_err(|e| self.write_failed(e))
+        }
+    }
+
+    /// A write failed: the transport's error, or, where a deadline ended the
+    /// connection (the write timeout), the error the protocol holds, and the
+    /// connection is finished: its memory freed.
+    fn write_failed(&mut self, e: io::Error) -> Error {
+        if !self.proto.is_expired() {
+            return Error::Io(e);
+        }
+        self.timer = None;
+        match self.proto.finish() {
+            Err(e) => e,
+            Ok(_) => Error::ConnectionClosed,
         }
     }
 
@@ -342,14 +465,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             if self.proto.close_sent() {
                 // Make sure our close frame goes out while we wait for theirs.
                 if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-                    let _ = self.io_failed(e);
-                    return Poll::Ready(Ok(()));
+                    return match self.io_failed(e) {
+                        Poll::Ready(Err(e)) if e.is_timeout() => Poll::Ready(Err(e)),
+                        _ => Poll::Ready(Ok(())),
+                    };
                 }
             }
             match std::task::ready!(self.poll_event(cx, Mode::Messages)) {
                 Ok(_) => continue,
                 Err(Error::ConnectionClosed) => return Poll::Ready(Ok(())),
-                Err(e @ Error::CloseTimeout) => return Poll::Ready(Err(e)),
+                Err(e) if e.is_timeout() => return Poll::Ready(Err(e)),
                 // A protocol or I/O error while closing: the connection is closed.
                 Err(_) => return Poll::Ready(Ok(())),
             }

@@ -4,6 +4,7 @@
 mod driver;
 mod handle;
 mod message_io;
+mod notice;
 mod split;
 
 use std::future::poll_fn;
@@ -19,6 +20,7 @@ use futures_sink::Sink;
 pub(crate) use self::driver::Driver;
 use self::handle::Access;
 pub use self::message_io::{IncomingMessage, MessageWriter};
+pub(crate) use self::notice::Notice;
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
 use crate::close::{CloseCode, CloseFrame};
@@ -74,6 +76,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
             driver,
             protocol: None,
         }
+    }
+
+    /// Listens to `notice` from the server that runs the connection.
+    pub(crate) fn attach_notice(&mut self, notice: Arc<Notice>) {
+        self.driver.attach_notice(notice);
     }
 
     pub(crate) fn set_protocol(&mut self, protocol: Option<String>) {

@@ -28,7 +28,12 @@
 //!    └─protocol error──▶ Draining (input discarded until the peer closes) ──▶ Closed
 //!
 //!   CloseSent, Finishing, Draining ──close timeout──▶ Expired ──▶ Closed
+//!   Open ──keepalive or write timeout──▶ Expired ──▶ Closed
+//!   Open ──idle timeout──▶ CloseSent (1001)
 //! ```
+//!
+//! Deadlines (keepalive, idle, write, close) are kept lazily in
+//! `timers.rs`: activity sets a flag, never a timer.
 //!
 //! The role is the server's: peer frames must be masked, ours are not.
 
@@ -37,6 +42,7 @@ mod flush;
 mod queue;
 mod read_buf;
 mod send;
+mod timers;
 
 use std::io::{self, IoSlice};
 use std::time::Instant;
@@ -53,7 +59,8 @@ use self::decode::Decoder;
 use self::queue::OutQueue;
 use self::read_buf::ReadBuf;
 use self::send::Sending;
-use crate::close::{CloseFrame, MAX_PAYLOAD_LEN};
+use self::timers::{Expiry, Timers};
+use crate::close::{CloseCode, CloseFrame, MAX_PAYLOAD_LEN};
 use crate::config::WebSocketConfig;
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
@@ -88,16 +95,6 @@ enum Outcome {
     Closed,
 }
 
-/// The close timeout: asked for when closing starts, turned into an
-/// instant by the first [`Protocol::poll_timeout`] after that (the
-/// protocol reads no clock).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CloseTimer {
-    Off,
-    Requested,
-    At(Instant),
-}
-
 /// What the driver must do next (see [`Protocol::next`]).
 #[derive(Debug)]
 pub(crate) enum Next {
@@ -128,7 +125,8 @@ pub(crate) struct Protocol {
     phase: Phase,
     /// Reported after `Finishing`/`Draining`/`CloseSent` ends.
     outcome: Option<Outcome>,
-    close_timer: CloseTimer,
+    /// Keepalive, idle, write and close deadlines.
+    timers: Timers,
     /// permessage-deflate, when negotiated.
     deflate: Option<Box<DeflateState>>,
     /// A data message being sent in pieces and not finished: no other data
@@ -152,13 +150,19 @@ impl Protocol {
     /// past the request head.
     pub(crate) fn new(leftover: Bytes, cfg: WebSocketConfig) -> Self {
         Protocol {
+            timers: Timers::new(
+                cfg.keepalive_interval,
+                cfg.keepalive_timeout,
+                cfg.idle_timeout,
+                cfg.write_timeout,
+                cfg.close_timeout,
+            ),
             read: ReadBuf::new(&leftover, &cfg),
             decoder: Decoder::new(),
             queue: OutQueue::new(&cfg),
             cfg,
             phase: Phase::Open,
             outcome: None,
-            close_timer: CloseTimer::Off,
             deflate: None,
             sending: None,
             chunk_utf8: Utf8Validator::new(),
@@ -201,6 +205,7 @@ impl Protocol {
 
     /// The first bytes, read into a probe.
     pub(crate) fn received_probe(&mut self, bytes: &[u8]) {
+        self.timers.received = true;
         self.read.received(bytes, &self.cfg);
     }
 
@@ -213,6 +218,7 @@ impl Protocol {
 
     /// `n` bytes were read into the window of `window_len` bytes.
     pub(crate) fn filled(&mut self, n: usize, window_len: usize) {
+        self.timers.received |= n > 0;
         self.read.filled(n, window_len, &self.cfg);
     }
 
@@ -254,6 +260,7 @@ impl Protocol {
 
     /// The transport took `n` bytes of [`output`](Self::output).
     pub(crate) fn wrote(&mut self, n: usize) {
+        self.timers.wrote = true;
         self.queue.consume(n);
     }
 
@@ -273,7 +280,14 @@ impl Protocol {
     /// to arm or poll.
     #[inline]
     pub(crate) fn has_deadline(&self) -> bool {
-        !matches!(self.close_timer, CloseTimer::Off)
+        self.timers.any()
+    }
+
+    /// Whether a deadline was asked for and waits for
+    /// [`poll_timeout`](Self::poll_timeout) to fix it from the clock.
+    #[inline]
+    pub(crate) fn deadline_asked(&self) -> bool {
+        self.timers.asked()
     }
 
     /// The next deadline, if any; `now` is asked for only when a deadline
@@ -281,30 +295,69 @@ impl Protocol {
     /// instant changes.
     #[inline]
     pub(crate) fn poll_timeout(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
-        match self.close_timer {
-            CloseTimer::Off => None,
-            CloseTimer::At(at) => Some(at),
-            CloseTimer::Requested => {
-                let at = now() + self.cfg.close_timeout;
-                self.close_timer = CloseTimer::At(at);
-                Some(at)
+        self.timers.next(now)
+    }
+
+    /// The output could not be written now (the transport would block):
+    /// the write timeout, if set, starts unless it runs already.
+    pub(crate) fn write_blocked(&mut self) {
+        if self.queue.queued() > 0 {
+            self.timers.write_blocked();
+        }
+    }
+
+    /// Over on a deadline, without waiting on the transport.
+    pub(crate) fn is_expired(&self) -> bool {
+        self.phase == Phase::Expired
+    }
+
+    /// The timer armed for [`poll_timeout`](Self::poll_timeout) fired at
+    /// `now`: each deadline that passed is pushed on (there was activity),
+    /// or acted on: a keepalive ping queued, closing started (idle), or the
+    /// connection ended (keepalive or write timeout, close timeout).
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        while let Some(expiry) = self.timers.expire(now, self.queue.queued()) {
+            if self.phase == Phase::Closed {
+                return;
+            }
+            match expiry {
+                Expiry::Ping => {
+                    if self.phase == Phase::Open {
+                        self.queue.queue_frame(OpCode::Ping, true, false, &[]);
+                    }
+                }
+                Expiry::Idle => {
+                    if self.phase == Phase::Open {
+                        self.outcome = Some(Outcome::Error(Error::IdleTimeout));
+                        let frame = CloseFrame::new(CloseCode::GOING_AWAY, "idle timeout");
+                        self.begin_close(Some(&frame), Phase::CloseSent);
+                    }
+                }
+                Expiry::PeerGone => {
+                    // Attempted: the driver tries to write it out once,
+                    // without waiting, before it drops the transport.
+                    if self.phase == Phase::Open && !self.queue.frame_open() {
+                        let frame = CloseFrame::new(CloseCode::INTERNAL, "keepalive timeout");
+                        self.queue_close(Some(&frame));
+                    }
+                    self.expire(Error::KeepaliveTimeout);
+                }
+                Expiry::WriteStalled => self.expire(Error::WriteTimeout),
+                Expiry::Close => {
+                    if self.outcome.is_none() {
+                        self.outcome = Some(Outcome::Error(Error::CloseTimeout));
+                    }
+                    self.phase = Phase::Expired;
+                }
             }
         }
     }
 
-    /// The timer armed for [`poll_timeout`](Self::poll_timeout) fired at
-    /// `now`: a deadline that has passed ends the connection.
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        if let CloseTimer::At(at) = self.close_timer {
-            if now >= at && self.phase != Phase::Closed {
-                if self.outcome.is_none() {
-                    self.outcome = Some(Outcome::Error(Error::CloseTimeout));
-                }
-                self.phase = Phase::Expired;
-                // Spent: nothing is left to arm a timer for.
-                self.close_timer = CloseTimer::Off;
-            }
-        }
+    /// Ends the connection on a deadline, with `err` whatever else was to be
+    /// reported.
+    fn expire(&mut self, err: Error) {
+        self.outcome = Some(Outcome::Error(err));
+        self.phase = Phase::Expired;
     }
 
     // --- the phases -----------------------------------------------------
@@ -337,14 +390,22 @@ impl Protocol {
                             self.queue_close(echo.as_ref());
                             self.start_close_timer();
                         }
-                        self.outcome = Some(Outcome::Message(msg));
+                        // An idle timeout that closed first stays what
+                        // is reported.
+                        if self.outcome.is_none() {
+                            self.outcome = Some(Outcome::Message(msg));
+                        }
                         self.phase = Phase::Finishing;
                     }
                     _ if self.phase == Phase::CloseSent => {}
-                    msg => return Next::Event(Event::Message(msg)),
+                    msg => {
+                        self.timers.active |= msg.is_data();
+                        return Next::Event(Event::Message(msg));
+                    }
                 },
                 Ok(Some(chunk @ Event::Chunk { .. })) => {
                     if self.phase == Phase::Open {
+                        self.timers.active = true;
                         return Next::Event(chunk);
                     }
                 }
@@ -366,8 +427,11 @@ impl Protocol {
     }
 
     /// The transport failed: the connection is over.
+    /// (A deadline that ended it first stays what is reported.)
     pub(crate) fn transport_failed(&mut self, e: io::Error) -> Result<Message, Error> {
-        self.outcome = Some(Outcome::Error(Error::Io(e)));
+        if self.phase != Phase::Expired {
+            self.outcome = Some(Outcome::Error(Error::Io(e)));
+        }
         self.finish()
     }
 
@@ -375,7 +439,7 @@ impl Protocol {
     /// peer's close frame, an error, or [`Error::ConnectionClosed`]).
     pub(crate) fn finish(&mut self) -> Result<Message, Error> {
         self.phase = Phase::Closed;
-        self.close_timer = CloseTimer::Off;
+        self.timers.clear();
         self.queue.discard();
         self.sending = None;
         // Give the read buffer back: a closed connection holds no memory.
@@ -397,9 +461,7 @@ impl Protocol {
     }
 
     fn start_close_timer(&mut self) {
-        if self.close_timer == CloseTimer::Off {
-            self.close_timer = CloseTimer::Requested;
-        }
+        self.timers.closing();
     }
 
     /// Closing inside an unfinished relayed frame: no close frame can follow

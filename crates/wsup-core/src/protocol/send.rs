@@ -124,6 +124,7 @@ impl Protocol {
             validated,
             frame_len,
         } = chunk.into_parts();
+        self.timers.active = true;
         let first = match self.sending {
             None => true,
             Some(Sending::Frame) => {
@@ -213,6 +214,7 @@ impl Protocol {
         }
         if msg.is_data() {
             self.check_no_fragments()?;
+            self.timers.active = true;
         }
         match msg {
             Message::Text(t) => self.queue_data(OpCode::Text, t.into_bytes()),
@@ -254,6 +256,7 @@ impl Protocol {
             }
             _ => self.check_no_fragments()?,
         }
+        self.timers.active = true;
         self.push_fragment(opcode, fin, payload.split().freeze());
         self.sending = (!fin).then_some(Sending::Writer);
         Ok(())
@@ -279,6 +282,7 @@ impl Protocol {
             return Err(Error::AlreadyClosed);
         }
         self.check_no_fragments()?;
+        self.timers.active = true;
         match self.deflate.as_deref() {
             Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
                 if d.agreed.server_no_context_takeover {
