@@ -408,7 +408,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// transport takes; past the backlog limit, waits until all is written.
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if !self.proto.is_open() {
-            return Poll::Ready(Err(Error::AlreadyClosed));
+            return Poll::Ready(Err(self.proto.not_open_error()));
         }
         match self.proto.flush_before_queue() {
             Flush::Wait => {

@@ -105,7 +105,16 @@ macro_rules! half_access {
             ) -> R {
                 self.shared.wakers.$direction.register(cx.waker());
                 let mut cx = Context::from_waker(&self.shared.proxy);
-                f(&mut self.shared.lock(), &mut cx)
+                let mut driver = self.shared.lock();
+                let was_closed = driver.proto.is_closed();
+                let res = f(&mut driver, &mut cx);
+                // Ended in this poll (a write timeout met by the writer, the
+                // peer's close read by the reader): the other half may be
+                // waiting on the transport for what will not come now.
+                if !was_closed && driver.proto.is_closed() {
+                    self.shared.proxy.wake_by_ref();
+                }
+                res
             }
 
             fn with<R>(&mut self, f: impl FnOnce(&mut Driver<T>) -> R) -> R {

@@ -173,3 +173,58 @@ fn the_close_timeout_counts_from_the_close() {
         "{asked:?} of {timeout:?}"
     );
 }
+
+/// A peer that reads nothing: the blocked flush starts the write timeout,
+/// and when it passes the flush fails with `WriteTimeout` and the
+/// connection holds nothing any more: its queue and read buffer are freed.
+#[test]
+fn the_write_timeout_ends_a_stalled_flush_and_frees_its_memory() {
+    let timers = Arc::new(Timers::default());
+    let mut peer: Mem = Mem::new(client_frame(0x2, true, b"warm the read buffer"), usize::MAX);
+    peer.hang = true;
+    peer.stalled = true;
+    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
+    let cfg = WebSocketConfig::builder()
+        .write_timeout(Some(Duration::from_secs(3)))
+        .build();
+    let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(matches!(ws.poll_recv(&mut cx), Poll::Ready(Ok(_))));
+    {
+        let mut feed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])));
+        assert!(feed.as_mut().poll(&mut cx).is_ready());
+    }
+    {
+        let mut flush = pin!(ws.flush());
+        assert!(flush.as_mut().poll(&mut cx).is_pending());
+        assert!(
+            timers
+                .asked
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|d| { (Duration::from_millis(2900)..=Duration::from_secs(3)).contains(d) }),
+            "the write timeout was armed: {:?}",
+            timers.asked.lock().unwrap()
+        );
+        timers.fire();
+        assert!(count.0.load(SeqCst) > 0, "the timer woke the flush");
+        let res = flush.as_mut().poll(&mut cx);
+        assert!(
+            matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
+            "{res:?}"
+        );
+    }
+    assert_eq!(ws.driver.proto.queued(), 0, "the queue is freed");
+    assert_eq!(
+        ws.driver.proto.read_capacity(),
+        0,
+        "the read buffer is freed"
+    );
+    let again = pin!(ws.send(Message::text("late"))).as_mut().poll(&mut cx);
+    assert!(
+        matches!(again, Poll::Ready(Err(Error::WriteTimeout))),
+        "{again:?}"
+    );
+}

@@ -127,6 +127,11 @@ pub(crate) struct Protocol {
     outcome: Option<Outcome>,
     /// Keepalive, idle, write and close deadlines.
     timers: Timers,
+    /// The deadline that ended the connection, if one did: sending after it
+    /// reports the timeout rather than only that the connection is closed
+    /// (on a split connection, the half that met it may not be the one
+    /// that was blocked).
+    ended_by: Option<Expiry>,
     /// permessage-deflate, when negotiated.
     deflate: Option<Box<DeflateState>>,
     /// A data message being sent in pieces and not finished: no other data
@@ -157,6 +162,7 @@ impl Protocol {
                 cfg.write_timeout,
                 cfg.close_timeout,
             ),
+            ended_by: None,
             read: ReadBuf::new(&leftover, &cfg),
             decoder: Decoder::new(),
             queue: OutQueue::new(&cfg),
@@ -340,9 +346,9 @@ impl Protocol {
                         let frame = CloseFrame::new(CloseCode::INTERNAL, "keepalive timeout");
                         self.queue_close(Some(&frame));
                     }
-                    self.expire(Error::KeepaliveTimeout);
+                    self.expire(expiry);
                 }
-                Expiry::WriteStalled => self.expire(Error::WriteTimeout),
+                Expiry::WriteStalled => self.expire(expiry),
                 Expiry::Close => {
                     if self.outcome.is_none() {
                         self.outcome = Some(Outcome::Error(Error::CloseTimeout));
@@ -353,11 +359,25 @@ impl Protocol {
         }
     }
 
-    /// Ends the connection on a deadline, with `err` whatever else was to be
-    /// reported.
-    fn expire(&mut self, err: Error) {
+    /// Ends the connection on a deadline that leaves nothing to wait for,
+    /// whatever else was to be reported.
+    fn expire(&mut self, expiry: Expiry) {
+        let err = match expiry {
+            Expiry::PeerGone => Error::KeepaliveTimeout,
+            _ => Error::WriteTimeout,
+        };
         self.outcome = Some(Outcome::Error(err));
+        self.ended_by = Some(expiry);
         self.phase = Phase::Expired;
+    }
+
+    /// What sending on a connection that is no longer open reports.
+    pub(crate) fn not_open_error(&self) -> Error {
+        match self.ended_by {
+            Some(Expiry::PeerGone) => Error::KeepaliveTimeout,
+            Some(_) => Error::WriteTimeout,
+            None => Error::AlreadyClosed,
+        }
     }
 
     // --- the phases -----------------------------------------------------
