@@ -21,12 +21,8 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
     "none"
 };
 
-/// The address to listen on: the program's first argument, else `default`.
-pub fn addr_arg(default: &str) -> String {
-    std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| default.to_owned())
-}
+mod args;
+pub use args::{ServerArgs, USAGE_FLAGS};
 
 /// The runtime of this build.
 #[cfg(feature = "runtime-tokio")]

@@ -1,18 +1,23 @@
 //! Echo server: every text and binary message is sent back as received.
 //!
-//! Usage: `echo [ADDR]` (default `127.0.0.1:9001`); prints `listening on ADDR`
-//! once it accepts. Conformance runs and benchmarks drive this program, on
+//! Usage: `echo [ADDR] [FLAGS]` (default `127.0.0.1:9001`); prints
+//! `listening on ADDR` once it accepts. Flags (`--flag V` or `--flag=V`;
+//! seconds may be decimal): `--keepalive S` (ping after S seconds with
+//! nothing received, drop the peer when nothing arrives within S seconds
+//! after it; `0` turns it off), `--idle-timeout S`, `--write-timeout S`.
+//! Without flags: the library's default keepalive and no other timeout,
+//! what conformance runs and benchmarks need. They drive this program, on
 //! the runtime chosen by the `runtime-*` features of `wsup-examples`.
 
 use wsup::OriginPolicy;
-use wsup_examples::{addr_arg, echo, echo_upgrader, rt};
+use wsup_examples::{echo, echo_upgrader, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
     #[cfg(feature = "count-allocs")]
     wsup_testkit::answer_alloc_counts_on_stdin();
-    let addr = addr_arg("127.0.0.1:9001");
+    let args = ServerArgs::from_env("echo", "127.0.0.1:9001");
     rt::block_on(async {
-        let listener = rt::bind(&addr).await?;
+        let listener = rt::bind(&args.addr).await?;
         println!("listening on {}", listener.local_addr()?);
         // Compression on for clients that offer it, with every message
         // compressed (no size threshold): the conformance runner checks
@@ -20,7 +25,8 @@ fn main() -> std::io::Result<()> {
         let upgrader = rt::upgrader()
             .origin_policy(OriginPolicy::AllowAll)
             .compression(wsup::deflate::DeflateConfig::enabled().threshold(0));
-        rt::serve(listener, echo_upgrader(upgrader), |ws, _| echo(ws)).await
+        let upgrader = echo_upgrader(args.apply(upgrader));
+        rt::serve(listener, upgrader, |ws, _| echo(ws)).await
     })
 }
 

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use wsup::RawStream;
-use wsup_examples::{addr_arg, hello, rt};
+use wsup_examples::{hello, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
-    let addr = addr_arg("127.0.0.1:8888");
+    let args = ServerArgs::from_env("hello", "127.0.0.1:8888");
     rt::block_on(async {
-        let listener = rt::bind(&addr).await?;
+        let listener = rt::bind(&args.addr).await?;
         println!("listening on http://{}", listener.local_addr()?);
-        let upgrader = Arc::new(rt::upgrader());
+        let upgrader = Arc::new(args.apply(rt::upgrader()));
         loop {
             let stream = rt::accept(&listener).await?;
             let upgrader = upgrader.clone();

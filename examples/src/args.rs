@@ -1,0 +1,178 @@
+//! The command line of the server examples: `PROGRAM [ADDR] [FLAGS]`, the
+//! address first, flags as `--flag V` or `--flag=V`; seconds may be
+//! decimal.
+
+use std::time::Duration;
+
+use wsup::Upgrader;
+
+/// What `echo` and `hello` take on their command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerArgs {
+    /// Where to listen.
+    pub addr: String,
+    /// `--keepalive S`: ping after S seconds with nothing received, drop the
+    /// peer when nothing arrives within S seconds after the ping; `0` turns
+    /// it off. `None`: the library's default.
+    pub keepalive: Option<Option<Duration>>,
+    /// `--idle-timeout S`.
+    pub idle_timeout: Option<Duration>,
+    /// `--write-timeout S`.
+    pub write_timeout: Option<Duration>,
+    /// `--max-connections N`.
+    pub max_connections: Option<usize>,
+    /// `--shutdown-timeout S`: how long a graceful shutdown waits for
+    /// connections to close.
+    pub shutdown_timeout: Option<Duration>,
+}
+
+/// The flags, for the usage line.
+pub const USAGE_FLAGS: &str = "[--keepalive S] [--idle-timeout S] [--write-timeout S] \
+     [--max-connections N] [--shutdown-timeout S]";
+
+impl ServerArgs {
+    /// Parses `args` (without the program name); `default_addr` when no
+    /// address is given.
+    pub fn parse<I>(args: I, default_addr: &str) -> Result<ServerArgs, String>
+    where
+        I: IntoIterator<Item = String>,
+    {
+        let mut parsed = ServerArgs {
+            addr: default_addr.to_owned(),
+            keepalive: None,
+            idle_timeout: None,
+            write_timeout: None,
+            max_connections: None,
+            shutdown_timeout: None,
+        };
+        let mut args = args.into_iter().peekable();
+        if let Some(first) = args.next_if(|a| !a.starts_with("--")) {
+            parsed.addr = first;
+        }
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+                None => (arg, None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "--keepalive" => {
+                    let s = seconds(&flag, &value()?)?;
+                    parsed.keepalive = Some((!s.is_zero()).then_some(s));
+                }
+                "--idle-timeout" => parsed.idle_timeout = Some(seconds(&flag, &value()?)?),
+                "--write-timeout" => parsed.write_timeout = Some(seconds(&flag, &value()?)?),
+                "--shutdown-timeout" => parsed.shutdown_timeout = Some(seconds(&flag, &value()?)?),
+                "--max-connections" => {
+                    let v = value()?;
+                    parsed.max_connections =
+                        Some(v.parse().map_err(|_| format!("{flag}: not a count: {v}"))?);
+                }
+                _ => return Err(format!("unknown argument: {flag}")),
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// The program's own command line; on a mistake, prints the usage and
+    /// exits with status 2.
+    pub fn from_env(program: &str, default_addr: &str) -> ServerArgs {
+        match ServerArgs::parse(std::env::args().skip(1), default_addr) {
+            Ok(args) => args,
+            Err(e) => {
+                eprintln!("{program}: {e}\nusage: {program} [ADDR] {USAGE_FLAGS}");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// `upgrader` with the timeouts given on the command line.
+    pub fn apply(&self, mut upgrader: Upgrader) -> Upgrader {
+        if let Some(keepalive) = self.keepalive {
+            upgrader = upgrader.keepalive_interval(keepalive);
+            if let Some(every) = keepalive {
+                upgrader = upgrader.keepalive_timeout(every);
+            }
+        }
+        if let Some(d) = self.idle_timeout {
+            upgrader = upgrader.idle_timeout(Some(d));
+        }
+        if let Some(d) = self.write_timeout {
+            upgrader = upgrader.write_timeout(Some(d));
+        }
+        upgrader
+    }
+}
+
+fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{flag}: not a number of seconds: {v}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<ServerArgs, String> {
+        ServerArgs::parse(args.iter().map(|s| s.to_string()), "127.0.0.1:9001")
+    }
+
+    #[test]
+    fn address_first_then_flags_either_way() {
+        let a = parse(&[
+            "0.0.0.0:1",
+            "--keepalive",
+            "1.5",
+            "--idle-timeout=30",
+            "--write-timeout",
+            "0.25",
+            "--max-connections=10",
+            "--shutdown-timeout",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(a.addr, "0.0.0.0:1");
+        assert_eq!(a.keepalive, Some(Some(Duration::from_millis(1500))));
+        assert_eq!(a.idle_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(a.write_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(a.max_connections, Some(10));
+        assert_eq!(a.shutdown_timeout, Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn defaults_and_keepalive_off() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.addr, "127.0.0.1:9001");
+        assert_eq!(a.keepalive, None);
+        let a = parse(&["--keepalive=0"]).unwrap();
+        assert_eq!(a.addr, "127.0.0.1:9001");
+        assert_eq!(a.keepalive, Some(None));
+        let up = a.apply(Upgrader::new());
+        assert_eq!(up.websocket_config().keepalive_interval(), None);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        assert!(parse(&["--keepalive"])
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse(&["--keepalive", "x"])
+            .unwrap_err()
+            .contains("seconds"));
+        assert!(parse(&["--keepalive", "-1"])
+            .unwrap_err()
+            .contains("seconds"));
+        assert!(parse(&["--max-connections=1.5"])
+            .unwrap_err()
+            .contains("count"));
+        assert!(parse(&["--nope"]).unwrap_err().contains("unknown"));
+        assert!(parse(&["a", "b"]).unwrap_err().contains("unknown"));
+    }
+}
