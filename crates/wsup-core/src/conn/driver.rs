@@ -281,14 +281,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         loop {
             let flush = match self.proto.next(mode) {
                 Next::Event(event) => return Poll::Ready(Ok(event)),
-                // Anything else may wait, so the timer is armed (and polled)
-                // here first, a deadline `next` itself just set (the peer's
-                // close, a protocol error) included, and the server's notice
-                // looked at. Once per batch of input, never per message: the
-                // deadlines are lazy (keepalive is pushed on when it passes,
-                // not when input arrives), so the timer stays armed for the
-                // same instant and polling it costs no re-arming.
-                _ if self.outside_event(cx) => continue,
+                // Closing, every turn may end in a wait, so the timer is
+                // armed (and polled) here first, a deadline `next` itself
+                // just set (the peer's close, a protocol error) included:
+                // a peer that keeps sending cannot hold a closing connection
+                // open. While open, the timer and the server's notice are
+                // looked at only before the task would wait (below), and a
+                // blocked write looks at the timer itself: never per message
+                // or per read. The deadlines are lazy (keepalive is pushed on
+                // when it passes, not when input arrives), so the timer stays
+                // armed for the same instant and polling it re-arms nothing.
+                _ if !self.proto.is_open() && self.outside_event(cx) => continue,
                 Next::Closed => return Poll::Ready(Err(Error::ConnectionClosed)),
                 Next::Finish => {
                     // Over on a deadline: a close frame the protocol queued
@@ -353,6 +356,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                             return self.io_failed(e);
                         }
                     }
+                    if self.outside_event(cx) {
+                        continue;
+                    }
                     return Poll::Pending;
                 }
             }
@@ -406,24 +412,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Room to queue more: past the flush threshold, writes what the
     /// transport takes; past the backlog limit, waits until all is written.
+    /// (Per message: the common answer, room, is inlined; the rest is not.)
+    #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        match self.proto.flush_before_queue() {
+            Flush::No if self.proto.is_open() => Poll::Ready(Ok(())),
+            flush => self.poll_make_room(cx, flush),
+        }
+    }
+
+    #[inline(never)]
+    fn poll_make_room(&mut self, cx: &mut Context<'_>, flush: Flush) -> Poll<Result<(), Error>> {
         if !self.proto.is_open() {
             return Poll::Ready(Err(self.proto.not_open_error()));
         }
-        match self.proto.flush_before_queue() {
-            Flush::Wait => {
-                if let Err(e) = std::task::ready!(self.poll_write_out(cx)) {
-                    return Poll::Ready(Err(self.write_failed(e)));
-                }
-            }
-            Flush::Try => {
-                if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-                    return Poll::Ready(Err(self.write_failed(e)));
-                }
-            }
-            Flush::No => {}
-        }
-        Poll::Ready(Ok(()))
+        let res = match flush {
+            Flush::Wait => std::task::ready!(self.poll_write_out(cx)),
+            Flush::Try => match self.poll_write_out(cx) {
+                Poll::Ready(Err(e)) => Err(e),
+                _ => Ok(()),
+            },
+            Flush::No => Ok(()),
+        };
+        Poll::Ready(res.map_err(|e| self.write_failed(e)))
     }
 
     /// Writes out everything queued.
@@ -444,6 +455,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// A write failed: the transport's error, or, where a deadline ended the
     /// connection (the write timeout), the error the protocol holds, and the
     /// connection is finished: its memory freed.
+    #[cold]
     fn write_failed(&mut self, e: io::Error) -> Error {
         if !self.proto.is_expired() {
             return Error::Io(e);

@@ -372,6 +372,7 @@ impl Protocol {
     }
 
     /// What sending on a connection that is no longer open reports.
+    #[cold]
     pub(crate) fn not_open_error(&self) -> Error {
         match self.ended_by {
             Some(Expiry::PeerGone) => Error::KeepaliveTimeout,

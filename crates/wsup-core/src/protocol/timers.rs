@@ -83,6 +83,11 @@ pub(crate) struct Timers {
     close: Deadline,
     /// Some deadline is asked for and not fixed yet.
     asked: bool,
+    /// The earliest deadline, as of the last `next`; `stale` once one
+    /// changes. (`next` runs each time the connection would wait: the
+    /// cache spares it the minimum over four deadlines then.)
+    earliest: Option<Instant>,
+    stale: bool,
 
     /// Input arrived since the keepalive deadline was set.
     pub(crate) received: bool,
@@ -112,6 +117,8 @@ impl Timers {
             write: Deadline::Off,
             close: Deadline::Off,
             asked: false,
+            earliest: None,
+            stale: false,
             received: false,
             active: false,
             wrote: false,
@@ -127,6 +134,7 @@ impl Timers {
 
     fn ask(&mut self, after: Duration) -> Deadline {
         self.asked = true;
+        self.stale = true;
         Deadline::Asked(after)
     }
 
@@ -143,7 +151,12 @@ impl Timers {
     }
 
     /// The earliest deadline; `now` is read only if one was asked for.
+    #[inline]
     pub(crate) fn next(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
+        if !self.stale {
+            return self.earliest;
+        }
+        self.stale = false;
         if self.asked {
             self.asked = false;
             let now = now();
@@ -156,10 +169,11 @@ impl Timers {
                 d.fix(now);
             }
         }
-        [self.keepalive, self.idle, self.write, self.close]
+        self.earliest = [self.keepalive, self.idle, self.write, self.close]
             .into_iter()
             .filter_map(Deadline::at)
-            .min()
+            .min();
+        self.earliest
     }
 
     /// The output cannot be written now: the write timeout starts, unless it
@@ -175,6 +189,7 @@ impl Timers {
     /// keepalive and the idle timeout are over (the close timeout bounds
     /// what is left).
     pub(crate) fn closing(&mut self) {
+        self.stale = true;
         self.keepalive = Deadline::Off;
         self.idle = Deadline::Off;
         if self.close == Deadline::Off {
@@ -184,6 +199,7 @@ impl Timers {
 
     /// The connection is over: no deadline is left.
     pub(crate) fn clear(&mut self) {
+        self.stale = true;
         self.keepalive = Deadline::Off;
         self.idle = Deadline::Off;
         self.write = Deadline::Off;
@@ -194,6 +210,7 @@ impl Timers {
     /// The deadlines that passed at `now`, most severe first; each pushed
     /// on, re-armed or spent. `queued` is the output still waiting.
     pub(crate) fn expire(&mut self, now: Instant, queued: usize) -> Option<Expiry> {
+        self.stale = true;
         if self.close.passed(now) {
             self.clear();
             return Some(Expiry::Close);
