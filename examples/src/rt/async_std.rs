@@ -28,3 +28,16 @@ pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
 pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
     async_std::task::spawn(task);
 }
+
+/// Resolves on SIGINT or SIGTERM: the signal to shut down gracefully.
+/// (Without signal handlers, it never resolves.)
+pub async fn shutdown_signal() {
+    use async_signal::{Signal, Signals};
+    use async_std::stream::StreamExt;
+    match Signals::new([Signal::Int, Signal::Term]) {
+        Ok(mut signals) => {
+            let _ = signals.next().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}

@@ -87,3 +87,6 @@ where
 {
     match listener {}
 }
+
+/// Never reached: there is no runtime to wait on.
+pub async fn shutdown_signal() {}
