@@ -10,6 +10,7 @@ use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use futures_util::StreamExt;
 use harness::raw::{raw_connect, OP_TEXT};
 use harness::*;
+use wsup::server::ShutdownSummary;
 use wsup::{Message, Upgrader};
 
 /// The server's handler in these tests: echoes until the connection ends.
@@ -18,6 +19,24 @@ where
     T: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin,
 {
     let _ = echo(ws).await;
+}
+
+/// What `run` returned (it must, within 5 s, and without error).
+async fn run_returns<R: Rt>(running: BoxFut<std::io::Result<ShutdownSummary>>) -> ShutdownSummary {
+    within::<R, _>(Duration::from_secs(5), "run returns", running)
+        .await
+        .unwrap_or_else(|e| panic!("[{}] run failed: {e}", R::NAME))
+}
+
+/// Checks what the shutdown did: `closed` connections ended by
+/// themselves, `aborted` at the deadline.
+fn assert_summary<R: Rt>(summary: ShutdownSummary, closed: usize, aborted: usize) {
+    assert_eq!(
+        (summary.closed, summary.aborted),
+        (closed, aborted),
+        "[{}] {summary:?}",
+        R::NAME
+    );
 }
 
 /// Sends `text` and expects it back: the connection is being served.
@@ -68,16 +87,9 @@ async fn shutdown_closes_every_connection_with_going_away<R: Rt>() {
     for c in &mut clients {
         expect_close_then_end::<R>(c, 1001).await;
     }
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
+    let summary = run_returns::<R>(running).await;
     assert!(handle.is_started(), "[{}]", R::NAME);
-    assert_eq!(
-        (summary.closed, summary.aborted),
-        (3, 0),
-        "[{}] {summary:?}",
-        R::NAME
-    );
+    assert_summary::<R>(summary, 3, 0);
     assert_took::<R>(
         began.elapsed(),
         Duration::ZERO,
@@ -129,21 +141,14 @@ async fn shutdown_aborts_a_silent_peer_at_the_deadline<R: Rt>() {
     )
     .await;
     assert!(after.is_empty(), "[{}] {after:?}", R::NAME);
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
+    let summary = run_returns::<R>(running).await;
     assert_took::<R>(
         began.elapsed(),
         deadline,
         Duration::from_secs(3),
         "run returns at the deadline",
     );
-    assert_eq!(
-        (summary.closed, summary.aborted),
-        (1, 1),
-        "[{}] {summary:?}",
-        R::NAME
-    );
+    assert_summary::<R>(summary, 1, 1);
 }
 
 /// A handler that never reads holds its connection until the deadline; the
@@ -161,15 +166,8 @@ async fn an_aborted_connection_still_says_going_away<R: Rt>() {
     let (_, close) =
         within::<R, _>(Duration::from_secs(5), "last words", c.read_until_close()).await;
     assert_eq!(close.map(|c| c.0), Some(1001), "[{}]", R::NAME);
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
-    assert_eq!(
-        (summary.closed, summary.aborted),
-        (0, 1),
-        "[{}] {summary:?}",
-        R::NAME
-    );
+    let summary = run_returns::<R>(running).await;
+    assert_summary::<R>(summary, 0, 1);
 }
 
 /// A handler that panics: its peer gets close 1011, and the server goes
@@ -179,14 +177,11 @@ async fn a_panicking_handler_closes_with_1011_and_the_server_serves_on<R: Rt>() 
     let handle = server.shutdown_handle();
     let running = spawn::<R, _>(server.run(|mut ws, _| async move {
         while let Ok(msg) = ws.recv().await {
-            match msg {
-                Message::Text(t) if t.as_str() == "panic" => panic!("a handler fails"),
-                m @ (Message::Text(_) | Message::Binary(_)) => {
-                    if ws.send(m).await.is_err() {
-                        break;
-                    }
-                }
-                _ => {}
+            if matches!(&msg, Message::Text(t) if t.as_str() == "panic") {
+                panic!("a handler fails");
+            }
+            if msg.is_data() && ws.send(msg).await.is_err() {
+                break;
             }
         }
     }));
@@ -201,15 +196,8 @@ async fn a_panicking_handler_closes_with_1011_and_the_server_serves_on<R: Rt>() 
     assert_echoed::<R>(&mut next, "still serving").await;
     handle.trigger();
     expect_close_then_end::<R>(&mut next, 1001).await;
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
-    assert_eq!(
-        (summary.closed, summary.aborted),
-        (1, 0),
-        "[{}] {summary:?}",
-        R::NAME
-    );
+    let summary = run_returns::<R>(running).await;
+    assert_summary::<R>(summary, 1, 0);
 }
 
 /// `Upgrader::new()` has no runtime; the server gives it its own, so a
@@ -239,9 +227,7 @@ async fn a_bare_upgrader_gets_the_servers_timers<R: Rt>() {
         "handshake timeout",
     );
     handle.trigger();
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
+    let summary = run_returns::<R>(running).await;
     assert_eq!(summary.aborted, 0, "[{}] {summary:?}", R::NAME);
 }
 
