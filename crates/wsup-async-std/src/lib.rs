@@ -5,13 +5,13 @@
 //! a [`Runtime`] impl over async-std's timers and task spawner, and an accept
 //! loop. async-std's sockets implement `futures_io` already; [`AsyncStdTcp`]
 //! only adds the write shutdown async-std leaves out. The accept loop
-//! itself is the one all bindings share, `wsup_core::serve::serve`. New
+//! itself is the one all bindings share, `wsup_core::server::Server`. New
 //! code should prefer `wsup-smol`.
 #![warn(missing_docs)]
 
 use std::future::Future;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use async_std::net::{TcpListener, TcpStream};
 use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::server::Listen;
+pub use wsup_core::server::{Shutdown, ShutdownSummary};
 use wsup_core::{HandshakeError, Runtime, Upgrader};
 
 /// async-std as a wsup [`Runtime`].
@@ -104,7 +106,7 @@ impl futures_io::AsyncWrite for AsyncStdTcp {
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
-        match self.inner.shutdown(Shutdown::Write) {
+        match self.inner.shutdown(std::net::Shutdown::Write) {
             // Already shut or the peer is gone: closed either way.
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             other => Poll::Ready(other),
@@ -112,19 +114,31 @@ impl futures_io::AsyncWrite for AsyncStdTcp {
     }
 }
 
-/// Accepts connections on `listener` forever, upgrading each in its own task
-/// and handing the connection to `handler`.
+/// The server on a async-std TCP listener:
+/// `Server::new(listener, upgrader).with_graceful_shutdown(signal).run(handler)`
+/// (see [`wsup_core::server::Server`]).
+pub type Server = wsup_core::server::Server<AsyncStdRuntime>;
+
+impl Listen for AsyncStdRuntime {
+    type Listener = TcpListener;
+    type Io = AsyncStdTcp;
+
+    async fn accept(listener: &TcpListener) -> io::Result<(AsyncStdTcp, SocketAddr)> {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok((AsyncStdTcp::new(stream), peer))
+    }
+}
+
+/// Accepts connections on `listener` until a fatal accept error, upgrading
+/// each in its own task and handing the connection to `handler`: the short
+/// form of [`Server`], with no shutdown signal.
 pub async fn serve<F, Fut>(listener: TcpListener, upgrader: Upgrader, handler: F) -> io::Result<()>
 where
     F: Fn(WebSocket, SocketAddr) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let accept = || async {
-        let (stream, peer) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        Ok((AsyncStdTcp::new(stream), peer))
-    };
-    wsup_core::serve::serve(Arc::new(AsyncStdRuntime), upgrader, accept, handler).await
+    Server::new(listener, upgrader).run(handler).await.map(drop)
 }
 
 /// Upgrades one accepted TCP stream.

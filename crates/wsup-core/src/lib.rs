@@ -39,6 +39,7 @@ mod prepared;
 mod protocol;
 pub mod runtime;
 pub mod serve;
+pub mod server;
 mod source;
 mod upgrader;
 pub mod utf8;

@@ -1,26 +1,30 @@
-//! The accept loop every binding shares, the layer above the upgrader: it
-//! takes an [`Upgrader`] and a [`Runtime`] to spawn on, so neither of those
-//! needs to know about it.
+//! The short form of the [server](crate::server): accept, upgrade each
+//! connection in its own task, hand it to a handler, with no shutdown
+//! signal. Over an accept closure, so that any listener (a TLS acceptor in
+//! front of a TCP one, say) fits.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::conn::WebSocket;
 use crate::runtime::Runtime;
+use crate::server::Options;
 use crate::upgrader::Upgrader;
 
-/// The accept loop every binding shares: accept, upgrade each connection in
-/// its own task, hand it to `handler`. Accept errors (out of file
-/// descriptors, say) pause the loop for 10 ms instead of spinning.
+/// Accepts with `accept` and runs `handler` on each connection in its own
+/// task on `runtime` (which `upgrader` gets if it has no runtime). Returns
+/// only on a fatal accept error (the listener is broken), after the open
+/// connections are shut down as by [`crate::server::Server`]; the errors
+/// of one connection are skipped, and running out of file descriptors
+/// pauses accepting.
 pub async fn serve<A, AF, T, H, HF>(
     runtime: Arc<dyn Runtime>,
     upgrader: Upgrader,
-    mut accept: A,
+    accept: A,
     handler: H,
 ) -> io::Result<()>
 where
@@ -30,22 +34,8 @@ where
     H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
     HF: Future<Output = ()> + Send + 'static,
 {
-    let upgrader = Arc::new(upgrader);
-    let handler = Arc::new(handler);
-    loop {
-        let (io, peer) = match accept().await {
-            Ok(a) => a,
-            Err(_) => {
-                runtime.sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let upgrader = upgrader.clone();
-        let handler = handler.clone();
-        runtime.spawn(Box::pin(async move {
-            if let Ok(ws) = upgrader.upgrade(io).await {
-                handler(ws, peer).await;
-            }
-        }));
-    }
+    Options::new(runtime, upgrader)
+        .run(accept, handler)
+        .await
+        .map(drop)
 }

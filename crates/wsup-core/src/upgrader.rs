@@ -171,6 +171,14 @@ impl Upgrader {
         self
     }
 
+    /// `rt` as the runtime, unless one is set already: what a server does
+    /// with the upgrader it is given, so that a bare `Upgrader::new()` gets
+    /// the server's timers.
+    pub(crate) fn runtime_or(mut self, rt: Arc<dyn Runtime>) -> Self {
+        self.runtime.get_or_insert(rt);
+        self
+    }
+
     /// One deadline over the whole handshake, reading the request included.
     pub fn handshake_timeout(mut self, d: Duration) -> Self {
         self.handshake_timeout = d;

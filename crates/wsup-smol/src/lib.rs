@@ -1,6 +1,6 @@
 //! smol binding for wsup: the [`Runtime`] impl (async-io timers, smol's
-//! global executor) and an accept loop. smol's sockets (`async-net`)
-//! implement `futures_io` already, so no IO adapter is needed.
+//! global executor) and the [`Server`] on a smol listener. smol's sockets
+//! (`async-net`) implement `futures_io` already, so no IO adapter is needed.
 //!
 //! No protocol logic lives here: a unit struct and trait impls.
 #![warn(missing_docs)]
@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use smol::net::{TcpListener, TcpStream};
 use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::server::Listen;
+pub use wsup_core::server::{Shutdown, ShutdownSummary};
 use wsup_core::{HandshakeError, Runtime, Upgrader};
 
 /// smol as a wsup [`Runtime`]: timers from async-io, tasks on smol's global
@@ -41,19 +43,31 @@ pub fn upgrader() -> Upgrader {
 /// A WebSocket over a smol TCP stream.
 pub type WebSocket = wsup_core::WebSocket<TcpStream>;
 
-/// Accepts connections on `listener` forever, upgrading each in its own task
-/// on smol's global executor and handing the connection to `handler`.
+/// The server on a smol TCP listener:
+/// `Server::new(listener, upgrader).with_graceful_shutdown(signal).run(handler)`
+/// (see [`wsup_core::server::Server`]).
+pub type Server = wsup_core::server::Server<SmolRuntime>;
+
+impl Listen for SmolRuntime {
+    type Listener = TcpListener;
+    type Io = TcpStream;
+
+    async fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok((stream, peer))
+    }
+}
+
+/// Accepts connections on `listener` until a fatal accept error, upgrading
+/// each in its own task and handing the connection to `handler`: the short
+/// form of [`Server`], with no shutdown signal.
 pub async fn serve<F, Fut>(listener: TcpListener, upgrader: Upgrader, handler: F) -> io::Result<()>
 where
     F: Fn(WebSocket, SocketAddr) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let accept = || async {
-        let (stream, peer) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        Ok((stream, peer))
-    };
-    wsup_core::serve::serve(Arc::new(SmolRuntime), upgrader, accept, handler).await
+    Server::new(listener, upgrader).run(handler).await.map(drop)
 }
 
 /// Upgrades one accepted TCP stream.

@@ -1,5 +1,6 @@
 //! tokio binding for wsup: the [`Runtime`] impl (timers, spawn), an IO
-//! adapter from tokio's IO traits to `futures_io`, and a small accept loop.
+//! adapter from tokio's IO traits to `futures_io`, and the [`Server`] on a
+//! tokio listener.
 //!
 //! No protocol logic lives here: newtypes and trait impls only.
 #![warn(missing_docs)]
@@ -15,6 +16,8 @@ use std::time::Duration;
 use tokio::io::ReadBuf;
 use tokio::net::{TcpListener, TcpStream};
 use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::server::Listen;
+pub use wsup_core::server::{Shutdown, ShutdownSummary};
 use wsup_core::{HandshakeError, Runtime, Upgrader};
 
 /// tokio as a wsup [`Runtime`].
@@ -103,20 +106,31 @@ impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for TokioIo<T> {
     }
 }
 
-/// Accepts connections on `listener` forever, upgrading each in its own task
-/// and handing the connection to `handler`. Failed handshakes are answered
-/// (by the upgrader) and dropped.
+/// The server on a tokio TCP listener:
+/// `Server::new(listener, upgrader).with_graceful_shutdown(signal).run(handler)`
+/// (see [`wsup_core::server::Server`]).
+pub type Server = wsup_core::server::Server<TokioRuntime>;
+
+impl Listen for TokioRuntime {
+    type Listener = TcpListener;
+    type Io = TokioIo<TcpStream>;
+
+    async fn accept(listener: &TcpListener) -> io::Result<(TokioIo<TcpStream>, SocketAddr)> {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok((TokioIo::new(stream), peer))
+    }
+}
+
+/// Accepts connections on `listener` until a fatal accept error, upgrading
+/// each in its own task and handing the connection to `handler`: the short
+/// form of [`Server`], with no shutdown signal.
 pub async fn serve<F, Fut>(listener: TcpListener, upgrader: Upgrader, handler: F) -> io::Result<()>
 where
     F: Fn(WebSocket, SocketAddr) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let accept = || async {
-        let (stream, peer) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        Ok((TokioIo::new(stream), peer))
-    };
-    wsup_core::serve::serve(Arc::new(TokioRuntime), upgrader, accept, handler).await
+    Server::new(listener, upgrader).run(handler).await.map(drop)
 }
 
 /// Upgrades one accepted TCP stream.

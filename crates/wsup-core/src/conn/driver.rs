@@ -46,6 +46,16 @@ impl<T> Drop for Driver<T> {
     }
 }
 
+/// The close frame for a notice's code: going away (1001) or failed (1011).
+fn notice_close(code: CloseCode) -> CloseFrame {
+    let reason = if code == CloseCode::INTERNAL {
+        "handler failed"
+    } else {
+        "server shutting down"
+    };
+    CloseFrame::new(code, reason)
+}
+
 impl<T> std::fmt::Debug for Driver<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.proto.fmt(f)
@@ -78,9 +88,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         match &self.notice {
             Some(notice) if !self.noticed && notice.poll_given(cx) => {
                 self.noticed = true;
+                let code = notice.last_word().unwrap_or(CloseCode::GOING_AWAY);
                 if self.proto.is_open() {
-                    let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down");
-                    let _ = self.start_close(Some(frame));
+                    let _ = self.start_close(Some(notice_close(code)));
                 }
                 true
             }
@@ -92,19 +102,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// up waiting for it): one attempt, without waiting, to tell the peer
     /// why, and to shut the write side down.
     fn last_words(&mut self) {
-        let Some(code) = self.notice.as_ref().and_then(|n| n.last_word()) else {
+        let Some(notice) = &self.notice else {
+            return;
+        };
+        // Dropped while a panic unwinds: the task that owns the connection
+        // (its handler) panicked, and the server, which catches the panic
+        // only after the unwinding dropped the connection, cannot say so
+        // in time.
+        let code = if std::thread::panicking() {
+            Some(CloseCode::INTERNAL)
+        } else {
+            notice.last_word()
+        };
+        let Some(code) = code else {
             return;
         };
         if self.proto.is_closed() {
             return;
         }
         if self.proto.is_open() {
-            let reason = if code == CloseCode::INTERNAL {
-                "handler failed"
-            } else {
-                "server shutting down"
-            };
-            let _ = self.proto.start_close(Some(CloseFrame::new(code, reason)));
+            let _ = self.proto.start_close(Some(notice_close(code)));
         }
         let mut cx = Context::from_waker(Waker::noop());
         if self.try_write_out(&mut cx) {

@@ -23,6 +23,7 @@ use async_tungstenite::WebSocketStream;
 use futures_util::future::{select, Either};
 use futures_util::io::{AsyncRead, AsyncWrite};
 use futures_util::{FutureExt, StreamExt};
+use wsup::server::{Listen, Server};
 use wsup::{CloseFrame, HandshakeError, Message, Upgrader, WebSocket};
 
 pub use async_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -51,6 +52,10 @@ pub trait Rt: Send + Sync + Sized + 'static {
     /// A connected client stream (`futures_io`), for async-tungstenite and
     /// the raw client.
     type ClientIo: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug + 'static;
+
+    /// The binding's runtime, as the server's accept side
+    /// (`wsup::server::Server<R::Binding>` is the binding's `Server`).
+    type Binding: Listen<Listener = Self::Listener, Io = Self::ServerIo>;
 
     /// For messages.
     const NAME: &'static str;
@@ -123,6 +128,7 @@ impl Rt for Tokio {
     type Listener = tokio::net::TcpListener;
     type ServerIo = wsup_tokio::TokioIo<tokio::net::TcpStream>;
     type ClientIo = async_tungstenite::tokio::TokioAdapter<tokio::net::TcpStream>;
+    type Binding = wsup_tokio::TokioRuntime;
 
     const NAME: &'static str = "tokio";
 
@@ -180,6 +186,7 @@ impl Rt for Smol {
     type Listener = smol::net::TcpListener;
     type ServerIo = smol::net::TcpStream;
     type ClientIo = smol::net::TcpStream;
+    type Binding = wsup_smol::SmolRuntime;
 
     const NAME: &'static str = "smol";
 
@@ -221,6 +228,7 @@ impl Rt for AsyncStd {
     type Listener = async_std::net::TcpListener;
     type ServerIo = wsup_async_std::AsyncStdTcp;
     type ClientIo = async_std::net::TcpStream;
+    type Binding = wsup_async_std::AsyncStdRuntime;
 
     const NAME: &'static str = "async-std";
 
@@ -390,6 +398,13 @@ where
         handler(res).await
     });
     (addr, task)
+}
+
+/// The binding's [`Server`] on a fresh listener on 127.0.0.1, and its
+/// address.
+pub async fn server<R: Rt>(upgrader: Upgrader) -> (Server<R::Binding>, SocketAddr) {
+    let (listener, addr) = R::listen().await;
+    (Server::new(listener, upgrader), addr)
 }
 
 /// As [`serve_one`], for a handshake that must succeed.

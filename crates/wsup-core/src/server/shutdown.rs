@@ -1,0 +1,123 @@
+//! [`Shutdown`]: the handle through which a program, a handler or a test
+//! sees that the server's shutdown began, or begins it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+/// A cloneable handle on one server's shutdown: whether it began
+/// ([`is_started`](Self::is_started)), a future that completes when it does
+/// ([`started`](Self::started)), and [`trigger`](Self::trigger) to begin it.
+///
+/// Obtained from the server's builder before it runs; a handler holds a
+/// clone to stop starting new work once shutdown began (its connection
+/// receives the server's close 1001 meanwhile).
+#[derive(Clone, Debug, Default)]
+pub struct Shutdown {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    started: AtomicBool,
+    /// The tasks waiting in [`Started`], by key, so that a future polled
+    /// again replaces its waker instead of adding one.
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    next_key: u64,
+    wakers: Vec<(u64, Waker)>,
+}
+
+impl Shutdown {
+    /// A handle on a shutdown that has not begun.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the shutdown began.
+    pub fn is_started(&self) -> bool {
+        self.inner.started.load(Ordering::Acquire)
+    }
+
+    /// Completes when the shutdown begins (at once if it has).
+    pub fn started(&self) -> Started {
+        Started {
+            shutdown: self.clone(),
+            key: None,
+        }
+    }
+
+    /// Begins the shutdown: the server stops accepting, tells every open
+    /// connection to go away and waits for them (up to its shutdown
+    /// timeout). Calling it again does nothing.
+    pub fn trigger(&self) {
+        // The flag first, then the wakers under the lock: a `Started` polled
+        // meanwhile either sees the flag or has its waker taken here.
+        self.inner.started.store(true, Ordering::Release);
+        let wakers = std::mem::take(&mut self.waiting().wakers);
+        for (_, waker) in wakers {
+            waker.wake();
+        }
+    }
+
+    /// How many `Started` futures wait.
+    #[cfg(test)]
+    pub(super) fn waiting_len(&self) -> usize {
+        self.waiting().wakers.len()
+    }
+
+    fn waiting(&self) -> MutexGuard<'_, Waiting> {
+        // Nothing panics while holding the lock; a poisoned one is still sound.
+        self.inner
+            .waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The future returned by [`Shutdown::started`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Started {
+    shutdown: Shutdown,
+    /// This future's place among the waiting, once it waits.
+    key: Option<u64>,
+}
+
+impl Future for Started {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.shutdown.is_started() {
+            return Poll::Ready(());
+        }
+        let shutdown = self.shutdown.clone();
+        let mut waiting = shutdown.waiting();
+        // Checked again under the lock (see `trigger`).
+        if shutdown.is_started() {
+            return Poll::Ready(());
+        }
+        let key = *self.key.get_or_insert_with(|| {
+            waiting.next_key += 1;
+            waiting.next_key
+        });
+        match waiting.wakers.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, waker)) => waker.clone_from(cx.waker()),
+            None => waiting.wakers.push((key, cx.waker().clone())),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.shutdown.waiting().wakers.retain(|(k, _)| *k != key);
+        }
+    }
+}
