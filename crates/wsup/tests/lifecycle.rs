@@ -8,7 +8,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use harness::raw::{raw_connect, OP_CLOSE, OP_PING, OP_TEXT};
 use harness::*;
 use wsup::{Error, Message};
@@ -193,7 +193,7 @@ async fn the_split_writer_hits_the_write_timeout_and_the_reader_ends<R: Rt>() {
     let client = raw_connect::<R>(addr).await;
     let (err, read) = within::<R, _>(Duration::from_secs(15), "write timeout", server).await;
     assert_matches!(R, err, Error::WriteTimeout);
-    assert_matches!(R, read, Err(_));
+    assert!(read.is_err(), "[{}] {read:?}", R::NAME);
     drop(client);
 }
 
