@@ -224,3 +224,6 @@ mod tests;
 
 #[cfg(test)]
 mod timer_tests;
+
+#[cfg(test)]
+mod memory_tests;

@@ -1,0 +1,164 @@
+//! What a connection keeps after a burst: the read buffer and the deflate
+//! state return to their configured size once a large message is
+//! delivered, over the in-memory transport.
+
+use std::future::Future;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_executor::block_on;
+
+use super::WebSocket;
+use crate::config::WebSocketConfig;
+use crate::deflate::{negotiate, parse_offers, DeflateConfig, Deflater};
+use crate::frame::OpCode;
+use crate::message::Message;
+use crate::protocol::READ_WINDOW;
+
+type Mem = wsup_testkit::Mem;
+
+const BIG: usize = 16 << 20;
+
+fn frame(opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
+    let mut f = wsup_testkit::client_frame(opcode.as_u8(), fin, payload);
+    if rsv1 {
+        f[0] |= 0x40;
+    }
+    f
+}
+
+/// A connection reading `input` in reads of 1 MiB, then waiting (the peer
+/// goes quiet), optionally with permessage-deflate (context takeover both
+/// ways).
+fn conn(input: Vec<u8>, deflate: bool) -> WebSocket<Mem> {
+    let mut ws = WebSocket::from_raw(
+        Mem::new(input, 1 << 20),
+        Bytes::new(),
+        WebSocketConfig::default(),
+        None,
+    );
+    ws.get_mut().hang = true;
+    if deflate {
+        let config = DeflateConfig::enabled();
+        let offers = parse_offers(&["permessage-deflate; client_max_window_bits"]);
+        let agreed = negotiate(&offers, &config).expect("offer accepted");
+        ws.enable_deflate(agreed, &config, None);
+    }
+    ws
+}
+
+/// Polls `recv` once more: the connection reads until it would wait.
+fn wait_for_more(ws: &mut WebSocket<Mem>) {
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    let mut recv = std::pin::pin!(ws.recv());
+    assert!(matches!(recv.as_mut().poll(&mut cx), Poll::Pending));
+}
+
+/// The most a connection waiting between messages may hold for reading:
+/// its read buffer size and two read windows (`read_buf::kept`).
+fn kept(cfg: &WebSocketConfig) -> usize {
+    cfg.read_buffer_size() + 2 * READ_WINDOW
+}
+
+fn payload() -> Vec<u8> {
+    (0..BIG as u32).map(|i| (i % 251) as u8).collect()
+}
+
+/// 16 MiB that deflate cannot shrink: its frames stay large.
+fn noise() -> Vec<u8> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..BIG)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn after_a_large_message_the_read_buffer_returns_to_its_size() {
+    let data = payload();
+    let mut ws = conn(frame(OpCode::Binary, true, false, &data), false);
+    let msg = block_on(ws.recv()).unwrap();
+    assert_eq!(msg, Message::Binary(data.into()));
+    drop(msg);
+    wait_for_more(&mut ws);
+    let cap = ws.driver.proto.read_capacity();
+    assert!(cap <= kept(ws.config()), "holds {cap}");
+    // Still a connection: the next message comes through a new buffer.
+    ws.get_mut()
+        .input
+        .extend(frame(OpCode::Text, true, false, b"next"));
+    assert_eq!(block_on(ws.recv()).unwrap(), Message::text("next"));
+}
+
+#[test]
+fn after_a_large_message_received_in_chunks_the_read_buffer_returns_to_its_size() {
+    let data = payload();
+    let mut ws = conn(frame(OpCode::Binary, true, false, &data), false);
+    let mut got = 0;
+    while got < data.len() {
+        let chunk = block_on(ws.recv_chunk()).unwrap();
+        got += chunk.data().len();
+    }
+    wait_for_more(&mut ws);
+    let cap = ws.driver.proto.read_capacity();
+    assert!(cap <= kept(ws.config()), "holds {cap}");
+}
+
+#[test]
+fn after_a_large_compressed_message_the_read_buffer_returns_to_its_size() {
+    let data = noise();
+    let mut client = Deflater::new(1, 15, false);
+    let mut wire = BytesMut::new();
+    client.compress(&data, &mut wire);
+    // Three fragments, so the message is assembled across frames.
+    let third = wire.len() / 3;
+    let mut input = frame(OpCode::Binary, false, true, &wire[..third]);
+    input.extend(frame(
+        OpCode::Continuation,
+        false,
+        false,
+        &wire[third..2 * third],
+    ));
+    input.extend(frame(OpCode::Continuation, true, false, &wire[2 * third..]));
+    let mut ws = conn(input, true);
+    let msg = block_on(ws.recv()).unwrap();
+    assert!(msg == Message::Binary(data.into()));
+    drop(msg);
+    wait_for_more(&mut ws);
+    let cap = ws.driver.proto.read_capacity();
+    assert!(cap <= kept(ws.config()), "holds {cap}");
+}
+
+/// Ordinary traffic, frames under a read window in large reads, whether the
+/// application keeps its messages or not: the buffer stays within what is
+/// kept, and is kept (reused) across a wait.
+#[test]
+fn a_buffer_grown_by_ordinary_traffic_is_kept_across_waits() {
+    for (size, hold) in [
+        (1000, false),
+        (1000, true),
+        (60_000, false),
+        (200_000, false),
+    ] {
+        let n = (4 << 20) / size;
+        let input = frame(OpCode::Binary, true, false, &vec![1u8; size]).repeat(n);
+        let mut ws = conn(input, false);
+        let mut most = 0;
+        let mut held = Vec::new();
+        for _ in 0..n {
+            let msg = block_on(ws.recv()).unwrap();
+            most = most.max(ws.driver.proto.read_capacity());
+            if hold {
+                held.push(msg);
+            }
+        }
+        assert!(most <= kept(ws.config()), "{size}: {most}");
+        wait_for_more(&mut ws);
+        let cap = ws.driver.proto.read_capacity();
+        assert!(cap > ws.config().read_buffer_size(), "{size}: {cap}");
+    }
+}
