@@ -53,6 +53,7 @@ mod tests;
 
 pub use config::{Agreed, DeflateConfig, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 pub use deflater::Deflater;
+pub(crate) use inflater::Inflated;
 pub use inflater::{InflateError, Inflater, INFLATE_STEP};
 pub use negotiation::negotiate;
 pub use offer::{parse_offers, parse_offers_bytes, Offer, Param, PERMESSAGE_DEFLATE};
