@@ -162,3 +162,132 @@ fn a_buffer_grown_by_ordinary_traffic_is_kept_across_waits() {
         assert!(cap > ws.config().read_buffer_size(), "{size}: {cap}");
     }
 }
+
+mod deflate_contexts {
+    use super::*;
+    use crate::deflate::CodecPool;
+    use crate::Upgrader;
+    use std::sync::Arc;
+
+    const OFFER: &str = "permessage-deflate; client_max_window_bits";
+
+    fn request(offer: &str) -> http::request::Parts {
+        let req = http::Request::get("/")
+            .header("host", "a")
+            .header("upgrade", "websocket")
+            .header("connection", "Upgrade")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-extensions", offer)
+            .body(())
+            .unwrap();
+        req.into_parts().0
+    }
+
+    /// Upgrades over a transport that reads `input` then ends; returns the
+    /// connection and the extensions its 101 stated.
+    fn accept(upgrader: &Upgrader, input: Vec<u8>) -> (WebSocket<Mem>, String) {
+        let accepted = upgrader.negotiate(&request(OFFER)).expect("accepted");
+        let stated = accepted.response().headers()["sec-websocket-extensions"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let ws = accepted.into_websocket(Mem::new(input, 4096), Bytes::new());
+        (ws, stated)
+    }
+
+    fn compressed_first_fragment() -> Vec<u8> {
+        let mut wire = BytesMut::new();
+        Deflater::new(1, 15, false).compress_part(&[7u8; 5000], false, &mut wire);
+        frame(OpCode::Binary, false, true, &wire)
+    }
+
+    #[test]
+    fn past_the_budget_connections_negotiate_no_context_takeover() {
+        let upgrader = Upgrader::new()
+            .compression(DeflateConfig::enabled())
+            .max_deflate_contexts(1);
+        let (mut first, stated) = accept(&upgrader, Vec::new());
+        assert_eq!(stated, "permessage-deflate");
+        assert_eq!(upgrader.live_deflate_contexts(), 1);
+        // A clone shares the count.
+        let (second, stated) = accept(&upgrader.clone(), Vec::new());
+        assert_eq!(
+            stated,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        );
+        let agreed = second.compression().unwrap();
+        assert!(agreed.server_no_context_takeover && agreed.client_no_context_takeover);
+        assert_eq!(upgrader.live_deflate_contexts(), 1);
+        // The first ends (its input does); its handle is still held, its
+        // place is free.
+        assert!(block_on(first.recv()).is_err());
+        assert_eq!(upgrader.live_deflate_contexts(), 0);
+        let (_third, stated) = accept(&upgrader, Vec::new());
+        assert_eq!(stated, "permessage-deflate");
+        assert_eq!(upgrader.live_deflate_contexts(), 1);
+        drop(second);
+        drop(first);
+        assert_eq!(upgrader.live_deflate_contexts(), 1);
+    }
+
+    #[test]
+    fn a_dropped_connection_frees_its_place() {
+        let upgrader = Upgrader::new()
+            .compression(DeflateConfig::enabled())
+            .max_deflate_contexts(1);
+        let (first, _) = accept(&upgrader, Vec::new());
+        drop(first);
+        assert_eq!(upgrader.live_deflate_contexts(), 0);
+        let (_again, stated) = accept(&upgrader, Vec::new());
+        assert_eq!(stated, "permessage-deflate");
+    }
+
+    #[test]
+    fn an_unfinished_compressed_message_lets_go_of_everything_when_the_connection_ends() {
+        // Without context takeover the decompressor is lent by the pool for
+        // the message; the message never ends, the connection does.
+        let config = DeflateConfig::enabled().client_no_context_takeover(true);
+        let offers = parse_offers(&[OFFER]);
+        let agreed = negotiate(&offers, &config).unwrap();
+        let pool = Arc::new(CodecPool::new(4));
+        let mut ws = conn(compressed_first_fragment(), false);
+        ws.get_mut().hang = false;
+        let share = crate::deflate::ServerShare {
+            pool: pool.clone(),
+            permit: None,
+        };
+        ws.enable_deflate(agreed, &config, Some(share));
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        {
+            ws.get_mut().hang = true;
+            let mut recv = std::pin::pin!(ws.recv());
+            assert!(recv.as_mut().poll(&mut cx).is_pending());
+        }
+        // Mid-message: the decompressor is out of the pool.
+        assert_eq!(pool.idle_decompressors(), 0);
+        assert!(ws.driver.proto.holds_codec_state());
+        ws.get_mut().hang = false;
+        assert!(block_on(ws.recv()).is_err());
+        // Over: back in the pool while the handle is still held, and the
+        // assembled part of the message is gone.
+        assert_eq!(pool.idle_decompressors(), 1);
+        assert!(!ws.driver.proto.holds_codec_state());
+        assert_eq!(ws.driver.proto.read_capacity(), 0);
+    }
+
+    #[test]
+    fn an_ended_connection_holds_no_compression_context() {
+        let upgrader = Upgrader::new().compression(DeflateConfig::enabled());
+        let (mut ws, _) = accept(&upgrader, compressed_first_fragment());
+        block_on(ws.send(Message::binary(vec![1u8; 10_000]))).unwrap();
+        ws.get_mut().hang = true;
+        wait_for_more(&mut ws);
+        assert!(ws.driver.proto.holds_codec_state());
+        assert_eq!(upgrader.live_deflate_contexts(), 1);
+        ws.get_mut().hang = false;
+        assert!(block_on(ws.recv()).is_err());
+        assert!(!ws.driver.proto.holds_codec_state());
+        assert_eq!(upgrader.live_deflate_contexts(), 0);
+    }
+}

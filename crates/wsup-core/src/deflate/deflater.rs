@@ -176,13 +176,21 @@ impl Deflater {
             self.release();
         }
     }
+
+    /// Lets go of the zlib state, context and all (the connection is over):
+    /// a pooled one goes back to its pool, an own one is freed. A message
+    /// after this starts a new stream.
+    pub(crate) fn free(&mut self) {
+        let state = self.state.take();
+        if let (Some(c), Some(pool)) = (state, &self.pool) {
+            pool.give_compressor(self.window_bits, self.state_level, c);
+        }
+    }
 }
 
 impl Drop for Deflater {
     fn drop(&mut self) {
-        if let (Some(c), Some(pool)) = (self.state.take(), &self.pool) {
-            pool.give_compressor(self.window_bits, self.state_level, c);
-        }
+        self.free();
     }
 }
 

@@ -188,6 +188,17 @@ impl Inflater {
         }
     }
 
+    /// Lets go of the zlib state, context and all (the connection is over):
+    /// a pooled one, even in the middle of a message, goes back to its pool,
+    /// an own one is freed.
+    pub(crate) fn free(&mut self) {
+        self.clear_message();
+        let state = self.state.take();
+        if let (Some(d), Some(pool)) = (state, &self.pool) {
+            pool.give_decompressor(self.window_bits, d);
+        }
+    }
+
     fn clear_message(&mut self) {
         self.produced = 0;
         self.fed = false;
@@ -327,8 +338,6 @@ pub(crate) struct Inflated {
 
 impl Drop for Inflater {
     fn drop(&mut self) {
-        if let (Some(d), Some(pool)) = (self.state.take(), &self.pool) {
-            pool.give_decompressor(self.window_bits, d);
-        }
+        self.free();
     }
 }

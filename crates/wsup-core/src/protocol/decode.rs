@@ -109,6 +109,19 @@ impl Decoder {
         }
     }
 
+    /// A frame or a message is in progress.
+    #[cfg(test)]
+    pub(crate) fn in_message(&self) -> bool {
+        self.frame.is_some() || self.assembly.is_some()
+    }
+
+    /// Forgets the frame and the message in progress, and the assembly
+    /// buffer that holds it (the connection is over).
+    pub(crate) fn release(&mut self) {
+        self.frame = None;
+        self.assembly = None;
+    }
+
     /// The application stopped reading the message being streamed: the rest
     /// of it is discarded as it arrives.
     pub(crate) fn abandon_message(&mut self) {
