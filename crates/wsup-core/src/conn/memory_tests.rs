@@ -133,6 +133,16 @@ fn after_a_large_compressed_message_the_read_buffer_returns_to_its_size() {
     assert!(cap <= kept(ws.config()), "holds {cap}");
 }
 
+#[test]
+fn after_a_large_compressed_send_no_large_scratch_is_kept() {
+    for data in [noise(), vec![0u8; BIG]] {
+        let mut ws = conn(Vec::new(), true);
+        block_on(ws.send(Message::Binary(data.into()))).unwrap();
+        let scratch = ws.driver.proto.deflate_scratch();
+        assert!(scratch <= READ_WINDOW, "scratch {scratch}");
+    }
+}
+
 /// Ordinary traffic, frames under a read window in large reads, whether the
 /// application keeps its messages or not: the buffer stays within what is
 /// kept, and is kept (reused) across a wait.

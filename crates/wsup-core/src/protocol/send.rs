@@ -6,6 +6,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::queue::OutQueue;
+use super::read_buf::READ_WINDOW;
 use super::{Phase, Protocol};
 use crate::close::CloseFrame;
 use crate::deflate::{Agreed, ContextPermit, DeflateConfig, Deflater, Inflater, ServerShare};
@@ -54,6 +55,11 @@ impl DeflateState {
     fn queue_deflated(&mut self, writer: &mut OutQueue, opcode: OpCode, fin: bool, payload: &[u8]) {
         self.deflater.compress_part(payload, fin, &mut self.scratch);
         let compressed = self.scratch.split().freeze();
+        if self.scratch.capacity() > READ_WINDOW {
+            // A large message grew the scratch space: it goes with the
+            // frame (freed once written) rather than stay for the next.
+            self.scratch = BytesMut::new();
+        }
         writer.queue_frame_bytes(opcode, fin, opcode != OpCode::Continuation, compressed);
     }
 }
@@ -115,6 +121,12 @@ impl Protocol {
             || self.deflate.as_deref().is_some_and(|d| {
                 d.deflater.holds_state() || d.scratch.capacity() > 0 || d.permit.is_some()
             })
+    }
+
+    /// The compression scratch space held between messages.
+    #[cfg(test)]
+    pub(crate) fn deflate_scratch(&self) -> usize {
+        self.deflate.as_deref().map_or(0, |d| d.scratch.capacity())
     }
 
     pub(crate) fn deflate_mut(&mut self) -> Option<&mut DeflateState> {
