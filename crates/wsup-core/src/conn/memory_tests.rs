@@ -66,15 +66,7 @@ fn payload() -> Vec<u8> {
 
 /// 16 MiB that deflate cannot shrink: its frames stay large.
 fn noise() -> Vec<u8> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..BIG)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    wsup_testkit::noise(BIG)
 }
 
 #[test]
