@@ -158,7 +158,10 @@ macro_rules! settings {
 
 settings! {
     /// Initial read buffer size (default 4 KiB, at least 128 bytes); it
-    /// grows only as a frame needs, up to the limits.
+    /// grows only as a frame needs, up to the limits. Grown past this size
+    /// and two read windows (256 KiB each) by a large frame, it is given
+    /// back once the connection waits for input with no frame in progress,
+    /// so a connection idle after a large message holds no more than that.
     read_buffer_size: usize;
     /// Initial write buffer size (default 4 KiB, at least 128 bytes).
     write_buffer_size: usize;

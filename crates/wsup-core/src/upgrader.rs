@@ -12,7 +12,9 @@ use http::Response;
 
 use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::conn::WebSocket;
-use crate::deflate::{negotiate, parse_offers_bytes, Agreed, CodecPool, DeflateConfig};
+use crate::deflate::{
+    negotiate, parse_offers_bytes, Agreed, CodecPool, ContextBudget, DeflateConfig, ServerShare,
+};
 use crate::error::HandshakeError;
 use crate::handshake::{
     error_response, is_upgrade_request, select_protocol, switching_protocols, validate_request,
@@ -40,6 +42,7 @@ pub struct Upgrader {
     runtime: Option<Arc<dyn Runtime>>,
     deflate: DeflateConfig,
     codec_pool: Arc<CodecPool>,
+    deflate_budget: Arc<ContextBudget>,
 }
 
 impl fmt::Debug for Upgrader {
@@ -52,6 +55,7 @@ impl fmt::Debug for Upgrader {
             .field("origin", &self.origin)
             .field("runtime", &self.runtime)
             .field("deflate", &self.deflate)
+            .field("max_deflate_contexts", &self.deflate_budget.max())
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +73,7 @@ impl Default for Upgrader {
             runtime: None,
             deflate: DeflateConfig::default(),
             codec_pool: Arc::new(CodecPool::default()),
+            deflate_budget: ContextBudget::new(usize::MAX),
         }
     }
 }
@@ -81,7 +86,7 @@ pub struct Accepted {
     protocol: Option<String>,
     config: WebSocketConfig,
     runtime: Option<Arc<dyn Runtime>>,
-    deflate: Option<(Agreed, DeflateConfig, Arc<CodecPool>)>,
+    deflate: Option<(Agreed, DeflateConfig, ServerShare)>,
 }
 
 impl Accepted {
@@ -113,8 +118,8 @@ impl Accepted {
     ) -> WebSocket<T> {
         let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
         ws.set_protocol(self.protocol);
-        if let Some((agreed, config, pool)) = self.deflate {
-            ws.enable_deflate(agreed, &config, Some(pool));
+        if let Some((agreed, config, share)) = self.deflate {
+            ws.enable_deflate(agreed, &config, Some(share));
         }
         ws
     }
@@ -258,6 +263,39 @@ impl Upgrader {
         self
     }
 
+    /// The most connections that keep a compression context between
+    /// messages at once (permessage-deflate's context takeover, what
+    /// uWebSockets calls a dedicated compressor), counted over every
+    /// connection this upgrader and its clones accept. Default: unlimited.
+    ///
+    /// A connection with context takeover holds its zlib state for its
+    /// whole life, about 260 KiB to compress and 40 KiB to decompress with
+    /// 15-bit windows; one without holds none between messages (states are
+    /// lent by a pool for the length of one message). Past this many, a new
+    /// connection still negotiates permessage-deflate, but with
+    /// `server_no_context_takeover` and `client_no_context_takeover` (RFC
+    /// 7692 lets the server impose both): it compresses each message on its
+    /// own, at some cost in ratio, and compression memory is bounded by
+    /// this setting whatever the number of connections. A place frees when
+    /// its connection ends (closed, failed, timed out) or is dropped.
+    ///
+    /// The default keeps what the client offered, as without a budget:
+    /// the right number depends on the memory of the host (about 300 KiB
+    /// per place, both ways), and compression is opt-in already (see
+    /// [`compression`](Self::compression)). Has an effect only with
+    /// compression on; setting it starts a new count, so set it before
+    /// cloning the upgrader.
+    pub fn max_deflate_contexts(mut self, n: usize) -> Self {
+        self.deflate_budget = ContextBudget::new(n);
+        self
+    }
+
+    /// Connections that keep a compression context now (see
+    /// [`max_deflate_contexts`](Self::max_deflate_contexts)).
+    pub fn live_deflate_contexts(&self) -> usize {
+        self.deflate_budget.live()
+    }
+
     /// Supported subprotocols, most preferred first.
     pub fn subprotocols<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
@@ -330,7 +368,7 @@ impl Upgrader {
                     .iter()
                     .map(|v| v.as_bytes()),
             );
-            negotiate(&offers, &self.deflate)
+            negotiate(&offers, &self.deflate).map(|a| self.deflate_budget.admit(a))
         } else {
             None
         };
@@ -342,7 +380,7 @@ impl Upgrader {
                 });
             }
         }
-        let extensions = agreed.as_ref().map(Agreed::response_header);
+        let extensions = agreed.as_ref().map(|(a, _)| a.response_header());
         let response = switching_protocols(
             &valid.accept,
             protocol.as_deref(),
@@ -354,7 +392,10 @@ impl Upgrader {
             protocol,
             config: self.config.clone(),
             runtime: self.runtime.clone(),
-            deflate: agreed.map(|a| (a, self.deflate.clone(), self.codec_pool.clone())),
+            deflate: agreed.map(|(a, permit)| {
+                let pool = self.codec_pool.clone();
+                (a, self.deflate.clone(), ServerShare { pool, permit })
+            }),
         })
     }
 

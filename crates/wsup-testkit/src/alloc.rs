@@ -77,3 +77,86 @@ pub fn answer_alloc_counts_on_stdin() {
         }
     });
 }
+
+/// The system allocator, keeping for each thread the bytes it holds live
+/// (allocated there and not yet freed) and their peak, so that a test run
+/// on one thread (over [`Mem`](crate::Mem), with a local executor) can
+/// measure the most memory an operation holds at once, whatever other
+/// tests do on their threads. [`live_bytes`] and [`reset_peak`] read it.
+///
+/// ```
+/// #[global_allocator]
+/// static GLOBAL: wsup_testkit::LiveAlloc = wsup_testkit::LiveAlloc;
+///
+/// # fn main() {}
+/// ```
+#[derive(Debug)]
+pub struct LiveAlloc;
+
+thread_local! {
+    // Const-initialised and without destructors: touching them never
+    // allocates, as an allocator requires.
+    static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    static PEAK: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+fn live_add(delta: isize) {
+    // `try_with`: the thread may be tearing its locals down.
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + delta;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+/// Bytes this thread holds live now, as counted by [`LiveAlloc`] (memory
+/// freed on another thread than it was allocated on makes this drift, so
+/// tests keep to one thread).
+pub fn live_bytes() -> isize {
+    LIVE.with(|l| l.get())
+}
+
+/// Starts a new peak at the bytes held now; returns the peak since the
+/// last reset, as counted by [`LiveAlloc`].
+pub fn reset_peak() -> isize {
+    let now = live_bytes();
+    PEAK.with(|p| p.replace(now))
+}
+
+// SAFETY: every method forwards to the system allocator with the caller's
+// arguments unchanged; counting touches only const thread locals, which
+// never allocate.
+unsafe impl GlobalAlloc for LiveAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            live_add(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            live_add(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            live_add(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live_add(-(layout.size() as isize));
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}

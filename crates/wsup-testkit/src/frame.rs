@@ -143,6 +143,20 @@ pub fn parse_frames(out: &[u8]) -> Vec<Frame> {
     frames
 }
 
+/// `len` bytes that deflate cannot shrink (xorshift), the same on every
+/// call: payloads whose compressed frames stay as large as they are.
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ pub use self::split::{WebSocketReader, WebSocketWriter};
 
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
-use crate::deflate::{Agreed, CodecPool, DeflateConfig};
+use crate::deflate::{Agreed, DeflateConfig, ServerShare};
 use crate::error::Error;
 use crate::message::{Chunk, Message, MessageKind};
 use crate::prepared::PreparedMessage;
@@ -118,9 +118,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         &mut self,
         agreed: Agreed,
         config: &DeflateConfig,
-        pool: Option<Arc<CodecPool>>,
+        share: Option<ServerShare>,
     ) {
-        self.driver.proto.enable_deflate(agreed, config, pool);
+        self.driver.proto.enable_deflate(agreed, config, share);
     }
 
     /// The settings this connection runs with.
@@ -231,3 +231,6 @@ mod tests;
 
 #[cfg(test)]
 mod timer_tests;
+
+#[cfg(test)]
+mod memory_tests;

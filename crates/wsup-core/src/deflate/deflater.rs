@@ -176,22 +176,35 @@ impl Deflater {
             self.release();
         }
     }
-}
 
-impl Drop for Deflater {
-    fn drop(&mut self) {
-        if let (Some(c), Some(pool)) = (self.state.take(), &self.pool) {
+    /// Lets go of the zlib state, context and all (the connection is over):
+    /// a pooled one goes back to its pool, an own one is freed. A message
+    /// after this starts a new stream.
+    pub(crate) fn free(&mut self) {
+        let state = self.state.take();
+        if let (Some(c), Some(pool)) = (state, &self.pool) {
             pool.give_compressor(self.window_bits, self.state_level, c);
         }
     }
 }
 
+impl Drop for Deflater {
+    fn drop(&mut self) {
+        self.free();
+    }
+}
+
+/// The most output space offered to zlib in one call.
+const DEFLATE_STEP: usize = 256 * 1024;
+
 /// Runs zlib with a sync flush over all of `input`, appending to `out`.
 pub(super) fn deflate_sync(c: &mut Compress, mut input: &[u8], out: &mut BytesMut) {
     loop {
-        // Room for incompressible input plus the block overhead; zlib is
-        // called again if it was not enough.
-        let room = input.len() + input.len() / 8 + 64;
+        // Room for incompressible input plus the block overhead, up to a
+        // step; zlib is called again if it was not enough. The step keeps
+        // `out` in proportion to the output: a large input that compresses
+        // well must not leave a large buffer behind.
+        let room = (input.len() + input.len() / 8 + 64).min(DEFLATE_STEP);
         let len = out.len();
         out.resize(len + room, 0);
         let (in0, out0) = (c.total_in(), c.total_out());

@@ -57,6 +57,9 @@ pub struct Inflater {
     fed: bool,
     /// The input so far ended exactly at the end of a final (BFINAL) block.
     just_ended: bool,
+    /// The last call stopped at the most it could hand out, so zlib may have
+    /// more output for the input it took (see [`Inflater::decompress_some`]).
+    pending: bool,
 }
 
 impl fmt::Debug for Inflater {
@@ -85,6 +88,7 @@ impl Inflater {
             produced: 0,
             fed: false,
             just_ended: false,
+            pending: false,
         }
     }
 
@@ -126,21 +130,46 @@ impl Inflater {
         out: &mut BytesMut,
         limit: usize,
     ) -> Result<(), InflateError> {
-        let result = self.feed(input, out, limit).and_then(|()| {
+        self.decompress_some(input, fin, out, limit, usize::MAX)
+            .map(drop)
+    }
+
+    /// [`decompress`](Self::decompress), appending at most `most` bytes to
+    /// `out`: what a piece of a message received in chunks may hold, however
+    /// far its input would inflate. Stopped there, it takes only part of
+    /// `input` (or all of it, with output still to come); call it again with
+    /// the rest of the input (empty if none) and the same `fin` rule: `fin`
+    /// when that input is all that is left of the message.
+    pub(crate) fn decompress_some(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut BytesMut,
+        limit: usize,
+        most: usize,
+    ) -> Result<Inflated, InflateError> {
+        let result = self.feed(input, out, limit, most).and_then(|inflated| {
             // Only a message with compressed data gets the tail: for an empty
-            // payload it would be read as the start of a stored block.
-            if fin && self.fed {
-                self.feed_tail(out, limit)
-            } else {
-                Ok(())
+            // payload it would be read as the start of a stored block. It
+            // goes in once all the input is out, and inflates to nothing.
+            if fin && inflated.done && self.fed {
+                self.feed_tail(out, limit)?;
             }
+            Ok(inflated)
         });
         match result {
-            Ok(()) if fin => self.end_message(),
-            Ok(()) => {}
+            Ok(Inflated { done: true, .. }) if fin => self.end_message(),
+            Ok(_) => {}
             Err(_) => self.release(),
         }
         result
+    }
+
+    /// The last call handed out the most it could: there may be output
+    /// left for input already taken, so the next call must be made even
+    /// without new input.
+    pub(crate) fn has_pending_output(&self) -> bool {
+        self.pending
     }
 
     /// Abandons the current message, if one is under way (after an error,
@@ -159,10 +188,22 @@ impl Inflater {
         }
     }
 
+    /// Lets go of the zlib state, context and all (the connection is over):
+    /// a pooled one, even in the middle of a message, goes back to its pool,
+    /// an own one is freed.
+    pub(crate) fn free(&mut self) {
+        self.clear_message();
+        let state = self.state.take();
+        if let (Some(d), Some(pool)) = (state, &self.pool) {
+            pool.give_decompressor(self.window_bits, d);
+        }
+    }
+
     fn clear_message(&mut self) {
         self.produced = 0;
         self.fed = false;
         self.just_ended = false;
+        self.pending = false;
     }
 
     fn end_message(&mut self) {
@@ -173,12 +214,21 @@ impl Inflater {
         }
     }
 
-    fn feed(&mut self, input: &[u8], out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
-        if input.is_empty() {
-            return Ok(());
+    fn feed(
+        &mut self,
+        input: &[u8],
+        out: &mut BytesMut,
+        limit: usize,
+        most: usize,
+    ) -> Result<Inflated, InflateError> {
+        if input.is_empty() && !self.pending {
+            return Ok(Inflated {
+                consumed: 0,
+                done: true,
+            });
         }
-        self.fed = true;
-        self.inflate(input, out, limit)
+        self.fed |= !input.is_empty();
+        self.inflate(input, out, limit, most)
     }
 
     fn feed_tail(&mut self, out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
@@ -187,15 +237,18 @@ impl Inflater {
             // the tail would begin a new stream and leave it mid-block.
             return Ok(());
         }
-        self.inflate(&TAIL, out, limit)
+        // No output is pending (all input is out), so the tail, an empty
+        // stored block, inflates to nothing and needs no `most`.
+        self.inflate(&TAIL, out, limit, usize::MAX).map(drop)
     }
 
     fn inflate(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         out: &mut BytesMut,
         limit: usize,
-    ) -> Result<(), InflateError> {
+        most: usize,
+    ) -> Result<Inflated, InflateError> {
         let window_bits = self.window_bits;
         let d = match &mut self.state {
             Some(d) => d,
@@ -204,7 +257,19 @@ impl Inflater {
                 None => new_decompressor(window_bits),
             }),
         };
+        let (mut rest, start) = (input, out.len());
+        let done = |rest: &[u8], pending: &mut bool, done: bool| {
+            *pending = !done;
+            Ok(Inflated {
+                consumed: input.len() - rest.len(),
+                done,
+            })
+        };
         loop {
+            let budget = most - (out.len() - start);
+            if budget == 0 {
+                return done(rest, &mut self.pending, false);
+            }
             // Allow one byte past the limit, to tell "exactly at the limit"
             // from "over it".
             let allowed = limit.saturating_sub(self.produced).saturating_add(1);
@@ -212,15 +277,16 @@ impl Inflater {
             // zero a whole step of buffer.
             let room = INFLATE_STEP
                 .min(allowed)
-                .min(input.len().saturating_mul(8).max(1024));
+                .min(budget)
+                .min(rest.len().saturating_mul(8).max(1024));
             let len = out.len();
             out.resize(len + room, 0);
             let (in0, out0) = (d.total_in(), d.total_out());
-            let result = d.decompress(input, &mut out[len..], FlushDecompress::Sync);
+            let result = d.decompress(rest, &mut out[len..], FlushDecompress::Sync);
             let consumed = (d.total_in() - in0) as usize;
             let produced = (d.total_out() - out0) as usize;
             out.truncate(len + produced);
-            input = &input[consumed..];
+            rest = &rest[consumed..];
             self.produced += produced;
             self.just_ended = false;
             if self.produced > limit {
@@ -235,18 +301,21 @@ impl Inflater {
                     // 0x00 byte, completed by the tail into an empty stored
                     // block) is inflated as that new stream.
                     d.reset(false);
-                    self.just_ended = input.is_empty();
-                    if input.is_empty() {
-                        return Ok(());
+                    self.just_ended = rest.is_empty();
+                    if rest.is_empty() {
+                        return done(rest, &mut self.pending, true);
                     }
                 }
                 // Output space left over: all input consumed and flushed.
-                Ok(_) if input.is_empty() && produced < room => return Ok(()),
+                Ok(_) if rest.is_empty() && produced < room => {
+                    return done(rest, &mut self.pending, true)
+                }
                 Ok(_) if consumed == 0 && produced == 0 => {
-                    // No progress with both input and output space: cannot
-                    // happen with zlib, but never spin.
-                    return if input.is_empty() {
-                        Ok(())
+                    // No progress with both input and output space: nothing
+                    // was pending; with input left, cannot happen with zlib,
+                    // but never spin.
+                    return if rest.is_empty() {
+                        done(rest, &mut self.pending, true)
                     } else {
                         Err(InflateError::Corrupt)
                     };
@@ -257,10 +326,18 @@ impl Inflater {
     }
 }
 
+/// How far [`Inflater::decompress_some`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Inflated {
+    /// Bytes of the input taken; the rest must be given again.
+    pub(crate) consumed: usize,
+    /// All the input taken and all its output handed out (and, with `fin`,
+    /// the message ended).
+    pub(crate) done: bool,
+}
+
 impl Drop for Inflater {
     fn drop(&mut self) {
-        if let (Some(d), Some(pool)) = (self.state.take(), &self.pool) {
-            pool.give_decompressor(self.window_bits, d);
-        }
+        self.free();
     }
 }

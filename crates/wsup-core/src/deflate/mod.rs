@@ -13,6 +13,9 @@
 //!   [`Agreed::response_header`] states them in the 101 response.
 //! - `pool.rs`: [`CodecPool`] lends zlib state to connections that keep no
 //!   context between messages, so idle ones hold none.
+//! - `budget.rs`: how many connections of a server keep a context between
+//!   messages at once; past that, new ones negotiate no context takeover
+//!   (`Upgrader::max_deflate_contexts`).
 //! - `deflater.rs`: [`Deflater`] compresses what the server sends.
 //! - `inflater.rs`: [`Inflater`] inflates what it receives, under a size limit
 //!   enforced while inflating, and [`InflateError`] says why it could not.
@@ -42,6 +45,7 @@
 //! assert_eq!(&plain[..], b"Hello");
 //! ```
 
+mod budget;
 mod config;
 mod deflater;
 mod inflater;
@@ -51,8 +55,10 @@ mod pool;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use budget::{ContextBudget, ContextPermit, ServerShare};
 pub use config::{Agreed, DeflateConfig, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 pub use deflater::Deflater;
+pub(crate) use inflater::Inflated;
 pub use inflater::{InflateError, Inflater, INFLATE_STEP};
 pub use negotiation::negotiate;
 pub use offer::{parse_offers, parse_offers_bytes, Offer, Param, PERMESSAGE_DEFLATE};

@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::close::CloseFrame;
 use crate::config::WebSocketConfig;
-use crate::deflate::{InflateError, Inflater};
+use crate::deflate::{InflateError, Inflated, Inflater};
 use crate::error::ProtocolError;
 use crate::frame::{apply_mask, FrameHeader, OpCode};
 use crate::message::{Message, Utf8Bytes};
@@ -109,6 +109,19 @@ impl Decoder {
         }
     }
 
+    /// A frame or a message is in progress.
+    #[cfg(test)]
+    pub(crate) fn in_message(&self) -> bool {
+        self.frame.is_some() || self.assembly.is_some()
+    }
+
+    /// Forgets the frame and the message in progress, and the assembly
+    /// buffer that holds it (the connection is over).
+    pub(crate) fn release(&mut self) {
+        self.frame = None;
+        self.assembly = None;
+    }
+
     /// The application stopped reading the message being streamed: the rest
     /// of it is discarded as it arrives.
     pub(crate) fn abandon_message(&mut self) {
@@ -168,34 +181,52 @@ impl Decoder {
                 _ => None,
             };
             if let Some(abandoned) = streamed {
-                if f.processed == 0 && f.remaining > 0 {
+                // Output zlib still has for input it took is handed out
+                // before more input is awaited.
+                let pending = compressed
+                    && self
+                        .inflater
+                        .as_ref()
+                        .is_some_and(Inflater::has_pending_output);
+                if f.processed == 0 && f.remaining > 0 && !pending {
                     return Ok(None);
                 }
-                let take = f.processed;
-                let mut data = buf.split_to(take).freeze();
-                f.remaining -= take;
-                f.processed = 0;
-                let frame_done = f.remaining == 0;
                 let fin = f.header.fin;
                 // Fits in usize: it is under max_frame_size.
                 let frame_total = f.header.payload_len as usize;
+                let (data, frame_done) = if compressed {
+                    // At most a read window inflated per piece, however far
+                    // the input would inflate: what zlib was not asked for
+                    // yet stays in the read buffer for the next piece.
+                    let last = fin && f.processed == f.remaining;
+                    let mut out = BytesMut::new();
+                    let Inflated { consumed, done } = inflate_into(
+                        &mut self.inflater,
+                        &mut self.utf8,
+                        &buf[..f.processed],
+                        last,
+                        Limits {
+                            message: cfg.max_message_size,
+                            piece: READ_WINDOW,
+                        },
+                        is_text,
+                        &mut out,
+                    )?;
+                    buf.advance(consumed);
+                    f.remaining -= consumed;
+                    f.processed -= consumed;
+                    (out.freeze(), f.remaining == 0 && done)
+                } else {
+                    let take = f.processed;
+                    let data = buf.split_to(take).freeze();
+                    f.remaining -= take;
+                    f.processed = 0;
+                    (data, f.remaining == 0)
+                };
                 if frame_done {
                     self.frame = None;
                 }
                 let end = frame_done && fin;
-                if compressed {
-                    let mut out = BytesMut::new();
-                    inflate_into(
-                        &mut self.inflater,
-                        &mut self.utf8,
-                        &data,
-                        end,
-                        cfg.max_message_size,
-                        is_text,
-                        &mut out,
-                    )?;
-                    data = out.freeze();
-                }
                 if end {
                     if is_text && self.utf8.finish().is_err() {
                         return Err(ProtocolError::InvalidUtf8);
@@ -372,7 +403,13 @@ impl Decoder {
                     None => Ok(None),
                     Some(buf) => {
                         if a.compressed {
-                            inflate_into(inflater, utf8, &payload, header.fin, limit, a.text, buf)?;
+                            let limits = Limits {
+                                message: limit,
+                                piece: usize::MAX,
+                            };
+                            inflate_into(
+                                inflater, utf8, &payload, header.fin, limits, a.text, buf,
+                            )?;
                         } else {
                             buf.extend_from_slice(&payload);
                         }
@@ -407,23 +444,32 @@ impl Decoder {
     }
 }
 
+/// How much inflating may produce: the whole message, and one call.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// The message size limit, counted in inflated bytes.
+    message: usize,
+    /// The most this call appends to `out` (see [`Inflater::decompress_some`]).
+    piece: usize,
+}
+
 /// Inflates one piece of a compressed message into `out`, validating text
 /// as it comes out. The limit counts inflated bytes and is checked while
 /// inflating, so a small frame cannot expand past it (a deflate bomb).
-#[allow(clippy::too_many_arguments)]
 fn inflate_into(
     inflater: &mut Option<Inflater>,
     utf8: &mut Utf8Validator,
     input: &[u8],
     fin: bool,
-    limit: usize,
+    limits: Limits,
     text: bool,
     out: &mut BytesMut,
-) -> Result<(), ProtocolError> {
+) -> Result<Inflated, ProtocolError> {
     let inflater = inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
     let before = out.len();
-    inflater
-        .decompress(input, fin, out, limit)
+    let limit = limits.message;
+    let inflated = inflater
+        .decompress_some(input, fin, out, limit, limits.piece)
         .map_err(|e| match e {
             InflateError::TooLarge => ProtocolError::MessageTooLarge { limit },
             _ => ProtocolError::InvalidCompressedData,
@@ -431,5 +477,5 @@ fn inflate_into(
     if text && utf8.feed(&out[before..]).is_err() {
         return Err(ProtocolError::InvalidUtf8);
     }
-    Ok(())
+    Ok(inflated)
 }

@@ -465,6 +465,10 @@ impl Protocol {
         self.sending = None;
         // Give the read buffer back: a closed connection holds no memory.
         self.read.release();
+        // And the decoding and compression state: a message left unfinished,
+        // zlib states (a lent one back to its pool), the budget's place.
+        self.decoder.release();
+        self.free_deflate();
         match self.outcome.take() {
             Some(Outcome::Message(m)) => Ok(m),
             Some(Outcome::Error(e)) => Err(e),

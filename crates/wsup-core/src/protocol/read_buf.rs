@@ -21,6 +21,20 @@ pub(crate) const READ_WINDOW: usize = 256 * 1024;
 /// stack array of this size (see [`ReadBuf::wants_probe`]).
 pub(crate) const PROBE: usize = 1024;
 
+/// The most read buffer a connection keeps while it waits between frames:
+/// its configured size and two read windows.
+///
+/// Two, because that is what ordinary traffic (frames under a window) grows
+/// the buffer to: a window read after the partial frame left by the last
+/// one (under a window too), in an allocation that at most doubles when it
+/// grows. Such a buffer is reused from one burst to the next. Only a frame
+/// of a window or more (read into one allocation, its payload split off as
+/// the message with no copy) grows the buffer beyond; that is what is given
+/// back once the connection waits.
+pub(crate) fn kept(cfg: &WebSocketConfig) -> usize {
+    cfg.read_buffer_size + 2 * READ_WINDOW
+}
+
 /// What the frame being decoded still needs, as the read strategy sees it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct FrameNeed {
@@ -41,8 +55,12 @@ pub(crate) struct ReadBuf {
     /// How much of `buf`'s spare capacity is initialised already.
     init: Initialised,
     /// `buf`'s capacity (from its data on) after it last grew: what it is
-    /// rewound to between frames. Zero: no buffer was ever allocated.
+    /// rewound to between frames. Zero: no buffer is held (none was ever
+    /// allocated, or it was given back, see [`ReadBuf::filled`]).
     full_capacity: usize,
+    /// The last window was offered inside a frame (so a read that must
+    /// wait leaves part of a frame to come).
+    in_frame: bool,
 }
 
 impl ReadBuf {
@@ -59,6 +77,7 @@ impl ReadBuf {
             buf,
             hint: cfg.read_buffer_size,
             init: Initialised::default(),
+            in_frame: false,
         }
     }
 
@@ -155,6 +174,7 @@ impl ReadBuf {
     /// read into; [`filled`](Self::filled) then says how much was read.
     pub(crate) fn window(&mut self, need: FrameNeed, cfg: &WebSocketConfig) -> &mut [u8] {
         let (want, room) = self.sizes(need, cfg);
+        self.in_frame = need.in_frame;
         if !need.in_frame && self.buf.is_empty() && self.buf.capacity() < self.full_capacity {
             // Between frames with nothing buffered: rewind to the start of
             // the allocation, which moves no bytes, so the next frame gets
@@ -191,6 +211,14 @@ impl ReadBuf {
     /// `n` bytes were read into the window of `window_len` bytes (`n` is 0
     /// when the read failed or must wait): keeps them and adapts the size of
     /// the next window.
+    ///
+    /// A read that must wait with nothing buffered and no frame in progress
+    /// is where a buffer that grew for a large frame is given back: the
+    /// connection is going idle, and holds no more than [`kept`] from then
+    /// on. Between large messages that arrive back to back it is kept and
+    /// reused (no wait in between), and so is any buffer the traffic of
+    /// ordinary frames grows, which never passes [`kept`]. Given back, the
+    /// next bytes go to a probe again, as on a new connection.
     pub(crate) fn filled(&mut self, n: usize, window_len: usize, cfg: &WebSocketConfig) {
         self.buf.truncate(self.buf.len() - window_len + n);
         let hint = self.hint;
@@ -198,6 +226,11 @@ impl ReadBuf {
             self.hint = (hint * 2).min(READ_WINDOW);
         } else if n > 0 && n < hint / 8 {
             self.hint = (hint / 2).max(cfg.read_buffer_size);
+        } else if n == 0 && self.full_capacity > kept(cfg) && self.buf.is_empty() && !self.in_frame
+        {
+            self.release();
+            self.full_capacity = 0;
+            self.hint = cfg.read_buffer_size;
         }
     }
 }

@@ -3,14 +3,13 @@
 //! checks that keep the output well-formed (one message in pieces at a time,
 //! text that is UTF-8, control frames that fit).
 
-use std::sync::Arc;
-
 use bytes::{Bytes, BytesMut};
 
 use super::queue::OutQueue;
+use super::read_buf::READ_WINDOW;
 use super::{Phase, Protocol};
 use crate::close::CloseFrame;
-use crate::deflate::{Agreed, CodecPool, DeflateConfig, Deflater, Inflater};
+use crate::deflate::{Agreed, ContextPermit, DeflateConfig, Deflater, Inflater, ServerShare};
 use crate::error::Error;
 use crate::frame::OpCode;
 use crate::message::{Chunk, ChunkParts, Message, MessageKind};
@@ -44,6 +43,9 @@ pub(crate) struct DeflateState {
     scratch: BytesMut,
     /// The message being streamed out is compressed (decided at its first frame).
     streaming: bool,
+    /// This connection's place in its server's budget of contexts, held
+    /// while it keeps one (until it ends).
+    permit: Option<ContextPermit>,
 }
 
 impl DeflateState {
@@ -53,23 +55,31 @@ impl DeflateState {
     fn queue_deflated(&mut self, writer: &mut OutQueue, opcode: OpCode, fin: bool, payload: &[u8]) {
         self.deflater.compress_part(payload, fin, &mut self.scratch);
         let compressed = self.scratch.split().freeze();
+        if self.scratch.capacity() > READ_WINDOW {
+            // A large message grew the scratch space: it goes with the
+            // frame (freed once written) rather than stay for the next.
+            self.scratch = BytesMut::new();
+        }
         writer.queue_frame_bytes(opcode, fin, opcode != OpCode::Continuation, compressed);
     }
 }
 
 impl Protocol {
-    /// Turns on permessage-deflate with the negotiated parameters.
+    /// Turns on permessage-deflate with the negotiated parameters, and
+    /// what the server shares with its connections, if any.
     pub(crate) fn enable_deflate(
         &mut self,
         agreed: Agreed,
         config: &DeflateConfig,
-        pool: Option<Arc<CodecPool>>,
+        share: Option<ServerShare>,
     ) {
         let mut inflater = Inflater::for_agreed(&agreed);
         let mut deflater = Deflater::for_agreed(&agreed, config);
-        if let Some(pool) = pool {
-            inflater = inflater.with_pool(pool.clone());
-            deflater = deflater.with_pool(pool);
+        let mut permit = None;
+        if let Some(share) = share {
+            inflater = inflater.with_pool(share.pool.clone());
+            deflater = deflater.with_pool(share.pool);
+            permit = share.permit;
         }
         self.decoder.inflater = Some(inflater);
         self.deflate = Some(Box::new(DeflateState {
@@ -79,7 +89,44 @@ impl Protocol {
             threshold: config.threshold,
             scratch: BytesMut::new(),
             streaming: false,
+            permit,
         }));
+    }
+
+    /// The connection is over: its zlib states go (back to the pool, for
+    /// lent ones, even in the middle of a message), with its scratch space
+    /// and its place in the server's budget of contexts. What was agreed
+    /// stays readable.
+    pub(crate) fn free_deflate(&mut self) {
+        if let Some(inflater) = self.decoder.inflater.as_mut() {
+            inflater.free();
+        }
+        if let Some(d) = self.deflate.as_deref_mut() {
+            d.deflater.free();
+            d.scratch = BytesMut::new();
+            d.permit = None;
+        }
+    }
+
+    /// Whether any decoding or compression state is held: zlib states, a
+    /// message being assembled, compression scratch space.
+    #[cfg(test)]
+    pub(crate) fn holds_codec_state(&self) -> bool {
+        self.decoder.in_message()
+            || self
+                .decoder
+                .inflater
+                .as_ref()
+                .is_some_and(Inflater::holds_state)
+            || self.deflate.as_deref().is_some_and(|d| {
+                d.deflater.holds_state() || d.scratch.capacity() > 0 || d.permit.is_some()
+            })
+    }
+
+    /// The compression scratch space held between messages.
+    #[cfg(test)]
+    pub(crate) fn deflate_scratch(&self) -> usize {
+        self.deflate.as_deref().map_or(0, |d| d.scratch.capacity())
     }
 
     pub(crate) fn deflate_mut(&mut self) -> Option<&mut DeflateState> {

@@ -2,6 +2,7 @@
 //! they share: deterministic data and feeding a message to an inflater in
 //! pieces, as frames would bring it.
 
+mod budget;
 mod codec;
 mod inflate_limits;
 mod negotiation;
