@@ -4,10 +4,16 @@
 //! `listening on ADDR` once it accepts. Flags (`--flag V` or `--flag=V`;
 //! seconds may be decimal): `--keepalive S` (ping after S seconds with
 //! nothing received, drop the peer when nothing arrives within S seconds
-//! after it; `0` turns it off), `--idle-timeout S`, `--write-timeout S`.
-//! Without flags: the library's default keepalive and no other timeout,
-//! what conformance runs and benchmarks need. They drive this program, on
-//! the runtime chosen by the `runtime-*` features of `wsup-examples`.
+//! after it; `0` turns it off), `--idle-timeout S`, `--write-timeout S`,
+//! `--shutdown-timeout S` (how long a graceful shutdown waits for
+//! connections to close). Without flags: the library's default keepalive
+//! and no other timeout, what conformance runs and benchmarks need. They
+//! drive this program, on the runtime chosen by the `runtime-*` features of
+//! `wsup-examples`.
+//!
+//! On SIGINT or SIGTERM it shuts down gracefully: it stops accepting, sends
+//! every connection a close with 1001, waits for them up to the shutdown
+//! timeout, aborts the rest, says so on stderr, and exits 0.
 
 use wsup::OriginPolicy;
 use wsup_examples::{echo, echo_upgrader, rt, ServerArgs};
@@ -26,7 +32,17 @@ fn main() -> std::io::Result<()> {
             .origin_policy(OriginPolicy::AllowAll)
             .compression(wsup::deflate::DeflateConfig::enabled().threshold(0));
         let upgrader = echo_upgrader(args.apply(upgrader));
-        rt::serve(listener, upgrader, |ws, _| echo(ws)).await
+        let mut server =
+            rt::Server::new(listener, upgrader).with_graceful_shutdown(rt::shutdown_signal());
+        if let Some(timeout) = args.shutdown_timeout {
+            server = server.shutdown_timeout(timeout);
+        }
+        let summary = server.run(|ws, _| echo(ws)).await?;
+        eprintln!(
+            "shut down: {} connections closed, {} aborted",
+            summary.closed, summary.aborted
+        );
+        Ok(())
     })
 }
 

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::io;
 
-pub use wsup::async_std::{serve, upgrader};
+pub use wsup::async_std::{serve, upgrader, Server};
 
 /// The listener [`serve`] takes.
 pub type TcpListener = async_std::net::TcpListener;

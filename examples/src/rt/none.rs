@@ -7,8 +7,12 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::time::Duration;
+
 use wsup::futures_io::{AsyncRead, AsyncWrite};
-use wsup::{Upgrader, WebSocket};
+use wsup::runtime::{BoxTask, Sleep};
+use wsup::server::Listen;
+use wsup::{Runtime, Upgrader, WebSocket};
 
 /// No listener can exist without a runtime.
 #[derive(Debug)]
@@ -90,3 +94,29 @@ where
 
 /// Never reached: there is no runtime to wait on.
 pub async fn shutdown_signal() {}
+
+/// No runtime: nothing sleeps, nothing is spawned, nothing is accepted.
+#[derive(Debug, Default)]
+pub struct NoRuntime;
+
+impl Runtime for NoRuntime {
+    fn sleep(&self, _: Duration) -> Pin<Box<dyn Sleep>> {
+        Box::pin(std::future::pending())
+    }
+
+    fn spawn(&self, task: BoxTask) {
+        drop(task);
+    }
+}
+
+impl Listen for NoRuntime {
+    type Listener = TcpListener;
+    type Io = TcpStream;
+
+    async fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+        match *listener {}
+    }
+}
+
+/// The server the programs run, over no runtime.
+pub type Server = wsup::server::Server<NoRuntime>;

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::io;
 
-pub use wsup::smol::{serve, upgrader};
+pub use wsup::smol::{serve, upgrader, Server};
 
 /// The listener [`serve`] takes.
 pub type TcpListener = smol::net::TcpListener;

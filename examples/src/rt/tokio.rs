@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::io;
 
-pub use wsup::tokio::{serve, upgrader};
+pub use wsup::tokio::{serve, upgrader, Server};
 
 /// The listener [`serve`] takes.
 pub type TcpListener = tokio::net::TcpListener;
