@@ -34,12 +34,14 @@ mod error;
 pub mod frame;
 pub mod handshake;
 mod message;
+mod observe;
 mod pool;
 mod prepared;
 mod protocol;
 pub mod runtime;
 pub mod serve;
 mod source;
+pub mod stats;
 mod upgrader;
 pub mod utf8;
 
@@ -54,6 +56,7 @@ pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
 pub use runtime::Runtime;
 pub use source::{Preparsed, RawStream, UpgradeSource};
+pub use stats::{ConnectionStats, ServerStats};
 pub use upgrader::{Accepted, PendingUpgrade, Rejection, Upgrader};
 
 pub use futures_io;

@@ -18,9 +18,11 @@ use crate::handshake::{
     error_response, is_upgrade_request, select_protocol, switching_protocols, validate_request,
     HeadLimits, OriginPolicy,
 };
+use crate::observe;
 use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
 use crate::source::{RawStream, UpgradeSource};
+use crate::stats::ServerStats;
 
 type RequestHook = Arc<dyn Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
@@ -40,6 +42,7 @@ pub struct Upgrader {
     runtime: Option<Arc<dyn Runtime>>,
     deflate: DeflateConfig,
     codec_pool: Arc<CodecPool>,
+    stats: Option<Arc<ServerStats>>,
 }
 
 impl fmt::Debug for Upgrader {
@@ -52,6 +55,7 @@ impl fmt::Debug for Upgrader {
             .field("origin", &self.origin)
             .field("runtime", &self.runtime)
             .field("deflate", &self.deflate)
+            .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +73,7 @@ impl Default for Upgrader {
             runtime: None,
             deflate: DeflateConfig::default(),
             codec_pool: Arc::new(CodecPool::default()),
+            stats: None,
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct Accepted {
     config: WebSocketConfig,
     runtime: Option<Arc<dyn Runtime>>,
     deflate: Option<(Agreed, DeflateConfig, Arc<CodecPool>)>,
+    span: observe::Span,
+    stats: Option<Arc<ServerStats>>,
 }
 
 impl Accepted {
@@ -111,7 +118,10 @@ impl Accepted {
         io: T,
         leftover: Bytes,
     ) -> WebSocket<T> {
-        let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
+        let mut ws = WebSocket::with_span(io, leftover, self.config, self.runtime, self.span);
+        if let Some(stats) = self.stats {
+            ws.count_in(stats);
+        }
         ws.set_protocol(self.protocol);
         if let Some((agreed, config, pool)) = self.deflate {
             ws.enable_deflate(agreed, &config, Some(pool));
@@ -286,6 +296,15 @@ impl Upgrader {
         self
     }
 
+    /// Counts every handshake this upgrader answers and every connection
+    /// it opens in `stats` (see [`ServerStats`]): refusals by the status
+    /// written, connections open, and closed by their close code. Handshakes
+    /// that fail before an answer (timeout, transport) are not counted.
+    pub fn server_stats(mut self, stats: Arc<ServerStats>) -> Self {
+        self.stats = Some(stats);
+        self
+    }
+
     /// The connection settings.
     pub fn websocket_config(&self) -> &WebSocketConfig {
         &self.config
@@ -304,6 +323,13 @@ impl Upgrader {
     #[allow(clippy::result_large_err)]
     pub fn negotiate(&self, parts: &Parts) -> Result<Accepted, Rejection> {
         self.negotiate_with(parts, HeaderMap::new())
+            .inspect_err(|r| self.refused(r))
+    }
+
+    /// Logs and counts a refusal (the response is about to be written).
+    fn refused(&self, rejection: &Rejection) {
+        let status = rejection.response.status();
+        observe::handshake_refused(self.stats.as_deref(), status, &rejection.error);
     }
 
     #[allow(clippy::result_large_err)]
@@ -334,6 +360,8 @@ impl Upgrader {
                 });
             }
         }
+        let span =
+            observe::connection_span(Some(parts.uri.path()), protocol.as_deref(), agreed.as_ref());
         let extensions = agreed.as_ref().map(Agreed::response_header);
         let response = switching_protocols(
             &valid.accept,
@@ -347,6 +375,8 @@ impl Upgrader {
             config: self.config.clone(),
             runtime: self.runtime.clone(),
             deflate: agreed.map(|a| (a, self.deflate.clone(), self.codec_pool.clone())),
+            span,
+            stats: self.stats.clone(),
         })
     }
 
@@ -391,6 +421,7 @@ impl Upgrader {
             Some(Err(e)) => {
                 if e.is_rejection() {
                     let rejection = self.reject(e);
+                    self.refused(&rejection);
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     // Best effort: the request was bad, the answer may not arrive.
                     let _ = timeout(
@@ -446,6 +477,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
                 }
             }
             Err(rejection) => {
+                u.refused(&rejection);
                 let _ = timeout(
                     u.runtime.as_deref(),
                     remaining,
