@@ -186,3 +186,6 @@ fn log_end(
         Some(Err(_)) => end_event!(DEBUG, "websocket lost"),
     }
 }
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests;
