@@ -4,7 +4,6 @@
 
 mod harness;
 
-use futures_util::SinkExt;
 use harness::raw::{http_exchange, status};
 use harness::*;
 use wsup::ServerStats;
