@@ -24,6 +24,18 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 mod args;
 pub use args::{ServerArgs, USAGE_FLAGS};
 
+/// Logs to stderr what `RUST_LOG` lets through (default `info`: timeouts,
+/// protocol errors; `RUST_LOG=wsup_core=debug` adds every refused handshake
+/// and every connection's end). Standard output stays the program's own.
+pub fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// The runtime of this build.
 #[cfg(feature = "runtime-tokio")]
 #[path = "rt/tokio.rs"]

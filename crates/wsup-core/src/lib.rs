@@ -34,6 +34,7 @@ mod error;
 pub mod frame;
 pub mod handshake;
 mod message;
+mod observe;
 mod pool;
 mod prepared;
 mod protocol;
@@ -41,6 +42,7 @@ pub mod runtime;
 pub mod serve;
 pub mod server;
 mod source;
+pub mod stats;
 mod upgrader;
 pub mod utf8;
 
@@ -55,6 +57,7 @@ pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
 pub use runtime::Runtime;
 pub use source::{Preparsed, RawStream, UpgradeSource};
+pub use stats::{ConnectionStats, ServerStats};
 pub use upgrader::{Accepted, PendingUpgrade, Rejection, Upgrader};
 
 pub use futures_io;

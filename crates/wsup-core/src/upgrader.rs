@@ -20,9 +20,11 @@ use crate::handshake::{
     error_response, is_upgrade_request, select_protocol, switching_protocols, validate_request,
     HeadLimits, OriginPolicy,
 };
+use crate::observe;
 use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
 use crate::source::{RawStream, UpgradeSource};
+use crate::stats::ServerStats;
 
 type RequestHook = Arc<dyn Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
@@ -43,6 +45,7 @@ pub struct Upgrader {
     deflate: DeflateConfig,
     codec_pool: Arc<CodecPool>,
     deflate_budget: Arc<ContextBudget>,
+    stats: Option<Arc<ServerStats>>,
 }
 
 impl fmt::Debug for Upgrader {
@@ -56,6 +59,7 @@ impl fmt::Debug for Upgrader {
             .field("runtime", &self.runtime)
             .field("deflate", &self.deflate)
             .field("max_deflate_contexts", &self.deflate_budget.max())
+            .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +78,7 @@ impl Default for Upgrader {
             deflate: DeflateConfig::default(),
             codec_pool: Arc::new(CodecPool::default()),
             deflate_budget: ContextBudget::new(usize::MAX),
+            stats: None,
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct Accepted {
     config: WebSocketConfig,
     runtime: Option<Arc<dyn Runtime>>,
     deflate: Option<(Agreed, DeflateConfig, ServerShare)>,
+    span: observe::Span,
+    stats: Option<Arc<ServerStats>>,
 }
 
 impl Accepted {
@@ -116,7 +123,10 @@ impl Accepted {
         io: T,
         leftover: Bytes,
     ) -> WebSocket<T> {
-        let mut ws = WebSocket::from_raw(io, leftover, self.config, self.runtime);
+        let mut ws = WebSocket::with_span(io, leftover, self.config, self.runtime, self.span);
+        if let Some(stats) = self.stats {
+            ws.count_in(stats);
+        }
         ws.set_protocol(self.protocol);
         if let Some((agreed, config, share)) = self.deflate {
             ws.enable_deflate(agreed, &config, Some(share));
@@ -332,6 +342,15 @@ impl Upgrader {
         self
     }
 
+    /// Counts every handshake this upgrader answers and every connection
+    /// it opens in `stats` (see [`ServerStats`]): refusals by the status
+    /// written, connections open, and closed by their close code. Handshakes
+    /// that fail before an answer (timeout, transport) are not counted.
+    pub fn server_stats(mut self, stats: Arc<ServerStats>) -> Self {
+        self.stats = Some(stats);
+        self
+    }
+
     /// The connection settings.
     pub fn websocket_config(&self) -> &WebSocketConfig {
         &self.config
@@ -350,6 +369,13 @@ impl Upgrader {
     #[allow(clippy::result_large_err)]
     pub fn negotiate(&self, parts: &Parts) -> Result<Accepted, Rejection> {
         self.negotiate_with(parts, HeaderMap::new())
+            .inspect_err(|r| self.refused(r))
+    }
+
+    /// Logs and counts a refusal (the response is about to be written).
+    fn refused(&self, rejection: &Rejection) {
+        let status = rejection.response.status();
+        observe::handshake_refused(self.stats.as_deref(), status, &rejection.error);
     }
 
     #[allow(clippy::result_large_err)]
@@ -380,6 +406,11 @@ impl Upgrader {
                 });
             }
         }
+        let span = observe::connection_span(
+            Some(parts.uri.path()),
+            protocol.as_deref(),
+            agreed.as_ref().map(|(a, _)| a),
+        );
         let extensions = agreed.as_ref().map(|(a, _)| a.response_header());
         let response = switching_protocols(
             &valid.accept,
@@ -396,6 +427,8 @@ impl Upgrader {
                 let pool = self.codec_pool.clone();
                 (a, self.deflate.clone(), ServerShare { pool, permit })
             }),
+            span,
+            stats: self.stats.clone(),
         })
     }
 
@@ -440,6 +473,7 @@ impl Upgrader {
             Some(Err(e)) => {
                 if e.is_rejection() {
                     let rejection = self.reject(e);
+                    self.refused(&rejection);
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     // Best effort: the request was bad, the answer may not arrive.
                     let _ = timeout(
@@ -495,6 +529,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
                 }
             }
             Err(rejection) => {
+                u.refused(&rejection);
                 let _ = timeout(
                     u.runtime.as_deref(),
                     remaining,

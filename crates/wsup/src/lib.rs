@@ -14,6 +14,17 @@
 //! Features are additive: any combination builds, none included (then only
 //! the runtime-independent API, for use with any `futures_io` stream).
 //!
+//! Observability:
+//!
+//! | feature | what |
+//! |---|---|
+//! | `tracing` (default) | a `websocket` span per connection (`path`, `subprotocol`, `compression`, `peer` once recorded with `WebSocket::set_peer_addr`); refused handshakes at DEBUG (`status`, `reason`); each connection's end once (`code`, `by`, `reason`, `error`, `duration`, `messages_in/out`, `bytes_in/out`): DEBUG when closed, dropped, idle or lost, INFO on a protocol error or keepalive timeout, WARN on a write timeout. Free without a subscriber. |
+//! | `metrics` | [`ServerStats`] also publishes to the `metrics` facade: `wsup_connections_open`, `wsup_connections_accepted_total`, `wsup_handshakes_refused_total{status}`, `wsup_connections_closed_total{code}` |
+//!
+//! Without either, [`WebSocket::stats`] (data messages and bytes each way)
+//! and [`ServerStats`] (given to an upgrader with
+//! [`Upgrader::server_stats`]) still count.
+//!
 //! ```
 //! use wsup::{Message, Upgrader};
 //!

@@ -19,6 +19,7 @@ use wsup::OriginPolicy;
 use wsup_examples::{echo, echo_upgrader, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
+    wsup_examples::log_to_stderr();
     #[cfg(feature = "count-allocs")]
     wsup_testkit::answer_alloc_counts_on_stdin();
     let args = ServerArgs::from_env("echo", "127.0.0.1:9001");

@@ -10,6 +10,7 @@ use wsup::RawStream;
 use wsup_examples::{hello, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
+    wsup_examples::log_to_stderr();
     let args = ServerArgs::from_env("hello", "127.0.0.1:8888");
     rt::block_on(async {
         let listener = rt::bind(&args.addr).await?;

@@ -18,8 +18,10 @@ use super::notice::Notice;
 use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
 use crate::message::{Chunk, Message};
+use crate::observe::{Span, Watch};
 use crate::protocol::{Event, Flush, Mode, Next, Protocol, MAX_IOVECS, PROBE, READ_WINDOW};
 use crate::runtime::{Runtime, Sleep};
+use crate::stats::ConnectionStats;
 
 pub(crate) struct Driver<T> {
     pub(crate) io: T,
@@ -36,6 +38,8 @@ pub(crate) struct Driver<T> {
     /// Run when dropped (set with the notice: see [`Self::last_words`]). A
     /// function pointer, so that `Drop` needs no bounds on `T`.
     on_drop: Option<fn(&mut Self)>,
+    /// Its span, when it opened, and what it reports when it ends.
+    pub(crate) watch: Watch,
 }
 
 impl<T> Drop for Driver<T> {
@@ -43,6 +47,9 @@ impl<T> Drop for Driver<T> {
         if let Some(last_words) = self.on_drop {
             last_words(self);
         }
+        // Dropped before it ended: reported now (a no-op if it ended).
+        let (counts, first) = (self.proto.counts, self.proto.first_close());
+        self.watch.ended(counts, first, None);
     }
 }
 
@@ -63,7 +70,12 @@ impl<T> std::fmt::Debug for Driver<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
-    pub(crate) fn new(io: T, proto: Protocol, runtime: Option<Arc<dyn Runtime>>) -> Self {
+    pub(crate) fn new(
+        io: T,
+        proto: Protocol,
+        runtime: Option<Arc<dyn Runtime>>,
+        span: Span,
+    ) -> Self {
         Driver {
             io,
             proto,
@@ -73,7 +85,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             notice: None,
             noticed: false,
             on_drop: None,
+            watch: Watch::new(span),
         }
+    }
+
+    /// What the connection has received and sent so far.
+    pub(crate) fn stats(&self) -> ConnectionStats {
+        ConnectionStats::new(self.proto.counts, self.watch.opened)
+    }
+
+    /// Reports the end of the connection with `outcome` (once; see
+    /// `observe.rs`).
+    fn report_end(&mut self, outcome: &Result<Message, Error>) {
+        let (counts, first) = (self.proto.counts, self.proto.first_close());
+        self.watch.ended(counts, first, Some(outcome));
     }
 
     /// Listens to `notice` from the server that runs the connection.
@@ -275,6 +300,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// The connection is over, with `outcome`; its timer goes with it.
     fn end(&mut self, outcome: Result<Message, Error>) -> Poll<Result<Event, Error>> {
         self.timer = None;
+        self.report_end(&outcome);
         Poll::Ready(outcome.map(Event::Message))
     }
 
@@ -478,7 +504,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             return Error::Io(e);
         }
         self.timer = None;
-        match self.proto.finish() {
+        let outcome = self.proto.finish();
+        self.report_end(&outcome);
+        match outcome {
             Err(e) => e,
             Ok(_) => Error::ConnectionClosed,
         }

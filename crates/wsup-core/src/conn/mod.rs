@@ -28,9 +28,11 @@ use crate::config::WebSocketConfig;
 use crate::deflate::{Agreed, DeflateConfig, ServerShare};
 use crate::error::Error;
 use crate::message::{Chunk, Message, MessageKind};
+use crate::observe;
 use crate::prepared::PreparedMessage;
 use crate::protocol::Protocol;
 use crate::runtime::Runtime;
+use crate::stats::{ConnectionStats, ServerStats};
 
 /// A server-side WebSocket connection over the transport `T`.
 ///
@@ -65,8 +67,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         config: WebSocketConfig,
         runtime: Option<Arc<dyn Runtime>>,
     ) -> Self {
+        let span = observe::connection_span(None, None, None);
+        Self::with_span(io, leftover, config, runtime, span)
+    }
+
+    /// [`from_raw`](Self::from_raw), in `span`.
+    pub(crate) fn with_span(
+        io: T,
+        leftover: Bytes,
+        config: WebSocketConfig,
+        runtime: Option<Arc<dyn Runtime>>,
+        span: observe::Span,
+    ) -> Self {
         WebSocket {
-            driver: Driver::new(io, Protocol::new(leftover, config), runtime),
+            driver: Driver::new(io, Protocol::new(leftover, config), runtime, span),
             protocol: None,
         }
     }
@@ -85,6 +99,39 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
 
     pub(crate) fn set_protocol(&mut self, protocol: Option<String>) {
         self.protocol = protocol;
+    }
+
+    /// Counts the connection in `stats` (one more open now, one closed by
+    /// its close code when it ends or is dropped). An [`Upgrader`] given
+    /// [`server_stats`](crate::Upgrader::server_stats) does this for each
+    /// connection it opens.
+    ///
+    /// [`Upgrader`]: crate::Upgrader
+    pub fn count_in(&mut self, stats: Arc<ServerStats>) {
+        self.driver.watch.count_in(stats);
+    }
+
+    /// What the connection has received and sent so far (data messages and
+    /// their payload bytes), and when it opened.
+    pub fn stats(&self) -> ConnectionStats {
+        self.driver.stats()
+    }
+
+    /// The connection's `tracing` span (`websocket`, with `path`,
+    /// `subprotocol`, `compression`, and `peer`, empty until
+    /// [`set_peer_addr`](Self::set_peer_addr)): the parent of the events
+    /// the connection logs; run the handler in it (`Instrument`) for the
+    /// handler's own events to nest there too.
+    #[cfg(feature = "tracing")]
+    pub fn span(&self) -> &tracing::Span {
+        &self.driver.watch.span
+    }
+
+    /// Records the peer's address on the connection's span (the upgrader
+    /// does not know it: the server that accepted the transport does).
+    /// Nothing without the `tracing` feature.
+    pub fn set_peer_addr(&self, peer: std::net::SocketAddr) {
+        observe::record_peer(&self.driver.watch.span, peer);
     }
 
     /// The negotiated subprotocol, if any.
@@ -234,3 +281,6 @@ mod timer_tests;
 
 #[cfg(test)]
 mod memory_tests;
+
+#[cfg(test)]
+mod stats_tests;

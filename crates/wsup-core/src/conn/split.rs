@@ -29,6 +29,7 @@ use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
 use crate::message::Chunk;
 use crate::message::Message;
+use crate::stats::ConnectionStats;
 
 #[derive(Debug, Default)]
 struct Wakers {
@@ -130,6 +131,12 @@ half_access!(WebSocketWriter, write);
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
     handle::receiving_methods!();
 
+    /// What the connection has received and sent so far (both halves: it
+    /// is one connection).
+    pub fn stats(&self) -> ConnectionStats {
+        self.shared.lock().stats()
+    }
+
     /// The negotiated subprotocol, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.shared.protocol.as_deref()
@@ -164,6 +171,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<T> {
     handle::sending_methods!();
+
+    /// What the connection has received and sent so far (both halves: it
+    /// is one connection).
+    pub fn stats(&self) -> ConnectionStats {
+        self.shared.lock().stats()
+    }
 
     /// Sends a close frame and flushes it. The reader half receives the
     /// peer's reply and finishes the closing handshake. (Inside a message

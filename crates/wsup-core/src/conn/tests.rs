@@ -15,14 +15,14 @@ use crate::message::Message;
 
 /// The in-memory transport: input handed out in reads of a given size,
 /// output collected.
-type Mem = wsup_testkit::Mem;
+pub(super) type Mem = wsup_testkit::Mem;
 
 /// A masked client frame.
-fn frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+pub(super) fn frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     wsup_testkit::client_frame(opcode.as_u8(), fin, payload)
 }
 
-fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
+pub(super) fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
     WebSocket::from_raw(Mem::new(input, chunk), Bytes::new(), cfg, None)
 }
 

@@ -65,6 +65,7 @@ use crate::config::WebSocketConfig;
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
 use crate::message::Message;
+use crate::stats::{ClosedBy, Counts, FirstClose};
 use crate::utf8::Utf8Validator;
 
 /// Where the connection is in its life.
@@ -139,6 +140,10 @@ pub(crate) struct Protocol {
     sending: Option<Sending>,
     /// Checks the text sent with `queue_chunk`, across its chunks.
     chunk_utf8: Utf8Validator,
+    /// Data messages and bytes each way (see `ConnectionStats`).
+    pub(crate) counts: Counts,
+    /// The first close frame, sent or received.
+    first_close: Option<FirstClose>,
 }
 
 impl std::fmt::Debug for Protocol {
@@ -172,6 +177,8 @@ impl Protocol {
             deflate: None,
             sending: None,
             chunk_utf8: Utf8Validator::new(),
+            counts: Counts::default(),
+            first_close: None,
         }
     }
 
@@ -404,6 +411,7 @@ impl Protocol {
                         }
                     }
                     Message::Close(ref frame) => {
+                        self.closed_by(ClosedBy::Peer, frame.as_ref());
                         if self.phase == Phase::Open {
                             // Echo the code (RFC 6455 5.5.1), then close the TCP
                             // connection: the server closes first (7.1.1).
@@ -421,12 +429,16 @@ impl Protocol {
                     _ if self.phase == Phase::CloseSent => {}
                     msg => {
                         self.timers.active |= msg.is_data();
+                        self.counts.received(&msg);
                         return Next::Event(Event::Message(msg));
                     }
                 },
                 Ok(Some(chunk @ Event::Chunk { .. })) => {
                     if self.phase == Phase::Open {
                         self.timers.active = true;
+                        if let Event::Chunk { data, end, .. } = &chunk {
+                            self.counts.received_piece(data.len(), *end);
+                        }
                         return Next::Event(chunk);
                     }
                 }
@@ -474,6 +486,19 @@ impl Protocol {
             Some(Outcome::Error(e)) => Err(e),
             Some(Outcome::Closed) | None => Err(Error::ConnectionClosed),
         }
+    }
+
+    /// The first close frame of the connection, sent or received, if any.
+    pub(crate) fn first_close(&self) -> Option<FirstClose> {
+        self.first_close
+    }
+
+    /// A close frame was sent or received: the first says who closed.
+    fn closed_by(&mut self, by: ClosedBy, frame: Option<&CloseFrame>) {
+        self.first_close.get_or_insert(FirstClose {
+            by,
+            code: frame.map(|f| f.code),
+        });
     }
 
     /// Starts closing if open: queues the close frame (no I/O).
@@ -528,6 +553,7 @@ impl Protocol {
     }
 
     fn queue_close(&mut self, frame: Option<&CloseFrame>) {
+        self.closed_by(ClosedBy::Server, frame);
         let mut payload = [0u8; MAX_PAYLOAD_LEN];
         let n = CloseFrame::encode(frame, &mut payload);
         self.queue

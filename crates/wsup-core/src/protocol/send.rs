@@ -161,6 +161,13 @@ impl Protocol {
     /// `start_send`, a piece as one frame of it, or, for a binary message
     /// received as one frame, as part of one frame of the same length.
     pub(crate) fn queue_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        let (len, last) = (chunk.data().len(), chunk.last());
+        self.queue_chunk_parts(chunk)?;
+        self.counts.sent_piece(len, last);
+        Ok(())
+    }
+
+    fn queue_chunk_parts(&mut self, chunk: Chunk) -> Result<(), Error> {
         if self.phase != Phase::Open {
             return Err(Error::AlreadyClosed);
         }
@@ -262,6 +269,7 @@ impl Protocol {
         if msg.is_data() {
             self.check_no_fragments()?;
             self.timers.active = true;
+            self.counts.sent_piece(msg.len(), true);
         }
         match msg {
             Message::Text(t) => self.queue_data(OpCode::Text, t.into_bytes()),
@@ -304,6 +312,7 @@ impl Protocol {
             _ => self.check_no_fragments()?,
         }
         self.timers.active = true;
+        self.counts.sent_piece(payload.len(), fin);
         self.push_fragment(opcode, fin, payload.split().freeze());
         self.sending = (!fin).then_some(Sending::Writer);
         Ok(())
@@ -330,6 +339,7 @@ impl Protocol {
         }
         self.check_no_fragments()?;
         self.timers.active = true;
+        self.counts.sent_piece(msg.payload().len(), true);
         match self.deflate.as_deref() {
             Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
                 if d.agreed.server_no_context_takeover {

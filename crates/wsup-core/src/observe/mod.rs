@@ -1,0 +1,191 @@
+//! Observability, written once: the span of each connection, the events
+//! wsup logs through `tracing`, and the counts a [`ServerStats`] keeps.
+//!
+//! The engine calls one function here per fact (a handshake refused, a
+//! connection opened, a connection ended); what each logs and counts is
+//! decided here. Without the `tracing` feature the span is a zero-sized
+//! value and the logging compiles to nothing; with it and no subscriber
+//! installed, each event is one check of a cached interest. Nothing here
+//! runs per message: the connection logs once when it opens and once when
+//! it ends, and the per-message counts ([`Counts`]) are plain integers in
+//! the protocol.
+//!
+//! Levels: refused handshakes at DEBUG (`status`, `reason`); a connection's
+//! end at DEBUG when it closed normally, was dropped, went idle or lost its
+//! transport, at INFO when the peer broke the protocol or stopped answering
+//! pings, at WARN when the peer stopped reading (write timeout: it held
+//! the server's memory until then). Nothing per message above TRACE.
+
+use std::sync::Arc;
+#[cfg(feature = "tracing")]
+use std::time::Duration;
+use std::time::Instant;
+
+use crate::error::{Error, HandshakeError};
+use crate::message::Message;
+use crate::stats::{Counts, FirstClose, ServerStats};
+
+/// The span of one connection: `tracing::Span` with the `tracing` feature,
+/// nothing without.
+#[cfg(feature = "tracing")]
+pub(crate) type Span = tracing::Span;
+
+/// The span of one connection: nothing, without the `tracing` feature.
+#[cfg(not(feature = "tracing"))]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Span;
+
+/// A span for a connection just accepted, child of the current one (a
+/// server that runs the handshake inside a span of its own, with the peer's
+/// address, gets the connection's nested in it): its path, subprotocol and
+/// compression parameters, and an empty `peer` to record later.
+#[inline]
+pub(crate) fn connection_span(
+    path: Option<&str>,
+    subprotocol: Option<&str>,
+    compression: Option<&crate::deflate::Agreed>,
+) -> Span {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::info_span!(
+            "websocket",
+            peer = tracing::field::Empty,
+            path,
+            subprotocol,
+            compression = compression.map(|a| tracing::field::display(a.response_header())),
+        )
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = (path, subprotocol, compression);
+        Span
+    }
+}
+
+/// Records the peer's address on a connection's span.
+#[inline]
+pub(crate) fn record_peer(span: &Span, peer: std::net::SocketAddr) {
+    #[cfg(feature = "tracing")]
+    span.record("peer", tracing::field::display(peer));
+    #[cfg(not(feature = "tracing"))]
+    let _ = (span, peer);
+}
+
+/// A handshake refused with the response `status` (what was written, which
+/// the application's `on_error` hook may have chosen), for `error`.
+#[inline]
+pub(crate) fn handshake_refused(
+    stats: Option<&ServerStats>,
+    status: http::StatusCode,
+    error: &HandshakeError,
+) {
+    if let Some(stats) = stats {
+        stats.refused(status);
+    }
+    #[cfg(feature = "tracing")]
+    tracing::debug!(status = status.as_u16(), reason = %error, "websocket handshake refused");
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}
+
+/// What one connection reports when it ends: its span, when it opened, and
+/// the server counters it counts in, if any. Reports once.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    pub(crate) opened: Instant,
+    pub(crate) span: Span,
+    server: Option<Arc<ServerStats>>,
+    ended: bool,
+}
+
+impl Watch {
+    /// A connection opened now, in `span`.
+    pub(crate) fn new(span: Span) -> Self {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(parent: &span, "websocket opened");
+        Watch {
+            opened: Instant::now(),
+            span,
+            server: None,
+            ended: false,
+        }
+    }
+
+    /// The connection counts in `stats`: opened now, closed when it ends.
+    pub(crate) fn count_in(&mut self, stats: Arc<ServerStats>) {
+        stats.accepted();
+        self.server = Some(stats);
+    }
+
+    /// The connection ended, with `outcome` (what `recv` reports), or was
+    /// dropped before it did (`None`). Only the first call reports.
+    pub(crate) fn ended(
+        &mut self,
+        counts: Counts,
+        first: Option<FirstClose>,
+        outcome: Option<&Result<Message, Error>>,
+    ) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        if let Some(stats) = &self.server {
+            stats.closed(Some(FirstClose::code_of(first)));
+        }
+        #[cfg(feature = "tracing")]
+        log_end(&self.span, self.opened.elapsed(), counts, first, outcome);
+        #[cfg(not(feature = "tracing"))]
+        let _ = (counts, outcome);
+    }
+}
+
+/// The one event of a connection's end: why (the message and level), the
+/// close code and who sent the first close frame (`by`: `peer`, `server`,
+/// or `none` when no close frame was seen, code 1006), the peer's reason,
+/// the error if one ended it, how long it lasted, and what went each way.
+#[cfg(feature = "tracing")]
+fn log_end(
+    span: &Span,
+    duration: Duration,
+    c: Counts,
+    first: Option<FirstClose>,
+    outcome: Option<&Result<Message, Error>>,
+) {
+    let code = FirstClose::code_of(first).0;
+    let by = first.map_or("none", |f| f.by.as_str());
+    let (reason, error) = match outcome {
+        Some(Ok(Message::Close(Some(frame)))) => (frame.reason.as_str(), None),
+        Some(Err(Error::ConnectionClosed)) | Some(Ok(_)) | None => ("", None),
+        Some(Err(e)) => ("", Some(e)),
+    };
+    macro_rules! end_event {
+        ($level:ident, $what:literal) => {
+            tracing::event!(
+                parent: span,
+                tracing::Level::$level,
+                code,
+                by,
+                reason,
+                error = error.map(tracing::field::display),
+                duration = ?duration,
+                messages_in = c.messages_received,
+                bytes_in = c.bytes_received,
+                messages_out = c.messages_sent,
+                bytes_out = c.bytes_sent,
+                $what
+            )
+        };
+    }
+    match outcome {
+        None => end_event!(DEBUG, "websocket dropped"),
+        Some(Ok(_) | Err(Error::ConnectionClosed)) => end_event!(DEBUG, "websocket closed"),
+        Some(Err(Error::Protocol(_))) => end_event!(INFO, "websocket protocol error"),
+        Some(Err(Error::KeepaliveTimeout)) => end_event!(INFO, "websocket keepalive timeout"),
+        Some(Err(Error::WriteTimeout)) => end_event!(WARN, "websocket write timeout"),
+        Some(Err(Error::IdleTimeout)) => end_event!(DEBUG, "websocket idle timeout"),
+        Some(Err(Error::CloseTimeout)) => end_event!(DEBUG, "websocket close timeout"),
+        Some(Err(_)) => end_event!(DEBUG, "websocket lost"),
+    }
+}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests;

@@ -1,0 +1,160 @@
+//! What wsup logs, captured by a `tracing` subscriber: fields as an operator
+//! filters on them (`status=405`, `code=1000`), in the connection's span.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use futures_executor::block_on;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::message::Message;
+use crate::upgrader::Upgrader;
+
+type Mem = wsup_testkit::Mem;
+
+/// Everything the subscriber wrote.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// Runs `f` with a subscriber at `level`; what it logged, one event a line.
+fn logged(level: tracing::Level, f: impl FnOnce()) -> Vec<String> {
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(out.clone())
+        .with_max_level(level)
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    text.lines().map(str::to_owned).collect()
+}
+
+fn request(method: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "{method} /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n{extra}\r\n"
+    )
+    .into_bytes()
+}
+
+fn one_with<'a>(lines: &'a [String], what: &str) -> &'a str {
+    let found: Vec<_> = lines.iter().filter(|l| l.contains(what)).collect();
+    assert_eq!(found.len(), 1, "one {what:?} in {lines:#?}");
+    found[0]
+}
+
+#[test]
+fn a_refused_handshake_logs_its_status_and_reason_at_debug() {
+    let lines = logged(tracing::Level::DEBUG, || {
+        let res = block_on(Upgrader::new().upgrade(Mem::new(request("POST", ""), 1024)));
+        assert!(res.is_err());
+    });
+    let line = one_with(&lines, "websocket handshake refused");
+    assert!(line.contains("DEBUG"), "{line}");
+    assert!(line.contains("status=405"), "{line}");
+    assert!(line.contains("method not allowed"), "{line}");
+}
+
+#[test]
+fn nothing_is_logged_at_info_for_a_refusal_or_a_normal_close() {
+    let lines = logged(tracing::Level::INFO, || {
+        let u = Upgrader::new();
+        let _ = block_on(u.upgrade(Mem::new(request("POST", ""), 1024)));
+        let mut input = request("GET", "");
+        input.extend(wsup_testkit::client_frame(
+            0x8,
+            true,
+            &1000u16.to_be_bytes(),
+        ));
+        let mut ws = block_on(u.upgrade(Mem::new(input, 1024))).unwrap();
+        assert!(matches!(block_on(ws.recv()), Ok(Message::Close(_))));
+    });
+    assert!(lines.is_empty(), "{lines:#?}");
+}
+
+#[test]
+fn a_close_logs_its_code_who_closed_and_the_counts_once_in_the_connection_s_span() {
+    let lines = logged(tracing::Level::DEBUG, || {
+        let mut input = request("GET", "Sec-WebSocket-Protocol: chat\r\n");
+        input.extend(wsup_testkit::client_frame(0x1, true, b"hello"));
+        let mut close = 1001u16.to_be_bytes().to_vec();
+        close.extend_from_slice(b"tab closed");
+        input.extend(wsup_testkit::client_frame(0x8, true, &close));
+        let u = Upgrader::new().subprotocols(["chat"]);
+        let mut ws = block_on(u.upgrade(Mem::new(input, 1024))).unwrap();
+        block_on(async {
+            let msg = ws.recv().await.unwrap();
+            ws.send(msg).await.unwrap();
+            assert!(matches!(ws.recv().await, Ok(Message::Close(_))));
+        });
+        drop(ws);
+    });
+    let line = one_with(&lines, "websocket closed");
+    for field in [
+        "code=1001",
+        "by=\"peer\"",
+        "reason=\"tab closed\"",
+        "messages_in=1",
+        "bytes_in=5",
+        "messages_out=1",
+        "bytes_out=5",
+        "duration=",
+        "websocket{",
+        "path=\"/chat\"",
+        "subprotocol=\"chat\"",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    assert!(!lines.iter().any(|l| l.contains("dropped")), "{lines:#?}");
+}
+
+#[test]
+fn a_protocol_error_logs_at_info_with_the_close_code_sent() {
+    let lines = logged(tracing::Level::INFO, || {
+        let mut input = request("GET", "");
+        // Unmasked: the server closes with 1002.
+        input.extend(wsup_testkit::encode_frame(true, 0, 0x1, None, b"x"));
+        let mut ws = block_on(Upgrader::new().upgrade(Mem::new(input, 1024))).unwrap();
+        assert!(block_on(ws.recv()).unwrap_err().is_protocol());
+    });
+    let line = one_with(&lines, "websocket protocol error");
+    assert!(line.contains(" INFO "), "{line}");
+    assert!(
+        line.contains("code=1002") && line.contains("by=\"server\""),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_connection_dropped_open_is_logged_with_the_peer_recorded_later() {
+    let lines = logged(tracing::Level::DEBUG, || {
+        let ws = block_on(Upgrader::new().upgrade(Mem::new(request("GET", ""), 1024))).unwrap();
+        ws.set_peer_addr("127.0.0.1:4000".parse().unwrap());
+        drop(ws);
+    });
+    let line = one_with(&lines, "websocket dropped");
+    assert!(
+        line.contains("code=1006") && line.contains("by=\"none\""),
+        "{line}"
+    );
+    assert!(line.contains("peer=127.0.0.1:4000"), "{line}");
+}
