@@ -130,6 +130,16 @@ impl Message {
         matches!(self, Message::Text(_) | Message::Binary(_))
     }
 
+    /// The payload length of a data message; `None` for a control frame.
+    #[inline]
+    pub(crate) fn data_len(&self) -> Option<usize> {
+        match self {
+            Message::Text(t) => Some(t.as_bytes().len()),
+            Message::Binary(b) => Some(b.len()),
+            _ => None,
+        }
+    }
+
     /// The payload length in bytes.
     pub fn len(&self) -> usize {
         match self {

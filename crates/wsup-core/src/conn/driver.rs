@@ -96,6 +96,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Reports the end of the connection with `outcome` (once; see
     /// `observe.rs`).
+    #[cold]
+    #[inline(never)]
     fn report_end(&mut self, outcome: &Result<Message, Error>) {
         let (counts, first) = (self.proto.counts, self.proto.first_close());
         self.watch.ended(counts, first, Some(outcome));
@@ -298,17 +300,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     }
 
     /// The connection is over, with `outcome`; its timer goes with it.
+    #[cold]
     fn end(&mut self, outcome: Result<Message, Error>) -> Poll<Result<Event, Error>> {
         self.timer = None;
         self.report_end(&outcome);
         Poll::Ready(outcome.map(Event::Message))
     }
 
+    #[cold]
     fn finish(&mut self) -> Poll<Result<Event, Error>> {
         let outcome = self.proto.finish();
         self.end(outcome)
     }
 
+    #[cold]
     fn io_failed(&mut self, e: io::Error) -> Poll<Result<Event, Error>> {
         let outcome = self.proto.transport_failed(e);
         self.end(outcome)

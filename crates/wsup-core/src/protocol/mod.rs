@@ -428,8 +428,10 @@ impl Protocol {
                     }
                     _ if self.phase == Phase::CloseSent => {}
                     msg => {
-                        self.timers.active |= msg.is_data();
-                        self.counts.received(&msg);
+                        if let Some(len) = msg.data_len() {
+                            self.timers.active = true;
+                            self.counts.received_piece(len, true);
+                        }
                         return Next::Event(Event::Message(msg));
                     }
                 },

@@ -16,7 +16,6 @@ pub use self::server::{
 };
 
 use crate::close::CloseCode;
-use crate::message::Message;
 
 /// What one connection has received and sent so far, and when it opened.
 ///
@@ -70,14 +69,6 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    /// A message handed to the application (control frames not counted).
-    #[inline]
-    pub(crate) fn received(&mut self, msg: &Message) {
-        if msg.is_data() {
-            self.received_piece(msg.len(), true);
-        }
-    }
-
     /// A piece of a data message handed to the application.
     #[inline]
     pub(crate) fn received_piece(&mut self, len: usize, last: bool) {
