@@ -7,7 +7,7 @@
 //! `feed` and a flush when no message is readable, and with `send`, a flush
 //! per message, as in its `autobahn-server` example; and a raw
 //! TCP echo server (the ceiling, `benches/src/bin/tcp_echo.rs`). The load
-//! generator (`benches/src/bin/wsup_loadgen.rs`) runs pinned to core 1.
+//! generator (`benches/src/bin/wsup_loadgen/`) runs pinned to core 1.
 //! Every point of the matrix is measured on the four servers one after the
 //! other, and the whole matrix is repeated, so that noise from the rest of
 //! the machine falls on all of them alike; each figure is the median of the
