@@ -18,6 +18,9 @@
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
 //! baseline's own counter). Results go to `target/wsup-bench/`:
 //! `results.md`, `results.json` and `throughput.svg`.
+//!
+//! `--memory` measures something else instead (`memory.rs`): the echo
+//! server's memory per connection once a burst of large messages is over.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,7 @@ use crate::runtime::Runtime;
 use crate::util::{check, exit_code, Workspace};
 
 mod chart;
+mod memory;
 mod report;
 mod server;
 
@@ -86,6 +90,17 @@ pub struct Options {
     /// `None`: the default (tokio with `--quick`, all runtimes otherwise).
     pub runtimes: Option<Vec<Runtime>>,
     pub quick: bool,
+    /// `--memory`: the memory benchmark instead.
+    pub memory: Option<Memory>,
+}
+
+/// The arguments of `cargo xtask bench --memory`.
+#[derive(Debug)]
+pub struct Memory {
+    /// `--echo PATH`: this echo binary instead of one built per runtime.
+    pub echo: Option<PathBuf>,
+    /// `--conns N`: `None` for the default.
+    pub conns: Option<usize>,
 }
 
 /// What to measure, and for how long.
@@ -142,7 +157,11 @@ const LOADGEN_CORE: usize = 1;
 
 /// Runs the benchmark; failure if anything breaks.
 pub fn run(options: &Options) -> ExitCode {
-    exit_code(try_run(options).map(|()| true))
+    let result = match &options.memory {
+        Some(memory) => memory::run(options, memory),
+        None => try_run(options),
+    };
+    exit_code(result.map(|()| true))
 }
 
 fn try_run(options: &Options) -> Result<(), String> {
@@ -276,7 +295,7 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
 
 /// Starts server `kind` for `rt`, pinned to the server core.
 fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result<Server, String> {
-    let mut command = match kind {
+    let command = match kind {
         Kind::Wsup => Command::new(bins.echo(rt, count_allocs)),
         Kind::Baseline | Kind::BaselineSend => {
             let mut c = Command::new(&bins.baseline);
@@ -296,12 +315,16 @@ fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result
             c
         }
     };
-    // One worker thread: smol's and async-std's global executors would
-    // otherwise start one per core (the pinning bounds them anyway).
+    Server::start(one_thread(command), kind.name(), SERVER_CORE, count_allocs)
+}
+
+/// One worker thread: smol's and async-std's global executors would
+/// otherwise start one per core (the pinning bounds them anyway).
+fn one_thread(mut command: Command) -> Command {
     command
         .env("SMOL_THREADS", "1")
         .env("ASYNC_STD_THREAD_COUNT", "1");
-    Server::start(command, kind.name(), SERVER_CORE, count_allocs)
+    command
 }
 
 fn bench_runtime(
