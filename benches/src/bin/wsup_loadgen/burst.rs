@@ -14,7 +14,9 @@
 //!
 //! The server's VmRSS (`--server-pid`) is read before the connections, with
 //! them all open and idle, and `--settle` seconds after the last wave; its
-//! VmHWM then is the peak.
+//! VmHWM then is the peak. `echoed_bytes` totals the payloads the server
+//! sent back (for an unfinished compressed message, what it relayed of it,
+//! compressed again).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -53,6 +55,8 @@ struct Conn {
     echoed: Cell<bool>,
     /// When its reader last received anything.
     last_read: Cell<Instant>,
+    /// Payload bytes of the data frames received.
+    echoed_bytes: Cell<u64>,
 }
 
 impl Conn {
@@ -108,6 +112,7 @@ pub async fn burst(args: &Args) -> Result<String, String> {
     check(&shared)?;
     let rss_after = proc_status_kib(pid, "VmRSS")?;
     let rss_peak = proc_status_kib(pid, "VmHWM")?;
+    let echoed: u64 = conns.iter().map(|c| c.echoed_bytes.get()).sum();
 
     let n = args.conns as f64;
     let per_conn = |from: u64, to: u64| (to as f64 - from as f64) / n;
@@ -116,7 +121,7 @@ pub async fn burst(args: &Args) -> Result<String, String> {
          \"rss_start_kib\":{rss_start},\"rss_idle_kib\":{rss_idle},\
          \"rss_after_kib\":{rss_after},\"rss_peak_kib\":{rss_peak},\
          \"idle_per_conn_kib\":{:.2},\"per_conn_after_kib\":{:.2},\
-         \"burst_seconds\":{burst_secs:.3}}}",
+         \"echoed_bytes\":{echoed},\"burst_seconds\":{burst_secs:.3}}}",
         if args.deflate {
             "deflate_fragment"
         } else {
@@ -162,6 +167,7 @@ fn hold(
         sent: Cell::new(None),
         echoed: Cell::new(false),
         last_read: Cell::new(Instant::now()),
+        echoed_bytes: Cell::new(0),
     });
     let frames = Frames {
         stream: read_half,
@@ -232,6 +238,7 @@ async fn read_frames(
             }
             Frame::Control { .. } => {}
             Frame::Data { first, len } => {
+                conn.echoed_bytes.set(conn.echoed_bytes.get() + len as u64);
                 let Some(expected) = expected else { continue };
                 if first & 0x70 != 0 {
                     return Err(format!("unexpected first byte {first:#04x}"));

@@ -86,6 +86,7 @@ fn a_held_connection_answers_pings_counts_its_echo_and_reports_a_close() {
         echo.extend([7u8; 200]);
         server.write_all(&echo).await.expect("write");
         assert!(eventually(|| conn.echoed.get()).await, "echo not counted");
+        assert_eq!(conn.echoed_bytes.get(), 300);
         assert!(shared.error.borrow().is_none());
 
         server
