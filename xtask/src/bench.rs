@@ -167,10 +167,7 @@ pub fn run(options: &Options) -> ExitCode {
 fn try_run(options: &Options) -> Result<(), String> {
     let started = Instant::now();
     let workspace = Workspace::load()?;
-    let out_dir = workspace.target_dir.join("wsup-bench");
-    let bin_dir = out_dir.join("bin");
-    fs::create_dir_all(&bin_dir)
-        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    let (out_dir, bin_dir) = output_dirs(&workspace)?;
 
     let plan = Plan::new(options.quick);
     let runtimes = options.runtimes.clone().unwrap_or_else(|| {
@@ -227,6 +224,16 @@ fn try_run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// `target/wsup-bench/` for the results, and its `bin/` for the builds
+/// copied out of `target/release`, both created.
+fn output_dirs(workspace: &Workspace) -> Result<(PathBuf, PathBuf), String> {
+    let out_dir = workspace.target_dir.join("wsup-bench");
+    let bin_dir = out_dir.join("bin");
+    fs::create_dir_all(&bin_dir)
+        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    Ok((out_dir, bin_dir))
+}
+
 fn write(path: &Path, contents: &str) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -263,16 +270,7 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
     for &rt in runtimes {
         let mut paths = Vec::new();
         for count_allocs in [false, true] {
-            let built = workspace.build_echo(rt, count_allocs)?;
-            let to = bin_dir.join(format!(
-                "echo-{}{}{}",
-                rt.name(),
-                if count_allocs { "-count-allocs" } else { "" },
-                std::env::consts::EXE_SUFFIX
-            ));
-            fs::copy(&built, &to)
-                .map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
-            paths.push(to);
+            paths.push(build_echo(workspace, bin_dir, rt, count_allocs)?);
         }
         let counting = paths.pop().expect("two builds");
         let normal = paths.pop().expect("two builds");
@@ -291,6 +289,25 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
         ceiling: workspace.release_bin("tcp_echo"),
         loadgen: workspace.release_bin("wsup_loadgen"),
     })
+}
+
+/// Builds `echo` for `rt` and copies it to `bin_dir`, since the next build
+/// with other features replaces it in `target/release`; returns the copy.
+fn build_echo(
+    workspace: &Workspace,
+    bin_dir: &Path,
+    rt: Runtime,
+    count_allocs: bool,
+) -> Result<PathBuf, String> {
+    let built = workspace.build_echo(rt, count_allocs)?;
+    let to = bin_dir.join(format!(
+        "echo-{}{}{}",
+        rt.name(),
+        if count_allocs { "-count-allocs" } else { "" },
+        std::env::consts::EXE_SUFFIX
+    ));
+    fs::copy(&built, &to).map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
+    Ok(to)
 }
 
 /// Starts server `kind` for `rt`, pinned to the server core.

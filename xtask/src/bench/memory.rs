@@ -11,15 +11,15 @@
 //! idle, and a second later the server's VmRSS is read again. Results go to
 //! `target/wsup-bench/memory.md` and `memory.json`.
 
-use std::fs;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::server::{raise_nofile_limit, LoadGen, Server};
-use super::{one_thread, write, Memory, Options, LOADGEN_CORE, SERVER_CORE};
+use super::{
+    build_echo, one_thread, output_dirs, write, Memory, Options, LOADGEN_CORE, SERVER_CORE,
+};
 use crate::runtime::Runtime;
 use crate::util::{check, Workspace};
 
@@ -41,10 +41,7 @@ const MODES: [(&str, &[&str]); 2] = [
 pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
     let started = Instant::now();
     let workspace = Workspace::load()?;
-    let out_dir = workspace.target_dir.join("wsup-bench");
-    let bin_dir = out_dir.join("bin");
-    fs::create_dir_all(&bin_dir)
-        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    let (out_dir, bin_dir) = output_dirs(&workspace)?;
     let conns = memory
         .conns
         .unwrap_or(if options.quick { 200 } else { 1000 });
@@ -57,11 +54,15 @@ pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
 
     let servers = match &memory.echo {
         Some(path) => vec![(path.display().to_string(), path.clone())],
-        None => build_echoes(
-            &workspace,
-            &bin_dir,
-            options.runtimes.as_deref().unwrap_or(&[Runtime::Tokio]),
-        )?,
+        None => {
+            let runtimes = options.runtimes.as_deref().unwrap_or(&[Runtime::Tokio]);
+            let mut built = Vec::new();
+            for &rt in runtimes {
+                let path = build_echo(&workspace, &bin_dir, rt, false)?;
+                built.push((rt.name().to_owned(), path));
+            }
+            built
+        }
     };
     println!("==> building the load generator");
     check(
@@ -127,27 +128,6 @@ pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Builds `echo` in release for each runtime, each copied out of
-/// `target/release` (the next build replaces it); `(runtime, path)`.
-fn build_echoes(
-    workspace: &Workspace,
-    bin_dir: &std::path::Path,
-    runtimes: &[Runtime],
-) -> Result<Vec<(String, PathBuf)>, String> {
-    let mut built = Vec::new();
-    for &rt in runtimes {
-        let from = workspace.build_echo(rt, false)?;
-        let to = bin_dir.join(format!(
-            "echo-{}{}",
-            rt.name(),
-            std::env::consts::EXE_SUFFIX
-        ));
-        fs::copy(&from, &to).map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
-        built.push((rt.name().to_owned(), to));
-    }
-    Ok(built)
 }
 
 /// A table: per server, the idle connections, then each burst.
