@@ -7,7 +7,7 @@
 //! `feed` and a flush when no message is readable, and with `send`, a flush
 //! per message, as in its `autobahn-server` example; and a raw
 //! TCP echo server (the ceiling, `benches/src/bin/tcp_echo.rs`). The load
-//! generator (`benches/src/bin/wsup_loadgen.rs`) runs pinned to core 1.
+//! generator (`benches/src/bin/wsup_loadgen/`) runs pinned to core 1.
 //! Every point of the matrix is measured on the four servers one after the
 //! other, and the whole matrix is repeated, so that noise from the rest of
 //! the machine falls on all of them alike; each figure is the median of the
@@ -18,6 +18,9 @@
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
 //! baseline's own counter). Results go to `target/wsup-bench/`:
 //! `results.md`, `results.json` and `throughput.svg`.
+//!
+//! `--memory` measures something else instead (`memory.rs`): the echo
+//! server's memory per connection once a burst of large messages is over.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,7 @@ use crate::runtime::Runtime;
 use crate::util::{check, exit_code, Workspace};
 
 mod chart;
+mod memory;
 mod report;
 mod server;
 
@@ -86,6 +90,17 @@ pub struct Options {
     /// `None`: the default (tokio with `--quick`, all runtimes otherwise).
     pub runtimes: Option<Vec<Runtime>>,
     pub quick: bool,
+    /// `--memory`: the memory benchmark instead.
+    pub memory: Option<Memory>,
+}
+
+/// The arguments of `cargo xtask bench --memory`.
+#[derive(Debug)]
+pub struct Memory {
+    /// `--echo PATH`: this echo binary instead of one built per runtime.
+    pub echo: Option<PathBuf>,
+    /// `--conns N`: `None` for the default.
+    pub conns: Option<usize>,
 }
 
 /// What to measure, and for how long.
@@ -142,16 +157,17 @@ const LOADGEN_CORE: usize = 1;
 
 /// Runs the benchmark; failure if anything breaks.
 pub fn run(options: &Options) -> ExitCode {
-    exit_code(try_run(options).map(|()| true))
+    let result = match &options.memory {
+        Some(memory) => memory::run(options, memory),
+        None => try_run(options),
+    };
+    exit_code(result.map(|()| true))
 }
 
 fn try_run(options: &Options) -> Result<(), String> {
     let started = Instant::now();
     let workspace = Workspace::load()?;
-    let out_dir = workspace.target_dir.join("wsup-bench");
-    let bin_dir = out_dir.join("bin");
-    fs::create_dir_all(&bin_dir)
-        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    let (out_dir, bin_dir) = output_dirs(&workspace)?;
 
     let plan = Plan::new(options.quick);
     let runtimes = options.runtimes.clone().unwrap_or_else(|| {
@@ -208,6 +224,16 @@ fn try_run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// `target/wsup-bench/` for the results, and its `bin/` for the builds
+/// copied out of `target/release`, both created.
+fn output_dirs(workspace: &Workspace) -> Result<(PathBuf, PathBuf), String> {
+    let out_dir = workspace.target_dir.join("wsup-bench");
+    let bin_dir = out_dir.join("bin");
+    fs::create_dir_all(&bin_dir)
+        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    Ok((out_dir, bin_dir))
+}
+
 fn write(path: &Path, contents: &str) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -244,16 +270,7 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
     for &rt in runtimes {
         let mut paths = Vec::new();
         for count_allocs in [false, true] {
-            let built = workspace.build_echo(rt, count_allocs)?;
-            let to = bin_dir.join(format!(
-                "echo-{}{}{}",
-                rt.name(),
-                if count_allocs { "-count-allocs" } else { "" },
-                std::env::consts::EXE_SUFFIX
-            ));
-            fs::copy(&built, &to)
-                .map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
-            paths.push(to);
+            paths.push(build_echo(workspace, bin_dir, rt, count_allocs)?);
         }
         let counting = paths.pop().expect("two builds");
         let normal = paths.pop().expect("two builds");
@@ -274,9 +291,28 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
     })
 }
 
+/// Builds `echo` for `rt` and copies it to `bin_dir`, since the next build
+/// with other features replaces it in `target/release`; returns the copy.
+fn build_echo(
+    workspace: &Workspace,
+    bin_dir: &Path,
+    rt: Runtime,
+    count_allocs: bool,
+) -> Result<PathBuf, String> {
+    let built = workspace.build_echo(rt, count_allocs)?;
+    let to = bin_dir.join(format!(
+        "echo-{}{}{}",
+        rt.name(),
+        if count_allocs { "-count-allocs" } else { "" },
+        std::env::consts::EXE_SUFFIX
+    ));
+    fs::copy(&built, &to).map_err(|e| format!("cannot copy echo to {}: {e}", to.display()))?;
+    Ok(to)
+}
+
 /// Starts server `kind` for `rt`, pinned to the server core.
 fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result<Server, String> {
-    let mut command = match kind {
+    let command = match kind {
         Kind::Wsup => Command::new(bins.echo(rt, count_allocs)),
         Kind::Baseline | Kind::BaselineSend => {
             let mut c = Command::new(&bins.baseline);
@@ -296,12 +332,16 @@ fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result
             c
         }
     };
-    // One worker thread: smol's and async-std's global executors would
-    // otherwise start one per core (the pinning bounds them anyway).
+    Server::start(one_thread(command), kind.name(), SERVER_CORE, count_allocs)
+}
+
+/// One worker thread: smol's and async-std's global executors would
+/// otherwise start one per core (the pinning bounds them anyway).
+fn one_thread(mut command: Command) -> Command {
     command
         .env("SMOL_THREADS", "1")
         .env("ASYNC_STD_THREAD_COUNT", "1");
-    Server::start(command, kind.name(), SERVER_CORE, count_allocs)
+    command
 }
 
 fn bench_runtime(

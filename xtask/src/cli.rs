@@ -1,5 +1,7 @@
 //! The command line: `cargo xtask <SUBCOMMAND> [FLAGS]`.
 
+use std::path::PathBuf;
+
 use crate::runtime::{Runtime, Selection};
 use crate::{bench, conformance, interop};
 
@@ -15,6 +17,13 @@ subcommands:
       measure wsup's echo against async-tungstenite (baseline) and raw TCP
       (ceiling) on each runtime; results in target/wsup-bench/; --runtime
       defaults to all (tokio with --quick); --quick takes under 90 s
+  bench --memory [--runtime tokio|smol|async-std|all] [--echo PATH] [--conns N] [--quick]
+      instead: the echo server's resident memory per connection after a
+      burst, each connection sending one 16 MiB message (64 at a time) or
+      leaving a compressed message unfinished, then idle; results in
+      target/wsup-bench/memory.{md,json}; --echo measures that echo binary
+      instead of building one per runtime (tokio by default); --conns
+      defaults to 1000 (200 with --quick), about 1 min (20 s) per server
   interop [--runtime tokio|smol|async-std|all]
       permessage-deflate interop: the Python `websockets` client against
       the echo example, every negotiation parameter; --runtime defaults to
@@ -99,6 +108,9 @@ fn parse_conformance(mut flags: Flags<impl Iterator<Item = String>>) -> Result<T
 fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
     let mut runtimes = None;
     let mut quick = false;
+    let mut memory = false;
+    let mut echo = None;
+    let mut conns = None;
     while let Some((flag, inline)) = flags.next() {
         match flag.as_str() {
             "--runtime" => {
@@ -108,11 +120,31 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
                 });
             }
             "--quick" if inline.is_none() => quick = true,
+            "--memory" if inline.is_none() => memory = true,
+            "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
+            "--conns" => {
+                let value = flags.value(&flag, inline)?;
+                match value.parse::<usize>() {
+                    Ok(n) if n > 0 => conns = Some(n),
+                    _ => return Err(format!("`--conns {value}`: not a positive count")),
+                }
+            }
             "-h" | "--help" => return Ok(Task::Help),
             _ => return Err(format!("unexpected argument `{flag}` for `bench`")),
         }
     }
-    Ok(Task::Bench(bench::Options { runtimes, quick }))
+    if !memory && (echo.is_some() || conns.is_some()) {
+        return Err("`--echo` and `--conns` go with `--memory`".to_owned());
+    }
+    if echo.is_some() && runtimes.is_some() {
+        return Err("`--echo` and `--runtime` exclude each other".to_owned());
+    }
+    let memory = memory.then_some(bench::Memory { echo, conns });
+    Ok(Task::Bench(bench::Options {
+        runtimes,
+        quick,
+        memory,
+    }))
 }
 
 fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {

@@ -20,6 +20,13 @@
 //!   message. Prints a table and writes `target/wsup-bench/results.{md,json}`
 //!   and `throughput.svg`. `--runtime` defaults to all (tokio with
 //!   `--quick`); `--quick` takes under 90 s once built.
+//! - `bench --memory [--runtime R] [--echo PATH] [--conns N] [--quick]`:
+//!   instead, the `echo` server's resident memory per connection after a
+//!   burst: N connections (default 1000, 200 with `--quick`) held open,
+//!   each sending one 16 MiB message (64 at a time) or leaving a compressed
+//!   message unfinished, then idle. `--echo` measures a given binary (an
+//!   older build, say) instead of building `echo` per runtime (tokio by
+//!   default). Writes `target/wsup-bench/memory.{md,json}`.
 //! - `interop [--runtime tokio|smol|async-std|all]`: builds the `echo`
 //!   example in release for each runtime and drives it with
 //!   `xtask/interop/deflate_client.py`, a permessage-deflate client on the

@@ -185,6 +185,18 @@ impl LoadGen {
         raw: bool,
         args: &[String],
     ) -> Result<Value, String> {
+        self.run_within(mode, server, raw, args, LOADGEN_TIMEOUT)
+    }
+
+    /// `run`, killed after `timeout`.
+    pub fn run_within(
+        &self,
+        mode: &str,
+        server: &Server,
+        raw: bool,
+        args: &[String],
+        timeout: Duration,
+    ) -> Result<Value, String> {
         let mut command = self.command(mode, server, raw);
         command
             .args(args)
@@ -194,7 +206,7 @@ impl LoadGen {
         let mut child = KillOnDrop::spawn(&mut command, "the load generator")?;
         let stdout = drain(child.0.stdout.take().expect("piped"));
         let stderr = drain(child.0.stderr.take().expect("piped"));
-        let status = wait_timeout(&mut child, "the load generator", LOADGEN_TIMEOUT)?;
+        let status = wait_timeout(&mut child, "the load generator", timeout)?;
         let stdout = stdout.join().unwrap_or_default();
         let stderr = stderr.join().unwrap_or_default();
         if !status.success() {

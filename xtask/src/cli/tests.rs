@@ -42,6 +42,26 @@ fn bench_runtimes_default_to_none_and_all_is_every_runtime() {
 }
 
 #[test]
+fn bench_memory_takes_an_echo_binary_or_runtimes_and_a_count() {
+    let Ok(Task::Bench(options)) = parse_line("bench --memory --echo=/tmp/echo --conns 200") else {
+        panic!("not bench");
+    };
+    let memory = options.memory.expect("memory");
+    assert_eq!(memory.echo, Some(PathBuf::from("/tmp/echo")));
+    assert_eq!(memory.conns, Some(200));
+    let Ok(Task::Bench(options)) = parse_line("bench --memory --runtime smol") else {
+        panic!("not bench");
+    };
+    assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
+    let memory = options.memory.expect("memory");
+    assert_eq!((memory.echo, memory.conns), (None, None));
+    let Ok(Task::Bench(options)) = parse_line("bench") else {
+        panic!("not bench");
+    };
+    assert!(options.memory.is_none());
+}
+
+#[test]
 fn help_is_asked_for_anywhere() {
     for line in [
         "help",
@@ -64,6 +84,18 @@ fn mistakes_are_named() {
         (
             "bench --quick=yes",
             "unexpected argument `--quick` for `bench`",
+        ),
+        (
+            "bench --conns 10",
+            "`--echo` and `--conns` go with `--memory`",
+        ),
+        (
+            "bench --memory --conns 0",
+            "`--conns 0`: not a positive count",
+        ),
+        (
+            "bench --memory --echo e --runtime all",
+            "`--echo` and `--runtime` exclude each other",
         ),
         (
             "conformance --quick --cases 1.*",

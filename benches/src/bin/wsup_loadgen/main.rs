@@ -12,10 +12,13 @@
 //! wsup_loadgen throughput ADDR --size N --conns M --window W --warmup S --duration S [--raw] [--server-pid P] [--cpu C]
 //! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--server-pid P] [--cpu C]
 //! wsup_loadgen idle       ADDR --conns M [--raw] [--sources K] [--cpu C]
+//! wsup_loadgen burst      ADDR --conns M --size N --wave W --server-pid P [--deflate-fragment] [--settle S] [--sources K] [--cpu C]
 //! ```
 //!
-//! `throughput` and `latency` print one JSON object on stdout. `idle` opens
-//! the connections, prints `{"opened":M}`, and holds them until stdin ends.
+//! `throughput`, `latency` and `burst` print one JSON object on stdout.
+//! `idle` opens the connections, prints `{"opened":M}`, and holds them until
+//! stdin ends. `burst` measures the server's memory after a burst of large
+//! messages (see `burst.rs`).
 //! Connections are bound to source addresses 127.0.0.2, .3, ... (`--sources`,
 //! default 8) so that many of them do not exhaust one address's ports.
 
@@ -29,6 +32,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Notify;
+
+mod burst;
 
 const READ_BUFFER: usize = 256 * 1024;
 /// Echoed payloads of at least this many bytes are discarded in the kernel
@@ -52,6 +57,13 @@ struct Args {
     server_pid: Option<u32>,
     cpu: Option<usize>,
     sources: u8,
+    /// `burst`: connections sending at once.
+    wave: usize,
+    /// `burst`: offer permessage-deflate and leave a compressed message
+    /// unfinished instead of sending a whole one.
+    deflate: bool,
+    /// `burst`: seconds between the last echo and the last reading.
+    settle: f64,
 }
 
 fn main() {
@@ -71,7 +83,11 @@ fn main() {
         .build()
         .expect("tokio runtime");
     let local = tokio::task::LocalSet::new();
-    let bound = Duration::from_secs_f64(args.warmup + args.duration + 120.0);
+    let bound = if args.command == "burst" {
+        burst::BOUND
+    } else {
+        Duration::from_secs_f64(args.warmup + args.duration + 120.0)
+    };
     let result = local.block_on(&rt, async {
         match tokio::time::timeout(bound, run(&args)).await {
             Ok(result) => result,
@@ -96,6 +112,7 @@ async fn run(args: &Args) -> Result<String, String> {
         "throughput" => throughput(args).await,
         "latency" => latency(args).await,
         "idle" => idle(args).await,
+        "burst" => burst::burst(args).await,
         other => Err(format!("unknown command `{other}`")),
     }
 }
@@ -120,10 +137,17 @@ fn parse_args() -> Result<Args, String> {
         server_pid: None,
         cpu: None,
         sources: 8,
+        wave: 64,
+        deflate: false,
+        settle: 1.0,
     };
     while let Some(flag) = it.next() {
         if flag == "--raw" {
             args.raw = true;
+            continue;
+        }
+        if flag == "--deflate-fragment" {
+            args.deflate = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
@@ -137,19 +161,33 @@ fn parse_args() -> Result<Args, String> {
             "--server-pid" => args.server_pid = Some(value.parse().map_err(|e| bad(&e))?),
             "--cpu" => args.cpu = Some(value.parse().map_err(|e| bad(&e))?),
             "--sources" => args.sources = value.parse().map_err(|e| bad(&e))?,
+            "--wave" => args.wave = value.parse().map_err(|e| bad(&e))?,
+            "--settle" => args.settle = value.parse().map_err(|e| bad(&e))?,
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }
-    if args.conns == 0 || args.window == 0 || args.sources == 0 {
-        return Err("--conns, --window and --sources must be positive".to_owned());
+    if args.conns == 0 || args.window == 0 || args.sources == 0 || args.wave == 0 {
+        return Err("--conns, --window, --sources and --wave must be positive".to_owned());
     }
     Ok(args)
 }
 
+/// The payload of `size` bytes that every message carries.
+fn pattern(size: usize) -> Vec<u8> {
+    (0..size).map(|i| (i % 251) as u8).collect()
+}
+
 /// A masked binary frame of `size` payload bytes, as a client sends it.
 fn client_frame(size: usize) -> Vec<u8> {
+    masked_frame(0x82, &pattern(size))
+}
+
+/// A masked frame of `payload` whose first byte (FIN, RSV, opcode) is
+/// `first`.
+fn masked_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let size = payload.len();
     let mut frame = Vec::with_capacity(size + 14);
-    frame.push(0x82);
+    frame.push(first);
     if size < 126 {
         frame.push(0x80 | size as u8);
     } else if size <= 0xffff {
@@ -160,7 +198,7 @@ fn client_frame(size: usize) -> Vec<u8> {
         frame.extend_from_slice(&(size as u64).to_be_bytes());
     }
     frame.extend_from_slice(&MASK);
-    frame.extend((0..size).map(|i| (i % 251) as u8 ^ MASK[i % 4]));
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
     frame
 }
 
@@ -278,8 +316,10 @@ impl Parser {
     }
 }
 
-/// Connects from 127.0.0.(2 + index % sources) and, unless raw, upgrades.
-/// Returns the stream and any bytes read past the 101 response.
+/// Connects from 127.0.0.(2 + index % sources) and, unless raw, upgrades,
+/// offering permessage-deflate with `--deflate-fragment` (which the server
+/// must accept). Returns the stream and any bytes read past the 101
+/// response.
 async fn connect(args: &Args, index: usize) -> Result<(TcpStream, Vec<u8>), String> {
     let socket = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
     let source = Ipv4Addr::new(127, 0, 0, 2 + (index % args.sources as usize) as u8);
@@ -294,9 +334,14 @@ async fn connect(args: &Args, index: usize) -> Result<(TcpStream, Vec<u8>), Stri
     if args.raw {
         return Ok((stream, Vec::new()));
     }
+    let offer = if args.deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+    } else {
+        ""
+    };
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n",
         args.addr
     );
     stream
@@ -324,6 +369,13 @@ async fn connect(args: &Args, index: usize) -> Result<(TcpStream, Vec<u8>), Stri
     let text = String::from_utf8_lossy(&head[..end]);
     if !text.starts_with("HTTP/1.1 101") || !text.contains(ACCEPT) {
         return Err(format!("handshake refused: {}", text.trim_end()));
+    }
+    let deflate_accepted = text.lines().any(|line| {
+        let line = line.to_ascii_lowercase();
+        line.starts_with("sec-websocket-extensions:") && line.contains("permessage-deflate")
+    });
+    if args.deflate && !deflate_accepted {
+        return Err("the server did not accept permessage-deflate".to_owned());
     }
     Ok((stream, head[end..].to_vec()))
 }
@@ -632,10 +684,11 @@ async fn latency(args: &Args) -> Result<String, String> {
     ))
 }
 
-async fn idle(args: &Args) -> Result<String, String> {
-    // Connect in waves, so the server's accept backlog never overflows.
+/// Opens `--conns` connections, a wave of them at a time, so that the
+/// server's accept backlog never overflows.
+async fn connect_all(args: &Args) -> Result<Vec<(TcpStream, Vec<u8>)>, String> {
     const WAVE: usize = 128;
-    let mut held = Vec::with_capacity(args.conns);
+    let mut opened = Vec::with_capacity(args.conns);
     let mut index = 0;
     while index < args.conns {
         let wave = WAVE.min(args.conns - index);
@@ -647,11 +700,19 @@ async fn idle(args: &Args) -> Result<String, String> {
             ));
         }
         for task in tasks {
-            let (stream, _) = task.await.map_err(|e| e.to_string())??;
-            held.push(stream);
+            opened.push(task.await.map_err(|e| e.to_string())??);
         }
         index += wave;
     }
+    Ok(opened)
+}
+
+async fn idle(args: &Args) -> Result<String, String> {
+    let held: Vec<TcpStream> = connect_all(args)
+        .await?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     println!("{{\"opened\":{}}}", held.len());
     let _ = std::io::stdout().flush();
     // Hold the connections until the harness closes stdin.

@@ -1,0 +1,171 @@
+//! `cargo xtask bench --memory`: the echo server's resident memory per
+//! connection once a burst is over.
+//!
+//! For each server (the `echo` example built per runtime, or the binary
+//! given with `--echo`), two runs on a fresh process, pinned as for the
+//! rest of the bench, each driven by the load generator's `burst`: N
+//! connections are opened and held (their idle cost is the first figure);
+//! then, 64 at a time, each sends one 16 MiB message and reads its echo, or
+//! (second run) negotiates permessage-deflate and sends the first frame of
+//! a compressed 16 MiB message it never finishes; all then stay open and
+//! idle, and a second later the server's VmRSS is read again. Results go to
+//! `target/wsup-bench/memory.md` and `memory.json`.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::server::{raise_nofile_limit, LoadGen, Server};
+use super::{
+    build_echo, one_thread, output_dirs, write, Memory, Options, LOADGEN_CORE, SERVER_CORE,
+};
+use crate::runtime::Runtime;
+use crate::util::{check, Workspace};
+
+/// The size of each connection's message.
+const SIZE: usize = 16 << 20;
+/// Connections sending at once.
+const WAVE: usize = 64;
+/// Seconds between the last echo and the reading.
+const SETTLE: f64 = 1.0;
+/// The load generator's own bound is 15 minutes.
+const RUN_TIMEOUT: Duration = Duration::from_secs(16 * 60);
+
+/// The two bursts, as the load generator names them.
+const MODES: [(&str, &[&str]); 2] = [
+    ("message", &[]),
+    ("deflate_fragment", &["--deflate-fragment"]),
+];
+
+pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
+    let started = Instant::now();
+    let workspace = Workspace::load()?;
+    let (out_dir, bin_dir) = output_dirs(&workspace)?;
+    let conns = memory
+        .conns
+        .unwrap_or(if options.quick { 200 } else { 1000 });
+    let nofile = raise_nofile_limit();
+    if nofile < conns as u64 + 100 {
+        return Err(format!(
+            "RLIMIT_NOFILE is {nofile}: too low for {conns} connections"
+        ));
+    }
+
+    let servers = match &memory.echo {
+        Some(path) => vec![(path.display().to_string(), path.clone())],
+        None => {
+            let runtimes = options.runtimes.as_deref().unwrap_or(&[Runtime::Tokio]);
+            let mut built = Vec::new();
+            for &rt in runtimes {
+                let path = build_echo(&workspace, &bin_dir, rt, false)?;
+                built.push((rt.name().to_owned(), path));
+            }
+            built
+        }
+    };
+    println!("==> building the load generator");
+    check(
+        workspace
+            .cargo()
+            .args(["build", "--release", "-p", "wsup-benches", "--bin"])
+            .arg("wsup_loadgen"),
+        "cargo build wsup_loadgen",
+    )?;
+    let loadgen = LoadGen {
+        path: workspace.release_bin("wsup_loadgen"),
+        core: LOADGEN_CORE,
+    };
+    let args = [
+        "--conns".to_owned(),
+        conns.to_string(),
+        "--size".to_owned(),
+        SIZE.to_string(),
+        "--wave".to_owned(),
+        WAVE.to_string(),
+        "--settle".to_owned(),
+        SETTLE.to_string(),
+    ];
+
+    let mut results = Vec::new();
+    for (name, path) in &servers {
+        for (mode, flags) in MODES {
+            // A fresh server: memory freed by one run must not flatter the next.
+            let server = Server::start(one_thread(Command::new(path)), "echo", SERVER_CORE, false)?;
+            let mut run_args = args.to_vec();
+            run_args.extend(flags.iter().map(|&f| f.to_owned()));
+            let v = loadgen.run_within("burst", &server, false, &run_args, RUN_TIMEOUT)?;
+            server.check_alive()?;
+            println!(
+                "[{name}] {mode}: {conns} connections, RSS {} KiB idle ({} per connection), \
+                 {} KiB after ({} per connection more), peak {} KiB, burst {} s",
+                v["rss_idle_kib"],
+                v["idle_per_conn_kib"],
+                v["rss_after_kib"],
+                v["per_conn_after_kib"],
+                v["rss_peak_kib"],
+                v["burst_seconds"],
+            );
+            results.push(json!({ "server": name, "result": v }));
+        }
+    }
+
+    let markdown = markdown(conns, &results);
+    println!("\n{markdown}");
+    write(&out_dir.join("memory.md"), &markdown)?;
+    let report = json!({
+        "conns": conns,
+        "size": SIZE,
+        "wave": WAVE,
+        "settle_seconds": SETTLE,
+        "results": results,
+    });
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    write(&out_dir.join("memory.json"), &text)?;
+    println!(
+        "==> wrote {} and memory.json in {:.0} s",
+        out_dir.join("memory.md").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A table: per server, the idle connections, then each burst.
+fn markdown(conns: usize, results: &[Value]) -> String {
+    let mut out = format!(
+        "Resident memory of the echo server, {conns} connections; after a burst: \
+         {} MiB per connection, {WAVE} connections at a time, read {SETTLE} s \
+         after the last echo.\n\n\
+         | server | connections | RSS, MiB | per connection, KiB | peak RSS, MiB |\n\
+         |---|---|---|---|---|\n",
+        SIZE >> 20
+    );
+    let mib = |v: &Value| v.as_f64().unwrap_or(f64::NAN) / 1024.0;
+    let kib = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    for (i, entry) in results.iter().enumerate() {
+        let (name, r) = (&entry["server"], &entry["result"]);
+        let name = name.as_str().unwrap_or("?");
+        if i % MODES.len() == 0 {
+            out.push_str(&format!(
+                "| {name} | idle | {:.1} | {:.2} | – |\n",
+                mib(&r["rss_idle_kib"]),
+                kib(&r["idle_per_conn_kib"]),
+            ));
+        }
+        let what = match r["mode"].as_str() {
+            Some("message") => "after one message each, idle",
+            _ => "holding an unfinished compressed message",
+        };
+        // Per connection: what the burst left on top of the idle figure.
+        out.push_str(&format!(
+            "| {name} | {what} | {:.1} | +{:.2} | {:.1} |\n",
+            mib(&r["rss_after_kib"]),
+            kib(&r["per_conn_after_kib"]),
+            mib(&r["rss_peak_kib"]),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
