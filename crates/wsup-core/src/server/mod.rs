@@ -118,7 +118,9 @@ pub struct ShutdownSummary {
 /// # let ctrl_c = std::future::pending::<()>();
 /// let server = Server::<L>::new(listener, Upgrader::new())
 ///     .with_graceful_shutdown(ctrl_c)
-///     .shutdown_timeout(Duration::from_secs(5));
+///     .shutdown_timeout(Duration::from_secs(5))
+///     .max_connections(10_000)
+///     .max_handshakes(256);
 /// let shutdown = server.shutdown_handle();
 /// let summary = server
 ///     .run(move |mut ws, _peer| {
