@@ -192,16 +192,28 @@ async fn a_client_over_the_connection_cap_reads_a_503_until_a_place_frees<R: Rt>
     stop::<R>(handle, running).await;
 }
 
+/// An echo server with one connection per client IP, `proxy` trusted
+/// for its `X-Forwarded-For`; its shutdown handle, `run`, its address.
+async fn one_per_ip<R: Rt>(
+    proxy: IpAddr,
+) -> (
+    wsup::server::Shutdown,
+    BoxFut<std::io::Result<ShutdownSummary>>,
+    SocketAddr,
+) {
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let server = server
+        .max_connections_per_ip(1)
+        .trusted_proxies(TrustedProxies::x_forwarded_for([proxy]));
+    let (handle, running) = run_echo::<R>(server);
+    (handle, running, addr)
+}
+
 /// Behind a trusted proxy each forwarded client has its own place; a
 /// third request forwarded for a client already connected is refused,
 /// even with another address prepended (the proxy appends the real one).
 async fn the_per_ip_cap_counts_the_client_a_trusted_proxy_forwards<R: Rt>() {
-    let localhost = IpAddr::from([127, 0, 0, 1]);
-    let (server, addr) = server::<R>(upgrader::<R>()).await;
-    let server = server
-        .max_connections_per_ip(1)
-        .trusted_proxies(TrustedProxies::x_forwarded_for([localhost]));
-    let (handle, running) = run_echo::<R>(server);
+    let (handle, running, addr) = one_per_ip::<R>(IpAddr::from([127, 0, 0, 1])).await;
     let _a = served::<R>(addr, "X-Forwarded-For: 203.0.113.1\r\n").await;
     let _b = served::<R>(addr, "X-Forwarded-For: 203.0.113.2\r\n").await;
     refused::<R>(addr, "X-Forwarded-For: 203.0.113.1\r\n").await;
@@ -214,12 +226,7 @@ async fn the_per_ip_cap_counts_the_client_a_trusted_proxy_forwards<R: Rt>() {
 /// A peer that is not a trusted proxy is the client, whatever its header
 /// says: two requests "forwarded" for different clients share its place.
 async fn an_untrusted_peers_forwarding_header_is_ignored<R: Rt>() {
-    let elsewhere = IpAddr::from([10, 0, 0, 1]);
-    let (server, addr) = server::<R>(upgrader::<R>()).await;
-    let server = server
-        .max_connections_per_ip(1)
-        .trusted_proxies(TrustedProxies::x_forwarded_for([elsewhere]));
-    let (handle, running) = run_echo::<R>(server);
+    let (handle, running, addr) = one_per_ip::<R>(IpAddr::from([10, 0, 0, 1])).await;
     let _a = served::<R>(addr, "X-Forwarded-For: 203.0.113.1\r\n").await;
     refused::<R>(addr, "X-Forwarded-For: 203.0.113.2\r\n").await;
     stop::<R>(handle, running).await;
