@@ -1,7 +1,9 @@
 //! Errors. Each protocol error names the close code it was answered with, each
 //! handshake error the HTTP status it was answered with.
 
+use std::fmt;
 use std::io;
+use std::time::Duration;
 
 use http::StatusCode;
 
@@ -232,6 +234,43 @@ pub enum HandshakeError {
     /// The application's hook refused the request with its own response.
     #[error("request refused by the application with status {0}")]
     Rejected(StatusCode),
+    /// The server is at one of its connection caps: answered `503 Service
+    /// Unavailable` with `Retry-After` (see
+    /// [`Server::max_connections`](crate::server::Server::max_connections)).
+    #[error("over capacity: too many {cap}")]
+    OverCapacity {
+        /// The cap that was reached.
+        cap: ConnectionCap,
+        /// When to try again, as the `Retry-After` header says it (whole
+        /// seconds, rounded up).
+        retry_after: Duration,
+    },
+}
+
+/// One of a server's connection caps (see
+/// [`Server::max_connections`](crate::server::Server::max_connections)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectionCap {
+    /// Open connections, in all.
+    Connections,
+    /// Handshakes in progress, in all.
+    Handshakes,
+    /// Open connections from one client IP.
+    ConnectionsPerIp,
+    /// Handshakes in progress from one client IP.
+    HandshakesPerIp,
+}
+
+impl fmt::Display for ConnectionCap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnectionCap::Connections => "open connections",
+            ConnectionCap::Handshakes => "handshakes in progress",
+            ConnectionCap::ConnectionsPerIp => "open connections from this client",
+            ConnectionCap::HandshakesPerIp => "handshakes in progress from this client",
+        })
+    }
 }
 
 impl HandshakeError {
@@ -252,6 +291,7 @@ impl HandshakeError {
             }
             HandshakeError::OriginRefused => StatusCode::FORBIDDEN,
             HandshakeError::Rejected(s) => *s,
+            HandshakeError::OverCapacity { .. } => StatusCode::SERVICE_UNAVAILABLE,
         })
     }
 

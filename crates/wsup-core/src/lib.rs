@@ -50,7 +50,7 @@ pub use bytes::Bytes;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{WebSocketConfig, WebSocketConfigBuilder};
 pub use conn::{IncomingMessage, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
-pub use error::{Error, HandshakeError, ProtocolError};
+pub use error::{ConnectionCap, Error, HandshakeError, ProtocolError};
 pub use handshake::{HeadLimits, OriginPolicy};
 pub use message::{Chunk, Message, MessageKind, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};

@@ -541,6 +541,26 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
         }
     }
 
+    /// Refuses with `error`'s response (the [`on_error`](Upgrader::on_error)
+    /// hook's, or the default), written within the handshake deadline, and
+    /// gives the transport back when the write succeeded, so that the
+    /// server can shut it gracefully (see `server/refuse.rs`).
+    pub(crate) async fn refuse(self, error: HandshakeError) -> (Option<S::Io>, HandshakeError) {
+        let u = self.upgrader;
+        let rejection = u.reject(error);
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let written = timeout(
+            u.runtime.as_deref(),
+            remaining,
+            self.source.respond(rejection.response),
+        )
+        .await;
+        (
+            written.and_then(Result::ok).map(|(io, _)| io),
+            rejection.error,
+        )
+    }
+
     /// Answers with a plain HTTP response instead (a fallback handler).
     pub async fn respond(self, response: Response<Bytes>) -> Result<(), HandshakeError> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());

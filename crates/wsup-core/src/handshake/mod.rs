@@ -226,4 +226,23 @@ mod tests {
         );
         assert!(res.body().is_empty());
     }
+
+    #[test]
+    fn over_capacity_is_a_503_saying_when_to_retry_and_to_close() {
+        use crate::error::ConnectionCap;
+        use std::time::Duration;
+        for (after, header) in [(5_000, "5"), (1_500, "2"), (0, "0")] {
+            let res = error_response(&HandshakeError::OverCapacity {
+                cap: ConnectionCap::Connections,
+                retry_after: Duration::from_millis(after),
+            });
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()[header::RETRY_AFTER], header);
+            assert_eq!(res.headers()[header::CONNECTION], "close");
+            assert_eq!(
+                &res.body()[..],
+                b"over capacity: too many open connections\n"
+            );
+        }
+    }
 }

@@ -1,9 +1,11 @@
-//! The handshake responses: the 101 that accepts, the default rejection,
+//! The handshake responses: the 101 that accepts, the default rejection
+//! (a 503 over a connection cap says when to retry),
 //! and writing either as HTTP/1.1.
 
 use std::future::poll_fn;
 use std::io::{self, Write as _};
 use std::pin::Pin;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_io::AsyncWrite;
@@ -58,13 +60,31 @@ pub fn error_response(err: &HandshakeError) -> Response<Bytes> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    if matches!(err, HandshakeError::UnsupportedVersion) {
-        res.headers_mut().insert(
-            header::SEC_WEBSOCKET_VERSION,
-            HeaderValue::from_static("13"),
-        );
+    match err {
+        HandshakeError::UnsupportedVersion => {
+            res.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+        }
+        HandshakeError::OverCapacity { retry_after, .. } => {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_value(*retry_after));
+            // `write_response` adds it to every refusal; said here too, so
+            // that a server writing this response itself closes as well.
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        _ => {}
     }
     res
+}
+
+/// `Retry-After` in whole seconds (RFC 9110 10.2.3), rounded up so that a
+/// client never comes back early.
+fn retry_after_value(d: Duration) -> HeaderValue {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    HeaderValue::from(secs)
 }
 
 /// Serialises `res` as HTTP/1.1 and writes it. Non-101 responses get a

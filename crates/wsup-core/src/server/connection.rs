@@ -1,5 +1,6 @@
-//! One connection's task: the handshake, then the handler, its panics
-//! caught. The places where a refused handshake and a failed handler end
+//! One connection's task: the handshake (under the connection caps), then
+//! the handler, its panics caught; and the task of a connection refused at
+//! accept. The places where a refused handshake and a failed handler end
 //! up are marked: that is where they are reported.
 
 use std::any::Any;
@@ -12,28 +13,42 @@ use std::sync::Arc;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::FutureExt;
 
+use super::admission::{Admission, Slot};
+use super::refuse::refuse;
 use crate::conn::{Notice, WebSocket};
-use crate::error::HandshakeError;
+use crate::error::{ConnectionCap, HandshakeError};
+use crate::runtime::Runtime;
+use crate::source::RawStream;
 use crate::upgrader::Upgrader;
 
-/// Upgrades `io` and runs `handler` on the connection, listening to
-/// `notice`. A panic in the handler ends the connection with 1011 and this
-/// task only.
+/// What the connection tasks of a server share.
+pub(super) struct Shared<H> {
+    pub(super) runtime: Arc<dyn Runtime>,
+    pub(super) upgrader: Upgrader,
+    pub(super) admission: Arc<Admission>,
+    pub(super) handler: H,
+}
+
+/// Upgrades `io` (holding `handshake`, a handshake slot, meanwhile) and
+/// runs the handler on the connection, listening to `notice`. A panic in
+/// the handler ends the connection with 1011 and this task only.
 pub(super) async fn run<T, H, HF>(
-    upgrader: Arc<Upgrader>,
-    handler: Arc<H>,
+    shared: Arc<Shared<H>>,
     io: T,
     peer: SocketAddr,
     notice: Arc<Notice>,
+    handshake: Slot,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
     HF: Future<Output = ()> + Send + 'static,
 {
-    let mut ws = match upgrader.upgrade(io).await {
-        Ok(ws) => ws,
+    // Held until this task ends, however it ends.
+    let (mut ws, _slot) = match upgrade(&shared, io, peer, handshake).await {
+        Ok(upgraded) => upgraded,
         Err(error) => return handshake_failed(peer, error),
     };
+    let handler = &shared.handler;
     ws.attach_notice(notice.clone());
     // Pinned here rather than awaited as a temporary, so that the handler's
     // future (and with it the connection, if it still owns it) is dropped
@@ -49,8 +64,65 @@ pub(super) async fn run<T, H, HF>(
     }
 }
 
+/// Reads the request head, takes a connection slot for its client IP and
+/// answers 101, giving back the handshake slot; or refuses with 503 when
+/// a connection cap is reached.
+async fn upgrade<T, H>(
+    shared: &Shared<H>,
+    io: T,
+    peer: SocketAddr,
+    handshake: Slot,
+) -> Result<(WebSocket<T>, Slot), HandshakeError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let pending = shared.upgrader.read_request(RawStream::new(io)).await?;
+    let client = shared
+        .admission
+        .client_ip(peer.ip(), &pending.parts().headers);
+    let slot = match shared.admission.connect(client) {
+        Ok(slot) => slot,
+        Err(cap) => {
+            let error = shared.admission.over_capacity(cap);
+            return Err(refuse(pending, error, &*shared.runtime).await);
+        }
+    };
+    let ws = pending.upgrade().await?;
+    drop(handshake);
+    Ok((ws, slot))
+}
+
+/// A connection refused at accept (a cap of handshakes, or of
+/// connections, was reached): reads its request head all the same (under
+/// the upgrader's deadline and limits) and answers 503, holding `_slot`,
+/// a place in the refusal allowance.
+pub(super) async fn refused<H>(
+    shared: Arc<Shared<H>>,
+    io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    peer: SocketAddr,
+    cap: ConnectionCap,
+    _slot: Slot,
+) {
+    let error = match shared.upgrader.read_request(RawStream::new(io)).await {
+        Ok(pending) => {
+            let error = shared.admission.over_capacity(cap);
+            refuse(pending, error, &*shared.runtime).await
+        }
+        Err(error) => error,
+    };
+    handshake_failed(peer, error);
+}
+
+/// A connection dropped at accept, unanswered: a cap was reached and so
+/// was the refusal allowance.
+// Reported here once the server logs (issue 17, observability).
+pub(super) fn dropped(peer: SocketAddr, cap: ConnectionCap) {
+    let _ = (peer, cap);
+}
+
 /// Every handshake the server could not complete ends here; the upgrader
-/// has answered the client already (400, 403, 426, ...: `error.status()`).
+/// has answered the client already (400, 403, 426, ...: `error.status()`;
+/// 503 over a connection cap, `HandshakeError::OverCapacity` naming it).
 // Reported here once the server logs (issue 17, observability).
 fn handshake_failed(peer: SocketAddr, error: HandshakeError) {
     let _ = (peer, error);

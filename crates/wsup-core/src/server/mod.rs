@@ -22,9 +22,21 @@
 //!    attempt, without waiting, to send its close 1001 and shut its write
 //!    side;
 //! 5. `run` returns a [`ShutdownSummary`].
+//!
+//! Connection caps ([`max_connections`](Server::max_connections),
+//! [`max_handshakes`](Server::max_handshakes), and both per client IP):
+//! a connection takes a handshake slot at accept and a connection slot
+//! once its request head is read, each given back when its task ends.
+//! Over a cap the client is answered `503 Service Unavailable` with
+//! `Retry-After`, then the connection is shut gracefully; refusals in
+//! progress have their own small allowance, past which an over-cap
+//! connection is closed at once.
 
 mod accept;
+mod admission;
+mod client_ip;
 mod connection;
+mod refuse;
 mod shutdown;
 mod tasks;
 #[cfg(test)]
@@ -41,9 +53,13 @@ use std::time::Duration;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::{select, Either};
 
+pub use self::admission::{DEFAULT_MAX_REFUSALS, DEFAULT_RETRY_AFTER};
+pub use self::client_ip::TrustedProxies;
 pub use self::shutdown::{Shutdown, Started};
 
 use self::accept::{AcceptError, Backoff};
+use self::admission::{Admission, AtAccept, Caps};
+use self::connection::Shared;
 use self::tasks::Tasks;
 use crate::conn::{Notice, WebSocket};
 use crate::runtime::{timeout, Runtime};
@@ -102,7 +118,9 @@ pub struct ShutdownSummary {
 /// # let ctrl_c = std::future::pending::<()>();
 /// let server = Server::<L>::new(listener, Upgrader::new())
 ///     .with_graceful_shutdown(ctrl_c)
-///     .shutdown_timeout(Duration::from_secs(5));
+///     .shutdown_timeout(Duration::from_secs(5))
+///     .max_connections(10_000)
+///     .max_handshakes(256);
 /// let shutdown = server.shutdown_handle();
 /// let summary = server
 ///     .run(move |mut ws, _peer| {
@@ -162,6 +180,113 @@ impl<L: Listen> Server<L> {
         self
     }
 
+    /// The most WebSocket connections open at once; default: no cap.
+    ///
+    /// A connection takes its place when its request head is read, before
+    /// the 101, and gives it back when its task ends, however it ends (the
+    /// handler returned or panicked, or it was aborted at shutdown). Over
+    /// the cap a client is answered `503 Service Unavailable` with
+    /// [`Retry-After`](Self::retry_after) and `Connection: close`: its
+    /// request head is read first (under the upgrader's handshake timeout
+    /// and head limits) and the connection is shut gracefully after (its
+    /// write side shut, its input drained for up to 64 KiB or a second),
+    /// so that the client reads the answer rather than a reset. The
+    /// refusal goes through the upgrader's
+    /// [`on_error`](Upgrader::on_error) hook, as
+    /// [`HandshakeError::OverCapacity`](crate::HandshakeError::OverCapacity).
+    /// When the cap is reached already at accept, the client is refused
+    /// within the [refusal allowance](Self::max_refusals).
+    ///
+    /// No cap by default, as in hyper and axum: the right number depends
+    /// on the memory and file descriptors of the host (each connection
+    /// holds a socket, a task and its buffers), which only its operator
+    /// knows.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.options.caps.connections = Some(n);
+        self
+    }
+
+    /// The most handshakes in progress at once: connections accepted
+    /// whose request head is not read and answered yet. Default: no cap.
+    ///
+    /// A handshake takes its place when accepted and gives it back once
+    /// answered (or when its task ends). This is what bounds slow clients
+    /// (slowloris): one that sends half a request holds its place until
+    /// the upgrader's [handshake
+    /// timeout](Upgrader::handshake_timeout). Over the cap, a client is
+    /// still read and answered 503, as by
+    /// [`max_connections`](Self::max_connections), within the [refusal
+    /// allowance](Self::max_refusals).
+    pub fn max_handshakes(mut self, n: usize) -> Self {
+        self.options.caps.handshakes = Some(n);
+        self
+    }
+
+    /// The most WebSocket connections open at once from one client IP
+    /// (see [`trusted_proxies`](Self::trusted_proxies) for what the client
+    /// IP is). Default: no cap. Counted and refused as by
+    /// [`max_connections`](Self::max_connections), the check made once
+    /// the request head is read (the client IP may come from it).
+    ///
+    /// An IPv6 client is its whole address: a host given a /64 can use
+    /// many.
+    pub fn max_connections_per_ip(mut self, n: usize) -> Self {
+        self.options.caps.connections_per_ip = Some(n);
+        self
+    }
+
+    /// The most handshakes in progress at once from one client IP.
+    /// Default: no cap.
+    ///
+    /// Checked at accept, on the peer's address: a trusted proxy's
+    /// connections are not counted per IP here (their client is known
+    /// only from the head, and a reverse proxy forwards whole heads, so a
+    /// slow client does not hold a handshake through it; the total
+    /// [`max_handshakes`](Self::max_handshakes) still applies).
+    pub fn max_handshakes_per_ip(mut self, n: usize) -> Self {
+        self.options.caps.handshakes_per_ip = Some(n);
+        self
+    }
+
+    /// The most clients refused at accept being answered at once (their
+    /// 503 needs their request head, so up to a handshake timeout each);
+    /// past it, an over-cap connection is closed at once, unanswered.
+    /// Default [`DEFAULT_MAX_REFUSALS`] (64).
+    ///
+    /// The allowance keeps refusing bounded: without it, a flood of
+    /// connections past the caps would have the server hold a socket and
+    /// a task for each for up to a handshake timeout, the very thing the
+    /// caps are there to prevent. So the server holds at most
+    /// `max_handshakes + max_refusals` connections before the 101 (a
+    /// refusal after the head, by a per-IP or total connection cap, keeps
+    /// the handshake's place). 64 answers bursts of well-behaved clients
+    /// with a 503 they can act on, at a few KiB each.
+    pub fn max_refusals(mut self, n: usize) -> Self {
+        self.options.caps.refusals = n;
+        self
+    }
+
+    /// What the `Retry-After` header of the 503 says, in whole seconds
+    /// (rounded up). Default [`DEFAULT_RETRY_AFTER`] (5 s).
+    ///
+    /// A place frees when a connection ends, and WebSocket connections
+    /// are long-lived: a client told to come back in one second would most
+    /// likely find the server as full, and a fleet of them reconnecting
+    /// every second adds load to a server already at its cap. Five seconds
+    /// spreads retries while keeping a freed place from waiting long.
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.options.caps.retry_after = after;
+        self
+    }
+
+    /// The reverse proxies whose forwarding header gives the client IP
+    /// for the per-IP caps (see [`TrustedProxies`]). None by default: the
+    /// client IP is the peer's address, and no header is believed.
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.options.caps.trusted = Some(proxies);
+        self
+    }
+
     /// A handle on this server's shutdown: for handlers, to see that it
     /// began, and for the program, to begin it.
     pub fn shutdown_handle(&self) -> Shutdown {
@@ -191,6 +316,7 @@ impl<L: Listen> Server<L> {
 pub(crate) struct Options {
     runtime: Arc<dyn Runtime>,
     upgrader: Upgrader,
+    caps: Caps,
     signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     shutdown: Shutdown,
     shutdown_timeout: Duration,
@@ -201,6 +327,7 @@ impl fmt::Debug for Options {
         f.debug_struct("Options")
             .field("runtime", &self.runtime)
             .field("upgrader", &self.upgrader)
+            .field("caps", &self.caps)
             .field("signal", &self.signal.is_some())
             .field("shutdown", &self.shutdown)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -213,6 +340,7 @@ impl Options {
         Options {
             upgrader: upgrader.runtime_or(runtime.clone()),
             runtime,
+            caps: Caps::default(),
             signal: None,
             shutdown: Shutdown::new(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
@@ -235,14 +363,18 @@ impl Options {
         let Options {
             runtime,
             upgrader,
+            caps,
             signal,
             shutdown,
             shutdown_timeout,
         } = self;
         let server = Running {
-            runtime,
-            upgrader: Arc::new(upgrader),
-            handler: Arc::new(handler),
+            shared: Arc::new(Shared {
+                runtime,
+                upgrader,
+                admission: Arc::new(Admission::new(caps)),
+                handler,
+            }),
             tasks: Arc::new(Tasks::default()),
         };
         let stopped = {
@@ -275,7 +407,7 @@ impl Options {
             match AcceptError::classify(&error) {
                 AcceptError::Connection => {}
                 AcceptError::Resources => {
-                    let pause = server.runtime.sleep(backoff.pause());
+                    let pause = server.shared.runtime.sleep(backoff.pause());
                     if let Either::Right(_) = select(pause, stopped.as_mut()).await {
                         break;
                     }
@@ -295,39 +427,46 @@ impl Options {
     }
 }
 
-/// What the tasks of a running server share.
+/// A running server: what its tasks share, and the tasks.
 struct Running<H> {
-    runtime: Arc<dyn Runtime>,
-    upgrader: Arc<Upgrader>,
-    handler: Arc<H>,
+    shared: Arc<Shared<H>>,
     tasks: Arc<Tasks>,
 }
 
 impl<H> Running<H> {
     /// Every accepted connection passes here, and is served in its own
-    /// tracked task. Admission control (connection caps: serve it, or
-    /// refuse it with 503) decides here.
+    /// tracked task, or refused with 503 in its own tracked task, or (past
+    /// the refusal allowance) dropped: the connection caps decide (see
+    /// `admission.rs`).
     fn admit<T, HF>(&self, io: T, peer: SocketAddr)
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
         HF: Future<Output = ()> + Send + 'static,
     {
+        let shared = self.shared.clone();
         let notice = Arc::new(Notice::default());
-        let task = connection::run(
-            self.upgrader.clone(),
-            self.handler.clone(),
-            io,
-            peer,
-            notice.clone(),
-        );
-        self.tasks.spawn(&*self.runtime, notice, task);
+        let rt = &*self.shared.runtime;
+        match self.shared.admission.at_accept(peer.ip()) {
+            AtAccept::Handshake(slot) => {
+                let task = connection::run(shared, io, peer, notice.clone(), slot);
+                self.tasks.spawn(rt, notice, task);
+            }
+            AtAccept::Refuse(slot, cap) => {
+                let task = connection::refused(shared, io, peer, cap, slot);
+                self.tasks.spawn(rt, notice, task);
+            }
+            AtAccept::Drop(cap) => {
+                drop(io);
+                connection::dropped(peer, cap);
+            }
+        }
     }
 
     /// Tells every connection to go away, waits for their tasks up to
     /// `deadline`, aborts the rest.
     async fn drain(&self, deadline: Duration) -> ShutdownSummary {
-        let rt = Some(&*self.runtime);
+        let rt = Some(&*self.shared.runtime);
         let open = self.tasks.go_away();
         if timeout(rt, deadline, self.tasks.idle()).await.is_some() {
             return ShutdownSummary {

@@ -1,0 +1,141 @@
+use std::net::IpAddr;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::TrustedProxies;
+
+const PROXY: &str = "10.0.0.1";
+const INNER_PROXY: &str = "10.0.0.2";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn headers(name: &str, values: &[&str]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+    for v in values {
+        map.append(name.clone(), HeaderValue::from_str(v).unwrap());
+    }
+    map
+}
+
+fn xff(values: &[&str]) -> IpAddr {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY), ip(INNER_PROXY)]);
+    proxies.client_ip(ip(PROXY), &headers("x-forwarded-for", values))
+}
+
+fn forwarded(values: &[&str]) -> IpAddr {
+    let proxies = TrustedProxies::forwarded([ip(PROXY), ip(INNER_PROXY)]);
+    proxies.client_ip(ip(PROXY), &headers("forwarded", values))
+}
+
+#[test]
+fn x_forwarded_for_gives_the_right_most_untrusted_address() {
+    assert_eq!(xff(&["203.0.113.7"]), ip("203.0.113.7"));
+    assert_eq!(xff(&["203.0.113.7, 10.0.0.2"]), ip("203.0.113.7"));
+    // The client prepended a lie; the proxy appended the truth.
+    assert_eq!(xff(&["1.1.1.1, 203.0.113.7"]), ip("203.0.113.7"));
+    assert_eq!(xff(&[" 2001:db8::1 ,10.0.0.2"]), ip("2001:db8::1"));
+    assert_eq!(xff(&["[2001:db8::1]:4711"]), ip("2001:db8::1"));
+    assert_eq!(xff(&["203.0.113.7:5678"]), ip("203.0.113.7"));
+}
+
+#[test]
+fn several_header_lines_are_one_list() {
+    assert_eq!(xff(&["1.1.1.1", "203.0.113.7"]), ip("203.0.113.7"));
+    assert_eq!(xff(&["203.0.113.7", "10.0.0.2"]), ip("203.0.113.7"));
+    assert_eq!(
+        forwarded(&["for=1.1.1.1", "for=203.0.113.7;proto=https"]),
+        ip("203.0.113.7")
+    );
+}
+
+#[test]
+fn forwarded_nodes_in_every_form() {
+    assert_eq!(forwarded(&["for=192.0.2.60"]), ip("192.0.2.60"));
+    assert_eq!(forwarded(&["For=\"192.0.2.60:47011\""]), ip("192.0.2.60"));
+    assert_eq!(
+        forwarded(&["for=\"[2001:db8:cafe::17]\""]),
+        ip("2001:db8:cafe::17")
+    );
+    assert_eq!(
+        forwarded(&["for=\"[2001:db8:cafe::17]:4711\";proto=https"]),
+        ip("2001:db8:cafe::17")
+    );
+    assert_eq!(
+        forwarded(&["proto=http;for=192.0.2.43;by=10.0.0.2, for=10.0.0.2"]),
+        ip("192.0.2.43")
+    );
+    // A quoted comma or semicolon does not split.
+    assert_eq!(
+        forwarded(&["for=192.0.2.1;ext=\"a,b;c\", for=192.0.2.43"]),
+        ip("192.0.2.43")
+    );
+    assert_eq!(forwarded(&["for=\"192.0.2.43:_port-1\""]), ip("192.0.2.43"));
+}
+
+#[test]
+fn an_entry_naming_no_address_ends_the_walk_at_the_proxy_that_wrote_it() {
+    // The outer proxy did not know (or hid) who connected to it: what is
+    // further left is anyone's word.
+    assert_eq!(
+        forwarded(&["for=192.0.2.1, for=_hidden, for=10.0.0.2"]),
+        ip(INNER_PROXY)
+    );
+    assert_eq!(forwarded(&["for=192.0.2.1, for=unknown"]), ip(PROXY));
+    assert_eq!(forwarded(&["for=192.0.2.1, proto=https"]), ip(PROXY));
+    assert_eq!(xff(&["192.0.2.1, garbage"]), ip(PROXY));
+    assert_eq!(xff(&["192.0.2.1, 192.0.2.2:99999"]), ip(PROXY));
+    assert_eq!(xff(&["192.0.2.1, [::1"]), ip(PROXY));
+    assert_eq!(forwarded(&["for=\"[::1]x\""]), ip(PROXY));
+}
+
+#[test]
+fn a_chain_of_trusted_proxies_only_gives_the_left_most() {
+    assert_eq!(xff(&["10.0.0.2"]), ip(INNER_PROXY));
+    assert_eq!(xff(&[]), ip(PROXY));
+    assert_eq!(forwarded(&[]), ip(PROXY));
+}
+
+#[test]
+fn an_untrusted_peers_header_is_ignored() {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let spoofed = headers("x-forwarded-for", &["203.0.113.7"]);
+    assert_eq!(
+        proxies.client_ip(ip("198.51.100.9"), &spoofed),
+        ip("198.51.100.9")
+    );
+}
+
+#[test]
+fn only_the_configured_header_is_believed() {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let other = headers("forwarded", &["for=203.0.113.7"]);
+    assert_eq!(proxies.client_ip(ip(PROXY), &other), ip(PROXY));
+    let proxies = TrustedProxies::forwarded([ip(PROXY)]);
+    let other = headers("x-forwarded-for", &["203.0.113.7"]);
+    assert_eq!(proxies.client_ip(ip(PROXY), &other), ip(PROXY));
+}
+
+#[test]
+fn ipv4_mapped_addresses_are_their_ipv4_address() {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let h = headers("x-forwarded-for", &["::ffff:203.0.113.7"]);
+    assert_eq!(
+        proxies.client_ip(ip("::ffff:10.0.0.1"), &h),
+        ip("203.0.113.7")
+    );
+    assert!(proxies.is_trusted(ip("::ffff:10.0.0.1")));
+}
+
+#[test]
+fn bytes_that_are_not_utf8_name_no_address() {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let mut h = HeaderMap::new();
+    h.append(
+        "x-forwarded-for",
+        HeaderValue::from_bytes(b"203.0.113.7\xff").unwrap(),
+    );
+    assert_eq!(proxies.client_ip(ip(PROXY), &h), ip(PROXY));
+}
