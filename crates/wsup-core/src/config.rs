@@ -160,8 +160,11 @@ settings! {
     /// Initial read buffer size (default 4 KiB, at least 128 bytes); it
     /// grows only as a frame needs, up to the limits. Grown past this size
     /// and two read windows (256 KiB each) by a large frame, it is given
-    /// back once the connection waits for input with no frame in progress,
-    /// so a connection idle after a large message holds no more than that.
+    /// back once the connection waits for input with no frame in progress;
+    /// and a connection that stays idle for a keepalive interval (nothing
+    /// received) gives back anything past this size, write buffer and
+    /// compression scratch included, so an idle connection holds what a
+    /// new one does.
     read_buffer_size: usize;
     /// Initial write buffer size (default 4 KiB, at least 128 bytes).
     write_buffer_size: usize;

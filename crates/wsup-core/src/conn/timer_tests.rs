@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -21,16 +21,18 @@ use crate::runtime::{BoxTask, Runtime, Sleep};
 
 #[derive(Debug, Default)]
 struct Timers {
-    fired: AtomicBool,
+    /// How many times the timers fired: a timer fires once the count passes
+    /// what it was when the timer was made.
+    fired: AtomicUsize,
     /// The duration of every timer asked for.
     asked: Mutex<Vec<Duration>>,
     wakers: Mutex<Vec<Waker>>,
 }
 
 impl Timers {
-    /// Every timer's time has come.
+    /// The time of every timer made so far has come.
     fn fire(&self) {
-        self.fired.store(true, SeqCst);
+        self.fired.fetch_add(1, SeqCst);
         for w in self.wakers.lock().unwrap().drain(..) {
             w.wake();
         }
@@ -43,12 +45,12 @@ impl Timers {
 
 #[derive(Debug)]
 struct ManualRt(Arc<Timers>);
-struct ManualSleep(Arc<Timers>);
+struct ManualSleep(Arc<Timers>, usize);
 
 impl Future for ManualSleep {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0.fired.load(SeqCst) {
+        if self.0.fired.load(SeqCst) > self.1 {
             Poll::Ready(())
         } else {
             self.0.wakers.lock().unwrap().push(cx.waker().clone());
@@ -60,7 +62,7 @@ impl Future for ManualSleep {
 impl Runtime for ManualRt {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
         self.0.asked.lock().unwrap().push(duration);
-        Box::pin(ManualSleep(self.0.clone()))
+        Box::pin(ManualSleep(self.0.clone(), self.0.fired.load(SeqCst)))
     }
     fn spawn(&self, _: BoxTask) {}
 }
@@ -226,5 +228,49 @@ fn the_write_timeout_ends_a_stalled_flush_and_frees_its_memory() {
     assert!(
         matches!(again, Poll::Ready(Err(Error::WriteTimeout))),
         "{again:?}"
+    );
+}
+
+/// A burst grows the read buffer; a keepalive interval with nothing
+/// received gives it back (and the ping goes out), so an idle connection
+/// holds no more than a new one.
+#[test]
+fn an_idle_keepalive_tick_gives_back_what_a_burst_grew() {
+    let timers = Arc::new(Timers::default());
+    let mut input = Vec::new();
+    for _ in 0..4 {
+        input.extend(client_frame(0x2, true, &vec![5u8; 200 * 1024]));
+    }
+    let mut peer: Mem = Mem::new(input, usize::MAX);
+    peer.hang = true;
+    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
+    let cfg = WebSocketConfig::builder()
+        .keepalive_interval(Some(Duration::from_secs(30)))
+        .build();
+    let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    for _ in 0..4 {
+        assert!(matches!(
+            ws.poll_recv(&mut cx),
+            Poll::Ready(Ok(Message::Binary(_)))
+        ));
+    }
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    let grown = ws.driver.proto.read_capacity();
+    assert!(grown > 64 * 1024, "the burst grew the buffer: {grown}");
+    // The first tick finds the burst received since it was set: pushed on.
+    timers.fire();
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    assert_eq!(ws.driver.proto.read_capacity(), grown, "kept while active");
+    // The second finds nothing received: idle.
+    timers.fire();
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    assert_eq!(ws.driver.proto.read_capacity(), 0, "given back when idle");
+    let frames = wsup_testkit::parse_frames(&ws.driver.io.output);
+    assert_eq!(
+        frames.last().map(|f| f.opcode),
+        Some(0x9),
+        "a ping went out"
     );
 }

@@ -336,6 +336,13 @@ impl Protocol {
             match expiry {
                 Expiry::Ping => {
                     if self.phase == Phase::Open {
+                        // Idle for an interval: what a burst grew goes
+                        // back, before the ping is queued.
+                        self.read.release_idle(&self.cfg);
+                        self.queue.release_idle();
+                        if let Some(d) = self.deflate.as_deref_mut() {
+                            d.release_idle();
+                        }
                         self.queue.queue_frame(OpCode::Ping, true, false, &[]);
                     }
                 }

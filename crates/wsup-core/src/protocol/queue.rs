@@ -275,6 +275,21 @@ impl OutQueue {
         }
     }
 
+    /// The connection has been idle for a while: with nothing queued, a
+    /// buffer grown past its initial size is given back (to the pool, with
+    /// one).
+    pub(crate) fn release_idle(&mut self) {
+        if self.queued > 0 || !self.tail.is_empty() || self.tail.capacity() <= self.initial_capacity
+        {
+            return;
+        }
+        let tail = std::mem::take(&mut self.tail);
+        self.full_capacity = 0;
+        if let Some(pool) = &self.pool {
+            pool.put(tail);
+        }
+    }
+
     /// Drops everything queued (the transport failed).
     pub(crate) fn discard(&mut self) {
         self.chunks.clear();

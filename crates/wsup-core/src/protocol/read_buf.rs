@@ -219,6 +219,17 @@ impl ReadBuf {
     /// reused (no wait in between), and so is any buffer the traffic of
     /// ordinary frames grows, which never passes [`kept`]. Given back, the
     /// next bytes go to a probe again, as on a new connection.
+    /// The connection has been idle for a while (a keepalive interval with
+    /// nothing received): a buffer grown past its configured size is given
+    /// back, unless part of a frame is held; the next bytes go to a probe.
+    pub(crate) fn release_idle(&mut self, cfg: &WebSocketConfig) {
+        if self.full_capacity > cfg.read_buffer_size && self.buf.is_empty() && !self.in_frame {
+            self.release();
+            self.full_capacity = 0;
+            self.hint = cfg.read_buffer_size;
+        }
+    }
+
     pub(crate) fn filled(&mut self, n: usize, window_len: usize, cfg: &WebSocketConfig) {
         self.buf.truncate(self.buf.len() - window_len + n);
         let hint = self.hint;

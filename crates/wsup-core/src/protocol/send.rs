@@ -52,6 +52,13 @@ impl DeflateState {
     /// Compresses a whole message (`fin` on its only piece) or one piece of
     /// a streamed one, and queues it as one frame; RSV1 marks the first
     /// frame of the message only.
+    /// Idle: the compression scratch space goes.
+    pub(crate) fn release_idle(&mut self) {
+        if self.scratch.is_empty() {
+            self.scratch = BytesMut::new();
+        }
+    }
+
     fn queue_deflated(&mut self, writer: &mut OutQueue, opcode: OpCode, fin: bool, payload: &[u8]) {
         self.deflater.compress_part(payload, fin, &mut self.scratch);
         let compressed = self.scratch.split().freeze();
