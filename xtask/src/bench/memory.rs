@@ -8,7 +8,11 @@
 //! then, 64 at a time, each sends one 16 MiB message and reads its echo, or
 //! (second run) negotiates permessage-deflate and sends the first frame of
 //! a compressed 16 MiB message it never finishes; all then stay open and
-//! idle, and a second later the server's VmRSS is read again. Results go to
+//! idle, and five seconds later the server's VmRSS is read again. The echo
+//! runs with `--keepalive 2`, so that its idle tick (nothing received for
+//! an interval: what a burst grew is given back) comes within those five
+//! seconds; with the default interval (20 s) it comes 20 to 40 seconds
+//! after the burst. A binary that takes no flags ignores it. Results go to
 //! `target/wsup-bench/memory.md` and `memory.json`.
 
 use std::process::Command;
@@ -27,8 +31,11 @@ use crate::util::{check, Workspace};
 const SIZE: usize = 16 << 20;
 /// Connections sending at once.
 const WAVE: usize = 64;
-/// Seconds between the last echo and the reading.
-const SETTLE: f64 = 1.0;
+/// Seconds between the last echo and the reading: two keepalive intervals
+/// and a margin.
+const SETTLE: f64 = 5.0;
+/// The echo's keepalive interval, in seconds.
+const KEEPALIVE: &str = "2";
 /// The load generator's own bound is 15 minutes.
 const RUN_TIMEOUT: Duration = Duration::from_secs(16 * 60);
 
@@ -91,7 +98,13 @@ pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
     for (name, path) in &servers {
         for (mode, flags) in MODES {
             // A fresh server: memory freed by one run must not flatter the next.
-            let server = Server::start(one_thread(Command::new(path)), "echo", SERVER_CORE, false)?;
+            let server = Server::start_with(
+                one_thread(Command::new(path)),
+                "echo",
+                SERVER_CORE,
+                false,
+                &["--keepalive", KEEPALIVE],
+            )?;
             let mut run_args = args.to_vec();
             run_args.extend(flags.iter().map(|&f| f.to_owned()));
             let v = loadgen.run_within("burst", &server, false, &run_args, RUN_TIMEOUT)?;

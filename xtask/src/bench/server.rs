@@ -74,13 +74,24 @@ impl Server {
     /// `listening on` line. With `counting`, its stdin is kept to ask for
     /// allocation counts.
     pub fn start(
-        mut command: Command,
+        command: Command,
         name: &'static str,
         core: usize,
         counting: bool,
     ) -> Result<Server, String> {
+        Server::start_with(command, name, core, counting, &[])
+    }
+
+    /// As [`start`](Self::start), with `flags` after the address.
+    pub fn start_with(
+        mut command: Command,
+        name: &'static str,
+        core: usize,
+        counting: bool,
+        flags: &[&str],
+    ) -> Result<Server, String> {
         let addr = format!("127.0.0.1:{}", free_port()?);
-        command.arg(&addr).stdin(if counting {
+        command.arg(&addr).args(flags).stdin(if counting {
             Stdio::piped()
         } else {
             Stdio::null()
