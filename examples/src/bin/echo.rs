@@ -5,6 +5,7 @@
 //! seconds may be decimal): `--keepalive S` (ping after S seconds with
 //! nothing received, drop the peer when nothing arrives within S seconds
 //! after it; `0` turns it off), `--idle-timeout S`, `--write-timeout S`,
+//! `--max-connections N` (past it, new clients get 503 with `Retry-After`),
 //! `--shutdown-timeout S` (how long a graceful shutdown waits for
 //! connections to close). Without flags: the library's default keepalive
 //! and no other timeout, what conformance runs and benchmarks need. They
@@ -37,6 +38,9 @@ fn main() -> std::io::Result<()> {
             rt::Server::new(listener, upgrader).with_graceful_shutdown(rt::shutdown_signal());
         if let Some(timeout) = args.shutdown_timeout {
             server = server.shutdown_timeout(timeout);
+        }
+        if let Some(max) = args.max_connections {
+            server = server.max_connections(max);
         }
         let summary = server.run(|ws, _| echo(ws)).await?;
         eprintln!(

@@ -1,0 +1,149 @@
+//! The `echo` program as its users run it: flags on the command line, a cap
+//! that answers 503, and SIGTERM for a graceful shutdown that sends 1001 to
+//! every connection and exits 0.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REQUEST: &str = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+    Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    Sec-WebSocket-Version: 13\r\n\r\n";
+
+/// Kills the program if the test fails half-way.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(flags: &[&str]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_echo"))
+        .arg("127.0.0.1:0")
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start echo");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_owned();
+    (Running(child), addr)
+}
+
+/// Sends the upgrade request and returns the response head.
+fn handshake(addr: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(REQUEST.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).expect("response") == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    (s, String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Reads one unmasked server frame with a payload under 126 bytes.
+fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut h = [0u8; 2];
+    s.read_exact(&mut h).expect("frame header");
+    let mut payload = vec![0u8; usize::from(h[1] & 0x7f)];
+    s.read_exact(&mut payload).expect("frame payload");
+    (h[0], payload)
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            start.elapsed() < within,
+            "echo did not exit within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_cap_answers_503_and_sigterm_closes_with_1001_then_exits_0() {
+    let (mut echo, addr) = start(&["--max-connections=1", "--shutdown-timeout", "5"]);
+    let (mut first, head) = handshake(&addr);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+
+    let (_, refused) = handshake(&addr);
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(
+        refused.to_ascii_lowercase().contains("retry-after:"),
+        "{refused}"
+    );
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &echo.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let (op, payload) = read_frame(&mut first);
+    assert_eq!(op, 0x88, "a close frame");
+    assert_eq!(&payload[..2], &1001u16.to_be_bytes(), "going away");
+    // Answer the close (masked, empty key), so the connection closes cleanly.
+    first
+        .write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe9])
+        .unwrap();
+
+    let status = wait_exit(&mut echo.0, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    echo.0
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("shut down: 1 connections closed, 0 aborted"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_peer_that_never_answers_is_aborted_at_the_shutdown_timeout_and_echo_still_exits_0() {
+    let (mut echo, addr) = start(&["--shutdown-timeout=0.3"]);
+    let (_silent, head) = handshake(&addr);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &echo.0.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = wait_exit(&mut echo.0, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[test]
+fn flags_are_checked() {
+    let out = Command::new(env!("CARGO_BIN_EXE_echo"))
+        .args(["127.0.0.1:0", "--keepalive", "soon"])
+        .output()
+        .expect("run echo");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: echo"));
+}
