@@ -73,13 +73,22 @@ pub mod rt;
 ///
 /// Serve it with [`echo_upgrader`]'s setting: a peer that sends a whole
 /// large message before it reads the echo would otherwise stall against it.
-pub async fn echo<T>(mut ws: wsup::WebSocket<T>)
+///
+/// Written as a function returning an `async move` block rather than as an
+/// `async fn`: an `async fn` keeps its argument twice in its future (the
+/// argument, and the local it is moved to), so each idle connection would
+/// hold a second `WebSocket`'s worth of memory (about 1 KiB).
+// Deliberately not an `async fn` (see above).
+#[allow(clippy::manual_async_fn)]
+pub fn echo<T>(mut ws: wsup::WebSocket<T>) -> impl std::future::Future<Output = ()>
 where
     T: futures_io_alias::AsyncRead + futures_io_alias::AsyncWrite + Unpin,
 {
-    while let Ok(chunk) = ws.recv_chunk().await {
-        if ws.feed_chunk(chunk).await.is_err() {
-            return;
+    async move {
+        while let Ok(chunk) = ws.recv_chunk().await {
+            if ws.feed_chunk(chunk).await.is_err() {
+                return;
+            }
         }
     }
 }

@@ -43,17 +43,26 @@ pub(super) async fn run<T, H, HF>(
     H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
     HF: Future<Output = ()> + Send + 'static,
 {
-    // Held until this task ends, however it ends.
-    let (mut ws, _slot) = match upgrade(&shared, io, peer, handshake).await {
-        Ok(upgraded) => upgraded,
+    // The handshake's future (over 3 KiB: the head being read, the
+    // request, the 101) is boxed, and the connection lives only inside the
+    // handler's future (made in the match, so no binding of it outlives
+    // the move): the task, which lives as long as the connection, is sized
+    // for the handler alone. The connection slot is held until this task
+    // ends, however it ends.
+    let (handling, _slot) = match Box::pin(upgrade(&shared, io, peer, handshake)).await {
+        Ok((mut ws, slot)) => {
+            ws.attach_notice(notice.clone());
+            (
+                AssertUnwindSafe((shared.handler)(ws, peer)).catch_unwind(),
+                slot,
+            )
+        }
         Err(error) => return handshake_failed(peer, error),
     };
-    let handler = &shared.handler;
-    ws.attach_notice(notice.clone());
     // Pinned here rather than awaited as a temporary, so that the handler's
     // future (and with it the connection, if it still owns it) is dropped
     // after the notice says why, not before.
-    let mut handling = pin!(AssertUnwindSafe(handler(ws, peer)).catch_unwind());
+    let mut handling = pin!(handling);
     if let Err(panic) = handling.as_mut().await {
         // Usually the connection was dropped already, while the panic
         // unwound through the handler's future, and told the peer 1011
