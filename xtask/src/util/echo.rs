@@ -16,11 +16,17 @@ pub struct Echo {
 
 impl Echo {
     /// Starts `echo ADDR` and waits for its `listening on` line; its output
-    /// is echoed with an `[echo]` prefix.
+    /// is echoed with an `[echo]` prefix. It logs warnings and errors only
+    /// (the conformance cases end hundreds of connections on purpose, each
+    /// logged at INFO), unless `RUST_LOG` says otherwise.
     pub fn start(echo: &Path) -> Result<Echo, String> {
         let addr = format!("127.0.0.1:{}", free_port()?);
+        let mut command = Command::new(echo);
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "warn");
+        }
         let server = start_listening(
-            Command::new(echo).arg(&addr).stdin(Stdio::null()),
+            command.arg(&addr).stdin(Stdio::null()),
             "echo",
             |line| println!("[echo] {line}"),
         )?;
