@@ -3,12 +3,12 @@
 //! among the `runtime-*` features enabled).
 //!
 //! Each program is written once against [`rt`], the runtime of this build:
-//! the same few items (`block_on`, `bind`, `accept`, `spawn`, and the
-//! binding's `serve` and `upgrader`) in one file per runtime. Built without
+//! the same few items (`block_on`, `bind`, `shutdown_signal`, and the
+//! binding's `Server` and `upgrader`) in one file per runtime. Built without
 //! a runtime, the programs say so when run and exit with status 2.
 
 use wsup::http::{Response, StatusCode};
-use wsup::{Bytes, UpgradeSource, Upgrader};
+use wsup::{Bytes, PendingUpgrade, UpgradeSource, Upgrader};
 
 /// Which runtime this build of the examples runs on.
 pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
@@ -118,10 +118,7 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
 
 /// The `hello` program's handler: `GET /` answers `Hello World`, `/ws`
 /// upgrades to an echo WebSocket, anything else is a 404.
-pub async fn hello<S: UpgradeSource>(upgrader: &Upgrader, source: S) {
-    let Ok(req) = upgrader.read_request(source).await else {
-        return;
-    };
+pub async fn hello<S: UpgradeSource>(req: PendingUpgrade<'_, S>) {
     match req.parts().uri.path() {
         "/ws" => {
             if let Ok(mut ws) = req.upgrade().await {

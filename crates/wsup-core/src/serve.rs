@@ -12,7 +12,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::conn::WebSocket;
 use crate::runtime::Runtime;
-use crate::server::Options;
+use crate::server::{Options, Upgrades};
 use crate::upgrader::Upgrader;
 
 /// Accepts with `accept` and runs `handler` on each connection in its own
@@ -35,7 +35,7 @@ where
     HF: Future<Output = ()> + Send + 'static,
 {
     Options::new(runtime, upgrader)
-        .run(accept, handler)
+        .run(accept, Upgrades(handler))
         .await
         .map(drop)
 }

@@ -11,7 +11,7 @@ use http::request::Parts;
 use http::Response;
 
 use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
-use crate::conn::WebSocket;
+use crate::conn::{Notice, WebSocket};
 use crate::deflate::{
     negotiate, parse_offers_bytes, Agreed, CodecPool, ContextBudget, DeflateConfig, ServerShare,
 };
@@ -149,10 +149,32 @@ pub struct Rejection {
 /// deadline started when the head began to be read and still runs.
 #[derive(Debug)]
 pub struct PendingUpgrade<'u, S> {
-    upgrader: &'u Upgrader,
+    upgrader: UpgraderRef<'u>,
     source: S,
     parts: Parts,
     deadline: Instant,
+    /// The server that runs the connection, if one does (see
+    /// `Server::run_requests`).
+    notice: Option<Arc<Notice>>,
+}
+
+/// The upgrader a pending request is answered with: borrowed from the
+/// caller, or shared by a server's connection tasks.
+#[derive(Debug)]
+enum UpgraderRef<'u> {
+    Borrowed(&'u Upgrader),
+    Shared(Arc<Upgrader>),
+}
+
+impl std::ops::Deref for UpgraderRef<'_> {
+    type Target = Upgrader;
+
+    fn deref(&self) -> &Upgrader {
+        match self {
+            UpgraderRef::Borrowed(u) => u,
+            UpgraderRef::Shared(u) => u,
+        }
+    }
 }
 
 /// The upgrader's connection setters: each hands its value to the
@@ -465,10 +487,11 @@ impl Upgrader {
         match read {
             None => Err(HandshakeError::Timeout),
             Some(Ok(parts)) => Ok(PendingUpgrade {
-                upgrader: self,
+                upgrader: UpgraderRef::Borrowed(self),
                 source,
                 parts,
                 deadline,
+                notice: None,
             }),
             Some(Err(e)) => {
                 if e.is_rejection() {
@@ -511,7 +534,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
         self,
         headers: HeaderMap,
     ) -> Result<WebSocket<S::Io>, HandshakeError> {
-        let u = self.upgrader;
+        let u = &*self.upgrader;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         match u.negotiate_with(&self.parts, headers) {
             Ok(mut accepted) => {
@@ -525,7 +548,13 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
                 {
                     None => Err(HandshakeError::Timeout),
                     Some(Err(e)) => Err(e),
-                    Some(Ok((io, leftover))) => Ok(accepted.into_websocket(io, leftover)),
+                    Some(Ok((io, leftover))) => {
+                        let mut ws = accepted.into_websocket(io, leftover);
+                        if let Some(notice) = self.notice {
+                            ws.attach_notice(notice);
+                        }
+                        Ok(ws)
+                    }
                 }
             }
             Err(rejection) => {
@@ -546,7 +575,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
     /// gives the transport back when the write succeeded, so that the
     /// server can shut it gracefully (see `server/refuse.rs`).
     pub(crate) async fn refuse(self, error: HandshakeError) -> (Option<S::Io>, HandshakeError) {
-        let u = self.upgrader;
+        let u = &*self.upgrader;
         let rejection = u.reject(error);
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         let written = timeout(
@@ -559,6 +588,22 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
             written.and_then(Result::ok).map(|(io, _)| io),
             rejection.error,
         )
+    }
+
+    /// The same request, owning a share of its upgrader, and run by the
+    /// server that `notice` speaks for.
+    pub(crate) fn into_shared(
+        self,
+        upgrader: Arc<Upgrader>,
+        notice: Arc<Notice>,
+    ) -> PendingUpgrade<'static, S> {
+        PendingUpgrade {
+            upgrader: UpgraderRef::Shared(upgrader),
+            source: self.source,
+            parts: self.parts,
+            deadline: self.deadline,
+            notice: Some(notice),
+        }
     }
 
     /// Answers with a plain HTTP response instead (a fallback handler).

@@ -231,7 +231,38 @@ async fn a_bare_upgrader_gets_the_servers_timers<R: Rt>() {
     assert_eq!(summary.aborted, 0, "[{}] {summary:?}", R::NAME);
 }
 
+/// A routing handler (`run_requests`): a plain request is answered by the
+/// handler, an upgrade request upgraded by it; the connection it upgraded is still the
+/// server's: it gets 1001 on shutdown.
+async fn a_routing_handler_answers_plain_requests_and_its_upgrades_go_away<R: Rt>() {
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let handle = server.shutdown_handle();
+    let running = spawn::<R, _>(server.run_requests(|request, _peer| async move {
+        if !request.is_upgrade() {
+            let response = wsup::http::Response::new(wsup::Bytes::from_static(b"plain"));
+            let _ = request.respond(response).await;
+        } else if let Ok(ws) = request.upgrade().await {
+            let _ = echo(ws).await;
+        }
+    }));
+    let plain = harness::raw::http_exchange::<R>(
+        addr,
+        format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert!(plain.starts_with("HTTP/1.1 200"), "[{}] {plain}", R::NAME);
+    assert!(plain.ends_with("plain"), "[{}] {plain}", R::NAME);
+
+    let mut ws = connect::<R>(addr).await;
+    assert_echoed::<R>(&mut ws, "routed").await;
+    handle.trigger();
+    expect_close_then_end::<R>(&mut ws, 1001).await;
+    let summary = run_returns::<R>(running).await;
+    assert_summary::<R>(summary, 1, 0);
+}
+
 runtime_tests!(
+    a_routing_handler_answers_plain_requests_and_its_upgrades_go_away,
     shutdown_closes_every_connection_with_going_away,
     shutdown_aborts_a_silent_peer_at_the_deadline,
     an_aborted_connection_still_says_going_away,

@@ -2,11 +2,11 @@
 //! `Hello World` and `/ws` upgrades to an echo WebSocket.
 //!
 //! Plain requests are answered by a small fallback handler on the raw path;
-//! this is not a general HTTP server. Usage: `hello [ADDR]`.
+//! this is not a general HTTP server. Usage: `hello [ADDR] [FLAGS]`, the
+//! flags as `echo`'s. It runs on the server builder (`run_requests`: the
+//! handler routes each request), so it shuts down gracefully on SIGINT or
+//! SIGTERM, WebSocket connections closed with 1001.
 
-use std::sync::Arc;
-
-use wsup::RawStream;
 use wsup_examples::{hello, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
@@ -15,11 +15,19 @@ fn main() -> std::io::Result<()> {
     rt::block_on(async {
         let listener = rt::bind(&args.addr).await?;
         println!("listening on http://{}", listener.local_addr()?);
-        let upgrader = Arc::new(args.apply(rt::upgrader()));
-        loop {
-            let stream = rt::accept(&listener).await?;
-            let upgrader = upgrader.clone();
-            rt::spawn(async move { hello(&upgrader, RawStream::new(stream)).await });
+        let mut server = rt::Server::new(listener, args.apply(rt::upgrader()))
+            .with_graceful_shutdown(rt::shutdown_signal());
+        if let Some(timeout) = args.shutdown_timeout {
+            server = server.shutdown_timeout(timeout);
         }
+        if let Some(max) = args.max_connections {
+            server = server.max_connections(max);
+        }
+        let summary = server.run_requests(|request, _| hello(request)).await?;
+        eprintln!(
+            "shut down: {} connections closed, {} aborted",
+            summary.closed, summary.aborted
+        );
+        Ok(())
     })
 }

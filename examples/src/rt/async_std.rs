@@ -3,9 +3,9 @@
 use std::future::Future;
 use std::io;
 
-pub use wsup::async_std::{serve, upgrader, Server};
+pub use wsup::async_std::{upgrader, Server};
 
-/// The listener [`serve`] takes.
+/// The listener [`Server`] takes.
 pub type TcpListener = async_std::net::TcpListener;
 /// An accepted connection, as `futures_io` traits.
 pub type TcpStream = wsup::async_std::AsyncStdTcp;
@@ -17,16 +17,6 @@ pub fn block_on<T>(main: impl Future<Output = io::Result<T>>) -> io::Result<T> {
 
 pub async fn bind(addr: &str) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
-}
-
-pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
-    let (stream, _) = listener.accept().await?;
-    Ok(wsup::async_std::AsyncStdTcp::new(stream))
-}
-
-/// Runs `task` in the background.
-pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
-    async_std::task::spawn(task);
 }
 
 /// Resolves on SIGINT or SIGTERM: the signal to shut down gracefully.

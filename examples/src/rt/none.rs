@@ -12,7 +12,7 @@ use std::time::Duration;
 use wsup::futures_io::{AsyncRead, AsyncWrite};
 use wsup::runtime::{BoxTask, Sleep};
 use wsup::server::Listen;
-use wsup::{Runtime, Upgrader, WebSocket};
+use wsup::{Runtime, Upgrader};
 
 /// No listener can exist without a runtime.
 #[derive(Debug)]
@@ -70,26 +70,6 @@ pub fn upgrader() -> Upgrader {
 
 pub async fn bind(_addr: &str) -> io::Result<TcpListener> {
     Err(io::Error::other("built without a runtime"))
-}
-
-pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
-    match *listener {}
-}
-
-pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
-    drop(task);
-}
-
-pub async fn serve<F, Fut>(
-    listener: TcpListener,
-    _upgrader: Upgrader,
-    _handler: F,
-) -> io::Result<()>
-where
-    F: Fn(WebSocket<TcpStream>, SocketAddr) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    match listener {}
 }
 
 /// Never reached: there is no runtime to wait on.

@@ -3,9 +3,9 @@
 use std::future::Future;
 use std::io;
 
-pub use wsup::tokio::{serve, upgrader, Server};
+pub use wsup::tokio::{upgrader, Server};
 
-/// The listener [`serve`] takes.
+/// The listener [`Server`] takes.
 pub type TcpListener = tokio::net::TcpListener;
 /// An accepted connection, as `futures_io` traits.
 pub type TcpStream = wsup::tokio::TokioIo<tokio::net::TcpStream>;
@@ -20,16 +20,6 @@ pub fn block_on<T>(main: impl Future<Output = io::Result<T>>) -> io::Result<T> {
 
 pub async fn bind(addr: &str) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
-}
-
-pub async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
-    let (stream, _) = listener.accept().await?;
-    Ok(wsup::tokio::TokioIo::new(stream))
-}
-
-/// Runs `task` in the background.
-pub fn spawn(task: impl Future<Output = ()> + Send + 'static) {
-    tokio::spawn(task);
 }
 
 /// Resolves on SIGINT or SIGTERM: the signal to shut down gracefully.

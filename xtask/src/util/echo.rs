@@ -25,11 +25,9 @@ impl Echo {
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "warn");
         }
-        let server = start_listening(
-            command.arg(&addr).stdin(Stdio::null()),
-            "echo",
-            |line| println!("[echo] {line}"),
-        )?;
+        let server = start_listening(command.arg(&addr).stdin(Stdio::null()), "echo", |line| {
+            println!("[echo] {line}")
+        })?;
         Ok(Echo { server, addr })
     }
 

@@ -11,6 +11,7 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::future::CatchUnwind;
 use futures_util::FutureExt;
 
 use super::admission::{Admission, Slot};
@@ -19,46 +20,114 @@ use crate::conn::{Notice, WebSocket};
 use crate::error::{ConnectionCap, HandshakeError};
 use crate::runtime::Runtime;
 use crate::source::RawStream;
-use crate::upgrader::Upgrader;
+use crate::upgrader::{PendingUpgrade, Upgrader};
 
 /// What the connection tasks of a server share.
-pub(super) struct Shared<H> {
+pub(crate) struct Shared<H> {
     pub(super) runtime: Arc<dyn Runtime>,
-    pub(super) upgrader: Upgrader,
+    pub(super) upgrader: Arc<Upgrader>,
     pub(super) admission: Arc<Admission>,
     pub(super) handler: H,
 }
 
-/// Upgrades `io` (holding `handshake`, a handshake slot, meanwhile) and
-/// runs the handler on the connection, listening to `notice`. A panic in
-/// the handler ends the connection with 1011 and this task only.
-pub(super) async fn run<T, H, HF>(
-    shared: Arc<Shared<H>>,
-    io: T,
-    peer: SocketAddr,
-    notice: Arc<Notice>,
-    handshake: Slot,
-) where
+/// A request a [`Server::run_requests`](super::Server::run_requests)
+/// handler routes: its head read, the handshake deadline still running.
+pub type Request<T> = PendingUpgrade<'static, RawStream<T>>;
+
+/// What a server does with a connection it admitted (holding `handshake`,
+/// a handshake slot, until the head is read and a connection slot taken),
+/// listening to `notice`. A panic in the handler ends the connection with
+/// 1011 and this task only.
+pub(crate) trait Serve<T>: Sized + Send + Sync + 'static {
+    fn serve(
+        shared: Arc<Shared<Self>>,
+        io: T,
+        peer: SocketAddr,
+        notice: Arc<Notice>,
+        handshake: Slot,
+    ) -> impl Future<Output = ()> + Send + 'static;
+}
+
+/// A handler of WebSocket connections ([`Server::run`](super::Server::run)):
+/// the server upgrades, then hands the connection over.
+pub(crate) struct Upgrades<H>(pub(crate) H);
+
+/// A handler of requests
+/// ([`Server::run_requests`](super::Server::run_requests)): it upgrades or
+/// answers each itself.
+pub(super) struct Routes<H>(pub(super) H);
+
+impl<T, H, HF> Serve<T> for Upgrades<H>
+where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
     HF: Future<Output = ()> + Send + 'static,
 {
-    // The handshake's future (over 3 KiB: the head being read, the
-    // request, the 101) is boxed, and the connection lives only inside the
-    // handler's future (made in the match, so no binding of it outlives
-    // the move): the task, which lives as long as the connection, is sized
-    // for the handler alone. The connection slot is held until this task
-    // ends, however it ends.
-    let (handling, _slot) = match Box::pin(upgrade(&shared, io, peer, handshake)).await {
-        Ok((mut ws, slot)) => {
-            ws.attach_notice(notice.clone());
-            (
-                AssertUnwindSafe((shared.handler)(ws, peer)).catch_unwind(),
-                slot,
-            )
-        }
-        Err(error) => return handshake_failed(peer, error),
-    };
+    async fn serve(
+        shared: Arc<Shared<Self>>,
+        io: T,
+        peer: SocketAddr,
+        notice: Arc<Notice>,
+        handshake: Slot,
+    ) {
+        // The handshake's future (over 3 KiB: the head being read, the
+        // request, the 101) is boxed, and the connection lives only inside
+        // the handler's future (made in the match, so no binding of it
+        // outlives the move): the task, which lives as long as the
+        // connection, is sized for the handler alone. The connection slot
+        // is held until this task ends, however it ends.
+        let upgrading = Box::pin(async {
+            let (pending, slot) = admit(&shared, io, peer, handshake).await?;
+            Ok::<_, HandshakeError>((pending.upgrade().await?, slot))
+        });
+        let (handling, _slot) = match upgrading.await {
+            Ok((mut ws, slot)) => {
+                ws.attach_notice(notice.clone());
+                (
+                    AssertUnwindSafe((shared.handler.0)(ws, peer)).catch_unwind(),
+                    slot,
+                )
+            }
+            Err(error) => return handshake_failed(peer, error),
+        };
+        handle(handling, &notice, peer).await;
+    }
+}
+
+impl<T, H, HF> Serve<T> for Routes<H>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Fn(Request<T>, SocketAddr) -> HF + Send + Sync + 'static,
+    HF: Future<Output = ()> + Send + 'static,
+{
+    async fn serve(
+        shared: Arc<Shared<Self>>,
+        io: T,
+        peer: SocketAddr,
+        notice: Arc<Notice>,
+        handshake: Slot,
+    ) {
+        let reading = Box::pin(admit(&shared, io, peer, handshake));
+        let (handling, _slot) = match reading.await {
+            Ok((pending, slot)) => {
+                // The head is read: the handshake slot went with `admit`.
+                let request = pending.into_shared(shared.upgrader.clone(), notice.clone());
+                (
+                    AssertUnwindSafe((shared.handler.0)(request, peer)).catch_unwind(),
+                    slot,
+                )
+            }
+            Err(error) => return handshake_failed(peer, error),
+        };
+        handle(handling, &notice, peer).await;
+    }
+}
+
+/// Runs the handler's future, its panic caught.
+async fn handle<F>(handling: CatchUnwind<AssertUnwindSafe<F>>, notice: &Notice, peer: SocketAddr)
+where
+    F: Future<Output = ()>,
+{
     // Pinned here rather than awaited as a temporary, so that the handler's
     // future (and with it the connection, if it still owns it) is dropped
     // after the notice says why, not before.
@@ -73,15 +142,15 @@ pub(super) async fn run<T, H, HF>(
     }
 }
 
-/// Reads the request head, takes a connection slot for its client IP and
-/// answers 101, giving back the handshake slot; or refuses with 503 when
-/// a connection cap is reached.
-async fn upgrade<T, H>(
+/// Reads the request head and takes a connection slot for its client IP,
+/// giving back the handshake slot; or refuses with 503 when a connection
+/// cap is reached.
+async fn admit<T, H>(
     shared: &Shared<H>,
     io: T,
     peer: SocketAddr,
     handshake: Slot,
-) -> Result<(WebSocket<T>, Slot), HandshakeError>
+) -> Result<(PendingUpgrade<'_, RawStream<T>>, Slot), HandshakeError>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -96,9 +165,8 @@ where
             return Err(refuse(pending, error, &*shared.runtime).await);
         }
     };
-    let ws = pending.upgrade().await?;
     drop(handshake);
-    Ok((ws, slot))
+    Ok((pending, slot))
 }
 
 /// A connection refused at accept (a cap of handshakes, or of

@@ -59,7 +59,9 @@ pub use self::shutdown::{Shutdown, Started};
 
 use self::accept::{AcceptError, Backoff};
 use self::admission::{Admission, AtAccept, Caps};
-use self::connection::Shared;
+pub use self::connection::Request;
+pub(crate) use self::connection::Upgrades;
+use self::connection::{Routes, Serve, Shared};
 use self::tasks::Tasks;
 use crate::conn::{Notice, WebSocket};
 use crate::runtime::{timeout, Runtime};
@@ -308,7 +310,54 @@ impl<L: Listen> Server<L> {
         HF: Future<Output = ()> + Send + 'static,
     {
         let listener = &self.listener;
-        self.options.run(|| L::accept(listener), handler).await
+        self.options
+            .run(|| L::accept(listener), Upgrades(handler))
+            .await
+    }
+
+    /// As [`run`](Self::run), for a handler that routes: it gets each
+    /// request once its head is read (under the handshake deadline and the
+    /// connection caps) and answers it, with
+    /// [`upgrade`](crate::PendingUpgrade::upgrade) or a plain
+    /// [`respond`](crate::PendingUpgrade::respond). A connection it upgrades is
+    /// one of the server's like any other: it goes away with 1001 on
+    /// shutdown, and closes with 1011 if the handler panics.
+    ///
+    /// ```no_run
+    /// # async fn doc<L: wsup_core::server::Listen>(listener: L::Listener) -> std::io::Result<()>
+    /// # where L::Io: Send {
+    /// use wsup_core::http::{Response, StatusCode};
+    /// use wsup_core::server::Server;
+    /// use wsup_core::{Bytes, Upgrader};
+    ///
+    /// Server::<L>::new(listener, Upgrader::new())
+    ///     .run_requests(|request, _peer| async move {
+    ///         if request.parts().uri.path() == "/ws" {
+    ///             if let Ok(mut ws) = request.upgrade().await {
+    ///                 while let Ok(msg) = ws.recv().await {
+    ///                     if msg.is_data() && ws.send(msg).await.is_err() {
+    ///                         break;
+    ///                     }
+    ///                 }
+    ///             }
+    ///         } else {
+    ///             let mut res = Response::new(Bytes::from_static(b"Not Found"));
+    ///             *res.status_mut() = StatusCode::NOT_FOUND;
+    ///             let _ = request.respond(res).await;
+    ///         }
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_requests<H, HF>(self, handler: H) -> io::Result<ShutdownSummary>
+    where
+        H: Fn(Request<L::Io>, SocketAddr) -> HF + Send + Sync + 'static,
+        HF: Future<Output = ()> + Send + 'static,
+    {
+        let listener = &self.listener;
+        self.options
+            .run(|| L::accept(listener), Routes(handler))
+            .await
     }
 }
 
@@ -348,7 +397,7 @@ impl Options {
     }
 
     /// The accept loop, then the drain (see the module docs).
-    pub(crate) async fn run<A, AF, T, H, HF>(
+    pub(crate) async fn run<A, AF, T, H>(
         self,
         mut accept: A,
         handler: H,
@@ -357,8 +406,7 @@ impl Options {
         A: FnMut() -> AF,
         AF: Future<Output = io::Result<(T, SocketAddr)>>,
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
-        HF: Future<Output = ()> + Send + 'static,
+        H: Serve<T>,
     {
         let Options {
             runtime,
@@ -371,7 +419,7 @@ impl Options {
         let server = Running {
             shared: Arc::new(Shared {
                 runtime,
-                upgrader,
+                upgrader: Arc::new(upgrader),
                 admission: Arc::new(Admission::new(caps)),
                 handler,
             }),
@@ -438,18 +486,17 @@ impl<H> Running<H> {
     /// tracked task, or refused with 503 in its own tracked task, or (past
     /// the refusal allowance) dropped: the connection caps decide (see
     /// `admission.rs`).
-    fn admit<T, HF>(&self, io: T, peer: SocketAddr)
+    fn admit<T>(&self, io: T, peer: SocketAddr)
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
-        HF: Future<Output = ()> + Send + 'static,
+        H: Serve<T>,
     {
         let shared = self.shared.clone();
         let notice = Arc::new(Notice::default());
         let rt = &*self.shared.runtime;
         match self.shared.admission.at_accept(peer.ip()) {
             AtAccept::Handshake(slot) => {
-                let task = connection::run(shared, io, peer, notice.clone(), slot);
+                let task = H::serve(shared, io, peer, notice.clone(), slot);
                 self.tasks.spawn(rt, notice, task);
             }
             AtAccept::Refuse(slot, cap) => {
