@@ -117,8 +117,11 @@ fn a_cap_answers_503_and_sigterm_closes_with_1001_then_exits_0() {
         .expect("stderr")
         .read_to_string(&mut stderr)
         .unwrap();
+    // The refused client's task may still be draining at the signal, and
+    // counts then: one or two closed, none aborted.
     assert!(
-        stderr.contains("shut down: 1 connections closed, 0 aborted"),
+        stderr.contains("shut down: 1 connections closed, 0 aborted")
+            || stderr.contains("shut down: 2 connections closed, 0 aborted"),
         "{stderr}"
     );
 }

@@ -154,8 +154,8 @@ pub struct PendingUpgrade<'u, S> {
     parts: Parts,
     deadline: Instant,
     /// The server that runs the connection, if one does (see
-    /// `Server::run_requests`).
-    notice: Option<Arc<Notice>>,
+    /// `Server::run_requests`), and the peer it accepted.
+    server: Option<(Arc<Notice>, std::net::SocketAddr)>,
 }
 
 /// The upgrader a pending request is answered with: borrowed from the
@@ -491,7 +491,7 @@ impl Upgrader {
                 source,
                 parts,
                 deadline,
-                notice: None,
+                server: None,
             }),
             Some(Err(e)) => {
                 if e.is_rejection() {
@@ -550,8 +550,9 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
                     Some(Err(e)) => Err(e),
                     Some(Ok((io, leftover))) => {
                         let mut ws = accepted.into_websocket(io, leftover);
-                        if let Some(notice) = self.notice {
+                        if let Some((notice, peer)) = self.server {
                             ws.attach_notice(notice);
+                            ws.set_peer_addr(peer);
                         }
                         Ok(ws)
                     }
@@ -591,18 +592,19 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
     }
 
     /// The same request, owning a share of its upgrader, and run by the
-    /// server that `notice` speaks for.
+    /// server that `notice` speaks for, which accepted it from `peer`.
     pub(crate) fn into_shared(
         self,
         upgrader: Arc<Upgrader>,
         notice: Arc<Notice>,
+        peer: std::net::SocketAddr,
     ) -> PendingUpgrade<'static, S> {
         PendingUpgrade {
             upgrader: UpgraderRef::Shared(upgrader),
             source: self.source,
             parts: self.parts,
             deadline: self.deadline,
-            notice: Some(notice),
+            server: Some((notice, peer)),
         }
     }
 

@@ -75,7 +75,58 @@ async fn a_refused_handshake_is_counted_by_its_status<R: Rt>() {
     assert_eq!((now.accepted, now.open), (0, 0));
 }
 
+/// A `Server` counts in its own `ServerStats`: an accepted connection, a
+/// refusal by the upgrader (405) and one over a cap (503), each once; the
+/// connection closed by its code when it ends.
+async fn a_server_counts_accepted_refused_and_over_cap_once_each<R: Rt>() {
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let server = server.max_connections(1);
+    let stats = server.stats();
+    let handle = server.shutdown_handle();
+    let running = spawn::<R, _>(server.run(|ws, _| async move {
+        let _ = echo(ws).await;
+    }));
+    // Refused before the cap is reached (past it, every request gets 503).
+    let refused = http_exchange::<R>(addr, b"POST / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(status(&refused), 405, "[{}] {refused}", R::NAME);
+    let mut first = connect::<R>(addr).await;
+    let over = connect_with::<R>(addr, request(addr)).await;
+    assert!(
+        over.is_err(),
+        "[{}] the second connection is over the cap",
+        R::NAME
+    );
+    let now = stats.snapshot();
+    assert_eq!((now.accepted, now.open), (1, 1), "[{}] {now:?}", R::NAME);
+    assert_eq!(
+        (
+            now.refused_with(405),
+            now.refused_with(503),
+            now.refused_total()
+        ),
+        (1, 1, 2),
+        "[{}] {now:?}",
+        R::NAME
+    );
+    assert_eq!(
+        client_close::<R>(&mut first, 1000, "").await.map(|c| c.0),
+        Some(1000)
+    );
+    handle.trigger();
+    within::<R, _>(std::time::Duration::from_secs(5), "run returns", running)
+        .await
+        .expect("run");
+    let now = stats.snapshot();
+    assert_eq!(
+        (now.open, now.closed_with(1000)),
+        (0, 1),
+        "[{}] {now:?}",
+        R::NAME
+    );
+}
+
 runtime_tests!(
+    a_server_counts_accepted_refused_and_over_cap_once_each,
     an_echo_counts_its_messages_and_bytes_and_the_server_its_connection,
     a_refused_handshake_is_counted_by_its_status,
 );

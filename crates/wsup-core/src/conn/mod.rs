@@ -127,6 +127,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         &self.driver.watch.span
     }
 
+    /// The connection's span, whatever the features (a zero-sized value
+    /// without `tracing`).
+    pub(crate) fn observe_span(&self) -> observe::Span {
+        self.driver.watch.span.clone()
+    }
+
     /// Records the peer's address on the connection's span (the upgrader
     /// does not know it: the server that accepted the transport does).
     /// Nothing without the `tracing` feature.

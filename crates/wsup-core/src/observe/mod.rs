@@ -17,9 +17,7 @@
 //! the server's memory until then). Nothing per message above TRACE.
 
 use std::sync::Arc;
-#[cfg(feature = "tracing")]
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, HandshakeError};
 use crate::message::Message;
@@ -189,3 +187,93 @@ fn log_end(
 
 #[cfg(all(test, feature = "tracing"))]
 mod tests;
+
+/// A handshake the server could not complete. A refusal was counted and
+/// logged where it was answered (by the upgrader, or over a cap by the
+/// server, before the 503 went out); what is left is logged here: the
+/// transport failed, or the deadline passed.
+pub(crate) fn handshake_failed(peer: std::net::SocketAddr, error: &HandshakeError) {
+    if !error.is_rejection() {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(%peer, %error, "websocket handshake failed");
+        #[cfg(not(feature = "tracing"))]
+        let _ = peer;
+    }
+}
+
+/// A connection past a cap and past the refusal allowance, closed at once
+/// without an answer: counted as a 503.
+pub(crate) fn connection_dropped(
+    stats: &ServerStats,
+    peer: std::net::SocketAddr,
+    cap: crate::error::ConnectionCap,
+) {
+    stats.refused(http::StatusCode::SERVICE_UNAVAILABLE);
+    #[cfg(feature = "tracing")]
+    tracing::warn!(%peer, ?cap, "connection dropped unanswered: over capacity and refusal allowance");
+    #[cfg(not(feature = "tracing"))]
+    let _ = (peer, cap);
+}
+
+/// A handler panicked; its connection was closed with 1011.
+pub(crate) fn handler_panicked(peer: std::net::SocketAddr, panic: &(dyn std::any::Any + Send)) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)");
+    #[cfg(feature = "tracing")]
+    tracing::error!(%peer, panic = message, "websocket handler panicked; connection closed with 1011");
+    #[cfg(not(feature = "tracing"))]
+    let _ = (peer, message);
+}
+
+/// An accept error: of one connection (skipped), resource exhaustion
+/// (accepting pauses for `pause`), or fatal (the server stops).
+pub(crate) fn accept_failed(error: &std::io::Error, pause: Option<Duration>, fatal: bool) {
+    #[cfg(feature = "tracing")]
+    {
+        if fatal {
+            tracing::error!(%error, "accept failed; the server stops");
+        } else if let Some(pause) = pause {
+            tracing::warn!(%error, ?pause, "accept failed: out of resources; pausing");
+        } else {
+            tracing::debug!(%error, "accept failed for one connection");
+        }
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = (error, pause, fatal);
+}
+
+/// A graceful shutdown began, with `open` connections to close.
+pub(crate) fn shutdown_began(open: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(open, "shutting down: closing connections with 1001");
+    #[cfg(not(feature = "tracing"))]
+    let _ = open;
+}
+
+/// A graceful shutdown ended.
+pub(crate) fn shutdown_done(closed: usize, aborted: usize, took: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(closed, aborted, ?took, "shut down");
+    #[cfg(not(feature = "tracing"))]
+    let _ = (closed, aborted, took);
+}
+
+/// Runs `fut` inside `span` (entered on each poll) with the `tracing`
+/// feature; as it is without.
+pub(crate) fn in_span<F: std::future::Future>(
+    fut: F,
+    span: &Span,
+) -> impl std::future::Future<Output = F::Output> {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::Instrument::instrument(fut, span.clone())
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = span;
+        fut
+    }
+}

@@ -158,3 +158,42 @@ fn a_connection_dropped_open_is_logged_with_the_peer_recorded_later() {
     );
     assert!(line.contains("peer=127.0.0.1:4000"), "{line}");
 }
+
+/// The server's facts: a handler's panic at ERROR with the peer and the
+/// panic's message; accept errors at the level their kind calls for;
+/// shutdown's beginning and end at INFO, with the counts.
+#[test]
+fn the_server_logs_panics_accept_errors_and_shutdown() {
+    let peer: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let lines = logged(tracing::Level::INFO, || {
+        let panic: Box<dyn std::any::Any + Send> = Box::new("boom");
+        super::handler_panicked(peer, &*panic);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        super::accept_failed(&reset, None, false);
+        let full = std::io::Error::from_raw_os_error(24);
+        super::accept_failed(&full, Some(std::time::Duration::from_millis(5)), false);
+        super::shutdown_began(3);
+        super::shutdown_done(2, 1, std::time::Duration::from_millis(40));
+    });
+    let panic = one_with(&lines, "panicked");
+    assert!(
+        panic.contains("ERROR") && panic.contains("peer=127.0.0.1:4000"),
+        "{panic}"
+    );
+    assert!(panic.contains("boom"), "{panic}");
+    assert!(
+        lines.iter().all(|l| !l.contains("for one connection")),
+        "a reset is below INFO: {lines:?}"
+    );
+    let full = one_with(&lines, "out of resources");
+    assert!(
+        full.contains("WARN") && full.contains("pause=5ms"),
+        "{full}"
+    );
+    assert!(one_with(&lines, "shutting down").contains("open=3"));
+    let done = one_with(&lines, "shut down");
+    assert!(
+        done.contains("closed=2") && done.contains("aborted=1"),
+        "{done}"
+    );
+}

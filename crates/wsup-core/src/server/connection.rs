@@ -3,7 +3,6 @@
 //! accept. The places where a refused handshake and a failed handler end
 //! up are marked: that is where they are reported.
 
-use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -18,8 +17,10 @@ use super::admission::{Admission, Slot};
 use super::refuse::refuse;
 use crate::conn::{Notice, WebSocket};
 use crate::error::{ConnectionCap, HandshakeError};
+use crate::observe;
 use crate::runtime::Runtime;
 use crate::source::RawStream;
+use crate::stats::ServerStats;
 use crate::upgrader::{PendingUpgrade, Upgrader};
 
 /// What the connection tasks of a server share.
@@ -28,6 +29,7 @@ pub(crate) struct Shared<H> {
     pub(super) upgrader: Arc<Upgrader>,
     pub(super) admission: Arc<Admission>,
     pub(super) handler: H,
+    pub(super) stats: Arc<ServerStats>,
 }
 
 /// A request a [`Server::run_requests`](super::Server::run_requests)
@@ -83,12 +85,14 @@ where
         let (handling, _slot) = match upgrading.await {
             Ok((mut ws, slot)) => {
                 ws.attach_notice(notice.clone());
-                (
-                    AssertUnwindSafe((shared.handler.0)(ws, peer)).catch_unwind(),
-                    slot,
-                )
+                ws.set_peer_addr(peer);
+                // The handler runs in the connection's span: what it logs
+                // nests there.
+                let span = ws.observe_span();
+                let handling = observe::in_span((shared.handler.0)(ws, peer), &span);
+                (AssertUnwindSafe(handling).catch_unwind(), slot)
             }
-            Err(error) => return handshake_failed(peer, error),
+            Err(error) => return observe::handshake_failed(peer, &error),
         };
         handle(handling, &notice, peer).await;
     }
@@ -111,13 +115,13 @@ where
         let (handling, _slot) = match reading.await {
             Ok((pending, slot)) => {
                 // The head is read: the handshake slot went with `admit`.
-                let request = pending.into_shared(shared.upgrader.clone(), notice.clone());
+                let request = pending.into_shared(shared.upgrader.clone(), notice.clone(), peer);
                 (
                     AssertUnwindSafe((shared.handler.0)(request, peer)).catch_unwind(),
                     slot,
                 )
             }
-            Err(error) => return handshake_failed(peer, error),
+            Err(error) => return observe::handshake_failed(peer, &error),
         };
         handle(handling, &notice, peer).await;
     }
@@ -138,7 +142,7 @@ where
         // then (see `Driver::last_words`); if it lives on elsewhere, it
         // closes with 1011 now.
         notice.handler_failed();
-        handler_panicked(peer, panic);
+        observe::handler_panicked(peer, &*panic);
     }
 }
 
@@ -162,7 +166,7 @@ where
         Ok(slot) => slot,
         Err(cap) => {
             let error = shared.admission.over_capacity(cap);
-            return Err(refuse(pending, error, &*shared.runtime).await);
+            return Err(refuse(pending, error, &*shared.runtime, &shared.stats).await);
         }
     };
     drop(handshake);
@@ -183,31 +187,9 @@ pub(super) async fn refused<H>(
     let error = match shared.upgrader.read_request(RawStream::new(io)).await {
         Ok(pending) => {
             let error = shared.admission.over_capacity(cap);
-            refuse(pending, error, &*shared.runtime).await
+            refuse(pending, error, &*shared.runtime, &shared.stats).await
         }
         Err(error) => error,
     };
-    handshake_failed(peer, error);
-}
-
-/// A connection dropped at accept, unanswered: a cap was reached and so
-/// was the refusal allowance.
-// Reported here once the server logs (issue 17, observability).
-pub(super) fn dropped(peer: SocketAddr, cap: ConnectionCap) {
-    let _ = (peer, cap);
-}
-
-/// Every handshake the server could not complete ends here; the upgrader
-/// has answered the client already (400, 403, 426, ...: `error.status()`;
-/// 503 over a connection cap, `HandshakeError::OverCapacity` naming it).
-// Reported here once the server logs (issue 17, observability).
-fn handshake_failed(peer: SocketAddr, error: HandshakeError) {
-    let _ = (peer, error);
-}
-
-/// Every panic of a handler ends here, after its connection was closed
-/// with 1011.
-// Reported here once the server logs (issue 17, observability).
-fn handler_panicked(peer: SocketAddr, panic: Box<dyn Any + Send>) {
-    let _ = (peer, panic);
+    observe::handshake_failed(peer, &error);
 }

@@ -48,7 +48,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::{select, Either};
@@ -64,7 +64,9 @@ pub(crate) use self::connection::Upgrades;
 use self::connection::{Routes, Serve, Shared};
 use self::tasks::Tasks;
 use crate::conn::{Notice, WebSocket};
+use crate::observe;
 use crate::runtime::{timeout, Runtime};
+use crate::stats::ServerStats;
 use crate::upgrader::Upgrader;
 
 /// What a binding provides for [`Server`]: its listener and how to accept
@@ -295,6 +297,21 @@ impl<L: Listen> Server<L> {
         self.options.shutdown.clone()
     }
 
+    /// This server's counters (open connections, accepted, refused by
+    /// status, closed by close code), live while it runs; with the
+    /// `metrics` feature they are also published through the `metrics`
+    /// facade.
+    pub fn stats(&self) -> Arc<ServerStats> {
+        self.options.stats.clone()
+    }
+
+    /// Counts in `stats` instead of counters of its own (to share them
+    /// between servers: one per listener, say).
+    pub fn server_stats(mut self, stats: Arc<ServerStats>) -> Self {
+        self.options.stats = stats;
+        self
+    }
+
     /// Accepts connections and runs `handler` on each in its own task until
     /// shut down; returns what the shutdown did.
     ///
@@ -369,6 +386,7 @@ pub(crate) struct Options {
     signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     shutdown: Shutdown,
     shutdown_timeout: Duration,
+    stats: Arc<ServerStats>,
 }
 
 impl fmt::Debug for Options {
@@ -380,6 +398,7 @@ impl fmt::Debug for Options {
             .field("signal", &self.signal.is_some())
             .field("shutdown", &self.shutdown)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("stats", &self.stats)
             .finish()
     }
 }
@@ -393,6 +412,7 @@ impl Options {
             signal: None,
             shutdown: Shutdown::new(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            stats: ServerStats::new(),
         }
     }
 
@@ -415,13 +435,16 @@ impl Options {
             signal,
             shutdown,
             shutdown_timeout,
+            stats,
         } = self;
+        let upgrader = upgrader.server_stats(stats.clone());
         let server = Running {
             shared: Arc::new(Shared {
                 runtime,
                 upgrader: Arc::new(upgrader),
                 admission: Arc::new(Admission::new(caps)),
                 handler,
+                stats,
             }),
             tasks: Arc::new(Tasks::default()),
         };
@@ -450,17 +473,18 @@ impl Options {
                 }
                 Err(error) => error,
             };
-            // Accept errors are reported here once the server logs (issue
-            // 17, observability).
             match AcceptError::classify(&error) {
-                AcceptError::Connection => {}
+                AcceptError::Connection => observe::accept_failed(&error, None, false),
                 AcceptError::Resources => {
-                    let pause = server.shared.runtime.sleep(backoff.pause());
+                    let pause = backoff.pause();
+                    observe::accept_failed(&error, Some(pause), false);
+                    let pause = server.shared.runtime.sleep(pause);
                     if let Either::Right(_) = select(pause, stopped.as_mut()).await {
                         break;
                     }
                 }
                 AcceptError::Fatal => {
+                    observe::accept_failed(&error, None, true);
                     failed = Some(error);
                     break;
                 }
@@ -505,7 +529,7 @@ impl<H> Running<H> {
             }
             AtAccept::Drop(cap) => {
                 drop(io);
-                connection::dropped(peer, cap);
+                observe::connection_dropped(&self.shared.stats, peer, cap);
             }
         }
     }
@@ -514,18 +538,23 @@ impl<H> Running<H> {
     /// `deadline`, aborts the rest.
     async fn drain(&self, deadline: Duration) -> ShutdownSummary {
         let rt = Some(&*self.shared.runtime);
+        let began = Instant::now();
         let open = self.tasks.go_away();
-        if timeout(rt, deadline, self.tasks.idle()).await.is_some() {
-            return ShutdownSummary {
+        observe::shutdown_began(open);
+        let summary = if timeout(rt, deadline, self.tasks.idle()).await.is_some() {
+            ShutdownSummary {
                 closed: open,
                 aborted: 0,
-            };
-        }
-        let aborted = self.tasks.abort();
-        let _ = timeout(rt, ABORT_GRACE, self.tasks.idle()).await;
-        ShutdownSummary {
-            closed: open.saturating_sub(aborted),
-            aborted,
-        }
+            }
+        } else {
+            let aborted = self.tasks.abort();
+            let _ = timeout(rt, ABORT_GRACE, self.tasks.idle()).await;
+            ShutdownSummary {
+                closed: open.saturating_sub(aborted),
+                aborted,
+            }
+        };
+        observe::shutdown_done(summary.closed, summary.aborted, began.elapsed());
+        summary
     }
 }

@@ -8,8 +8,10 @@ use std::time::Duration;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::error::HandshakeError;
+use crate::observe;
 use crate::runtime::{timeout, Runtime};
 use crate::source::UpgradeSource;
+use crate::stats::ServerStats;
 use crate::upgrader::PendingUpgrade;
 
 /// The most input read and thrown away after a refusal.
@@ -20,12 +22,17 @@ const DRAIN_BYTES: usize = 64 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// Answers `pending` with `error` (a 503, within the handshake deadline),
-/// then closes gracefully; returns the error, as the upgrader does.
+/// counted and logged first, then closes gracefully; returns the error, as
+/// the upgrader does.
 pub(super) async fn refuse<S: UpgradeSource>(
     pending: PendingUpgrade<'_, S>,
     error: HandshakeError,
     runtime: &dyn Runtime,
+    stats: &ServerStats,
 ) -> HandshakeError {
+    if let Some(status) = error.status() {
+        observe::handshake_refused(Some(stats), status, &error);
+    }
     let (io, error) = pending.refuse(error).await;
     if let Some(io) = io {
         close_gracefully(io, runtime).await;
