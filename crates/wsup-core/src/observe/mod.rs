@@ -215,17 +215,30 @@ pub(crate) fn connection_dropped(
     let _ = (peer, cap);
 }
 
-/// A handler panicked; its connection was closed with 1011.
-pub(crate) fn handler_panicked(peer: std::net::SocketAddr, panic: &(dyn std::any::Any + Send)) {
+/// A handler panicked; its connection was closed with 1011. Logged in the
+/// connection's span, when the server has it.
+pub(crate) fn handler_panicked(
+    peer: std::net::SocketAddr,
+    panic: &(dyn std::any::Any + Send),
+    span: Option<&Span>,
+) {
     let message = panic
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(not a string)");
     #[cfg(feature = "tracing")]
-    tracing::error!(%peer, panic = message, "websocket handler panicked; connection closed with 1011");
+    {
+        let none = tracing::Span::none();
+        tracing::error!(
+            parent: span.unwrap_or(&none),
+            %peer,
+            panic = message,
+            "websocket handler panicked; connection closed with 1011"
+        );
+    }
     #[cfg(not(feature = "tracing"))]
-    let _ = (peer, message);
+    let _ = (peer, message, span);
 }
 
 /// An accept error: of one connection (skipped), resource exhaustion
@@ -248,7 +261,10 @@ pub(crate) fn accept_failed(error: &std::io::Error, pause: Option<Duration>, fat
 /// A graceful shutdown began, with `open` connections to close.
 pub(crate) fn shutdown_began(open: usize) {
     #[cfg(feature = "tracing")]
-    tracing::info!(open, "shutting down: closing connections with 1001");
+    tracing::info!(
+        open,
+        "websocket server shutting down: closing connections with 1001"
+    );
     #[cfg(not(feature = "tracing"))]
     let _ = open;
 }
@@ -256,7 +272,7 @@ pub(crate) fn shutdown_began(open: usize) {
 /// A graceful shutdown ended.
 pub(crate) fn shutdown_done(closed: usize, aborted: usize, took: Duration) {
     #[cfg(feature = "tracing")]
-    tracing::info!(closed, aborted, ?took, "shut down");
+    tracing::info!(closed, aborted, duration = ?took, "websocket server shut down");
     #[cfg(not(feature = "tracing"))]
     let _ = (closed, aborted, took);
 }

@@ -167,7 +167,7 @@ fn the_server_logs_panics_accept_errors_and_shutdown() {
     let peer: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
     let lines = logged(tracing::Level::INFO, || {
         let panic: Box<dyn std::any::Any + Send> = Box::new("boom");
-        super::handler_panicked(peer, &*panic);
+        super::handler_panicked(peer, &*panic, None);
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         super::accept_failed(&reset, None, false);
         let full = std::io::Error::from_raw_os_error(24);
@@ -191,7 +191,7 @@ fn the_server_logs_panics_accept_errors_and_shutdown() {
         "{full}"
     );
     assert!(one_with(&lines, "shutting down").contains("open=3"));
-    let done = one_with(&lines, "shut down");
+    let done = one_with(&lines, "server shut down");
     assert!(
         done.contains("closed=2") && done.contains("aborted=1"),
         "{done}"

@@ -68,6 +68,9 @@ use crate::message::Message;
 use crate::stats::{ClosedBy, Counts, FirstClose};
 use crate::utf8::Utf8Validator;
 
+/// An unmasked ping frame with no payload: the keepalive ping.
+const EMPTY_PING: [u8; 2] = [0x89, 0x00];
+
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -336,14 +339,15 @@ impl Protocol {
             match expiry {
                 Expiry::Ping => {
                     if self.phase == Phase::Open {
-                        // Idle for an interval: what a burst grew goes
-                        // back, before the ping is queued.
+                        // Idle for an interval: its buffers go back, and
+                        // the ping goes by reference, so that an idle
+                        // connection holds none.
                         self.read.release_idle(&self.cfg);
                         self.queue.release_idle();
                         if let Some(d) = self.deflate.as_deref_mut() {
                             d.release_idle();
                         }
-                        self.queue.queue_frame(OpCode::Ping, true, false, &[]);
+                        self.queue.queue_static(&EMPTY_PING);
                     }
                 }
                 Expiry::Idle => {

@@ -196,6 +196,16 @@ impl OutQueue {
 
     /// Queues bytes already framed (a prepared message), or payload of a
     /// frame whose header is queued.
+    /// Queues a frame by reference, however small: what an idle connection
+    /// sends (its keepalive ping) allocates no buffer.
+    pub(crate) fn queue_static(&mut self, framed: &'static [u8]) {
+        if !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
+        }
+        self.queued += framed.len();
+        self.chunks.push_back(Bytes::from_static(framed));
+    }
+
     pub(crate) fn queue_raw(&mut self, framed: Bytes) {
         if framed.len() < COPY_LIMIT {
             self.ensure_buffer(framed.len());
@@ -275,12 +285,10 @@ impl OutQueue {
         }
     }
 
-    /// The connection has been idle for a while: with nothing queued, a
-    /// buffer grown past its initial size is given back (to the pool, with
-    /// one).
+    /// The connection has been idle for a while: with nothing queued, its
+    /// buffer is given back (to the pool, with one).
     pub(crate) fn release_idle(&mut self) {
-        if self.queued > 0 || !self.tail.is_empty() || self.tail.capacity() <= self.initial_capacity
-        {
+        if self.queued > 0 || !self.tail.is_empty() || self.tail.capacity() == 0 {
             return;
         }
         let tail = std::mem::take(&mut self.tail);

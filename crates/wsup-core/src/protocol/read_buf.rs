@@ -125,9 +125,19 @@ impl ReadBuf {
         self.full_capacity == 0
     }
 
-    /// The first bytes, read into a probe: the buffer is allocated now.
+    /// The first bytes, read into a probe: the buffer is allocated now. A
+    /// probe that was filled means more is coming: the buffer gets its
+    /// configured size. One that was not (a pong to a keepalive ping, a
+    /// short message to an idle connection) is all there is for now: the
+    /// buffer holds just those bytes, so an idle connection that answers
+    /// pings keeps next to nothing.
     pub(crate) fn received(&mut self, bytes: &[u8], cfg: &WebSocketConfig) {
-        self.buf.reserve(cfg.read_buffer_size.max(bytes.len()));
+        let size = if bytes.len() < PROBE {
+            bytes.len()
+        } else {
+            cfg.read_buffer_size.max(bytes.len())
+        };
+        self.buf.reserve(size);
         self.buf.extend_from_slice(bytes);
         self.full_capacity = self.buf.capacity();
     }
@@ -220,10 +230,10 @@ impl ReadBuf {
     /// ordinary frames grows, which never passes [`kept`]. Given back, the
     /// next bytes go to a probe again, as on a new connection.
     /// The connection has been idle for a while (a keepalive interval with
-    /// nothing received): a buffer grown past its configured size is given
-    /// back, unless part of a frame is held; the next bytes go to a probe.
+    /// nothing received): the buffer is given back, unless part of a frame
+    /// is held; the next bytes go to a probe.
     pub(crate) fn release_idle(&mut self, cfg: &WebSocketConfig) {
-        if self.full_capacity > cfg.read_buffer_size && self.buf.is_empty() && !self.in_frame {
+        if self.full_capacity > 0 && self.buf.is_empty() && !self.in_frame {
             self.release();
             self.full_capacity = 0;
             self.hint = cfg.read_buffer_size;

@@ -82,7 +82,7 @@ where
             let (pending, slot) = admit(&shared, io, peer, handshake).await?;
             Ok::<_, HandshakeError>((pending.upgrade().await?, slot))
         });
-        let (handling, _slot) = match upgrading.await {
+        let (handling, span, _slot) = match upgrading.await {
             Ok((mut ws, slot)) => {
                 ws.attach_notice(notice.clone());
                 ws.set_peer_addr(peer);
@@ -90,11 +90,11 @@ where
                 // nests there.
                 let span = ws.observe_span();
                 let handling = observe::in_span((shared.handler.0)(ws, peer), &span);
-                (AssertUnwindSafe(handling).catch_unwind(), slot)
+                (AssertUnwindSafe(handling).catch_unwind(), span, slot)
             }
             Err(error) => return observe::handshake_failed(peer, &error),
         };
-        handle(handling, &notice, peer).await;
+        handle(handling, &notice, peer, Some(span)).await;
     }
 }
 
@@ -123,13 +123,18 @@ where
             }
             Err(error) => return observe::handshake_failed(peer, &error),
         };
-        handle(handling, &notice, peer).await;
+        handle(handling, &notice, peer, None).await;
     }
 }
 
 /// Runs the handler's future, its panic caught.
-async fn handle<F>(handling: CatchUnwind<AssertUnwindSafe<F>>, notice: &Notice, peer: SocketAddr)
-where
+/// `span` is the connection's, when the server made the connection.
+async fn handle<F>(
+    handling: CatchUnwind<AssertUnwindSafe<F>>,
+    notice: &Notice,
+    peer: SocketAddr,
+    span: Option<observe::Span>,
+) where
     F: Future<Output = ()>,
 {
     // Pinned here rather than awaited as a temporary, so that the handler's
@@ -142,7 +147,7 @@ where
         // then (see `Driver::last_words`); if it lives on elsewhere, it
         // closes with 1011 now.
         notice.handler_failed();
-        observe::handler_panicked(peer, &*panic);
+        observe::handler_panicked(peer, &*panic, span.as_ref());
     }
 }
 
