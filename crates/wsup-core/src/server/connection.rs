@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -74,27 +74,30 @@ where
     ) {
         // The handshake's future (over 3 KiB: the head being read, the
         // request, the 101) is boxed, and the connection lives only inside
-        // the handler's future (made in the match, so no binding of it
-        // outlives the move): the task, which lives as long as the
-        // connection, is sized for the handler alone. The connection slot
-        // is held until this task ends, however it ends.
+        // the handler's future, made and pinned in one expression so that
+        // no binding of it, or of the connection, holds a second copy: the
+        // task, which lives as long as the connection, is sized for the
+        // handler alone. The connection slot is held until this task ends,
+        // however it ends.
         let upgrading = Box::pin(async {
             let (pending, slot) = admit(&shared, io, peer, handshake).await?;
             Ok::<_, HandshakeError>((pending.upgrade().await?, slot))
         });
-        let (handling, span, _slot) = match upgrading.await {
+        let (mut span, mut _slot) = (None, None);
+        let handling = pin!(match upgrading.await {
             Ok((mut ws, slot)) => {
+                _slot = Some(slot);
                 ws.attach_notice(notice.clone());
                 ws.set_peer_addr(peer);
                 // The handler runs in the connection's span: what it logs
                 // nests there.
-                let span = ws.observe_span();
-                let handling = observe::in_span((shared.handler.0)(ws, peer), &span);
-                (AssertUnwindSafe(handling).catch_unwind(), span, slot)
+                let in_span = span.insert(ws.observe_span());
+                let handling = observe::in_span((shared.handler.0)(ws, peer), in_span);
+                AssertUnwindSafe(handling).catch_unwind()
             }
             Err(error) => return observe::handshake_failed(peer, &error),
-        };
-        handle(handling, &notice, peer, Some(span)).await;
+        });
+        handle(handling, &notice, peer, span).await;
     }
 }
 
@@ -112,36 +115,33 @@ where
         handshake: Slot,
     ) {
         let reading = Box::pin(admit(&shared, io, peer, handshake));
-        let (handling, _slot) = match reading.await {
+        let mut _slot = None;
+        let handling = pin!(match reading.await {
             Ok((pending, slot)) => {
                 // The head is read: the handshake slot went with `admit`.
+                _slot = Some(slot);
                 let request = pending.into_shared(shared.upgrader.clone(), notice.clone(), peer);
-                (
-                    AssertUnwindSafe((shared.handler.0)(request, peer)).catch_unwind(),
-                    slot,
-                )
+                AssertUnwindSafe((shared.handler.0)(request, peer)).catch_unwind()
             }
             Err(error) => return observe::handshake_failed(peer, &error),
-        };
+        });
         handle(handling, &notice, peer, None).await;
     }
 }
 
-/// Runs the handler's future, its panic caught.
-/// `span` is the connection's, when the server made the connection.
+/// Runs the handler's future, its panic caught. It is pinned by the
+/// caller rather than moved in (an `async fn` would keep a second copy of
+/// it) and dropped there after this returns: after the notice says why,
+/// not before. `span` is the connection's, when the server made it.
 async fn handle<F>(
-    handling: CatchUnwind<AssertUnwindSafe<F>>,
+    handling: Pin<&mut CatchUnwind<AssertUnwindSafe<F>>>,
     notice: &Notice,
     peer: SocketAddr,
     span: Option<observe::Span>,
 ) where
     F: Future<Output = ()>,
 {
-    // Pinned here rather than awaited as a temporary, so that the handler's
-    // future (and with it the connection, if it still owns it) is dropped
-    // after the notice says why, not before.
-    let mut handling = pin!(handling);
-    if let Err(panic) = handling.as_mut().await {
+    if let Err(panic) = handling.await {
         // Usually the connection was dropped already, while the panic
         // unwound through the handler's future, and told the peer 1011
         // then (see `Driver::last_words`); if it lives on elsewhere, it
