@@ -274,3 +274,49 @@ fn an_idle_keepalive_tick_gives_back_what_a_burst_grew() {
         "a ping went out"
     );
 }
+
+/// A keepalive ping that falls due while a frame is being relayed (its
+/// header sent with the whole length, the rest of its payload still to
+/// come from the source) waits for the end of the frame: inside it, the
+/// ping's bytes would be taken for payload and the stream corrupted.
+#[test]
+fn a_keepalive_ping_waits_for_the_end_of_a_frame_being_relayed() {
+    let timers = Arc::new(Timers::default());
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut peer: Mem = Mem::new(client_frame(0x2, true, &payload), 100_000);
+    peer.hang = true;
+    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
+    let cfg = WebSocketConfig::builder()
+        .keepalive_interval(Some(Duration::from_secs(30)))
+        .build();
+    let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    // Relay all but the last piece: the frame stays open.
+    let last = loop {
+        let Poll::Ready(chunk) = pin!(ws.recv_chunk()).as_mut().poll(&mut cx) else {
+            panic!("the whole frame is there to read");
+        };
+        let chunk = chunk.unwrap();
+        if chunk.last() {
+            break chunk;
+        }
+        let fed = pin!(ws.feed_chunk(chunk)).as_mut().poll(&mut cx);
+        assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    };
+    assert!(pin!(ws.recv_chunk()).as_mut().poll(&mut cx).is_pending());
+    // The first tick finds input received since it was set; the second
+    // finds none: the ping falls due inside the frame.
+    for _ in 0..2 {
+        timers.fire();
+        assert!(pin!(ws.recv_chunk()).as_mut().poll(&mut cx).is_pending());
+    }
+    let fed = pin!(ws.feed_chunk(last)).as_mut().poll(&mut cx);
+    assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    let flushed = pin!(ws.flush()).as_mut().poll(&mut cx);
+    assert!(matches!(flushed, Poll::Ready(Ok(()))), "{flushed:?}");
+    let frames = wsup_testkit::parse_frames(&ws.driver.io.output);
+    let sent: Vec<(u8, usize)> = frames.iter().map(|f| (f.opcode, f.payload.len())).collect();
+    assert_eq!(sent, [(0x2, payload.len()), (0x9, 0)]);
+    assert_eq!(frames[0].payload, payload);
+}

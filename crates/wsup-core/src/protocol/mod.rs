@@ -347,7 +347,13 @@ impl Protocol {
                         if let Some(d) = self.deflate.as_deref_mut() {
                             d.release_idle();
                         }
-                        self.queue.queue_static(&EMPTY_PING);
+                        if self.queue.frame_open() {
+                            // Inside a frame being relayed: held for its
+                            // end, as a pong is (its bytes would be payload).
+                            self.queue.queue_frame(OpCode::Ping, true, false, &[]);
+                        } else {
+                            self.queue.queue_static(&EMPTY_PING);
+                        }
                     }
                 }
                 Expiry::Idle => {
