@@ -320,3 +320,70 @@ fn a_keepalive_ping_waits_for_the_end_of_a_frame_being_relayed() {
     assert_eq!(sent, [(0x2, payload.len()), (0x9, 0)]);
     assert_eq!(frames[0].payload, payload);
 }
+
+/// A transport that takes every write into a buffer of its own and whose
+/// flush then waits, as TLS does when the peer stops reading (the records
+/// it made cannot be written).
+struct FlushStalls(Mem);
+
+impl futures_io::AsyncRead for FlushStalls {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for FlushStalls {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Pending
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+/// A send whose flush waits on the transport (a TLS peer that stopped
+/// reading) is output that makes no progress too: the write timeout ends
+/// it, rather than leaving the send waiting with no timer armed.
+#[test]
+fn the_write_timeout_ends_a_send_whose_transport_flush_waits() {
+    let timers = Arc::new(Timers::default());
+    let mut peer: Mem = Mem::new(Vec::new(), usize::MAX);
+    peer.hang = true;
+    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
+    let cfg = WebSocketConfig::builder()
+        .write_timeout(Some(Duration::from_secs(3)))
+        .build();
+    let mut ws = WebSocket::from_raw(FlushStalls(peer), Bytes::new(), cfg, Some(rt));
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut send = pin!(ws.send(Message::text("hello")));
+    assert!(send.as_mut().poll(&mut cx).is_pending());
+    assert!(
+        timers
+            .asked
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|d| (Duration::from_millis(2900)..=Duration::from_secs(3)).contains(d)),
+        "the write timeout was armed: {:?}",
+        timers.asked.lock().unwrap()
+    );
+    timers.fire();
+    assert!(count.0.load(SeqCst) > 0, "the timer woke the send");
+    let res = send.as_mut().poll(&mut cx);
+    assert!(
+        matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
+        "{res:?}"
+    );
+}

@@ -317,9 +317,15 @@ impl Protocol {
     /// The output could not be written now (the transport would block):
     /// the write timeout, if set, starts unless it runs already.
     pub(crate) fn write_blocked(&mut self) {
-        if self.queue.queued() > 0 {
+        if self.unwritten() > 0 {
             self.timers.write_blocked();
         }
+    }
+
+    /// Output not out yet: bytes queued, or one for a flush the transport
+    /// has not done.
+    fn unwritten(&self) -> usize {
+        self.queue.queued() + usize::from(self.queue.needs_flush())
     }
 
     /// Over on a deadline, without waiting on the transport.
@@ -332,7 +338,7 @@ impl Protocol {
     /// or acted on: a keepalive ping queued, closing started (idle), or the
     /// connection ended (keepalive or write timeout, close timeout).
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        while let Some(expiry) = self.timers.expire(now, self.queue.queued()) {
+        while let Some(expiry) = self.timers.expire(now, self.unwritten()) {
             if self.phase == Phase::Closed {
                 return;
             }
