@@ -78,13 +78,21 @@ impl Wake for Count {
 /// A peer that sends `input`, then goes quiet (reads wait, never end);
 /// with `stalled`, it reads nothing either (writes wait).
 fn conn(input: Vec<u8>, stalled: bool) -> (WebSocket<Mem>, Arc<Timers>) {
-    let timers = Arc::new(Timers::default());
     let mut peer = Mem::new(input, usize::MAX);
     peer.hang = true;
     peer.stalled = stalled;
+    on_manual_timers(peer, WebSocketConfig::default())
+}
+
+/// A connection over `io` with `cfg`, on a runtime whose timers fire when
+/// the test says so.
+fn on_manual_timers<T>(io: T, cfg: WebSocketConfig) -> (WebSocket<T>, Arc<Timers>)
+where
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    let timers = Arc::new(Timers::default());
     let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
-    let ws = WebSocket::from_raw(peer, Bytes::new(), WebSocketConfig::default(), Some(rt));
-    (ws, timers)
+    (WebSocket::from_raw(io, Bytes::new(), cfg, Some(rt)), timers)
 }
 
 fn counting_waker() -> (Arc<Count>, Waker) {
@@ -190,34 +198,14 @@ fn the_write_timeout_ends_a_stalled_flush_and_frees_its_memory() {
         .write_timeout(Some(Duration::from_secs(3)))
         .build();
     let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
-    let (count, waker) = counting_waker();
+    let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert!(matches!(ws.poll_recv(&mut cx), Poll::Ready(Ok(_))));
     {
         let mut feed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])));
         assert!(feed.as_mut().poll(&mut cx).is_ready());
     }
-    {
-        let mut flush = pin!(ws.flush());
-        assert!(flush.as_mut().poll(&mut cx).is_pending());
-        assert!(
-            timers
-                .asked
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|d| { (Duration::from_millis(2900)..=Duration::from_secs(3)).contains(d) }),
-            "the write timeout was armed: {:?}",
-            timers.asked.lock().unwrap()
-        );
-        timers.fire();
-        assert!(count.0.load(SeqCst) > 0, "the timer woke the flush");
-        let res = flush.as_mut().poll(&mut cx);
-        assert!(
-            matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
-            "{res:?}"
-        );
-    }
+    write_timeout_ends(pin!(ws.flush()), &timers);
     assert_eq!(ws.driver.proto.queued(), 0, "the queue is freed");
     assert_eq!(
         ws.driver.proto.read_capacity(),
@@ -281,15 +269,13 @@ fn an_idle_keepalive_tick_gives_back_what_a_burst_grew() {
 /// ping's bytes would be taken for payload and the stream corrupted.
 #[test]
 fn a_keepalive_ping_waits_for_the_end_of_a_frame_being_relayed() {
-    let timers = Arc::new(Timers::default());
     let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let mut peer: Mem = Mem::new(client_frame(0x2, true, &payload), 100_000);
     peer.hang = true;
-    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
     let cfg = WebSocketConfig::builder()
         .keepalive_interval(Some(Duration::from_secs(30)))
         .build();
-    let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
+    let (mut ws, timers) = on_manual_timers(peer, cfg);
     let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     // Relay all but the last piece: the frame stays open.
@@ -357,31 +343,34 @@ impl futures_io::AsyncWrite for FlushStalls {
 /// it, rather than leaving the send waiting with no timer armed.
 #[test]
 fn the_write_timeout_ends_a_send_whose_transport_flush_waits() {
-    let timers = Arc::new(Timers::default());
     let mut peer: Mem = Mem::new(Vec::new(), usize::MAX);
     peer.hang = true;
-    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
     let cfg = WebSocketConfig::builder()
         .write_timeout(Some(Duration::from_secs(3)))
         .build();
-    let mut ws = WebSocket::from_raw(FlushStalls(peer), Bytes::new(), cfg, Some(rt));
+    let (mut ws, timers) = on_manual_timers(FlushStalls(peer), cfg);
+    write_timeout_ends(pin!(ws.send(Message::text("hello"))), &timers);
+}
+
+/// `write` waits on a peer that takes nothing: the write timeout (3 s) was
+/// armed, and when it fires the task is woken and `write` fails with
+/// `WriteTimeout`.
+fn write_timeout_ends<F: Future<Output = Result<(), Error>>>(
+    mut write: Pin<&mut F>,
+    timers: &Timers,
+) {
     let (count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    let mut send = pin!(ws.send(Message::text("hello")));
-    assert!(send.as_mut().poll(&mut cx).is_pending());
+    assert!(write.as_mut().poll(&mut cx).is_pending());
+    let asked = timers.asked.lock().unwrap().clone();
+    let armed = Duration::from_millis(2900)..=Duration::from_secs(3);
     assert!(
-        timers
-            .asked
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|d| (Duration::from_millis(2900)..=Duration::from_secs(3)).contains(d)),
-        "the write timeout was armed: {:?}",
-        timers.asked.lock().unwrap()
+        asked.iter().any(|d| armed.contains(d)),
+        "the write timeout was armed: {asked:?}"
     );
     timers.fire();
-    assert!(count.0.load(SeqCst) > 0, "the timer woke the send");
-    let res = send.as_mut().poll(&mut cx);
+    assert!(count.0.load(SeqCst) > 0, "the timer woke the task");
+    let res = write.as_mut().poll(&mut cx);
     assert!(
         matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
         "{res:?}"
