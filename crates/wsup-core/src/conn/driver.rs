@@ -280,6 +280,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Reads more bytes. `Ready(Ok(0))` is end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        self.proto.reading();
         if self.proto.wants_probe() {
             let mut probe = [0u8; PROBE];
             let res = Pin::new(&mut self.io).poll_read(cx, &mut probe);

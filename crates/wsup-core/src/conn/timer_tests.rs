@@ -84,6 +84,13 @@ fn conn(input: Vec<u8>, stalled: bool) -> (WebSocket<Mem>, Arc<Timers>) {
     on_manual_timers(peer, WebSocketConfig::default())
 }
 
+/// Keepalive every 30 s, the rest by default.
+fn keepalive_every_30s() -> WebSocketConfig {
+    WebSocketConfig::builder()
+        .keepalive_interval(Some(Duration::from_secs(30)))
+        .build()
+}
+
 /// A connection over `io` with `cfg`, on a runtime whose timers fire when
 /// the test says so.
 fn on_manual_timers<T>(io: T, cfg: WebSocketConfig) -> (WebSocket<T>, Arc<Timers>)
@@ -272,10 +279,7 @@ fn a_keepalive_ping_waits_for_the_end_of_a_frame_being_relayed() {
     let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let mut peer: Mem = Mem::new(client_frame(0x2, true, &payload), 100_000);
     peer.hang = true;
-    let cfg = WebSocketConfig::builder()
-        .keepalive_interval(Some(Duration::from_secs(30)))
-        .build();
-    let (mut ws, timers) = on_manual_timers(peer, cfg);
+    let (mut ws, timers) = on_manual_timers(peer, keepalive_every_30s());
     let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     // Relay all but the last piece: the frame stays open.
@@ -374,5 +378,44 @@ fn write_timeout_ends<F: Future<Output = Result<(), Error>>>(
     assert!(
         matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
         "{res:?}"
+    );
+}
+
+/// An application that only sends, to a peer that answers every ping (its
+/// pong waits in the socket, unread): blocked writes see the keepalive
+/// deadlines pass, but no input was looked for since the ping, so none was
+/// missed, and the peer is not taken for gone.
+#[test]
+fn keepalive_takes_no_peer_for_gone_while_no_input_is_read() {
+    let mut peer: Mem = Mem::new(client_frame(0xA, true, b""), usize::MAX);
+    peer.hang = true;
+    peer.stalled = true;
+    let (mut ws, timers) = on_manual_timers(peer, keepalive_every_30s());
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let fed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])))
+        .as_mut()
+        .poll(&mut cx);
+    assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    // The ping falls due, then its timeout passes, twice over.
+    for round in 0..4 {
+        let flush = pin!(ws.flush()).as_mut().poll(&mut cx);
+        assert!(flush.is_pending(), "round {round}: {flush:?}");
+        timers.fire();
+    }
+    ws.driver.io.stalled = false;
+    let flushed = pin!(ws.flush()).as_mut().poll(&mut cx);
+    assert!(matches!(flushed, Poll::Ready(Ok(()))), "{flushed:?}");
+    let frames = wsup_testkit::parse_frames(&ws.driver.io.output);
+    assert_eq!(
+        frames.last().map(|f| f.opcode),
+        Some(0x9),
+        "a ping went out"
+    );
+    // The pong is read when the application receives.
+    let received = pin!(ws.recv()).as_mut().poll(&mut cx);
+    assert!(
+        matches!(received, Poll::Ready(Ok(Message::Pong(_)))),
+        "{received:?}"
     );
 }

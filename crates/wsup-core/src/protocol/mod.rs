@@ -213,6 +213,13 @@ impl Protocol {
 
     // --- bytes in -------------------------------------------------------
 
+    /// A read is attempted: input is looked for (what keepalive needs to
+    /// take a silent peer for gone).
+    #[inline]
+    pub(crate) fn reading(&mut self) {
+        self.timers.listened = true;
+    }
+
     /// No read buffer is held yet: read into a stack array of [`PROBE`]
     /// bytes and hand it to [`received_probe`](Self::received_probe).
     pub(crate) fn wants_probe(&self) -> bool {
