@@ -379,6 +379,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             };
             match flush {
                 Flush::Wait => {
+                    // Receiving, though a backlog must drain first (the
+                    // peer does not read it, nor a ping behind it): input
+                    // is looked for all the same.
+                    self.proto.reading();
                     if let Err(e) = std::task::ready!(self.poll_write_out(cx)) {
                         return self.io_failed(e);
                     }

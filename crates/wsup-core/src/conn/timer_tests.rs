@@ -387,16 +387,9 @@ fn write_timeout_ends<F: Future<Output = Result<(), Error>>>(
 /// missed, and the peer is not taken for gone.
 #[test]
 fn keepalive_takes_no_peer_for_gone_while_no_input_is_read() {
-    let mut peer: Mem = Mem::new(client_frame(0xA, true, b""), usize::MAX);
-    peer.hang = true;
-    peer.stalled = true;
-    let (mut ws, timers) = on_manual_timers(peer, keepalive_every_30s());
+    let (mut ws, timers) = a_megabyte_queued_for(client_frame(0xA, true, b""));
     let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    let fed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])))
-        .as_mut()
-        .poll(&mut cx);
-    assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
     // The ping falls due, then its timeout passes, twice over.
     for round in 0..4 {
         let flush = pin!(ws.flush()).as_mut().poll(&mut cx);
@@ -418,4 +411,38 @@ fn keepalive_takes_no_peer_for_gone_while_no_input_is_read() {
         matches!(received, Poll::Ready(Ok(Message::Pong(_)))),
         "{received:?}"
     );
+}
+
+/// A receive held up by a backlog the peer does not read (nor the ping
+/// queued behind it) still looks for input: the peer, silent, is taken
+/// for gone once the ping's timeout passes.
+#[test]
+fn keepalive_ends_a_receive_held_up_by_a_backlog_the_peer_does_not_read() {
+    let (mut ws, timers) = a_megabyte_queued_for(Vec::new());
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut recv = pin!(ws.recv());
+    for _ in 0..2 {
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+        timers.fire();
+    }
+    let res = recv.as_mut().poll(&mut cx);
+    assert!(
+        matches!(res, Poll::Ready(Err(Error::KeepaliveTimeout))),
+        "{res:?}"
+    );
+}
+
+/// A connection with keepalive every 30 s and 1 MiB queued for a peer that
+/// reads nothing and sends `input`.
+fn a_megabyte_queued_for(input: Vec<u8>) -> (WebSocket<Mem>, Arc<Timers>) {
+    let mut peer: Mem = Mem::new(input, usize::MAX);
+    peer.hang = true;
+    peer.stalled = true;
+    let (mut ws, timers) = on_manual_timers(peer, keepalive_every_30s());
+    let fed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])))
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    (ws, timers)
 }

@@ -213,8 +213,8 @@ impl Protocol {
 
     // --- bytes in -------------------------------------------------------
 
-    /// A read is attempted: input is looked for (what keepalive needs to
-    /// take a silent peer for gone).
+    /// The application is receiving: input is looked for (what keepalive
+    /// needs to take a silent peer for gone).
     #[inline]
     pub(crate) fn reading(&mut self) {
         self.timers.listened = true;

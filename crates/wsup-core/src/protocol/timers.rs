@@ -95,7 +95,8 @@ pub(crate) struct Timers {
     pub(crate) active: bool,
     /// Output was written since the write deadline was set.
     pub(crate) wrote: bool,
-    /// Input was looked for (a read attempted) since the keepalive ping.
+    /// Input was looked for (the application receiving) since the
+    /// keepalive ping.
     pub(crate) listened: bool,
 }
 
