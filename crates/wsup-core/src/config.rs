@@ -205,7 +205,9 @@ settings! {
     /// keepalive off. Checked lazily, with no cost per message: the ping
     /// goes between one and two intervals after the last input, so a dead
     /// peer is noticed within two intervals and the timeout. Needs a
-    /// runtime, and a task polling the connection (a pending `recv`).
+    /// runtime, and a task polling the connection (a pending `recv`): a
+    /// connection whose input is not read (a task that only sends) is never
+    /// taken for gone, since an answer may wait unread.
     keepalive_interval: Option<Duration>;
     /// How long to wait for anything after a keepalive ping. Default 20 s.
     keepalive_timeout: Duration;

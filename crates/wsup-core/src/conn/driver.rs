@@ -239,36 +239,48 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// connection meanwhile fails it with `TimedOut` (the protocol holds
     /// the error to report).
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.proto.queued() > 0 {
-            if self.proto.is_expired() {
-                return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
-            }
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let count = self.proto.output(&mut slices);
-            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => n,
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    self.proto.write_blocked();
-                    if self.deadline_passed(cx) {
-                        continue;
+        loop {
+            while self.proto.queued() > 0 {
+                if self.proto.is_expired() {
+                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                }
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let count = self.proto.output(&mut slices);
+                let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        self.proto.write_blocked();
+                        if self.deadline_passed(cx) {
+                            continue;
+                        }
+                        return Poll::Pending;
                     }
+                };
+                self.proto.wrote(n);
+            }
+            if self.proto.needs_flush() && Pin::new(&mut self.io).poll_flush(cx)?.is_pending() {
+                // A flush that waits (a TLS stream holding records the peer
+                // does not read) is output that makes no progress too.
+                self.proto.write_blocked();
+                if !self.deadline_passed(cx) {
                     return Poll::Pending;
                 }
-            };
-            self.proto.wrote(n);
+                if self.proto.is_expired() {
+                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                }
+                continue;
+            }
+            self.proto.flushed();
+            return Poll::Ready(Ok(()));
         }
-        if self.proto.needs_flush() {
-            std::task::ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-        }
-        self.proto.flushed();
-        Poll::Ready(Ok(()))
     }
 
     /// Reads more bytes. `Ready(Ok(0))` is end of stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        self.proto.reading();
         if self.proto.wants_probe() {
             let mut probe = [0u8; PROBE];
             let res = Pin::new(&mut self.io).poll_read(cx, &mut probe);
@@ -367,6 +379,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             };
             match flush {
                 Flush::Wait => {
+                    // Receiving, though a backlog must drain first (the
+                    // peer does not read it, nor a ping behind it): input
+                    // is looked for all the same.
+                    self.proto.reading();
                     if let Err(e) = std::task::ready!(self.poll_write_out(cx)) {
                         return self.io_failed(e);
                     }

@@ -78,13 +78,28 @@ impl Wake for Count {
 /// A peer that sends `input`, then goes quiet (reads wait, never end);
 /// with `stalled`, it reads nothing either (writes wait).
 fn conn(input: Vec<u8>, stalled: bool) -> (WebSocket<Mem>, Arc<Timers>) {
-    let timers = Arc::new(Timers::default());
     let mut peer = Mem::new(input, usize::MAX);
     peer.hang = true;
     peer.stalled = stalled;
+    on_manual_timers(peer, WebSocketConfig::default())
+}
+
+/// Keepalive every 30 s, the rest by default.
+fn keepalive_every_30s() -> WebSocketConfig {
+    WebSocketConfig::builder()
+        .keepalive_interval(Some(Duration::from_secs(30)))
+        .build()
+}
+
+/// A connection over `io` with `cfg`, on a runtime whose timers fire when
+/// the test says so.
+fn on_manual_timers<T>(io: T, cfg: WebSocketConfig) -> (WebSocket<T>, Arc<Timers>)
+where
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    let timers = Arc::new(Timers::default());
     let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
-    let ws = WebSocket::from_raw(peer, Bytes::new(), WebSocketConfig::default(), Some(rt));
-    (ws, timers)
+    (WebSocket::from_raw(io, Bytes::new(), cfg, Some(rt)), timers)
 }
 
 fn counting_waker() -> (Arc<Count>, Waker) {
@@ -190,34 +205,14 @@ fn the_write_timeout_ends_a_stalled_flush_and_frees_its_memory() {
         .write_timeout(Some(Duration::from_secs(3)))
         .build();
     let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
-    let (count, waker) = counting_waker();
+    let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert!(matches!(ws.poll_recv(&mut cx), Poll::Ready(Ok(_))));
     {
         let mut feed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])));
         assert!(feed.as_mut().poll(&mut cx).is_ready());
     }
-    {
-        let mut flush = pin!(ws.flush());
-        assert!(flush.as_mut().poll(&mut cx).is_pending());
-        assert!(
-            timers
-                .asked
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|d| { (Duration::from_millis(2900)..=Duration::from_secs(3)).contains(d) }),
-            "the write timeout was armed: {:?}",
-            timers.asked.lock().unwrap()
-        );
-        timers.fire();
-        assert!(count.0.load(SeqCst) > 0, "the timer woke the flush");
-        let res = flush.as_mut().poll(&mut cx);
-        assert!(
-            matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
-            "{res:?}"
-        );
-    }
+    write_timeout_ends(pin!(ws.flush()), &timers);
     assert_eq!(ws.driver.proto.queued(), 0, "the queue is freed");
     assert_eq!(
         ws.driver.proto.read_capacity(),
@@ -273,4 +268,181 @@ fn an_idle_keepalive_tick_gives_back_what_a_burst_grew() {
         Some(0x9),
         "a ping went out"
     );
+}
+
+/// A keepalive ping that falls due while a frame is being relayed (its
+/// header sent with the whole length, the rest of its payload still to
+/// come from the source) waits for the end of the frame: inside it, the
+/// ping's bytes would be taken for payload and the stream corrupted.
+#[test]
+fn a_keepalive_ping_waits_for_the_end_of_a_frame_being_relayed() {
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut peer: Mem = Mem::new(client_frame(0x2, true, &payload), 100_000);
+    peer.hang = true;
+    let (mut ws, timers) = on_manual_timers(peer, keepalive_every_30s());
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    // Relay all but the last piece: the frame stays open.
+    let last = loop {
+        let Poll::Ready(chunk) = pin!(ws.recv_chunk()).as_mut().poll(&mut cx) else {
+            panic!("the whole frame is there to read");
+        };
+        let chunk = chunk.unwrap();
+        if chunk.last() {
+            break chunk;
+        }
+        let fed = pin!(ws.feed_chunk(chunk)).as_mut().poll(&mut cx);
+        assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    };
+    assert!(pin!(ws.recv_chunk()).as_mut().poll(&mut cx).is_pending());
+    // The first tick finds input received since it was set; the second
+    // finds none: the ping falls due inside the frame.
+    for _ in 0..2 {
+        timers.fire();
+        assert!(pin!(ws.recv_chunk()).as_mut().poll(&mut cx).is_pending());
+    }
+    let fed = pin!(ws.feed_chunk(last)).as_mut().poll(&mut cx);
+    assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    let flushed = pin!(ws.flush()).as_mut().poll(&mut cx);
+    assert!(matches!(flushed, Poll::Ready(Ok(()))), "{flushed:?}");
+    let frames = wsup_testkit::parse_frames(&ws.driver.io.output);
+    let sent: Vec<(u8, usize)> = frames.iter().map(|f| (f.opcode, f.payload.len())).collect();
+    assert_eq!(sent, [(0x2, payload.len()), (0x9, 0)]);
+    assert_eq!(frames[0].payload, payload);
+}
+
+/// A transport that takes every write into a buffer of its own and whose
+/// flush then waits, as TLS does when the peer stops reading (the records
+/// it made cannot be written).
+struct FlushStalls(Mem);
+
+impl futures_io::AsyncRead for FlushStalls {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for FlushStalls {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Pending
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+/// A send whose flush waits on the transport (a TLS peer that stopped
+/// reading) is output that makes no progress too: the write timeout ends
+/// it, rather than leaving the send waiting with no timer armed.
+#[test]
+fn the_write_timeout_ends_a_send_whose_transport_flush_waits() {
+    let mut peer: Mem = Mem::new(Vec::new(), usize::MAX);
+    peer.hang = true;
+    let cfg = WebSocketConfig::builder()
+        .write_timeout(Some(Duration::from_secs(3)))
+        .build();
+    let (mut ws, timers) = on_manual_timers(FlushStalls(peer), cfg);
+    write_timeout_ends(pin!(ws.send(Message::text("hello"))), &timers);
+}
+
+/// `write` waits on a peer that takes nothing: the write timeout (3 s) was
+/// armed, and when it fires the task is woken and `write` fails with
+/// `WriteTimeout`.
+fn write_timeout_ends<F: Future<Output = Result<(), Error>>>(
+    mut write: Pin<&mut F>,
+    timers: &Timers,
+) {
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(write.as_mut().poll(&mut cx).is_pending());
+    let asked = timers.asked.lock().unwrap().clone();
+    let armed = Duration::from_millis(2900)..=Duration::from_secs(3);
+    assert!(
+        asked.iter().any(|d| armed.contains(d)),
+        "the write timeout was armed: {asked:?}"
+    );
+    timers.fire();
+    assert!(count.0.load(SeqCst) > 0, "the timer woke the task");
+    let res = write.as_mut().poll(&mut cx);
+    assert!(
+        matches!(res, Poll::Ready(Err(Error::WriteTimeout))),
+        "{res:?}"
+    );
+}
+
+/// An application that only sends, to a peer that answers every ping (its
+/// pong waits in the socket, unread): blocked writes see the keepalive
+/// deadlines pass, but no input was looked for since the ping, so none was
+/// missed, and the peer is not taken for gone.
+#[test]
+fn keepalive_takes_no_peer_for_gone_while_no_input_is_read() {
+    let (mut ws, timers) = a_megabyte_queued_for(client_frame(0xA, true, b""));
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    // The ping falls due, then its timeout passes, twice over.
+    for round in 0..4 {
+        let flush = pin!(ws.flush()).as_mut().poll(&mut cx);
+        assert!(flush.is_pending(), "round {round}: {flush:?}");
+        timers.fire();
+    }
+    ws.driver.io.stalled = false;
+    let flushed = pin!(ws.flush()).as_mut().poll(&mut cx);
+    assert!(matches!(flushed, Poll::Ready(Ok(()))), "{flushed:?}");
+    let frames = wsup_testkit::parse_frames(&ws.driver.io.output);
+    assert_eq!(
+        frames.last().map(|f| f.opcode),
+        Some(0x9),
+        "a ping went out"
+    );
+    // The pong is read when the application receives.
+    let received = pin!(ws.recv()).as_mut().poll(&mut cx);
+    assert!(
+        matches!(received, Poll::Ready(Ok(Message::Pong(_)))),
+        "{received:?}"
+    );
+}
+
+/// A receive held up by a backlog the peer does not read (nor the ping
+/// queued behind it) still looks for input: the peer, silent, is taken
+/// for gone once the ping's timeout passes.
+#[test]
+fn keepalive_ends_a_receive_held_up_by_a_backlog_the_peer_does_not_read() {
+    let (mut ws, timers) = a_megabyte_queued_for(Vec::new());
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut recv = pin!(ws.recv());
+    for _ in 0..2 {
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+        timers.fire();
+    }
+    let res = recv.as_mut().poll(&mut cx);
+    assert!(
+        matches!(res, Poll::Ready(Err(Error::KeepaliveTimeout))),
+        "{res:?}"
+    );
+}
+
+/// A connection with keepalive every 30 s and 1 MiB queued for a peer that
+/// reads nothing and sends `input`.
+fn a_megabyte_queued_for(input: Vec<u8>) -> (WebSocket<Mem>, Arc<Timers>) {
+    let mut peer: Mem = Mem::new(input, usize::MAX);
+    peer.hang = true;
+    peer.stalled = true;
+    let (mut ws, timers) = on_manual_timers(peer, keepalive_every_30s());
+    let fed = pin!(ws.feed(Message::binary(vec![1u8; 1 << 20])))
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    assert!(matches!(fed, Poll::Ready(Ok(()))), "{fed:?}");
+    (ws, timers)
 }

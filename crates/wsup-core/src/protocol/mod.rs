@@ -213,6 +213,13 @@ impl Protocol {
 
     // --- bytes in -------------------------------------------------------
 
+    /// The application is receiving: input is looked for (what keepalive
+    /// needs to take a silent peer for gone).
+    #[inline]
+    pub(crate) fn reading(&mut self) {
+        self.timers.listened = true;
+    }
+
     /// No read buffer is held yet: read into a stack array of [`PROBE`]
     /// bytes and hand it to [`received_probe`](Self::received_probe).
     pub(crate) fn wants_probe(&self) -> bool {
@@ -317,9 +324,15 @@ impl Protocol {
     /// The output could not be written now (the transport would block):
     /// the write timeout, if set, starts unless it runs already.
     pub(crate) fn write_blocked(&mut self) {
-        if self.queue.queued() > 0 {
+        if self.unwritten() > 0 {
             self.timers.write_blocked();
         }
+    }
+
+    /// Output not out yet: bytes queued, or one for a flush the transport
+    /// has not done.
+    fn unwritten(&self) -> usize {
+        self.queue.queued() + usize::from(self.queue.needs_flush())
     }
 
     /// Over on a deadline, without waiting on the transport.
@@ -332,7 +345,7 @@ impl Protocol {
     /// or acted on: a keepalive ping queued, closing started (idle), or the
     /// connection ended (keepalive or write timeout, close timeout).
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        while let Some(expiry) = self.timers.expire(now, self.queue.queued()) {
+        while let Some(expiry) = self.timers.expire(now, self.unwritten()) {
             if self.phase == Phase::Closed {
                 return;
             }
@@ -347,7 +360,13 @@ impl Protocol {
                         if let Some(d) = self.deflate.as_deref_mut() {
                             d.release_idle();
                         }
-                        self.queue.queue_static(&EMPTY_PING);
+                        if self.queue.frame_open() {
+                            // Inside a frame being relayed: held for its
+                            // end, as a pong is (its bytes would be payload).
+                            self.queue.queue_frame(OpCode::Ping, true, false, &[]);
+                        } else {
+                            self.queue.queue_static(&EMPTY_PING);
+                        }
                     }
                 }
                 Expiry::Idle => {

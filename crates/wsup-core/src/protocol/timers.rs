@@ -95,6 +95,9 @@ pub(crate) struct Timers {
     pub(crate) active: bool,
     /// Output was written since the write deadline was set.
     pub(crate) wrote: bool,
+    /// Input was looked for (the application receiving) since the
+    /// keepalive ping.
+    pub(crate) listened: bool,
 }
 
 impl Timers {
@@ -122,6 +125,7 @@ impl Timers {
             received: false,
             active: false,
             wrote: false,
+            listened: false,
         };
         if let Some(every) = keepalive_interval {
             timers.keepalive = timers.ask(every);
@@ -230,11 +234,16 @@ impl Timers {
             if std::mem::take(&mut self.received) {
                 self.pinged = false;
                 self.keepalive = Deadline::At(now + every);
-            } else if self.pinged {
+            } else if self.pinged && std::mem::take(&mut self.listened) {
                 self.clear();
                 return Some(Expiry::PeerGone);
+            } else if self.pinged {
+                // No input looked for since the ping (the application only
+                // sends): an answer may wait unread, so none was missed.
+                self.keepalive = Deadline::At(now + self.keepalive_timeout);
             } else {
                 self.pinged = true;
+                self.listened = false;
                 self.keepalive = Deadline::At(now + self.keepalive_timeout);
                 return Some(Expiry::Ping);
             }
@@ -272,7 +281,9 @@ mod tests {
         assert_eq!(t.next(|| unreachable!()), Some(t0 + 20 * S));
         assert_eq!(t.expire(t0 + 20 * S, 0), Some(Expiry::Ping));
         assert_eq!(t.next(|| unreachable!()), Some(t0 + 25 * S));
-        assert_eq!(t.expire(t0 + 25 * S, 0), Some(Expiry::PeerGone));
+        assert_eq!(t.expire(t0 + 25 * S, 0), None, "no input looked for");
+        t.listened = true;
+        assert_eq!(t.expire(t0 + 30 * S, 0), Some(Expiry::PeerGone));
         assert!(!t.any(), "a gone peer leaves nothing to arm");
     }
 
