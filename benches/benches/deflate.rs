@@ -8,23 +8,11 @@ use wsup_benches::text_payload;
 use wsup_core::deflate::{Deflater, Inflater};
 use wsup_core::Bytes;
 
-fn random(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x2545f4914f6cdd1d;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn inputs() -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
     for size in [1024usize, 64 * 1024, 1 << 20] {
         v.push((format!("text/{size}"), text_payload(size).into_bytes()));
-        v.push((format!("random/{size}"), random(size)));
+        v.push((format!("random/{size}"), wsup_testkit::noise(size)));
     }
     v
 }

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
+use wsup::server::ShutdownSummary;
 use wsup::Upgrader;
+
+use crate::rt;
 
 /// What `echo` and `hello` take on their command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +94,21 @@ impl ServerArgs {
         }
     }
 
+    /// The server the programs run: on `listener`, upgrading with
+    /// `upgrader`, shutting down gracefully on SIGINT or SIGTERM, with the
+    /// shutdown timeout and the cap given on the command line.
+    pub fn server(&self, listener: rt::TcpListener, upgrader: Upgrader) -> rt::Server {
+        let mut server =
+            rt::Server::new(listener, upgrader).with_graceful_shutdown(rt::shutdown_signal());
+        if let Some(timeout) = self.shutdown_timeout {
+            server = server.shutdown_timeout(timeout);
+        }
+        if let Some(max) = self.max_connections {
+            server = server.max_connections(max);
+        }
+        server
+    }
+
     /// `upgrader` with the timeouts given on the command line.
     pub fn apply(&self, mut upgrader: Upgrader) -> Upgrader {
         if let Some(keepalive) = self.keepalive {
@@ -107,6 +125,14 @@ impl ServerArgs {
         }
         upgrader
     }
+}
+
+/// Says on stderr how a graceful shutdown went.
+pub fn report_shutdown(summary: ShutdownSummary) {
+    eprintln!(
+        "shut down: {} connections closed, {} aborted",
+        summary.closed, summary.aborted
+    );
 }
 
 fn seconds(flag: &str, v: &str) -> Result<Duration, String> {

@@ -22,7 +22,7 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 };
 
 mod args;
-pub use args::{ServerArgs, USAGE_FLAGS};
+pub use args::{report_shutdown, ServerArgs, USAGE_FLAGS};
 
 /// Logs to stderr what `RUST_LOG` lets through (default `info`: timeouts,
 /// protocol errors; `RUST_LOG=wsup_core=debug` adds every refused handshake

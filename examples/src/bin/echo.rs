@@ -17,7 +17,7 @@
 //! timeout, aborts the rest, says so on stderr, and exits 0.
 
 use wsup::OriginPolicy;
-use wsup_examples::{echo, echo_upgrader, rt, ServerArgs};
+use wsup_examples::{echo, echo_upgrader, report_shutdown, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
     wsup_examples::log_to_stderr();
@@ -34,19 +34,11 @@ fn main() -> std::io::Result<()> {
             .origin_policy(OriginPolicy::AllowAll)
             .compression(wsup::deflate::DeflateConfig::enabled().threshold(0));
         let upgrader = echo_upgrader(args.apply(upgrader));
-        let mut server =
-            rt::Server::new(listener, upgrader).with_graceful_shutdown(rt::shutdown_signal());
-        if let Some(timeout) = args.shutdown_timeout {
-            server = server.shutdown_timeout(timeout);
-        }
-        if let Some(max) = args.max_connections {
-            server = server.max_connections(max);
-        }
-        let summary = server.run(|ws, _| echo(ws)).await?;
-        eprintln!(
-            "shut down: {} connections closed, {} aborted",
-            summary.closed, summary.aborted
-        );
+        let summary = args
+            .server(listener, upgrader)
+            .run(|ws, _| echo(ws))
+            .await?;
+        report_shutdown(summary);
         Ok(())
     })
 }

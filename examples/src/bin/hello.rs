@@ -7,7 +7,7 @@
 //! handler routes each request), so it shuts down gracefully on SIGINT or
 //! SIGTERM, WebSocket connections closed with 1001.
 
-use wsup_examples::{hello, rt, ServerArgs};
+use wsup_examples::{hello, report_shutdown, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
     wsup_examples::log_to_stderr();
@@ -15,19 +15,11 @@ fn main() -> std::io::Result<()> {
     rt::block_on(async {
         let listener = rt::bind(&args.addr).await?;
         println!("listening on http://{}", listener.local_addr()?);
-        let mut server = rt::Server::new(listener, args.apply(rt::upgrader()))
-            .with_graceful_shutdown(rt::shutdown_signal());
-        if let Some(timeout) = args.shutdown_timeout {
-            server = server.shutdown_timeout(timeout);
-        }
-        if let Some(max) = args.max_connections {
-            server = server.max_connections(max);
-        }
-        let summary = server.run_requests(|request, _| hello(request)).await?;
-        eprintln!(
-            "shut down: {} connections closed, {} aborted",
-            summary.closed, summary.aborted
-        );
+        let summary = args
+            .server(listener, args.apply(rt::upgrader()))
+            .run_requests(|request, _| hello(request))
+            .await?;
+        report_shutdown(summary);
         Ok(())
     })
 }
