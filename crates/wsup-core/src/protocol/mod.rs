@@ -68,9 +68,6 @@ use crate::message::Message;
 use crate::stats::{ClosedBy, Counts, FirstClose};
 use crate::utf8::Utf8Validator;
 
-/// An unmasked ping frame with no payload: the keepalive ping.
-const EMPTY_PING: [u8; 2] = [0x89, 0x00];
-
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -360,13 +357,7 @@ impl Protocol {
                         if let Some(d) = self.deflate.as_deref_mut() {
                             d.release_idle();
                         }
-                        if self.queue.frame_open() {
-                            // Inside a frame being relayed: held for its
-                            // end, as a pong is (its bytes would be payload).
-                            self.queue.queue_frame(OpCode::Ping, true, false, &[]);
-                        } else {
-                            self.queue.queue_static(&EMPTY_PING);
-                        }
+                        self.queue.queue_empty_ping();
                     }
                 }
                 Expiry::Idle => {

@@ -194,18 +194,25 @@ impl OutQueue {
         self.owed > 0
     }
 
-    /// Queues bytes already framed (a prepared message), or payload of a
-    /// frame whose header is queued.
-    /// Queues a frame by reference, however small: what an idle connection
-    /// sends (its keepalive ping) allocates no buffer.
-    pub(crate) fn queue_static(&mut self, framed: &'static [u8]) {
+    /// Queues an empty ping (keepalive's), by reference: an idle connection
+    /// allocates no buffer to send it. Inside a frame being relayed it is
+    /// held for the frame's end, as any control frame is.
+    pub(crate) fn queue_empty_ping(&mut self) {
+        /// An unmasked ping frame with no payload.
+        const EMPTY_PING: [u8; 2] = [0x89, 0x00];
+        if self.owed > 0 {
+            self.queue_frame(OpCode::Ping, true, false, &[]);
+            return;
+        }
         if !self.tail.is_empty() {
             self.chunks.push_back(self.tail.split().freeze());
         }
-        self.queued += framed.len();
-        self.chunks.push_back(Bytes::from_static(framed));
+        self.queued += EMPTY_PING.len();
+        self.chunks.push_back(Bytes::from_static(&EMPTY_PING));
     }
 
+    /// Queues bytes already framed (a prepared message), or payload of a
+    /// frame whose header is queued.
     pub(crate) fn queue_raw(&mut self, framed: Bytes) {
         if framed.len() < COPY_LIMIT {
             self.ensure_buffer(framed.len());
