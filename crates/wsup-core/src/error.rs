@@ -200,6 +200,11 @@ pub enum HandshakeError {
     /// The transport failed while reading the request or writing the response.
     #[error("io error during handshake: {0}")]
     Io(#[from] io::Error),
+    /// The transport's own handshake failed: a TLS handshake run by the
+    /// server's [`Acceptor`](crate::server::Acceptor) (a client that sent
+    /// no TLS, or refused the certificate, say).
+    #[error("transport handshake failed: {0}")]
+    Transport(#[source] io::Error),
     /// The handshake did not finish before its deadline.
     #[error("handshake timed out")]
     Timeout,
@@ -278,9 +283,10 @@ impl HandshakeError {
     /// can be written (transport failure, timeout, peer gone).
     pub fn status(&self) -> Option<StatusCode> {
         Some(match self {
-            HandshakeError::Io(_) | HandshakeError::Timeout | HandshakeError::Incomplete => {
-                return None
-            }
+            HandshakeError::Io(_)
+            | HandshakeError::Transport(_)
+            | HandshakeError::Timeout
+            | HandshakeError::Incomplete => return None,
             HandshakeError::Malformed(_)
             | HandshakeError::MissingConnectionUpgrade
             | HandshakeError::InvalidKey => StatusCode::BAD_REQUEST,

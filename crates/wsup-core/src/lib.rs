@@ -43,6 +43,8 @@ pub mod serve;
 pub mod server;
 mod source;
 pub mod stats;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod upgrader;
 pub mod utf8;
 

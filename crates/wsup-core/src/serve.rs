@@ -12,7 +12,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::conn::WebSocket;
 use crate::runtime::Runtime;
-use crate::server::{Options, Upgrades};
+use crate::server::{Options, Plain, Upgrades};
 use crate::upgrader::Upgrader;
 
 /// Accepts with `accept` and runs `handler` on each connection in its own
@@ -35,7 +35,7 @@ where
     HF: Future<Output = ()> + Send + 'static,
 {
     Options::new(runtime, upgrader)
-        .run(accept, Upgrades(handler))
+        .run(accept, Plain, Upgrades(handler))
         .await
         .map(drop)
 }

@@ -45,8 +45,20 @@ pub type WebSocket = wsup_core::WebSocket<TcpStream>;
 
 /// The server on a smol TCP listener:
 /// `Server::new(listener, upgrader).with_graceful_shutdown(signal).run(handler)`
-/// (see [`wsup_core::server::Server`]).
-pub type Server = wsup_core::server::Server<SmolRuntime>;
+/// (see [`wsup_core::server::Server`]); `A` is its
+/// [`Acceptor`](wsup_core::server::Acceptor), none by default.
+pub type Server<A = wsup_core::server::Plain> = wsup_core::server::Server<SmolRuntime, A>;
+
+/// The TLS acceptor (feature `tls`): `Server::new(listener,
+/// upgrader).acceptor(TlsAcceptor::new(config))` serves `wss://`, with a
+/// config from [`wsup_core::tls::server_config`] (PEM files).
+#[cfg(feature = "tls")]
+pub use wsup_core::tls::TlsAcceptor;
+
+/// A WebSocket over TLS over a smol TCP stream (`wss://`; feature `tls`).
+#[cfg(feature = "tls")]
+pub type TlsWebSocket =
+    wsup_core::WebSocket<wsup_core::tls::futures_rustls::server::TlsStream<TcpStream>>;
 
 impl Listen for SmolRuntime {
     type Listener = TcpListener;

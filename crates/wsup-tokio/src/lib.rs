@@ -5,6 +5,11 @@
 //! No protocol logic lives here: newtypes and trait impls only.
 #![warn(missing_docs)]
 
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(feature = "tls")]
+pub use tls::{TlsAcceptor, TlsStream, TlsWebSocket};
+
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -108,8 +113,10 @@ impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for TokioIo<T> {
 
 /// The server on a tokio TCP listener:
 /// `Server::new(listener, upgrader).with_graceful_shutdown(signal).run(handler)`
-/// (see [`wsup_core::server::Server`]).
-pub type Server = wsup_core::server::Server<TokioRuntime>;
+/// (see [`wsup_core::server::Server`]); `A` is its
+/// [`Acceptor`](wsup_core::server::Acceptor), none by default (with the
+/// `tls` feature, `.acceptor(TlsAcceptor::new(config))` serves `wss://`).
+pub type Server<A = wsup_core::server::Plain> = wsup_core::server::Server<TokioRuntime, A>;
 
 impl Listen for TokioRuntime {
     type Listener = TcpListener;

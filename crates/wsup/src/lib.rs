@@ -14,6 +14,12 @@
 //! Features are additive: any combination builds, none included (then only
 //! the runtime-independent API, for use with any `futures_io` stream).
 //!
+//! TLS (feature `tls`, rustls on the ring provider): `tls::server_config`
+//! builds a config from PEM files, and each binding's `TlsAcceptor`, given
+//! to [`Server::acceptor`](server::Server::acceptor), serves `wss://`; the
+//! TLS handshake runs in each connection's task under the handshake
+//! timeout.
+//!
 //! Observability:
 //!
 //! | feature | what |

@@ -1,5 +1,6 @@
-//! One connection's task: the handshake (under the connection caps), then
-//! the handler, its panics caught; and the task of a connection refused at
+//! One connection's task: the handshake (the acceptor's, TLS, then the
+//! WebSocket's, under one deadline and the connection caps), then the
+//! handler, its panics caught; and the task of a connection refused at
 //! accept. The places where a refused handshake and a failed handler end
 //! up are marked: that is where they are reported.
 
@@ -8,24 +9,27 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::CatchUnwind;
 use futures_util::FutureExt;
 
+use super::acceptor::Acceptor;
 use super::admission::{Admission, Slot};
 use super::refuse::refuse;
 use crate::conn::{Notice, WebSocket};
 use crate::error::{ConnectionCap, HandshakeError};
 use crate::observe;
-use crate::runtime::Runtime;
+use crate::runtime::{timeout, Runtime};
 use crate::source::RawStream;
 use crate::stats::ServerStats;
 use crate::upgrader::{PendingUpgrade, Upgrader};
 
 /// What the connection tasks of a server share.
-pub(crate) struct Shared<H> {
+pub(crate) struct Shared<H, A> {
     pub(super) runtime: Arc<dyn Runtime>,
+    pub(super) acceptor: A,
     pub(super) upgrader: Arc<Upgrader>,
     pub(super) admission: Arc<Admission>,
     pub(super) handler: H,
@@ -38,12 +42,12 @@ pub type Request<T> = PendingUpgrade<'static, RawStream<T>>;
 
 /// What a server does with a connection it admitted (holding `handshake`,
 /// a handshake slot, until the head is read and a connection slot taken),
-/// listening to `notice`. A panic in the handler ends the connection with
-/// 1011 and this task only.
+/// listening to `notice`, once its acceptor made a `T` of it. A panic in
+/// the handler ends the connection with 1011 and this task only.
 pub(crate) trait Serve<T>: Sized + Send + Sync + 'static {
-    fn serve(
-        shared: Arc<Shared<Self>>,
-        io: T,
+    fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
+        shared: Arc<Shared<Self, A>>,
+        io: R,
         peer: SocketAddr,
         notice: Arc<Notice>,
         handshake: Slot,
@@ -65,9 +69,9 @@ where
     H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
     HF: Future<Output = ()> + Send + 'static,
 {
-    async fn serve(
-        shared: Arc<Shared<Self>>,
-        io: T,
+    async fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
+        shared: Arc<Shared<Self, A>>,
+        io: R,
         peer: SocketAddr,
         notice: Arc<Notice>,
         handshake: Slot,
@@ -107,9 +111,9 @@ where
     H: Fn(Request<T>, SocketAddr) -> HF + Send + Sync + 'static,
     HF: Future<Output = ()> + Send + 'static,
 {
-    async fn serve(
-        shared: Arc<Shared<Self>>,
-        io: T,
+    async fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
+        shared: Arc<Shared<Self, A>>,
+        io: R,
         peer: SocketAddr,
         notice: Arc<Notice>,
         handshake: Slot,
@@ -154,16 +158,13 @@ async fn handle<F>(
 /// Reads the request head and takes a connection slot for its client IP,
 /// giving back the handshake slot; or refuses with 503 when a connection
 /// cap is reached.
-async fn admit<T, H>(
-    shared: &Shared<H>,
-    io: T,
+async fn admit<R, A: Acceptor<R>, H>(
+    shared: &Shared<H, A>,
+    io: R,
     peer: SocketAddr,
     handshake: Slot,
-) -> Result<(PendingUpgrade<'_, RawStream<T>>, Slot), HandshakeError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let pending = shared.upgrader.read_request(RawStream::new(io)).await?;
+) -> Result<(PendingUpgrade<'_, RawStream<A::Io>>, Slot), HandshakeError> {
+    let pending = read_head(shared, io).await?;
     let client = shared
         .admission
         .client_ip(peer.ip(), &pending.parts().headers);
@@ -182,14 +183,14 @@ where
 /// connections, was reached): reads its request head all the same (under
 /// the upgrader's deadline and limits) and answers 503, holding `_slot`,
 /// a place in the refusal allowance.
-pub(super) async fn refused<H>(
-    shared: Arc<Shared<H>>,
-    io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+pub(super) async fn refused<R, A: Acceptor<R>, H>(
+    shared: Arc<Shared<H, A>>,
+    io: R,
     peer: SocketAddr,
     cap: ConnectionCap,
     _slot: Slot,
 ) {
-    let error = match shared.upgrader.read_request(RawStream::new(io)).await {
+    let error = match read_head(&shared, io).await {
         Ok(pending) => {
             let error = shared.admission.over_capacity(cap);
             refuse(pending, error, &*shared.runtime, &shared.stats).await
@@ -197,4 +198,30 @@ pub(super) async fn refused<H>(
         Err(error) => error,
     };
     observe::handshake_failed(peer, &error);
+}
+
+/// Runs the acceptor's handshake (TLS) on `io`, then reads the request
+/// head over what it made: one handshake deadline over both, so that a
+/// client stalling in either is dropped at the same time. An acceptor done
+/// at once (no TLS) costs no timer.
+async fn read_head<R, A: Acceptor<R>, H>(
+    shared: &Shared<H, A>,
+    io: R,
+) -> Result<PendingUpgrade<'_, RawStream<A::Io>>, HandshakeError> {
+    let deadline = shared.upgrader.deadline();
+    let mut handshake = pin!(shared.acceptor.handshake(io));
+    let io = match handshake.as_mut().now_or_never() {
+        Some(done) => done,
+        None => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            timeout(Some(&*shared.runtime), left, handshake)
+                .await
+                .ok_or(HandshakeError::Timeout)?
+        }
+    };
+    let io = io.map_err(HandshakeError::Transport)?;
+    shared
+        .upgrader
+        .read_request_by(RawStream::new(io), deadline)
+        .await
 }

@@ -23,6 +23,11 @@
 //!    side;
 //! 5. `run` returns a [`ShutdownSummary`].
 //!
+//! TLS: an [`Acceptor`] set with [`acceptor`](Server::acceptor) runs its
+//! handshake in each connection's task, under the handshake deadline and
+//! the caps, never in the accept loop; its failure is the connection's
+//! alone (see [`Acceptor`]).
+//!
 //! Connection caps ([`max_connections`](Server::max_connections),
 //! [`max_handshakes`](Server::max_handshakes), and both per client IP):
 //! a connection takes a handshake slot at accept and a connection slot
@@ -33,6 +38,7 @@
 //! connection is closed at once.
 
 mod accept;
+mod acceptor;
 mod admission;
 mod client_ip;
 mod connection;
@@ -53,6 +59,7 @@ use std::time::{Duration, Instant};
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::{select, Either};
 
+pub use self::acceptor::{Acceptor, Plain};
 pub use self::admission::{DEFAULT_MAX_REFUSALS, DEFAULT_RETRY_AFTER};
 pub use self::client_ip::TrustedProxies;
 pub use self::shutdown::{Shutdown, Started};
@@ -110,7 +117,9 @@ pub struct ShutdownSummary {
 }
 
 /// A WebSocket server on the listener of binding `L`: build it with
-/// [`new`](Self::new), then [`run`](Self::run) it with a handler.
+/// [`new`](Self::new), then [`run`](Self::run) it with a handler. `A` is
+/// its [`Acceptor`]: [`Plain`] (none) until [`acceptor`](Self::acceptor)
+/// sets one, a TLS acceptor say.
 ///
 /// ```no_run
 /// # async fn doc<L: wsup_core::server::Listen>(listener: L::Listener) -> std::io::Result<()>
@@ -141,15 +150,17 @@ pub struct ShutdownSummary {
 /// println!("{} closed, {} aborted", summary.closed, summary.aborted);
 /// # Ok(()) }
 /// ```
-pub struct Server<L: Listen> {
+pub struct Server<L: Listen, A = Plain> {
     listener: L::Listener,
+    acceptor: A,
     options: Options,
 }
 
-impl<L: Listen> fmt::Debug for Server<L> {
+impl<L: Listen, A: fmt::Debug> fmt::Debug for Server<L, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("listener", &self.listener)
+            .field("acceptor", &self.acceptor)
             .field("options", &self.options)
             .finish()
     }
@@ -163,7 +174,28 @@ impl<L: Listen> Server<L> {
     pub fn new(listener: L::Listener, upgrader: Upgrader) -> Self {
         Server {
             listener,
+            acceptor: Plain,
             options: Options::new(Arc::new(L::default()), upgrader),
+        }
+    }
+}
+
+impl<L: Listen, A> Server<L, A> {
+    /// Runs `acceptor`'s handshake (TLS) on each accepted connection
+    /// before its request head is read: in the connection's task, under
+    /// the upgrader's [handshake timeout](Upgrader::handshake_timeout)
+    /// (one deadline over both) and holding its [handshake
+    /// place](Self::max_handshakes). The handler gets a
+    /// `WebSocket<A2::Io>` (over the TLS stream). A failed handshake ends
+    /// its connection only, logged at DEBUG as
+    /// [`HandshakeError::Transport`](crate::HandshakeError::Transport).
+    /// The bindings' `tls` feature gives the TLS acceptors (see
+    /// [`Acceptor`]).
+    pub fn acceptor<A2: Acceptor<L::Io>>(self, acceptor: A2) -> Server<L, A2> {
+        Server {
+            listener: self.listener,
+            acceptor,
+            options: self.options,
         }
     }
 
@@ -315,20 +347,23 @@ impl<L: Listen> Server<L> {
     /// Accepts connections and runs `handler` on each in its own task until
     /// shut down; returns what the shutdown did.
     ///
-    /// A failed handshake is answered by the upgrader and ends its task; a
-    /// panicking handler has its connection closed with 1011. Accept errors
-    /// of one connection (reset, aborted) are skipped; running out of file
+    /// A failed handshake is answered by the upgrader and ends its task, as
+    /// does a failed [acceptor](Self::acceptor) handshake (TLS): both are
+    /// the connection's, never the server's. A panicking handler has its
+    /// connection closed with 1011. Accept errors of one connection (reset,
+    /// aborted) are skipped; running out of file
     /// descriptors or memory pauses accepting, backing off up to a second;
     /// any other accept error shuts the server down as the signal would and
     /// is then returned.
     pub async fn run<H, HF>(self, handler: H) -> io::Result<ShutdownSummary>
     where
-        H: Fn(WebSocket<L::Io>, SocketAddr) -> HF + Send + Sync + 'static,
+        A: Acceptor<L::Io>,
+        H: Fn(WebSocket<A::Io>, SocketAddr) -> HF + Send + Sync + 'static,
         HF: Future<Output = ()> + Send + 'static,
     {
         let listener = &self.listener;
         self.options
-            .run(|| L::accept(listener), Upgrades(handler))
+            .run(|| L::accept(listener), self.acceptor, Upgrades(handler))
             .await
     }
 
@@ -368,12 +403,13 @@ impl<L: Listen> Server<L> {
     /// ```
     pub async fn run_requests<H, HF>(self, handler: H) -> io::Result<ShutdownSummary>
     where
-        H: Fn(Request<L::Io>, SocketAddr) -> HF + Send + Sync + 'static,
+        A: Acceptor<L::Io>,
+        H: Fn(Request<A::Io>, SocketAddr) -> HF + Send + Sync + 'static,
         HF: Future<Output = ()> + Send + 'static,
     {
         let listener = &self.listener;
         self.options
-            .run(|| L::accept(listener), Routes(handler))
+            .run(|| L::accept(listener), self.acceptor, Routes(handler))
             .await
     }
 }
@@ -417,16 +453,18 @@ impl Options {
     }
 
     /// The accept loop, then the drain (see the module docs).
-    pub(crate) async fn run<A, AF, T, H>(
+    pub(crate) async fn run<F, FF, T, A, H>(
         self,
-        mut accept: A,
+        mut accept: F,
+        acceptor: A,
         handler: H,
     ) -> io::Result<ShutdownSummary>
     where
-        A: FnMut() -> AF,
-        AF: Future<Output = io::Result<(T, SocketAddr)>>,
-        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        H: Serve<T>,
+        F: FnMut() -> FF,
+        FF: Future<Output = io::Result<(T, SocketAddr)>>,
+        T: Send + 'static,
+        A: Acceptor<T>,
+        H: Serve<A::Io>,
     {
         let Options {
             runtime,
@@ -441,6 +479,7 @@ impl Options {
         let server = Running {
             shared: Arc::new(Shared {
                 runtime,
+                acceptor,
                 upgrader: Arc::new(upgrader),
                 admission: Arc::new(Admission::new(caps)),
                 handler,
@@ -500,20 +539,21 @@ impl Options {
 }
 
 /// A running server: what its tasks share, and the tasks.
-struct Running<H> {
-    shared: Arc<Shared<H>>,
+struct Running<H, A> {
+    shared: Arc<Shared<H, A>>,
     tasks: Arc<Tasks>,
 }
 
-impl<H> Running<H> {
+impl<H, A> Running<H, A> {
     /// Every accepted connection passes here, and is served in its own
     /// tracked task, or refused with 503 in its own tracked task, or (past
     /// the refusal allowance) dropped: the connection caps decide (see
     /// `admission.rs`).
     fn admit<T>(&self, io: T, peer: SocketAddr)
     where
-        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        H: Serve<T>,
+        T: Send + 'static,
+        A: Acceptor<T>,
+        H: Serve<A::Io>,
     {
         let shared = self.shared.clone();
         let notice = Arc::new(Notice::default());

@@ -188,7 +188,9 @@ impl Upgrader {
         self
     }
 
-    /// One deadline over the whole handshake, reading the request included.
+    /// One deadline over the whole handshake, reading the request included
+    /// (and, on a [`Server`](crate::server::Server) with an
+    /// [`Acceptor`](crate::server::Acceptor), the TLS handshake before it).
     pub fn handshake_timeout(mut self, d: Duration) -> Self {
         self.handshake_timeout = d;
         self
@@ -447,12 +449,26 @@ impl Upgrader {
     /// plain HTTP request to a fallback handler, say).
     pub async fn read_request<S: UpgradeSource>(
         &self,
-        mut source: S,
+        source: S,
     ) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
-        let deadline = Instant::now() + self.handshake_timeout;
+        self.read_request_by(source, self.deadline()).await
+    }
+
+    /// When a handshake starting now must be done.
+    pub(crate) fn deadline(&self) -> Instant {
+        Instant::now() + self.handshake_timeout
+    }
+
+    /// [`read_request`](Self::read_request) under a deadline that began
+    /// earlier (the server's, over a TLS handshake and the head).
+    pub(crate) async fn read_request_by<S: UpgradeSource>(
+        &self,
+        mut source: S,
+        deadline: Instant,
+    ) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
         let read = timeout(
             self.runtime.as_deref(),
-            self.handshake_timeout,
+            deadline.saturating_duration_since(Instant::now()),
             source.request(&self.limits),
         )
         .await;
