@@ -1,6 +1,7 @@
 //! Test support shared by wsup's unit tests, integration tests and benches:
 //! client frames built by hand, server frames parsed for assertions, an
-//! in-memory transport and a counting allocator.
+//! in-memory transport, a counting allocator, and (feature `certs`) TLS
+//! certificates for tests.
 //!
 //! Independent of `wsup-core` (it deals in bytes and `u8` opcodes), so the
 //! engine's own unit tests can use it, and what it parses is checked by code
@@ -8,6 +9,8 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod alloc;
+#[cfg(feature = "certs")]
+pub mod certs;
 mod frame;
 mod mem;
 

@@ -467,7 +467,9 @@ pub async fn connect<R: Rt>(addr: SocketAddr) -> Client<R> {
 }
 
 /// The next message the client receives (failing on error or end).
-pub async fn client_next<R: Rt>(ws: &mut Client<R>) -> ClientMsg {
+pub async fn client_next<R: Rt>(
+    ws: &mut WebSocketStream<impl AsyncRead + AsyncWrite + Unpin>,
+) -> ClientMsg {
     match ws.next().await {
         Some(Ok(m)) => m,
         Some(Err(e)) => panic!("[{}] client read failed: {e}", R::NAME),
@@ -478,7 +480,7 @@ pub async fn client_next<R: Rt>(ws: &mut Client<R>) -> ClientMsg {
 /// Reads until the server's close frame; returns it as (code, reason).
 /// Data messages before it are returned too.
 pub async fn client_until_close<R: Rt>(
-    ws: &mut Client<R>,
+    ws: &mut WebSocketStream<impl AsyncRead + AsyncWrite + Unpin>,
 ) -> (Vec<ClientMsg>, Option<(u16, String)>) {
     let mut before = Vec::new();
     loop {
@@ -497,7 +499,7 @@ pub async fn client_until_close<R: Rt>(
 /// Sends a close frame from the client and reads until the server's reply;
 /// returns the reply's (code, reason).
 pub async fn client_close<R: Rt>(
-    ws: &mut Client<R>,
+    ws: &mut WebSocketStream<impl AsyncRead + AsyncWrite + Unpin>,
     code: u16,
     reason: &str,
 ) -> Option<(u16, String)> {
@@ -544,7 +546,11 @@ pub fn assert_frame<R: Rt>(f: &raw::RawFrame, fin: bool, opcode: u8, payload: &[
 }
 
 /// As [`client_close`], checking that the server's reply echoes `code`.
-pub async fn client_close_echoed<R: Rt>(ws: &mut Client<R>, code: u16, reason: &str) {
+pub async fn client_close_echoed<R: Rt>(
+    ws: &mut WebSocketStream<impl AsyncRead + AsyncWrite + Unpin>,
+    code: u16,
+    reason: &str,
+) {
     let echoed = client_close::<R>(ws, code, reason).await;
     assert_eq!(
         echoed.map(|e| e.0),

@@ -1,0 +1,47 @@
+//! TLS certificates for tests, made fresh by each run: a CA and a leaf it
+//! signs, naming `localhost` and `127.0.0.1`. A client trusts the CA; the
+//! server presents the leaf (webpki refuses a self-signed CA certificate
+//! presented as the server's own).
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
+
+/// A CA and a server certificate it signed, all in PEM.
+#[derive(Debug, Clone)]
+pub struct TestCerts {
+    /// The CA's certificate (PEM): what clients trust.
+    pub ca_pem: String,
+    /// The CA's certificate (DER), for a root store.
+    pub ca_der: Vec<u8>,
+    /// The server's certificate (PEM), signed by the CA, for `localhost`
+    /// and `127.0.0.1`.
+    pub cert_pem: String,
+    /// The server's private key (PKCS#8 PEM).
+    pub key_pem: String,
+}
+
+impl TestCerts {
+    /// Makes a new CA and server certificate (ECDSA P-256).
+    pub fn generate() -> Self {
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "wsup test CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("CA key"))
+            .expect("CA certificate");
+        let key = KeyPair::generate().expect("server key");
+        let mut leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("server params");
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let cert = leaf.signed_by(&key, &ca).expect("server certificate");
+        TestCerts {
+            ca_pem: ca.as_ref().pem(),
+            ca_der: ca.as_ref().der().to_vec(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
