@@ -2,6 +2,8 @@
 //! address first, flags as `--flag V` or `--flag=V`; seconds may be
 //! decimal.
 
+use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use wsup::server::ShutdownSummary;
@@ -27,11 +29,14 @@ pub struct ServerArgs {
     /// `--shutdown-timeout S`: how long a graceful shutdown waits for
     /// connections to close.
     pub shutdown_timeout: Option<Duration>,
+    /// `--tls CERT.pem KEY.pem`: serve `wss://` with this certificate
+    /// chain and private key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// The flags, for the usage line.
 pub const USAGE_FLAGS: &str = "[--keepalive S] [--idle-timeout S] [--write-timeout S] \
-     [--max-connections N] [--shutdown-timeout S]";
+     [--max-connections N] [--shutdown-timeout S] [--tls CERT.pem KEY.pem]";
 
 impl ServerArgs {
     /// Parses `args` (without the program name); `default_addr` when no
@@ -47,6 +52,7 @@ impl ServerArgs {
             write_timeout: None,
             max_connections: None,
             shutdown_timeout: None,
+            tls: None,
         };
         let mut args = args.into_iter().peekable();
         if let Some(first) = args.next_if(|a| !a.starts_with("--")) {
@@ -75,6 +81,13 @@ impl ServerArgs {
                     let v = value()?;
                     parsed.max_connections =
                         Some(v.parse().map_err(|_| format!("{flag}: not a count: {v}"))?);
+                }
+                "--tls" => {
+                    let cert = value()?;
+                    let key = args
+                        .next()
+                        .ok_or_else(|| format!("{flag} needs a certificate and a key"))?;
+                    parsed.tls = Some((cert.into(), key.into()));
                 }
                 _ => return Err(format!("unknown argument: {flag}")),
             }
@@ -107,6 +120,16 @@ impl ServerArgs {
             server = server.max_connections(max);
         }
         server
+    }
+
+    /// The TLS acceptor `--tls` asks for, its files read now (an error names
+    /// the file and what is wrong with it).
+    pub fn tls_acceptor(&self) -> io::Result<Option<rt::TlsAcceptor>> {
+        let Some((cert, key)) = &self.tls else {
+            return Ok(None);
+        };
+        let config = wsup::tls::server_config(cert, key)?;
+        Ok(Some(rt::TlsAcceptor::new(config)))
     }
 
     /// `upgrader` with the timeouts given on the command line.
@@ -170,6 +193,10 @@ mod tests {
         assert_eq!(a.write_timeout, Some(Duration::from_millis(250)));
         assert_eq!(a.max_connections, Some(10));
         assert_eq!(a.shutdown_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(a.tls, None);
+        let a = parse(&["--tls", "c.pem", "k.pem", "--keepalive=0"]).unwrap();
+        assert_eq!(a.tls, Some(("c.pem".into(), "k.pem".into())));
+        assert_eq!(a.keepalive, Some(None));
     }
 
     #[test]
@@ -198,6 +225,9 @@ mod tests {
         assert!(parse(&["--max-connections=1.5"])
             .unwrap_err()
             .contains("count"));
+        assert!(parse(&["--tls", "c.pem"])
+            .unwrap_err()
+            .contains("a certificate and a key"));
         assert!(parse(&["--nope"]).unwrap_err().contains("unknown"));
         assert!(parse(&["a", "b"]).unwrap_err().contains("unknown"));
     }

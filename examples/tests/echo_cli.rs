@@ -1,6 +1,6 @@
 //! The `echo` program as its users run it: flags on the command line, a cap
-//! that answers 503, and SIGTERM for a graceful shutdown that sends 1001 to
-//! every connection and exits 0.
+//! that answers 503, SIGTERM for a graceful shutdown that sends 1001 to
+//! every connection and exits 0, and `wss://` with `--tls`.
 
 #![cfg(unix)]
 
@@ -45,8 +45,19 @@ fn start(flags: &[&str]) -> (Running, String) {
 
 /// Sends the upgrade request and returns the response head.
 fn handshake(addr: &str) -> (TcpStream, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut s = connect(addr);
+    let head = upgrade(&mut s);
+    (s, head)
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Sends the upgrade request over `s` and returns the response head.
+fn upgrade(s: &mut (impl Read + Write)) -> String {
     s.write_all(REQUEST.as_bytes()).unwrap();
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -56,11 +67,11 @@ fn handshake(addr: &str) -> (TcpStream, String) {
         }
         head.push(byte[0]);
     }
-    (s, String::from_utf8_lossy(&head).into_owned())
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// Reads one unmasked server frame with a payload under 126 bytes.
-fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+fn read_frame(s: &mut impl Read) -> (u8, Vec<u8>) {
     let mut h = [0u8; 2];
     s.read_exact(&mut h).expect("frame header");
     let mut payload = vec![0u8; usize::from(h[1] & 0x7f)];
@@ -149,4 +160,73 @@ fn flags_are_checked() {
         .expect("run echo");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: echo"));
+}
+
+/// A file in the temporary directory, removed on drop.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("wsup-echo-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).expect("write temp file");
+        TempFile(path)
+    }
+
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("utf-8 temp path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn serves_wss_with_the_tls_flag() {
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+
+    let certs = wsup_testkit::certs::TestCerts::generate();
+    let (cert, key) = (
+        TempFile::new("cert.pem", &certs.cert_pem),
+        TempFile::new("key.pem", &certs.key_pem),
+    );
+    let (_echo, addr) = start(&["--tls", cert.arg(), key.arg()]);
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(certs.ca_der)).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").unwrap();
+    let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(client, connect(&addr));
+
+    let head = upgrade(&mut tls);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let text = wsup_testkit::client_frame(wsup_testkit::OP_TEXT, true, b"hello over wss");
+    tls.write_all(&text).unwrap();
+    assert_eq!(read_frame(&mut tls), (0x81, b"hello over wss".to_vec()));
+}
+
+#[test]
+fn a_bad_tls_file_is_named_before_listening() {
+    let key = TempFile::new("not-a-key.pem", "not pem at all\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_echo"))
+        .args(["127.0.0.1:0", "--tls", key.arg(), key.arg()])
+        .output()
+        .expect("run echo");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "it must not listen");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("echo: --tls: ")
+            && stderr.contains("not-a-key.pem: no certificate found"),
+        "{stderr}"
+    );
 }

@@ -7,7 +7,9 @@
 //! after it; `0` turns it off), `--idle-timeout S`, `--write-timeout S`,
 //! `--max-connections N` (past it, new clients get 503 with `Retry-After`),
 //! `--shutdown-timeout S` (how long a graceful shutdown waits for
-//! connections to close). Without flags: the library's default keepalive
+//! connections to close), `--tls CERT.pem KEY.pem` (serve `wss://` with
+//! this certificate chain and private key; the TLS handshake runs in each
+//! connection's task, under the handshake timeout). Without flags: the library's default keepalive
 //! and no other timeout, what conformance runs and benchmarks need. They
 //! drive this program, on the runtime chosen by the `runtime-*` features of
 //! `wsup-examples`.
@@ -24,6 +26,10 @@ fn main() -> std::io::Result<()> {
     #[cfg(feature = "count-allocs")]
     wsup_testkit::answer_alloc_counts_on_stdin();
     let args = ServerArgs::from_env("echo", "127.0.0.1:9001");
+    let tls = args.tls_acceptor().unwrap_or_else(|e| {
+        eprintln!("echo: --tls: {e}");
+        std::process::exit(2)
+    });
     rt::block_on(async {
         let listener = rt::bind(&args.addr).await?;
         println!("listening on {}", listener.local_addr()?);
@@ -34,10 +40,11 @@ fn main() -> std::io::Result<()> {
             .origin_policy(OriginPolicy::AllowAll)
             .compression(wsup::deflate::DeflateConfig::enabled().threshold(0));
         let upgrader = echo_upgrader(args.apply(upgrader));
-        let summary = args
-            .server(listener, upgrader)
-            .run(|ws, _| echo(ws))
-            .await?;
+        let server = args.server(listener, upgrader);
+        let summary = match tls {
+            Some(tls) => server.acceptor(tls).run(|ws, _| echo(ws)).await?,
+            None => server.run(|ws, _| echo(ws)).await?,
+        };
         report_shutdown(summary);
         Ok(())
     })

@@ -100,3 +100,6 @@ impl Listen for NoRuntime {
 
 /// The server the programs run, over no runtime.
 pub type Server = wsup::server::Server<NoRuntime>;
+
+/// The TLS acceptor the server takes (`--tls`): never used here.
+pub use wsup::tls::TlsAcceptor;

@@ -4,6 +4,8 @@ use std::future::Future;
 use std::io;
 
 pub use wsup::smol::{upgrader, Server};
+/// The TLS acceptor the server takes (`--tls`).
+pub use wsup::tls::TlsAcceptor;
 
 /// The listener [`Server`] takes.
 pub type TcpListener = smol::net::TcpListener;

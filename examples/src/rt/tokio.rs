@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::io;
 
+/// The TLS acceptor the server takes (`--tls`).
+pub use wsup::tokio::TlsAcceptor;
 pub use wsup::tokio::{upgrader, Server};
 
 /// The listener [`Server`] takes.
