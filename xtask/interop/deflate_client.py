@@ -2,6 +2,7 @@
 """permessage-deflate (RFC 7692) interop client for wsup's `echo` example.
 
 Usage: deflate_client.py ws://127.0.0.1:PORT/
+       deflate_client.py wss://127.0.0.1:PORT/ --ca CA.pem
 
 Drives the echo server with the Python `websockets` package (an independent
 implementation of RFC 6455 and RFC 7692) once per negotiation configuration:
@@ -12,6 +13,9 @@ binary messages several times (so that, with context takeover, later messages
 refer back to earlier ones), sends fragmented messages, checks that the
 server's echoes really were compressed, and closes with 1000.
 
+Over wss://, the server's certificate must be signed by the CA in --ca and
+name the host (Python's default context checks both).
+
 Prints one line per configuration, then `N passed, M failed`; exits 1 if any
 configuration failed. Run by `cargo xtask interop`.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import sys
 import time
 import traceback
@@ -284,7 +289,9 @@ async def exchange(ws, config: Config) -> tuple[str, int, CompressedCounter]:
     return header, messages, counter
 
 
-async def run_config(url: str, config: Config) -> tuple[bool, str]:
+async def run_config(
+    url: str, config: Config, tls: ssl.SSLContext | None
+) -> tuple[bool, str]:
     started = time.monotonic()
     kwargs = dict(
         open_timeout=OPEN_TIMEOUT,
@@ -292,6 +299,8 @@ async def run_config(url: str, config: Config) -> tuple[bool, str]:
         max_size=MAX_SIZE,
         ping_interval=None,
     )
+    if tls is not None:
+        kwargs["ssl"] = tls
     if config.factory is None:
         kwargs["compression"] = "deflate"
     else:
@@ -340,10 +349,10 @@ async def run_config(url: str, config: Config) -> tuple[bool, str]:
     )
 
 
-async def main(url: str) -> int:
+async def main(url: str, tls: ssl.SSLContext | None) -> int:
     passed = failed = 0
     for config in configurations():
-        ok, detail = await run_config(url, config)
+        ok, detail = await run_config(url, config, tls)
         if ok:
             passed += 1
             print(f"ok   {config.name}: {detail}", flush=True)
@@ -354,9 +363,25 @@ async def main(url: str) -> int:
     return 0 if failed == 0 else 1
 
 
+def tls_context(args: list[str]) -> ssl.SSLContext | None:
+    """A context trusting only the CA after `--ca`, checking the host name;
+    `None` without `--ca`."""
+    if "--ca" not in args:
+        return None
+    ctx = ssl.create_default_context(cafile=args[args.index("--ca") + 1])
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
 if __name__ == "__main__":
-    urls = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if len(urls) != 1:
-        print(f"usage: {sys.argv[0]} [--verbose] ws://HOST:PORT/", file=sys.stderr)
+    args = sys.argv[1:]
+    ca = args[args.index("--ca") + 1] if "--ca" in args[:-1] else None
+    urls = [a for a in args if not a.startswith("--") and a != ca]
+    wss = len(urls) == 1 and urls[0].startswith("wss://")
+    if len(urls) != 1 or wss != (ca is not None):
+        print(
+            f"usage: {sys.argv[0]} [--verbose] ws://HOST:PORT/ | wss://HOST:PORT/ --ca CA.pem",
+            file=sys.stderr,
+        )
         sys.exit(2)
-    sys.exit(asyncio.run(main(urls[0])))
+    sys.exit(asyncio.run(main(urls[0], tls_context(args))))

@@ -8,12 +8,17 @@
 //! `target/interop/venv`), which negotiates permessage-deflate by default; it
 //! goes through every negotiation parameter, checks each echo and prints
 //! `N passed, M failed`. Its exit status is the verdict.
+//!
+//! Then the same over `wss://`: `echo --tls` with a server certificate made
+//! for the run (signed by a CA also made for the run, written under
+//! `target/interop/tls`), the script trusting that CA.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use crate::runtime::Selection;
+use crate::runtime::{Runtime, Selection};
 use crate::util::{
     ensure_venv, exit_code, run_with_timeout, verdicts_line, xtask_dir, Echo, Workspace,
 };
@@ -44,33 +49,92 @@ fn try_run(options: &Options) -> Result<bool, String> {
     let workspace = Workspace::load()?;
     let runtimes = workspace.select_runtimes(options.selection)?;
 
-    let python = ensure_websockets(&workspace.target_dir.join("interop").join("venv"))?;
+    let interop_dir = workspace.target_dir.join("interop");
+    let python = ensure_websockets(&interop_dir.join("venv"))?;
+    let tls = Tls::write(&interop_dir.join("tls"))?;
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
         let echo = workspace.build_echo(rt, false)?;
-
-        let server = Echo::start(&echo)?;
-        let addr = &server.addr;
-        println!(
-            "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {} echo at {addr}",
-            rt.name()
-        );
-        let status = run_with_timeout(
-            Command::new(&python)
-                .arg(&script)
-                .arg(format!("ws://{addr}/"))
-                .stdin(Stdio::null()),
-            CLIENT_TIMEOUT,
-        )?;
-        server.stop();
-        if !status.success() {
-            println!("==> interop {}: FAILED ({status})", rt.name());
-        }
-        verdicts.push((rt, status.success()));
+        let plain = pass(rt, &python, &script, Echo::start(&echo)?, "ws", &[])?;
+        let server = Echo::start_with(&echo, &tls.flags())?;
+        let secure = pass(rt, &python, &script, server, "wss", &tls.client_args())?;
+        verdicts.push((rt, plain && secure));
     }
     println!("\n==> interop: {}", verdicts_line(&verdicts));
     Ok(verdicts.iter().all(|&(_, passed)| passed))
+}
+
+/// Runs the script against `server` over `scheme` (`ws` or `wss`, with
+/// `args` for the client); whether every configuration passed.
+fn pass(
+    rt: Runtime,
+    python: &Path,
+    script: &Path,
+    server: Echo,
+    scheme: &str,
+    args: &[&OsStr],
+) -> Result<bool, String> {
+    let url = format!("{scheme}://{}/", server.addr);
+    println!(
+        "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {} echo at {url}",
+        rt.name()
+    );
+    let status = run_with_timeout(
+        Command::new(python)
+            .arg(script)
+            .arg(&url)
+            .args(args)
+            .stdin(Stdio::null()),
+        CLIENT_TIMEOUT,
+    )?;
+    server.stop();
+    if !status.success() {
+        println!("==> interop {} over {scheme}: FAILED ({status})", rt.name());
+    }
+    Ok(status.success())
+}
+
+/// The run's certificates, as files: the CA the client trusts, and the
+/// server's certificate (for `localhost` and `127.0.0.1`) and key.
+struct Tls {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Tls {
+    fn write(dir: &Path) -> Result<Tls, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let certs = wsup_testkit::certs::TestCerts::generate();
+        let tls = Tls {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        };
+        for (path, pem) in [
+            (&tls.ca, &certs.ca_pem),
+            (&tls.cert, &certs.cert_pem),
+            (&tls.key, &certs.key_pem),
+        ] {
+            std::fs::write(path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(tls)
+    }
+
+    /// `echo`'s flags.
+    fn flags(&self) -> [&OsStr; 3] {
+        [
+            OsStr::new("--tls"),
+            self.cert.as_os_str(),
+            self.key.as_os_str(),
+        ]
+    }
+
+    /// The script's.
+    fn client_args(&self) -> [&OsStr; 2] {
+        [OsStr::new("--ca"), self.ca.as_os_str()]
+    }
 }
 
 /// Returns the venv's python, with the pinned `websockets` importable,
