@@ -1,7 +1,9 @@
 //! The short form of the [server](crate::server): accept, upgrade each
 //! connection in its own task, hand it to a handler, with no shutdown
-//! signal. Over an accept closure, so that any listener (a TLS acceptor in
-//! front of a TCP one, say) fits.
+//! signal. Over an accept closure, so that any listener fits. For TLS, use
+//! [`Server::acceptor`](crate::server::Server::acceptor): it runs the TLS
+//! handshake in each connection's task, where a slow client holds up no
+//! one, rather than in the accept loop (a closure that awaited it would).
 
 use std::future::Future;
 use std::io;

@@ -104,6 +104,7 @@ runtime_tests! {
     stalled_tls_handshake_is_dropped_at_the_handshake_deadline,
     handshake_cap_counts_tls_handshakes,
     graceful_shutdown_closes_with_1001_and_close_notify,
+    shutdown_aborts_a_stalled_tls_handshake,
     deflate_over_tls,
 }
 
@@ -414,6 +415,34 @@ async fn graceful_shutdown_closes_with_1001_and_close_notify<R: TlsRt>() {
         "[{}] {summary:?}",
         R::NAME
     );
+}
+
+async fn shutdown_aborts_a_stalled_tls_handshake<R: TlsRt>() {
+    let pki = Pki::new();
+    // A handshake deadline far past the shutdown timeout: the stalled TLS
+    // handshake ends by the abort, like any task.
+    let upgrader = upgrader::<R>().handshake_timeout(Duration::from_secs(60));
+    let (addr, handle, _, running) = start::<R>(&pki, upgrader, |s| {
+        s.shutdown_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let mut stalled = R::connect(addr).await;
+    stalled.write_all(&[0x16, 0x03]).await.expect("write");
+    R::sleep(Duration::from_millis(100)).await;
+
+    let summary = stop::<R>(handle, running).await;
+    assert_eq!(
+        (summary.closed, summary.aborted),
+        (0, 1),
+        "[{}] {summary:?}",
+        R::NAME
+    );
+    within::<R, _>(
+        Duration::from_secs(2),
+        "stalled client dropped",
+        read_to_end(&mut stalled),
+    )
+    .await;
 }
 
 async fn deflate_over_tls<R: TlsRt>() {

@@ -2,6 +2,13 @@
 //! decide it: the error of one connection is skipped, running out of file
 //! descriptors or memory pauses the loop (backing off), anything else
 //! (the listener itself is broken) stops the server.
+//!
+//! These are errors of `accept` only. A TLS handshake (the server's
+//! [`Acceptor`](super::Acceptor)) runs after it, in the connection's own
+//! task: its errors are the connection's
+//! ([`HandshakeError::Transport`](crate::HandshakeError::Transport), or
+//! `Timeout`), logged at DEBUG like a refused handshake, and never reach
+//! the accept loop.
 
 use std::io;
 use std::time::Duration;
