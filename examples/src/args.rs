@@ -129,7 +129,7 @@ impl ServerArgs {
             return Ok(None);
         };
         let config = wsup::tls::server_config(cert, key)?;
-        Ok(Some(rt::TlsAcceptor::new(config)))
+        Ok(Some(rt::TlsAcceptor::from(config)))
     }
 
     /// `upgrader` with the timeouts given on the command line.

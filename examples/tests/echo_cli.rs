@@ -162,27 +162,6 @@ fn flags_are_checked() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: echo"));
 }
 
-/// A file in the temporary directory, removed on drop.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("wsup-echo-{}-{name}", std::process::id()));
-        std::fs::write(&path, contents).expect("write temp file");
-        TempFile(path)
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp path")
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn serves_wss_with_the_tls_flag() {
     use rustls::pki_types::{CertificateDer, ServerName};
@@ -190,8 +169,8 @@ fn serves_wss_with_the_tls_flag() {
 
     let certs = wsup_testkit::certs::TestCerts::generate();
     let (cert, key) = (
-        TempFile::new("cert.pem", &certs.cert_pem),
-        TempFile::new("key.pem", &certs.key_pem),
+        wsup_testkit::certs::PemFile::new("cert.pem", &certs.cert_pem),
+        wsup_testkit::certs::PemFile::new("key.pem", &certs.key_pem),
     );
     let (_echo, addr) = start(&["--tls", cert.arg(), key.arg()]);
 
@@ -216,7 +195,7 @@ fn serves_wss_with_the_tls_flag() {
 
 #[test]
 fn a_bad_tls_file_is_named_before_listening() {
-    let key = TempFile::new("not-a-key.pem", "not pem at all\n");
+    let key = wsup_testkit::certs::PemFile::new("not-a-key.pem", "not pem at all\n");
     let out = Command::new(env!("CARGO_BIN_EXE_echo"))
         .args(["127.0.0.1:0", "--tls", key.arg(), key.arg()])
         .output()

@@ -120,8 +120,8 @@ impl futures_io::AsyncWrite for AsyncStdTcp {
 /// [`Acceptor`](wsup_core::server::Acceptor), none by default.
 pub type Server<A = wsup_core::server::Plain> = wsup_core::server::Server<AsyncStdRuntime, A>;
 
-/// The TLS acceptor (feature `tls`): `Server::new(listener,
-/// upgrader).acceptor(TlsAcceptor::new(config))` serves `wss://`, with a
+/// The TLS acceptor (feature `tls`, futures-rustls's): `Server::new(listener,
+/// upgrader).acceptor(TlsAcceptor::from(config))` serves `wss://`, with a
 /// config from [`wsup_core::tls::server_config`] (PEM files).
 #[cfg(feature = "tls")]
 pub use wsup_core::tls::TlsAcceptor;

@@ -1,7 +1,7 @@
 //! TLS for the [server](crate::server) (feature `tls`): a rustls
 //! [`ServerConfig`] from PEM files, and the [`Acceptor`] for any
-//! `futures_io` stream (smol's, async-std's) through futures-rustls;
-//! `wsup-tokio` has its own over tokio-rustls.
+//! `futures_io` stream (smol's, async-std's): futures-rustls's
+//! [`TlsAcceptor`]. On tokio, `wsup_tokio::TlsAcceptor` is tokio-rustls's.
 //!
 //! rustls runs on the ring provider unless the program installed another
 //! as the process default. The config offers ALPN `http/1.1` (WebSocket
@@ -16,7 +16,7 @@
 //!
 //! let config = server_config("cert.pem", "key.pem")?;
 //! Server::<L>::new(listener, Upgrader::new())
-//!     .acceptor(TlsAcceptor::new(config))
+//!     .acceptor(TlsAcceptor::from(config))
 //!     .run(|ws, _peer| async move { drop(ws) })
 //!     .await?;
 //! # Ok(()) }
@@ -35,7 +35,7 @@ use rustls::ServerConfig;
 
 use crate::server::Acceptor;
 
-pub use futures_rustls;
+pub use futures_rustls::{self, TlsAcceptor};
 pub use rustls;
 
 /// The ALPN protocol the configs built here offer.
@@ -152,30 +152,13 @@ fn invalid(what: &str, source: pem::Error) -> TlsConfigError {
     }
 }
 
-/// The TLS [`Acceptor`] for `futures_io` streams (smol's, async-std's),
-/// through futures-rustls: give it to
+/// The TLS [`Acceptor`] for `futures_io` streams (smol's, async-std's):
+/// futures-rustls's, made with `TlsAcceptor::from(config)` and given to
 /// [`Server::acceptor`](crate::server::Server::acceptor).
-#[derive(Debug, Clone)]
-pub struct TlsAcceptor {
-    config: Arc<ServerConfig>,
-}
-
-impl TlsAcceptor {
-    /// An acceptor with `config` (see [`server_config`]).
-    pub fn new(config: Arc<ServerConfig>) -> Self {
-        TlsAcceptor { config }
-    }
-
-    /// Its config.
-    pub fn config(&self) -> &Arc<ServerConfig> {
-        &self.config
-    }
-}
-
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<T> for TlsAcceptor {
     type Io = futures_rustls::server::TlsStream<T>;
 
     fn handshake(&self, io: T) -> impl Future<Output = io::Result<Self::Io>> + Send {
-        futures_rustls::TlsAcceptor::from(self.config.clone()).accept(io)
+        self.accept(io)
     }
 }

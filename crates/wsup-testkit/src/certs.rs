@@ -3,6 +3,8 @@
 //! server presents the leaf (webpki refuses a self-signed CA certificate
 //! presented as the server's own).
 
+use std::path::{Path, PathBuf};
+
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
@@ -43,5 +45,35 @@ impl TestCerts {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
         }
+    }
+}
+
+/// A PEM file in the temporary directory, for a program or function that
+/// reads its certificates from files; removed on drop.
+#[derive(Debug)]
+pub struct PemFile(PathBuf);
+
+impl PemFile {
+    /// Writes `contents` to a file named after `name` and this process.
+    pub fn new(name: &str, contents: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("wsup-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).expect("write temp file");
+        PemFile(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Its path, as a command-line argument.
+    pub fn arg(&self) -> &str {
+        self.0.to_str().expect("utf-8 temp path")
+    }
+}
+
+impl Drop for PemFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }

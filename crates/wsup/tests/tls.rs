@@ -26,7 +26,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use wsup::deflate::DeflateConfig;
 use wsup::server::{Acceptor, Server, Shutdown, ShutdownSummary};
 use wsup::tls::{server_config, server_config_from_pem, TlsConfigError};
-use wsup_testkit::certs::TestCerts;
+use wsup_testkit::certs::{PemFile, TestCerts};
 
 /// What a test needs for TLS on a runtime: the binding's acceptor, and a
 /// client's TLS over the runtime's socket (`futures_io`, for
@@ -52,7 +52,7 @@ impl TlsRt for Tokio {
     >;
 
     fn acceptor(config: Arc<ServerConfig>) -> Self::Tls {
-        wsup_tokio::TlsAcceptor::new(config)
+        wsup_tokio::TlsAcceptor::from(config)
     }
 
     async fn tls_connect(
@@ -78,7 +78,7 @@ macro_rules! futures_tls {
             type TlsClient = futures_rustls::client::TlsStream<$stream>;
 
             fn acceptor(config: Arc<ServerConfig>) -> Self::Tls {
-                wsup::tls::TlsAcceptor::new(config)
+                wsup::tls::TlsAcceptor::from(config)
             }
 
             fn tls_connect(
@@ -522,33 +522,16 @@ async fn deflate_over_tls<R: TlsRt>() {
     stop::<R>(handle, running).await;
 }
 
-/// A temporary file holding `contents`, removed on drop.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("wsup-tls-{}-{name}", std::process::id()));
-        std::fs::write(&path, contents).expect("write temp file");
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn server_config_reads_pem_files_and_says_what_is_wrong() {
     let certs = TestCerts::generate();
-    let cert = TempFile::new("cert.pem", &certs.cert_pem);
-    let key = TempFile::new("key.pem", &certs.key_pem);
-    let config = server_config(&cert.0, &key.0).expect("config from files");
+    let cert = PemFile::new("cert.pem", &certs.cert_pem);
+    let key = PemFile::new("key.pem", &certs.key_pem);
+    let config = server_config(cert.path(), key.path()).expect("config from files");
     assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
 
-    let missing = cert.0.with_extension("missing");
-    match server_config(&missing, &key.0) {
+    let missing = cert.path().with_extension("missing");
+    match server_config(&missing, key.path()) {
         Err(TlsConfigError::Read { path, source }) => {
             assert_eq!(
                 (path, source.kind()),
@@ -557,24 +540,24 @@ fn server_config_reads_pem_files_and_says_what_is_wrong() {
         }
         other => panic!("{other:?}"),
     }
-    let err = io::Error::from(server_config(&missing, &key.0).unwrap_err());
+    let err = io::Error::from(server_config(&missing, key.path()).unwrap_err());
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
     assert!(err.to_string().contains("missing"), "{err}");
 
     // The key where the certificates should be, and the other way round.
     assert!(matches!(
-        server_config(&key.0, &key.0),
+        server_config(key.path(), key.path()),
         Err(TlsConfigError::NoCertificate(what)) if what.ends_with("key.pem")
     ));
     assert!(matches!(
-        server_config(&cert.0, &cert.0),
+        server_config(cert.path(), cert.path()),
         Err(TlsConfigError::NoPrivateKey(what)) if what.ends_with("cert.pem")
     ));
-    let broken = TempFile::new("broken.pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n");
+    let broken = PemFile::new("broken.pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n");
     assert!(matches!(
-        server_config(&broken.0, &key.0),
+        server_config(broken.path(), key.path()),
         Err(TlsConfigError::Pem { .. })
     ));
-    let err = io::Error::from(server_config(&broken.0, &key.0).unwrap_err());
+    let err = io::Error::from(server_config(broken.path(), key.path()).unwrap_err());
     assert_eq!(err.kind(), io::ErrorKind::InvalidData);
 }
