@@ -201,13 +201,26 @@ pub(super) async fn refused<R, A: Acceptor<R>, H>(
 }
 
 /// Runs the acceptor's handshake (TLS) on `io`, then reads the request
-/// head over what it made: one handshake deadline over both, so that a
-/// client stalling in either is dropped at the same time. An acceptor done
-/// at once (no TLS) costs no timer.
+/// head over what it made, under the one deadline [`secure`] returns.
 async fn read_head<R, A: Acceptor<R>, H>(
     shared: &Shared<H, A>,
     io: R,
 ) -> Result<PendingUpgrade<'_, RawStream<A::Io>>, HandshakeError> {
+    let (io, deadline) = secure(shared, io).await?;
+    shared
+        .upgrader
+        .read_request_by(RawStream::new(io), deadline)
+        .await
+}
+
+/// Runs the acceptor's handshake (TLS) on `io` under the handshake
+/// deadline, which it returns: what follows (reading the request head)
+/// goes on under it, so that a client stalling in either is dropped at the
+/// same time. An acceptor done at once (no TLS) costs no timer.
+async fn secure<R, A: Acceptor<R>, H>(
+    shared: &Shared<H, A>,
+    io: R,
+) -> Result<(A::Io, Instant), HandshakeError> {
     let deadline = shared.upgrader.deadline();
     let mut handshake = pin!(shared.acceptor.handshake(io));
     let io = match handshake.as_mut().now_or_never() {
@@ -219,9 +232,5 @@ async fn read_head<R, A: Acceptor<R>, H>(
                 .ok_or(HandshakeError::Timeout)?
         }
     };
-    let io = io.map_err(HandshakeError::Transport)?;
-    shared
-        .upgrader
-        .read_request_by(RawStream::new(io), deadline)
-        .await
+    Ok((io.map_err(HandshakeError::Transport)?, deadline))
 }
