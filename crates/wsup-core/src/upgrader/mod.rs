@@ -358,6 +358,17 @@ impl Upgrader {
         Rejection { error, response }
     }
 
+    /// The answer to a request refused for `error` (through the
+    /// [`on_error`](Self::on_error) hook, as the upgrader's own refusals),
+    /// logged and counted as they are: for an HTTP integration that refuses
+    /// a request the upgrader accepted
+    /// ([`HandshakeError::NotUpgradable`], say).
+    pub fn refuse(&self, error: HandshakeError) -> Rejection {
+        let rejection = self.reject(error);
+        self.refused(&rejection);
+        rejection
+    }
+
     /// Checks a parsed request and negotiates; for servers that write the
     /// response themselves (hyper, axum).
     #[allow(clippy::result_large_err)]
