@@ -53,6 +53,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
+use hyper::http::request::Parts;
 use hyper::upgrade::OnUpgrade;
 use hyper::{Request, Response};
 use wsup_core::{Accepted, HandshakeError, Rejection, Upgrader};
@@ -91,13 +92,56 @@ pub fn upgrade<B, R: From<Bytes>>(
     request: Request<B>,
 ) -> Result<(Response<R>, Upgrading), Refused<R>> {
     let (mut parts, _body) = request.into_parts();
-    let mut accepted = upgrader.negotiate(&parts).map_err(Refused::from)?;
-    let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {
-        drop(accepted);
-        return Err(upgrader.refuse(HandshakeError::NotUpgradable).into());
-    };
-    let response = accepted.take_response().map(R::from);
-    Ok((response, Upgrading::new(on_upgrade, accepted)))
+    Ok(negotiate(upgrader, &mut parts)?.into_response())
+}
+
+/// [`upgrade`] in two steps, for a framework that has the request's parts
+/// (an extractor): checks and negotiates, taking hyper's upgrade handle
+/// out of `parts.extensions`; the [`Negotiated`] upgrade can still be
+/// adjusted before its response is made.
+#[allow(clippy::result_large_err)]
+pub fn negotiate(upgrader: &Upgrader, parts: &mut Parts) -> Result<Negotiated, Rejection> {
+    let accepted = upgrader.negotiate(parts)?;
+    match parts.extensions.remove::<OnUpgrade>() {
+        Some(on_upgrade) => Ok(Negotiated {
+            accepted,
+            on_upgrade,
+        }),
+        None => {
+            drop(accepted);
+            Err(upgrader.refuse(HandshakeError::NotUpgradable))
+        }
+    }
+}
+
+/// A request accepted by [`negotiate`], its response not made yet.
+#[derive(Debug)]
+pub struct Negotiated {
+    accepted: Accepted,
+    on_upgrade: OnUpgrade,
+}
+
+impl Negotiated {
+    /// What was agreed: the subprotocol, the compression.
+    pub fn accepted(&self) -> &Accepted {
+        &self.accepted
+    }
+
+    /// What was agreed (subprotocol, compression), to read or adjust
+    /// ([`Accepted::set_subprotocol`], [`Accepted::runtime_or`]).
+    pub fn accepted_mut(&mut self) -> &mut Accepted {
+        &mut self.accepted
+    }
+
+    /// The `101` response to send, and the future of the connection.
+    pub fn into_response<R: From<Bytes>>(mut self) -> (Response<R>, Upgrading) {
+        let response = self.accepted.take_response().map(R::from);
+        let upgrading = Upgrading {
+            on_upgrade: self.on_upgrade,
+            accepted: Some(self.accepted),
+        };
+        (response, upgrading)
+    }
 }
 
 /// A request [`upgrade`] refused: why, and the response to send.
@@ -149,13 +193,6 @@ pub struct Upgrading {
 }
 
 impl Upgrading {
-    fn new(on_upgrade: OnUpgrade, accepted: Accepted) -> Self {
-        Upgrading {
-            on_upgrade,
-            accepted: Some(accepted),
-        }
-    }
-
     /// The subprotocol agreed, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.accepted.as_ref().and_then(Accepted::subprotocol)
