@@ -261,7 +261,56 @@ async fn a_routing_handler_answers_plain_requests_and_its_upgrades_go_away<R: Rt
     assert_summary::<R>(summary, 1, 0);
 }
 
+/// A handler of raw connections (`run_connections`, what an HTTP server
+/// such as hyper runs under): tracked, capped (503 over the cap, from the
+/// upgrader), and told of the shutdown through the handle.
+async fn a_connection_handler_is_capped_tracked_and_sees_the_shutdown<R: Rt>() {
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let handle = server.shutdown_handle();
+    let shutdown = handle.clone();
+    let running = spawn::<R, _>(
+        server
+            .max_connections(1)
+            .run_connections(move |mut io, _peer| {
+                let shutdown = shutdown.clone();
+                async move {
+                    let _ = io.write_all(b"hello\n").await;
+                    shutdown.started().await;
+                    let _ = io.write_all(b"bye\n").await;
+                }
+            }),
+    );
+    let mut first = R::connect(addr).await;
+    let mut greeting = [0u8; 6];
+    first.read_exact(&mut greeting).await.expect("greeting");
+    assert_eq!(&greeting, b"hello\n", "[{}]", R::NAME);
+
+    // The one place is taken: the next client's request is answered 503.
+    let refused =
+        harness::raw::http_exchange::<R>(addr, harness::raw::upgrade_request(addr, "").as_bytes())
+            .await;
+    assert!(
+        refused.starts_with("HTTP/1.1 503"),
+        "[{}] {refused}",
+        R::NAME
+    );
+
+    handle.trigger();
+    let mut rest = Vec::new();
+    within::<R, _>(
+        Duration::from_secs(5),
+        "the handler's end",
+        first.read_to_end(&mut rest),
+    )
+    .await
+    .expect("read to the end");
+    assert_eq!(rest, b"bye\n", "[{}]", R::NAME);
+    let summary = run_returns::<R>(running).await;
+    assert_summary::<R>(summary, 1, 0);
+}
+
 runtime_tests!(
+    a_connection_handler_is_capped_tracked_and_sees_the_shutdown,
     a_routing_handler_answers_plain_requests_and_its_upgrades_go_away,
     shutdown_closes_every_connection_with_going_away,
     shutdown_aborts_a_silent_peer_at_the_deadline,

@@ -5,6 +5,11 @@ use std::io;
 
 pub use wsup::async_std::{upgrader, Server};
 
+/// This runtime behind wsup's seam (for hyper's timer, say).
+pub fn runtime() -> std::sync::Arc<dyn wsup::Runtime> {
+    std::sync::Arc::new(wsup::async_std::AsyncStdRuntime)
+}
+
 /// The listener [`Server`] takes.
 pub type TcpListener = async_std::net::TcpListener;
 /// An accepted connection, as `futures_io` traits.

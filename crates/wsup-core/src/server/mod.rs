@@ -61,7 +61,7 @@ use self::accept::{AcceptError, Backoff};
 use self::admission::{Admission, AtAccept, Caps};
 pub use self::connection::Request;
 pub(crate) use self::connection::Upgrades;
-use self::connection::{Routes, Serve, Shared};
+use self::connection::{Connections, Routes, Serve, Shared};
 use self::tasks::Tasks;
 use crate::conn::{Notice, WebSocket};
 use crate::observe;
@@ -374,6 +374,35 @@ impl<L: Listen> Server<L> {
         let listener = &self.listener;
         self.options
             .run(|| L::accept(listener), Routes(handler))
+            .await
+    }
+
+    /// As [`run`](Self::run), for a handler that speaks HTTP itself (a
+    /// hyper connection, upgrading with `wsup-hyper`): it gets each
+    /// accepted connection, in a tracked task of its own, its panics
+    /// caught, and the server keeps its accept loop, its caps and its
+    /// graceful shutdown.
+    ///
+    /// The server reads no request here, so it cannot tell the connection
+    /// to go away: on shutdown the handler sees
+    /// [`Shutdown::started`](Shutdown::started) (from
+    /// [`shutdown_handle`](Self::shutdown_handle)) and ends by itself (hyper's
+    /// `graceful_shutdown`, a close 1001 on its WebSockets) before the
+    /// [shutdown timeout](Self::shutdown_timeout), past which it is
+    /// aborted. A connection counts against
+    /// [`max_connections`](Self::max_connections) and the per-IP cap (the
+    /// peer's address) from its accept to the end of its task; the
+    /// handshake caps bound nothing past the accept (bound slow request
+    /// heads with the HTTP server's own timeout: hyper's
+    /// `header_read_timeout`).
+    pub async fn run_connections<H, HF>(self, handler: H) -> io::Result<ShutdownSummary>
+    where
+        H: Fn(L::Io, SocketAddr) -> HF + Send + Sync + 'static,
+        HF: Future<Output = ()> + Send + 'static,
+    {
+        let listener = &self.listener;
+        self.options
+            .run(|| L::accept(listener), Connections(handler))
             .await
     }
 }
