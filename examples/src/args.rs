@@ -27,11 +27,14 @@ pub struct ServerArgs {
     /// `--shutdown-timeout S`: how long a graceful shutdown waits for
     /// connections to close.
     pub shutdown_timeout: Option<Duration>,
+    /// `--hyper` (`echo` only): serve HTTP with hyper and upgrade through
+    /// `wsup::hyper`, rather than wsup reading the request itself.
+    pub hyper: bool,
 }
 
 /// The flags, for the usage line.
 pub const USAGE_FLAGS: &str = "[--keepalive S] [--idle-timeout S] [--write-timeout S] \
-     [--max-connections N] [--shutdown-timeout S]";
+     [--max-connections N] [--shutdown-timeout S] [--hyper]";
 
 impl ServerArgs {
     /// Parses `args` (without the program name); `default_addr` when no
@@ -47,6 +50,7 @@ impl ServerArgs {
             write_timeout: None,
             max_connections: None,
             shutdown_timeout: None,
+            hyper: false,
         };
         let mut args = args.into_iter().peekable();
         if let Some(first) = args.next_if(|a| !a.starts_with("--")) {
@@ -64,6 +68,7 @@ impl ServerArgs {
                     .ok_or_else(|| format!("{flag} needs a value"))
             };
             match flag.as_str() {
+                "--hyper" if inline.is_none() => parsed.hyper = true,
                 "--keepalive" => {
                     let s = seconds(&flag, &value()?)?;
                     parsed.keepalive = Some((!s.is_zero()).then_some(s));
@@ -177,9 +182,11 @@ mod tests {
         let a = parse(&[]).unwrap();
         assert_eq!(a.addr, "127.0.0.1:9001");
         assert_eq!(a.keepalive, None);
-        let a = parse(&["--keepalive=0"]).unwrap();
+        assert!(!a.hyper);
+        let a = parse(&["--keepalive=0", "--hyper"]).unwrap();
         assert_eq!(a.addr, "127.0.0.1:9001");
         assert_eq!(a.keepalive, Some(None));
+        assert!(a.hyper);
         let up = a.apply(Upgrader::new());
         assert_eq!(up.websocket_config().keepalive_interval(), None);
     }

@@ -1,11 +1,14 @@
-//! The `hello` program on hyper: one HTTP/1.1 connection served by hyper
-//! (keep-alive, `HEAD`, 404, 405), its `/ws` upgraded by wsup, and the
-//! WebSocket run in the same task once hyper hands the connection over,
-//! so that the server's graceful shutdown covers both.
+//! HTTP on hyper for the examples: one HTTP/1.1 connection served by hyper
+//! (keep-alive, `HEAD`), a request its router upgrades through
+//! `wsup::hyper`, and the WebSocket run in the same task once hyper hands
+//! the connection over, so that the server's graceful shutdown covers
+//! both. `hello` routes `/` and `/ws`; `echo --hyper` upgrades any path.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use http_body_util::Full;
@@ -22,28 +25,39 @@ use wsup::{CloseCode, CloseFrame, Runtime, Upgrader};
 
 /// How long hyper waits for a request head (a keep-alive connection's
 /// next one included): the upgrader's default handshake timeout.
-const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the connections of a `hello` server share.
+/// A response body.
+pub type Body = Full<Bytes>;
+
+/// What an HTTP connection of the examples needs: the upgrader, the
+/// runtime (hyper's timer), and the server's shutdown.
 #[derive(Debug, Clone)]
-pub struct Hello {
+pub struct Http {
     pub upgrader: Arc<Upgrader>,
     pub runtime: Arc<dyn Runtime>,
     pub shutdown: Shutdown,
 }
 
-impl Hello {
-    /// Serves one connection: HTTP until hyper hands it over for a
-    /// WebSocket (then echoes) or it ends; on shutdown, hyper finishes
-    /// the request in progress and closes, and a WebSocket goes away with
-    /// 1001.
-    pub async fn serve<T>(self, io: T)
+/// Where a router puts the connection it upgraded.
+pub type UpgradeSlot = Mutex<Option<Upgrading>>;
+
+impl Http {
+    /// Serves one connection: requests go to `route` until one is upgraded
+    /// (then `websocket` runs with the connection, in this task) or the
+    /// connection ends. On shutdown, hyper finishes the request in
+    /// progress and closes; `websocket` sees the shutdown itself.
+    pub async fn serve<T, R, W, WF>(self, io: T, route: R, websocket: W)
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        R: Fn(&Upgrader, &UpgradeSlot, Request<Incoming>) -> Response<Body> + Send + Sync + 'static,
+        W: FnOnce(WebSocket, Shutdown) -> WF,
+        WF: Future<Output = ()>,
     {
-        let upgraded: Arc<Mutex<Option<Upgrading>>> = Arc::default();
+        let upgraded: Arc<UpgradeSlot> = Arc::default();
         let service = {
             let (upgrader, upgraded) = (self.upgrader.clone(), upgraded.clone());
+            let route = Arc::new(route);
             service_fn(move |req| {
                 let response = route(&upgrader, &upgraded, req);
                 async move { Ok::<_, Infallible>(response) }
@@ -62,13 +76,25 @@ impl Hello {
         let upgrading = upgraded.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(upgrading) = upgrading {
             if let Ok(ws) = upgrading.await {
-                echo_until_shutdown(ws, &self.shutdown).await;
+                websocket(ws, self.shutdown).await;
             }
         }
     }
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+/// Upgrades `req` with `upgrader`, the connection to `slot`: the `101`,
+/// or the upgrader's refusal.
+pub fn upgrade(upgrader: &Upgrader, slot: &UpgradeSlot, req: Request<Incoming>) -> Response<Body> {
+    match wsup::hyper::upgrade(upgrader, req) {
+        Ok((response, upgrading)) => {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(upgrading);
+            response
+        }
+        Err(refused) => refused.into_response(),
+    }
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut res = Response::new(Full::from(body));
     *res.status_mut() = status;
     res.headers_mut().insert(
@@ -78,13 +104,13 @@ fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     res
 }
 
-/// `/`: Hello World (GET, HEAD; 405 otherwise); `/ws`: the upgrade; any
-/// other path: 404.
-fn route(
+/// `hello`'s routes: `/`: Hello World (GET, HEAD; 405 otherwise); `/ws`:
+/// the upgrade; any other path: 404.
+pub fn hello_routes(
     upgrader: &Upgrader,
-    upgraded: &Mutex<Option<Upgrading>>,
+    slot: &UpgradeSlot,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     match req.uri().path() {
         "/" => match *req.method() {
             Method::GET | Method::HEAD => text(StatusCode::OK, "Hello World"),
@@ -95,22 +121,17 @@ fn route(
                 res
             }
         },
-        "/ws" => match wsup::hyper::upgrade(upgrader, req) {
-            Ok((response, upgrading)) => {
-                *upgraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(upgrading);
-                response
-            }
-            Err(refused) => refused.into_response(),
-        },
+        "/ws" => upgrade(upgrader, slot, req),
         _ => text(StatusCode::NOT_FOUND, "Not Found"),
     }
 }
 
 /// Echoes data messages until the connection ends, or the server shuts
 /// down (then closes with 1001 and waits for the peer's answer).
-async fn echo_until_shutdown(mut ws: WebSocket, shutdown: &Shutdown) {
+pub async fn echo_until_shutdown(mut ws: WebSocket, shutdown: Shutdown) {
+    let mut stop = pin!(shutdown.started());
     loop {
-        let msg = match select(pin!(ws.recv()), pin!(shutdown.started())).await {
+        let msg = match select(pin!(ws.recv()), stop.as_mut()).await {
             Either::Left((Ok(msg), _)) => msg,
             Either::Left((Err(_), _)) => return,
             Either::Right(_) => break,

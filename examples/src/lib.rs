@@ -24,8 +24,7 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 mod args;
 pub use args::{report_shutdown, ServerArgs, USAGE_FLAGS};
 
-mod http;
-pub use http::Hello;
+pub mod http;
 
 /// Logs to stderr what `RUST_LOG` lets through (default `info`: timeouts,
 /// protocol errors; `RUST_LOG=wsup_core=debug` adds every refused handshake

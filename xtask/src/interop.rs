@@ -1,7 +1,8 @@
 //! `cargo xtask interop`: permessage-deflate (RFC 7692) against an independent
 //! client, one runtime after another.
 //!
-//! For each runtime: build `echo` in release with that runtime's feature,
+//! For each runtime: build `echo` (and `hello`, on hyper; on tokio also
+//! `hello-axum`) in release with that runtime's feature,
 //! start it on a free port, wait for its `listening on` line, and run
 //! `interop/deflate_client.py` against it. The script uses the Python
 //! `websockets` package (pinned, from PyPI, kept in a venv under
@@ -48,29 +49,55 @@ fn try_run(options: &Options) -> Result<bool, String> {
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
-        let echo = workspace.build_echo(rt, false)?;
-
-        let server = Echo::start(&echo)?;
-        let addr = &server.addr;
-        println!(
-            "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {} echo at {addr}",
-            rt.name()
-        );
-        let status = run_with_timeout(
-            Command::new(&python)
-                .arg(&script)
-                .arg(format!("ws://{addr}/"))
-                .stdin(Stdio::null()),
-            CLIENT_TIMEOUT,
-        )?;
-        server.stop();
-        if !status.success() {
-            println!("==> interop {}: FAILED ({status})", rt.name());
+        // The echo example (wsup's own server), then `hello` (hyper, its
+        // `/ws` upgraded through wsup-hyper), then on tokio `hello-axum`
+        // (the axum extractor).
+        let mut targets = vec![("echo", "/")];
+        targets.push(("hello", "/ws"));
+        if rt.name() == "tokio" {
+            targets.push(("hello-axum", "/ws"));
         }
-        verdicts.push((rt, status.success()));
+        let mut passed = true;
+        for (bin, path) in targets {
+            let program = workspace.build_example(bin, &rt.feature())?;
+            passed &= run_client(&python, &script, &program, bin, path, rt.name())?;
+        }
+        verdicts.push((rt, passed));
     }
     println!("\n==> interop: {}", verdicts_line(&verdicts));
     Ok(verdicts.iter().all(|&(_, passed)| passed))
+}
+
+/// Starts example `bin` and runs the client against its `path`; whether
+/// every configuration passed.
+fn run_client(
+    python: &Path,
+    script: &Path,
+    program: &Path,
+    bin: &'static str,
+    path: &str,
+    runtime: &str,
+) -> Result<bool, String> {
+    let server = Echo::start_example(program, bin)?;
+    let addr = &server.addr;
+    println!(
+        "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {runtime} {bin} at {addr}{path}"
+    );
+    let status = run_with_timeout(
+        Command::new(python)
+            .arg(script)
+            // `echo` compresses every message; the others leave small ones
+            // uncompressed (the default threshold).
+            .args((bin != "echo").then_some("--threshold"))
+            .arg(format!("ws://{addr}{path}"))
+            .stdin(Stdio::null()),
+        CLIENT_TIMEOUT,
+    )?;
+    server.stop();
+    if !status.success() {
+        println!("==> interop {runtime} {bin}: FAILED ({status})");
+    }
+    Ok(status.success())
 }
 
 /// Returns the venv's python, with the pinned `websockets` importable,

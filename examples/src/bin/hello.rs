@@ -11,7 +11,8 @@
 use std::sync::Arc;
 
 use wsup::deflate::DeflateConfig;
-use wsup_examples::{report_shutdown, rt, Hello, ServerArgs};
+use wsup_examples::http::{echo_until_shutdown, hello_routes, Http};
+use wsup_examples::{report_shutdown, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
     wsup_examples::log_to_stderr();
@@ -19,15 +20,19 @@ fn main() -> std::io::Result<()> {
     rt::block_on(async {
         let listener = rt::bind(&args.addr).await?;
         println!("listening on http://{}", listener.local_addr()?);
-        let upgrader = args.apply(rt::upgrader()).compression(DeflateConfig::enabled());
+        let upgrader = args
+            .apply(rt::upgrader())
+            .compression(DeflateConfig::enabled());
         let server = args.server(listener, upgrader.clone());
-        let hello = Hello {
+        let http = Http {
             upgrader: Arc::new(upgrader.server_stats(server.stats())),
             runtime: rt::runtime(),
             shutdown: server.shutdown_handle(),
         };
         let summary = server
-            .run_connections(move |io, _peer| hello.clone().serve(io))
+            .run_connections(move |io, _peer| {
+                http.clone().serve(io, hello_routes, echo_until_shutdown)
+            })
             .await?;
         report_shutdown(summary);
         Ok(())

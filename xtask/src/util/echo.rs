@@ -20,13 +20,19 @@ impl Echo {
     /// (the conformance cases end hundreds of connections on purpose, each
     /// logged at INFO), unless `RUST_LOG` says otherwise.
     pub fn start(echo: &Path) -> Result<Echo, String> {
+        Echo::start_example(echo, "echo")
+    }
+
+    /// As [`start`](Self::start), for another example that takes its
+    /// address first and says `listening on` (`hello`, `hello-axum`).
+    pub fn start_example(program: &Path, name: &'static str) -> Result<Echo, String> {
         let addr = format!("127.0.0.1:{}", free_port()?);
-        let mut command = Command::new(echo);
+        let mut command = Command::new(program);
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "warn");
         }
-        let server = start_listening(command.arg(&addr).stdin(Stdio::null()), "echo", |line| {
-            println!("[echo] {line}")
+        let server = start_listening(command.arg(&addr).stdin(Stdio::null()), name, move |line| {
+            println!("[{name}] {line}")
         })?;
         Ok(Echo { server, addr })
     }

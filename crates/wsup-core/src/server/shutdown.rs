@@ -1,11 +1,14 @@
 //! [`Shutdown`]: the handle through which a program, a handler or a test
 //! sees that the server's shutdown began, or begins it.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
+
+use futures_util::task::AtomicWaker;
 
 /// A cloneable handle on one server's shutdown: whether it began
 /// ([`is_started`](Self::is_started)), a future that completes when it does
@@ -22,15 +25,16 @@ pub struct Shutdown {
 #[derive(Debug, Default)]
 struct Inner {
     started: AtomicBool,
-    /// The tasks waiting in [`Started`], by key, so that a future polled
-    /// again replaces its waker instead of adding one.
+    /// The [`Started`] futures that wait, by key: each registers once
+    /// here and then only updates its own waker, so that a handler polling
+    /// one with every message takes no lock shared with every connection.
     waiting: Mutex<Waiting>,
 }
 
 #[derive(Debug, Default)]
 struct Waiting {
     next_key: u64,
-    wakers: Vec<(u64, Waker)>,
+    wakers: HashMap<u64, Arc<AtomicWaker>>,
 }
 
 impl Shutdown {
@@ -48,7 +52,7 @@ impl Shutdown {
     pub fn started(&self) -> Started {
         Started {
             shutdown: self.clone(),
-            key: None,
+            waiting: None,
         }
     }
 
@@ -60,7 +64,7 @@ impl Shutdown {
         // meanwhile either sees the flag or has its waker taken here.
         self.inner.started.store(true, Ordering::Release);
         let wakers = std::mem::take(&mut self.waiting().wakers);
-        for (_, waker) in wakers {
+        for waker in wakers.into_values() {
             waker.wake();
         }
     }
@@ -85,8 +89,8 @@ impl Shutdown {
 #[must_use = "futures do nothing unless polled"]
 pub struct Started {
     shutdown: Shutdown,
-    /// This future's place among the waiting, once it waits.
-    key: Option<u64>,
+    /// This future's key and waker among the waiting, once it waits.
+    waiting: Option<(u64, Arc<AtomicWaker>)>,
 }
 
 impl Future for Started {
@@ -96,19 +100,24 @@ impl Future for Started {
         if self.shutdown.is_started() {
             return Poll::Ready(());
         }
-        let shutdown = self.shutdown.clone();
-        let mut waiting = shutdown.waiting();
-        // Checked again under the lock (see `trigger`).
-        if shutdown.is_started() {
-            return Poll::Ready(());
+        match &self.waiting {
+            Some((_, waker)) => waker.register(cx.waker()),
+            None => {
+                let waker = Arc::new(AtomicWaker::new());
+                waker.register(cx.waker());
+                let mut waiting = self.shutdown.waiting();
+                waiting.next_key += 1;
+                let key = waiting.next_key;
+                waiting.wakers.insert(key, waker.clone());
+                drop(waiting);
+                self.waiting = Some((key, waker));
+            }
         }
-        let key = *self.key.get_or_insert_with(|| {
-            waiting.next_key += 1;
-            waiting.next_key
-        });
-        match waiting.wakers.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, waker)) => waker.clone_from(cx.waker()),
-            None => waiting.wakers.push((key, cx.waker().clone())),
+        // Checked again after the waker is in place: `trigger` sets the
+        // flag before it wakes, so either it wakes this waker or this sees
+        // the flag.
+        if self.shutdown.is_started() {
+            return Poll::Ready(());
         }
         Poll::Pending
     }
@@ -116,8 +125,8 @@ impl Future for Started {
 
 impl Drop for Started {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.shutdown.waiting().wakers.retain(|(k, _)| *k != key);
+        if let Some((key, _)) = self.waiting.take() {
+            self.shutdown.waiting().wakers.remove(&key);
         }
     }
 }
