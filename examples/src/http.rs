@@ -21,7 +21,7 @@ use wsup::futures_io::{AsyncRead, AsyncWrite};
 use wsup::hyper::rt::{FuturesIo, RuntimeTimer};
 use wsup::hyper::{Upgrading, WebSocket};
 use wsup::server::Shutdown;
-use wsup::{CloseCode, CloseFrame, Runtime, Upgrader};
+use wsup::{Runtime, Upgrader};
 
 /// How long hyper waits for a request head (a keep-alive connection's
 /// next one included): the upgrader's default handshake timeout.
@@ -46,12 +46,13 @@ impl Http {
     /// Serves one connection: requests go to `route` until one is upgraded
     /// (then `websocket` runs with the connection, in this task) or the
     /// connection ends. On shutdown, hyper finishes the request in
-    /// progress and closes; `websocket` sees the shutdown itself.
+    /// progress and closes, and the WebSocket goes away with 1001 (it is
+    /// attached to the shutdown).
     pub async fn serve<T, R, W, WF>(self, io: T, route: R, websocket: W)
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         R: Fn(&Upgrader, &UpgradeSlot, Request<Incoming>) -> Response<Body> + Send + Sync + 'static,
-        W: FnOnce(WebSocket, Shutdown) -> WF,
+        W: FnOnce(WebSocket) -> WF,
         WF: Future<Output = ()>,
     {
         let upgraded: Arc<UpgradeSlot> = Arc::default();
@@ -75,8 +76,9 @@ impl Http {
         }
         let upgrading = upgraded.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(upgrading) = upgrading {
-            if let Ok(ws) = upgrading.await {
-                websocket(ws, self.shutdown).await;
+            if let Ok(mut ws) = upgrading.await {
+                self.shutdown.attach(&mut ws);
+                websocket(ws).await;
             }
         }
     }
@@ -126,22 +128,11 @@ pub fn hello_routes(
     }
 }
 
-/// Echoes data messages until the connection ends, or the server shuts
-/// down (then closes with 1001 and waits for the peer's answer).
-pub async fn echo_until_shutdown(mut ws: WebSocket, shutdown: Shutdown) {
-    let mut stop = pin!(shutdown.started());
-    loop {
-        let msg = match select(pin!(ws.recv()), stop.as_mut()).await {
-            Either::Left((Ok(msg), _)) => msg,
-            Either::Left((Err(_), _)) => return,
-            Either::Right(_) => break,
-        };
+/// Echoes data messages until the connection ends.
+pub async fn echo_messages(mut ws: WebSocket) {
+    while let Ok(msg) = ws.recv().await {
         if msg.is_data() && ws.send(msg).await.is_err() {
-            return;
+            break;
         }
-    }
-    let away = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down");
-    if ws.close(Some(away)).await.is_ok() {
-        while ws.recv().await.is_ok() {}
     }
 }

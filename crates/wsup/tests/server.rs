@@ -309,7 +309,36 @@ async fn a_connection_handler_is_capped_tracked_and_sees_the_shutdown<R: Rt>() {
     assert_summary::<R>(summary, 1, 0);
 }
 
+/// A connection upgraded outside the server, attached to a shutdown
+/// handle: the trigger makes it go away with 1001 as the server's own do;
+/// one attached after the trigger goes away at once.
+async fn an_attached_connection_goes_away_with_the_shutdown<R: Rt>() {
+    let shutdown = wsup::server::Shutdown::new();
+    let attach = shutdown.clone();
+    let (addr, served) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
+        attach.attach(&mut ws);
+        echo(ws).await
+    })
+    .await;
+    let mut c = connect::<R>(addr).await;
+    assert_echoed::<R>(&mut c, "before").await;
+    shutdown.trigger();
+    expect_close_then_end::<R>(&mut c, 1001).await;
+    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+
+    let late = shutdown.clone();
+    let (addr, served) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
+        late.attach(&mut ws);
+        echo(ws).await
+    })
+    .await;
+    let mut c = connect::<R>(addr).await;
+    expect_close_then_end::<R>(&mut c, 1001).await;
+    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+}
+
 runtime_tests!(
+    an_attached_connection_goes_away_with_the_shutdown,
     a_connection_handler_is_capped_tracked_and_sees_the_shutdown,
     a_routing_handler_answers_plain_requests_and_its_upgrades_go_away,
     shutdown_closes_every_connection_with_going_away,

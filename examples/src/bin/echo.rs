@@ -18,12 +18,9 @@
 //! every connection a close with 1001, waits for them up to the shutdown
 //! timeout, aborts the rest, says so on stderr, and exits 0.
 
-use std::pin::pin;
 use std::sync::Arc;
 
-use futures_util::future::{select, Either};
-use wsup::server::Shutdown;
-use wsup::{CloseCode, CloseFrame, OriginPolicy};
+use wsup::OriginPolicy;
 use wsup_examples::http::{upgrade, Http};
 use wsup_examples::{echo, echo_upgrader, report_shutdown, rt, ServerArgs};
 
@@ -50,7 +47,7 @@ fn main() -> std::io::Result<()> {
                 shutdown: server.shutdown_handle(),
             };
             server
-                .run_connections(move |io, _| http.clone().serve(io, upgrade, echo_until_shutdown))
+                .run_connections(move |io, _| http.clone().serve(io, upgrade, echo))
                 .await?
         } else {
             server.run(|ws, _| echo(ws)).await?
@@ -58,26 +55,6 @@ fn main() -> std::io::Result<()> {
         report_shutdown(summary);
         Ok(())
     })
-}
-
-/// The echo of [`echo`], behind hyper: until the connection ends or the
-/// server shuts down (then a close 1001).
-async fn echo_until_shutdown(mut ws: wsup::hyper::WebSocket, shutdown: Shutdown) {
-    let mut stop = pin!(shutdown.started());
-    loop {
-        let chunk = match select(pin!(ws.recv_chunk()), stop.as_mut()).await {
-            Either::Left((Ok(chunk), _)) => chunk,
-            Either::Left((Err(_), _)) => return,
-            Either::Right(_) => break,
-        };
-        if ws.feed_chunk(chunk).await.is_err() {
-            return;
-        }
-    }
-    let away = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down");
-    if ws.close(Some(away)).await.is_ok() {
-        while ws.recv().await.is_ok() {}
-    }
 }
 
 /// Bench builds only (`--features count-allocs`, used by `cargo xtask

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use wsup::deflate::DeflateConfig;
-use wsup_examples::http::{echo_until_shutdown, hello_routes, Http};
+use wsup_examples::http::{echo_messages, hello_routes, Http};
 use wsup_examples::{report_shutdown, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
@@ -30,9 +30,7 @@ fn main() -> std::io::Result<()> {
             shutdown: server.shutdown_handle(),
         };
         let summary = server
-            .run_connections(move |io, _peer| {
-                http.clone().serve(io, hello_routes, echo_until_shutdown)
-            })
+            .run_connections(move |io, _peer| http.clone().serve(io, hello_routes, echo_messages))
             .await?;
         report_shutdown(summary);
         Ok(())

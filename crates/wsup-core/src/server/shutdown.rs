@@ -5,10 +5,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll};
 
+use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
+
+use crate::conn::{Notice, WebSocket};
 
 /// A cloneable handle on one server's shutdown: whether it began
 /// ([`is_started`](Self::is_started)), a future that completes when it does
@@ -35,6 +38,11 @@ struct Inner {
 struct Waiting {
     next_key: u64,
     wakers: HashMap<u64, Arc<AtomicWaker>>,
+    /// The connections [attached](Shutdown::attach), told to go away on
+    /// the trigger; the ones gone are swept as more attach.
+    notices: Vec<Weak<Notice>>,
+    /// When to sweep `notices` next: twice their live count.
+    sweep_at: usize,
 }
 
 impl Shutdown {
@@ -63,10 +71,49 @@ impl Shutdown {
         // The flag first, then the wakers under the lock: a `Started` polled
         // meanwhile either sees the flag or has its waker taken here.
         self.inner.started.store(true, Ordering::Release);
-        let wakers = std::mem::take(&mut self.waiting().wakers);
+        let (wakers, notices) = {
+            let mut waiting = self.waiting();
+            let notices = std::mem::take(&mut waiting.notices);
+            (std::mem::take(&mut waiting.wakers), notices)
+        };
         for waker in wakers.into_values() {
             waker.wake();
         }
+        for notice in notices.iter().filter_map(Weak::upgrade) {
+            notice.go_away();
+        }
+    }
+
+    /// Makes `ws` go away with this shutdown, as the server's own
+    /// connections do: when it begins (or at once if it has), the
+    /// connection closes with 1001 after what is queued, the next time it
+    /// would wait for input, so that a handler in `recv` sees the peer's
+    /// answer and ends as after any close; and a connection dropped after
+    /// that (aborted at the shutdown timeout) makes one attempt, without
+    /// waiting, to say 1001.
+    ///
+    /// For connections the server does not upgrade itself: one upgraded
+    /// by an HTTP server in a [`run_connections`](super::Server::run_connections)
+    /// handler, or under a shutdown handle of the program's own. It costs
+    /// nothing per message (what `select` on [`started`](Self::started)
+    /// around every `recv` would). Call it before [`split`](WebSocket::split);
+    /// it replaces the notice of a server that upgraded `ws` itself.
+    pub fn attach<T: AsyncRead + AsyncWrite + Unpin>(&self, ws: &mut WebSocket<T>) {
+        let notice = Arc::new(Notice::default());
+        ws.attach_notice(notice.clone());
+        let mut waiting = self.waiting();
+        // Under the lock: `trigger` sets the flag before it takes the
+        // notices, so either it finds this one or the flag is seen here.
+        if self.is_started() {
+            drop(waiting);
+            notice.go_away();
+            return;
+        }
+        if waiting.notices.len() >= waiting.sweep_at {
+            waiting.notices.retain(|n| n.strong_count() > 0);
+            waiting.sweep_at = (waiting.notices.len() * 2).max(64);
+        }
+        waiting.notices.push(Arc::downgrade(&notice));
     }
 
     /// How many `Started` futures wait.

@@ -30,9 +30,9 @@ use std::time::{Duration, Instant};
 use wsup_core::runtime::Sleep as WsupSleep;
 use wsup_core::Runtime;
 
-/// hyper's IO traits over a `futures_io` stream (smol's and async-std's
-/// sockets), from the `smol-hyper` crate.
-pub use smol_hyper::rt::FuturesIo;
+mod futures_io;
+
+pub use self::futures_io::FuturesIo;
 
 /// hyper's [`Executor`](hyper::rt::Executor) on a wsup [`Runtime`]: what
 /// hyper spawns (HTTP/2 streams, say) runs as the runtime's tasks.
