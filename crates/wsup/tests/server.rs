@@ -196,8 +196,14 @@ async fn a_panicking_handler_closes_with_1011_and_the_server_serves_on<R: Rt>() 
     assert_echoed::<R>(&mut next, "still serving").await;
     handle.trigger();
     expect_close_then_end::<R>(&mut next, 1001).await;
+    // The failed connection's task may still be ending (on a loaded
+    // machine) when the drain counts: then it counts as closed too.
     let summary = run_returns::<R>(running).await;
-    assert_summary::<R>(summary, 1, 0);
+    assert!(
+        (1..=2).contains(&summary.closed) && summary.aborted == 0,
+        "[{}] {summary:?}",
+        R::NAME
+    );
 }
 
 /// `Upgrader::new()` has no runtime; the server gives it its own, so a
