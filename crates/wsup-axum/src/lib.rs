@@ -36,6 +36,12 @@
 //! [`on_error`](Upgrader::on_error) hook's response) as the extractor's
 //! rejection; the handler does not run. Connections run on tokio (as
 //! axum's server does), with tokio's timers when the upgrader has none.
+//!
+//! Over HTTP/2 (RFC 8441's extended CONNECT, which `axum::serve` enables
+//! with axum's `http2` feature) the same extractor answers `200` and the
+//! connection runs over the HTTP/2 stream, compression included: route the
+//! handler with `any(..)` (HTTP/1.1 upgrades are `GET`, HTTP/2 ones
+//! `CONNECT`).
 #![warn(missing_docs)]
 
 use std::fmt;

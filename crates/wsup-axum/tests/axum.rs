@@ -10,7 +10,7 @@ use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::Message as TMessage;
 use axum::extract::FromRef;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use futures_util::StreamExt;
 use wsup_axum::WebSocketUpgrade;
@@ -69,6 +69,7 @@ async fn serve(upgrader: Upgrader) -> SocketAddr {
             ),
         )
         .route("/ws", get(echo))
+        .route("/any", any(echo))
         .route("/graphql", get(graphql))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -230,4 +231,58 @@ async fn keepalive_pings_come_from_the_upgraders_settings() {
     })
     .await
     .unwrap();
+}
+
+/// A route on `any` method takes HTTP/1.1 upgrades and HTTP/2's extended
+/// CONNECT (RFC 8441) alike; axum's server enables the latter.
+#[tokio::test]
+async fn websockets_over_http2_through_axum() {
+    use http_body_util::Empty;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let addr = serve(upgrader()).await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::builder()
+        .method(hyper::Method::CONNECT)
+        .version(hyper::Version::HTTP_2)
+        .uri(format!("http://{addr}/any"))
+        .header("sec-websocket-version", "13")
+        .extension(hyper::ext::Protocol::from_static("websocket"))
+        .body(Empty::<hyper::body::Bytes>::new())
+        .unwrap();
+    send.ready().await.unwrap();
+    let res = send.send_request(req).await.unwrap();
+    assert_eq!(res.status(), hyper::StatusCode::OK);
+    let mut stream = TokioIo::new(hyper::upgrade::on(res).await.unwrap());
+    stream
+        .write_all(&wsup_testkit::client_frame(
+            wsup_testkit::OP_BINARY,
+            true,
+            b"h2",
+        ))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let mut got = Vec::new();
+    let frame = loop {
+        if let Some((frame, _)) = wsup_testkit::parse_frame(&got) {
+            break frame;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("an echo within 10 s")
+            .unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    };
+    assert_eq!(
+        (frame.opcode, frame.payload),
+        (wsup_testkit::OP_BINARY, b"h2".to_vec())
+    );
 }

@@ -36,7 +36,10 @@
 //! }
 //! ```
 //!
-//! hyper's HTTP/1 connection must be served `.with_upgrades()`. Give the
+//! hyper's HTTP/1 connection must be served `.with_upgrades()`. Over
+//! HTTP/2 (RFC 8441's extended CONNECT: hyper's HTTP/2 server built with
+//! `.enable_connect_protocol()`, feature `http2`, on by default) the same
+//! call answers `200` and the connection runs over the HTTP/2 stream. Give the
 //! upgrader a runtime (`wsup_tokio::upgrader()`, say): its keepalive, close
 //! and idle timers need one. On tokio, hyper runs over hyper-util's
 //! `TokioIo`; on smol and async-std, over [`rt::FuturesIo`], with
@@ -101,6 +104,13 @@ pub fn upgrade<B, R: From<Bytes>>(
 /// adjusted before its response is made.
 #[allow(clippy::result_large_err)]
 pub fn negotiate(upgrader: &Upgrader, parts: &mut Parts) -> Result<Negotiated, Rejection> {
+    if parts.version == hyper::Version::HTTP_2 && !is_websocket_connect(parts) {
+        let error = match parts.method {
+            hyper::Method::CONNECT => HandshakeError::Malformed("`:protocol` is not `websocket`"),
+            _ => HandshakeError::MethodNotAllowed,
+        };
+        return Err(upgrader.refuse(error));
+    }
     let accepted = upgrader.negotiate(parts)?;
     match parts.extensions.remove::<OnUpgrade>() {
         Some(on_upgrade) => Ok(Negotiated {
@@ -111,6 +121,24 @@ pub fn negotiate(upgrader: &Upgrader, parts: &mut Parts) -> Result<Negotiated, R
             drop(accepted);
             Err(upgrader.refuse(HandshakeError::NotUpgradable))
         }
+    }
+}
+
+/// Whether `parts` is RFC 8441's extended CONNECT for a WebSocket
+/// (`:protocol` is `websocket`): how HTTP/2 asks for one.
+fn is_websocket_connect(parts: &Parts) -> bool {
+    #[cfg(feature = "http2")]
+    {
+        parts.method == hyper::Method::CONNECT
+            && parts
+                .extensions
+                .get::<hyper::ext::Protocol>()
+                .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
+    }
+    #[cfg(not(feature = "http2"))]
+    {
+        let _ = parts;
+        false
     }
 }
 

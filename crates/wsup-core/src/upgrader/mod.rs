@@ -442,7 +442,7 @@ impl Upgrader {
         );
         let extensions = agreed.as_ref().map(|(a, _)| a.response_header());
         let response = switching_protocols(
-            &valid.accept,
+            valid.accept.as_deref(),
             protocol.as_deref(),
             extensions.as_deref(),
             extra,

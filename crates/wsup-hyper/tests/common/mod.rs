@@ -47,7 +47,7 @@ pub fn upgrader(rt: Rt) -> Upgrader {
         .compression(wsup_core::deflate::DeflateConfig::enabled().threshold(0))
 }
 
-async fn service(
+pub async fn service(
     upgrader: Arc<Upgrader>,
     runtime: Arc<dyn Runtime>,
     request: Request<Incoming>,
