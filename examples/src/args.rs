@@ -32,11 +32,14 @@ pub struct ServerArgs {
     /// `--tls CERT.pem KEY.pem`: serve `wss://` with this certificate
     /// chain and private key (PEM files).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `--hyper` (`echo` only): serve HTTP with hyper and upgrade through
+    /// `wsup::hyper`, rather than wsup reading the request itself.
+    pub hyper: bool,
 }
 
 /// The flags, for the usage line.
 pub const USAGE_FLAGS: &str = "[--keepalive S] [--idle-timeout S] [--write-timeout S] \
-     [--max-connections N] [--shutdown-timeout S] [--tls CERT.pem KEY.pem]";
+     [--max-connections N] [--shutdown-timeout S] [--tls CERT.pem KEY.pem] [--hyper]";
 
 impl ServerArgs {
     /// Parses `args` (without the program name); `default_addr` when no
@@ -53,6 +56,7 @@ impl ServerArgs {
             max_connections: None,
             shutdown_timeout: None,
             tls: None,
+            hyper: false,
         };
         let mut args = args.into_iter().peekable();
         if let Some(first) = args.next_if(|a| !a.starts_with("--")) {
@@ -70,6 +74,7 @@ impl ServerArgs {
                     .ok_or_else(|| format!("{flag} needs a value"))
             };
             match flag.as_str() {
+                "--hyper" if inline.is_none() => parsed.hyper = true,
                 "--keepalive" => {
                     let s = seconds(&flag, &value()?)?;
                     parsed.keepalive = Some((!s.is_zero()).then_some(s));
@@ -204,9 +209,11 @@ mod tests {
         let a = parse(&[]).unwrap();
         assert_eq!(a.addr, "127.0.0.1:9001");
         assert_eq!(a.keepalive, None);
-        let a = parse(&["--keepalive=0"]).unwrap();
+        assert!(!a.hyper);
+        let a = parse(&["--keepalive=0", "--hyper"]).unwrap();
         assert_eq!(a.addr, "127.0.0.1:9001");
         assert_eq!(a.keepalive, Some(None));
+        assert!(a.hyper);
         let up = a.apply(Upgrader::new());
         assert_eq!(up.websocket_config().keepalive_interval(), None);
     }

@@ -24,6 +24,8 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 mod args;
 pub use args::{report_shutdown, ServerArgs, USAGE_FLAGS};
 
+pub mod http;
+
 /// Logs to stderr what `RUST_LOG` lets through (default `info`: timeouts,
 /// protocol errors; `RUST_LOG=wsup_core=debug` adds every refused handshake
 /// and every connection's end). Standard output stays the program's own.

@@ -95,9 +95,27 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
 
 #[test]
 fn a_cap_answers_503_and_sigterm_closes_with_1001_then_exits_0() {
-    let (mut echo, addr) = start(&["--max-connections=1", "--shutdown-timeout", "5"]);
+    cap_then_sigterm(&[]);
+}
+
+/// The same behind hyper: the server's cap and shutdown hold for
+/// connections it hands to an HTTP server.
+#[test]
+fn behind_hyper_a_cap_answers_503_and_sigterm_closes_with_1001_then_exits_0() {
+    cap_then_sigterm(&["--hyper"]);
+}
+
+fn cap_then_sigterm(extra: &[&str]) {
+    let mut flags = vec!["--max-connections=1", "--shutdown-timeout", "5"];
+    flags.extend_from_slice(extra);
+    let (mut echo, addr) = start(&flags);
     let (mut first, head) = handshake(&addr);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // An echo first: the connection is served.
+    first
+        .write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])
+        .unwrap();
+    assert_eq!(read_frame(&mut first), (0x81, b"hi".to_vec()));
 
     let (_, refused) = handshake(&addr);
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");

@@ -37,6 +37,7 @@ use crate::runtime::Runtime;
 use crate::util::{check, exit_code, Workspace};
 
 mod chart;
+mod http;
 mod memory;
 mod report;
 mod server;
@@ -92,6 +93,8 @@ pub struct Options {
     pub quick: bool,
     /// `--memory`: the memory benchmark instead.
     pub memory: Option<Memory>,
+    /// `--http`: the echo behind hyper against the plain echo instead.
+    pub http: bool,
 }
 
 /// The arguments of `cargo xtask bench --memory`.
@@ -159,6 +162,7 @@ const LOADGEN_CORE: usize = 1;
 pub fn run(options: &Options) -> ExitCode {
     let result = match &options.memory {
         Some(memory) => memory::run(options, memory),
+        None if options.http => http::run(options),
         None => try_run(options),
     };
     exit_code(result.map(|()| true))

@@ -24,10 +24,14 @@ subcommands:
       target/wsup-bench/memory.{md,json}; --echo measures that echo binary
       instead of building one per runtime (tokio by default); --conns
       defaults to 1000 (200 with --quick), about 1 min (20 s) per server
+  bench --http [--runtime tokio|smol|async-std|all] [--quick]
+      instead: the echo behind hyper (`echo --hyper`) against the plain
+      echo, side by side, as ratios; results in target/wsup-bench/http.{md,json};
+      tokio by default; about 1 min per runtime (15 s with --quick)
   interop [--runtime tokio|smol|async-std|all]
       permessage-deflate interop: the Python `websockets` client against
-      the echo example, every negotiation parameter; --runtime defaults to
-      tokio
+      the echo, hello (hyper) and hello-axum examples, every negotiation
+      parameter; --runtime defaults to tokio
   help
       print this message";
 
@@ -109,6 +113,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     let mut runtimes = None;
     let mut quick = false;
     let mut memory = false;
+    let mut http = false;
     let mut echo = None;
     let mut conns = None;
     while let Some((flag, inline)) = flags.next() {
@@ -121,6 +126,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             }
             "--quick" if inline.is_none() => quick = true,
             "--memory" if inline.is_none() => memory = true,
+            "--http" if inline.is_none() => http = true,
             "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--conns" => {
                 let value = flags.value(&flag, inline)?;
@@ -139,11 +145,15 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     if echo.is_some() && runtimes.is_some() {
         return Err("`--echo` and `--runtime` exclude each other".to_owned());
     }
+    if memory && http {
+        return Err("`--memory` and `--http` exclude each other".to_owned());
+    }
     let memory = memory.then_some(bench::Memory { echo, conns });
     Ok(Task::Bench(bench::Options {
         runtimes,
         quick,
         memory,
+        http,
     }))
 }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask interop`: permessage-deflate (RFC 7692) against an independent
 //! client, one runtime after another.
 //!
-//! For each runtime: build `echo` in release with that runtime's feature,
+//! For each runtime: build `echo` (and `hello`, on hyper; on tokio also
+//! `hello-axum`) in release with that runtime's feature,
 //! start it on a free port, wait for its `listening on` line, and run
 //! `interop/deflate_client.py` against it. The script uses the Python
 //! `websockets` package (pinned, from PyPI, kept in a venv under
@@ -9,16 +10,16 @@
 //! goes through every negotiation parameter, checks each echo and prints
 //! `N passed, M failed`. Its exit status is the verdict.
 //!
-//! Then the same over `wss://`: `echo --tls` with a server certificate made
-//! for the run (signed by a CA also made for the run, written under
-//! `target/interop/tls`), the script trusting that CA.
+//! `echo` runs twice: over `ws://`, and over `wss://` (`echo --tls` with a
+//! server certificate made for the run, signed by a CA also made for the
+//! run, written under `target/interop/tls`; the script trusts that CA).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use crate::runtime::{Runtime, Selection};
+use crate::runtime::Selection;
 use crate::util::{
     ensure_venv, exit_code, run_with_timeout, verdicts_line, xtask_dir, Echo, Workspace,
 };
@@ -55,42 +56,57 @@ fn try_run(options: &Options) -> Result<bool, String> {
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
-        let echo = workspace.build_echo(rt, false)?;
-        let plain = pass(rt, &python, &script, Echo::start(&echo)?, "ws", &[])?;
-        let server = Echo::start_with(&echo, &tls.flags())?;
-        let secure = pass(rt, &python, &script, server, "wss", &tls.client_args())?;
-        verdicts.push((rt, plain && secure));
+        // The echo example (wsup's own server) over ws:// and wss://, then
+        // `hello` (hyper, its `/ws` upgraded through wsup-hyper), then on
+        // tokio `hello-axum` (the axum extractor).
+        let mut targets = vec![("echo", "/", None), ("echo", "/", Some(&tls))];
+        targets.push(("hello", "/ws", None));
+        if rt.name() == "tokio" {
+            targets.push(("hello-axum", "/ws", None));
+        }
+        let mut passed = true;
+        for (bin, path, tls) in targets {
+            let program = workspace.build_example(bin, &rt.feature())?;
+            passed &= run_client(&python, &script, &program, bin, path, tls, rt.name())?;
+        }
+        verdicts.push((rt, passed));
     }
     println!("\n==> interop: {}", verdicts_line(&verdicts));
     Ok(verdicts.iter().all(|&(_, passed)| passed))
 }
 
-/// Runs the script against `server` over `scheme` (`ws` or `wss`, with
-/// `args` for the client); whether every configuration passed.
-fn pass(
-    rt: Runtime,
+/// Starts example `bin` (with `tls`, over `wss://`) and runs the client
+/// against its `path`; whether every configuration passed.
+fn run_client(
     python: &Path,
     script: &Path,
-    server: Echo,
-    scheme: &str,
-    args: &[&OsStr],
+    program: &Path,
+    bin: &'static str,
+    path: &str,
+    tls: Option<&Tls>,
+    runtime: &str,
 ) -> Result<bool, String> {
-    let url = format!("{scheme}://{}/", server.addr);
+    let flags = tls.map(Tls::flags);
+    let server = Echo::start_example(program, bin, flags.as_ref().map_or(&[], |f| &f[..]))?;
+    let addr = &server.addr;
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     println!(
-        "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {} echo at {url}",
-        rt.name()
+        "==> websockets {WEBSOCKETS_VERSION} (permessage-deflate) against {runtime} {bin} at {scheme}://{addr}{path}"
     );
     let status = run_with_timeout(
         Command::new(python)
             .arg(script)
-            .arg(&url)
-            .args(args)
+            // `echo` compresses every message; the others leave small ones
+            // uncompressed (the default threshold).
+            .args((bin != "echo").then_some("--threshold"))
+            .arg(format!("{scheme}://{addr}{path}"))
+            .args(tls.map(Tls::client_args).into_iter().flatten())
             .stdin(Stdio::null()),
         CLIENT_TIMEOUT,
     )?;
     server.stop();
     if !status.success() {
-        println!("==> interop {} over {scheme}: FAILED ({status})", rt.name());
+        println!("==> interop {runtime} {bin} over {scheme}: FAILED ({status})");
     }
     Ok(status.success())
 }

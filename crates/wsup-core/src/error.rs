@@ -239,6 +239,10 @@ pub enum HandshakeError {
     /// The application's hook refused the request with its own response.
     #[error("request refused by the application with status {0}")]
     Rejected(StatusCode),
+    /// The HTTP server cannot hand the connection over: a hyper server not
+    /// built `.with_upgrades()`, or an HTTP/2 request (500).
+    #[error("the HTTP server cannot hand this connection over for an upgrade")]
+    NotUpgradable,
     /// The server is at one of its connection caps: answered `503 Service
     /// Unavailable` with `Retry-After` (see
     /// [`Server::max_connections`](crate::server::Server::max_connections)).
@@ -298,6 +302,7 @@ impl HandshakeError {
             HandshakeError::OriginRefused => StatusCode::FORBIDDEN,
             HandshakeError::Rejected(s) => *s,
             HandshakeError::OverCapacity { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            HandshakeError::NotUpgradable => StatusCode::INTERNAL_SERVER_ERROR,
         })
     }
 

@@ -11,6 +11,9 @@
 //! | `runtime-smol` | `wsup::smol` |
 //! | `runtime-async-std` | `wsup::async_std` (async-std is discontinued upstream; prefer smol) |
 //!
+//! | `hyper` | `wsup::hyper`: upgrade requests inside a hyper 1.x service, on any runtime |
+//! | `axum` | `wsup::axum`: the `WebSocketUpgrade` extractor for axum 0.8 (tokio) |
+//!
 //! Features are additive: any combination builds, none included (then only
 //! the runtime-independent API, for use with any `futures_io` stream).
 //!
@@ -58,4 +61,16 @@ pub mod smol {
 #[cfg(feature = "runtime-async-std")]
 pub mod async_std {
     pub use wsup_async_std::*;
+}
+
+/// hyper 1.x integration (feature `hyper`).
+#[cfg(feature = "hyper")]
+pub mod hyper {
+    pub use wsup_hyper::*;
+}
+
+/// axum 0.8 integration (feature `axum`).
+#[cfg(feature = "axum")]
+pub mod axum {
+    pub use wsup_axum::*;
 }

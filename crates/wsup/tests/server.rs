@@ -196,8 +196,14 @@ async fn a_panicking_handler_closes_with_1011_and_the_server_serves_on<R: Rt>() 
     assert_echoed::<R>(&mut next, "still serving").await;
     handle.trigger();
     expect_close_then_end::<R>(&mut next, 1001).await;
+    // The failed connection's task may still be ending (on a loaded
+    // machine) when the drain counts: then it counts as closed too.
     let summary = run_returns::<R>(running).await;
-    assert_summary::<R>(summary, 1, 0);
+    assert!(
+        (1..=2).contains(&summary.closed) && summary.aborted == 0,
+        "[{}] {summary:?}",
+        R::NAME
+    );
 }
 
 /// `Upgrader::new()` has no runtime; the server gives it its own, so a
@@ -261,7 +267,91 @@ async fn a_routing_handler_answers_plain_requests_and_its_upgrades_go_away<R: Rt
     assert_summary::<R>(summary, 1, 0);
 }
 
+/// A handler of raw connections (`run_connections`, what an HTTP server
+/// such as hyper runs under): tracked, capped (503 over the cap, from the
+/// upgrader), and told of the shutdown through the handle.
+async fn a_connection_handler_is_capped_tracked_and_sees_the_shutdown<R: Rt>() {
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let handle = server.shutdown_handle();
+    let shutdown = handle.clone();
+    let running = spawn::<R, _>(
+        server
+            .max_connections(1)
+            .run_connections(move |mut io, _peer| {
+                let shutdown = shutdown.clone();
+                async move {
+                    let _ = io.write_all(b"hello\n").await;
+                    shutdown.started().await;
+                    let _ = io.write_all(b"bye\n").await;
+                }
+            }),
+    );
+    let mut first = R::connect(addr).await;
+    let mut greeting = [0u8; 6];
+    first.read_exact(&mut greeting).await.expect("greeting");
+    assert_eq!(&greeting, b"hello\n", "[{}]", R::NAME);
+
+    // The one place is taken: the next client's request is answered 503.
+    let refused =
+        harness::raw::http_exchange::<R>(addr, harness::raw::upgrade_request(addr, "").as_bytes())
+            .await;
+    assert!(
+        refused.starts_with("HTTP/1.1 503"),
+        "[{}] {refused}",
+        R::NAME
+    );
+
+    handle.trigger();
+    let mut rest = Vec::new();
+    within::<R, _>(
+        Duration::from_secs(5),
+        "the handler's end",
+        first.read_to_end(&mut rest),
+    )
+    .await
+    .expect("read to the end");
+    assert_eq!(rest, b"bye\n", "[{}]", R::NAME);
+    // The handler ends as soon as it sees the shutdown, possibly before the
+    // drain counts the open tasks (the refused client's may still count).
+    let summary = run_returns::<R>(running).await;
+    assert!(
+        summary.closed <= 2 && summary.aborted == 0,
+        "[{}] {summary:?}",
+        R::NAME
+    );
+}
+
+/// A connection upgraded outside the server, attached to a shutdown
+/// handle: the trigger makes it go away with 1001 as the server's own do;
+/// one attached after the trigger goes away at once.
+async fn an_attached_connection_goes_away_with_the_shutdown<R: Rt>() {
+    let shutdown = wsup::server::Shutdown::new();
+    let attach = shutdown.clone();
+    let (addr, served) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
+        attach.attach(&mut ws);
+        echo(ws).await
+    })
+    .await;
+    let mut c = connect::<R>(addr).await;
+    assert_echoed::<R>(&mut c, "before").await;
+    shutdown.trigger();
+    expect_close_then_end::<R>(&mut c, 1001).await;
+    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+
+    let late = shutdown.clone();
+    let (addr, served) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
+        late.attach(&mut ws);
+        echo(ws).await
+    })
+    .await;
+    let mut c = connect::<R>(addr).await;
+    expect_close_then_end::<R>(&mut c, 1001).await;
+    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+}
+
 runtime_tests!(
+    an_attached_connection_goes_away_with_the_shutdown,
+    a_connection_handler_is_capped_tracked_and_sees_the_shutdown,
     a_routing_handler_answers_plain_requests_and_its_upgrades_go_away,
     shutdown_closes_every_connection_with_going_away,
     shutdown_aborts_a_silent_peer_at_the_deadline,

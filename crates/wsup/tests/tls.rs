@@ -105,6 +105,7 @@ runtime_tests! {
     handshake_cap_counts_tls_handshakes,
     graceful_shutdown_closes_with_1001_and_close_notify,
     shutdown_aborts_a_stalled_tls_handshake,
+    run_connections_gets_the_tls_stream,
     deflate_over_tls,
 }
 
@@ -443,6 +444,45 @@ async fn shutdown_aborts_a_stalled_tls_handshake<R: TlsRt>() {
         read_to_end(&mut stalled),
     )
     .await;
+}
+
+async fn run_connections_gets_the_tls_stream<R: TlsRt>() {
+    let pki = Pki::new();
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let server = server.acceptor(R::acceptor(pki.server.clone()));
+    let handle = server.shutdown_handle();
+    // The handler speaks its own protocol over the TLS stream (HTTP, for
+    // hyper): here, one line and the end of the stream.
+    let running = spawn::<R, _>(server.run_connections(|mut io, _| async move {
+        let _ = io.write_all(b"over tls\n").await;
+        let _ = io.close().await;
+    }));
+    let mut tls = pki.connect::<R>(addr, "localhost").await;
+    let mut got = Vec::new();
+    within::<R, _>(
+        Duration::from_secs(5),
+        "the line",
+        tls.read_to_end(&mut got),
+    )
+    .await
+    .expect("a clean end, with close_notify");
+    assert_eq!(got, b"over tls\n", "[{}]", R::NAME);
+
+    // A client without TLS never reaches the handler.
+    let mut plain = R::connect(addr).await;
+    plain
+        .write_all(b"GET / HTTP/1.1\r\n\r\n")
+        .await
+        .expect("write");
+    let mut got = Vec::new();
+    let _ = within::<R, _>(
+        Duration::from_secs(5),
+        "plain dropped",
+        plain.read_to_end(&mut got),
+    )
+    .await;
+    assert!(!got.windows(8).any(|w| w == b"over tls"), "[{}]", R::NAME);
+    stop::<R>(handle, running).await;
 }
 
 async fn deflate_over_tls<R: TlsRt>() {

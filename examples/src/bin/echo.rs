@@ -9,7 +9,10 @@
 //! `--shutdown-timeout S` (how long a graceful shutdown waits for
 //! connections to close), `--tls CERT.pem KEY.pem` (serve `wss://` with
 //! this certificate chain and private key; the TLS handshake runs in each
-//! connection's task, under the handshake timeout). Without flags: the library's default keepalive
+//! connection's task, under the handshake timeout), `--hyper` (HTTP
+//! served by hyper, any path upgraded through `wsup::hyper`: the same echo
+//! behind hyper, for the benchmark that compares the two; with `--tls`
+//! too). Without flags: the library's default keepalive
 //! and no other timeout, what conformance runs and benchmarks need. They
 //! drive this program, on the runtime chosen by the `runtime-*` features of
 //! `wsup-examples`.
@@ -18,7 +21,10 @@
 //! every connection a close with 1001, waits for them up to the shutdown
 //! timeout, aborts the rest, says so on stderr, and exits 0.
 
+use std::sync::Arc;
+
 use wsup::OriginPolicy;
+use wsup_examples::http::{upgrade, Http};
 use wsup_examples::{echo, echo_upgrader, report_shutdown, rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
@@ -40,10 +46,31 @@ fn main() -> std::io::Result<()> {
             .origin_policy(OriginPolicy::AllowAll)
             .compression(wsup::deflate::DeflateConfig::enabled().threshold(0));
         let upgrader = echo_upgrader(args.apply(upgrader));
-        let server = args.server(listener, upgrader);
-        let summary = match tls {
-            Some(tls) => server.acceptor(tls).run(|ws, _| echo(ws)).await?,
-            None => server.run(|ws, _| echo(ws)).await?,
+        let server = args.server(listener, upgrader.clone());
+        let summary = if args.hyper {
+            let http = Http {
+                upgrader: Arc::new(upgrader.server_stats(server.stats())),
+                runtime: rt::runtime(),
+                shutdown: server.shutdown_handle(),
+            };
+            match tls {
+                Some(tls) => {
+                    server
+                        .acceptor(tls)
+                        .run_connections(move |io, _| http.clone().serve(io, upgrade, echo))
+                        .await?
+                }
+                None => {
+                    server
+                        .run_connections(move |io, _| http.clone().serve(io, upgrade, echo))
+                        .await?
+                }
+            }
+        } else {
+            match tls {
+                Some(tls) => server.acceptor(tls).run(|ws, _| echo(ws)).await?,
+                None => server.run(|ws, _| echo(ws)).await?,
+            }
         };
         report_shutdown(summary);
         Ok(())

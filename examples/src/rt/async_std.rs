@@ -7,6 +7,11 @@ pub use wsup::async_std::{upgrader, Server};
 /// The TLS acceptor the server takes (`--tls`).
 pub use wsup::tls::TlsAcceptor;
 
+/// This runtime behind wsup's seam (for hyper's timer, say).
+pub fn runtime() -> std::sync::Arc<dyn wsup::Runtime> {
+    std::sync::Arc::new(wsup::async_std::AsyncStdRuntime)
+}
+
 /// The listener [`Server`] takes.
 pub type TcpListener = async_std::net::TcpListener;
 /// An accepted connection, as `futures_io` traits.

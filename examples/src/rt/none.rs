@@ -68,6 +68,10 @@ pub fn upgrader() -> Upgrader {
     Upgrader::new()
 }
 
+pub fn runtime() -> std::sync::Arc<dyn Runtime> {
+    std::sync::Arc::new(NoRuntime)
+}
+
 pub async fn bind(_addr: &str) -> io::Result<TcpListener> {
     Err(io::Error::other("built without a runtime"))
 }

@@ -7,6 +7,11 @@ pub use wsup::smol::{upgrader, Server};
 /// The TLS acceptor the server takes (`--tls`).
 pub use wsup::tls::TlsAcceptor;
 
+/// This runtime behind wsup's seam (for hyper's timer, say).
+pub fn runtime() -> std::sync::Arc<dyn wsup::Runtime> {
+    std::sync::Arc::new(wsup::smol::SmolRuntime)
+}
+
 /// The listener [`Server`] takes.
 pub type TcpListener = smol::net::TcpListener;
 /// An accepted connection, as `futures_io` traits.

@@ -7,6 +7,11 @@ use std::io;
 pub use wsup::tokio::TlsAcceptor;
 pub use wsup::tokio::{upgrader, Server};
 
+/// This runtime behind wsup's seam (for hyper's timer, say).
+pub fn runtime() -> std::sync::Arc<dyn wsup::Runtime> {
+    std::sync::Arc::new(wsup::tokio::TokioRuntime)
+}
+
 /// The listener [`Server`] takes.
 pub type TcpListener = tokio::net::TcpListener;
 /// An accepted connection, as `futures_io` traits.

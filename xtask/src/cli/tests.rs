@@ -105,3 +105,19 @@ fn mistakes_are_named() {
         assert_eq!(parse_line(line).unwrap_err(), error, "{line}");
     }
 }
+
+#[test]
+fn bench_http_is_its_own_mode() {
+    let Ok(Task::Bench(options)) = parse_line("bench --http --runtime smol") else {
+        panic!("not bench");
+    };
+    assert!(options.http && options.memory.is_none());
+    assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
+    let Ok(Task::Bench(options)) = parse_line("bench") else {
+        panic!("not bench");
+    };
+    assert!(!options.http);
+    assert!(parse_line("bench --http --memory")
+        .unwrap_err()
+        .contains("exclude"));
+}

@@ -20,20 +20,25 @@ impl Echo {
     /// (the conformance cases end hundreds of connections on purpose, each
     /// logged at INFO), unless `RUST_LOG` says otherwise.
     pub fn start(echo: &Path) -> Result<Echo, String> {
-        Echo::start_with(echo, &[])
+        Echo::start_example(echo, "echo", &[])
     }
 
-    /// As [`start`](Self::start), with `flags` after the address (`--tls
-    /// CERT KEY`, say).
-    pub fn start_with(echo: &Path, flags: &[&std::ffi::OsStr]) -> Result<Echo, String> {
+    /// As [`start`](Self::start), for any example that takes its address
+    /// first and says `listening on` (`hello`, `hello-axum`), with `flags`
+    /// after the address (`--tls CERT KEY`, say).
+    pub fn start_example(
+        program: &Path,
+        name: &'static str,
+        flags: &[&std::ffi::OsStr],
+    ) -> Result<Echo, String> {
         let addr = format!("127.0.0.1:{}", free_port()?);
-        let mut command = Command::new(echo);
+        let mut command = Command::new(program);
         command.arg(&addr).args(flags);
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "warn");
         }
-        let server = start_listening(command.stdin(Stdio::null()), "echo", |line| {
-            println!("[echo] {line}")
+        let server = start_listening(command.stdin(Stdio::null()), name, move |line| {
+            println!("[{name}] {line}")
         })?;
         Ok(Echo { server, addr })
     }

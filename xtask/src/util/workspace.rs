@@ -81,14 +81,20 @@ impl Workspace {
         if count_allocs {
             features.push_str(",count-allocs");
         }
-        println!("==> building echo ({features})");
+        self.build_example("echo", &features)
+    }
+
+    /// Builds example `bin` in release with `features` (and no default
+    /// ones); returns its path.
+    pub fn build_example(&self, bin: &str, features: &str) -> Result<PathBuf, String> {
+        println!("==> building {bin} ({features})");
         check(
             self.cargo()
-                .args(["build", "--release", "-p", "wsup-examples", "--bin", "echo"])
-                .args(["--no-default-features", "--features", &features]),
-            "cargo build echo",
+                .args(["build", "--release", "-p", "wsup-examples", "--bin", bin])
+                .args(["--no-default-features", "--features", features]),
+            &format!("cargo build {bin}"),
         )?;
-        Ok(self.release_bin("echo"))
+        Ok(self.release_bin(bin))
     }
 
     /// The runtimes to run for `conformance` and `interop`: `all` skips,

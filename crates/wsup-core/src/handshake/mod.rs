@@ -13,7 +13,7 @@ pub use response::{error_response, switching_protocols, write_response};
 use base64::Engine as _;
 use http::header::{self, HeaderMap};
 use http::request::Parts;
-use http::Method;
+use http::{Method, Version};
 use sha1::{Digest, Sha1};
 
 use crate::error::HandshakeError;
@@ -58,8 +58,9 @@ fn has_token(
 /// What a valid upgrade request asks for.
 #[derive(Debug, Clone)]
 pub struct Validated {
-    /// The `Sec-WebSocket-Accept` value.
-    pub accept: String,
+    /// The `Sec-WebSocket-Accept` value; `None` for an HTTP/2 extended
+    /// CONNECT (RFC 8441), which has no key and is answered `200`.
+    pub accept: Option<String>,
     /// Subprotocols the client offered, in its order.
     pub offered_protocols: Vec<String>,
 }
@@ -67,8 +68,24 @@ pub struct Validated {
 /// Checks an upgrade request against RFC 6455 section 4.2.1, in gorilla's
 /// order, so each failure has its status: method (405), `Connection` (400),
 /// `Upgrade` (426), version (426), key (400).
+///
+/// An HTTP/2 request is RFC 8441's extended CONNECT: method `CONNECT`
+/// (else 405) and `Sec-WebSocket-Version: 13` (else 426), no key, no
+/// `Connection` or `Upgrade`. HTTP/2's `:protocol` pseudo-header is not
+/// in `parts`: the HTTP server integration checks that it is `websocket`
+/// before it asks (wsup-hyper does).
 pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
     let h = &parts.headers;
+    if parts.version == Version::HTTP_2 {
+        if parts.method != Method::CONNECT {
+            return Err(HandshakeError::MethodNotAllowed);
+        }
+        check_version(h)?;
+        return Ok(Validated {
+            accept: None,
+            offered_protocols: offered_protocols(h)?,
+        });
+    }
     if parts.method != Method::GET {
         return Err(HandshakeError::MethodNotAllowed);
     }
@@ -78,10 +95,7 @@ pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
     if !has_token(h, &header::UPGRADE, "websocket")? {
         return Err(HandshakeError::MissingUpgradeWebsocket);
     }
-    let version = header_str(h, &header::SEC_WEBSOCKET_VERSION)?;
-    if version.len() != 1 || version[0].trim() != "13" {
-        return Err(HandshakeError::UnsupportedVersion);
-    }
+    check_version(h)?;
     let keys = header_str(h, &header::SEC_WEBSOCKET_KEY)?;
     let key = match keys.as_slice() {
         [k] => k.trim(),
@@ -91,17 +105,30 @@ pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
         Ok(raw) if raw.len() == 16 => {}
         _ => return Err(HandshakeError::InvalidKey),
     }
-    let offered_protocols = header_str(h, &header::SEC_WEBSOCKET_PROTOCOL)?
+    Ok(Validated {
+        accept: Some(accept_key(key.as_bytes())),
+        offered_protocols: offered_protocols(h)?,
+    })
+}
+
+/// `Sec-WebSocket-Version: 13`, once.
+fn check_version(h: &HeaderMap) -> Result<(), HandshakeError> {
+    let version = header_str(h, &header::SEC_WEBSOCKET_VERSION)?;
+    if version.len() != 1 || version[0].trim() != "13" {
+        return Err(HandshakeError::UnsupportedVersion);
+    }
+    Ok(())
+}
+
+/// The subprotocols offered, in the client's order.
+fn offered_protocols(h: &HeaderMap) -> Result<Vec<String>, HandshakeError> {
+    Ok(header_str(h, &header::SEC_WEBSOCKET_PROTOCOL)?
         .iter()
         .flat_map(|v| v.split(','))
         .map(|t| t.trim())
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
-        .collect();
-    Ok(Validated {
-        accept: accept_key(key.as_bytes()),
-        offered_protocols,
-    })
+        .collect())
 }
 
 /// Whether the request asks for a WebSocket upgrade at all (has an
@@ -137,9 +164,42 @@ mod tests {
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
         assert_eq!(
-            validate_request(&parts(GOOD)).unwrap().accept,
+            validate_request(&parts(GOOD)).unwrap().accept.unwrap(),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
+    }
+
+    fn h2(method: Method, version: Option<&str>) -> Parts {
+        let mut req = http::Request::builder()
+            .method(method)
+            .version(Version::HTTP_2)
+            .uri("https://server.example.com/ws")
+            .header("sec-websocket-protocol", "chat, superchat");
+        if let Some(v) = version {
+            req = req.header("sec-websocket-version", v);
+        }
+        req.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn http2_extended_connect_has_no_key_and_is_answered_200() {
+        let valid = validate_request(&h2(Method::CONNECT, Some("13"))).unwrap();
+        assert_eq!(valid.accept, None);
+        assert_eq!(valid.offered_protocols, ["chat", "superchat"]);
+        let res = switching_protocols(None, Some("chat"), None, HeaderMap::new());
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["sec-websocket-protocol"], "chat");
+        for forbidden in ["upgrade", "connection", "sec-websocket-accept"] {
+            assert!(!res.headers().contains_key(forbidden), "{forbidden}");
+        }
+        assert!(matches!(
+            validate_request(&h2(Method::GET, Some("13"))),
+            Err(HandshakeError::MethodNotAllowed)
+        ));
+        assert!(matches!(
+            validate_request(&h2(Method::CONNECT, None)),
+            Err(HandshakeError::UnsupportedVersion)
+        ));
     }
 
     #[test]
@@ -206,7 +266,12 @@ mod tests {
         let v = validate_request(&parts(GOOD)).unwrap();
         let mut extra = HeaderMap::new();
         extra.insert("set-cookie", "a=1".parse().unwrap());
-        let res = switching_protocols(&v.accept, Some("chat"), Some("permessage-deflate"), extra);
+        let res = switching_protocols(
+            v.accept.as_deref(),
+            Some("chat"),
+            Some("permessage-deflate"),
+            extra,
+        );
         assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
         let names: Vec<_> = res.headers().keys().map(|n| n.as_str()).collect();
         assert_eq!(

@@ -17,22 +17,28 @@ use crate::error::HandshakeError;
 /// The `101 Switching Protocols` that accepts an upgrade: `accept` is the
 /// `Sec-WebSocket-Accept` value, `protocol` the selected subprotocol,
 /// `extensions` the negotiated `Sec-WebSocket-Extensions` value; `extra`
-/// headers (from an application hook) are appended last.
+/// headers (from an application hook) are appended last. Without `accept`
+/// (an HTTP/2 extended CONNECT, RFC 8441) it is a `200 OK` with neither
+/// `Upgrade` nor `Connection` (HTTP/2 forbids them).
 pub fn switching_protocols(
-    accept: &str,
+    accept: Option<&str>,
     protocol: Option<&str>,
     extensions: Option<&str>,
     extra: HeaderMap,
 ) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    if accept.is_some() {
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    }
     let h = response.headers_mut();
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    h.insert(
-        header::SEC_WEBSOCKET_ACCEPT,
-        HeaderValue::from_str(accept).expect("base64 is a valid header value"),
-    );
+    if let Some(accept) = accept {
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        h.insert(
+            header::SEC_WEBSOCKET_ACCEPT,
+            HeaderValue::from_str(accept).expect("base64 is a valid header value"),
+        );
+    }
     if let Some(p) = protocol {
         // Offered tokens came from a valid header value.
         if let Ok(v) = HeaderValue::from_str(p) {

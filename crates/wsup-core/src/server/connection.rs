@@ -133,6 +133,44 @@ where
     }
 }
 
+/// A handler of raw connections
+/// ([`Server::run_connections`](super::Server::run_connections)): it
+/// speaks the protocol itself (an HTTP server such as hyper's, which
+/// upgrades the requests it routes).
+pub(super) struct Connections<H>(pub(super) H);
+
+impl<T, H, HF> Serve<T> for Connections<H>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Fn(T, SocketAddr) -> HF + Send + Sync + 'static,
+    HF: Future<Output = ()> + Send + 'static,
+{
+    async fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
+        shared: Arc<Shared<Self, A>>,
+        io: R,
+        peer: SocketAddr,
+        notice: Arc<Notice>,
+        handshake: Slot,
+    ) {
+        // No head is read here, so the connection counts as open from its
+        // accept, for the peer's IP; over a cap, it is answered 503 as an
+        // upgrade would be (its TLS handshake done and its head read under
+        // the handshake deadline).
+        let _slot = match shared.admission.connect(peer.ip().to_canonical()) {
+            Ok(slot) => slot,
+            Err(cap) => return refused(shared, io, peer, cap, handshake).await,
+        };
+        // The TLS handshake, holding the handshake place.
+        let io = match secure(&shared, io).await {
+            Ok((io, _deadline)) => io,
+            Err(error) => return observe::handshake_failed(peer, &error),
+        };
+        drop(handshake);
+        let handling = pin!(AssertUnwindSafe((shared.handler.0)(io, peer)).catch_unwind());
+        handle(handling, &notice, peer, None).await;
+    }
+}
+
 /// Runs the handler's future, its panic caught. It is pinned by the
 /// caller rather than moved in (an `async fn` would keep a second copy of
 /// it) and dropped there after this returns: after the notice says why,

@@ -64,8 +64,8 @@ pub use self::client_ip::TrustedProxies;
 pub use self::shutdown::{Shutdown, Started};
 
 pub use self::connection::Request;
-use self::connection::Routes;
 pub(crate) use self::connection::Upgrades;
+use self::connection::{Connections, Routes};
 pub(crate) use self::running::Options;
 use crate::conn::WebSocket;
 use crate::runtime::Runtime;
@@ -401,6 +401,38 @@ impl<L: Listen, A> Server<L, A> {
         let listener = &self.listener;
         self.options
             .run(|| L::accept(listener), self.acceptor, Routes(handler))
+            .await
+    }
+
+    /// As [`run`](Self::run), for a handler that speaks HTTP itself (a
+    /// hyper connection, upgrading with `wsup-hyper`): it gets each
+    /// accepted connection, in a tracked task of its own, its panics
+    /// caught, and the server keeps its accept loop, its caps and its
+    /// graceful shutdown.
+    ///
+    /// The server reads no request here, so it cannot tell the connection
+    /// to go away: on shutdown the handler sees
+    /// [`Shutdown::started`](Shutdown::started) (from
+    /// [`shutdown_handle`](Self::shutdown_handle)) and ends by itself (hyper's
+    /// `graceful_shutdown`, a close 1001 on its WebSockets) before the
+    /// [shutdown timeout](Self::shutdown_timeout), past which it is
+    /// aborted. A connection counts against
+    /// [`max_connections`](Self::max_connections) and the per-IP cap (the
+    /// peer's address) from its accept to the end of its task; the
+    /// handshake caps bound nothing past the accept (bound slow request
+    /// heads with the HTTP server's own timeout: hyper's
+    /// `header_read_timeout`). With an [acceptor](Self::acceptor), the
+    /// handler gets the connection once its TLS handshake is done (under
+    /// the upgrader's handshake timeout, holding a handshake place).
+    pub async fn run_connections<H, HF>(self, handler: H) -> io::Result<ShutdownSummary>
+    where
+        A: Acceptor<L::Io>,
+        H: Fn(A::Io, SocketAddr) -> HF + Send + Sync + 'static,
+        HF: Future<Output = ()> + Send + 'static,
+    {
+        let listener = &self.listener;
+        self.options
+            .run(|| L::accept(listener), self.acceptor, Connections(handler))
             .await
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
-use http::header::{self, HeaderMap};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
 use http::Response;
 
@@ -115,6 +115,30 @@ impl Accepted {
     /// The selected subprotocol.
     pub fn subprotocol(&self) -> Option<&str> {
         self.protocol.as_deref()
+    }
+
+    /// Replaces the selected subprotocol (for an HTTP integration whose
+    /// handler names its own, as axum's `protocols` does), in the response
+    /// and for the connection. It must be one the client offered.
+    pub fn set_subprotocol(&mut self, protocol: Option<&str>) {
+        let headers = self.response.headers_mut();
+        match protocol.map(HeaderValue::from_str) {
+            Some(Ok(value)) => {
+                headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+                self.protocol = protocol.map(str::to_owned);
+            }
+            _ => {
+                headers.remove(header::SEC_WEBSOCKET_PROTOCOL);
+                self.protocol = None;
+            }
+        }
+    }
+
+    /// `rt` as the connection's runtime (its keepalive, idle, write and
+    /// close timers), unless the upgrader had one: what an HTTP
+    /// integration on a known runtime does with an upgrader it is given.
+    pub fn runtime_or(&mut self, rt: Arc<dyn Runtime>) {
+        self.runtime.get_or_insert(rt);
     }
 
     /// The negotiated permessage-deflate parameters, if any.
@@ -360,6 +384,17 @@ impl Upgrader {
         Rejection { error, response }
     }
 
+    /// The answer to a request refused for `error` (through the
+    /// [`on_error`](Self::on_error) hook, as the upgrader's own refusals),
+    /// logged and counted as they are: for an HTTP integration that refuses
+    /// a request the upgrader accepted
+    /// ([`HandshakeError::NotUpgradable`], say).
+    pub fn refuse(&self, error: HandshakeError) -> Rejection {
+        let rejection = self.reject(error);
+        self.refused(&rejection);
+        rejection
+    }
+
     /// Checks a parsed request and negotiates; for servers that write the
     /// response themselves (hyper, axum).
     #[allow(clippy::result_large_err)]
@@ -409,7 +444,7 @@ impl Upgrader {
         );
         let extensions = agreed.as_ref().map(|(a, _)| a.response_header());
         let response = switching_protocols(
-            &valid.accept,
+            valid.accept.as_deref(),
             protocol.as_deref(),
             extensions.as_deref(),
             extra,

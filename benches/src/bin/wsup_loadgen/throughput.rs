@@ -1,0 +1,196 @@
+//! `throughput`: `--conns` connections, each keeping `--window` messages in
+//! flight, a reader and a writer task each.
+
+use std::cell::{Cell, RefCell};
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use super::frames::{client_frame, Parser};
+use super::{connect, own_cpu, process_cpu, Args, DISCARD_MIN, READ_BUFFER};
+
+#[derive(Debug, Default)]
+pub struct Shared {
+    pub messages: Cell<u64>,
+    pub error: RefCell<Option<String>>,
+}
+
+impl Shared {
+    pub fn fail(&self, message: String) {
+        self.error.borrow_mut().get_or_insert(message);
+    }
+}
+
+pub async fn throughput(args: &Args) -> Result<String, String> {
+    let frame = client_frame(args.size);
+    let batch: Rc<Vec<u8>> = Rc::new(frame.repeat(args.window));
+    let shared = Rc::new(Shared::default());
+    let mut streams = Vec::with_capacity(args.conns);
+    for i in 0..args.conns {
+        streams.push(connect(args, i).await?);
+    }
+    for (stream, leftover) in streams {
+        let (read_half, write_half) = stream.into_split();
+        let credit = Rc::new(Cell::new(0usize));
+        let notify = Rc::new(Notify::new());
+        tokio::task::spawn_local(reader(
+            read_half,
+            leftover,
+            Parser::new(args.size, args.raw),
+            Rc::clone(&shared),
+            Rc::clone(&credit),
+            Rc::clone(&notify),
+        ));
+        tokio::task::spawn_local(writer(
+            write_half,
+            Rc::clone(&batch),
+            frame.len(),
+            args.window,
+            Rc::clone(&shared),
+            credit,
+            notify,
+        ));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    let (m0, c0, s0, t0) = (
+        shared.messages.get(),
+        own_cpu(),
+        args.server_pid.and_then(process_cpu),
+        Instant::now(),
+    );
+    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    let (m1, c1, s1, secs) = (
+        shared.messages.get(),
+        own_cpu(),
+        args.server_pid.and_then(process_cpu),
+        t0.elapsed().as_secs_f64(),
+    );
+    if let Some(error) = shared.error.borrow().clone() {
+        return Err(error);
+    }
+    let messages = m1 - m0;
+    if messages == 0 {
+        return Err("no message echoed in the measurement window".to_owned());
+    }
+    let server_cpu = match (s0, s1) {
+        (Some(a), Some(b)) => format!("{:.4}", (b - a) / secs),
+        _ => "null".to_owned(),
+    };
+    Ok(format!(
+        "{{\"messages\":{messages},\"seconds\":{secs:.6},\"msgs_per_sec\":{:.3},\
+         \"mb_per_sec\":{:.6},\"client_cpu\":{:.4},\"server_cpu\":{server_cpu},\
+         \"total_messages\":{m1}}}",
+        messages as f64 / secs,
+        (messages * args.size as u64) as f64 / secs / 1e6,
+        (c1 - c0) / secs,
+    ))
+}
+
+async fn reader(
+    mut stream: tokio::net::tcp::OwnedReadHalf,
+    leftover: Vec<u8>,
+    mut parser: Parser,
+    shared: Rc<Shared>,
+    credit: Rc<Cell<usize>>,
+    notify: Rc<Notify>,
+) {
+    let mut buf = vec![0u8; READ_BUFFER.max(leftover.len() + 14)];
+    buf[..leftover.len()].copy_from_slice(&leftover);
+    let mut filled = leftover.len();
+    let completed = |done: u64| {
+        if done > 0 {
+            shared.messages.set(shared.messages.get() + done);
+            credit.set(credit.get() + done as usize);
+            notify.notify_one();
+        }
+    };
+    loop {
+        let (used, done) = match parser.feed(&buf[..filled]) {
+            Ok(r) => r,
+            Err(e) => return shared.fail(e),
+        };
+        // Keep the partial header, at most 13 bytes, at the front.
+        buf.copy_within(used..filled, 0);
+        filled -= used;
+        completed(done);
+        let large = parser.expected >= DISCARD_MIN;
+        if large && filled == 0 && parser.remaining > 0 {
+            // Inside a large payload: its bytes need no look, only counting.
+            match discard(&stream, parser.remaining).await {
+                Ok(0) => return shared.fail("server closed a connection".to_owned()),
+                Ok(n) => completed(parser.skip(n)),
+                Err(e) => return shared.fail(format!("read: {e}")),
+            }
+            continue;
+        }
+        // With large messages, read little more than the next header: the
+        // payload behind it is then discarded, all of it (a read here only
+        // ever starts at a header, never in a payload's tail).
+        let end = if large { filled + 64 } else { buf.len() };
+        match stream.read(&mut buf[filled..end]).await {
+            Ok(0) => return shared.fail("server closed a connection".to_owned()),
+            Ok(n) => filled += n,
+            Err(e) => return shared.fail(format!("read: {e}")),
+        }
+    }
+}
+
+/// Receives and drops up to `max` bytes without copying them out: with
+/// `MSG_TRUNC`, Linux's TCP discards the data in the kernel (tcp(7)). For
+/// large messages this saves the load generator its copy of every echoed
+/// payload byte, which otherwise made it as busy as the raw TCP echo it
+/// measures, so that it, not the server, set the ceiling.
+pub async fn discard(
+    stream: &tokio::net::tcp::OwnedReadHalf,
+    max: usize,
+) -> std::io::Result<usize> {
+    let stream: &TcpStream = stream.as_ref();
+    // `async_io` waits for readiness and retries on `WouldBlock`.
+    stream
+        .async_io(Interest::READABLE, || {
+            // SAFETY: with MSG_TRUNC and a null buffer the kernel writes
+            // nothing to user memory; the descriptor is the live socket
+            // `stream` owns, borrowed for the call.
+            let n = unsafe {
+                libc::recv(
+                    stream.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    max,
+                    libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        })
+        .await
+}
+
+async fn writer(
+    mut stream: tokio::net::tcp::OwnedWriteHalf,
+    batch: Rc<Vec<u8>>,
+    frame_len: usize,
+    window: usize,
+    shared: Rc<Shared>,
+    credit: Rc<Cell<usize>>,
+    notify: Rc<Notify>,
+) {
+    let mut to_send = window;
+    loop {
+        while to_send > 0 {
+            let n = to_send.min(window);
+            if let Err(e) = stream.write_all(&batch[..n * frame_len]).await {
+                return shared.fail(format!("write: {e}"));
+            }
+            to_send -= n;
+        }
+        notify.notified().await;
+        to_send = credit.replace(0);
+    }
+}

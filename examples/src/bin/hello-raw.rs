@@ -1,0 +1,26 @@
+//! The seed program with wsup alone, no HTTP library: `hello` without
+//! hyper. On 127.0.0.1:8888, `GET /` answers `Hello World` and `/ws`
+//! upgrades to an echo WebSocket.
+//!
+//! Plain requests are answered by a small fallback handler on the raw path;
+//! this is not a general HTTP server. Usage: `hello-raw [ADDR] [FLAGS]`, the
+//! flags as `echo`'s. It runs on the server builder (`run_requests`: the
+//! handler routes each request), so it shuts down gracefully on SIGINT or
+//! SIGTERM, WebSocket connections closed with 1001.
+
+use wsup_examples::{hello, report_shutdown, rt, ServerArgs};
+
+fn main() -> std::io::Result<()> {
+    wsup_examples::log_to_stderr();
+    let args = ServerArgs::from_env("hello-raw", "127.0.0.1:8888");
+    rt::block_on(async {
+        let listener = rt::bind(&args.addr).await?;
+        println!("listening on http://{}", listener.local_addr()?);
+        let summary = args
+            .server(listener, args.apply(rt::upgrader()))
+            .run_requests(|request, _| hello(request))
+            .await?;
+        report_shutdown(summary);
+        Ok(())
+    })
+}

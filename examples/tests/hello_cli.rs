@@ -1,0 +1,202 @@
+//! The `hello` program (hyper + wsup) and `hello-axum` as their users run
+//! them: plain HTTP with keep-alive, `HEAD`, 404 and 405, then `/ws`
+//! upgraded on the same connection, over TLS too (`--tls`); SIGTERM
+//! closes the WebSocket with 1001 and the program exits 0.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the program if the test fails half-way.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(program: &str) -> (Running, String) {
+    start_with(program, &[])
+}
+
+/// Starts `program` with `flags`; its address, from `listening on
+/// http://ADDR` (or `https://`).
+fn start_with(program: &str, flags: &[&str]) -> (Running, String) {
+    let mut child = Command::new(program)
+        .arg("127.0.0.1:0")
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the program");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|url| url.split_once("://"))
+        .map(|(_, addr)| addr)
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_owned();
+    (Running(child), addr)
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// One response: its head (lowercased) and its body (by Content-Length,
+/// none for HEAD).
+fn response(s: &mut impl Read, head_only: bool) -> (String, Vec<u8>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            s.read(&mut byte).expect("response"),
+            1,
+            "cut short: {head:?}"
+        );
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    let mut body = vec![0; if head_only { 0 } else { len }];
+    s.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
+fn get(s: &mut (impl Read + Write), method: &str, path: &str) -> (String, Vec<u8>) {
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    response(s, method == "HEAD")
+}
+
+const UPGRADE: &str = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+    Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    Sec-WebSocket-Version: 13\r\n\r\n";
+
+/// Reads one unmasked server frame with a payload under 126 bytes.
+fn read_frame(s: &mut impl Read) -> (u8, Vec<u8>) {
+    let mut h = [0u8; 2];
+    s.read_exact(&mut h).expect("frame header");
+    let mut payload = vec![0u8; usize::from(h[1] & 0x7f)];
+    s.read_exact(&mut payload).expect("frame payload");
+    (h[0], payload)
+}
+
+/// A masked client frame with a payload under 126 bytes.
+fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [1, 2, 3, 4];
+    let mut out = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+/// Plain requests on one keep-alive connection, then the upgrade on it,
+/// then an echo; returns the WebSocket.
+fn http_then_websocket<S: Read + Write>(mut s: S, refused_post: bool) -> S {
+    let (head, body) = get(&mut s, "GET", "/");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, b"Hello World");
+    let (head, body) = get(&mut s, "HEAD", "/");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(body.is_empty());
+    let (head, _) = get(&mut s, "GET", "/nowhere");
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    if refused_post {
+        let (head, _) = get(&mut s, "POST", "/");
+        assert!(head.starts_with("http/1.1 405"), "{head}");
+        assert!(head.contains("allow: get, head"), "{head}");
+    }
+    s.write_all(UPGRADE.as_bytes()).unwrap();
+    let (head, _) = response(&mut s, true);
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    s.write_all(&frame(0x1, b"hi there")).unwrap();
+    assert_eq!(read_frame(&mut s), (0x81, b"hi there".to_vec()));
+    s
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(start.elapsed() < within, "no exit within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn hello_serves_http_and_websocket_and_shuts_down_with_1001() {
+    let (mut running, addr) = start(env!("CARGO_BIN_EXE_hello"));
+    let mut ws = http_then_websocket(connect(&addr), true);
+    // SIGTERM: the WebSocket is told 1001; answering it lets the program
+    // end at once.
+    send_signal(running.0.id(), "TERM");
+    let (op, payload) = read_frame(&mut ws);
+    assert_eq!(op, 0x88, "a close frame");
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1001);
+    ws.write_all(&frame(0x8, &payload[..2])).unwrap();
+    let status = wait_exit(&mut running.0, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+}
+
+#[cfg(feature = "runtime-tokio")]
+#[test]
+fn hello_axum_serves_http_and_websocket() {
+    let (_running, addr) = start(env!("CARGO_BIN_EXE_hello-axum"));
+    let mut ws = http_then_websocket(connect(&addr), false);
+    ws.write_all(&frame(0x2, &[1, 2, 3])).unwrap();
+    assert_eq!(read_frame(&mut ws), (0x82, vec![1, 2, 3]));
+}
+
+/// Sends `signal` with kill(1): no libc needed in the test.
+fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn hello_serves_https_and_wss_with_the_tls_flag() {
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    use wsup_testkit::certs::{PemFile, TestCerts};
+
+    let certs = TestCerts::generate();
+    let (cert, key) = (
+        PemFile::new("hello-cert.pem", &certs.cert_pem),
+        PemFile::new("hello-key.pem", &certs.key_pem),
+    );
+    let (_running, addr) = start_with(
+        env!("CARGO_BIN_EXE_hello"),
+        &["--tls", cert.arg(), key.arg()],
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(certs.ca_der)).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").unwrap();
+    let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    http_then_websocket(rustls::StreamOwned::new(client, connect(&addr)), true);
+}
