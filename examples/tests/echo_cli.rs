@@ -182,8 +182,7 @@ fn flags_are_checked() {
 
 #[test]
 fn serves_wss_with_the_tls_flag() {
-    use rustls::pki_types::{CertificateDer, ServerName};
-    use std::sync::Arc;
+    use rustls::pki_types::ServerName;
 
     let certs = wsup_testkit::certs::TestCerts::generate();
     let (cert, key) = (
@@ -192,16 +191,8 @@ fn serves_wss_with_the_tls_flag() {
     );
     let (_echo, addr) = start(&["--tls", cert.arg(), key.arg()]);
 
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(certs.ca_der)).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     let name = ServerName::try_from("localhost").unwrap();
-    let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let client = rustls::ClientConnection::new(certs.client_config(), name).unwrap();
     let mut tls = rustls::StreamOwned::new(client, connect(&addr));
 
     let head = upgrade(&mut tls);

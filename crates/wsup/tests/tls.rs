@@ -21,8 +21,8 @@ use futures_util::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_util::StreamExt;
 use harness::raw::{header, RawWs, OP_TEXT};
 use harness::*;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ServerConfig};
 use wsup::deflate::DeflateConfig;
 use wsup::server::{Acceptor, Server, Shutdown, ShutdownSummary};
 use wsup::tls::{server_config, server_config_from_pem, TlsConfigError};
@@ -120,20 +120,9 @@ impl Pki {
         let certs = TestCerts::generate();
         let server = server_config_from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes())
             .expect("server config");
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(certs.ca_der.clone()))
-            .expect("CA in the root store");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut client = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        client.alpn_protocols = vec![b"http/1.1".to_vec()];
         Pki {
             server,
-            client: Arc::new(client),
+            client: certs.client_config(),
         }
     }
 
