@@ -175,8 +175,7 @@ fn send_signal(pid: u32, signal: &str) {
 
 #[test]
 fn hello_serves_https_and_wss_with_the_tls_flag() {
-    use rustls::pki_types::{CertificateDer, ServerName};
-    use std::sync::Arc;
+    use rustls::pki_types::ServerName;
     use wsup_testkit::certs::{PemFile, TestCerts};
 
     let certs = TestCerts::generate();
@@ -188,15 +187,7 @@ fn hello_serves_https_and_wss_with_the_tls_flag() {
         env!("CARGO_BIN_EXE_hello"),
         &["--tls", cert.arg(), key.arg()],
     );
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(certs.ca_der)).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     let name = ServerName::try_from("localhost").unwrap();
-    let client = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let client = rustls::ClientConnection::new(certs.client_config(), name).unwrap();
     http_then_websocket(rustls::StreamOwned::new(client, connect(&addr)), true);
 }
