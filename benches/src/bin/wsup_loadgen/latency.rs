@@ -4,12 +4,13 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::conn::connect_stream;
 use super::frames::{client_frame, Parser};
-use super::{connect, own_cpu, process_cpu, Args, READ_BUFFER};
+use super::{own_cpu, process_cpu, Args, READ_BUFFER};
 
 pub async fn latency(args: &Args) -> Result<String, String> {
     let frame = client_frame(args.size);
-    let (mut stream, leftover) = connect(args, 0).await?;
+    let (mut stream, leftover) = connect_stream(args, 0).await?;
     if !leftover.is_empty() {
         return Err("unexpected bytes after the handshake".to_owned());
     }

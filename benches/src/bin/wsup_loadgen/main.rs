@@ -9,13 +9,15 @@
 //! still masked, which the parser accepts in `--raw` mode.
 //!
 //! ```text
-//! wsup_loadgen throughput ADDR --size N --conns M --window W --warmup S --duration S [--raw] [--server-pid P] [--cpu C]
-//! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--server-pid P] [--cpu C]
+//! wsup_loadgen throughput ADDR --size N --conns M --window W --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
+//! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
 //! wsup_loadgen idle       ADDR --conns M [--raw] [--sources K] [--cpu C]
 //! wsup_loadgen burst      ADDR --conns M --size N --wave W --server-pid P [--deflate-fragment] [--settle S] [--sources K] [--cpu C]
 //! ```
 //!
 //! `throughput`, `latency` and `burst` print one JSON object on stdout.
+//! With `--tls CA.pem`, `throughput` and `latency` connect over TLS
+//! (`wss://`), trusting that CA, the server named by its IP address.
 //! `idle` opens the connections, prints `{"opened":M}`, and holds them until
 //! stdin ends. `burst` measures the server's memory after a burst of large
 //! messages (see `burst.rs`).
@@ -23,16 +25,17 @@
 //! default 8) so that many of them do not exhaust one address's ports.
 
 use std::io::{BufRead, Write};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
+use conn::connect;
 use frames::{client_frame, masked_frame, pattern};
 use throughput::{discard, Shared};
 
 mod burst;
+mod conn;
 mod frames;
 mod latency;
 mod throughput;
@@ -66,6 +69,9 @@ struct Args {
     deflate: bool,
     /// `burst`: seconds between the last echo and the last reading.
     settle: f64,
+    /// `--tls CA.pem` (`throughput`, `latency`): connect over TLS, trusting
+    /// that CA.
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
 fn main() {
@@ -142,6 +148,7 @@ fn parse_args() -> Result<Args, String> {
         wave: 64,
         deflate: false,
         settle: 1.0,
+        tls: None,
     };
     while let Some(flag) = it.next() {
         if flag == "--raw" {
@@ -165,6 +172,7 @@ fn parse_args() -> Result<Args, String> {
             "--sources" => args.sources = value.parse().map_err(|e| bad(&e))?,
             "--wave" => args.wave = value.parse().map_err(|e| bad(&e))?,
             "--settle" => args.settle = value.parse().map_err(|e| bad(&e))?,
+            "--tls" => args.tls = Some(conn::tls_config(&value)?),
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }
@@ -172,70 +180,6 @@ fn parse_args() -> Result<Args, String> {
         return Err("--conns, --window, --sources and --wave must be positive".to_owned());
     }
     Ok(args)
-}
-
-/// Connects from 127.0.0.(2 + index % sources) and, unless raw, upgrades,
-/// offering permessage-deflate with `--deflate-fragment` (which the server
-/// must accept). Returns the stream and any bytes read past the 101
-/// response.
-async fn connect(args: &Args, index: usize) -> Result<(TcpStream, Vec<u8>), String> {
-    let socket = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
-    let source = Ipv4Addr::new(127, 0, 0, 2 + (index % args.sources as usize) as u8);
-    socket
-        .bind(SocketAddr::new(source.into(), 0))
-        .map_err(|e| format!("bind {source}: {e}"))?;
-    let mut stream = socket
-        .connect(args.addr)
-        .await
-        .map_err(|e| format!("connect {} from {source}: {e}", args.addr))?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    if args.raw {
-        return Ok((stream, Vec::new()));
-    }
-    let offer = if args.deflate {
-        "Sec-WebSocket-Extensions: permessage-deflate\r\n"
-    } else {
-        ""
-    };
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n",
-        args.addr
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| format!("handshake write: {e}"))?;
-    let mut head = Vec::with_capacity(512);
-    let mut chunk = [0u8; 512];
-    let end = loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|e| format!("handshake read: {e}"))?;
-        if n == 0 {
-            return Err("connection closed during the handshake".to_owned());
-        }
-        head.extend_from_slice(&chunk[..n]);
-        if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        if head.len() > 16 * 1024 {
-            return Err("handshake response too long".to_owned());
-        }
-    };
-    let text = String::from_utf8_lossy(&head[..end]);
-    if !text.starts_with("HTTP/1.1 101") || !text.contains(ACCEPT) {
-        return Err(format!("handshake refused: {}", text.trim_end()));
-    }
-    let deflate_accepted = text.lines().any(|line| {
-        let line = line.to_ascii_lowercase();
-        line.starts_with("sec-websocket-extensions:") && line.contains("permessage-deflate")
-    });
-    if args.deflate && !deflate_accepted {
-        return Err("the server did not accept permessage-deflate".to_owned());
-    }
-    Ok((stream, head[end..].to_vec()))
 }
 
 /// CPU seconds (user + system) used by this process.

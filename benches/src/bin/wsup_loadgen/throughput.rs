@@ -6,12 +6,13 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest, ReadHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+use super::conn::{connect_stream, Stream};
 use super::frames::{client_frame, Parser};
-use super::{connect, own_cpu, process_cpu, Args, DISCARD_MIN, READ_BUFFER};
+use super::{own_cpu, process_cpu, Args, DISCARD_MIN, READ_BUFFER};
 
 #[derive(Debug, Default)]
 pub struct Shared {
@@ -31,29 +32,27 @@ pub async fn throughput(args: &Args) -> Result<String, String> {
     let shared = Rc::new(Shared::default());
     let mut streams = Vec::with_capacity(args.conns);
     for i in 0..args.conns {
-        streams.push(connect(args, i).await?);
+        streams.push(connect_stream(args, i).await?);
     }
     for (stream, leftover) in streams {
-        let (read_half, write_half) = stream.into_split();
-        let credit = Rc::new(Cell::new(0usize));
-        let notify = Rc::new(Notify::new());
-        tokio::task::spawn_local(reader(
-            read_half,
+        let pair = Pair {
             leftover,
-            Parser::new(args.size, args.raw),
-            Rc::clone(&shared),
-            Rc::clone(&credit),
-            Rc::clone(&notify),
-        ));
-        tokio::task::spawn_local(writer(
-            write_half,
-            Rc::clone(&batch),
-            frame.len(),
-            args.window,
-            Rc::clone(&shared),
-            credit,
-            notify,
-        ));
+            parser: Parser::new(args.size, args.raw),
+            shared: Rc::clone(&shared),
+            batch: Rc::clone(&batch),
+            frame_len: frame.len(),
+            window: args.window,
+        };
+        match stream {
+            Stream::Tcp(stream) => {
+                let (read_half, write_half) = stream.into_split();
+                pair.spawn(read_half, write_half);
+            }
+            Stream::Tls(stream) => {
+                let (read_half, write_half) = tokio::io::split(*stream);
+                pair.spawn(read_half, write_half);
+            }
+        }
     }
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let (m0, c0, s0, t0) = (
@@ -90,8 +89,67 @@ pub async fn throughput(args: &Args) -> Result<String, String> {
     ))
 }
 
-async fn reader(
-    mut stream: tokio::net::tcp::OwnedReadHalf,
+/// A connection's reader and writer, before they are spawned.
+struct Pair {
+    leftover: Vec<u8>,
+    parser: Parser,
+    shared: Rc<Shared>,
+    batch: Rc<Vec<u8>>,
+    frame_len: usize,
+    window: usize,
+}
+
+impl Pair {
+    fn spawn<R, W>(self, read_half: R, write_half: W)
+    where
+        R: Discard + 'static,
+        W: AsyncWrite + Unpin + 'static,
+    {
+        let credit = Rc::new(Cell::new(0usize));
+        let notify = Rc::new(Notify::new());
+        tokio::task::spawn_local(reader(
+            read_half,
+            self.leftover,
+            self.parser,
+            Rc::clone(&self.shared),
+            Rc::clone(&credit),
+            Rc::clone(&notify),
+        ));
+        tokio::task::spawn_local(writer(
+            write_half,
+            self.batch,
+            self.frame_len,
+            self.window,
+            self.shared,
+            credit,
+            notify,
+        ));
+    }
+}
+
+/// A read side that can skip bytes it need not look at.
+pub trait Discard: AsyncRead + Unpin {
+    /// Receives and drops up to `max` bytes (`scratch`: room to read them
+    /// into, where they must be read).
+    async fn discard(&mut self, max: usize, scratch: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl Discard for tokio::net::tcp::OwnedReadHalf {
+    async fn discard(&mut self, max: usize, _scratch: &mut [u8]) -> std::io::Result<usize> {
+        discard(self, max).await
+    }
+}
+
+/// Over TLS every byte is decrypted, so read into the scratch.
+impl<T: AsyncRead + Unpin> Discard for ReadHalf<T> {
+    async fn discard(&mut self, max: usize, scratch: &mut [u8]) -> std::io::Result<usize> {
+        let n = max.min(scratch.len());
+        self.read(&mut scratch[..n]).await
+    }
+}
+
+async fn reader<R: Discard>(
+    mut stream: R,
     leftover: Vec<u8>,
     mut parser: Parser,
     shared: Rc<Shared>,
@@ -99,6 +157,10 @@ async fn reader(
     notify: Rc<Notify>,
 ) {
     let mut buf = vec![0u8; READ_BUFFER.max(leftover.len() + 14)];
+    let mut scratch = Vec::new();
+    if parser.expected >= DISCARD_MIN {
+        scratch.resize(READ_BUFFER, 0);
+    }
     buf[..leftover.len()].copy_from_slice(&leftover);
     let mut filled = leftover.len();
     let completed = |done: u64| {
@@ -120,7 +182,7 @@ async fn reader(
         let large = parser.expected >= DISCARD_MIN;
         if large && filled == 0 && parser.remaining > 0 {
             // Inside a large payload: its bytes need no look, only counting.
-            match discard(&stream, parser.remaining).await {
+            match stream.discard(parser.remaining, &mut scratch).await {
                 Ok(0) => return shared.fail("server closed a connection".to_owned()),
                 Ok(n) => completed(parser.skip(n)),
                 Err(e) => return shared.fail(format!("read: {e}")),
@@ -172,8 +234,8 @@ pub async fn discard(
         .await
 }
 
-async fn writer(
-    mut stream: tokio::net::tcp::OwnedWriteHalf,
+async fn writer<W: AsyncWrite + Unpin>(
+    mut stream: W,
     batch: Rc<Vec<u8>>,
     frame_len: usize,
     window: usize,
