@@ -26,8 +26,9 @@ subcommands:
       defaults to 1000 (200 with --quick), about 1 min (20 s) per server
   bench --http [--runtime tokio|smol|async-std|all] [--quick]
       instead: the echo behind hyper (`echo --hyper`) against the plain
-      echo, side by side, as ratios; results in target/wsup-bench/http.{md,json};
-      tokio by default; about 1 min per runtime (15 s with --quick)
+      echo, and echo --tls (a certificate made for the run), side by side, as
+      ratios; results in target/wsup-bench/http.{md,json};
+      tokio by default; about 3 min per runtime (1 min with --quick)
   interop [--runtime tokio|smol|async-std|all]
       permessage-deflate interop: the Python `websockets` client against
       the echo, hello (hyper) and hello-axum examples, every negotiation
