@@ -156,11 +156,42 @@ fn hello_serves_http_and_websocket_and_shuts_down_with_1001() {
 
 #[cfg(feature = "runtime-tokio")]
 #[test]
-fn hello_axum_serves_http_and_websocket() {
-    let (_running, addr) = start(env!("CARGO_BIN_EXE_hello-axum"));
+fn hello_axum_serves_http_and_websocket_and_shuts_down_with_1001() {
+    let (mut running, addr) = start(env!("CARGO_BIN_EXE_hello-axum"));
     let mut ws = http_then_websocket(connect(&addr), false);
     ws.write_all(&frame(0x2, &[1, 2, 3])).unwrap();
     assert_eq!(read_frame(&mut ws), (0x82, vec![1, 2, 3]));
+    // The WebSocket, upgraded by the extractor, is attached to the
+    // server's shutdown: SIGTERM closes it with 1001.
+    send_signal(running.0.id(), "TERM");
+    let (op, payload) = read_frame(&mut ws);
+    assert_eq!(op, 0x88, "a close frame");
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1001);
+    ws.write_all(&frame(0x8, &payload[..2])).unwrap();
+    let status = wait_exit(&mut running.0, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+}
+
+#[cfg(feature = "runtime-tokio")]
+#[test]
+fn hello_axum_serves_https_and_wss_with_the_tls_flag() {
+    use rustls::pki_types::ServerName;
+    use wsup_testkit::certs::{PemFile, TestCerts};
+
+    let certs = TestCerts::generate();
+    let (cert, key) = (
+        PemFile::new("hello-axum-cert.pem", &certs.cert_pem),
+        PemFile::new("hello-axum-key.pem", &certs.key_pem),
+    );
+    let (_running, addr) = start_with(
+        env!("CARGO_BIN_EXE_hello-axum"),
+        &["--tls", cert.arg(), key.arg()],
+    );
+    let name = ServerName::try_from("localhost").unwrap();
+    let client = rustls::ClientConnection::new(certs.client_config(), name).unwrap();
+    let mut ws = http_then_websocket(rustls::StreamOwned::new(client, connect(&addr)), false);
+    ws.write_all(&frame(0x1, b"over tls")).unwrap();
+    assert_eq!(read_frame(&mut ws), (0x81, b"over tls".to_vec()));
 }
 
 /// Sends `signal` with kill(1): no libc needed in the test.
