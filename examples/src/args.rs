@@ -137,6 +137,24 @@ impl ServerArgs {
         Ok(Some(rt::TlsAcceptor::from(config)))
     }
 
+    /// [`tls_acceptor`](Self::tls_acceptor), or the error on stderr and
+    /// exit status 2, before the program listens.
+    pub fn tls_acceptor_or_exit(&self, program: &str) -> Option<rt::TlsAcceptor> {
+        self.tls_acceptor().unwrap_or_else(|e| {
+            eprintln!("{program}: --tls: {e}");
+            std::process::exit(2)
+        })
+    }
+
+    /// Binds the address and says `listening on http://ADDR` (`https://`
+    /// with TLS): the HTTP programs' first line.
+    pub async fn listen_http(&self) -> io::Result<rt::TcpListener> {
+        let listener = rt::bind(&self.addr).await?;
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        println!("listening on {scheme}://{}", listener.local_addr()?);
+        Ok(listener)
+    }
+
     /// `upgrader` with the timeouts given on the command line.
     pub fn apply(&self, mut upgrader: Upgrader) -> Upgrader {
         if let Some(keepalive) = self.keepalive {

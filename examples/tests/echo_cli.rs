@@ -4,43 +4,21 @@
 
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::{connect, read_frame, wait_exit, Running};
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const REQUEST: &str = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
     Sec-WebSocket-Version: 13\r\n\r\n";
 
-/// Kills the program if the test fails half-way.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start(flags: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_echo"))
-        .arg("127.0.0.1:0")
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start echo");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the first line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
-    (Running(child), addr)
+    common::start(env!("CARGO_BIN_EXE_echo"), flags, true)
 }
 
 /// Sends the upgrade request and returns the response head.
@@ -48,12 +26,6 @@ fn handshake(addr: &str) -> (TcpStream, String) {
     let mut s = connect(addr);
     let head = upgrade(&mut s);
     (s, head)
-}
-
-fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
 }
 
 /// Sends the upgrade request over `s` and returns the response head.
@@ -68,29 +40,6 @@ fn upgrade(s: &mut (impl Read + Write)) -> String {
         head.push(byte[0]);
     }
     String::from_utf8_lossy(&head).into_owned()
-}
-
-/// Reads one unmasked server frame with a payload under 126 bytes.
-fn read_frame(s: &mut impl Read) -> (u8, Vec<u8>) {
-    let mut h = [0u8; 2];
-    s.read_exact(&mut h).expect("frame header");
-    let mut payload = vec![0u8; usize::from(h[1] & 0x7f)];
-    s.read_exact(&mut payload).expect("frame payload");
-    (h[0], payload)
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(
-            start.elapsed() < within,
-            "echo did not exit within {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -5,53 +5,19 @@
 
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-/// Kills the program if the test fails half-way.
-struct Running(Child);
+use common::{connect, frame, read_frame, send_signal, wait_exit, Running};
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::io::{Read, Write};
+use std::time::Duration;
 
 fn start(program: &str) -> (Running, String) {
-    start_with(program, &[])
+    common::start(program, &[], false)
 }
 
-/// Starts `program` with `flags`; its address, from `listening on
-/// http://ADDR` (or `https://`).
 fn start_with(program: &str, flags: &[&str]) -> (Running, String) {
-    let mut child = Command::new(program)
-        .arg("127.0.0.1:0")
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the program");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the first line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .and_then(|url| url.split_once("://"))
-        .map(|(_, addr)| addr)
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
-    (Running(child), addr)
-}
-
-fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
+    common::start(program, flags, false)
 }
 
 /// One response: its head (lowercased) and its body (by Content-Length,
@@ -86,24 +52,6 @@ const UPGRADE: &str = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket
     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
     Sec-WebSocket-Version: 13\r\n\r\n";
 
-/// Reads one unmasked server frame with a payload under 126 bytes.
-fn read_frame(s: &mut impl Read) -> (u8, Vec<u8>) {
-    let mut h = [0u8; 2];
-    s.read_exact(&mut h).expect("frame header");
-    let mut payload = vec![0u8; usize::from(h[1] & 0x7f)];
-    s.read_exact(&mut payload).expect("frame payload");
-    (h[0], payload)
-}
-
-/// A masked client frame with a payload under 126 bytes.
-fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [1, 2, 3, 4];
-    let mut out = vec![0x80 | opcode, 0x80 | payload.len() as u8];
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    out
-}
-
 /// Plain requests on one keep-alive connection, then the upgrade on it,
 /// then an echo; returns the WebSocket.
 fn http_then_websocket<S: Read + Write>(mut s: S, refused_post: bool) -> S {
@@ -126,17 +74,6 @@ fn http_then_websocket<S: Read + Write>(mut s: S, refused_post: bool) -> S {
     s.write_all(&frame(0x1, b"hi there")).unwrap();
     assert_eq!(read_frame(&mut s), (0x81, b"hi there".to_vec()));
     s
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(start.elapsed() < within, "no exit within {within:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -175,50 +112,35 @@ fn hello_axum_serves_http_and_websocket_and_shuts_down_with_1001() {
 #[cfg(feature = "runtime-tokio")]
 #[test]
 fn hello_axum_serves_https_and_wss_with_the_tls_flag() {
-    use rustls::pki_types::ServerName;
-    use wsup_testkit::certs::{PemFile, TestCerts};
-
-    let certs = TestCerts::generate();
-    let (cert, key) = (
-        PemFile::new("hello-axum-cert.pem", &certs.cert_pem),
-        PemFile::new("hello-axum-key.pem", &certs.key_pem),
-    );
-    let (_running, addr) = start_with(
-        env!("CARGO_BIN_EXE_hello-axum"),
-        &["--tls", cert.arg(), key.arg()],
-    );
-    let name = ServerName::try_from("localhost").unwrap();
-    let client = rustls::ClientConnection::new(certs.client_config(), name).unwrap();
-    let mut ws = http_then_websocket(rustls::StreamOwned::new(client, connect(&addr)), false);
-    ws.write_all(&frame(0x1, b"over tls")).unwrap();
-    assert_eq!(read_frame(&mut ws), (0x81, b"over tls".to_vec()));
-}
-
-/// Sends `signal` with kill(1): no libc needed in the test.
-fn send_signal(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    over_tls(env!("CARGO_BIN_EXE_hello-axum"), false);
 }
 
 #[test]
 fn hello_serves_https_and_wss_with_the_tls_flag() {
+    over_tls(env!("CARGO_BIN_EXE_hello"), true);
+}
+
+/// `program --tls` with certificates made for the test: plain requests
+/// and then a WebSocket on one TLS connection, trusting the test's CA.
+fn over_tls(program: &str, refused_post: bool) {
     use rustls::pki_types::ServerName;
     use wsup_testkit::certs::{PemFile, TestCerts};
 
     let certs = TestCerts::generate();
+    // Named after the program: the tests of this file run side by side.
+    let stem = std::path::Path::new(program)
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
     let (cert, key) = (
-        PemFile::new("hello-cert.pem", &certs.cert_pem),
-        PemFile::new("hello-key.pem", &certs.key_pem),
+        PemFile::new(&format!("{stem}-cert.pem"), &certs.cert_pem),
+        PemFile::new(&format!("{stem}-key.pem"), &certs.key_pem),
     );
-    let (_running, addr) = start_with(
-        env!("CARGO_BIN_EXE_hello"),
-        &["--tls", cert.arg(), key.arg()],
-    );
+    let (_running, addr) = start_with(program, &["--tls", cert.arg(), key.arg()]);
     let name = ServerName::try_from("localhost").unwrap();
     let client = rustls::ClientConnection::new(certs.client_config(), name).unwrap();
-    http_then_websocket(rustls::StreamOwned::new(client, connect(&addr)), true);
+    let tls = rustls::StreamOwned::new(client, connect(&addr));
+    let mut ws = http_then_websocket(tls, refused_post);
+    ws.write_all(&frame(0x1, b"over tls")).unwrap();
+    assert_eq!(read_frame(&mut ws), (0x81, b"over tls".to_vec()));
 }

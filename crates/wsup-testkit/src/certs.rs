@@ -4,6 +4,7 @@
 //! presented as the server's own).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rcgen::{
@@ -72,9 +73,12 @@ impl TestCerts {
 pub struct PemFile(PathBuf);
 
 impl PemFile {
-    /// Writes `contents` to a file named after `name` and this process.
+    /// Writes `contents` to a file named after `name`, this process and a
+    /// count, so that tests running side by side never share one.
     pub fn new(name: &str, contents: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("wsup-{}-{name}", std::process::id()));
+        static COUNT: AtomicU64 = AtomicU64::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("wsup-{}-{n}-{name}", std::process::id()));
         std::fs::write(&path, contents).expect("write temp file");
         PemFile(path)
     }

@@ -32,10 +32,7 @@ fn main() -> std::io::Result<()> {
     #[cfg(feature = "count-allocs")]
     wsup_testkit::answer_alloc_counts_on_stdin();
     let args = ServerArgs::from_env("echo", "127.0.0.1:9001");
-    let tls = args.tls_acceptor().unwrap_or_else(|e| {
-        eprintln!("echo: --tls: {e}");
-        std::process::exit(2)
-    });
+    let tls = args.tls_acceptor_or_exit("echo");
     rt::block_on(async {
         let listener = rt::bind(&args.addr).await?;
         println!("listening on {}", listener.local_addr()?);

@@ -17,14 +17,9 @@ use wsup_examples::{report_shutdown, rt, ServerArgs};
 fn main() -> std::io::Result<()> {
     wsup_examples::log_to_stderr();
     let args = ServerArgs::from_env("hello", "127.0.0.1:8888");
-    let tls = args.tls_acceptor().unwrap_or_else(|e| {
-        eprintln!("hello: --tls: {e}");
-        std::process::exit(2)
-    });
+    let tls = args.tls_acceptor_or_exit("hello");
     rt::block_on(async {
-        let listener = rt::bind(&args.addr).await?;
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        println!("listening on {scheme}://{}", listener.local_addr()?);
+        let listener = args.listen_http().await?;
         let upgrader = args
             .apply(rt::upgrader())
             .compression(DeflateConfig::enabled());
