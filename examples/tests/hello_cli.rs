@@ -144,3 +144,20 @@ fn over_tls(program: &str, refused_post: bool) {
     ws.write_all(&frame(0x1, b"over tls")).unwrap();
     assert_eq!(read_frame(&mut ws), (0x81, b"over tls".to_vec()));
 }
+
+/// `hello-raw` (wsup alone, no HTTP library): its plain answer, then an
+/// upgrade on a new connection.
+#[test]
+fn hello_raw_answers_and_upgrades() {
+    let (_running, addr) = start(env!("CARGO_BIN_EXE_hello-raw"));
+    let mut s = connect(&addr);
+    let (head, body) = get(&mut s, "GET", "/");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, b"Hello World");
+    let mut ws = connect(&addr);
+    ws.write_all(UPGRADE.as_bytes()).unwrap();
+    let (head, _) = response(&mut ws, true);
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    ws.write_all(&frame(0x1, b"raw")).unwrap();
+    assert_eq!(read_frame(&mut ws), (0x81, b"raw".to_vec()));
+}
