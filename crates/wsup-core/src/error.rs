@@ -239,8 +239,8 @@ pub enum HandshakeError {
     /// The application's hook refused the request with its own response.
     #[error("request refused by the application with status {0}")]
     Rejected(StatusCode),
-    /// The HTTP server cannot hand the connection over: a hyper server not
-    /// built `.with_upgrades()`, or an HTTP/2 request (500).
+    /// The HTTP server cannot hand the connection over: the request has no
+    /// upgrade handle (it did not come through hyper's server) (500).
     #[error("the HTTP server cannot hand this connection over for an upgrade")]
     NotUpgradable,
     /// The server is at one of its connection caps: answered `503 Service

@@ -66,10 +66,15 @@ pub use self::io::UpgradedIo;
 /// A WebSocket over a connection hyper handed over.
 pub type WebSocket = wsup_core::WebSocket<UpgradedIo>;
 
-/// Whether `request` asks for a WebSocket upgrade (`Connection: upgrade`
-/// and `Upgrade: websocket`): to route upgrades and plain requests to the
+/// Whether `request` asks for a WebSocket (`Connection: upgrade` and
+/// `Upgrade: websocket`, or over HTTP/2 an extended CONNECT with
+/// `:protocol` `websocket`): to route upgrades and plain requests to the
 /// same path apart.
 pub fn is_upgrade_request<B>(request: &Request<B>) -> bool {
+    if request.version() == hyper::Version::HTTP_2 {
+        return request.method() == hyper::Method::CONNECT
+            && is_websocket_protocol(request.extensions());
+    }
     let has = |name, token: &str| {
         request.headers().get_all(name).iter().any(|v| {
             v.to_str()
@@ -86,9 +91,11 @@ pub fn is_upgrade_request<B>(request: &Request<B>) -> bool {
 /// short text).
 ///
 /// The body type `R` is any that a `Bytes` converts into (hyper's
-/// `Full<Bytes>`, axum's `Body`). A request hyper cannot hand over (a
-/// connection not served `.with_upgrades()`) is refused with
-/// [`HandshakeError::NotUpgradable`] (500).
+/// `Full<Bytes>`, axum's `Body`). A request without hyper's upgrade handle
+/// (one that did not come through hyper's server) is refused with
+/// [`HandshakeError::NotUpgradable`] (500). An HTTP/1 connection not served
+/// `.with_upgrades()` still gets its `101`, but [`Upgrading`] then fails
+/// with hyper's error: serve it `.with_upgrades()`.
 #[allow(clippy::result_large_err)]
 pub fn upgrade<B, R: From<Bytes>>(
     upgrader: &Upgrader,
@@ -127,17 +134,21 @@ pub fn negotiate(upgrader: &Upgrader, parts: &mut Parts) -> Result<Negotiated, R
 /// Whether `parts` is RFC 8441's extended CONNECT for a WebSocket
 /// (`:protocol` is `websocket`): how HTTP/2 asks for one.
 fn is_websocket_connect(parts: &Parts) -> bool {
+    parts.method == hyper::Method::CONNECT && is_websocket_protocol(&parts.extensions)
+}
+
+/// Whether HTTP/2's `:protocol` (hyper's `Protocol` extension) is
+/// `websocket`.
+fn is_websocket_protocol(extensions: &hyper::http::Extensions) -> bool {
     #[cfg(feature = "http2")]
     {
-        parts.method == hyper::Method::CONNECT
-            && parts
-                .extensions
-                .get::<hyper::ext::Protocol>()
-                .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
+        extensions
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
     }
     #[cfg(not(feature = "http2"))]
     {
-        let _ = parts;
+        let _ = extensions;
         false
     }
 }

@@ -43,3 +43,21 @@ fn upgrade_requests_are_told_apart() {
         .unwrap();
     assert!(crate::is_upgrade_request(&keep_alive_upgrade));
 }
+
+#[test]
+fn an_http2_extended_connect_is_an_upgrade_request() {
+    let connect = |protocol: &'static str| {
+        Request::connect("/ws")
+            .version(hyper::Version::HTTP_2)
+            .extension(hyper::ext::Protocol::from_static(protocol))
+            .body(())
+            .unwrap()
+    };
+    assert!(crate::is_upgrade_request(&connect("websocket")));
+    assert!(!crate::is_upgrade_request(&connect("webtransport")));
+    let plain = Request::get("/ws")
+        .version(hyper::Version::HTTP_2)
+        .body(())
+        .unwrap();
+    assert!(!crate::is_upgrade_request(&plain));
+}

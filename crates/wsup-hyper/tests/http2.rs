@@ -162,3 +162,28 @@ fn inflate(d: &mut flate2::Decompress, data: &[u8]) -> Vec<u8> {
         .unwrap();
     out
 }
+
+/// HTTP/2 has no `Host`: the default same-origin check compares the
+/// `Origin` with `:authority`.
+#[tokio::test]
+async fn same_origin_over_http2_compares_with_the_authority() {
+    let addr = serve_h2().await;
+    let origin = format!("http://{addr}");
+    let res = connect(
+        addr,
+        Some("websocket"),
+        &[("sec-websocket-version", "13"), ("origin", &origin)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = connect(
+        addr,
+        Some("websocket"),
+        &[
+            ("sec-websocket-version", "13"),
+            ("origin", "http://evil.example"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -150,6 +150,21 @@ fn refusals_come_from_the_upgrader() {
     }
 }
 
+/// RFC 6455 asks for HTTP/1.1 or later: an HTTP/1.0 request is the
+/// client's error (400), before hyper's missing upgrade handle could make
+/// it a 500.
+#[test]
+fn an_http_1_0_upgrade_request_is_refused_with_400() {
+    for rt in RUNTIMES {
+        let addr = start(rt, upgrader(rt), true);
+        let mut s = connect(addr);
+        let req = upgrade_request(addr, "").replacen("HTTP/1.1", "HTTP/1.0", 1);
+        write_all(&mut s, req.as_bytes());
+        let (head, _) = read_response(&mut s);
+        assert!(head.contains(" 400 "), "{rt:?}: {head}");
+    }
+}
+
 /// Raw DEFLATE of `data` as one permessage-deflate message (the empty
 /// stored block's tail taken off).
 fn deflate(data: &[u8]) -> Vec<u8> {

@@ -115,7 +115,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for TokioIo<T> {
 /// `Server::new(listener, upgrader).with_graceful_shutdown(signal).run(handler)`
 /// (see [`wsup_core::server::Server`]); `A` is its
 /// [`Acceptor`](wsup_core::server::Acceptor), none by default (with the
-/// `tls` feature, `.acceptor(TlsAcceptor::new(config))` serves `wss://`).
+/// `tls` feature, `.acceptor(TlsAcceptor::from(config))` serves `wss://`).
 pub type Server<A = wsup_core::server::Plain> = wsup_core::server::Server<TokioRuntime, A>;
 
 impl Listen for TokioRuntime {

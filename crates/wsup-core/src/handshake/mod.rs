@@ -86,6 +86,10 @@ pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
             offered_protocols: offered_protocols(h)?,
         });
     }
+    // RFC 6455 4.1: HTTP/1.1 or later.
+    if parts.version < Version::HTTP_11 {
+        return Err(HandshakeError::Malformed("HTTP/1.1 or later is required"));
+    }
     if parts.method != Method::GET {
         return Err(HandshakeError::MethodNotAllowed);
     }
@@ -200,6 +204,30 @@ mod tests {
             validate_request(&h2(Method::CONNECT, None)),
             Err(HandshakeError::UnsupportedVersion)
         ));
+    }
+
+    #[test]
+    fn http_1_0_is_refused_with_400() {
+        // As an HTTP server hands it over (wsup's own head parser refuses
+        // it earlier, the same way).
+        let mut req = parts(GOOD);
+        req.version = Version::HTTP_10;
+        let err = validate_request(&req).unwrap_err();
+        assert!(matches!(err, HandshakeError::Malformed(_)), "{err:?}");
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn same_origin_over_http2_compares_with_the_authority() {
+        let mut parts = h2(Method::CONNECT, Some("13"));
+        parts
+            .headers
+            .insert("origin", "https://server.example.com".parse().unwrap());
+        assert!(OriginPolicy::SameOrigin.allows(&parts));
+        parts
+            .headers
+            .insert("origin", "https://evil.example".parse().unwrap());
+        assert!(!OriginPolicy::SameOrigin.allows(&parts));
     }
 
     #[test]

@@ -46,10 +46,13 @@ impl OriginPolicy {
                     let Ok(origin) = origin.to_str() else {
                         return false;
                     };
+                    // HTTP/2 has no `Host`: its `:authority` is the URI's
+                    // (RFC 9113 8.3.1).
                     let host = parts
                         .headers
                         .get(header::HOST)
-                        .and_then(|h| h.to_str().ok());
+                        .and_then(|h| h.to_str().ok())
+                        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
                     match (origin_authority(origin), host) {
                         (Some(a), Some(h)) => a.eq_ignore_ascii_case(h.trim()),
                         _ => false,

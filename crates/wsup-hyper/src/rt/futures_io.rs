@@ -10,10 +10,12 @@ use hyper::rt::ReadBufCursor;
 /// `futures_io` stream: smol's and async-std's sockets, or any binding's
 /// (`wsup_tokio::TokioIo` included).
 ///
-/// A read fills hyper's buffer in place: only the part of it never
-/// initialized is zeroed first, once (hyper's own bookkeeping), so a
-/// WebSocket reading through hyper's upgraded connection (whose buffer is
-/// the connection's own, initialized) pays no copy and no clearing.
+/// A read fills hyper's buffer in place, zeroing first only the part of it
+/// not yet initialized (hyper's own bookkeeping): a WebSocket reading
+/// through hyper's upgraded connection, whose buffer is the connection's
+/// own and initialized, pays no copy and no clearing. (While hyper reads
+/// HTTP, it offers a fresh uninitialized buffer each time, which is then
+/// zeroed; heads are small.)
 #[derive(Debug)]
 pub struct FuturesIo<T> {
     inner: T,
