@@ -161,3 +161,65 @@ fn hello_raw_answers_and_upgrades() {
     ws.write_all(&frame(0x1, b"raw")).unwrap();
     assert_eq!(read_frame(&mut ws), (0x81, b"raw".to_vec()));
 }
+
+/// hello-axum's WebSockets count against its cap while they are open:
+/// the connection's task lasts as long as they do.
+#[cfg(feature = "runtime-tokio")]
+#[test]
+fn hello_axum_counts_its_websockets_against_the_cap() {
+    let (_running, addr) = start_with(env!("CARGO_BIN_EXE_hello-axum"), &["--max-connections=1"]);
+    let mut first = connect(&addr);
+    first.write_all(UPGRADE.as_bytes()).unwrap();
+    let (head, _) = response(&mut first, true);
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    let mut second = connect(&addr);
+    second.write_all(UPGRADE.as_bytes()).unwrap();
+    let (head, _) = response(&mut second, true);
+    assert!(head.starts_with("http/1.1 503"), "{head}");
+    // The first still echoes.
+    first.write_all(&frame(0x1, b"still here")).unwrap();
+    assert_eq!(read_frame(&mut first), (0x81, b"still here".to_vec()));
+}
+
+/// hello-axum takes WebSockets over HTTP/2 (RFC 8441's extended CONNECT).
+#[cfg(feature = "runtime-tokio")]
+#[test]
+fn hello_axum_takes_websockets_over_http2() {
+    use http_body_util::Empty;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (_running, addr) = start(env!("CARGO_BIN_EXE_hello-axum"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .handshake(TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let req = hyper::Request::builder()
+            .method(hyper::Method::CONNECT)
+            .version(hyper::Version::HTTP_2)
+            .uri(format!("http://{addr}/ws"))
+            .header("sec-websocket-version", "13")
+            .header("origin", format!("http://{addr}"))
+            .extension(hyper::ext::Protocol::from_static("websocket"))
+            .body(Empty::<hyper::body::Bytes>::new())
+            .unwrap();
+        send.ready().await.unwrap();
+        let res = send.send_request(req).await.unwrap();
+        assert_eq!(res.status(), hyper::StatusCode::OK);
+        let mut ws = TokioIo::new(hyper::upgrade::on(res).await.unwrap());
+        ws.write_all(&frame(0x1, b"over h2")).await.unwrap();
+        let mut echo = [0u8; 9];
+        tokio::time::timeout(Duration::from_secs(10), ws.read_exact(&mut echo))
+            .await
+            .expect("an echo within 10 s")
+            .unwrap();
+        assert_eq!(&echo, b"\x81\x07over h2");
+    });
+}
