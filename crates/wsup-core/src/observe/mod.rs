@@ -69,6 +69,16 @@ pub(crate) fn record_peer(span: &Span, peer: std::net::SocketAddr) {
     let _ = (span, peer);
 }
 
+/// Records the subprotocol chosen after the span was made (an HTTP
+/// integration's handler chose its own); none is recorded as empty.
+#[inline]
+pub(crate) fn record_subprotocol(span: &Span, subprotocol: Option<&str>) {
+    #[cfg(feature = "tracing")]
+    span.record("subprotocol", subprotocol.unwrap_or(""));
+    #[cfg(not(feature = "tracing"))]
+    let _ = (span, subprotocol);
+}
+
 /// A handshake refused with the response `status` (what was written, which
 /// the application's `on_error` hook may have chosen), for `error`.
 #[inline]

@@ -197,3 +197,24 @@ fn the_server_logs_panics_accept_errors_and_shutdown() {
         "{done}"
     );
 }
+
+#[test]
+fn a_subprotocol_chosen_after_negotiation_is_the_one_logged() {
+    let lines = logged(tracing::Level::DEBUG, || {
+        let head = request("GET", "Sec-WebSocket-Protocol: chat, graphql-ws\r\n");
+        let parts = crate::handshake::parse_head(&head, &Default::default()).unwrap();
+        let u = Upgrader::new().subprotocols(["chat"]);
+        let mut accepted = u.negotiate(&parts).unwrap();
+        accepted.set_subprotocol(Some("graphql-ws"));
+        assert_eq!(accepted.subprotocol(), Some("graphql-ws"));
+        assert_eq!(
+            accepted.response().headers()["sec-websocket-protocol"],
+            "graphql-ws"
+        );
+        let input = wsup_testkit::client_frame(0x8, true, &1000u16.to_be_bytes());
+        let mut ws = accepted.into_websocket(Mem::new(input, 1024), bytes::Bytes::new());
+        assert!(matches!(block_on(ws.recv()), Ok(Message::Close(_))));
+    });
+    let line = one_with(&lines, "websocket closed");
+    assert!(line.contains("subprotocol=\"graphql-ws\""), "{line}");
+}

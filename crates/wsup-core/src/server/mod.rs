@@ -424,6 +424,13 @@ impl<L: Listen, A> Server<L, A> {
     /// `header_read_timeout`). With an [acceptor](Self::acceptor), the
     /// handler gets the connection once its TLS handshake is done (under
     /// the upgrader's handshake timeout, holding a handshake place).
+    ///
+    /// The caps count connections, not WebSockets: for a WebSocket to
+    /// count, the handler runs it in its own task (as `hello` does, once
+    /// hyper hands the connection over) or waits for it before it returns
+    /// (as `hello-axum` does for the ones axum's extractor spawns). Over
+    /// HTTP/2 one connection carries as many WebSockets as its concurrent
+    /// streams (hyper's `max_concurrent_streams`): bound those too.
     pub async fn run_connections<H, HF>(self, handler: H) -> io::Result<ShutdownSummary>
     where
         A: Acceptor<L::Io>,

@@ -132,6 +132,7 @@ impl Accepted {
                 self.protocol = None;
             }
         }
+        observe::record_subprotocol(&self.span, self.protocol.as_deref());
     }
 
     /// `rt` as the connection's runtime (its keepalive, idle, write and
