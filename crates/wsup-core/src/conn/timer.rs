@@ -4,20 +4,17 @@
 //! Polling a runtime's sleep costs something each time (tokio's charges
 //! the task's budget and registers its waker again), and keepalive keeps a
 //! timer armed on every open connection. So the sleep is polled with a
-//! waker of ours, an [`Alarm`], that raises a flag before it wakes the
+//! waker of ours, an alarm (a [`WakeFlag`]), that is raised and wakes the
 //! task; after that first poll the sleep is polled again only when the
 //! alarm rang. The task's waker is kept in the alarm, registered again only
 //! when it changes (on a split connection, each half's task polls in turn).
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Waker};
 use std::time::Instant;
 
-use futures_util::task::AtomicWaker;
-
-use crate::runtime::{Runtime, Sleep};
+use crate::runtime::{Runtime, Sleep, WakeFlag};
 
 /// See the module docs.
 #[derive(Default)]
@@ -28,28 +25,12 @@ pub(crate) struct Timer {
 struct Armed {
     at: Instant,
     sleep: Pin<Box<dyn Sleep>>,
-    alarm: Arc<Alarm>,
+    /// Raised by the sleep, and wakes the task.
+    alarm: Arc<WakeFlag>,
     /// `alarm` as a waker, to poll `sleep` with.
     alarm_waker: Waker,
     /// The task's waker last registered in `alarm`.
     task: Option<Waker>,
-}
-
-/// Wakes the task, and says that the sleep woke it.
-struct Alarm {
-    rang: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for Alarm {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.rang.store(true, Ordering::Release);
-        self.task.wake();
-    }
 }
 
 impl Timer {
@@ -71,10 +52,7 @@ impl Timer {
                 let wait = at.saturating_duration_since(Instant::now());
                 // Rung from the start: the sleep is polled once, to learn
                 // the alarm's waker.
-                let alarm = Arc::new(Alarm {
-                    rang: AtomicBool::new(true),
-                    task: AtomicWaker::new(),
-                });
+                let alarm = Arc::new(WakeFlag::raised());
                 armed.insert(Armed {
                     at,
                     sleep: rt.sleep(wait),
@@ -85,16 +63,16 @@ impl Timer {
             }
         };
         if !armed.task.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            armed.alarm.task.register(cx.waker());
+            armed.alarm.register(cx.waker());
             armed.task = Some(cx.waker().clone());
         }
-        if !armed.alarm.rang.load(Ordering::Acquire) {
+        if !armed.alarm.is_raised() {
             return false;
         }
         // It rang (and the wake took the task's waker from the alarm): the
         // waker goes back, then the sleep says whether it is done.
-        armed.alarm.rang.store(false, Ordering::Relaxed);
-        armed.alarm.task.register(cx.waker());
+        armed.alarm.lower();
+        armed.alarm.register(cx.waker());
         let mut alarm_cx = Context::from_waker(&armed.alarm_waker);
         if armed.sleep.as_mut().poll(&mut alarm_cx).is_pending() {
             return false;

@@ -9,8 +9,10 @@
 //! turn while armed can use [`ThreadTimer`] instead (smol and async-std do).
 
 mod thread_timer;
+mod wake_flag;
 
 pub use self::thread_timer::ThreadTimer;
+pub(crate) use self::wake_flag::WakeFlag;
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -18,18 +18,18 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::task::AtomicWaker;
+use super::WakeFlag;
 
 /// A future that completes once `duration` has passed, woken by the
 /// process's timer thread (see the module docs). Any runtime can poll it.
 #[derive(Debug)]
 pub struct ThreadTimer {
-    slot: Arc<Slot>,
+    /// Raised by the thread when the timer fires.
+    fired: Arc<WakeFlag>,
     /// Its place in the timer thread's map; `None` once due when made.
     key: Option<Key>,
 }
@@ -38,35 +38,17 @@ pub struct ThreadTimer {
 /// the same instant.
 type Key = (Instant, u64);
 
-/// What a timer and the thread share.
-#[derive(Debug, Default)]
-struct Slot {
-    fired: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl Slot {
-    fn fire(&self) {
-        self.fired.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    fn fired(&self) -> bool {
-        self.fired.load(Ordering::Acquire)
-    }
-}
-
 impl ThreadTimer {
     /// A timer that fires `duration` from now.
     pub fn after(duration: Duration) -> Self {
-        let slot = Arc::new(Slot::default());
         if duration.is_zero() {
-            slot.fire();
-            return ThreadTimer { slot, key: None };
+            let fired = Arc::new(WakeFlag::raised());
+            return ThreadTimer { fired, key: None };
         }
-        let key = THREAD.arm(Instant::now() + duration, &slot);
+        let fired = Arc::new(WakeFlag::default());
+        let key = THREAD.arm(Instant::now() + duration, &fired);
         ThreadTimer {
-            slot,
+            fired,
             key: Some(key),
         }
     }
@@ -76,13 +58,13 @@ impl Future for ThreadTimer {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.slot.fired() {
+        if self.fired.is_raised() {
             return Poll::Ready(());
         }
         // Registered first, then looked at again: a thread that fires in
-        // between finds the waker, or the flag is seen set here.
-        self.slot.waker.register(cx.waker());
-        if self.slot.fired() {
+        // between finds the waker, or the flag is seen raised here.
+        self.fired.register(cx.waker());
+        if self.fired.is_raised() {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -93,7 +75,7 @@ impl Future for ThreadTimer {
 impl Drop for ThreadTimer {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            if !self.slot.fired() {
+            if !self.fired.is_raised() {
                 THREAD.disarm(key);
             }
         }
@@ -108,7 +90,7 @@ struct Thread {
 }
 
 struct State {
-    timers: BTreeMap<Key, Arc<Slot>>,
+    timers: BTreeMap<Key, Arc<WakeFlag>>,
     next_seq: u64,
     started: bool,
 }
@@ -123,7 +105,7 @@ static THREAD: Thread = Thread {
 };
 
 impl Thread {
-    fn arm(&'static self, at: Instant, slot: &Arc<Slot>) -> Key {
+    fn arm(&'static self, at: Instant, slot: &Arc<WakeFlag>) -> Key {
         let mut state = self.state();
         let key = (at, state.next_seq);
         state.next_seq += 1;
@@ -172,7 +154,7 @@ impl Thread {
                 // timer at once.
                 drop(state);
                 for slot in due.drain(..) {
-                    slot.fire();
+                    slot.raise();
                 }
                 state = self.state();
                 continue;

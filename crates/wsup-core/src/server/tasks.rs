@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 
 use crate::conn::Notice;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, WakeFlag};
 
 #[derive(Debug, Default)]
 pub(crate) struct Tasks {
@@ -42,19 +41,15 @@ struct Entry {
 /// after poll), not on every poll: a connection's task is polled once or
 /// more per batch of messages, and the switch is used once, if ever.
 #[derive(Debug, Default)]
-struct Abort {
-    aborted: AtomicBool,
-    waker: AtomicWaker,
-}
+struct Abort(WakeFlag);
 
 impl Abort {
     fn abort(&self) {
-        self.aborted.store(true, Ordering::Release);
-        self.waker.wake();
+        self.0.raise();
     }
 
     fn aborted(&self) -> bool {
-        self.aborted.load(Ordering::Acquire)
+        self.0.is_raised()
     }
 
     /// Runs `task` until it ends or the switch is thrown.
@@ -68,7 +63,7 @@ impl Abort {
                 return Poll::Ready(());
             }
             if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                self.waker.register(cx.waker());
+                self.0.register(cx.waker());
                 registered = Some(cx.waker().clone());
                 // Thrown before the waker was there to wake.
                 if self.aborted() {
