@@ -29,13 +29,19 @@ pub mod http;
 /// Logs to stderr what `RUST_LOG` lets through (default `info`: timeouts,
 /// protocol errors; `RUST_LOG=wsup_core=debug` adds every refused handshake
 /// and every connection's end). Standard output stays the program's own.
+///
+/// Without `RUST_LOG` the filter is a plain level, not an `EnvFilter`: the
+/// same lines are logged, but an `EnvFilter` takes a lock each time a
+/// connection's task enters or leaves its span (once per poll), to look
+/// for span directives there are none of.
 pub fn log_to_stderr() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let fmt = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    match tracing_subscriber::EnvFilter::try_from_default_env() {
+        Ok(filter) => fmt.with_env_filter(filter).init(),
+        Err(_) => fmt
+            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+            .init(),
+    }
 }
 
 /// The runtime of this build.

@@ -2,8 +2,9 @@
 //!
 //! async-std is discontinued upstream (its authors point to smol), and it runs
 //! on the same async-io reactor as smol, so this binding is deliberately thin:
-//! a [`Runtime`] impl over async-std's timers and task spawner, and an accept
-//! loop. async-std's sockets implement `futures_io` already; [`AsyncStdTcp`]
+//! a [`Runtime`] impl over async-std's task spawner and wsup's timer thread
+//! ([`ThreadTimer`], as for smol: async-io's reactor allocates on every turn
+//! while a timer of its own is registered), and an accept loop. async-std's sockets implement `futures_io` already; [`AsyncStdTcp`]
 //! only adds the write shutdown async-std leaves out. The accept loop
 //! itself is the one all bindings share, `wsup_core::server::Server`. New
 //! code should prefer `wsup-smol`.
@@ -18,7 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_std::net::{TcpListener, TcpStream};
-use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::runtime::{BoxTask, Sleep, ThreadTimer};
 use wsup_core::server::Listen;
 pub use wsup_core::server::{Shutdown, ShutdownSummary};
 use wsup_core::{HandshakeError, Runtime, Upgrader};
@@ -29,7 +30,7 @@ pub struct AsyncStdRuntime;
 
 impl Runtime for AsyncStdRuntime {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
-        Box::pin(async_std::task::sleep(duration))
+        Box::pin(ThreadTimer::after(duration))
     }
 
     fn spawn(&self, task: BoxTask) {
@@ -37,7 +38,7 @@ impl Runtime for AsyncStdRuntime {
     }
 }
 
-/// An [`Upgrader`] with async-std's timers.
+/// An [`Upgrader`] with this runtime's timers.
 pub fn upgrader() -> Upgrader {
     Upgrader::new().runtime(Arc::new(AsyncStdRuntime))
 }

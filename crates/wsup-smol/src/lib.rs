@@ -1,4 +1,4 @@
-//! smol binding for wsup: the [`Runtime`] impl (async-io timers, smol's
+//! smol binding for wsup: the [`Runtime`] impl (wsup's timer thread, smol's
 //! global executor) and the [`Server`] on a smol listener. smol's sockets
 //! (`async-net`) implement `futures_io` already, so no IO adapter is needed.
 //!
@@ -13,21 +13,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smol::net::{TcpListener, TcpStream};
-use wsup_core::runtime::{BoxTask, Sleep};
+use wsup_core::runtime::{BoxTask, Sleep, ThreadTimer};
 use wsup_core::server::Listen;
 pub use wsup_core::server::{Shutdown, ShutdownSummary};
 use wsup_core::{HandshakeError, Runtime, Upgrader};
 
-/// smol as a wsup [`Runtime`]: timers from async-io, tasks on smol's global
-/// executor (one thread unless `SMOL_THREADS` says otherwise).
+/// smol as a wsup [`Runtime`]: tasks on smol's global executor (one thread
+/// unless `SMOL_THREADS` says otherwise); timers from [`ThreadTimer`] rather
+/// than async-io, whose reactor allocates on every turn while a timer is
+/// registered (keepalive keeps one per connection).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SmolRuntime;
 
 impl Runtime for SmolRuntime {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
-        Box::pin(async move {
-            smol::Timer::after(duration).await;
-        })
+        Box::pin(ThreadTimer::after(duration))
     }
 
     fn spawn(&self, task: BoxTask) {
@@ -35,7 +35,7 @@ impl Runtime for SmolRuntime {
     }
 }
 
-/// An [`Upgrader`] with smol's timers.
+/// An [`Upgrader`] with this runtime's timers.
 pub fn upgrader() -> Upgrader {
     Upgrader::new().runtime(Arc::new(SmolRuntime))
 }

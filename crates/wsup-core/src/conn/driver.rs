@@ -15,12 +15,13 @@ use std::time::Instant;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::notice::Notice;
+use super::timer::Timer;
 use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
 use crate::message::{Chunk, Message};
 use crate::observe::{Span, Watch};
 use crate::protocol::{Event, Flush, Mode, Next, Protocol, MAX_IOVECS, PROBE, READ_WINDOW};
-use crate::runtime::{Runtime, Sleep};
+use crate::runtime::Runtime;
 use crate::stats::ConnectionStats;
 
 pub(crate) struct Driver<T> {
@@ -28,7 +29,7 @@ pub(crate) struct Driver<T> {
     pub(crate) proto: Protocol,
     runtime: Option<Arc<dyn Runtime>>,
     /// The one timer, armed for the protocol's next deadline.
-    timer: Option<(Instant, Pin<Box<dyn Sleep>>)>,
+    timer: Timer,
     /// The transport's write side has been shut down.
     shut: bool,
     /// A word from the server that runs the connection, if one does.
@@ -80,7 +81,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             io,
             proto,
             runtime,
-            timer: None,
+            timer: Timer::default(),
             shut: false,
             notice: None,
             noticed: false,
@@ -182,27 +183,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// is woken when it fires, and tells the protocol once it has. Without
     /// a runtime there are no timers: closing waits for the peer.
     fn deadline_passed(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.timer.is_none() && !self.proto.has_deadline() {
+        if !self.timer.is_armed() && !self.proto.has_deadline() {
             return false;
         }
         let Some(deadline) = self.proto.poll_timeout(Instant::now) else {
-            self.timer = None;
+            self.timer.disarm();
             return false;
         };
         let Some(rt) = &self.runtime else {
             return false;
         };
-        if self.timer.as_ref().map(|(at, _)| *at) != Some(deadline) {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            self.timer = Some((deadline, rt.sleep(wait)));
-        }
-        let Some((_, sleep)) = self.timer.as_mut() else {
-            unreachable!("armed above")
-        };
-        if sleep.as_mut().poll(cx).is_pending() {
+        if !self.timer.poll(&**rt, deadline, cx) {
             return false;
         }
-        self.timer = None;
         // The runtime's timer is the clock: it fired, so the deadline it was
         // armed for has passed, whatever `Instant::now` says (a paused,
         // simulated or coarse clock).
@@ -314,7 +307,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// The connection is over, with `outcome`; its timer goes with it.
     #[cold]
     fn end(&mut self, outcome: Result<Message, Error>) -> Poll<Result<Event, Error>> {
-        self.timer = None;
+        self.timer.disarm();
         self.report_end(&outcome);
         Poll::Ready(outcome.map(Event::Message))
     }
@@ -524,7 +517,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         if !self.proto.is_expired() {
             return Error::Io(e);
         }
-        self.timer = None;
+        self.timer.disarm();
         let outcome = self.proto.finish();
         self.report_end(&outcome);
         match outcome {

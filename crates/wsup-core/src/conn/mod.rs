@@ -6,6 +6,7 @@ mod handle;
 mod message_io;
 mod notice;
 mod split;
+mod timer;
 
 use std::future::poll_fn;
 use std::pin::Pin;

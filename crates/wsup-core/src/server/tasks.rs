@@ -1,19 +1,19 @@
 //! The connection tasks a server runs, tracked rather than detached: each
-//! has a [`Notice`] (to tell it to go away) and an [`AbortHandle`] (to end
+//! has a [`Notice`] (to tell it to go away) and an [`Abort`] switch (to end
 //! it at the drain deadline), and the server can wait until none is left.
 //! `Runtime::spawn` gives no join handle, so the tracking is done here, the
 //! same on every runtime.
 
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
-use futures_util::future::{AbortHandle, Abortable};
 use futures_util::task::AtomicWaker;
 
 use crate::conn::Notice;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, WakeFlag};
 
 #[derive(Debug, Default)]
 pub(crate) struct Tasks {
@@ -31,7 +31,49 @@ struct Open {
 #[derive(Debug)]
 struct Entry {
     notice: Arc<Notice>,
-    abort: AbortHandle,
+    abort: Arc<Abort>,
+}
+
+/// Ends one task at its next poll, and wakes it for that poll.
+///
+/// Unlike `futures::future::Abortable`, the task's waker is registered
+/// again only when it changes (a runtime hands a task the same waker poll
+/// after poll), not on every poll: a connection's task is polled once or
+/// more per batch of messages, and the switch is used once, if ever.
+#[derive(Debug, Default)]
+struct Abort(WakeFlag);
+
+impl Abort {
+    fn abort(&self) {
+        self.0.raise();
+    }
+
+    fn aborted(&self) -> bool {
+        self.0.is_raised()
+    }
+
+    /// Runs `task` until it ends or the switch is thrown.
+    async fn run<F: Future<Output = ()>>(&self, task: F) {
+        let mut task = pin!(task);
+        // The waker last registered: the switch wakes it, or one that
+        // wakes the same task.
+        let mut registered: Option<Waker> = None;
+        poll_fn(|cx| {
+            if self.aborted() || task.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                self.0.register(cx.waker());
+                registered = Some(cx.waker().clone());
+                // Thrown before the waker was there to wake.
+                if self.aborted() {
+                    return Poll::Ready(());
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+    }
 }
 
 impl Tasks {
@@ -41,12 +83,16 @@ impl Tasks {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let (abort, registration) = AbortHandle::new_pair();
+        let abort = Arc::new(Abort::default());
         let id = {
             let mut open = self.open();
             open.next_id += 1;
             let id = open.next_id;
-            open.tasks.insert(id, Entry { notice, abort });
+            let entry = Entry {
+                notice,
+                abort: abort.clone(),
+            };
+            open.tasks.insert(id, entry);
             id
         };
         let ended = Ended {
@@ -56,7 +102,7 @@ impl Tasks {
         runtime.spawn(Box::pin(async move {
             // Aborted, the connection's future is dropped here, before
             // `ended`: the connection's last words go out first.
-            let _ = Abortable::new(task, registration).await;
+            abort.run(task).await;
             drop(ended);
         }));
     }

@@ -5,7 +5,14 @@
 //! cold boundaries only, once per handshake or close; the per-frame path is
 //! generic over the transport and never calls it. Each binding crate
 //! implements it in a few lines (quinn's `Runtime` and hyper's `rt::Timer` are
-//! the models).
+//! the models). A binding whose runtime's timers cost something on every
+//! turn while armed can use [`ThreadTimer`] instead (smol and async-std do).
+
+mod thread_timer;
+mod wake_flag;
+
+pub use self::thread_timer::ThreadTimer;
+pub(crate) use self::wake_flag::WakeFlag;
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -1,0 +1,187 @@
+//! A timer served by a thread of its own, shared by the whole process: for
+//! bindings whose runtime timers cost something on every turn of the
+//! reactor while any is armed.
+//!
+//! async-io (under smol and async-std) keeps its timers in a `BTreeMap`
+//! that it splits, allocating, on every turn of its reactor while one is
+//! registered; keepalive keeps one armed per connection, so each turn
+//! would allocate. A [`ThreadTimer`] lives in a map of this module
+//! instead, looked at only by its thread: armed and dropped once per
+//! deadline (the driver re-arms lazily, about once per keepalive interval),
+//! it costs the reactor nothing, and polling it is two atomic operations.
+//!
+//! The thread starts with the first timer and sleeps on a condition
+//! variable until the earliest deadline, or until an earlier one is armed.
+//! A timer dropped before it fires takes its entry out of the map: dropped
+//! timers leave nothing behind.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::WakeFlag;
+
+/// A future that completes once `duration` has passed, woken by the
+/// process's timer thread (see the module docs). Any runtime can poll it.
+#[derive(Debug)]
+pub struct ThreadTimer {
+    /// Raised by the thread when the timer fires.
+    fired: Arc<WakeFlag>,
+    /// Its place in the timer thread's map; `None` once due when made.
+    key: Option<Key>,
+}
+
+/// A deadline, and a sequence number that tells apart timers armed for
+/// the same instant.
+type Key = (Instant, u64);
+
+impl ThreadTimer {
+    /// A timer that fires `duration` from now.
+    pub fn after(duration: Duration) -> Self {
+        if duration.is_zero() {
+            let fired = Arc::new(WakeFlag::raised());
+            return ThreadTimer { fired, key: None };
+        }
+        let fired = Arc::new(WakeFlag::default());
+        let key = THREAD.arm(Instant::now() + duration, &fired);
+        ThreadTimer {
+            fired,
+            key: Some(key),
+        }
+    }
+}
+
+impl Future for ThreadTimer {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired.is_raised() {
+            return Poll::Ready(());
+        }
+        // Registered first, then looked at again: a thread that fires in
+        // between finds the waker, or the flag is seen raised here.
+        self.fired.register(cx.waker());
+        if self.fired.is_raised() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for ThreadTimer {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            if !self.fired.is_raised() {
+                THREAD.disarm(key);
+            }
+        }
+    }
+}
+
+/// The timer thread's side: the armed timers by deadline.
+struct Thread {
+    state: Mutex<State>,
+    /// Signalled when a timer is armed before all others.
+    earlier: Condvar,
+}
+
+struct State {
+    timers: BTreeMap<Key, Arc<WakeFlag>>,
+    next_seq: u64,
+    started: bool,
+}
+
+static THREAD: Thread = Thread {
+    state: Mutex::new(State {
+        timers: BTreeMap::new(),
+        next_seq: 0,
+        started: false,
+    }),
+    earlier: Condvar::new(),
+};
+
+impl Thread {
+    fn arm(&'static self, at: Instant, slot: &Arc<WakeFlag>) -> Key {
+        let mut state = self.state();
+        let key = (at, state.next_seq);
+        state.next_seq += 1;
+        state.timers.insert(key, slot.clone());
+        if !state.started {
+            state.started = true;
+            std::thread::Builder::new()
+                .name("wsup-timer".into())
+                .spawn(move || self.run())
+                .expect("spawning the timer thread");
+        } else if state
+            .timers
+            .first_key_value()
+            .is_some_and(|(k, _)| *k == key)
+        {
+            self.earlier.notify_one();
+        }
+        key
+    }
+
+    fn disarm(&self, key: Key) {
+        self.state().timers.remove(&key);
+    }
+
+    /// Whether a timer is armed for `key`.
+    #[cfg(test)]
+    fn armed(&self, key: Key) -> bool {
+        self.state().timers.contains_key(&key)
+    }
+
+    /// Fires each timer when its deadline passes, forever.
+    fn run(&self) {
+        // Kept from one round to the next: firing allocates nothing.
+        let mut due = Vec::new();
+        let mut state = self.state();
+        loop {
+            let now = Instant::now();
+            while let Some(entry) = state.timers.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            if !due.is_empty() {
+                // Woken without the lock: a task woken may arm or drop a
+                // timer at once.
+                drop(state);
+                for slot in due.drain(..) {
+                    slot.raise();
+                }
+                state = self.state();
+                continue;
+            }
+            let wait = state.timers.first_key_value().map(|((at, _), _)| *at - now);
+            state = match wait {
+                None => self
+                    .earlier
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                Some(wait) => {
+                    self.earlier
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; a poisoned one is still sound.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests;
