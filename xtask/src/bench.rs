@@ -295,6 +295,23 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
     })
 }
 
+/// Builds the load generator alone (the `--memory` and `--http` modes),
+/// pinned to the load generator's core.
+fn build_loadgen(workspace: &Workspace) -> Result<LoadGen, String> {
+    println!("==> building the load generator");
+    check(
+        workspace
+            .cargo()
+            .args(["build", "--release", "-p", "wsup-benches", "--bin"])
+            .arg("wsup_loadgen"),
+        "cargo build wsup_loadgen",
+    )?;
+    Ok(LoadGen {
+        path: workspace.release_bin("wsup_loadgen"),
+        core: LOADGEN_CORE,
+    })
+}
+
 /// Builds `echo` for `rt` and copies it to `bin_dir`, since the next build
 /// with other features replaces it in `target/release`; returns the copy.
 fn build_echo(

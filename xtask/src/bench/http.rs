@@ -20,10 +20,12 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::report::{median, size_name};
-use super::server::{LoadGen, Server};
-use super::{build_echo, one_thread, output_dirs, write, Options, Plan, LOADGEN_CORE, SERVER_CORE};
+use super::server::Server;
+use super::{
+    build_echo, build_loadgen, one_thread, output_dirs, write, Options, Plan, SERVER_CORE,
+};
 use crate::runtime::Runtime;
-use crate::util::{check, Workspace};
+use crate::util::Workspace;
 use wsup_testkit::certs::{PemFile, TestCerts};
 
 /// The servers compared, by name; the first is the reference.
@@ -60,18 +62,7 @@ pub fn run(options: &Options) -> Result<(), String> {
         (0.3, 1.0)
     };
 
-    println!("==> building the load generator");
-    check(
-        workspace
-            .cargo()
-            .args(["build", "--release", "-p", "wsup-benches", "--bin"])
-            .arg("wsup_loadgen"),
-        "cargo build wsup_loadgen",
-    )?;
-    let loadgen = LoadGen {
-        path: workspace.release_bin("wsup_loadgen"),
-        core: LOADGEN_CORE,
-    };
+    let loadgen = build_loadgen(&workspace)?;
 
     let mut markdown = String::from(
         "# wsup behind hyper and over TLS\n\n`cargo xtask bench --http`: throughput of the \

@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::server::{raise_nofile_limit, LoadGen, Server};
+use super::server::{raise_nofile_limit, Server};
 use super::{
-    build_echo, one_thread, output_dirs, write, Memory, Options, LOADGEN_CORE, SERVER_CORE,
+    build_echo, build_loadgen, one_thread, output_dirs, write, Memory, Options, SERVER_CORE,
 };
 use crate::runtime::Runtime;
-use crate::util::{check, Workspace};
+use crate::util::Workspace;
 
 /// The size of each connection's message.
 const SIZE: usize = 16 << 20;
@@ -71,18 +71,7 @@ pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
             built
         }
     };
-    println!("==> building the load generator");
-    check(
-        workspace
-            .cargo()
-            .args(["build", "--release", "-p", "wsup-benches", "--bin"])
-            .arg("wsup_loadgen"),
-        "cargo build wsup_loadgen",
-    )?;
-    let loadgen = LoadGen {
-        path: workspace.release_bin("wsup_loadgen"),
-        core: LOADGEN_CORE,
-    };
+    let loadgen = build_loadgen(&workspace)?;
     let args = [
         "--conns".to_owned(),
         conns.to_string(),
