@@ -80,10 +80,14 @@ fn http_then_websocket<S: Read + Write>(mut s: S, refused_post: bool) -> S {
 fn hello_serves_http_and_websocket_and_shuts_down_with_1001() {
     let (mut running, addr) = start(env!("CARGO_BIN_EXE_hello"));
     let mut ws = http_then_websocket(connect(&addr), true);
-    // SIGTERM: the WebSocket is told 1001; answering it lets the program
-    // end at once.
+    sigterm_closes_with_1001(&mut running, &mut ws);
+}
+
+/// SIGTERM: the WebSocket `ws` is told 1001; answering it lets the program
+/// end at once, with status 0.
+fn sigterm_closes_with_1001(running: &mut Running, ws: &mut (impl Read + Write)) {
     send_signal(running.0.id(), "TERM");
-    let (op, payload) = read_frame(&mut ws);
+    let (op, payload) = read_frame(ws);
     assert_eq!(op, 0x88, "a close frame");
     assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1001);
     ws.write_all(&frame(0x8, &payload[..2])).unwrap();
@@ -99,14 +103,8 @@ fn hello_axum_serves_http_and_websocket_and_shuts_down_with_1001() {
     ws.write_all(&frame(0x2, &[1, 2, 3])).unwrap();
     assert_eq!(read_frame(&mut ws), (0x82, vec![1, 2, 3]));
     // The WebSocket, upgraded by the extractor, is attached to the
-    // server's shutdown: SIGTERM closes it with 1001.
-    send_signal(running.0.id(), "TERM");
-    let (op, payload) = read_frame(&mut ws);
-    assert_eq!(op, 0x88, "a close frame");
-    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1001);
-    ws.write_all(&frame(0x8, &payload[..2])).unwrap();
-    let status = wait_exit(&mut running.0, Duration::from_secs(10));
-    assert!(status.success(), "{status}");
+    // server's shutdown.
+    sigterm_closes_with_1001(&mut running, &mut ws);
 }
 
 #[cfg(feature = "runtime-tokio")]
@@ -127,14 +125,10 @@ fn over_tls(program: &str, refused_post: bool) {
     use wsup_testkit::certs::{PemFile, TestCerts};
 
     let certs = TestCerts::generate();
-    // Named after the program: the tests of this file run side by side.
-    let stem = std::path::Path::new(program)
-        .file_name()
-        .unwrap()
-        .to_string_lossy();
+    // PemFile names are unique: the tests of this file run side by side.
     let (cert, key) = (
-        PemFile::new(&format!("{stem}-cert.pem"), &certs.cert_pem),
-        PemFile::new(&format!("{stem}-key.pem"), &certs.key_pem),
+        PemFile::new("cert.pem", &certs.cert_pem),
+        PemFile::new("key.pem", &certs.key_pem),
     );
     let (_running, addr) = start_with(program, &["--tls", cert.arg(), key.arg()]);
     let name = ServerName::try_from("localhost").unwrap();
@@ -154,12 +148,19 @@ fn hello_raw_answers_and_upgrades() {
     let (head, body) = get(&mut s, "GET", "/");
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert_eq!(body, b"Hello World");
-    let mut ws = connect(&addr);
-    ws.write_all(UPGRADE.as_bytes()).unwrap();
-    let (head, _) = response(&mut ws, true);
+    let (mut ws, head) = upgrade(&addr);
     assert!(head.starts_with("http/1.1 101"), "{head}");
     ws.write_all(&frame(0x1, b"raw")).unwrap();
     assert_eq!(read_frame(&mut ws), (0x81, b"raw".to_vec()));
+}
+
+/// A new connection that sends the upgrade request: it and the response
+/// head.
+fn upgrade(addr: &str) -> (std::net::TcpStream, String) {
+    let mut s = connect(addr);
+    s.write_all(UPGRADE.as_bytes()).unwrap();
+    let (head, _) = response(&mut s, true);
+    (s, head)
 }
 
 /// hello-axum's WebSockets count against its cap while they are open:
@@ -168,13 +169,9 @@ fn hello_raw_answers_and_upgrades() {
 #[test]
 fn hello_axum_counts_its_websockets_against_the_cap() {
     let (_running, addr) = start_with(env!("CARGO_BIN_EXE_hello-axum"), &["--max-connections=1"]);
-    let mut first = connect(&addr);
-    first.write_all(UPGRADE.as_bytes()).unwrap();
-    let (head, _) = response(&mut first, true);
+    let (mut first, head) = upgrade(&addr);
     assert!(head.starts_with("http/1.1 101"), "{head}");
-    let mut second = connect(&addr);
-    second.write_all(UPGRADE.as_bytes()).unwrap();
-    let (head, _) = response(&mut second, true);
+    let (_second, head) = upgrade(&addr);
     assert!(head.starts_with("http/1.1 503"), "{head}");
     // The first still echoes.
     first.write_all(&frame(0x1, b"still here")).unwrap();
