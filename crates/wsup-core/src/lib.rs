@@ -26,6 +26,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod client;
 mod close;
 mod config;
 mod conn;
@@ -38,6 +39,7 @@ mod observe;
 mod pool;
 mod prepared;
 mod protocol;
+mod role;
 pub mod runtime;
 pub mod serve;
 pub mod server;
@@ -49,6 +51,7 @@ mod upgrader;
 pub mod utf8;
 
 pub use bytes::Bytes;
+pub use client::ClientError;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{WebSocketConfig, WebSocketConfigBuilder};
 pub use conn::{IncomingMessage, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
@@ -57,6 +60,7 @@ pub use handshake::{HeadLimits, OriginPolicy};
 pub use message::{Chunk, Message, MessageKind, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
+pub use role::Role;
 pub use runtime::Runtime;
 pub use source::{Preparsed, RawStream, UpgradeSource};
 pub use stats::{ConnectionStats, ServerStats};
