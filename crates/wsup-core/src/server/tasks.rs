@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 
@@ -51,28 +51,49 @@ impl Abort {
     fn aborted(&self) -> bool {
         self.0.is_raised()
     }
+}
 
-    /// Runs `task` until it ends or the switch is thrown.
-    async fn run<F: Future<Output = ()>>(&self, task: F) {
-        let mut task = pin!(task);
-        // The waker last registered: the switch wakes it, or one that
-        // wakes the same task.
-        let mut registered: Option<Waker> = None;
-        poll_fn(|cx| {
-            if self.aborted() || task.as_mut().poll(cx).is_ready() {
+pin_project_lite::pin_project! {
+    /// A tracked task: `task` run until it ends or its [`Abort`] switch is
+    /// thrown. A named future rather than an `async` block, so that the
+    /// task's future is held once: an `async` block would keep the moved-in
+    /// future and its pinned copy side by side, doubling what each idle
+    /// connection holds.
+    ///
+    /// Fields drop in order: the task's future (the connection's last words
+    /// go out) before `_ended` (the server stops counting it).
+    struct Tracked<F> {
+        #[pin]
+        task: F,
+        abort: Arc<Abort>,
+        // The waker last registered: the switch wakes it, or one that wakes
+        // the same task.
+        registered: Option<Waker>,
+        _ended: Ended,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Tracked<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.abort.aborted() || this.task.poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            this.abort.0.register(cx.waker());
+            *this.registered = Some(cx.waker().clone());
+            // Thrown before the waker was there to wake.
+            if this.abort.aborted() {
                 return Poll::Ready(());
             }
-            if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                self.0.register(cx.waker());
-                registered = Some(cx.waker().clone());
-                // Thrown before the waker was there to wake.
-                if self.aborted() {
-                    return Poll::Ready(());
-                }
-            }
-            Poll::Pending
-        })
-        .await;
+        }
+        Poll::Pending
     }
 }
 
@@ -95,15 +116,15 @@ impl Tasks {
             open.tasks.insert(id, entry);
             id
         };
-        let ended = Ended {
+        let _ended = Ended {
             tasks: self.clone(),
             id,
         };
-        runtime.spawn(Box::pin(async move {
-            // Aborted, the connection's future is dropped here, before
-            // `ended`: the connection's last words go out first.
-            abort.run(task).await;
-            drop(ended);
+        runtime.spawn(Box::pin(Tracked {
+            task,
+            abort,
+            registered: None,
+            _ended,
         }));
     }
 
