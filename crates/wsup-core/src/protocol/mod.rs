@@ -413,7 +413,7 @@ impl Protocol {
 
     /// Decodes what is buffered: the next message or piece of one for the
     /// application, or what the driver must do first.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next(&mut self, mode: Mode) -> Next {
         loop {
             match self.phase {
