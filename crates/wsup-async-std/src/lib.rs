@@ -8,6 +8,7 @@
 //! only adds the write shutdown async-std leaves out. The accept loop
 //! itself is the one all bindings share, `wsup_core::server::Server`. New
 //! code should prefer `wsup-smol`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 use std::future::Future;

@@ -42,6 +42,7 @@
 //! connection runs over the HTTP/2 stream, compression included: route the
 //! handler with `any(..)` (HTTP/1.1 upgrades are `GET`, HTTP/2 ones
 //! `CONNECT`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 use std::fmt;

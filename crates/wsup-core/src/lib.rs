@@ -24,6 +24,7 @@
 //! let msg = Message::text("hello");
 //! assert!(msg.is_data());
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod client;

@@ -45,6 +45,7 @@
 //! `TokioIo`; on smol and async-std, over [`rt::FuturesIo`], with
 //! [`rt::RuntimeTimer`] and [`rt::RuntimeExecutor`] over wsup's runtime
 //! seam.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod io;

@@ -3,6 +3,7 @@
 //! (`async-net`) implement `futures_io` already, so no IO adapter is needed.
 //!
 //! No protocol logic lives here: a unit struct and trait impls.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 use std::future::Future;

@@ -3,6 +3,7 @@
 //! tokio listener.
 //!
 //! No protocol logic lives here: newtypes and trait impls only.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 #[cfg(feature = "tls")]

@@ -41,6 +41,7 @@
 //! assert!(Message::text("hi").is_data());
 //! # drop(upgrader);
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub use wsup_core::*;

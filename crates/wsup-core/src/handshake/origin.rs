@@ -8,6 +8,7 @@ use http::request::Parts;
 
 /// Which `Origin`s may open a connection.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum OriginPolicy {
     /// As gorilla's default: a request with no `Origin` is allowed; otherwise
     /// the origin's host (and port) must equal the `Host` header, ignoring case.
