@@ -1,29 +1,176 @@
-//! **wsup**: a WebSocket server library.
+//! **wsup**: a WebSocket library for Rust.
 //!
-//! An [`Upgrader`] (modelled on gorilla/websocket's) turns an HTTP/1.1
-//! upgrade request into a [`WebSocket`]. Everything runtime-independent is
-//! re-exported from `wsup-core`; the runtime is chosen by cargo feature, and
-//! each binding is a module:
+//! An [`Upgrader`], modelled on gorilla/websocket's, turns an HTTP/1.1
+//! upgrade request (or an HTTP/2 extended CONNECT) into a [`WebSocket`]: the
+//! origin check, subprotocols, permessage-deflate, limits and timeouts in
+//! one place. The connection reads and writes whole messages or streams
+//! them, answers pings, pings a silent peer, and closes cleanly. The runtime
+//! is a cargo feature: tokio, smol or async-std, or none at all over any
+//! `futures_io` stream.
 //!
-//! | feature | module |
+//! # A server in ten lines
+//!
+//! ```no_run
+//! # #[cfg(feature = "runtime-tokio")]
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//!     wsup::tokio::serve(listener, wsup::tokio::upgrader(), |mut ws, _peer| async move {
+//!         while let Ok(msg) = ws.recv().await {
+//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     })
+//!     .await
+//! }
+//! # #[cfg(not(feature = "runtime-tokio"))]
+//! # fn main() {}
+//! ```
+//!
+//! `serve` accepts forever, a task per connection; `upgrader()` is an
+//! [`Upgrader`] with tokio's timers (the handshake deadline, keepalive, the
+//! close timeout). [`WebSocket::recv`] returns each data message whole and
+//! answers pings itself; [`WebSocket::send`] writes one and flushes.
+//!
+//! # Cargo features
+//!
+//! | feature | what it adds |
 //! |---|---|
-//! | `runtime-tokio` (default) | `wsup::tokio` |
-//! | `runtime-smol` | `wsup::smol` |
-//! | `runtime-async-std` | `wsup::async_std` (async-std is discontinued upstream; prefer smol) |
+//! | `runtime-tokio` (default) | `tokio`: `upgrader()`, `serve()`, `Server`, `upgrade()` on tokio |
+//! | `runtime-smol` | `smol`: the same on smol |
+//! | `runtime-async-std` | `async_std`: the same on async-std (discontinued upstream; prefer smol) |
+//! | `hyper` | `hyper`: upgrade requests inside a hyper 1.x service, HTTP/1.1 and HTTP/2, on any runtime |
+//! | `axum` | `axum`: the `WebSocketUpgrade` extractor for axum 0.8 (tokio) |
+//! | `tls` | `tls`: rustls server configs from PEM files, and each binding's `TlsAcceptor` for `wss://` |
+//! | `tracing` (default) | a span per connection, events for refusals, closes, timeouts (free without a subscriber) |
+//! | `metrics` | [`ServerStats`] published through the `metrics` facade |
 //!
-//! | `hyper` | `wsup::hyper`: upgrade requests inside a hyper 1.x service, on any runtime |
-//! | `axum` | `wsup::axum`: the `WebSocketUpgrade` extractor for axum 0.8 (tokio) |
+//! Features are additive: any combination builds. With no runtime feature
+//! the runtime-independent API remains, for any `futures_io` stream.
 //!
-//! Features are additive: any combination builds, none included (then only
-//! the runtime-independent API, for use with any `futures_io` stream).
+//! # Other runtimes
 //!
-//! TLS (feature `tls`, rustls on the ring provider): `tls::server_config`
-//! builds a config from PEM files, and each binding's `TlsAcceptor`, given
-//! to [`Server::acceptor`](server::Server::acceptor), serves `wss://`; the
-//! TLS handshake runs in each connection's task under the handshake
-//! timeout.
+//! Each binding has the same few items; on smol:
 //!
-//! Observability:
+//! ```no_run
+//! # #[cfg(feature = "runtime-smol")]
+//! fn main() -> std::io::Result<()> {
+//!     smol::block_on(async {
+//!         let listener = smol::net::TcpListener::bind("127.0.0.1:9001").await?;
+//!         wsup::smol::serve(listener, wsup::smol::upgrader(), |mut ws, _peer| async move {
+//!             while let Ok(msg) = ws.recv().await {
+//!                 if msg.is_data() && ws.send(msg).await.is_err() {
+//!                     break;
+//!                 }
+//!             }
+//!         })
+//!         .await
+//!     })
+//! }
+//! # #[cfg(not(feature = "runtime-smol"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Inside hyper and axum
+//!
+//! With `hyper`, `wsup::hyper::upgrade(&upgrader, request)` answers an
+//! upgrade request from inside any hyper service and hands over the
+//! connection once hyper lets go of it (its crate documentation has a whole
+//! service). With `axum`, the `WebSocketUpgrade` extractor takes the
+//! upgrader from the router's state:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "axum", feature = "runtime-tokio"))]
+//! # mod doc {
+//! use std::sync::Arc;
+//! use axum::{response::Response, routing::any, Router};
+//! use wsup::axum::WebSocketUpgrade;
+//!
+//! async fn ws(upgrade: WebSocketUpgrade) -> Response {
+//!     upgrade.on_upgrade(|mut ws| async move {
+//!         while let Ok(msg) = ws.recv().await {
+//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     })
+//! }
+//!
+//! // `any`: HTTP/1.1 upgrades are GET, HTTP/2 ones CONNECT.
+//! pub fn app() -> Router {
+//!     Router::new()
+//!         .route("/ws", any(ws))
+//!         .with_state(Arc::new(wsup::tokio::upgrader()))
+//! }
+//! # }
+//! # fn main() {}
+//! ```
+//!
+//! # Compression, limits and timeouts
+//!
+//! All on the [`Upgrader`] (and in a [`WebSocketConfig`] for connections
+//! made otherwise):
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wsup::deflate::DeflateConfig;
+//! use wsup::{OriginPolicy, Upgrader};
+//!
+//! let upgrader = Upgrader::new()
+//!     .handshake_timeout(Duration::from_secs(5))
+//!     .subprotocols(["chat.v2", "chat.v1"]) // the server's preference first
+//!     .origin_policy(OriginPolicy::AllowList(vec!["https://example.com".into()]))
+//!     .compression(DeflateConfig::enabled()) // permessage-deflate, off by default
+//!     .max_message_size(1 << 20) // past it: close 1009
+//!     .keepalive_interval(Some(Duration::from_secs(30))) // ping a silent peer (default 20 s)
+//!     .idle_timeout(Some(Duration::from_secs(300))) // no data message: close 1001
+//!     .write_timeout(Some(Duration::from_secs(10))); // a peer that stopped reading
+//! # drop(upgrader);
+//! ```
+//!
+//! Timers need a runtime: the bindings' `upgrader()` sets it, and the
+//! server sets its own on an upgrader that has none.
+//!
+//! # Graceful shutdown, caps and TLS
+//!
+//! The server builder (`Server`, in each binding) stops on a signal: it
+//! closes every connection with 1001, waits for them up to a deadline, then
+//! aborts the rest and says how it went. It caps connections and handshakes
+//! in total and per client IP (answering 503 past them), and runs a TLS
+//! handshake per connection when given an acceptor:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "runtime-tokio", feature = "tls"))]
+//! # async fn doc() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use wsup::tokio::{upgrader, Server, TlsAcceptor};
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:443").await?;
+//! let tls = TlsAcceptor::from(wsup::tls::server_config("cert.pem", "key.pem")?);
+//! let summary = Server::new(listener, upgrader())
+//!     .acceptor(tls)
+//!     .max_connections(10_000)
+//!     .max_connections_per_ip(100)
+//!     .shutdown_timeout(Duration::from_secs(10))
+//!     .with_graceful_shutdown(async {
+//!         let _ = tokio::signal::ctrl_c().await;
+//!     })
+//!     .run(|mut ws, _peer| async move {
+//!         while let Ok(msg) = ws.recv().await {
+//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     })
+//!     .await?;
+//! println!("{summary:?}");
+//! # Ok(())
+//! # }
+//! # fn main() {}
+//! ```
+//!
+//! # Observability
 //!
 //! | feature | what |
 //! |---|---|
@@ -34,13 +181,24 @@
 //! and [`ServerStats`] (given to an upgrader with
 //! [`Upgrader::server_stats`]) still count.
 //!
-//! ```
-//! use wsup::{Message, Upgrader};
+//! # Without a runtime
 //!
-//! let upgrader = Upgrader::new().subprotocols(["chat"]);
-//! assert!(Message::text("hi").is_data());
-//! # drop(upgrader);
-//! ```
+//! Everything here but the runtime modules is `wsup-core`, re-exported:
+//! [`WebSocket::from_raw`] runs the protocol over any `futures_io` stream
+//! on which a handshake happened, and [`runtime::Runtime`] and
+//! [`server::Listen`] are the two seams a binding for another runtime
+//! implements (see `wsup-core`'s documentation).
+//!
+//! # Public dependencies
+//!
+//! wsup's API uses types of a few crates on purpose, and moves to their
+//! next major versions only in a major version of its own: `http` 1.x
+//! (requests, responses, headers, status codes; re-exported as
+//! [`http`]), `bytes` 1.x ([`Bytes`], message payloads) and `futures-io`
+//! 0.3 (the transport traits; re-exported as [`futures_io`]). Behind their
+//! features: `rustls` 0.23 (`tls`), `hyper` 1.x (`hyper`), `axum` 0.8
+//! (`axum`), `tracing` 0.1 (`WebSocket::span`) and `metrics` 0.24. Other
+//! dependencies are private.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
