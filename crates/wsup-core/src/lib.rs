@@ -1,4 +1,4 @@
-//! Runtime-agnostic core of **wsup**, a WebSocket server library.
+//! Runtime-agnostic core of **wsup**, a WebSocket library.
 //!
 //! An [`Upgrader`] turns an HTTP/1.1 upgrade request into a [`WebSocket`]
 //! (RFC 6455). This crate holds everything that does not depend on an
@@ -24,6 +24,47 @@
 //! let msg = Message::text("hello");
 //! assert!(msg.is_data());
 //! ```
+//!
+//! # Binding a new runtime
+//!
+//! A binding is a unit type that implements [`Runtime`] (a timer and a
+//! way to spawn; timers are armed only at cold boundaries, so a simple
+//! timer will do: [`runtime::ThreadTimer`] serves any runtime from one
+//! thread) and, for the accept loop of [`server::Server`],
+//! [`server::Listen`] (its listener type and one `accept`). Its sockets
+//! must implement `futures_io`'s traits, through a newtype if the runtime
+//! has its own (the tokio binding's `TokioIo` is one). The `Runtime` half:
+//!
+//! ```
+//! use std::pin::Pin;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use wsup_core::runtime::{BoxTask, Runtime, Sleep, ThreadTimer};
+//! use wsup_core::Upgrader;
+//!
+//! #[derive(Debug, Default, Clone, Copy)]
+//! struct MyRuntime;
+//!
+//! impl Runtime for MyRuntime {
+//!     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+//!         Box::pin(ThreadTimer::after(duration))
+//!     }
+//!
+//!     fn spawn(&self, task: BoxTask) {
+//!         // Hand the task to the runtime's executor; a thread per task
+//!         // stands in for one here.
+//!         std::thread::spawn(move || futures_executor::block_on(task));
+//!     }
+//! }
+//!
+//! // The upgrader's handshake deadline, keepalive and close timeouts now
+//! // run on it.
+//! let upgrader = Upgrader::new().runtime(Arc::new(MyRuntime));
+//! # drop(upgrader);
+//! ```
+//!
+//! With that, [`Upgrader::upgrade`] over the runtime's sockets gives
+//! [`WebSocket`]s; `wsup-smol` is a complete binding in about 100 lines.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
