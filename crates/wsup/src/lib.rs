@@ -194,11 +194,13 @@
 //! wsup's API uses types of a few crates on purpose, and moves to their
 //! next major versions only in a major version of its own: `http` 1.x
 //! (requests, responses, headers, status codes; re-exported as
-//! [`http`]), `bytes` 1.x ([`Bytes`], message payloads) and `futures-io`
-//! 0.3 (the transport traits; re-exported as [`futures_io`]). Behind their
-//! features: `rustls` 0.23 (`tls`), `hyper` 1.x (`hyper`), `axum` 0.8
+//! [`http`]), `bytes` 1.x ([`Bytes`], message payloads), `futures-io`
+//! 0.3 (the transport traits; re-exported as [`futures_io`]) and
+//! `futures-core` / `futures-sink` 0.3 (the connection is a `Stream` and a
+//! `Sink`). Behind their features: `rustls` 0.23 with `futures-rustls` and
+//! `tokio-rustls` 0.26 (`tls`), `hyper` 1.x (`hyper`), `axum` 0.8
 //! (`axum`), `tracing` 0.1 (`WebSocket::span`) and `metrics` 0.24. Other
-//! dependencies are private.
+//! dependencies (zlib's bindings, the parsers, the hashes) are private.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
