@@ -2,5 +2,9 @@
 //! strictly, and what it fails with.
 
 mod error;
+mod proxy;
+mod url;
 
 pub use error::ClientError;
+pub use proxy::{tunnel, Proxy};
+pub use url::Target;
