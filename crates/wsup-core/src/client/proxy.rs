@@ -1,13 +1,6 @@
 //! Reaching the server through an HTTP proxy: `CONNECT host:port`
 //! (RFC 9110 section 9.3.6) over the connection to the proxy, which then
 //! carries the WebSocket connection (and its TLS, for `wss://`) as is.
-//!
-//! The proxy's response head is read under the same limits as a request
-//! head ([`HeadLimits`] default: 16 KiB, 64 headers). A 2xx opens the
-//! tunnel; any other status is [`ClientError::Proxy`]. Nothing may follow
-//! the head: the client speaks first in both `ws://` and `wss://`, so a
-//! byte the proxy sent after its `200` can only be an error, and is refused
-//! as [`ClientError::Malformed`] rather than handed on or lost.
 
 use std::fmt;
 
@@ -124,8 +117,17 @@ impl fmt::Debug for Proxy {
     }
 }
 
-/// Asks the proxy at the other end of `io` for a tunnel to `target`:
-/// returns once the proxy answered 2xx, when `io` reaches the target.
+/// Asks the proxy at the other end of `io` for a tunnel to `target`
+/// (`CONNECT host:port`, RFC 9110 section 9.3.6): returns once the proxy
+/// answered 2xx, when `io` reaches the target.
+///
+/// The proxy's response head is read under the same limits as a request
+/// head ([`HeadLimits`] default: 16 KiB, 64 headers;
+/// [`ClientError::HeadTooLarge`] past them). Any status but 2xx is
+/// [`ClientError::Proxy`]. Nothing may follow the head: the client speaks
+/// first in both `ws://` and `wss://`, so a byte the proxy sent after its
+/// `200` can only be an error, and is refused as
+/// [`ClientError::Malformed`] rather than handed on or lost.
 pub async fn tunnel<S>(io: &mut S, proxy: &Proxy, target: &Target) -> Result<(), ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin,

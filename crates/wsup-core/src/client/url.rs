@@ -1,15 +1,5 @@
 //! The URL a client connects to, parsed into what each step needs: the
 //! scheme (TLS or not), the host and port to reach, and the request target.
-//!
-//! Accepted: `ws://` and `wss://` (RFC 6455 section 3), and `http://` and
-//! `https://` as their aliases, as the WHATWG WebSocket standard accepts
-//! them (`new WebSocket("https://…")`). Refused, each with its reason in
-//! [`ClientError::InvalidUrl`]:
-//!
-//! - a fragment (`#…`): RFC 6455 forbids it in a WebSocket URI;
-//! - userinfo (`user:password@`): a ws URI has none, and a credential in a
-//!   URL ends up in logs; send an `Authorization` header instead;
-//! - a relative URL, another scheme, an empty host, port 0.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
@@ -21,6 +11,18 @@ use http::Uri;
 use super::ClientError;
 
 /// Where a client connects: parsed from a `ws://` or `wss://` URL.
+///
+/// Accepted: `ws://` and `wss://` (RFC 6455 section 3), and `http://` and
+/// `https://` as their aliases, as the WHATWG WebSocket standard accepts
+/// them (`new WebSocket("https://…")`); the host a DNS name, an IPv4
+/// address or an `[IPv6]` literal; the port 80 or 443 unless given; the
+/// path `/` unless given. Refused, each with its reason in
+/// [`ClientError::InvalidUrl`]:
+///
+/// - a fragment (`#…`): RFC 6455 forbids it in a WebSocket URI;
+/// - userinfo (`user:password@`): a ws URI has none, and a credential in a
+///   URL ends up in logs; send an `Authorization` header instead;
+/// - a relative URL, another scheme, an empty host, an invalid port or 0.
 ///
 /// ```
 /// use wsup_core::client::Target;
@@ -46,7 +48,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// Parses `url`; see the [module](self) for what is accepted.
+    /// Parses `url` (see above for what is accepted).
     pub fn parse(url: &str) -> Result<Target, ClientError> {
         // http::Uri drops a fragment silently: look for it first.
         if url.contains('#') {
