@@ -40,7 +40,7 @@ pub trait Connect: Send + Sync + 'static {
 /// 3. for `wss://`, the TLS handshake with the target's host (a name or an
 ///    IP address), through `tls`, or with the platform's roots when `tls`
 ///    is `None` (`TlsConnector::platform`). Without the `tls` feature,
-///    `wss://` is [`ClientError::TlsUnavailable`].
+///    `wss://` is [`ClientError::TlsUnavailable`], before connecting.
 ///
 /// No deadline: the caller bounds the whole (the handshake timeout).
 pub async fn open<C: Connect + ?Sized>(
@@ -49,6 +49,11 @@ pub async fn open<C: Connect + ?Sized>(
     proxy: Option<&Proxy>,
     tls: Option<&TlsConnector>,
 ) -> Result<MaybeTls<C::Stream>, ClientError> {
+    // Known before any connection is made: whether TLS can be had.
+    let tls = match target.is_secure() {
+        true => Some(tls_connector(tls)?),
+        false => None,
+    };
     let (host, port) = match proxy {
         Some(proxy) => (proxy.host(), proxy.port()),
         None => (target.host(), target.port()),
@@ -57,39 +62,44 @@ pub async fn open<C: Connect + ?Sized>(
     if let Some(proxy) = proxy {
         tunnel(&mut io, proxy, target).await?;
     }
-    if !target.is_secure() {
-        return Ok(MaybeTls::plain(io));
+    match tls {
+        None => Ok(MaybeTls::plain(io)),
+        Some(tls) => secure(io, target, &tls).await,
     }
-    secure(io, target, tls).await
+}
+
+#[cfg(feature = "tls")]
+fn tls_connector(tls: Option<&TlsConnector>) -> Result<TlsConnector, ClientError> {
+    match tls {
+        Some(tls) => Ok(tls.clone()),
+        None => TlsConnector::platform(),
+    }
 }
 
 #[cfg(feature = "tls")]
 async fn secure<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
     target: &Target,
-    tls: Option<&TlsConnector>,
+    tls: &TlsConnector,
 ) -> Result<MaybeTls<S>, ClientError> {
-    let platform;
-    let tls = match tls {
-        Some(tls) => tls,
-        None => {
-            platform = TlsConnector::platform()?;
-            &platform
-        }
-    };
     Ok(MaybeTls::tls(tls.connect(target.host(), io).await?))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_connector(tls: Option<&TlsConnector>) -> Result<TlsConnector, ClientError> {
+    match tls {
+        Some(never) => match *never {},
+        None => Err(ClientError::TlsUnavailable),
+    }
 }
 
 #[cfg(not(feature = "tls"))]
 async fn secure<S>(
     _io: S,
     _target: &Target,
-    tls: Option<&TlsConnector>,
+    tls: &TlsConnector,
 ) -> Result<MaybeTls<S>, ClientError> {
-    match tls {
-        Some(never) => match *never {},
-        None => Err(ClientError::TlsUnavailable),
-    }
+    match *tls {}
 }
 
 #[cfg(test)]

@@ -111,3 +111,11 @@ fn wss_fails_as_tls_when_the_server_does_not_speak_it() {
     let result = block_on(open(&connector, &target("wss://a/"), None, Some(&tls)));
     assert!(matches!(result, Err(ClientError::Tls(_))), "{result:?}");
 }
+
+#[test]
+fn open_is_send_so_a_dialer_can_spawn_it() {
+    fn assert_send<T: Send>(_: T) {}
+    let connector = Scripted::default();
+    let target = target("wss://a/");
+    assert_send(open(&connector, &target, None, None));
+}
