@@ -10,9 +10,14 @@ usage: cargo xtask <SUBCOMMAND>
 
 subcommands:
   conformance [--runtime tokio|smol|async-std|all] [--cases PATTERN]... [--quick]
+              [--client [--client-bin PATH]]
       run the Autobahn TestSuite cases (kosoku) against the echo example;
       --runtime defaults to tokio; --cases (repeatable) replaces the default
-      case list; --quick runs a small subset
+      case list; --quick runs a small subset; --client runs them against
+      wsup's client instead (the autobahn-client example, kosoku as the
+      fuzzing server; reports in target/conformance/client-<runtime>/),
+      --client-bin against that program rather than autobahn-client built
+      for each runtime
   bench [--runtime tokio|smol|async-std|all] [--quick]
       measure wsup's echo against async-tungstenite (baseline) and raw TCP
       (ceiling) on each runtime; results in target/wsup-bench/; --runtime
@@ -86,14 +91,23 @@ fn parse_conformance(mut flags: Flags<impl Iterator<Item = String>>) -> Result<T
     let mut selection = Selection::One(Runtime::Tokio);
     let mut cases = Vec::new();
     let mut quick = false;
+    let mut client = None;
+    let mut client_bin = None;
     while let Some((flag, inline)) = flags.next() {
         match flag.as_str() {
             "--runtime" => selection = Selection::parse(&flags.value(&flag, inline)?)?,
             "--cases" => cases.push(flags.value(&flag, inline)?),
             "--quick" if inline.is_none() => quick = true,
+            "--client" if inline.is_none() => client = Some(conformance::Client::default()),
+            "--client-bin" => client_bin = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "-h" | "--help" => return Ok(Task::Help),
             _ => return Err(format!("unexpected argument `{flag}` for `conformance`")),
         }
+    }
+    match (&mut client, client_bin) {
+        (Some(client), program) => client.program = program,
+        (None, Some(_)) => return Err("`--client-bin` goes with `--client`".to_owned()),
+        (None, None) => {}
     }
     let cases = match (quick, cases.is_empty()) {
         (true, false) => return Err("`--quick` and `--cases` exclude each other".to_owned()),
@@ -107,7 +121,11 @@ fn parse_conformance(mut flags: Flags<impl Iterator<Item = String>>) -> Result<T
             .collect(),
         (false, false) => cases,
     };
-    Ok(Task::Conformance(conformance::Options { selection, cases }))
+    Ok(Task::Conformance(conformance::Options {
+        selection,
+        cases,
+        client,
+    }))
 }
 
 fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {

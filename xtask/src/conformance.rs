@@ -1,5 +1,6 @@
 //! `cargo xtask conformance`: the Autobahn TestSuite cases against the `echo`
-//! example, one runtime after another.
+//! example, one runtime after another; with `--client`, against the
+//! `autobahn-client` example (see [`client`]).
 //!
 //! For each runtime: build `echo` in release with that runtime's feature,
 //! start it on a free port, wait for its `listening on` line, run `kosoku`
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
+use client::{agent, run_client_suite, CLIENT_BIN};
 use report::{print_summary, read_report};
 
 use crate::runtime::Selection;
@@ -20,6 +22,7 @@ use crate::util::{
     ensure_venv, exit_code, run_with_timeout, venv_bin, verdicts_line, Echo, Workspace,
 };
 
+mod client;
 mod report;
 
 /// Case patterns run by default; `--cases` replaces them. Only groups that
@@ -41,6 +44,16 @@ pub struct Options {
     pub selection: Selection,
     /// kosoku `-i` patterns.
     pub cases: Vec<String>,
+    /// `--client`: wsup's client under test instead of its server.
+    pub client: Option<Client>,
+}
+
+/// The client under test (`--client`).
+#[derive(Debug, Default)]
+pub struct Client {
+    /// `--client-bin`: this program instead of `autobahn-client` built for
+    /// each runtime (it takes the same arguments).
+    pub program: Option<PathBuf>,
 }
 
 /// Runs the conformance suite; failure if any case fails or anything breaks.
@@ -58,12 +71,25 @@ fn try_run(options: &Options) -> Result<bool, String> {
 
     let mut verdicts = Vec::new();
     for rt in runtimes {
-        let echo = workspace.build_echo(rt, false)?;
-
-        let out_dir = conformance_dir.join(rt.name());
-        run_suite(&echo, &kosoku, &options.cases, &out_dir)?;
-        let cases = read_report(&out_dir.join("index.json"))?;
-        let passed = print_summary(rt.name(), &out_dir, &cases);
+        let passed = match &options.client {
+            None => {
+                let echo = workspace.build_echo(rt, false)?;
+                let out_dir = conformance_dir.join(rt.name());
+                fresh_dir(&out_dir)?;
+                run_suite(&echo, &kosoku, &options.cases, &out_dir)?;
+                let cases = read_report(&out_dir.join("index.json"), None)?;
+                print_summary(rt.name(), &out_dir, &cases)
+            }
+            Some(client) => {
+                let program = match &client.program {
+                    Some(program) => program.clone(),
+                    None => workspace.build_example(CLIENT_BIN, &rt.feature())?,
+                };
+                let out_dir = conformance_dir.join(format!("client-{}", rt.name()));
+                fresh_dir(&out_dir)?;
+                run_client_suite(&program, &kosoku, &options.cases, &out_dir, &agent(rt))?
+            }
+        };
         verdicts.push((rt, passed));
     }
     if verdicts.len() > 1 {
@@ -100,15 +126,18 @@ fn kosoku_works(python: &Path, kosoku: &Path) -> bool {
             .is_ok_and(|status| status.success())
 }
 
-/// Starts `echo`, runs kosoku against it into `out_dir`, stops `echo`.
-fn run_suite(echo: &Path, kosoku: &Path, cases: &[String], out_dir: &Path) -> Result<(), String> {
-    // Reports from an earlier run must not be mistaken for this one's.
+/// Empties `out_dir`: reports from an earlier run must not be mistaken for
+/// this one's.
+fn fresh_dir(out_dir: &Path) -> Result<(), String> {
     if out_dir.exists() {
         fs::remove_dir_all(out_dir)
             .map_err(|e| format!("cannot remove {}: {e}", out_dir.display()))?;
     }
-    fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))
+}
 
+/// Starts `echo`, runs kosoku against it into `out_dir`, stops `echo`.
+fn run_suite(echo: &Path, kosoku: &Path, cases: &[String], out_dir: &Path) -> Result<(), String> {
     let server = Echo::start(echo)?;
     let addr = server.addr.as_str();
 

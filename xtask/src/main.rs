@@ -12,6 +12,14 @@
 //!   `--cases` (repeatable, `*` globs) replaces the default case list;
 //!   `--quick` runs a small subset for smoke tests. Reports are written to
 //!   `target/conformance/<runtime>/`.
+//! - `conformance --client [--client-bin PATH] [--runtime R] [--cases PATTERN]... [--quick]`:
+//!   the same cases against wsup's client: builds the `autobahn-client`
+//!   example per runtime (or runs PATH), starts `kosoku -m fuzzingserver`
+//!   on a free port, runs `autobahn-client ws://127.0.0.1:PORT --agent
+//!   wsup-<runtime>` (which runs every case the server offers and asks for
+//!   `/updateReports`), and judges the report for that agent as above; the
+//!   report must hold every case offered and the client must exit 0.
+//!   Reports are written to `target/conformance/client-<runtime>/`.
 //! - `bench [--runtime tokio|smol|async-std|all] [--quick]`: builds in
 //!   release and measures, per runtime and side by side, wsup's `echo`
 //!   example, an async-tungstenite echo server (the baseline) and a raw TCP

@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_std::net::{TcpListener, TcpStream};
+use wsup_core::client::Connect;
 use wsup_core::runtime::{BoxTask, Sleep, ThreadTimer};
 use wsup_core::server::Listen;
 pub use wsup_core::server::{Shutdown, ShutdownSummary};
@@ -141,6 +142,23 @@ impl Listen for AsyncStdRuntime {
         let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         Ok((AsyncStdTcp::new(stream), peer))
+    }
+}
+
+impl Connect for AsyncStdRuntime {
+    type Stream = AsyncStdTcp;
+
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<AsyncStdTcp>> + Send + 'a>> {
+        Box::pin(async move {
+            // async-std resolves the name and tries each address in turn.
+            let stream = TcpStream::connect((host, port)).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(AsyncStdTcp::new(stream))
+        })
     }
 }
 

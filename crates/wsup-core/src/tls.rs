@@ -1,4 +1,5 @@
-//! TLS for the [server](crate::server) (feature `tls`): a rustls
+//! TLS for the [server](crate::server) (feature `tls`; the client's is
+//! [`client::TlsConnector`](crate::client::TlsConnector)): a rustls
 //! [`ServerConfig`] from PEM files, and the [`Acceptor`] for any
 //! `futures_io` stream (smol's, async-std's): futures-rustls's
 //! [`TlsAcceptor`]. On tokio, `wsup_tokio::TlsAcceptor` is tokio-rustls's.
@@ -91,12 +92,6 @@ pub fn server_config(
     cert_chain: impl AsRef<Path>,
     key: impl AsRef<Path>,
 ) -> Result<Arc<ServerConfig>, TlsConfigError> {
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|source| TlsConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })
-    };
     let (certs_path, key_path) = (cert_chain.as_ref(), key.as_ref());
     let certs = parse_certs(&read(certs_path)?, &certs_path.display().to_string())?;
     let key = parse_key(&read(key_path)?, &key_path.display().to_string())?;
@@ -117,10 +112,7 @@ pub fn server_config_from_der(
     cert_chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsConfigError> {
-    let provider = CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(cert_chain, key)?;
@@ -128,7 +120,18 @@ pub fn server_config_from_der(
     Ok(Arc::new(config))
 }
 
-fn parse_certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+/// The process's default crypto provider, or ring's.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
+    CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
+}
+
+/// The certificates of a PEM file (`what` names it in errors); at least one.
+pub(crate) fn parse_certs(
+    pem: &[u8],
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|source| invalid(what, source))?;
@@ -136,6 +139,14 @@ fn parse_certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, T
         return Err(TlsConfigError::NoCertificate(what.to_owned()));
     }
     Ok(certs)
+}
+
+/// The contents of `path`.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, TlsConfigError> {
+    std::fs::read(path).map_err(|source| TlsConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn parse_key(pem: &[u8], what: &str) -> Result<PrivateKeyDer<'static>, TlsConfigError> {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smol::net::{TcpListener, TcpStream};
+use wsup_core::client::Connect;
 use wsup_core::runtime::{BoxTask, Sleep, ThreadTimer};
 use wsup_core::server::Listen;
 pub use wsup_core::server::{Shutdown, ShutdownSummary};
@@ -69,6 +70,23 @@ impl Listen for SmolRuntime {
         let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         Ok((stream, peer))
+    }
+}
+
+impl Connect for SmolRuntime {
+    type Stream = TcpStream;
+
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send + 'a>> {
+        Box::pin(async move {
+            // async-net resolves the name and tries each address in turn.
+            let stream = TcpStream::connect((host, port)).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        })
     }
 }
 

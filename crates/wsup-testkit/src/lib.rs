@@ -1,6 +1,7 @@
 //! Test support shared by wsup's unit tests, integration tests and benches:
 //! client frames built by hand, server frames parsed for assertions, an
-//! in-memory transport, a counting allocator, and (feature `certs`) TLS
+//! in-memory transport, a counting allocator, peers on 127.0.0.1 for client
+//! tests (a `CONNECT` proxy among them), and (feature `certs`) TLS
 //! certificates for tests.
 //!
 //! Independent of `wsup-core` (it deals in bytes and `u8` opcodes), so the
@@ -13,6 +14,7 @@ mod alloc;
 pub mod certs;
 mod frame;
 mod mem;
+pub mod tcp;
 
 pub use alloc::{
     alloc_counts, answer_alloc_counts_on_stdin, live_bytes, reset_peak, CountingAlloc, LiveAlloc,

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use tokio::io::ReadBuf;
 use tokio::net::{TcpListener, TcpStream};
+use wsup_core::client::Connect;
 use wsup_core::runtime::{BoxTask, Sleep};
 use wsup_core::server::Listen;
 pub use wsup_core::server::{Shutdown, ShutdownSummary};
@@ -127,6 +128,23 @@ impl Listen for TokioRuntime {
         let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         Ok((TokioIo::new(stream), peer))
+    }
+}
+
+impl Connect for TokioRuntime {
+    type Stream = TokioIo<TcpStream>;
+
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<Self::Stream>> + Send + 'a>> {
+        Box::pin(async move {
+            // tokio resolves the name and tries each address in turn.
+            let stream = TcpStream::connect((host, port)).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(TokioIo::new(stream))
+        })
     }
 }
 

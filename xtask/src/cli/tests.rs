@@ -14,6 +14,33 @@ fn conformance_defaults_to_tokio_and_the_default_cases() {
 }
 
 #[test]
+fn conformance_client_takes_the_same_cases_and_maybe_a_program() {
+    let Ok(Task::Conformance(options)) = parse_line("conformance --client --runtime smol --quick")
+    else {
+        panic!("not conformance");
+    };
+    assert_eq!(options.selection, Selection::One(Runtime::Smol));
+    assert_eq!(options.cases, conformance::QUICK_CASES);
+    assert_eq!(options.client.expect("client").program, None);
+
+    let Ok(Task::Conformance(options)) =
+        parse_line("conformance --client-bin=/tmp/c --cases 1.1.* --client")
+    else {
+        panic!("not conformance");
+    };
+    assert_eq!(options.cases, ["1.1.*"]);
+    let program = options.client.expect("client").program;
+    assert_eq!(program, Some(PathBuf::from("/tmp/c")));
+
+    let Ok(Task::Conformance(options)) = parse_line("conformance") else {
+        panic!("not conformance");
+    };
+    assert!(options.client.is_none());
+    let error = parse_line("conformance --client-bin /tmp/c").unwrap_err();
+    assert!(error.contains("--client"), "{error}");
+}
+
+#[test]
 fn flags_take_their_value_inline_or_next() {
     let Ok(Task::Conformance(options)) =
         parse_line("conformance --runtime=all --cases 1.* --cases=5.*")

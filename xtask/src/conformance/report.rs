@@ -14,18 +14,26 @@ pub struct Case {
     behavior_close: Option<String>,
 }
 
-/// Reads Autobahn's `index.json`: `{ agent: { case id: { behavior, behaviorClose, .. } } }`.
-pub fn read_report(path: &Path) -> Result<Vec<Case>, String> {
+/// Reads Autobahn's `index.json`: `{ agent: { case id: { behavior, behaviorClose, .. } } }`,
+/// the cases of every agent, or of `agent` alone (an error if it has none).
+pub fn read_report(path: &Path, agent: Option<&str>) -> Result<Vec<Case>, String> {
     let text =
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse_report(&text).map_err(|e| format!("{}: {e}", path.display()))
+    parse_report(&text, agent).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn parse_report(text: &str) -> Result<Vec<Case>, String> {
+fn parse_report(text: &str, agent: Option<&str>) -> Result<Vec<Case>, String> {
     let report: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let agents = report.as_object().ok_or("not an object")?;
+    let agents: Vec<&Value> = match agent {
+        None => agents.values().collect(),
+        Some(name) => {
+            let found = agents.get(name);
+            vec![found.ok_or_else(|| format!("no cases for agent `{name}`"))?]
+        }
+    };
     let mut cases = Vec::new();
-    for agent_cases in agents.values() {
+    for agent_cases in agents {
         let agent_cases = agent_cases.as_object().ok_or("an agent is not an object")?;
         for (id, case) in agent_cases {
             let field = |name| case.get(name).and_then(Value::as_str).map(str::to_owned);
@@ -170,6 +178,7 @@ mod tests {
                 "12.1.1": {"behavior": "UNIMPLEMENTED"},
                 "2.1": {"behaviorClose": "OK"}
             }}"#,
+            None,
         )
         .unwrap();
         let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
@@ -184,8 +193,20 @@ mod tests {
 
     #[test]
     fn a_report_that_is_not_autobahn_s_is_an_error() {
-        assert!(parse_report("[]").is_err());
-        assert!(parse_report(r#"{"agent": 1}"#).is_err());
-        assert!(parse_report("{").is_err());
+        assert!(parse_report("[]", None).is_err());
+        assert!(parse_report(r#"{"agent": 1}"#, None).is_err());
+        assert!(parse_report("{", None).is_err());
+    }
+
+    #[test]
+    fn an_agent_s_cases_alone_or_an_error_if_it_has_none() {
+        let report = r#"{"wsup-tokio": {"1.1.1": {"behavior": "OK"}},
+                         "other": {"1.1.1": {"behavior": "FAILED"}, "1.1.2": {"behavior": "OK"}}}"#;
+        let cases = parse_report(report, Some("wsup-tokio")).unwrap();
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].verdict(), Verdict::Ok);
+        assert_eq!(parse_report(report, None).unwrap().len(), 3);
+        let error = parse_report(report, Some("wsup-smol")).unwrap_err();
+        assert!(error.contains("wsup-smol"), "{error}");
     }
 }

@@ -7,7 +7,10 @@ mod venv;
 mod workspace;
 
 pub use echo::Echo;
-pub use process::{check, free_port, run_with_timeout, start_listening, wait_timeout, KillOnDrop};
+pub use process::{
+    check, free_port, run_with_timeout, start_listening, start_ready, wait_timeout, KillOnDrop,
+    Pipe,
+};
 pub use venv::{ensure_venv, venv_bin};
 pub use workspace::{xtask_dir, Workspace};
 

@@ -1,7 +1,7 @@
 //! Child processes: killed and reaped on every way out, bounded in time,
 //! and servers waited for until they listen.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -85,27 +85,54 @@ pub fn wait_timeout(
 pub fn start_listening(
     command: &mut Command,
     name: &str,
-    mut line: impl FnMut(String) + Send + 'static,
+    line: impl FnMut(String) + Send + 'static,
 ) -> Result<KillOnDrop, String> {
-    let mut server = KillOnDrop::spawn(command.stdout(Stdio::piped()), name)?;
-    let stdout = server.0.stdout.take().expect("stdout is piped");
+    let ready = |text: &str| text.starts_with("listening on");
+    start_ready(command, name, Pipe::Stdout, ready, line).map(|(server, _)| server)
+}
 
-    // The reader thread outlives the wait: it keeps draining stdout so the
-    // server never blocks on a full pipe, and ends at EOF once it is killed.
+/// Which output of a child [`start_ready`] watches.
+#[derive(Debug, Clone, Copy)]
+pub enum Pipe {
+    Stdout,
+    Stderr,
+}
+
+/// Starts `command` with `pipe` piped and waits for the first line of it
+/// that passes `ready`; returns the child and that line. Every line of
+/// `pipe`, that one included, goes to `line`.
+pub fn start_ready(
+    command: &mut Command,
+    name: &str,
+    pipe: Pipe,
+    ready: impl Fn(&str) -> bool + Send + 'static,
+    mut line: impl FnMut(String) + Send + 'static,
+) -> Result<(KillOnDrop, String), String> {
+    let mut server = match pipe {
+        Pipe::Stdout => KillOnDrop::spawn(command.stdout(Stdio::piped()), name)?,
+        Pipe::Stderr => KillOnDrop::spawn(command.stderr(Stdio::piped()), name)?,
+    };
+    let output: Box<dyn Read + Send> = match pipe {
+        Pipe::Stdout => Box::new(server.0.stdout.take().expect("stdout is piped")),
+        Pipe::Stderr => Box::new(server.0.stderr.take().expect("stderr is piped")),
+    };
+
+    // The reader thread outlives the wait: it keeps draining the pipe so the
+    // server never blocks on a full one, and ends at EOF once it is killed.
     let (ready_tx, ready_rx) = mpsc::channel();
     thread::spawn(move || {
         let mut ready_tx = Some(ready_tx);
-        for text in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if ready_tx.is_some() && text.starts_with("listening on") {
-                let _ = ready_tx.take().map(|tx| tx.send(()));
+        for text in BufReader::new(output).lines().map_while(Result::ok) {
+            if ready_tx.is_some() && ready(&text) {
+                let _ = ready_tx.take().map(|tx| tx.send(text.clone()));
             }
             line(text);
         }
     });
     match ready_rx.recv_timeout(SERVER_START_TIMEOUT) {
-        Ok(()) => Ok(server),
+        Ok(text) => Ok((server, text)),
         Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
-            "{name} did not print `listening on` within {SERVER_START_TIMEOUT:?}"
+            "{name} did not say it was listening within {SERVER_START_TIMEOUT:?}"
         )),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             let status = server.0.wait().map(|s| s.to_string()).unwrap_or_default();

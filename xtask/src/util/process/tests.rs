@@ -36,3 +36,15 @@ fn a_server_that_exits_before_listening_is_an_error() {
     let error = start_listening(&mut command, "true", drop).unwrap_err();
     assert!(error.contains("exited before listening"), "{error}");
 }
+
+#[test]
+fn a_server_ready_on_stderr_hands_back_its_ready_line() {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        "echo noise >&2; echo 'fuzzingserver listening on ws://127.0.0.1:5' >&2; sleep 30",
+    ]);
+    let ready = |text: &str| text.starts_with("fuzzingserver listening on");
+    let (_server, line) = start_ready(&mut command, "sh", Pipe::Stderr, ready, drop).unwrap();
+    assert_eq!(line, "fuzzingserver listening on ws://127.0.0.1:5");
+}
