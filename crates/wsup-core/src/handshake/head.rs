@@ -39,38 +39,62 @@ pub async fn read_head<T: AsyncRead + Unpin>(
     io: &mut T,
     limits: &HeadLimits,
 ) -> Result<(Parts, Bytes), HandshakeError> {
-    let mut buf = BytesMut::with_capacity(1024.min(limits.max_size + 1));
+    let (mut buf, end) = read_raw_head(io, limits.max_size)
+        .await
+        .map_err(|e| match e {
+            RawHeadError::Io(e) => HandshakeError::Io(e),
+            RawHeadError::Eof => HandshakeError::Incomplete,
+            RawHeadError::TooLarge => HandshakeError::HeadTooLarge,
+        })?;
+    let parts = parse_head(&buf[..end], limits)?;
+    let leftover = buf.split_off(end).freeze();
+    Ok((parts, leftover))
+}
+
+/// Why [`read_raw_head`] stopped short of a head.
+#[derive(Debug)]
+pub(crate) enum RawHeadError {
+    /// The transport failed.
+    Io(std::io::Error),
+    /// End of stream before the end of the head.
+    Eof,
+    /// More than the limit arrived without the end of the head.
+    TooLarge,
+}
+
+/// Reads until the blank line that ends an HTTP head (a request's or a
+/// response's), with the head at most `max_size` bytes; returns the bytes
+/// read and where the head ends among them (the rest arrived after it).
+pub(crate) async fn read_raw_head<T: AsyncRead + Unpin>(
+    io: &mut T,
+    max_size: usize,
+) -> Result<(BytesMut, usize), RawHeadError> {
+    let mut buf = BytesMut::with_capacity(1024.min(max_size + 1));
     let mut scanned = 0;
     loop {
         // Read at most one byte past the limit: enough to know it was passed.
         let len = buf.len();
-        let room = limits.max_size + 1 - len;
+        let room = max_size + 1 - len;
         if room == 0 {
-            return Err(HandshakeError::HeadTooLarge);
+            return Err(RawHeadError::TooLarge);
         }
         let want = room.min(4096);
         buf.resize(len + want, 0);
-        let n = poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut buf[len..])).await;
-        let n = match n {
-            Ok(n) => n,
-            Err(e) => {
-                return Err(HandshakeError::Io(e));
-            }
-        };
+        let n = poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut buf[len..]))
+            .await
+            .map_err(RawHeadError::Io)?;
         buf.truncate(len + n);
         if n == 0 {
-            return Err(HandshakeError::Incomplete);
+            return Err(RawHeadError::Eof);
         }
         if let Some(end) = find_head_end(&buf, scanned) {
-            if end > limits.max_size {
-                return Err(HandshakeError::HeadTooLarge);
+            if end > max_size {
+                return Err(RawHeadError::TooLarge);
             }
-            let parts = parse_head(&buf[..end], limits)?;
-            let leftover = buf.split_off(end).freeze();
-            return Ok((parts, leftover));
+            return Ok((buf, end));
         }
-        if buf.len() > limits.max_size {
-            return Err(HandshakeError::HeadTooLarge);
+        if buf.len() > max_size {
+            return Err(RawHeadError::TooLarge);
         }
         scanned = buf.len().saturating_sub(3);
     }
