@@ -65,6 +65,7 @@ pub use deflater::Deflater;
 pub(crate) use inflater::Inflated;
 pub use inflater::{InflateError, Inflater, INFLATE_STEP};
 pub use negotiation::negotiate;
+pub(crate) use offer::is_tchar;
 pub use offer::{parse_offers, parse_offers_bytes, Offer, Param, PERMESSAGE_DEFLATE};
 pub use pool::CodecPool;
 

@@ -95,8 +95,8 @@ where
     (offers, well_formed)
 }
 
-/// RFC 7230 `tchar`.
-fn is_tchar(b: u8) -> bool {
+/// RFC 7230 `tchar`: a byte of a token.
+pub(crate) fn is_tchar(b: u8) -> bool {
     matches!(
         b,
         b'!' | b'#'
