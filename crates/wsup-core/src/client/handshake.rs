@@ -74,6 +74,17 @@ impl<S> Handshake<S> {
         &self.io
     }
 
+    /// The transport, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The transport and the bytes that came after the response head, for
+    /// a caller that speaks the protocol itself.
+    pub fn into_inner(self) -> (S, Bytes) {
+        (self.io, self.leftover)
+    }
+
     /// Everything the connection is built from, in one move.
     #[allow(dead_code)]
     pub(crate) fn into_parts(self) -> HandshakeParts<S> {
