@@ -3,16 +3,19 @@
 //! permessage-deflate and then echoes, and against hostile servers, each
 //! answer refused with its typed error.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wsup_core::client::{ClientError, Dialer};
+use wsup_core::client::{ClientError, Dialer, Handshake};
 use wsup_core::deflate::DeflateConfig;
 use wsup_core::handshake::accept_key;
 use wsup_core::http::{StatusCode, Uri};
 use wsup_tokio::{TokioIo, TokioRuntime};
+
+type Io = TokioIo<TcpStream>;
 
 /// Every test is over within this, whatever the peer does.
 const BOUND: Duration = Duration::from_secs(10);
@@ -21,8 +24,13 @@ fn dialer() -> Dialer {
     Dialer::new().runtime(Arc::new(TokioRuntime))
 }
 
-fn uri_of(addr: std::net::SocketAddr) -> Uri {
-    format!("ws://{addr}/chat").parse().unwrap()
+/// Connects to `addr` and runs `dialer`'s handshake, within [`BOUND`].
+async fn dial(dialer: &Dialer, addr: SocketAddr) -> Result<Handshake<Io>, ClientError> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let uri: Uri = format!("ws://{addr}/chat").parse().unwrap();
+    tokio::time::timeout(BOUND, dialer.handshake(TokioIo::new(stream), &uri))
+        .await
+        .expect("in time")
 }
 
 #[tokio::test]
@@ -51,11 +59,7 @@ async fn the_handshake_agrees_what_a_wsup_server_chose_and_frames_follow() {
     let dialer = dialer()
         .protocols(["chat.v1", "chat.v2", "other"])
         .compression(DeflateConfig::enabled());
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let hs = tokio::time::timeout(BOUND, dialer.handshake(TokioIo::new(stream), &uri_of(addr)))
-        .await
-        .expect("in time")
-        .expect("accepted");
+    let hs = dial(&dialer, addr).await.expect("accepted");
     // The server's preference among those offered.
     assert_eq!(hs.subprotocol(), Some("chat.v2"));
     let agreed = hs.compression().expect("deflate agreed");
@@ -95,11 +99,7 @@ async fn a_server_without_compression_or_subprotocols_agrees_none() {
     let dialer = dialer()
         .protocols(["chat"])
         .compression(DeflateConfig::enabled());
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let hs = tokio::time::timeout(BOUND, dialer.handshake(TokioIo::new(stream), &uri_of(addr)))
-        .await
-        .expect("in time")
-        .expect("accepted");
+    let hs = dial(&dialer, addr).await.expect("accepted");
     assert_eq!(hs.subprotocol(), None);
     assert_eq!(hs.compression(), None);
     server.abort();
@@ -131,10 +131,7 @@ async fn against(answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> ClientErr
         tokio::time::sleep(BOUND).await;
     });
     let dialer = dialer().handshake_timeout(Duration::from_secs(2));
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let result = tokio::time::timeout(BOUND, dialer.handshake(TokioIo::new(stream), &uri_of(addr)))
-        .await
-        .expect("in time");
+    let result = dial(&dialer, addr).await;
     server.abort();
     result.expect_err("refused")
 }
