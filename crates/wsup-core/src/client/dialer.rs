@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::AsyncWriteExt as _;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -12,7 +13,9 @@ use http::{StatusCode, Uri};
 
 use super::handshake::Handshake;
 use super::request::{is_reserved, new_key, request_head, RequestParts};
-use super::response::{body_length, check_switch, parse_response, read_body, refusal, MAX_BODY};
+use super::response::{
+    body_length, check_switch, parse_response, read_body, refusal, BodyLength, MAX_BODY,
+};
 use super::ClientError;
 use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::deflate::{accept_answer, offer_header, DeflateConfig};
@@ -274,7 +277,7 @@ impl Dialer {
         )?;
         let rt = self.runtime.as_deref();
         let remaining = || deadline.saturating_duration_since(Instant::now());
-        let (response, rest) = timeout(rt, remaining(), async {
+        let (response, mut rest) = timeout(rt, remaining(), async {
             io.write_all(&request).await?;
             io.flush().await?;
             let (mut buf, end) =
@@ -294,15 +297,17 @@ impl Dialer {
         .ok_or(ClientError::Timeout(self.handshake_timeout))??;
 
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-            let want = body_length(&response);
-            let mut body = rest;
-            body.truncate(want.unwrap_or(MAX_BODY));
-            // Without a deadline, a body of unknown length is only what
-            // came with the head: reading on could wait forever.
-            if want.is_some() || rt.is_some() {
-                let want = want.unwrap_or(MAX_BODY);
+            let length = body_length(&response);
+            let mut body = BytesMut::new();
+            if length == BodyLength::ToEnd && rt.is_none() {
+                // Without a deadline, a body that ends only with the stream
+                // is what came with the head: reading on could wait forever.
+                rest.truncate(MAX_BODY);
+                body = rest;
+            } else {
                 // Best effort: what arrived by the deadline is kept.
-                let _ = timeout(rt, remaining(), read_body(&mut io, &mut body, want)).await;
+                let read = read_body(&mut io, rest, length, &mut body);
+                let _ = timeout(rt, remaining(), read).await;
             }
             return Err(refusal(response, body.freeze()));
         }

@@ -5,7 +5,7 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf as _, Bytes, BytesMut};
 use futures_io::AsyncRead;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode, Version};
@@ -96,43 +96,132 @@ pub(super) fn check_switch(
     }
 }
 
-/// Whether a response with this status carries a body at all (RFC 9110
-/// section 6.4.1: not 1xx, 204 or 304).
-fn has_body(status: StatusCode) -> bool {
-    !(status.is_informational()
+/// How a refusal's body ends (RFC 9112 section 6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BodyLength {
+    /// After this many bytes (its `Content-Length`, or 0 for a status that
+    /// has no body: 1xx, 204, 304).
+    Known(u64),
+    /// With the last chunk (`Transfer-Encoding: chunked`).
+    Chunked,
+    /// With the stream.
+    ToEnd,
+}
+
+/// How the body of `response` ends: `Transfer-Encoding` before
+/// `Content-Length`, as RFC 9112 orders them.
+pub(super) fn body_length(response: &Response<()>) -> BodyLength {
+    let status = response.status();
+    if status.is_informational()
         || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED)
-}
-
-/// How much of a refusal's body to read: its `Content-Length` up to
-/// [`MAX_BODY`], `None` when it has none (then the body runs to the end of
-/// the stream).
-pub(super) fn body_length(response: &Response<()>) -> Option<usize> {
-    if !has_body(response.status()) {
-        return Some(0);
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return BodyLength::Known(0);
     }
-    let length = response.headers().get(header::CONTENT_LENGTH)?;
-    let length = length.to_str().ok()?.trim().parse::<u64>().ok()?;
-    Some(length.min(MAX_BODY as u64) as usize)
+    let headers = response.headers();
+    if let Some(codings) = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .next_back()
+    {
+        let last = codings.to_str().ok().and_then(|c| c.rsplit(',').next());
+        return match last {
+            Some(coding) if coding.trim().eq_ignore_ascii_case("chunked") => BodyLength::Chunked,
+            _ => BodyLength::ToEnd,
+        };
+    }
+    let length = headers.get(header::CONTENT_LENGTH);
+    match length.and_then(|l| l.to_str().ok()?.trim().parse().ok()) {
+        Some(n) => BodyLength::Known(n),
+        None => BodyLength::ToEnd,
+    }
 }
 
-/// Reads into `body` until it holds `want` bytes or the stream ends; what
-/// was read stays in `body` if this future is dropped (by the deadline).
+/// Reads a refusal's body into `body`, at most [`MAX_BODY`] bytes of it,
+/// from `raw` (what came with the head) and then the stream; what was read
+/// stays in `body` if this future is dropped (by the deadline). A chunked
+/// body is decoded; any fault in it ends the reading, keeping what came
+/// before.
 pub(super) async fn read_body<S: AsyncRead + Unpin>(
     io: &mut S,
+    mut raw: BytesMut,
+    length: BodyLength,
     body: &mut BytesMut,
-    want: usize,
 ) -> std::io::Result<()> {
-    let mut chunk = [0u8; 4096];
+    let want = match length {
+        BodyLength::Chunked => return read_chunked(io, raw, body).await,
+        BodyLength::Known(n) => usize::try_from(n).unwrap_or(usize::MAX).min(MAX_BODY),
+        BodyLength::ToEnd => MAX_BODY,
+    };
+    raw.truncate(want);
+    body.extend_from_slice(&raw);
     while body.len() < want {
-        let room = (want - body.len()).min(chunk.len());
-        let n = poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut chunk[..room])).await?;
-        if n == 0 {
+        let before = body.len();
+        if !read_more(io, body, want - before).await? {
             break;
         }
-        body.extend_from_slice(&chunk[..n]);
     }
     Ok(())
+}
+
+/// Reads at most `most` more bytes onto `buf`; `false` at the end of the
+/// stream.
+async fn read_more<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut BytesMut,
+    most: usize,
+) -> std::io::Result<bool> {
+    let mut chunk = [0u8; 4096];
+    let room = most.min(chunk.len());
+    let n = poll_fn(|cx| Pin::new(&mut *io).poll_read(cx, &mut chunk[..room])).await?;
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(n > 0)
+}
+
+/// [`read_body`] for `Transfer-Encoding: chunked`: the data of each chunk
+/// onto `body`, until the last chunk, [`MAX_BODY`] bytes or a fault.
+async fn read_chunked<S: AsyncRead + Unpin>(
+    io: &mut S,
+    mut raw: BytesMut,
+    body: &mut BytesMut,
+) -> std::io::Result<()> {
+    // Data still to come in the current chunk, and whether the CRLF after
+    // it is still to come.
+    let mut left = 0usize;
+    let mut in_chunk = false;
+    loop {
+        if in_chunk {
+            let take = left.min(raw.len());
+            let room = MAX_BODY - body.len();
+            body.extend_from_slice(&raw[..take.min(room)]);
+            raw.advance(take);
+            left -= take;
+            if body.len() == MAX_BODY {
+                return Ok(());
+            }
+            if left == 0 && raw.len() >= 2 {
+                raw.advance(2);
+                in_chunk = false;
+                continue;
+            }
+        } else {
+            match httparse::parse_chunk_size(&raw) {
+                Ok(httparse::Status::Complete((_, 0))) | Err(_) => return Ok(()),
+                Ok(httparse::Status::Complete((start, size))) => {
+                    raw.advance(start);
+                    left = usize::try_from(size).unwrap_or(usize::MAX);
+                    in_chunk = true;
+                    continue;
+                }
+                // A chunk-size line this long is not one.
+                Ok(httparse::Status::Partial) if raw.len() > 1024 => return Ok(()),
+                Ok(httparse::Status::Partial) => {}
+            }
+        }
+        if !read_more(io, &mut raw, 4096).await? {
+            return Ok(());
+        }
+    }
 }
 
 /// The error for a refusal: a redirect with its `Location`, or the status;

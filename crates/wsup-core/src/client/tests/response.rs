@@ -261,3 +261,47 @@ fn a_silent_server_times_out() {
     // The request was written before the wait.
     assert!(mem.output.starts_with(b"GET / HTTP/1.1\r\n"));
 }
+
+#[test]
+fn a_chunked_body_is_decoded_and_read_to_its_last_chunk_only() {
+    let head = "HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
+    let chunks = "5\r\nbad r\r\n8;ext=1\r\nequest: \r\n0D\r\nno such room\n\r\n0\r\n";
+    for read in [1, 4, 4096] {
+        let input = format!("{head}{chunks}\r\nnext response");
+        let mut mem: Mem = Mem::new(input.into_bytes(), read);
+        let far = Instant::now() + Duration::from_secs(3600);
+        let uri = uri("ws://h/");
+        let result =
+            futures_executor::block_on(Dialer::new().handshake_with_key(&mut mem, &uri, KEY, far));
+        let err = result.unwrap_err();
+        assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            &err.response().unwrap().body()[..],
+            b"bad request: no such room\n",
+            "reads of {read}"
+        );
+        if read == 1 {
+            // Nothing read past the last chunk: a kept-alive connection
+            // does not hold the error until the deadline.
+            assert_eq!(mem.pos, head.len() + chunks.len());
+        }
+    }
+}
+
+#[test]
+fn a_chunked_body_is_cut_at_64_kib_or_at_a_fault() {
+    let mut input = b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        input.extend_from_slice(b"8000\r\n");
+        input.extend_from_slice(&[b'y'; 0x8000]);
+        input.extend_from_slice(b"\r\n");
+    }
+    let (result, _) = dial_in_chunks(&with_runtime(), "ws://h/", &input, 5000);
+    assert_eq!(
+        result.unwrap_err().response().unwrap().body().len(),
+        64 * 1024
+    );
+    let input = "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n";
+    let (result, _) = dial_in_chunks(&with_runtime(), "ws://h/", input.as_bytes(), 2);
+    assert_eq!(&result.unwrap_err().response().unwrap().body()[..], b"abc");
+}
