@@ -88,6 +88,54 @@ async fn the_handshake_agrees_what_a_wsup_server_chose_and_frames_follow() {
 }
 
 #[tokio::test]
+async fn each_deflate_offer_agrees_what_the_server_answered() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let upgrader = wsup_tokio::upgrader().compression(DeflateConfig::enabled());
+    let server = tokio::spawn(wsup_tokio::serve(listener, upgrader, |_ws, _| async {}));
+    let on = DeflateConfig::enabled;
+    for (offer, answer, (server_bits, client_bits)) in [
+        (on(), "permessage-deflate", (15, 15)),
+        (
+            on().server_max_window_bits(10).client_max_window_bits(9),
+            "permessage-deflate; server_max_window_bits=10; client_max_window_bits=9",
+            (10, 9),
+        ),
+        (
+            on().server_no_context_takeover(true)
+                .client_no_context_takeover(true),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+            (15, 15),
+        ),
+    ] {
+        let nct = (
+            offer.server_no_context_takeover,
+            offer.client_no_context_takeover,
+        );
+        let hs = dial(&dialer().compression(offer), addr)
+            .await
+            .expect("accepted");
+        assert_eq!(hs.response().headers()["sec-websocket-extensions"], answer);
+        let agreed = hs.compression().expect("agreed");
+        assert_eq!(
+            (agreed.server_max_window_bits, agreed.client_max_window_bits),
+            (server_bits, client_bits),
+            "{answer}"
+        );
+        assert_eq!(
+            (
+                agreed.server_no_context_takeover,
+                agreed.client_no_context_takeover
+            ),
+            nct,
+            "{answer}"
+        );
+        assert_eq!(agreed.response_header(), answer);
+    }
+    server.abort();
+}
+
+#[tokio::test]
 async fn a_server_without_compression_or_subprotocols_agrees_none() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
