@@ -18,6 +18,10 @@ pub enum ClientError {
     /// The URL is not a `ws://` or `wss://` URL wsup can connect to.
     #[error("invalid URL: {0}")]
     InvalidUrl(&'static str),
+    /// The request cannot be written as configured (a subprotocol that is
+    /// not an HTTP token, say).
+    #[error("invalid request: {0}")]
+    InvalidRequest(&'static str),
     /// Connecting or exchanging the handshake failed on the transport.
     #[error("io error: {0}")]
     Io(#[from] io::Error),

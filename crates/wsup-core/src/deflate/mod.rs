@@ -11,6 +11,8 @@
 //! - `negotiation.rs`: [`negotiate`] picks the first offer the config can
 //!   honour and returns the [`Agreed`] parameters;
 //!   [`Agreed::response_header`] states them in the 101 response.
+//! - `client.rs`: the client's side, the offer a config makes and the
+//!   server's answer checked against it (for the client's `Dialer`).
 //! - `pool.rs`: [`CodecPool`] lends zlib state to connections that keep no
 //!   context between messages, so idle ones hold none.
 //! - `budget.rs`: how many connections of a server keep a context between
@@ -46,6 +48,7 @@
 //! ```
 
 mod budget;
+mod client;
 mod config;
 mod deflater;
 mod inflater;
@@ -56,11 +59,13 @@ mod pool;
 mod tests;
 
 pub(crate) use budget::{ContextBudget, ContextPermit, ServerShare};
+pub(crate) use client::{accept_answer, offer_header};
 pub use config::{Agreed, DeflateConfig, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 pub use deflater::Deflater;
 pub(crate) use inflater::Inflated;
 pub use inflater::{InflateError, Inflater, INFLATE_STEP};
 pub use negotiation::negotiate;
+pub(crate) use offer::is_tchar;
 pub use offer::{parse_offers, parse_offers_bytes, Offer, Param, PERMESSAGE_DEFLATE};
 pub use pool::CodecPool;
 

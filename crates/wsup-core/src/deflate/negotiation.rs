@@ -45,15 +45,18 @@ fn parse_bits(v: &str) -> Option<u8> {
 
 /// What one offer asks for, once validated.
 #[derive(Default)]
-struct Requested {
-    server_no_context_takeover: bool,
-    client_no_context_takeover: bool,
-    server_max_window_bits: Option<u8>,
+pub(super) struct Requested {
+    pub(super) server_no_context_takeover: bool,
+    pub(super) client_no_context_takeover: bool,
+    pub(super) server_max_window_bits: Option<u8>,
     /// `Some(None)`: present without a value.
-    client_max_window_bits: Option<Option<u8>>,
+    pub(super) client_max_window_bits: Option<Option<u8>>,
 }
 
-fn read_offer(offer: &Offer) -> Option<Requested> {
+/// The parameters of one permessage-deflate offer (or answer): `None` for
+/// an unknown or repeated parameter, or a missing, unexpected or invalid
+/// value.
+pub(super) fn read_offer(offer: &Offer) -> Option<Requested> {
     let mut r = Requested::default();
     // Parameters seen, for duplicates: one bit each.
     let mut seen = 0u8;

@@ -64,20 +64,39 @@ pub fn parse_offers_bytes<'a, I>(header_values: I) -> Vec<Offer>
 where
     I: IntoIterator<Item = &'a [u8]>,
 {
+    parse_into(header_values).0
+}
+
+/// [`parse_offers_bytes`], or `None` when any extension breaks the grammar:
+/// for a server's answer, where an extension left out would go unnoticed.
+pub(super) fn parse_offers_strict<'a, I>(header_values: I) -> Option<Vec<Offer>>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let (offers, well_formed) = parse_into(header_values);
+    well_formed.then_some(offers)
+}
+
+/// The extensions parsed, and whether none was left out as malformed.
+fn parse_into<'a, I>(header_values: I) -> (Vec<Offer>, bool)
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
     let mut offers = Vec::new();
+    let mut well_formed = true;
     for value in header_values {
-        Parser {
+        well_formed &= Parser {
             s: value,
             i: 0,
             quoted: false,
         }
         .parse_list(&mut offers);
     }
-    offers
+    (offers, well_formed)
 }
 
-/// RFC 7230 `tchar`.
-fn is_tchar(b: u8) -> bool {
+/// RFC 7230 `tchar`: a byte of a token.
+pub(crate) fn is_tchar(b: u8) -> bool {
     matches!(
         b,
         b'!' | b'#'
@@ -119,16 +138,21 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_list(&mut self, offers: &mut Vec<Offer>) {
+    /// Parses the list into `offers`; whether no extension was malformed.
+    fn parse_list(&mut self, offers: &mut Vec<Offer>) -> bool {
+        let mut well_formed = true;
         loop {
             self.skip_ows();
             match self.peek() {
-                None => return,
+                None => return well_formed,
                 // An empty list element (RFC 7230 section 7).
                 Some(b',') => self.i += 1,
                 Some(_) => match self.parse_extension() {
                     Ok(offer) => offers.push(offer),
-                    Err(Malformed) => self.recover(),
+                    Err(Malformed) => {
+                        well_formed = false;
+                        self.recover();
+                    }
                 },
             }
         }

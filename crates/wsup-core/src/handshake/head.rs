@@ -16,7 +16,8 @@ use http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
 
 use crate::error::HandshakeError;
 
-/// Limits on the request head.
+/// Limits on an HTTP head: the request a server reads, the response a
+/// client reads.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadLimits {
     /// Largest head in bytes, request line and blank line included. Default 16 KiB.

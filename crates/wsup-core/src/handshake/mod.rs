@@ -45,7 +45,7 @@ fn header_str<'a>(
 }
 
 /// Whether a comma-separated token list header holds `token` (any case).
-fn has_token(
+pub(crate) fn has_token(
     headers: &HeaderMap,
     name: &header::HeaderName,
     token: &str,

@@ -3,6 +3,7 @@
 //! pieces, as frames would bring it.
 
 mod budget;
+mod client;
 mod codec;
 mod inflate_limits;
 mod negotiation;

@@ -1,0 +1,335 @@
+//! The [`Dialer`]: gorilla's `Dialer`, for any runtime; here its opening
+//! handshake over a stream the caller connected.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::AsyncWriteExt as _;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{StatusCode, Uri};
+
+use super::handshake::Handshake;
+use super::request::{is_reserved, new_key, request_head, RequestParts};
+use super::response::{
+    body_length, check_switch, parse_response, read_body, refusal, BodyLength, MAX_BODY,
+};
+use super::ClientError;
+use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
+use crate::deflate::{accept_answer, offer_header, DeflateConfig};
+use crate::handshake::{read_raw_head, HeadLimits, RawHeadError};
+use crate::runtime::{timeout, Runtime};
+
+/// Opens WebSocket connections as a client: the settings of the opening
+/// handshake and of the connections it opens.
+///
+/// Built once, shared by all connections (it is cheap to clone).
+/// [`handshake`](Self::handshake) runs the opening handshake over a stream
+/// already connected to the server (TCP, TLS over TCP, a proxy tunnel).
+///
+/// ```
+/// use std::time::Duration;
+/// use wsup_core::client::Dialer;
+/// use wsup_core::deflate::DeflateConfig;
+/// use wsup_core::http::HeaderValue;
+///
+/// // Configuration needs no runtime; a binding adds the timers.
+/// let dialer = Dialer::new()
+///     .protocols(["chat.v2", "chat.v1"])
+///     .compression(DeflateConfig::enabled())
+///     .header(
+///         wsup_core::http::header::AUTHORIZATION,
+///         HeaderValue::from_static("Bearer 123"),
+///     )
+///     .handshake_timeout(Duration::from_secs(10));
+/// assert_eq!(dialer.websocket_config().max_message_size(), 64 << 20);
+/// ```
+#[derive(Clone)]
+pub struct Dialer {
+    handshake_timeout: Duration,
+    limits: HeadLimits,
+    config: WebSocketConfig,
+    protocols: Vec<String>,
+    deflate: DeflateConfig,
+    headers: HeaderMap,
+    runtime: Option<Arc<dyn Runtime>>,
+}
+
+/// Header values are left out: they may be credentials.
+impl fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dialer")
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("limits", &self.limits)
+            .field("config", &self.config)
+            .field("protocols", &self.protocols)
+            .field("deflate", &self.deflate)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("runtime", &self.runtime)
+            .finish()
+    }
+}
+
+impl Default for Dialer {
+    fn default() -> Self {
+        Dialer {
+            // gorilla's DefaultDialer.
+            handshake_timeout: Duration::from_secs(45),
+            limits: HeadLimits::default(),
+            config: WebSocketConfig::default(),
+            protocols: Vec::new(),
+            deflate: DeflateConfig::default(),
+            headers: HeaderMap::new(),
+            runtime: None,
+        }
+    }
+}
+
+impl Dialer {
+    /// A dialer with the defaults: 45 s handshake timeout (gorilla's
+    /// `DefaultDialer`), a response head of at most 16 KiB and 64 headers,
+    /// the connection defaults of [`WebSocketConfig`], no subprotocols, no
+    /// compression, no extra headers, and no runtime (so no timers: the
+    /// runtime bindings' constructors set one).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The runtime that provides timers: the handshake deadline and the
+    /// connection's keepalive, idle, write and close timers. Without one,
+    /// the handshake has no deadline.
+    pub fn runtime(mut self, rt: Arc<dyn Runtime>) -> Self {
+        self.runtime = Some(rt);
+        self
+    }
+
+    /// One deadline over the handshake: writing the request and reading
+    /// the response head, and the body of a refusal (what arrived of it by
+    /// then is kept). Default 45 s; needs a [`runtime`](Self::runtime).
+    pub fn handshake_timeout(mut self, d: Duration) -> Self {
+        self.handshake_timeout = d;
+        self
+    }
+
+    /// Limits on the response head: its size in bytes
+    /// ([`ClientError::HeadTooLarge`] beyond it) and its number of headers
+    /// (likewise).
+    pub fn head_limits(mut self, limits: HeadLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// All connection settings at once: the limits, timeouts and keepalive
+    /// the server side has (see [`WebSocketConfigBuilder`]).
+    pub fn config(mut self, config: WebSocketConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Changes the connection settings through their builder, which checks
+    /// them.
+    fn configure(
+        mut self,
+        set: impl FnOnce(WebSocketConfigBuilder) -> WebSocketConfigBuilder,
+    ) -> Self {
+        self.config = set(self.config.to_builder()).build();
+        self
+    }
+
+    /// Initial read buffer size (at least 128 bytes).
+    ///
+    /// See [`WebSocketConfigBuilder::read_buffer_size`].
+    pub fn read_buffer_size(self, size: usize) -> Self {
+        self.configure(|c| c.read_buffer_size(size))
+    }
+
+    /// Initial write buffer size (at least 128 bytes).
+    ///
+    /// See [`WebSocketConfigBuilder::write_buffer_size`].
+    pub fn write_buffer_size(self, size: usize) -> Self {
+        self.configure(|c| c.write_buffer_size(size))
+    }
+
+    /// Subprotocols to offer, most preferred first
+    /// (`Sec-WebSocket-Protocol`). Each must be an HTTP token, or the
+    /// handshake fails with [`ClientError::InvalidRequest`]. The server
+    /// chooses one of them or none; any other answer fails the handshake.
+    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, protocols: I) -> Self {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// permessage-deflate (RFC 7692), offered when `config` is enabled (off
+    /// by default). The `server_*` fields are asked of the server
+    /// (`server_no_context_takeover`, `server_max_window_bits` below 15);
+    /// the `client_*` fields are what this side promises
+    /// (`client_no_context_takeover`, `client_max_window_bits`, always
+    /// offered so that the server may limit it). The level and threshold
+    /// apply to what this side sends.
+    pub fn compression(mut self, config: DeflateConfig) -> Self {
+        self.deflate = config;
+        self
+    }
+
+    /// An extra request header (an `Authorization` token, a `Cookie`, an
+    /// `Origin`), sent after the handshake's own; several of one name are
+    /// all sent.
+    ///
+    /// The handshake's own headers win: `Host` (always the URI's),
+    /// `Upgrade`, `Connection`, the `Sec-WebSocket-*` headers, and the
+    /// body framing `Content-Length` and `Transfer-Encoding` are not taken
+    /// from here. To reach a server by address under another name, connect
+    /// the stream to the address and give [`handshake`](Self::handshake)
+    /// the URI with the name.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        if !is_reserved(&name) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// Extra request headers, each as [`header`](Self::header) adds it.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        let mut name = None;
+        for (n, value) in headers {
+            // Repeated values of one name come with `None`.
+            if let Some(n) = n {
+                name = Some(n);
+            }
+            if let Some(n) = &name {
+                self = self.header(n.clone(), value);
+            }
+        }
+        self
+    }
+
+    /// The connection settings.
+    pub fn websocket_config(&self) -> &WebSocketConfig {
+        &self.config
+    }
+
+    /// When a handshake starting now must be done.
+    pub(crate) fn deadline(&self) -> Instant {
+        Instant::now() + self.handshake_timeout
+    }
+
+    /// Runs the opening handshake (RFC 6455 section 4.1) over `io`, a
+    /// stream connected to the server `uri` names (`ws://` or `wss://`, or
+    /// their aliases `http://` and `https://`): writes the request, reads
+    /// the response head (bounded in size and header count), and checks
+    /// it strictly.
+    ///
+    /// Fails with [`ClientError::Redirect`] for a `3xx` (not followed),
+    /// [`ClientError::Status`] for another status than `101` (both with
+    /// the response and up to 64 KiB of its body),
+    /// [`ClientError::InvalidResponse`] for a `101` with a wrong
+    /// `Upgrade`, `Connection` or `Sec-WebSocket-Accept`,
+    /// [`ClientError::UnofferedSubprotocol`] and
+    /// [`ClientError::UnofferedExtension`] for answers the request did not
+    /// allow, [`ClientError::HeadTooLarge`], [`ClientError::Malformed`],
+    /// [`ClientError::Timeout`] past the [handshake
+    /// timeout](Self::handshake_timeout), and [`ClientError::Io`] (an end
+    /// of stream before the head is `UnexpectedEof`).
+    pub async fn handshake<S>(&self, io: S, uri: &Uri) -> Result<Handshake<S>, ClientError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.handshake_by(io, uri, self.deadline()).await
+    }
+
+    /// [`handshake`](Self::handshake) under a deadline that began earlier
+    /// (connecting, a proxy's tunnel, TLS).
+    pub(crate) async fn handshake_by<S>(
+        &self,
+        io: S,
+        uri: &Uri,
+        deadline: Instant,
+    ) -> Result<Handshake<S>, ClientError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.handshake_with_key(io, uri, &new_key()?, deadline)
+            .await
+    }
+
+    /// The handshake with a given key (the tests' fixed one).
+    pub(super) async fn handshake_with_key<S>(
+        &self,
+        mut io: S,
+        uri: &Uri,
+        key: &str,
+        deadline: Instant,
+    ) -> Result<Handshake<S>, ClientError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let offer = offer_header(&self.deflate);
+        let request = request_head(
+            uri,
+            key,
+            &RequestParts {
+                protocols: &self.protocols,
+                extensions: offer.as_deref(),
+                headers: &self.headers,
+            },
+        )?;
+        let rt = self.runtime.as_deref();
+        let remaining = || deadline.saturating_duration_since(Instant::now());
+        let (response, mut rest) = timeout(rt, remaining(), async {
+            io.write_all(&request).await?;
+            io.flush().await?;
+            let (mut buf, end) =
+                read_raw_head(&mut io, self.limits.max_size)
+                    .await
+                    .map_err(|e| match e {
+                        RawHeadError::Io(e) => ClientError::Io(e),
+                        RawHeadError::Eof => {
+                            ClientError::Io(std::io::ErrorKind::UnexpectedEof.into())
+                        }
+                        RawHeadError::TooLarge => ClientError::HeadTooLarge,
+                    })?;
+            let response = parse_response(&buf[..end], self.limits.max_headers)?;
+            Ok::<_, ClientError>((response, buf.split_off(end)))
+        })
+        .await
+        .ok_or(ClientError::Timeout(self.handshake_timeout))??;
+
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            let length = body_length(&response);
+            let mut body = BytesMut::new();
+            if length == BodyLength::ToEnd && rt.is_none() {
+                // Without a deadline, a body that ends only with the stream
+                // is what came with the head: reading on could wait forever.
+                rest.truncate(MAX_BODY);
+                body = rest;
+            } else {
+                // Best effort: what arrived by the deadline is kept.
+                let read = read_body(&mut io, rest, length, &mut body);
+                let _ = timeout(rt, remaining(), read).await;
+            }
+            return Err(refusal(response, body.freeze()));
+        }
+
+        let protocol = check_switch(response.headers(), key, &self.protocols)?;
+        let answers = response.headers().get_all(header::SEC_WEBSOCKET_EXTENSIONS);
+        let agreed =
+            accept_answer(&self.deflate, answers.iter().map(|v| v.as_bytes())).map_err(|why| {
+                let answered: Vec<_> = answers
+                    .iter()
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                    .collect();
+                ClientError::UnofferedExtension(format!("{} ({why})", answered.join(", ")))
+            })?;
+        Ok(Handshake {
+            io,
+            leftover: rest.freeze(),
+            response,
+            protocol,
+            deflate: agreed.map(|a| (a, self.deflate.clone())),
+            config: self.config.clone(),
+            runtime: self.runtime.clone(),
+        })
+    }
+}
