@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use tokio::io::ReadBuf;
 use tokio::net::{TcpListener, TcpStream};
-use wsup_core::client::Connect;
+use wsup_core::client::{ClientError, Connect, Dialer, MaybeTls};
+use wsup_core::http::Response;
 use wsup_core::runtime::{BoxTask, Sleep};
 use wsup_core::server::Listen;
 pub use wsup_core::server::{Shutdown, ShutdownSummary};
@@ -162,4 +163,28 @@ where
 /// Upgrades one accepted TCP stream.
 pub async fn upgrade(upgrader: &Upgrader, stream: TcpStream) -> Result<WebSocket, HandshakeError> {
     upgrader.upgrade(TokioIo::new(stream)).await
+}
+
+/// A client connection over this runtime's TCP (TLS over it for `wss://`).
+pub type ClientWebSocket = wsup_core::WebSocket<MaybeTls<TokioIo<TcpStream>>>;
+
+/// A [`Dialer`] with this runtime's timers (the handshake deadline,
+/// keepalive, the close timeout).
+pub fn dialer() -> Dialer {
+    Dialer::new().runtime(Arc::new(TokioRuntime))
+}
+
+/// Opens a client connection to `url` (`ws://` or `wss://`) with the
+/// default [`dialer`]: the connection and the server's `101`.
+pub async fn connect(url: &str) -> Result<(ClientWebSocket, Response<()>), ClientError> {
+    dialer().connect(&TokioRuntime, url).await
+}
+
+/// Opens a client connection to `url` with `dialer`'s settings, on this
+/// runtime (its timers, unless the dialer has a runtime).
+pub async fn connect_with(
+    dialer: &Dialer,
+    url: &str,
+) -> Result<(ClientWebSocket, Response<()>), ClientError> {
+    dialer.connect_on::<TokioRuntime>(url).await
 }

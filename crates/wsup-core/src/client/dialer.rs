@@ -16,7 +16,7 @@ use super::request::{is_reserved, new_key, request_head, RequestParts};
 use super::response::{
     body_length, check_switch, parse_response, read_body, refusal, BodyLength, MAX_BODY,
 };
-use super::ClientError;
+use super::{ClientError, Proxy, TlsConnector};
 use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::deflate::{accept_answer, offer_header, DeflateConfig};
 use crate::handshake::{read_raw_head, HeadLimits, RawHeadError};
@@ -55,6 +55,8 @@ pub struct Dialer {
     deflate: DeflateConfig,
     headers: HeaderMap,
     runtime: Option<Arc<dyn Runtime>>,
+    pub(super) proxy: Option<Proxy>,
+    pub(super) tls: Option<TlsConnector>,
 }
 
 /// Header values are left out: they may be credentials.
@@ -68,6 +70,8 @@ impl fmt::Debug for Dialer {
             .field("deflate", &self.deflate)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("runtime", &self.runtime)
+            .field("proxy", &self.proxy)
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -83,6 +87,8 @@ impl Default for Dialer {
             deflate: DeflateConfig::default(),
             headers: HeaderMap::new(),
             runtime: None,
+            proxy: None,
+            tls: None,
         }
     }
 }
@@ -102,6 +108,27 @@ impl Dialer {
     /// the handshake has no deadline.
     pub fn runtime(mut self, rt: Arc<dyn Runtime>) -> Self {
         self.runtime = Some(rt);
+        self
+    }
+
+    /// [`runtime`](Self::runtime), unless the dialer has one already.
+    pub fn runtime_or(mut self, rt: Arc<dyn Runtime>) -> Self {
+        self.runtime.get_or_insert(rt);
+        self
+    }
+
+    /// Connects through an HTTP proxy (`CONNECT`), as gorilla's `Proxy`;
+    /// by default, directly.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// The TLS settings for `wss://` (gorilla's `TLSClientConfig`): a
+    /// root store, a CA file, or a whole rustls `ClientConfig`. By default
+    /// the platform's roots (`TlsConnector::platform()`, feature `tls`).
+    pub fn tls(mut self, tls: TlsConnector) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -138,19 +165,7 @@ impl Dialer {
         self
     }
 
-    /// Initial read buffer size (at least 128 bytes).
-    ///
-    /// See [`WebSocketConfigBuilder::read_buffer_size`].
-    pub fn read_buffer_size(self, size: usize) -> Self {
-        self.configure(|c| c.read_buffer_size(size))
-    }
-
-    /// Initial write buffer size (at least 128 bytes).
-    ///
-    /// See [`WebSocketConfigBuilder::write_buffer_size`].
-    pub fn write_buffer_size(self, size: usize) -> Self {
-        self.configure(|c| c.write_buffer_size(size))
-    }
+    crate::config::connection_setters!();
 
     /// Subprotocols to offer, most preferred first
     /// (`Sec-WebSocket-Protocol`). Each must be an HTTP token, or the

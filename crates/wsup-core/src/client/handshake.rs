@@ -25,8 +25,6 @@ pub struct Handshake<S> {
 }
 
 /// What a connection is built from (see [`Handshake::into_parts`]).
-// Read by the join to the client connection (issue 19), built apart.
-#[allow(dead_code)]
 pub(crate) struct HandshakeParts<S> {
     /// The transport, past the response head.
     pub io: S,
@@ -86,7 +84,6 @@ impl<S> Handshake<S> {
     }
 
     /// Everything the connection is built from, in one move.
-    #[allow(dead_code)]
     pub(crate) fn into_parts(self) -> HandshakeParts<S> {
         HandshakeParts {
             io: self.io,

@@ -17,6 +17,7 @@
 //! with the rest of the extension, in [`deflate`](crate::deflate).
 
 mod connect;
+mod dial;
 mod dialer;
 mod error;
 mod handshake;

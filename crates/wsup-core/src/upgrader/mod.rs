@@ -21,7 +21,6 @@ use crate::handshake::{
     OriginPolicy,
 };
 use crate::observe;
-use crate::pool::BufferPool;
 use crate::runtime::{timeout, Runtime};
 use crate::source::{RawStream, UpgradeSource};
 use crate::stats::ServerStats;
@@ -174,22 +173,6 @@ pub struct Rejection {
     pub response: Response<Bytes>,
 }
 
-/// The upgrader's connection setters: each hands its value to the
-/// [`WebSocketConfigBuilder`] setter of the same name (through
-/// `Upgrader::configure`, so the builder checks it), with the docs given
-/// and a link to the builder's.
-macro_rules! connection_setters {
-    ($($(#[doc = $doc:literal])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[doc = $doc])*
-            #[doc = ""]
-            #[doc = concat!("See [`WebSocketConfigBuilder::", stringify!($name), "`].")]
-            pub fn $name(self, value: $ty) -> Self {
-                self.configure(|c| c.$name(value))
-            }
-        )*
-    };
-}
 
 impl Upgrader {
     /// An upgrader with the defaults: 10 s handshake timeout, 16 KiB head,
@@ -243,48 +226,7 @@ impl Upgrader {
         self
     }
 
-    connection_setters! {
-        /// Initial read buffer size (at least 128 bytes).
-        read_buffer_size: usize;
-        /// Initial write buffer size (at least 128 bytes).
-        write_buffer_size: usize;
-        /// Output queued past this many bytes is written at once, as far as
-        /// the transport takes it without waiting (default 128 KiB; with a
-        /// large payload queued, 256 KiB if more); otherwise, and for the
-        /// rest, it goes out when the connection would wait for input, with
-        /// the next send, or on `flush`.
-        write_flush_threshold: usize;
-        /// Output queued past this many bytes (never less than the flush
-        /// threshold, which is the default) must be written out before the
-        /// connection queues or reads more: backpressure. An echo that relays
-        /// large messages in pieces on the same connection raises it, so its
-        /// output may back up while it reads (see
-        /// [`WebSocket::recv_chunk`](crate::WebSocket::recv_chunk)).
-        write_backlog_limit: usize;
-        /// A pool of write buffers shared by connections.
-        write_buffer_pool: Arc<dyn BufferPool>;
-        /// Largest message, fragments together (1009 beyond it).
-        max_message_size: usize;
-        /// Largest frame (1009 beyond it).
-        max_frame_size: usize;
-        /// Most frames in one message (1009 beyond it; at least 1).
-        max_fragments: usize;
-        /// How long a close waits for the peer's close frame and the
-        /// transport's shutdown (default 5 s).
-        close_timeout: Duration;
-        /// Ping after this long with nothing received; `None` turns
-        /// keepalive off (default 20 s).
-        keepalive_interval: Option<Duration>;
-        /// How long to wait for anything after a keepalive ping before the
-        /// peer is taken for gone (default 20 s).
-        keepalive_timeout: Duration;
-        /// No data message either way for this long closes with 1001
-        /// (default off).
-        idle_timeout: Option<Duration>;
-        /// Output that makes no progress for this long ends the connection
-        /// (default off).
-        write_timeout: Option<Duration>;
-    }
+    crate::config::connection_setters!();
 
     /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and
     /// more: level, context takeover per direction, window bits, and a size
