@@ -334,3 +334,9 @@ mod memory_tests;
 
 #[cfg(test)]
 mod stats_tests;
+
+#[cfg(test)]
+mod client_tests;
+
+#[cfg(test)]
+mod client_deflate_tests;

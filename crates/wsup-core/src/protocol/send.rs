@@ -148,6 +148,12 @@ impl Protocol {
             })
     }
 
+    /// The decompressor, when permessage-deflate is on.
+    #[cfg(test)]
+    pub(crate) fn inflater(&self) -> Option<&Inflater> {
+        self.decoder.inflater.as_ref()
+    }
+
     /// The compression scratch space held between messages.
     #[cfg(test)]
     pub(crate) fn deflate_scratch(&self) -> usize {

@@ -353,6 +353,9 @@ impl OutQueue {
 }
 
 #[cfg(test)]
+mod client_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::FrameHeader;
