@@ -103,6 +103,18 @@ async fn wsup_echo_server() -> (SocketAddr, mpsc::UnboundedReceiver<Result<Messa
     (addr, ends)
 }
 
+/// The server's connection ended on the client's close 1000 with `reason`.
+async fn server_got_close(
+    ends: &mut mpsc::UnboundedReceiver<Result<Message, Error>>,
+    reason: &str,
+) {
+    let end = ends.recv().await.expect("the connection ended").unwrap();
+    assert_eq!(
+        end,
+        Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, reason)))
+    );
+}
+
 /// Text, binary, a large message, fragmented ones, a ping: each comes back
 /// as sent.
 async fn exchange(ws: &mut Client) {
@@ -154,11 +166,7 @@ async fn the_client_talks_to_the_wsup_server_and_closes_normally() {
         ws.close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))
             .await
             .unwrap();
-        let end = ends.recv().await.unwrap().unwrap();
-        assert_eq!(
-            end,
-            Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))
-        );
+        server_got_close(&mut ends, "bye").await;
         assert!(matches!(
             ws.recv().await,
             Err(Error::AlreadyClosed | Error::ConnectionClosed)
@@ -193,11 +201,7 @@ async fn split_halves_of_a_client_talk_to_the_wsup_server() {
             .close(Some(CloseFrame::new(CloseCode::NORMAL, "")))
             .await
             .unwrap();
-        let end = ends.recv().await.unwrap().unwrap();
-        assert_eq!(
-            end,
-            Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, "")))
-        );
+        server_got_close(&mut ends, "").await;
     })
     .await
     .expect("within the time limit");

@@ -45,9 +45,11 @@ pub(super) fn client_frames(out: &[u8]) -> Vec<Frame> {
     frames
 }
 
-/// (opcode, fin, payload) of each frame.
-fn summary(frames: &[Frame]) -> Vec<(u8, bool, Vec<u8>)> {
-    frames
+/// (opcode, fin, payload) of each frame the client wrote, checked as by
+/// [`client_frames`].
+#[track_caller]
+fn sent(ws: &WebSocket<Mem>) -> Vec<(u8, bool, Vec<u8>)> {
+    client_frames(&ws.get_ref().output)
         .iter()
         .map(|f| (f.opcode, f.fin, f.payload.clone()))
         .collect()
@@ -88,9 +90,8 @@ fn every_message_is_masked_with_a_fresh_key_and_the_payload_left_as_given() {
         ws.send(Message::Close(Some(close))).await.unwrap();
     });
     assert_eq!(&large[..], &wsup_testkit::noise(100_000)[..]);
-    let frames = client_frames(&ws.get_ref().output);
     assert_eq!(
-        summary(&frames),
+        sent(&ws),
         vec![
             (OP_TEXT, true, b"hello".to_vec()),
             (OP_BINARY, true, b"bin".to_vec()),
@@ -140,9 +141,8 @@ fn unmasked_server_frames_are_read_and_answered_with_masked_frames() {
         ]
     );
     assert!(matches!(got.1, Error::ConnectionClosed), "{:?}", got.1);
-    let frames = client_frames(&ws.get_ref().output);
     assert_eq!(
-        summary(&frames),
+        sent(&ws),
         vec![
             (OP_PONG, true, b"p1".to_vec()),
             (OP_PONG, true, b"p2".to_vec()),
@@ -200,9 +200,8 @@ fn chunks_and_the_streaming_writer_mask_each_frame() {
         w.write_all(b"0123456789").await.unwrap();
         w.close().await.unwrap();
     });
-    let frames = client_frames(&ws.get_ref().output);
     assert_eq!(
-        summary(&frames),
+        sent(&ws),
         vec![
             (OP_TEXT, false, b"ab".to_vec()),
             (OP_CONT, true, b"cd".to_vec()),
@@ -225,18 +224,10 @@ fn a_relayed_frame_is_masked_across_its_pieces() {
     input.extend(server_frame(OP_PING, true, b"p"));
     input.extend(server_frame(OP_CLOSE, true, &1000u16.to_be_bytes()));
     let mut ws = client(input, 7_001);
-    let pieces = block_on(async {
-        let mut pieces = 0;
-        while let Ok(chunk) = ws.recv_chunk().await {
-            pieces += 1;
-            ws.feed_chunk(chunk).await.unwrap();
-        }
-        pieces
-    });
+    let pieces = super::tests::relay_until_closed(&mut ws);
     assert!(pieces > 3, "{pieces} pieces");
-    let frames = client_frames(&ws.get_ref().output);
     assert_eq!(
-        summary(&frames),
+        sent(&ws),
         vec![
             (OP_BINARY, true, large),
             (OP_PONG, true, b"p".to_vec()),
@@ -255,9 +246,8 @@ fn prepared_messages_are_copied_and_masked_and_stay_as_prepared() {
             ws.send_prepared(msg).await.unwrap();
         }
     });
-    let frames = client_frames(&ws.get_ref().output);
     assert_eq!(
-        summary(&frames),
+        sent(&ws),
         vec![
             (OP_TEXT, true, b"prepared".to_vec()),
             (OP_BINARY, true, wsup_testkit::noise(50_000)),
@@ -295,9 +285,8 @@ fn split_halves_mask_what_they_send() {
         writer.flush().await.unwrap();
     });
     let ws = reader.reunite(writer).expect("the same connection");
-    let frames = client_frames(&ws.get_ref().output);
     assert_eq!(
-        summary(&frames),
+        sent(&ws),
         vec![
             (OP_TEXT, true, b"from the writer".to_vec()),
             (OP_PONG, true, b"hi".to_vec()),

@@ -74,7 +74,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         runtime: Option<Arc<dyn Runtime>>,
     ) -> Self {
         let span = observe::connection_span(None, None, None);
-        Self::with_span(io, leftover, config, runtime, span)
+        Self::with_span_role(io, leftover, config, runtime, span, Role::Server)
     }
 
     /// Wraps a transport on which the handshake already happened, as the
@@ -93,20 +93,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         Self::with_span_role(io, leftover, config, runtime, span, Role::Client)
     }
 
-    /// [`from_raw`](Self::from_raw), in `span`.
-    pub(crate) fn with_span(
-        io: T,
-        leftover: Bytes,
-        config: WebSocketConfig,
-        runtime: Option<Arc<dyn Runtime>>,
-        span: observe::Span,
-    ) -> Self {
-        Self::with_span_role(io, leftover, config, runtime, span, Role::Server)
-    }
-
-    /// A connection on the side of `role`, in `span` (what the client's
-    /// handshake makes; [`enable_deflate`](Self::enable_deflate) turns
-    /// compression on after it).
+    /// A connection on the side of `role`, in `span`: what the upgrader
+    /// makes as the server and the client's handshake as the client
+    /// ([`enable_deflate`](Self::enable_deflate) turns compression on
+    /// after it).
     pub(crate) fn with_span_role(
         io: T,
         leftover: Bytes,

@@ -22,6 +22,7 @@ use crate::handshake::{
 };
 use crate::observe;
 use crate::pool::BufferPool;
+use crate::role::Role;
 use crate::runtime::{timeout, Runtime};
 use crate::source::{RawStream, UpgradeSource};
 use crate::stats::ServerStats;
@@ -153,7 +154,8 @@ impl Accepted {
         io: T,
         leftover: Bytes,
     ) -> WebSocket<T> {
-        let mut ws = WebSocket::with_span(io, leftover, self.config, self.runtime, self.span);
+        let (config, runtime, span) = (self.config, self.runtime, self.span);
+        let mut ws = WebSocket::with_span_role(io, leftover, config, runtime, span, Role::Server);
         if let Some(stats) = self.stats {
             ws.count_in(stats);
         }
