@@ -106,6 +106,9 @@ pub enum ProtocolError {
     /// A frame from the client without a mask.
     #[error("client frame is not masked")]
     UnmaskedFrame,
+    /// A frame from the server with a mask (this side is the client).
+    #[error("server frame is masked")]
+    MaskedFrame,
     /// A length encoded in more bytes than needed.
     #[error("frame length not minimally encoded")]
     NonMinimalLength,

@@ -1,4 +1,6 @@
-//! Frames as a client writes them, and as a test reads the server's.
+//! Frames as a client writes them, and as a test reads the server's; and
+//! the other way round, for wsup as the client: frames as a server writes
+//! them, and the client's read back with their masking keys.
 
 /// Opcodes (RFC 6455, section 5.2).
 pub const OP_CONT: u8 = 0x0;
@@ -58,6 +60,11 @@ pub fn client_frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
     encode_frame(fin, 0, opcode, Some(MASK), payload)
 }
 
+/// One server frame: unmasked, no reserved bits.
+pub fn server_frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+    encode_frame(fin, 0, opcode, None, payload)
+}
+
 /// A frame as it was on the wire, its payload unmasked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -69,6 +76,9 @@ pub struct Frame {
     pub opcode: u8,
     /// Whether the frame carried a mask (a server's must not).
     pub masked: bool,
+    /// The masking key, if it carried one (a client's must, a fresh one
+    /// per frame).
+    pub key: Option<[u8; 4]>,
     /// The payload, unmasked.
     pub payload: Vec<u8>,
 }
@@ -120,6 +130,7 @@ pub fn parse_frame(buf: &[u8]) -> Option<(Frame, usize)> {
         rsv: (b0 >> 4) & 0x7,
         opcode: b0 & 0x0F,
         masked,
+        key: mask,
         payload,
     };
     Some((frame, at + len))
@@ -176,6 +187,7 @@ mod tests {
                         rsv: RSV1,
                         opcode: OP_BINARY,
                         masked: mask.is_some(),
+                        key: mask,
                         payload: payload.clone(),
                     }
                 );

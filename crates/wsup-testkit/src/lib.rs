@@ -20,7 +20,7 @@ pub use alloc::{
     alloc_counts, answer_alloc_counts_on_stdin, live_bytes, reset_peak, CountingAlloc, LiveAlloc,
 };
 pub use frame::{
-    client_frame, encode_frame, noise, parse_frame, parse_frames, Frame, MASK, OP_BINARY, OP_CLOSE,
-    OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
+    client_frame, encode_frame, noise, parse_frame, parse_frames, server_frame, Frame, MASK,
+    OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
 };
 pub use mem::{Mem, Output};

@@ -28,7 +28,9 @@ impl Dialer {
         url: &str,
     ) -> Result<(WebSocket<MaybeTls<C::Stream>>, Response<()>), ClientError> {
         let target = Target::parse(url)?;
-        let uri: Uri = url.parse().map_err(|_| ClientError::InvalidUrl("not a URL"))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| ClientError::InvalidUrl("not a URL"))?;
         let deadline = self.deadline();
         let rt = self.runtime.as_deref();
         let opening = open(connector, &target, self.proxy.as_ref(), self.tls.as_ref());

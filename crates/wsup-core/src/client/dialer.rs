@@ -48,13 +48,13 @@ use crate::runtime::{timeout, Runtime};
 /// ```
 #[derive(Clone)]
 pub struct Dialer {
-    handshake_timeout: Duration,
+    pub(super) handshake_timeout: Duration,
     limits: HeadLimits,
     config: WebSocketConfig,
     protocols: Vec<String>,
     deflate: DeflateConfig,
     headers: HeaderMap,
-    runtime: Option<Arc<dyn Runtime>>,
+    pub(super) runtime: Option<Arc<dyn Runtime>>,
     pub(super) proxy: Option<Proxy>,
     pub(super) tls: Option<TlsConnector>,
 }

@@ -32,10 +32,14 @@ use crate::message::{Chunk, Message, MessageKind};
 use crate::observe;
 use crate::prepared::PreparedMessage;
 use crate::protocol::Protocol;
+use crate::role::Role;
 use crate::runtime::Runtime;
 use crate::stats::{ConnectionStats, ServerStats};
 
-/// A server-side WebSocket connection over the transport `T`.
+/// A WebSocket connection over the transport `T`, on the server's side
+/// ([`from_raw`](Self::from_raw), or an [`Upgrader`](crate::Upgrader)) or
+/// the client's ([`from_raw_client`](Self::from_raw_client)): see
+/// [`role`](Self::role).
 ///
 /// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with
 /// [`send`](Self::send) / [`feed`](Self::feed) (or as a [`Sink`]). Pings are
@@ -58,7 +62,8 @@ impl<T> std::fmt::Debug for WebSocket<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
-    /// Wraps a transport on which the handshake already happened.
+    /// Wraps a transport on which the handshake already happened, as the
+    /// server.
     ///
     /// `leftover` is whatever was read past the request head. `runtime`
     /// provides the close timeout; without one, closing waits for the peer.
@@ -69,19 +74,39 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         runtime: Option<Arc<dyn Runtime>>,
     ) -> Self {
         let span = observe::connection_span(None, None, None);
-        Self::with_span(io, leftover, config, runtime, span)
+        Self::with_span_role(io, leftover, config, runtime, span, Role::Server)
     }
 
-    /// [`from_raw`](Self::from_raw), in `span`.
-    pub(crate) fn with_span(
+    /// Wraps a transport on which the handshake already happened, as the
+    /// client: every frame it sends is masked with a fresh key, and a masked
+    /// frame from the server fails the connection (1002).
+    ///
+    /// `leftover` is whatever was read past the response head. `runtime`
+    /// provides the close timeout; without one, closing waits for the peer.
+    pub fn from_raw_client(
+        io: T,
+        leftover: Bytes,
+        config: WebSocketConfig,
+        runtime: Option<Arc<dyn Runtime>>,
+    ) -> Self {
+        let span = observe::connection_span(None, None, None);
+        Self::with_span_role(io, leftover, config, runtime, span, Role::Client)
+    }
+
+    /// A connection on the side of `role`, in `span`: what the upgrader
+    /// makes as the server and the client's handshake as the client
+    /// ([`enable_deflate`](Self::enable_deflate) turns compression on
+    /// after it).
+    pub(crate) fn with_span_role(
         io: T,
         leftover: Bytes,
         config: WebSocketConfig,
         runtime: Option<Arc<dyn Runtime>>,
         span: observe::Span,
+        role: Role,
     ) -> Self {
         WebSocket {
-            driver: Driver::new(io, Protocol::new(leftover, config), runtime, span),
+            driver: Driver::new(io, Protocol::new(leftover, config, role), runtime, span),
             protocol: None,
         }
     }
@@ -141,6 +166,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         observe::record_peer(&self.driver.watch.span, peer);
     }
 
+    /// Which end of the connection this side is.
+    pub fn role(&self) -> Role {
+        self.driver.proto.role()
+    }
+
     /// The negotiated subprotocol, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.protocol.as_deref()
@@ -156,7 +186,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// negotiated. Takes effect from the next message.
     pub fn set_write_compression(&mut self, enabled: bool) {
         if let Some(d) = self.driver.proto.deflate_mut() {
-            d.enabled = enabled;
+            d.set_enabled(enabled);
         }
     }
 
@@ -168,6 +198,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
         }
     }
 
+    /// Turns permessage-deflate on with what was negotiated, each side
+    /// compressing with its own half of `agreed`; `share` is what a server
+    /// shares with its connections (none for a client).
     pub(crate) fn enable_deflate(
         &mut self,
         agreed: Agreed,
@@ -291,3 +324,9 @@ mod memory_tests;
 
 #[cfg(test)]
 mod stats_tests;
+
+#[cfg(test)]
+mod client_tests;
+
+#[cfg(test)]
+mod client_deflate_tests;

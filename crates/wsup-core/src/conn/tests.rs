@@ -61,6 +61,19 @@ fn close_code_sent(out: &[u8]) -> Option<u16> {
         .map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
 }
 
+/// Sends on each piece `recv_chunk` hands out, as a relay does, until
+/// the input ends; returns how many pieces there were.
+pub(super) fn relay_until_closed(ws: &mut WebSocket<Mem>) -> usize {
+    block_on(async {
+        let mut pieces = 0;
+        while let Ok(chunk) = ws.recv_chunk().await {
+            pieces += 1;
+            ws.feed_chunk(chunk).await.unwrap();
+        }
+        pieces
+    })
+}
+
 /// Checks that the connection failed with the protocol error `expected`
 /// and sent the peer a close frame with `code`.
 #[track_caller]
@@ -1156,14 +1169,7 @@ mod deflate {
             "permessage-deflate; client_max_window_bits",
             WebSocketConfig::default(),
         );
-        let pieces = block_on(async {
-            let mut pieces = 0;
-            while let Ok(chunk) = ws.recv_chunk().await {
-                pieces += 1;
-                ws.feed_chunk(chunk).await.unwrap();
-            }
-            pieces
-        });
+        let pieces = relay_until_closed(&mut ws);
         assert!(pieces > 2, "{pieces} pieces");
         let out = written_rsv1(&ws.get_ref().output);
         let data_frames: Vec<_> = out.iter().filter(|(op, _, _)| !op.is_control()).collect();

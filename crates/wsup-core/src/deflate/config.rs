@@ -4,6 +4,8 @@
 //! sizes and context takeover from [`Agreed`] and its level from
 //! [`DeflateConfig`].
 
+use crate::role::Role;
+
 /// Smallest LZ77 window (base-2 logarithm) wsup compresses or decompresses
 /// with: zlib cannot produce raw deflate streams with a window of 2^8.
 pub const MIN_WINDOW_BITS: u8 = 9;
@@ -151,6 +153,32 @@ pub struct Agreed {
 }
 
 impl Agreed {
+    /// What the side in `role` compresses with: its LZ77 window (as agreed:
+    /// a client's may be 8, which zlib cannot compress with) and whether it
+    /// resets after each message.
+    pub(crate) fn sending(&self, role: Role) -> (u8, bool) {
+        match role {
+            Role::Server => (self.server_max_window_bits, self.server_no_context_takeover),
+            Role::Client => (self.client_max_window_bits, self.client_no_context_takeover),
+        }
+    }
+
+    /// What the side in `role` decompresses with: the window the peer's
+    /// stream needs (at least 9 bits, which also reads 8-bit streams) and
+    /// whether the peer resets after each message.
+    pub(crate) fn receiving(&self, role: Role) -> (u8, bool) {
+        match role {
+            Role::Server => (
+                self.client_inflate_window_bits(),
+                self.client_no_context_takeover,
+            ),
+            Role::Client => (
+                self.server_max_window_bits.max(MIN_WINDOW_BITS),
+                self.server_no_context_takeover,
+            ),
+        }
+    }
+
     /// The window the server's decompressor needs for the client's stream.
     pub fn client_inflate_window_bits(&self) -> u8 {
         self.client_max_window_bits.max(MIN_WINDOW_BITS)

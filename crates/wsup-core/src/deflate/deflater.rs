@@ -86,6 +86,16 @@ impl Deflater {
         self.level = level.min(9);
     }
 
+    /// The LZ77 window (base-2 logarithm) it compresses with.
+    pub fn window_bits(&self) -> u8 {
+        self.window_bits
+    }
+
+    /// Whether it resets after each message.
+    pub fn no_context_takeover(&self) -> bool {
+        self.no_context_takeover
+    }
+
     /// The compression level of the next message.
     pub fn level(&self) -> u32 {
         self.level

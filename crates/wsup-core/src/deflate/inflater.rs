@@ -109,6 +109,16 @@ impl Inflater {
         self
     }
 
+    /// The LZ77 window (base-2 logarithm) it decompresses with.
+    pub fn window_bits(&self) -> u8 {
+        self.window_bits
+    }
+
+    /// Whether it resets after each message.
+    pub fn no_context_takeover(&self) -> bool {
+        self.no_context_takeover
+    }
+
     /// Whether the decompressor holds zlib state now.
     pub fn holds_state(&self) -> bool {
         self.state.is_some()

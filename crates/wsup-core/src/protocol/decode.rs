@@ -2,6 +2,10 @@
 //! validate text as it arrives, assemble messages, over the bytes of a read
 //! buffer it does not fill itself (`read_buf.rs` does). Pure: no I/O.
 //!
+//! A server's peer masks every frame and a client's masks none (RFC 6455
+//! 5.1): which one is expected is decided when the decoder is made, and a
+//! frame that is not as expected fails the connection (1002).
+//!
 //! A frame that arrived whole becomes a message with no copy: its payload is
 //! split off the buffer as `Bytes`. Only fragmented (or compressed) messages
 //! are copied, into an assembly buffer.
@@ -14,6 +18,7 @@ use crate::deflate::{InflateError, Inflated, Inflater};
 use crate::error::ProtocolError;
 use crate::frame::{apply_mask, FrameHeader, OpCode};
 use crate::message::{Message, Utf8Bytes};
+use crate::role::Role;
 use crate::utf8::Utf8Validator;
 
 use super::read_buf::{Buffered, FrameNeed, READ_WINDOW};
@@ -22,7 +27,8 @@ use super::read_buf::{Buffered, FrameNeed, READ_WINDOW};
 #[derive(Debug)]
 struct InFrame {
     header: FrameHeader,
-    mask: [u8; 4],
+    /// `None` from a server: nothing to unmask.
+    mask: Option<[u8; 4]>,
     /// Payload bytes of this frame not yet handed out (those buffered included).
     remaining: usize,
     /// Buffered payload bytes at the front of the read buffer that are already
@@ -97,15 +103,19 @@ pub(crate) struct Decoder {
     /// Set when permessage-deflate was negotiated: RSV1 may then be set on
     /// the first frame of a data message.
     pub(crate) inflater: Option<Inflater>,
+    /// Whether the peer's frames must be masked: it is a client.
+    masked_input: bool,
 }
 
 impl Decoder {
-    pub(crate) fn new() -> Self {
+    /// The decoder of the side in `role`.
+    pub(crate) fn new(role: Role) -> Self {
         Decoder {
             frame: None,
             assembly: None,
             utf8: Utf8Validator::new(),
             inflater: None,
+            masked_input: role == Role::Server,
         }
     }
 
@@ -156,7 +166,9 @@ impl Decoder {
             let avail = buf.len().min(f.remaining);
             if avail > f.processed {
                 let fresh = &mut buf[f.processed..avail];
-                f.mask_offset = apply_mask(fresh, f.mask, f.mask_offset);
+                if let Some(mask) = f.mask {
+                    f.mask_offset = apply_mask(fresh, mask, f.mask_offset);
+                }
                 // Compressed text is validated after inflating.
                 if is_text && !compressed && self.utf8.feed(fresh).is_err() {
                     return Err(ProtocolError::InvalidUtf8);
@@ -274,9 +286,13 @@ impl Decoder {
         let Some((header, header_len)) = FrameHeader::parse(buf)? else {
             return Ok(false);
         };
-        let Some(mask) = header.mask else {
-            return Err(ProtocolError::UnmaskedFrame);
-        };
+        if header.mask.is_some() != self.masked_input {
+            return Err(if self.masked_input {
+                ProtocolError::UnmaskedFrame
+            } else {
+                ProtocolError::MaskedFrame
+            });
+        }
         if header.rsv23 != 0 || (header.rsv1 && self.inflater.is_none()) {
             return Err(ProtocolError::ReservedBits);
         }
@@ -361,7 +377,7 @@ impl Decoder {
         buf.advance(header_len);
         self.frame = Some(InFrame {
             header,
-            mask,
+            mask: header.mask,
             remaining: len,
             processed: 0,
             mask_offset: 0,

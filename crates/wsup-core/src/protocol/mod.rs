@@ -35,7 +35,11 @@
 //! Deadlines (keepalive, idle, write, close) are kept lazily in
 //! `timers.rs`: activity sets a flag, never a timer.
 //!
-//! The role is the server's: peer frames must be masked, ours are not.
+//! The [`Role`] is fixed when the protocol is made: a server's peer masks
+//! its frames and the server masks none; a client masks every frame
+//! (`queue/client.rs`) and refuses masked ones (`decode.rs`); each side
+//! compresses and decompresses with its own half of the agreed deflate
+//! parameters (`send.rs`).
 
 mod decode;
 mod flush;
@@ -65,6 +69,7 @@ use crate::config::WebSocketConfig;
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
 use crate::message::Message;
+use crate::role::Role;
 use crate::stats::{ClosedBy, Counts, FirstClose};
 use crate::utf8::Utf8Validator;
 
@@ -117,9 +122,10 @@ pub(crate) enum Next {
     Closed,
 }
 
-/// The protocol state of one server-side connection.
+/// The protocol state of one connection, server or client side.
 pub(crate) struct Protocol {
     cfg: WebSocketConfig,
+    role: Role,
     read: ReadBuf,
     decoder: Decoder,
     queue: OutQueue,
@@ -156,10 +162,11 @@ impl std::fmt::Debug for Protocol {
 }
 
 impl Protocol {
-    /// A connection whose handshake is done; `leftover` is what was read
-    /// past the request head.
-    pub(crate) fn new(leftover: Bytes, cfg: WebSocketConfig) -> Self {
+    /// A connection whose handshake is done, on the side of `role`;
+    /// `leftover` is what was read past the request (or response) head.
+    pub(crate) fn new(leftover: Bytes, cfg: WebSocketConfig, role: Role) -> Self {
         Protocol {
+            role,
             timers: Timers::new(
                 cfg.keepalive_interval,
                 cfg.keepalive_timeout,
@@ -169,8 +176,8 @@ impl Protocol {
             ),
             ended_by: None,
             read: ReadBuf::new(&leftover, &cfg),
-            decoder: Decoder::new(),
-            queue: OutQueue::new(&cfg),
+            decoder: Decoder::new(role),
+            queue: OutQueue::new(&cfg, role),
             cfg,
             phase: Phase::Open,
             outcome: None,
@@ -185,6 +192,11 @@ impl Protocol {
     /// The settings this connection runs with.
     pub(crate) fn config(&self) -> &WebSocketConfig {
         &self.cfg
+    }
+
+    /// Which end of the connection this side is.
+    pub(crate) fn role(&self) -> Role {
+        self.role
     }
 
     /// The connection is open: messages can be sent.

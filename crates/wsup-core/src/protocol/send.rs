@@ -9,7 +9,9 @@ use super::queue::OutQueue;
 use super::read_buf::READ_WINDOW;
 use super::{Phase, Protocol};
 use crate::close::CloseFrame;
-use crate::deflate::{Agreed, ContextPermit, DeflateConfig, Deflater, Inflater, ServerShare};
+use crate::deflate::{
+    Agreed, ContextPermit, DeflateConfig, Deflater, Inflater, ServerShare, MIN_WINDOW_BITS,
+};
 use crate::error::Error;
 use crate::frame::OpCode;
 use crate::message::{Chunk, ChunkParts, Message, MessageKind};
@@ -36,6 +38,9 @@ pub(crate) struct DeflateState {
     pub(crate) deflater: Deflater,
     /// gorilla's `EnableWriteCompression`: compress outgoing messages at all.
     pub(crate) enabled: bool,
+    /// The window this side was granted can be compressed with (not so for
+    /// a client held to 8 bits): `enabled` can be set only then.
+    compressible: bool,
     /// Messages shorter than this go out uncompressed.
     threshold: usize,
     /// Where compressed payloads are built; its space is reused once the
@@ -49,9 +54,11 @@ pub(crate) struct DeflateState {
 }
 
 impl DeflateState {
-    /// Compresses a whole message (`fin` on its only piece) or one piece of
-    /// a streamed one, and queues it as one frame; RSV1 marks the first
-    /// frame of the message only.
+    /// Compress outgoing messages or not (see `enabled`).
+    pub(crate) fn set_enabled(&mut self, yes: bool) {
+        self.enabled = yes && self.compressible;
+    }
+
     /// Idle: the compression scratch space goes.
     pub(crate) fn release_idle(&mut self) {
         if self.scratch.is_empty() {
@@ -59,6 +66,9 @@ impl DeflateState {
         }
     }
 
+    /// Compresses a whole message (`fin` on its only piece) or one piece of
+    /// a streamed one, and queues it as one frame; RSV1 marks the first
+    /// frame of the message only.
     fn queue_deflated(&mut self, writer: &mut OutQueue, opcode: OpCode, fin: bool, payload: &[u8]) {
         self.deflater.compress_part(payload, fin, &mut self.scratch);
         let compressed = self.scratch.split().freeze();
@@ -73,15 +83,22 @@ impl DeflateState {
 
 impl Protocol {
     /// Turns on permessage-deflate with the negotiated parameters, and
-    /// what the server shares with its connections, if any.
+    /// what the server shares with its connections, if any. Each side
+    /// compresses with its own window and context takeover and inflates
+    /// with the peer's ([`Agreed::sending`], [`Agreed::receiving`]).
     pub(crate) fn enable_deflate(
         &mut self,
         agreed: Agreed,
         config: &DeflateConfig,
         share: Option<ServerShare>,
     ) {
-        let mut inflater = Inflater::for_agreed(&agreed);
-        let mut deflater = Deflater::for_agreed(&agreed, config);
+        let (bits, no_takeover) = agreed.receiving(self.role);
+        let mut inflater = Inflater::new(bits, no_takeover);
+        let (bits, no_takeover) = agreed.sending(self.role);
+        let mut deflater = Deflater::new(config.level, bits, no_takeover);
+        // A window under 9 bits is one zlib cannot compress with: such a
+        // client sends its messages uncompressed, which RFC 7692 allows.
+        let compressible = bits >= MIN_WINDOW_BITS;
         let mut permit = None;
         if let Some(share) = share {
             inflater = inflater.with_pool(share.pool.clone());
@@ -92,7 +109,8 @@ impl Protocol {
         self.deflate = Some(Box::new(DeflateState {
             agreed,
             deflater,
-            enabled: true,
+            enabled: compressible,
+            compressible,
             threshold: config.threshold,
             scratch: BytesMut::new(),
             streaming: false,
@@ -128,6 +146,12 @@ impl Protocol {
             || self.deflate.as_deref().is_some_and(|d| {
                 d.deflater.holds_state() || d.scratch.capacity() > 0 || d.permit.is_some()
             })
+    }
+
+    /// The decompressor, when permessage-deflate is on.
+    #[cfg(test)]
+    pub(crate) fn inflater(&self) -> Option<&Inflater> {
+        self.decoder.inflater.as_ref()
     }
 
     /// The compression scratch space held between messages.
@@ -349,15 +373,14 @@ impl Protocol {
         self.counts.sent_piece(msg.payload().len(), true);
         match self.deflate.as_deref() {
             Some(d) if d.enabled && msg.payload().len() >= d.threshold => {
-                if d.agreed.server_no_context_takeover {
-                    let framed =
-                        msg.compressed_frame(d.agreed.server_max_window_bits, d.deflater.level());
-                    self.queue.queue_raw(framed);
+                if d.deflater.no_context_takeover() {
+                    let framed = msg.compressed_frame(d.deflater.window_bits(), d.deflater.level());
+                    self.queue.queue_framed(framed);
                 } else {
                     self.queue_data(msg.opcode(), msg.payload().clone());
                 }
             }
-            _ => self.queue.queue_raw(msg.plain_frame()),
+            _ => self.queue.queue_framed(msg.plain_frame()),
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ use crate::handshake::{
     OriginPolicy,
 };
 use crate::observe;
+use crate::role::Role;
 use crate::runtime::{timeout, Runtime};
 use crate::source::{RawStream, UpgradeSource};
 use crate::stats::ServerStats;
@@ -152,7 +153,8 @@ impl Accepted {
         io: T,
         leftover: Bytes,
     ) -> WebSocket<T> {
-        let mut ws = WebSocket::with_span(io, leftover, self.config, self.runtime, self.span);
+        let (config, runtime, span) = (self.config, self.runtime, self.span);
+        let mut ws = WebSocket::with_span_role(io, leftover, config, runtime, span, Role::Server);
         if let Some(stats) = self.stats {
             ws.count_in(stats);
         }
@@ -172,7 +174,6 @@ pub struct Rejection {
     /// What to answer.
     pub response: Response<Bytes>,
 }
-
 
 impl Upgrader {
     /// An upgrader with the defaults: 10 s handshake timeout, 16 KiB head,

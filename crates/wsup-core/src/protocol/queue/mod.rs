@@ -6,6 +6,14 @@
 //! (`flush.rs`). A message relayed as one frame (`start_frame`,
 //! `continue_frame`) keeps control frames aside until its payload is
 //! complete.
+//!
+//! A client's frames are masked (`client.rs`): each with a fresh key, its
+//! payload copied into the queue's own buffers first, so that nothing
+//! shared with the application or a prepared message is written to. The
+//! server's path takes one branch on the role per frame, which is
+//! decided when the queue is made.
+
+mod client;
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -16,6 +24,9 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::config::WebSocketConfig;
 use crate::frame::{encode_header, OpCode, MAX_HEADER_LEN};
 use crate::pool::BufferPool;
+use crate::role::Role;
+
+use self::client::Masker;
 
 /// Payloads at least this long are queued by reference instead of copied.
 pub(crate) const COPY_LIMIT: usize = 16 * 1024;
@@ -50,10 +61,13 @@ pub(crate) struct OutQueue {
     /// out once the frame is complete (RFC 6455 5.4: control frames go
     /// between frames, and a pong may answer only the latest ping).
     held: Vec<(OpCode, Vec<u8>)>,
+    /// The client's masking keys (`None` for a server, whose frames are
+    /// not masked).
+    masker: Option<Box<Masker>>,
 }
 
 impl OutQueue {
-    pub(crate) fn new(cfg: &WebSocketConfig) -> Self {
+    pub(crate) fn new(cfg: &WebSocketConfig, role: Role) -> Self {
         OutQueue {
             chunks: VecDeque::new(),
             // Allocated (or, with a pool, taken) when there is something to
@@ -71,6 +85,7 @@ impl OutQueue {
             pool: cfg.write_buffer_pool.clone(),
             owed: 0,
             held: Vec::new(),
+            masker: (role == Role::Client).then(|| Box::new(Masker::new())),
         }
     }
 
@@ -114,8 +129,9 @@ impl OutQueue {
         }
     }
 
-    /// Queues one frame (server frames are never masked). A control frame
-    /// queued while a relayed frame is incomplete waits for its end.
+    /// Queues one frame (masked for a client, as are all of its frames). A
+    /// control frame queued while a relayed frame is incomplete waits for
+    /// its end.
     pub(crate) fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) {
         if self.owed > 0 {
             // Data frames cannot get here: a message being sent in pieces
@@ -127,6 +143,9 @@ impl OutQueue {
                 None => self.held.push((opcode, payload.to_vec())),
             }
             return;
+        }
+        if self.masker.is_some() {
+            return self.queue_masked(opcode, fin, rsv1, payload);
         }
         let mut header = [0u8; MAX_HEADER_LEN];
         let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
@@ -144,7 +163,7 @@ impl OutQueue {
         rsv1: bool,
         payload: Bytes,
     ) {
-        if payload.len() < COPY_LIMIT {
+        if payload.len() < COPY_LIMIT || self.masker.is_some() {
             return self.queue_frame(opcode, fin, rsv1, &payload);
         }
         self.queue_header(opcode, fin, rsv1, payload.len());
@@ -165,7 +184,11 @@ impl OutQueue {
     /// [`continue_frame`](Self::continue_frame).
     pub(crate) fn start_frame(&mut self, opcode: OpCode, total: usize, piece: Bytes) {
         debug_assert!(self.owed == 0 && piece.len() <= total);
-        self.queue_header(opcode, true, false, total);
+        if self.masker.is_some() {
+            self.queue_masked_header(opcode, total);
+        } else {
+            self.queue_header(opcode, true, false, total);
+        }
         self.owed = total;
         self.continue_frame(piece);
     }
@@ -175,7 +198,11 @@ impl OutQueue {
     pub(crate) fn continue_frame(&mut self, piece: Bytes) {
         debug_assert!(piece.len() <= self.owed);
         self.owed -= piece.len();
-        self.queue_raw(piece);
+        if self.masker.is_some() {
+            self.queue_masked_piece(&piece);
+        } else {
+            self.queue_raw(piece);
+        }
         if self.owed == 0 {
             for (opcode, payload) in std::mem::take(&mut self.held) {
                 self.queue_frame(opcode, true, false, &payload);
@@ -200,7 +227,7 @@ impl OutQueue {
     pub(crate) fn queue_empty_ping(&mut self) {
         /// An unmasked ping frame with no payload.
         const EMPTY_PING: [u8; 2] = [0x89, 0x00];
-        if self.owed > 0 {
+        if self.owed > 0 || self.masker.is_some() {
             self.queue_frame(OpCode::Ping, true, false, &[]);
             return;
         }
@@ -211,9 +238,18 @@ impl OutQueue {
         self.chunks.push_back(Bytes::from_static(&EMPTY_PING));
     }
 
+    /// Queues a frame a prepared message holds, framed as a server sends
+    /// it: as it is, or, for a client, copied and masked.
+    pub(crate) fn queue_framed(&mut self, framed: Bytes) {
+        if self.masker.is_some() {
+            return self.queue_masked_framed(&framed);
+        }
+        self.queue_raw(framed);
+    }
+
     /// Queues bytes already framed (a prepared message), or payload of a
     /// frame whose header is queued.
-    pub(crate) fn queue_raw(&mut self, framed: Bytes) {
+    fn queue_raw(&mut self, framed: Bytes) {
         if framed.len() < COPY_LIMIT {
             self.ensure_buffer(framed.len());
             self.queued += framed.len();
@@ -317,6 +353,9 @@ impl OutQueue {
 }
 
 #[cfg(test)]
+mod client_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::FrameHeader;
@@ -338,7 +377,7 @@ mod tests {
 
     #[test]
     fn a_written_out_tail_is_rewound_to_its_whole_capacity() {
-        let mut writer = OutQueue::new(&WebSocketConfig::default());
+        let mut writer = OutQueue::new(&WebSocketConfig::default(), Role::Server);
         let mut out = Vec::new();
         for round in 1..=3 {
             for _ in 0..20 {
@@ -358,7 +397,7 @@ mod tests {
     /// buffer of the usual size. A batch up to the threshold keeps it.
     #[test]
     fn a_tail_grown_by_a_backlog_is_let_go_once_written() {
-        let mut writer = OutQueue::new(&WebSocketConfig::default());
+        let mut writer = OutQueue::new(&WebSocketConfig::default(), Role::Server);
         let mut out = Vec::new();
         for _ in 0..10 {
             writer.queue_frame(OpCode::Binary, true, false, &[1u8; 10_000]);
@@ -385,7 +424,7 @@ mod tests {
     /// tail: the wire carries them in the order queued.
     #[test]
     fn frames_go_out_in_order_past_one_vectored_write() {
-        let mut writer = OutQueue::new(&WebSocketConfig::default());
+        let mut writer = OutQueue::new(&WebSocketConfig::default(), Role::Server);
         let mut out = Vec::new();
         // Each large frame is two chunks (header, payload): 100 chunks.
         for i in 0..50u8 {
