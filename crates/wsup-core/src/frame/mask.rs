@@ -8,7 +8,7 @@
 
 /// Applies `mask` to `buf` in place, as if `buf` started at byte `offset` of
 /// the payload. Returns the offset for the next chunk of the same payload.
-#[inline]
+#[inline(always)]
 pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) -> usize {
     let key = rotate(mask, offset);
     // Short payloads skip the alignment head: up to 15 bytes one at a time

@@ -86,7 +86,7 @@ impl FrameHeader {
     /// otherwise the header with its encoded length. Checks only what the header
     /// itself can violate: unknown opcodes, a non-minimal or 64-bit-overflowing
     /// length, control frames that are fragmented or over 125 bytes.
-    #[inline]
+    #[inline(always)]
     pub fn parse(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         if buf.len() < 2 {
             return Ok(None);

@@ -94,6 +94,8 @@ impl OutQueue {
     }
 
     /// `OutQueue::queue_frame`, masked.
+    // Kept out of the server's per-frame path (the branch to here).
+    #[inline(never)]
     pub(super) fn queue_masked(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) {
         // A payload that is coalesced too is reserved for at once.
         let room = if payload.len() < COPY_LIMIT {
@@ -126,6 +128,8 @@ impl OutQueue {
 
     /// `OutQueue::start_frame`'s header, masked: its key is kept for the
     /// pieces that follow.
+    // Kept out of the server's per-frame path (the branch to here).
+    #[inline(never)]
     pub(super) fn queue_masked_header(&mut self, opcode: OpCode, total: usize) {
         // The header alone: the payload comes in pieces.
         let key = self.masked_header(opcode, true, false, total, 0);
@@ -136,6 +140,8 @@ impl OutQueue {
 
     /// A piece of the frame begun by `queue_masked_header`, masked on from
     /// where the previous one ended.
+    // Kept out of the server's per-frame path (the branch to here).
+    #[inline(never)]
     pub(super) fn queue_masked_piece(&mut self, piece: &[u8]) {
         let (key, offset) = {
             let m = self.masker();
@@ -147,6 +153,8 @@ impl OutQueue {
 
     /// A frame framed as a server sends it (a prepared message's): its
     /// header parsed back, the frame queued again, masked.
+    // Kept out of the server's per-frame path (the branch to here).
+    #[inline(never)]
     pub(super) fn queue_masked_framed(&mut self, framed: &[u8]) {
         match FrameHeader::parse(framed) {
             Ok(Some((h, n))) if framed.len() - n == h.payload_len as usize => {
