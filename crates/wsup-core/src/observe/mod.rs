@@ -147,8 +147,9 @@ impl Watch {
 }
 
 /// The one event of a connection's end: why (the message and level), the
-/// close code and who sent the first close frame (`by`: `peer`, `server`,
-/// or `none` when no close frame was seen, code 1006), the peer's reason,
+/// close code and who sent the first close frame (`by`: `peer`, or this
+/// side, `server` or `client`, or `none` when no close frame was seen,
+/// code 1006), the peer's reason,
 /// the error if one ended it, how long it lasted, and what went each way.
 #[cfg(feature = "tracing")]
 fn log_end(

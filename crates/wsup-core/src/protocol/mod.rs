@@ -588,7 +588,7 @@ impl Protocol {
     }
 
     fn queue_close(&mut self, frame: Option<&CloseFrame>) {
-        self.closed_by(ClosedBy::Server, frame);
+        self.closed_by(ClosedBy::this_side(self.role), frame);
         let mut payload = [0u8; MAX_PAYLOAD_LEN];
         let n = CloseFrame::encode(frame, &mut payload);
         self.queue

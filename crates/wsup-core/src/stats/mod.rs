@@ -90,16 +90,27 @@ pub(crate) enum ClosedBy {
     /// The peer's close frame came first.
     Peer,
     /// This side's close frame was queued first (the application, a
-    /// protocol error, a timeout, the server going away).
+    /// protocol error, a timeout, the server going away), on a server.
     Server,
+    /// The same, on a client.
+    Client,
 }
 
 impl ClosedBy {
+    /// This side, in `role`.
+    pub(crate) fn this_side(role: crate::role::Role) -> Self {
+        match role {
+            crate::role::Role::Server => ClosedBy::Server,
+            crate::role::Role::Client => ClosedBy::Client,
+        }
+    }
+
     #[cfg(feature = "tracing")]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             ClosedBy::Peer => "peer",
             ClosedBy::Server => "server",
+            ClosedBy::Client => "client",
         }
     }
 }
