@@ -1,4 +1,4 @@
-//! **wsup**: a WebSocket library for Rust.
+//! **wsup**: a WebSocket library for Rust, server and client.
 //!
 //! An [`Upgrader`], modelled on gorilla/websocket's, turns an HTTP/1.1
 //! upgrade request (or an HTTP/2 extended CONNECT) into a [`WebSocket`]: the
@@ -37,7 +37,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `runtime-tokio` (default) | `tokio`: `upgrader()`, `serve()`, `Server`, `upgrade()` on tokio |
+//! | `runtime-tokio` (default) | `tokio`: `upgrader()`, `serve()`, `Server`, `upgrade()`, and the client's `dialer()`, `connect()`, `connect_with()`, on tokio |
 //! | `runtime-smol` | `smol`: the same on smol |
 //! | `runtime-async-std` | `async_std`: the same on async-std (discontinued upstream; prefer smol) |
 //! | `hyper` | `hyper`: upgrade requests inside a hyper 1.x service, HTTP/1.1 and HTTP/2, on any runtime |
@@ -71,6 +71,55 @@
 //! # #[cfg(not(feature = "runtime-smol"))]
 //! # fn main() {}
 //! ```
+//!
+//! # A client
+//!
+//! ```no_run
+//! # #[cfg(feature = "runtime-tokio")]
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let (mut ws, _response) = wsup::tokio::connect("ws://127.0.0.1:9001/").await?;
+//!     ws.send(wsup::Message::text("hello")).await?;
+//!     println!("{:?}", ws.recv().await?);
+//!     ws.close(None).await?;
+//!     Ok(())
+//! }
+//! # #[cfg(not(feature = "runtime-tokio"))]
+//! # fn main() {}
+//! ```
+//!
+//! Each binding's `dialer()` is a [`client::Dialer`] (gorilla's) with the
+//! runtime's timers, to set before `connect_with(&dialer, url)`:
+//!
+//! ```no_run
+//! # #[cfg(feature = "runtime-tokio")]
+//! # async fn doc() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use wsup::client::Proxy;
+//! use wsup::deflate::DeflateConfig;
+//! use wsup::http::{header, HeaderValue};
+//!
+//! let dialer = wsup::tokio::dialer()
+//!     .protocols(["chat.v2", "chat.v1"])
+//!     .compression(DeflateConfig::enabled()) // offered; the server may decline
+//!     .header(header::AUTHORIZATION, HeaderValue::from_static("Bearer 123"))
+//!     .proxy(Proxy::parse("http://proxy.internal:3128")?)
+//!     .handshake_timeout(Duration::from_secs(10))
+//!     .keepalive_interval(Some(Duration::from_secs(30)));
+//! match wsup::tokio::connect_with(&dialer, "wss://example.com/chat").await {
+//!     Ok((ws, response)) => println!("{:?} {:?}", ws.subprotocol(), response.headers()),
+//!     // A refusal keeps the server's status and body.
+//!     Err(e) => println!("{e}: {:?}", e.response().map(|r| r.body())),
+//! }
+//! # Ok(())
+//! # }
+//! # fn main() {}
+//! ```
+//!
+//! `wss://` trusts the platform's roots unless given a
+//! `client::TlsConnector` (feature `tls`) with other roots or a CA file.
+//! [`client::Dialer::handshake`] runs the handshake over any `futures_io`
+//! stream, without a runtime.
 //!
 //! # Inside hyper and axum
 //!
