@@ -42,7 +42,7 @@
 //! | `runtime-async-std` | `async_std`: the same on async-std (discontinued upstream; prefer smol) |
 //! | `hyper` | `hyper`: upgrade requests inside a hyper 1.x service, HTTP/1.1 and HTTP/2, on any runtime |
 //! | `axum` | `axum`: the `WebSocketUpgrade` extractor for axum 0.8 (tokio) |
-//! | `tls` | `tls`: rustls server configs from PEM files, and each binding's `TlsAcceptor` for `wss://` |
+//! | `tls` | `tls`: rustls server configs from PEM files and each binding's `TlsAcceptor` for `wss://`; the client's `wss://` |
 //! | `tracing` (default) | a span per connection, events for refusals, closes, timeouts (free without a subscriber) |
 //! | `metrics` | [`ServerStats`] published through the `metrics` facade |
 //!
@@ -116,8 +116,8 @@
 //! # fn main() {}
 //! ```
 //!
-//! `wss://` trusts the platform's roots unless given a
-//! `client::TlsConnector` (feature `tls`) with other roots or a CA file.
+//! `wss://` needs the `tls` feature; it trusts the platform's roots unless
+//! given a `client::TlsConnector` with other roots or a CA file.
 //! [`client::Dialer::handshake`] runs the handshake over any `futures_io`
 //! stream, without a runtime.
 //!

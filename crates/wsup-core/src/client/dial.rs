@@ -20,8 +20,10 @@ impl Dialer {
     /// timeout](Self::handshake_timeout). Returns the connection and the
     /// server's `101`.
     ///
-    /// The bindings' `connect(url)` and `connect_with(&dialer, url)` call
-    /// this with their runtime.
+    /// The deadline and the connection's timers come from the dialer's
+    /// [runtime](Self::runtime): without one, nothing here is bounded in
+    /// time. The bindings' `connect(url)` and `connect_with(&dialer, url)`
+    /// (and [`connect_on`](Self::connect_on)) use their runtime for both.
     pub async fn connect<C: Connect + ?Sized>(
         &self,
         connector: &C,

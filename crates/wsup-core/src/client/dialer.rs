@@ -7,15 +7,13 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
-use futures_util::AsyncWriteExt as _;
+use futures_util::{AsyncWriteExt as _, FutureExt as _};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{StatusCode, Uri};
 
 use super::handshake::Handshake;
 use super::request::{is_reserved, new_key, request_head, RequestParts};
-use super::response::{
-    body_length, check_switch, parse_response, read_body, refusal, BodyLength, MAX_BODY,
-};
+use super::response::{body_length, check_switch, parse_response, read_body, refusal};
 use super::{ClientError, Proxy, TlsConnector};
 use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::deflate::{accept_answer, offer_header, DeflateConfig};
@@ -57,6 +55,8 @@ pub struct Dialer {
     pub(super) runtime: Option<Arc<dyn Runtime>>,
     pub(super) proxy: Option<Proxy>,
     pub(super) tls: Option<TlsConnector>,
+    /// A handshake header was given as an extra one: the handshake fails.
+    reserved_header: bool,
 }
 
 /// Header values are left out: they may be credentials.
@@ -89,6 +89,7 @@ impl Default for Dialer {
             runtime: None,
             proxy: None,
             tls: None,
+            reserved_header: false,
         }
     }
 }
@@ -192,14 +193,27 @@ impl Dialer {
     /// `Origin`), sent after the handshake's own; several of one name are
     /// all sent.
     ///
-    /// The handshake's own headers win: `Host` (always the URI's),
-    /// `Upgrade`, `Connection`, the `Sec-WebSocket-*` headers, and the
-    /// body framing `Content-Length` and `Transfer-Encoding` are not taken
-    /// from here. To reach a server by address under another name, connect
-    /// the stream to the address and give [`handshake`](Self::handshake)
-    /// the URI with the name.
+    /// `Sec-WebSocket-Protocol` is taken as gorilla takes it: its
+    /// comma-separated values are added to the [offered
+    /// subprotocols](Self::protocols). The handshake's other headers cannot
+    /// be set here: `Host` (always the URI's), `Upgrade`, `Connection`, the
+    /// other `Sec-WebSocket-*` headers, and the body framing
+    /// `Content-Length` and `Transfer-Encoding`; given one, the handshake
+    /// fails with [`ClientError::InvalidRequest`] rather than send
+    /// something else than asked. To reach a server by address under
+    /// another name, connect the stream to the address and give
+    /// [`handshake`](Self::handshake) the URI with the name.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        if !is_reserved(&name) {
+        if name == header::SEC_WEBSOCKET_PROTOCOL {
+            let values = value.to_str().unwrap_or("");
+            let protocols = values.split(',').map(str::trim).filter(|p| !p.is_empty());
+            self.protocols.extend(protocols.map(str::to_owned));
+            if value.to_str().is_err() {
+                self.reserved_header = true;
+            }
+        } else if is_reserved(&name) {
+            self.reserved_header = true;
+        } else {
             self.headers.append(name, value);
         }
         self
@@ -227,7 +241,7 @@ impl Dialer {
 
     /// When a handshake starting now must be done.
     pub(crate) fn deadline(&self) -> Instant {
-        Instant::now() + self.handshake_timeout
+        crate::runtime::later(Instant::now(), self.handshake_timeout)
     }
 
     /// Runs the opening handshake (RFC 6455 section 4.1) over `io`, a
@@ -280,6 +294,11 @@ impl Dialer {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        if self.reserved_header {
+            return Err(ClientError::InvalidRequest(
+                "a header of the handshake's own was given as an extra header",
+            ));
+        }
         let offer = offer_header(&self.deflate);
         let request = request_head(
             uri,
@@ -292,7 +311,7 @@ impl Dialer {
         )?;
         let rt = self.runtime.as_deref();
         let remaining = || deadline.saturating_duration_since(Instant::now());
-        let (response, mut rest) = timeout(rt, remaining(), async {
+        let (response, rest) = timeout(rt, remaining(), async {
             io.write_all(&request).await?;
             io.flush().await?;
             let (mut buf, end) =
@@ -314,14 +333,13 @@ impl Dialer {
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             let length = body_length(&response);
             let mut body = BytesMut::new();
-            if length == BodyLength::ToEnd && rt.is_none() {
-                // Without a deadline, a body that ends only with the stream
-                // is what came with the head: reading on could wait forever.
-                rest.truncate(MAX_BODY);
-                body = rest;
+            let read = read_body(&mut io, rest, length, &mut body);
+            if rt.is_none() {
+                // Without a deadline, only what is there already: reading
+                // on for the rest of a body could wait forever.
+                let _ = read.now_or_never();
             } else {
                 // Best effort: what arrived by the deadline is kept.
-                let read = read_body(&mut io, rest, length, &mut body);
                 let _ = timeout(rt, remaining(), read).await;
             }
             return Err(refusal(response, body.freeze()));

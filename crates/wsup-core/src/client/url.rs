@@ -127,9 +127,10 @@ impl Target {
     }
 
     /// The value of the handshake's `Host` header: the host (an IPv6
-    /// address in brackets), with the port when the URL named one.
+    /// address in brackets), with the port unless it is the scheme's
+    /// default (RFC 6455 section 4.1), as the handshake sends it.
     pub fn host_header(&self) -> String {
-        if self.explicit_port {
+        if self.port != default_port(self.secure) {
             self.authority()
         } else {
             self.bracketed_host().into_owned()
@@ -175,7 +176,7 @@ impl TryFrom<&Uri> for Target {
 }
 
 /// The URL again, in its canonical form (`ws://` or `wss://`, the port
-/// only when the URL named it).
+/// only when it is not the scheme's default).
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.secure { "wss" } else { "ws" };

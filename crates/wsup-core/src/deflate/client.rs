@@ -57,13 +57,13 @@ fn server_bits_asked(config: &DeflateConfig) -> Option<u8> {
 /// missing or invalid value; `server_max_window_bits` missing or above the
 /// offer when the offer asked for it; `server_no_context_takeover` missing
 /// when the offer asked for it; `client_max_window_bits` without a value,
-/// above the offer, or of 8.
+/// or above the offer.
 ///
 /// A server window of 8 bits is accepted, and inflated with 9 bits (a
 /// larger window reads a stream made with a smaller one). A client window
-/// of 8 is refused: the client would have to compress within 256 bytes,
-/// which zlib cannot do, and a 9-bit stream may refer further back than
-/// the server keeps.
+/// of 8 is accepted too (RFC 7692 allows the server to ask for it): zlib
+/// cannot compress within 256 bytes, so the client then sends every
+/// message uncompressed, which the extension allows.
 pub(crate) fn accept_answer<'a, I>(
     config: &DeflateConfig,
     header_values: I,
@@ -103,9 +103,6 @@ where
     let client_bits = match r.client_max_window_bits {
         None => offered_client_bits,
         Some(None) => return Err("client_max_window_bits without a value"),
-        Some(Some(n)) if n < MIN_WINDOW_BITS => {
-            return Err("client_max_window_bits of 8 cannot be honoured")
-        }
         Some(Some(n)) if n > offered_client_bits => {
             return Err("client_max_window_bits above the offer")
         }

@@ -70,12 +70,12 @@ pub(crate) async fn read_raw_head<T: AsyncRead + Unpin>(
     io: &mut T,
     max_size: usize,
 ) -> Result<(BytesMut, usize), RawHeadError> {
-    let mut buf = BytesMut::with_capacity(1024.min(max_size + 1));
+    let mut buf = BytesMut::with_capacity(1024.min(max_size.saturating_add(1)));
     let mut scanned = 0;
     loop {
         // Read at most one byte past the limit: enough to know it was passed.
         let len = buf.len();
-        let room = max_size + 1 - len;
+        let room = max_size.saturating_add(1) - len;
         if room == 0 {
             return Err(RawHeadError::TooLarge);
         }

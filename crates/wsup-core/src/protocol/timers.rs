@@ -13,6 +13,7 @@
 //! between `d` and `2d` after the last activity. The documentation of each
 //! setting says so.
 
+use crate::runtime::later;
 use std::time::{Duration, Instant};
 
 /// One deadline.
@@ -33,7 +34,7 @@ impl Deadline {
     /// Turns an asked deadline into an instant.
     fn fix(&mut self, now: Instant) {
         if let Deadline::Asked(after) = *self {
-            *self = Deadline::At(now + after);
+            *self = Deadline::At(later(now, after));
         }
     }
 
@@ -223,7 +224,7 @@ impl Timers {
             if queued == 0 {
                 self.write = Deadline::Off;
             } else if std::mem::take(&mut self.wrote) {
-                self.write = Deadline::At(now + self.write_timeout.unwrap_or_default());
+                self.write = Deadline::At(later(now, self.write_timeout.unwrap_or_default()));
             } else {
                 self.clear();
                 return Some(Expiry::WriteStalled);
@@ -233,24 +234,24 @@ impl Timers {
             let every = self.keepalive_interval.unwrap_or_default();
             if std::mem::take(&mut self.received) {
                 self.pinged = false;
-                self.keepalive = Deadline::At(now + every);
+                self.keepalive = Deadline::At(later(now, every));
             } else if self.pinged && std::mem::take(&mut self.listened) {
                 self.clear();
                 return Some(Expiry::PeerGone);
             } else if self.pinged {
                 // No input looked for since the ping (the application only
                 // sends): an answer may wait unread, so none was missed.
-                self.keepalive = Deadline::At(now + self.keepalive_timeout);
+                self.keepalive = Deadline::At(later(now, self.keepalive_timeout));
             } else {
                 self.pinged = true;
                 self.listened = false;
-                self.keepalive = Deadline::At(now + self.keepalive_timeout);
+                self.keepalive = Deadline::At(later(now, self.keepalive_timeout));
                 return Some(Expiry::Ping);
             }
         }
         if self.idle.passed(now) {
             if std::mem::take(&mut self.active) {
-                self.idle = Deadline::At(now + self.idle_timeout.unwrap_or_default());
+                self.idle = Deadline::At(later(now, self.idle_timeout.unwrap_or_default()));
             } else {
                 self.idle = Deadline::Off;
                 return Some(Expiry::Idle);

@@ -18,7 +18,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A timer future returned by [`Runtime::sleep`].
 pub trait Sleep: Future<Output = ()> + Send + Sync {}
@@ -35,6 +35,15 @@ pub trait Runtime: Debug + Send + Sync + 'static {
 
     /// Runs `task` in the background.
     fn spawn(&self, task: BoxTask);
+}
+
+/// `now + after`, or a moment so far off that it never comes when that
+/// would overflow: a `Duration::MAX` given as a timeout means "never", not
+/// a panic.
+pub(crate) fn later(now: Instant, after: Duration) -> Instant {
+    // Thirty years: past any process's life, and far from overflowing.
+    const NEVER: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+    now.checked_add(after).unwrap_or_else(|| now + NEVER)
 }
 
 /// Runs `fut` with a deadline; `None` when the deadline passed first.

@@ -46,7 +46,7 @@ impl ThreadTimer {
             return ThreadTimer { fired, key: None };
         }
         let fired = Arc::new(WakeFlag::default());
-        let key = THREAD.arm(Instant::now() + duration, &fired);
+        let key = THREAD.arm(super::later(Instant::now(), duration), &fired);
         ThreadTimer {
             fired,
             key: Some(key),

@@ -435,7 +435,7 @@ impl Upgrader {
 
     /// When a handshake starting now must be done.
     pub(crate) fn deadline(&self) -> Instant {
-        Instant::now() + self.handshake_timeout
+        crate::runtime::later(Instant::now(), self.handshake_timeout)
     }
 
     /// [`read_request`](Self::read_request) under a deadline that began

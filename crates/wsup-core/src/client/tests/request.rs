@@ -102,19 +102,10 @@ fn extra_headers_follow_and_cannot_replace_the_handshake_ones() {
     more.append("cookie", HeaderValue::from_static("a=1"));
     more.append("x-trace", HeaderValue::from_static("1"));
     more.append("x-trace", HeaderValue::from_static("2"));
-    more.append("sec-websocket-key", HeaderValue::from_static("forged"));
     let dialer = Dialer::new()
         .header(
             HeaderName::from_static("authorization"),
             HeaderValue::from_static("Bearer t0ken"),
-        )
-        .header(
-            HeaderName::from_static("host"),
-            HeaderValue::from_static("elsewhere.example"),
-        )
-        .header(
-            HeaderName::from_static("sec-websocket-version"),
-            HeaderValue::from_static("8"),
         )
         .headers(more);
     assert_eq!(
@@ -130,6 +121,34 @@ fn extra_headers_follow_and_cannot_replace_the_handshake_ones() {
         debug.contains("authorization") && !debug.contains("t0ken"),
         "{debug}"
     );
+    // A handshake header given as an extra one fails the handshake, with
+    // nothing sent, rather than be dropped or sent.
+    for (name, value) in [
+        ("host", "elsewhere.example"),
+        ("sec-websocket-version", "8"),
+        ("sec-websocket-key", "forged"),
+        ("upgrade", "h2c"),
+    ] {
+        let dialer = Dialer::new().header(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+        let (result, written) = dial_in_chunks(&dialer, "ws://example.com/", b"", 4096);
+        assert!(
+            matches!(result, Err(ClientError::InvalidRequest(_))),
+            "{name}: {result:?}"
+        );
+        assert!(written.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn a_sec_websocket_protocol_header_offers_its_subprotocols() {
+    let dialer = Dialer::new().protocols(["a"]).header(
+        HeaderName::from_static("sec-websocket-protocol"),
+        HeaderValue::from_static("b, c"),
+    );
+    assert!(request(&dialer, "ws://example.com/").contains("Sec-WebSocket-Protocol: a, b, c\r\n"));
 }
 
 #[test]

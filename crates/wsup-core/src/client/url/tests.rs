@@ -43,8 +43,11 @@ fn explicit_port_path_and_query_are_kept() {
         "ws://example.com:9001/runCase?case=3&agent=wsup"
     );
 
-    // A default port written out is still named in the Host header.
-    assert_eq!(target("ws://a:80/").host_header(), "a:80");
+    // A default port written out is left out of the Host header, as the
+    // handshake sends it.
+    assert_eq!(target("ws://a:80/").host_header(), "a");
+    assert_eq!(target("wss://a:443/").host_header(), "a");
+    assert_eq!(target("wss://a:80/").host_header(), "a:80");
     // A query with no path gets the path `/`.
     assert_eq!(target("ws://a?x=1").path_and_query(), "/?x=1");
     // An empty port is the default one.

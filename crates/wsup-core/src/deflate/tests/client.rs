@@ -164,11 +164,6 @@ fn each_bad_answer_is_refused() {
         ),
         (
             on(),
-            &["permessage-deflate; client_max_window_bits=8"],
-            "client 8",
-        ),
-        (
-            on(),
             &["permessage-deflate; client_max_window_bits=7"],
             "client 7",
         ),
@@ -211,4 +206,17 @@ fn each_bad_answer_is_refused() {
         (a.server_max_window_bits, a.client_max_window_bits),
         (9, 12)
     );
+}
+
+#[test]
+fn a_client_window_of_8_is_agreed_and_the_client_sends_uncompressed() {
+    // RFC 7692 lets the server answer any value from 8 to 15: agreed, and
+    // the engine, unable to compress within 256 bytes, sends plain frames.
+    let agreed = answer(
+        &DeflateConfig::enabled(),
+        &["permessage-deflate; client_max_window_bits=8"],
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(agreed.client_max_window_bits, 8);
 }
