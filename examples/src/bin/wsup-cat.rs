@@ -148,14 +148,10 @@ async fn run(args: Args) -> std::io::Result<ExitCode> {
                 }
             }
             Either::Left((None, _)) => break,
-            Either::Right((Ok(msg), _)) => {
-                if let Some(code) = print(&mut out, msg)? {
+            Either::Right((received, _)) => {
+                if let Some(code) = handle(&mut out, received)? {
                     return Ok(code);
                 }
-            }
-            Either::Right((Err(e), _)) => {
-                eprintln!("wsup-cat: {e}");
-                return Ok(ExitCode::FAILURE);
             }
         }
     }
@@ -163,18 +159,11 @@ async fn run(args: Args) -> std::io::Result<ExitCode> {
     // its close, so what the server is still sending (the answers to the
     // last lines) is printed first, until it has been quiet for a moment.
     let runtime = rt::runtime();
-    loop {
-        match select(runtime.sleep(QUIET), std::pin::pin!(reader.recv())).await {
-            Either::Left(_) => break,
-            Either::Right((Ok(msg), _)) => {
-                if let Some(code) = print(&mut out, msg)? {
-                    return Ok(code);
-                }
-            }
-            Either::Right((Err(e), _)) => {
-                eprintln!("wsup-cat: {e}");
-                return Ok(ExitCode::FAILURE);
-            }
+    while let Either::Right((received, _)) =
+        select(runtime.sleep(QUIET), std::pin::pin!(reader.recv())).await
+    {
+        if let Some(code) = handle(&mut out, received)? {
+            return Ok(code);
         }
     }
     let _ = writer
@@ -182,17 +171,24 @@ async fn run(args: Args) -> std::io::Result<ExitCode> {
         .await;
     // Up to the server's close (bounded by the close timeout).
     loop {
-        match reader.recv().await {
-            Ok(msg) => {
-                if let Some(code) = print(&mut out, msg)? {
-                    return Ok(code);
-                }
-            }
-            Err(wsup::Error::ConnectionClosed) => return Ok(ExitCode::SUCCESS),
-            Err(e) => {
-                eprintln!("wsup-cat: {e}");
-                return Ok(ExitCode::FAILURE);
-            }
+        if let Some(code) = handle(&mut out, reader.recv().await)? {
+            return Ok(code);
+        }
+    }
+}
+
+/// What one receive means: printed, and the run goes on (`None`), or the
+/// run is over with this status (the server's close, or an error).
+fn handle(
+    out: &mut impl Write,
+    received: Result<Message, wsup::Error>,
+) -> std::io::Result<Option<ExitCode>> {
+    match received {
+        Ok(msg) => print(out, msg),
+        Err(wsup::Error::ConnectionClosed) => Ok(Some(ExitCode::SUCCESS)),
+        Err(e) => {
+            eprintln!("wsup-cat: {e}");
+            Ok(Some(ExitCode::FAILURE))
         }
     }
 }
