@@ -30,6 +30,11 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// Connects, upgrades by hand and wraps the stream as the client. What
 /// was read past the 101's head is handed on as `leftover`.
 async fn connect(addr: SocketAddr) -> Client {
+    connect_with(addr, WebSocketConfig::default()).await
+}
+
+/// [`connect`] with the connection settings `config`.
+async fn connect_with(addr: SocketAddr, config: WebSocketConfig) -> Client {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.set_nodelay(true).unwrap();
     let request = format!(
@@ -62,12 +67,7 @@ async fn connect(addr: SocketAddr) -> Client {
     assert_eq!(accept, ACCEPT);
     let leftover = Bytes::copy_from_slice(&buf[head_end..]);
     let runtime: Arc<dyn wsup_core::Runtime> = Arc::new(TokioRuntime);
-    let ws = WebSocket::from_raw_client(
-        TokioIo::new(stream),
-        leftover,
-        WebSocketConfig::default(),
-        Some(runtime),
-    );
+    let ws = WebSocket::from_raw_client(TokioIo::new(stream), leftover, config, Some(runtime));
     assert_eq!(ws.role(), Role::Client);
     ws
 }
@@ -241,4 +241,74 @@ async fn the_client_talks_to_an_async_tungstenite_server() {
     })
     .await
     .expect("within the time limit");
+}
+
+/// A server by hand: answers the upgrade, sends a close with 1000, reads
+/// the client's masked answer (8 bytes: header, key, code) and hands the
+/// socket back.
+async fn server_closing_first() -> (SocketAddr, tokio::task::JoinHandle<TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(s.read_u8().await.unwrap());
+        }
+        let answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
+        );
+        s.write_all(answer.as_bytes()).await.unwrap();
+        s.write_all(&[0x88, 0x02, 0x03, 0xe8]).await.unwrap();
+        let mut echo = [0u8; 8];
+        s.read_exact(&mut echo).await.unwrap();
+        assert_eq!(echo[..2], [0x88, 0x82], "a masked close");
+        let code = [echo[6] ^ echo[2], echo[7] ^ echo[3]];
+        assert_eq!(code, [0x03, 0xe8]);
+        s
+    });
+    (addr, server)
+}
+
+/// RFC 6455 7.1.1: the server ends the TCP connection first. The client
+/// answers the server's close and then waits for the end of the stream:
+/// it sends no FIN of its own before the server's.
+#[tokio::test]
+async fn after_the_closing_handshake_the_client_leaves_the_tcp_close_to_the_server() {
+    let (addr, server) = server_closing_first().await;
+    let mut ws = connect(addr).await;
+    let client = tokio::spawn(async move { ws.recv().await });
+    let mut s = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
+    let mut byte = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(300), s.read(&mut byte)).await;
+    assert!(early.is_err(), "the client ended TCP first: {early:?}");
+    assert!(!client.is_finished(), "recv waits for the server's end");
+    drop(s);
+    let end = tokio::time::timeout(LIMIT, client).await.unwrap().unwrap();
+    match end {
+        Ok(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::NORMAL),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A server that never ends the TCP connection holds the client no
+/// longer than the close timeout; the server's close is still reported.
+#[tokio::test]
+async fn the_wait_for_the_servers_tcp_close_is_bounded_by_the_close_timeout() {
+    let (addr, server) = server_closing_first().await;
+    let config = WebSocketConfig::builder()
+        .close_timeout(Duration::from_millis(300))
+        .build();
+    let mut ws = connect_with(addr, config).await;
+    let started = std::time::Instant::now();
+    let end = tokio::time::timeout(LIMIT, ws.recv()).await.unwrap();
+    let _s = server.await.unwrap();
+    match end {
+        Ok(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::NORMAL),
+        other => panic!("{other:?}"),
+    }
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
 }

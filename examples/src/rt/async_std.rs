@@ -3,6 +3,9 @@
 use std::future::Future;
 use std::io;
 
+/// The client side: a dialer with async-std's timers, a connection opened
+/// with it, and its type.
+pub use wsup::async_std::{connect_with, dialer, ClientWebSocket};
 pub use wsup::async_std::{upgrader, Server};
 /// The TLS acceptor the server takes (`--tls`).
 pub use wsup::tls::TlsAcceptor;

@@ -9,7 +9,9 @@ use std::task::{Context, Poll};
 
 use std::time::Duration;
 
+use wsup::client::{ClientError, Connect, Dialer, MaybeTls};
 use wsup::futures_io::{AsyncRead, AsyncWrite};
+use wsup::http::Response;
 use wsup::runtime::{BoxTask, Sleep};
 use wsup::server::Listen;
 use wsup::{Runtime, Upgrader};
@@ -107,3 +109,30 @@ pub type Server = wsup::server::Server<NoRuntime>;
 
 /// The TLS acceptor the server takes (`--tls`): never used here.
 pub use wsup::tls::TlsAcceptor;
+
+/// No runtime: nothing is connected.
+impl Connect for NoRuntime {
+    type Stream = TcpStream;
+
+    fn connect<'a>(
+        &'a self,
+        _host: &'a str,
+        _port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send + 'a>> {
+        Box::pin(async { Err(io::Error::other("built without a runtime")) })
+    }
+}
+
+/// A client connection, over no runtime.
+pub type ClientWebSocket = wsup::WebSocket<MaybeTls<TcpStream>>;
+
+pub fn dialer() -> Dialer {
+    Dialer::new()
+}
+
+pub async fn connect_with(
+    dialer: &Dialer,
+    url: &str,
+) -> Result<(ClientWebSocket, Response<()>), ClientError> {
+    dialer.connect(&NoRuntime, url).await
+}

@@ -5,6 +5,9 @@ use std::io;
 
 /// The TLS acceptor the server takes (`--tls`).
 pub use wsup::tokio::TlsAcceptor;
+/// The client side: a dialer with tokio's timers, a connection opened with
+/// it, and its type.
+pub use wsup::tokio::{connect_with, dialer, ClientWebSocket};
 pub use wsup::tokio::{upgrader, Server};
 
 /// This runtime behind wsup's seam (for hyper's timer, say).

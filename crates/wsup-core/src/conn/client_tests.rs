@@ -181,6 +181,53 @@ fn closing_sends_a_masked_close_and_ends_on_the_servers() {
     assert!(ws.get_ref().closed);
 }
 
+/// RFC 6455 7.1.1: after the closing handshake the server closes TCP
+/// first. The client answers the server's close, then waits for the end
+/// of the stream before it shuts its side down.
+#[test]
+fn after_the_servers_close_the_client_waits_for_the_server_to_end_tcp() {
+    use std::task::{Context, Poll};
+
+    let input = server_frame(OP_CLOSE, true, &1000u16.to_be_bytes());
+    let mut ws = client(input, 4096);
+    ws.get_mut().hang = true;
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(
+        ws.poll_recv(&mut cx).is_pending(),
+        "waits for the server's end"
+    );
+    let frames = client_frames(&ws.get_ref().output);
+    assert_eq!(frames.len(), 1, "the close is answered at once");
+    assert_eq!(frames[0].close_code(), Some((1000, String::new())));
+    assert!(
+        !ws.get_ref().closed,
+        "nor shut down before the server's end"
+    );
+
+    // Input after the close is discarded while waiting.
+    ws.get_mut().input.extend(b"late bytes");
+    assert!(ws.poll_recv(&mut cx).is_pending());
+    ws.get_mut().hang = false;
+    match ws.poll_recv(&mut cx) {
+        Poll::Ready(Ok(Message::Close(Some(f)))) => assert_eq!(f.code, CloseCode::NORMAL),
+        other => panic!("{other:?}"),
+    }
+    assert!(ws.get_ref().closed);
+    assert_eq!(client_frames(&ws.get_ref().output).len(), 1);
+    assert!(matches!(block_on(ws.recv()), Err(Error::ConnectionClosed)));
+}
+
+/// The server side shuts down at once after answering: it closes first.
+#[test]
+fn after_the_clients_close_the_server_shuts_down_at_once() {
+    let input = wsup_testkit::client_frame(OP_CLOSE, true, &1000u16.to_be_bytes());
+    let mut mem = Mem::new(input, 4096);
+    mem.hang = true;
+    let mut ws = WebSocket::from_raw(mem, Bytes::new(), WebSocketConfig::default(), None);
+    assert!(matches!(block_on(ws.recv()), Ok(Message::Close(Some(_)))));
+    assert!(ws.get_ref().closed);
+}
+
 #[test]
 fn chunks_and_the_streaming_writer_mask_each_frame() {
     use futures_util::AsyncWriteExt;

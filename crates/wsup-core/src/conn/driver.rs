@@ -357,6 +357,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     let _ = std::task::ready!(self.poll_shutdown(cx));
                     return self.finish();
                 }
+                Next::AwaitEnd => {
+                    // The client: the server ends the TCP connection first
+                    // (RFC 6455 7.1.1); the close timer bounds the wait.
+                    if std::task::ready!(self.poll_write_out(cx)).is_err() {
+                        return self.finish();
+                    }
+                    self.proto.discard_input();
+                    match std::task::ready!(self.poll_fill(cx)) {
+                        Ok(0) | Err(_) => {
+                            let _ = self.poll_shutdown(cx);
+                            return self.finish();
+                        }
+                        Ok(_) => continue,
+                    }
+                }
                 Next::Drain => {
                     match self.poll_shutdown(cx) {
                         Poll::Ready(Err(_)) => return self.finish(),

@@ -22,12 +22,14 @@
 //! ```text
 //!   Open ──send close──▶ CloseSent ──peer's close──▶ Finishing ──▶ Closed
 //!    │ ╲                   (data and pings     ▲  (write out, shut
-//!    │  ╲                   discarded)         │   the write side)
+//!    │  ╲                   discarded)         │   the write side; a client:
+//!    │   │                                     │   Ending, until the server's
+//!    │   │                                     │   end of stream, then shut)
 //!    │   ├─peer's close────────────────────────┤
 //!    │   └─close inside a relayed frame────────┘
 //!    └─protocol error──▶ Draining (input discarded until the peer closes) ──▶ Closed
 //!
-//!   CloseSent, Finishing, Draining ──close timeout──▶ Expired ──▶ Closed
+//!   CloseSent, Finishing, Ending, Draining ──close timeout──▶ Expired ──▶ Closed
 //!   Open ──keepalive or write timeout──▶ Expired ──▶ Closed
 //!   Open ──idle timeout──▶ CloseSent (1001)
 //! ```
@@ -41,6 +43,7 @@
 //! compresses and decompresses with its own half of the agreed deflate
 //! parameters (`send.rs`).
 
+mod closing;
 mod decode;
 mod flush;
 mod queue;
@@ -64,7 +67,7 @@ use self::queue::OutQueue;
 use self::read_buf::ReadBuf;
 use self::send::Sending;
 use self::timers::{Expiry, Timers};
-use crate::close::{CloseCode, CloseFrame, MAX_PAYLOAD_LEN};
+use crate::close::{CloseCode, CloseFrame};
 use crate::config::WebSocketConfig;
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
@@ -87,6 +90,11 @@ enum Phase {
     /// input is discarded until the peer closes, so that our close frame is
     /// not lost to a reset.
     Draining,
+    /// Client only: the server's close was received and answered. Writing
+    /// out what is queued, then waiting for the server to end the TCP
+    /// connection (RFC 6455 7.1.1: the server closes first, so that the
+    /// TIME_WAIT state is its), bounded by the close timeout.
+    Ending,
     /// The close timeout passed: over, without waiting on the transport.
     Expired,
     /// Done.
@@ -111,6 +119,10 @@ pub(crate) enum Next {
     /// Write out what is queued and shut the transport's write side down,
     /// then [`Protocol::finish`].
     Shutdown,
+    /// Write out what is queued, then read and discard input until the
+    /// peer ends the stream; then shut down, without waiting, and
+    /// [`Protocol::finish`].
+    AwaitEnd,
     /// Failed: write out and shut down as far as the transport takes it
     /// without waiting, and read and discard input
     /// ([`Protocol::discard_input`]) until the peer closes, then
@@ -432,6 +444,7 @@ impl Protocol {
                 Phase::Closed => return Next::Closed,
                 Phase::Expired => return Next::Finish,
                 Phase::Finishing => return Next::Shutdown,
+                Phase::Ending => return Next::AwaitEnd,
                 Phase::Draining => return Next::Drain,
                 Phase::Open | Phase::CloseSent => {}
             }
@@ -457,7 +470,11 @@ impl Protocol {
                         if self.outcome.is_none() {
                             self.outcome = Some(Outcome::Message(msg));
                         }
-                        self.phase = Phase::Finishing;
+                        // A client leaves closing TCP to the server (7.1.1).
+                        self.phase = match self.role {
+                            Role::Server => Phase::Finishing,
+                            Role::Client => Phase::Ending,
+                        };
                     }
                     _ if self.phase == Phase::CloseSent => {}
                     msg => {
@@ -521,77 +538,5 @@ impl Protocol {
             Some(Outcome::Error(e)) => Err(e),
             Some(Outcome::Closed) | None => Err(Error::ConnectionClosed),
         }
-    }
-
-    /// The first close frame of the connection, sent or received, if any.
-    pub(crate) fn first_close(&self) -> Option<FirstClose> {
-        self.first_close
-    }
-
-    /// A close frame was sent or received: the first says who closed.
-    fn closed_by(&mut self, by: ClosedBy, frame: Option<&CloseFrame>) {
-        self.first_close.get_or_insert(FirstClose {
-            by,
-            code: frame.map(|f| f.code),
-        });
-    }
-
-    /// Starts closing if open: queues the close frame (no I/O).
-    pub(crate) fn start_close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        if self.phase == Phase::Open {
-            CloseFrame::check_sendable(frame.as_ref()).map_err(Error::InvalidMessage)?;
-            self.begin_close(frame.as_ref(), Phase::CloseSent);
-        }
-        Ok(())
-    }
-
-    fn start_close_timer(&mut self) {
-        self.timers.closing();
-    }
-
-    /// Closing inside an unfinished relayed frame: no close frame can follow
-    /// it, so there is nothing for the peer to answer and nothing to protect
-    /// by draining. What is queued goes out and the connection is shut down.
-    /// `false` (nothing done) when no such frame is open.
-    fn shut_down_inside_frame(&mut self) -> bool {
-        if !self.queue.frame_open() {
-            return false;
-        }
-        self.phase = Phase::Finishing;
-        self.start_close_timer();
-        true
-    }
-
-    /// Sends our close frame and waits for the peer's (or for `Draining`).
-    fn begin_close(&mut self, frame: Option<&CloseFrame>, next: Phase) {
-        if self.shut_down_inside_frame() {
-            return;
-        }
-        self.queue_close(frame);
-        self.phase = next;
-        self.start_close_timer();
-    }
-
-    /// Fails the connection on a protocol error: the close frame that says
-    /// why, then draining.
-    fn fail(&mut self, err: ProtocolError) {
-        let frame = err.close_frame();
-        self.outcome = Some(Outcome::Error(Error::Protocol(err)));
-        if self.shut_down_inside_frame() {
-            return;
-        }
-        if self.phase == Phase::Open {
-            self.queue_close(Some(&frame));
-        }
-        self.phase = Phase::Draining;
-        self.start_close_timer();
-    }
-
-    fn queue_close(&mut self, frame: Option<&CloseFrame>) {
-        self.closed_by(ClosedBy::this_side(self.role), frame);
-        let mut payload = [0u8; MAX_PAYLOAD_LEN];
-        let n = CloseFrame::encode(frame, &mut payload);
-        self.queue
-            .queue_frame(OpCode::Close, true, false, &payload[..n]);
     }
 }
