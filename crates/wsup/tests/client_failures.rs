@@ -1,0 +1,210 @@
+//! How wsup's client fails, on every runtime, through the bindings'
+//! `connect_with`: a refusal keeps its status and body, a redirect is
+//! reported and not followed, a server that never answers runs into the
+//! handshake timeout, a server that goes silent after the handshake into
+//! the keepalive timeout, and a server that masks its frames fails the
+//! connection with 1002.
+
+mod harness;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use harness::client::*;
+use harness::raw::{OP_CLOSE, OP_PING, OP_TEXT};
+use harness::*;
+use wsup::client::ClientError;
+use wsup::http::{header, Response, StatusCode};
+use wsup::{Bytes, CloseCode, Error};
+
+runtime_tests! {
+    a_refusal_keeps_its_status_headers_and_body,
+    a_redirect_is_reported_not_followed,
+    a_server_that_never_answers_runs_into_the_handshake_timeout,
+    a_server_silent_after_the_handshake_runs_into_the_keepalive_timeout,
+    masked_frames_from_the_server_fail_the_connection_with_1002,
+    an_unasked_extension_in_the_101_is_refused,
+}
+
+/// A wsup server whose handler answers every request with `response`;
+/// returns its address and the count of requests it saw.
+async fn answering<R: ClientRt>(
+    response: impl Fn() -> Response<Bytes> + Send + Sync + 'static,
+) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let (server, addr) = server::<R>(upgrader::<R>()).await;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    let response = Arc::new(response);
+    R::spawn_detached(Box::pin(async move {
+        let _ = server
+            .run_requests(move |request, _peer| {
+                count.fetch_add(1, Ordering::SeqCst);
+                let response = response();
+                async move {
+                    let _ = request.respond(response).await;
+                }
+            })
+            .await;
+    }));
+    (addr, seen)
+}
+
+/// 403 with a body and a header of its own: `ClientError::Status`, the
+/// status, header and body readable from the error.
+async fn a_refusal_keeps_its_status_headers_and_body<R: ClientRt>() {
+    let (addr, seen) = answering::<R>(|| {
+        Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .header("x-reason", "banned")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Bytes::from_static(b"you shall not pass"))
+            .expect("response")
+    })
+    .await;
+    let err = dial_err::<R>(R::dialer(), ws_url(addr, "/private")).await;
+    assert_matches!(R, err, ClientError::Status(_));
+    assert_eq!(err.status(), Some(StatusCode::FORBIDDEN), "[{}]", R::NAME);
+    let response = err.response().expect("the response");
+    assert_eq!(response.headers()["x-reason"], "banned", "[{}]", R::NAME);
+    assert_eq!(&response.body()[..], b"you shall not pass", "[{}]", R::NAME);
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "[{}]", R::NAME);
+}
+
+/// 302 to another server: `ClientError::Redirect` with the location; the
+/// client does not follow it (the other server sees no request).
+async fn a_redirect_is_reported_not_followed<R: ClientRt>() {
+    let (elsewhere, elsewhere_seen) =
+        answering::<R>(|| Response::new(Bytes::from_static(b"hello"))).await;
+    let location = ws_url(elsewhere, "/new");
+    let to = location.clone();
+    let (addr, seen) = answering::<R>(move || {
+        Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, to.as_str())
+            .body(Bytes::from_static(b"moved"))
+            .expect("response")
+    })
+    .await;
+    let err = dial_err::<R>(R::dialer(), ws_url(addr, "/old")).await;
+    match &err {
+        ClientError::Redirect {
+            response,
+            location: to,
+        } => {
+            assert_eq!(response.status(), StatusCode::FOUND, "[{}]", R::NAME);
+            assert_eq!(to.as_deref(), Some(location.as_str()), "[{}]", R::NAME);
+            assert_eq!(&response.body()[..], b"moved", "[{}]", R::NAME);
+        }
+        other => panic!("[{}] {other:?}", R::NAME),
+    }
+    assert_eq!(err.status(), Some(StatusCode::FOUND), "[{}]", R::NAME);
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "[{}]", R::NAME);
+    assert_eq!(elsewhere_seen.load(Ordering::SeqCst), 0, "[{}]", R::NAME);
+}
+
+/// A server that reads the request and says nothing: `ClientError::Timeout`
+/// with the dialer's timeout, neither early nor late.
+async fn a_server_that_never_answers_runs_into_the_handshake_timeout<R: ClientRt>() {
+    let (addr, peer) = raw_server::<R, _, _, _>(|peer| async move {
+        // Held open past the client's deadline.
+        R::sleep(Duration::from_secs(5)).await;
+        drop(peer);
+    })
+    .await;
+    let dialer = R::dialer().handshake_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let err = dial_err::<R>(dialer, ws_url(addr, "/")).await;
+    assert_matches!(R, err, ClientError::Timeout(d) if *d == Duration::from_millis(300));
+    assert_took::<R>(
+        started.elapsed(),
+        Duration::from_millis(300),
+        Duration::from_secs(3),
+        "handshake timeout",
+    );
+    drop(peer);
+}
+
+/// A server that completes the handshake and then neither reads nor
+/// answers: the client pings after its interval and, with nothing back
+/// within its timeout, ends with `Error::KeepaliveTimeout` (its 1011
+/// attempted).
+async fn a_server_silent_after_the_handshake_runs_into_the_keepalive_timeout<R: ClientRt>() {
+    let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
+        peer.switch("").await;
+        // Reads what the client sends, answers nothing, until it goes.
+        let mut frames = Vec::new();
+        while let Some(frame) = peer.read_frame().await {
+            frames.push(frame);
+        }
+        frames
+    })
+    .await;
+    let dialer = R::dialer()
+        .keepalive_interval(Some(Duration::from_millis(200)))
+        .keepalive_timeout(Duration::from_millis(300));
+    let (mut ws, _) = dial::<R>(dialer, ws_url(addr, "/")).await;
+    let started = Instant::now();
+    let err = within::<R, _>(Duration::from_secs(5), "keepalive", ws.recv()).await;
+    assert_matches!(R, err, Err(Error::KeepaliveTimeout));
+    // A ping after 200 to 400 ms of silence, then 300 ms to wait.
+    assert_took::<R>(
+        started.elapsed(),
+        Duration::from_millis(500),
+        Duration::from_secs(3),
+        "keepalive timeout",
+    );
+    drop(ws);
+    let frames = within::<R, _>(Duration::from_secs(5), "peer ends", peer).await;
+    // The ping, then the 1011 attempted on the way out: both masked, each
+    // with its own key.
+    let opcodes: Vec<u8> = frames.iter().map(|f| f.opcode).collect();
+    assert_eq!(opcodes, [OP_PING, OP_CLOSE], "[{}] {frames:?}", R::NAME);
+    assert_eq!(
+        frames[1].close_code().map(|c| c.0),
+        Some(1011),
+        "[{}]",
+        R::NAME
+    );
+    assert_ne!(frames[0].key, frames[1].key, "[{}]", R::NAME);
+}
+
+/// A masked text frame from the server (RFC 6455 5.1): the client fails
+/// the connection with 1002, and tells the server so.
+async fn masked_frames_from_the_server_fail_the_connection_with_1002<R: ClientRt>() {
+    let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
+        peer.switch("").await;
+        peer.write(&wsup_testkit::client_frame(OP_TEXT, true, b"masked"))
+            .await;
+        peer.read_frame().await
+    })
+    .await;
+    let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
+    let err = within::<R, _>(Duration::from_secs(5), "recv", ws.recv()).await;
+    match &err {
+        Err(e @ Error::Protocol(_)) => {
+            assert_eq!(e.close_code(), Some(CloseCode::PROTOCOL), "[{}]", R::NAME)
+        }
+        other => panic!("[{}] {other:?}", R::NAME),
+    }
+    let close = within::<R, _>(Duration::from_secs(5), "the client's close", peer).await;
+    let code = close.and_then(|f| f.close_code()).map(|c| c.0);
+    assert_eq!(code, Some(1002), "[{}]", R::NAME);
+    drop(ws);
+}
+
+/// A `101` with permessage-deflate the client did not offer:
+/// `ClientError::UnofferedExtension`, and no connection.
+async fn an_unasked_extension_in_the_101_is_refused<R: ClientRt>() {
+    let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
+        peer.switch("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            .await;
+        // Held open: the client must decide from the head alone.
+        R::sleep(Duration::from_secs(5)).await;
+        drop(peer);
+    })
+    .await;
+    let err = dial_err::<R>(R::dialer(), ws_url(addr, "/")).await;
+    assert_matches!(R, err, ClientError::UnofferedExtension(_));
+    drop(peer);
+}
