@@ -3,7 +3,8 @@
 //! reported and not followed, a server that never answers runs into the
 //! handshake timeout, a server that goes silent after the handshake into
 //! the keepalive timeout, and a server that masks its frames fails the
-//! connection with 1002.
+//! connection with 1002; a proxy's refusal, TLS to a plain server, a close
+//! never answered, nothing listening.
 
 mod harness;
 
@@ -11,12 +12,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+
 use harness::client::*;
 use harness::raw::{OP_CLOSE, OP_PING, OP_TEXT};
 use harness::*;
-use wsup::client::ClientError;
+use wsup::client::{ClientError, Proxy, TlsConnector};
 use wsup::http::{header, Response, StatusCode};
 use wsup::{Bytes, CloseCode, Error};
+use wsup_testkit::tcp::ConnectProxy;
 
 runtime_tests! {
     a_refusal_keeps_its_status_headers_and_body,
@@ -25,6 +29,10 @@ runtime_tests! {
     a_server_silent_after_the_handshake_runs_into_the_keepalive_timeout,
     masked_frames_from_the_server_fail_the_connection_with_1002,
     an_unasked_extension_in_the_101_is_refused,
+    a_proxy_refusal_is_its_status,
+    wss_to_a_plain_server_fails_in_tls,
+    a_server_that_never_echoes_the_close_runs_into_the_close_timeout,
+    an_unreachable_server_is_an_io_error,
 }
 
 /// A wsup server whose handler answers every request with `response`;
@@ -207,4 +215,89 @@ async fn an_unasked_extension_in_the_101_is_refused<R: ClientRt>() {
     let err = dial_err::<R>(R::dialer(), ws_url(addr, "/")).await;
     assert_matches!(R, err, ClientError::UnofferedExtension(_));
     drop(peer);
+}
+
+/// A proxy that answers `CONNECT` with 407: `ClientError::Proxy`, status
+/// readable.
+async fn a_proxy_refusal_is_its_status<R: ClientRt>() {
+    let proxy = ConnectProxy::refusing("407 Proxy Authentication Required");
+    let dialer = R::dialer().proxy(Proxy::new("127.0.0.1", proxy.addr().port()));
+    let err = dial_err::<R>(dialer, "ws://example.invalid/".to_owned()).await;
+    assert_matches!(R, err, ClientError::Proxy(_));
+    assert_eq!(
+        err.status(),
+        Some(StatusCode::PROXY_AUTHENTICATION_REQUIRED),
+        "[{}]",
+        R::NAME
+    );
+}
+
+/// `wss://` to a server that speaks plain HTTP (it answers the
+/// ClientHello with a 400 and closes): `ClientError::Tls`, at once.
+async fn wss_to_a_plain_server_fails_in_tls<R: ClientRt>() {
+    let (listener, addr) = R::listen().await;
+    let server = spawn::<R, _>(async move {
+        let mut io = R::accept(&listener).await;
+        let mut hello = [0u8; 512];
+        let n = io.read(&mut hello).await.expect("read the ClientHello");
+        let _ = io
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        let _ = io.close().await;
+        n
+    });
+    let certs = wsup_testkit::certs::TestCerts::generate();
+    let tls = TlsConnector::from_pem(certs.ca_pem.as_bytes()).expect("CA");
+    let dialer = R::dialer()
+        .tls(tls)
+        .handshake_timeout(Duration::from_secs(10));
+    let url = format!("wss://127.0.0.1:{}/", addr.port());
+    let err = within::<R, _>(
+        Duration::from_secs(5),
+        "refusal",
+        dial_err::<R>(dialer, url),
+    )
+    .await;
+    assert_matches!(R, err, ClientError::Tls(_));
+    // The ClientHello went out first.
+    assert!(server.await > 5, "[{}]", R::NAME);
+}
+
+/// A server that reads the client's close and never answers it: `close`
+/// returns `Error::CloseTimeout` after the close timeout.
+async fn a_server_that_never_echoes_the_close_runs_into_the_close_timeout<R: ClientRt>() {
+    let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
+        peer.switch("").await;
+        let mut frames = Vec::new();
+        while let Some(frame) = peer.read_frame().await {
+            frames.push(frame.opcode);
+        }
+        frames
+    })
+    .await;
+    let dialer = R::dialer().close_timeout(Duration::from_millis(300));
+    let (mut ws, _) = dial::<R>(dialer, ws_url(addr, "/")).await;
+    let started = Instant::now();
+    let closed = within::<R, _>(Duration::from_secs(5), "close", ws.close(None)).await;
+    assert_matches!(R, closed, Err(Error::CloseTimeout));
+    assert_took::<R>(
+        started.elapsed(),
+        Duration::from_millis(300),
+        Duration::from_secs(3),
+        "close timeout",
+    );
+    drop(ws);
+    let frames = within::<R, _>(Duration::from_secs(5), "peer ends", peer).await;
+    assert_eq!(frames, [OP_CLOSE], "[{}]", R::NAME);
+}
+
+/// Nothing listens: `ClientError::Io`, connection refused.
+async fn an_unreachable_server_is_an_io_error<R: ClientRt>() {
+    let url = format!("ws://127.0.0.1:{}/", wsup_testkit::tcp::closed_port());
+    let err = dial_err::<R>(R::dialer(), url).await;
+    assert_matches!(
+        R,
+        err,
+        ClientError::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
+    );
 }
