@@ -19,7 +19,7 @@ use harness::raw::{OP_CLOSE, OP_PING, OP_TEXT};
 use harness::*;
 use wsup::client::{ClientError, Proxy, TlsConnector};
 use wsup::http::{header, Response, StatusCode};
-use wsup::{Bytes, CloseCode, Error};
+use wsup::{Bytes, CloseCode, Error, Message};
 use wsup_testkit::tcp::ConnectProxy;
 
 runtime_tests! {
@@ -33,6 +33,9 @@ runtime_tests! {
     wss_to_a_plain_server_fails_in_tls,
     a_server_that_never_echoes_the_close_runs_into_the_close_timeout,
     an_unreachable_server_is_an_io_error,
+    a_stalled_tls_handshake_or_proxy_runs_into_the_handshake_timeout,
+    a_message_over_the_clients_limit_fails_with_1009,
+    invalid_utf8_from_the_server_fails_with_1007,
 }
 
 /// A wsup server whose handler answers every request with `response`;
@@ -300,4 +303,99 @@ async fn an_unreachable_server_is_an_io_error<R: ClientRt>() {
         err,
         ClientError::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
     );
+}
+
+/// The one deadline covers every step: a server that accepts TCP and never
+/// answers the ClientHello, and a proxy that never answers `CONNECT`.
+async fn a_stalled_tls_handshake_or_proxy_runs_into_the_handshake_timeout<R: ClientRt>() {
+    for through_proxy in [false, true] {
+        let (listener, addr) = R::listen().await;
+        let silent = spawn::<R, _>(async move {
+            let io = R::accept(&listener).await;
+            R::sleep(Duration::from_secs(5)).await;
+            drop(io);
+        });
+        let mut dialer = R::dialer().handshake_timeout(Duration::from_millis(300));
+        let url = if through_proxy {
+            dialer = dialer.proxy(Proxy::new("127.0.0.1", addr.port()));
+            "ws://example.invalid/".to_owned()
+        } else {
+            let certs = wsup_testkit::certs::TestCerts::generate();
+            dialer = dialer.tls(TlsConnector::from_pem(certs.ca_pem.as_bytes()).expect("CA"));
+            format!("wss://127.0.0.1:{}/", addr.port())
+        };
+        let started = Instant::now();
+        let err = dial_err::<R>(dialer, url).await;
+        assert_matches!(R, err, ClientError::Timeout(_));
+        assert_took::<R>(
+            started.elapsed(),
+            Duration::from_millis(300),
+            Duration::from_secs(3),
+            if through_proxy { "proxy" } else { "TLS" },
+        );
+        drop(silent);
+    }
+}
+
+/// The client's own limits hold against the server: a message over its
+/// `max_message_size` fails the connection with 1009, which the server
+/// gets.
+async fn a_message_over_the_clients_limit_fails_with_1009<R: ClientRt>() {
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |mut ws| async move {
+        ws.send(Message::binary(vec![7u8; 1000]))
+            .await
+            .expect("fits");
+        ws.send(Message::binary(vec![7u8; 1001]))
+            .await
+            .expect("too big");
+        loop {
+            match ws.recv().await {
+                Ok(Message::Close(frame)) => return frame.map(|f| f.code),
+                Ok(_) => {}
+                Err(e) => panic!("[{}] server: {e}", R::NAME),
+            }
+        }
+    })
+    .await;
+    let dialer = R::dialer().max_message_size(1000);
+    let (mut ws, _) = dial::<R>(dialer, ws_url(addr, "/")).await;
+    let first = within::<R, _>(Duration::from_secs(5), "first", ws.recv()).await;
+    assert_matches!(R, first, Ok(Message::Binary(b)) if b.len() == 1000);
+    let second = within::<R, _>(Duration::from_secs(5), "second", ws.recv()).await;
+    match &second {
+        Err(e @ Error::Protocol(_)) => {
+            assert_eq!(e.close_code(), Some(CloseCode::TOO_BIG), "[{}]", R::NAME)
+        }
+        other => panic!("[{}] {other:?}", R::NAME),
+    }
+    let seen = within::<R, _>(Duration::from_secs(5), "server", server).await;
+    assert_eq!(seen, Some(CloseCode::TOO_BIG), "[{}]", R::NAME);
+}
+
+/// A text message that is not UTF-8, split across two frames so the bad
+/// byte comes in the second: 1007.
+async fn invalid_utf8_from_the_server_fails_with_1007<R: ClientRt>() {
+    let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
+        peer.switch("").await;
+        peer.write(&wsup_testkit::server_frame(OP_TEXT, false, b"caf"))
+            .await;
+        peer.write(&wsup_testkit::server_frame(0, true, b"\xc3\x28"))
+            .await;
+        peer.read_frame().await
+    })
+    .await;
+    let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
+    let got = within::<R, _>(Duration::from_secs(5), "recv", ws.recv()).await;
+    match &got {
+        Err(e @ Error::Protocol(_)) => assert_eq!(
+            e.close_code(),
+            Some(CloseCode::INVALID_PAYLOAD),
+            "[{}]",
+            R::NAME
+        ),
+        other => panic!("[{}] {other:?}", R::NAME),
+    }
+    let close = within::<R, _>(Duration::from_secs(5), "the client's close", peer).await;
+    let code = close.and_then(|f| f.close_code()).map(|c| c.0);
+    assert_eq!(code, Some(1007), "[{}]", R::NAME);
 }
