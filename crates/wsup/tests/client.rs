@@ -44,44 +44,6 @@ fn messages() -> Vec<Message> {
     ]
 }
 
-/// Sends each message and checks its echo, byte for byte.
-async fn round_trip<R: ClientRt>(ws: &mut ClientWs<R>, msgs: &[Message]) {
-    for (i, msg) in msgs.iter().enumerate() {
-        ws.send(msg.clone())
-            .await
-            .unwrap_or_else(|e| panic!("[{}] send {i}: {e}", R::NAME));
-        let echo = ws
-            .recv()
-            .await
-            .unwrap_or_else(|e| panic!("[{}] echo {i}: {e}", R::NAME));
-        assert!(
-            echo == *msg,
-            "[{}] echo {i}: {} bytes sent, {:?} back",
-            R::NAME,
-            msg.len(),
-            kind_and_len(&echo)
-        );
-    }
-}
-
-fn kind_and_len(m: &Message) -> (&'static str, usize) {
-    let kind = match m {
-        Message::Text(_) => "text",
-        Message::Binary(_) => "binary",
-        Message::Ping(_) => "ping",
-        Message::Pong(_) => "pong",
-        Message::Close(_) => "close",
-    };
-    (kind, m.len())
-}
-
-/// The next message the wsup client receives (failing on error).
-async fn next<R: ClientRt>(ws: &mut ClientWs<R>) -> Message {
-    ws.recv()
-        .await
-        .unwrap_or_else(|e| panic!("[{}] recv: {e}", R::NAME))
-}
-
 /// The server opens with two messages it fragments itself (the streaming
 /// writer, 1000-byte frames; chunks by hand), then echoes; the client
 /// sends every kind and size, pings, and closes with 1000, which the server
@@ -110,20 +72,10 @@ async fn messages_of_every_kind_and_size_go_both_ways<R: ClientRt>() {
     assert_eq!(response.status(), 101, "[{}]", R::NAME);
     assert_eq!(ws.role(), wsup::Role::Client, "[{}]", R::NAME);
     assert_eq!(ws.compression(), None, "[{}]", R::NAME);
-    assert_eq!(
-        next::<R>(&mut ws).await,
-        Message::Binary(large),
-        "[{}]",
-        R::NAME
-    );
-    assert_eq!(
-        next::<R>(&mut ws).await,
-        Message::text("fragmented"),
-        "[{}]",
-        R::NAME
-    );
+    assert_next::<R>(&mut ws, Message::Binary(large)).await;
+    assert_next::<R>(&mut ws, Message::text("fragmented")).await;
 
-    round_trip::<R>(&mut ws, &messages()).await;
+    round_trip::<R>(&mut ws, "every kind and size", &messages()).await;
 
     // The client's own fragments: a message streamed in 4 KiB frames.
     let text = text_pattern(100_000, 4);
@@ -132,23 +84,13 @@ async fn messages_of_every_kind_and_size_go_both_ways<R: ClientRt>() {
         w.write_all(text.as_bytes()).await.expect("client streams");
         w.close().await.expect("client ends the stream");
     }
-    assert_eq!(
-        next::<R>(&mut ws).await,
-        Message::text(text),
-        "[{}]",
-        R::NAME
-    );
+    assert_next::<R>(&mut ws, Message::text(text)).await;
 
     // A ping is answered by the server's connection itself.
     ws.send(Message::Ping(Bytes::from_static(b"are you there")))
         .await
         .expect("ping");
-    assert_eq!(
-        next::<R>(&mut ws).await,
-        Message::Pong(Bytes::from_static(b"are you there")),
-        "[{}]",
-        R::NAME
-    );
+    assert_next::<R>(&mut ws, Message::Pong(Bytes::from_static(b"are you there"))).await;
 
     ws.close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))
         .await
@@ -173,18 +115,12 @@ async fn the_server_closes_and_the_client_sees_its_code<R: ClientRt>() {
     })
     .await;
     let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
-    assert_eq!(
-        next::<R>(&mut ws).await,
-        Message::text("last words"),
-        "[{}]",
-        R::NAME
-    );
-    assert_eq!(
-        next::<R>(&mut ws).await,
+    assert_next::<R>(&mut ws, Message::text("last words")).await;
+    assert_next::<R>(
+        &mut ws,
         Message::Close(Some(CloseFrame::new(4001, "done here"))),
-        "[{}]",
-        R::NAME
-    );
+    )
+    .await;
     assert_matches!(R, ws.recv().await, Err(Error::ConnectionClosed));
     let closed = within::<R, _>(std::time::Duration::from_secs(5), "server close", server).await;
     assert_matches!(R, closed, Ok(()));
@@ -209,7 +145,7 @@ async fn the_server_chooses_among_the_offered_subprotocols<R: ClientRt>() {
         "[{}]",
         R::NAME
     );
-    round_trip::<R>(&mut ws, &[Message::text("on chat.v2")]).await;
+    round_trip::<R>(&mut ws, "chat.v2", &[Message::text("on chat.v2")]).await;
     ws.close(None).await.expect("close");
     assert_eq!(server.await.as_deref(), Some("chat.v2"), "[{}]", R::NAME);
 }
@@ -303,7 +239,7 @@ async fn deflate_scenario<R: ClientRt>(
         msgs.push(Message::text(format!("short {round}")));
         msgs.push(Message::Binary(Bytes::from(vec![round; 1 << 20])));
     }
-    round_trip::<R>(&mut ws, &msgs).await;
+    round_trip::<R>(&mut ws, "compressed", &msgs).await;
     ws.close(None).await.expect("close");
     let (server_agreed, end) = server.await;
     assert_eq!(server_agreed, Some(agreed), "[{}] both ends agree", R::NAME);
@@ -373,16 +309,11 @@ async fn an_async_tungstenite_server_echoes_and_closes<R: ClientRt>() {
         panic!("the stream ended without a close frame");
     });
     let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
-    assert_eq!(
-        next::<R>(&mut ws).await,
-        Message::text("welcome"),
-        "[{}]",
-        R::NAME
-    );
+    assert_next::<R>(&mut ws, Message::text("welcome")).await;
     let mut msgs = messages();
     // tungstenite's default frame limit is 16 MiB: the largest fits.
     msgs.push(Message::Binary(Bytes::from(pattern(1 << 20, 7))));
-    round_trip::<R>(&mut ws, &msgs).await;
+    round_trip::<R>(&mut ws, "async-tungstenite", &msgs).await;
     ws.close(Some(CloseFrame::new(CloseCode::NORMAL, "thanks")))
         .await
         .unwrap_or_else(|e| panic!("[{}] close: {e}", R::NAME));

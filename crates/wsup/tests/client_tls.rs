@@ -79,16 +79,7 @@ where
 /// the echo of the close.
 async fn talk<R: ClientRt>(ws: &mut ClientWs<R>, what: &str) {
     let large = Bytes::from(pattern(2 << 20, 5));
-    for msg in [Message::text(what), Message::Binary(large)] {
-        ws.send(msg.clone())
-            .await
-            .unwrap_or_else(|e| panic!("[{}] {what}: send: {e}", R::NAME));
-        let echo = ws
-            .recv()
-            .await
-            .unwrap_or_else(|e| panic!("[{}] {what}: recv: {e}", R::NAME));
-        assert!(echo == msg, "[{}] {what}: echo differs", R::NAME);
-    }
+    round_trip::<R>(ws, what, &[Message::text(what), Message::Binary(large)]).await;
     ws.close(Some(CloseFrame::new(CloseCode::NORMAL, "")))
         .await
         .unwrap_or_else(|e| panic!("[{}] {what}: close: {e}", R::NAME));

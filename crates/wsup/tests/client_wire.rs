@@ -87,12 +87,7 @@ async fn the_request_carries_path_query_host_and_extra_headers<R: ClientRt>() {
 /// the client reads them before anything from the socket.
 async fn frames_in_the_101s_packet_are_read_first<R: ClientRt>() {
     let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
-        let accept = wsup::handshake::accept_key(peer.key().as_bytes());
-        let mut bytes = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-             Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-        )
-        .into_bytes();
+        let mut bytes = peer.switching("");
         bytes.extend(wsup_testkit::server_frame(OP_TEXT, true, b"first"));
         bytes.extend(wsup_testkit::server_frame(OP_BINARY, false, b"sec"));
         bytes.extend(wsup_testkit::server_frame(0, true, b"ond"));
@@ -119,13 +114,7 @@ async fn frames_in_the_101s_packet_are_read_first<R: ClientRt>() {
 /// "Hello" with the final empty block, as RFC 7692 7.2.3.1 gives it).
 async fn a_compressed_frame_in_the_101s_packet_is_inflated<R: ClientRt>() {
     let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
-        let accept = wsup::handshake::accept_key(peer.key().as_bytes());
-        let mut bytes = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-             Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\
-             Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
-        )
-        .into_bytes();
+        let mut bytes = peer.switching("Sec-WebSocket-Extensions: permessage-deflate\r\n");
         let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
         bytes.extend(wsup_testkit::encode_frame(true, 4, OP_TEXT, None, &hello));
         peer.write(&bytes).await;
@@ -259,15 +248,8 @@ async fn the_idle_timeout_closes_with_1001<R: ClientRt>() {
     let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), echo).await;
     let dialer = R::dialer().idle_timeout(Some(Duration::from_millis(300)));
     let (mut ws, _) = dial::<R>(dialer, ws_url(addr, "/")).await;
-    let started = Instant::now();
-    let end = within::<R, _>(Duration::from_secs(5), "idle", ws.recv()).await;
+    let end = after::<R, _>(Duration::from_millis(300), "idle timeout", ws.recv()).await;
     assert_matches!(R, end, Err(Error::IdleTimeout));
-    assert_took::<R>(
-        started.elapsed(),
-        Duration::from_millis(300),
-        Duration::from_secs(3),
-        "idle timeout",
-    );
     let seen = within::<R, _>(Duration::from_secs(5), "server", server).await;
     assert_eq!(
         seen.ok().flatten().map(|f| f.code),

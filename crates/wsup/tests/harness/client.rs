@@ -4,13 +4,15 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use futures_util::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wsup::client::{ClientError, Dialer, MaybeTls};
 use wsup::http::Response;
+use wsup::Message;
 
 use super::raw::{read_http_head, RawFrame};
-use super::{spawn, BoxFut, Rt};
+use super::{assert_took, spawn, within, BoxFut, Rt};
 
 /// wsup's client connection on runtime `R`.
 pub type ClientWs<R> = wsup::WebSocket<MaybeTls<<R as ClientRt>::Stream>>;
@@ -81,6 +83,67 @@ pub async fn dial_err<R: ClientRt>(dialer: Dialer, url: String) -> ClientError {
     }
 }
 
+/// Sends each message and checks its echo, byte for byte; `what` names
+/// the exchange in failures.
+pub async fn round_trip<R: ClientRt>(ws: &mut ClientWs<R>, what: &str, msgs: &[Message]) {
+    for (i, msg) in msgs.iter().enumerate() {
+        ws.send(msg.clone())
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {what}: send {i}: {e}", R::NAME));
+        let echo = ws
+            .recv()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {what}: echo {i}: {e}", R::NAME));
+        assert!(
+            echo == *msg,
+            "[{}] {what}: echo {i} differs ({} bytes sent, {} back)",
+            R::NAME,
+            msg.len(),
+            echo.len()
+        );
+    }
+}
+
+/// The next message the client receives, which must be `expected`.
+pub async fn assert_next<R: ClientRt>(ws: &mut ClientWs<R>, expected: Message) {
+    let got = within::<R, _>(Duration::from_secs(10), "next message", ws.recv()).await;
+    match got {
+        Ok(m) => assert!(
+            m == expected,
+            "[{}] got {}, expected {}",
+            R::NAME,
+            brief(&m),
+            brief(&expected)
+        ),
+        Err(e) => panic!("[{}] recv: {e} (expected {})", R::NAME, brief(&expected)),
+    }
+}
+
+/// A message as a failure shows it: whole if short, its kind and length
+/// if not.
+pub fn brief(m: &Message) -> String {
+    match m {
+        Message::Text(_) | Message::Binary(_) if m.len() > 200 => {
+            let kind = if matches!(m, Message::Text(_)) {
+                "text"
+            } else {
+                "binary"
+            };
+            format!("{kind} of {} bytes", m.len())
+        }
+        _ => format!("{m:?}"),
+    }
+}
+
+/// `fut`'s output, which must come no earlier than `at_least` and within
+/// 3 s: a deadline kept, neither early nor (much) late.
+pub async fn after<R: Rt, F: Future>(at_least: Duration, what: &str, fut: F) -> F::Output {
+    let started = Instant::now();
+    let out = within::<R, _>(Duration::from_secs(5), what, fut).await;
+    assert_took::<R>(started.elapsed(), at_least, Duration::from_secs(3), what);
+    out
+}
+
 /// A raw server's view of one connection, past the request head: the
 /// stream, the head, and what arrived after it.
 pub struct RawPeer<S> {
@@ -101,14 +164,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawPeer<S> {
         super::raw::header(&self.head, "sec-websocket-key").expect("a key")
     }
 
-    /// Answers the request with a valid `101` (and `extra` header lines).
-    pub async fn switch(&mut self, extra: &str) {
+    /// A valid `101` for the request, with `extra` header lines.
+    pub fn switching(&self, extra: &str) -> Vec<u8> {
         let accept = wsup::handshake::accept_key(self.key().as_bytes());
-        let response = format!(
+        format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
-        );
-        self.write(response.as_bytes()).await;
+        )
+        .into_bytes()
+    }
+
+    /// Answers the request with [`switching`](Self::switching).
+    pub async fn switch(&mut self, extra: &str) {
+        let response = self.switching(extra);
+        self.write(&response).await;
     }
 
     /// Reads one frame from the client (masked, as a client's must be);
