@@ -18,6 +18,7 @@ use harness::client::*;
 use harness::raw::{OP_CLOSE, OP_PING, OP_TEXT};
 use harness::*;
 use wsup::client::{ClientError, Proxy, TlsConnector};
+use wsup::deflate::DeflateConfig;
 use wsup::http::{header, Response, StatusCode};
 use wsup::{Bytes, CloseCode, Error, Message};
 use wsup_testkit::tcp::ConnectProxy;
@@ -36,6 +37,9 @@ runtime_tests! {
     a_stalled_tls_handshake_or_proxy_runs_into_the_handshake_timeout,
     a_message_over_the_clients_limit_fails_with_1009,
     invalid_utf8_from_the_server_fails_with_1007,
+    hostile_101s_are_refused_with_typed_errors,
+    a_deflate_bomb_stops_at_the_clients_limit,
+    a_message_over_the_servers_limit_gets_its_1009,
 }
 
 /// A wsup server whose handler answers every request with `response`;
@@ -309,20 +313,12 @@ async fn a_stalled_tls_handshake_or_proxy_runs_into_the_handshake_timeout<R: Cli
 /// `max_message_size` fails the connection with 1009, which the server
 /// gets.
 async fn a_message_over_the_clients_limit_fails_with_1009<R: ClientRt>() {
-    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |mut ws| async move {
-        ws.send(Message::binary(vec![7u8; 1000]))
-            .await
-            .expect("fits");
-        ws.send(Message::binary(vec![7u8; 1001]))
-            .await
-            .expect("too big");
-        loop {
-            match ws.recv().await {
-                Ok(Message::Close(frame)) => return frame.map(|f| f.code),
-                Ok(_) => {}
-                Err(e) => panic!("[{}] server: {e}", R::NAME),
-            }
-        }
+    let sends = vec![
+        Message::binary(vec![7u8; 1000]),
+        Message::binary(vec![7u8; 1001]),
+    ];
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>(), |ws| {
+        send_then_close_code::<R, _>(ws, sends)
     })
     .await;
     let dialer = R::dialer().max_message_size(1000);
@@ -359,5 +355,161 @@ async fn fails_with<R: ClientRt>(ws: &mut ClientWs<R>, code: CloseCode) {
     match within::<R, _>(Duration::from_secs(5), "recv", ws.recv()).await {
         Err(e @ Error::Protocol(_)) => assert_eq!(e.close_code(), Some(code), "[{}]", R::NAME),
         other => panic!("[{}] {other:?}, expected a failure with {code:?}", R::NAME),
+    }
+}
+
+/// Answers no conforming server gives, each refused with its error: a
+/// wrong accept key, no `Upgrade`, a subprotocol not offered, two of them,
+/// a head over the limit, HTTP/1.0, bytes that are not HTTP.
+async fn hostile_101s_are_refused_with_typed_errors<R: ClientRt>() {
+    type Check = fn(&ClientError) -> bool;
+    let wrong_accept: Check =
+        |e| matches!(e, ClientError::InvalidResponse(w) if w.contains("Accept"));
+    let invalid: Check = |e| matches!(e, ClientError::InvalidResponse(_));
+    let unoffered: Check = |e| matches!(e, ClientError::UnofferedSubprotocol(p) if p == "evil");
+    let too_large: Check = |e| matches!(e, ClientError::HeadTooLarge);
+    let malformed: Check = |e| matches!(e, ClientError::Malformed(_));
+    let pad = format!("X-Pad: {}\r\n", "a".repeat(20 * 1024));
+    type Answer = Box<dyn Fn(&str) -> Vec<u8> + Send>;
+    let answers: Vec<(&str, Answer, Check)> = vec![
+        (
+            "wrong accept",
+            Box::new(|_: &str| {
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                  Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+                    .to_vec()
+            }),
+            wrong_accept,
+        ),
+        (
+            "no upgrade",
+            Box::new(|head: &str| {
+                switching_for(head, "")
+                    .replace("Upgrade: websocket\r\n", "")
+                    .into_bytes()
+            }),
+            invalid,
+        ),
+        (
+            "unoffered subprotocol",
+            Box::new(|head: &str| {
+                switching_for(head, "Sec-WebSocket-Protocol: evil\r\n").into_bytes()
+            }),
+            unoffered,
+        ),
+        (
+            "two subprotocols",
+            Box::new(|head: &str| {
+                switching_for(
+                    head,
+                    "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat\r\n",
+                )
+                .into_bytes()
+            }),
+            invalid,
+        ),
+        (
+            "huge head",
+            Box::new(move |head: &str| switching_for(head, &pad).into_bytes()),
+            too_large,
+        ),
+        (
+            "HTTP/1.0",
+            Box::new(|head: &str| {
+                switching_for(head, "")
+                    .replacen("HTTP/1.1", "HTTP/1.0", 1)
+                    .into_bytes()
+            }),
+            malformed,
+        ),
+        (
+            "not HTTP",
+            Box::new(|_: &str| b"\x16\x03\x01\x00\x05hello\r\n\r\n".to_vec()),
+            malformed,
+        ),
+    ];
+    for (what, answer, check) in answers {
+        let (addr, peer) = raw_server::<R, _, _, _>(move |mut peer| async move {
+            let bytes = answer(&peer.head);
+            peer.write(&bytes).await;
+            // Held open: the client decides from the head alone.
+            R::sleep(Duration::from_secs(5)).await;
+            drop(peer);
+        })
+        .await;
+        let dialer = R::dialer().protocols(["chat"]);
+        let err = within::<R, _>(
+            Duration::from_secs(5),
+            what,
+            dial_err::<R>(dialer, ws_url(addr, "/")),
+        )
+        .await;
+        assert!(check(&err), "[{}] {what}: {err:?}", R::NAME);
+        drop(peer);
+    }
+}
+
+/// A compressed message that inflates past the client's limit (16 MiB of
+/// zeros, a few KiB on the wire): 1009, the inflating stopped at the limit.
+async fn a_deflate_bomb_stops_at_the_clients_limit<R: ClientRt>() {
+    let upgrader = upgrader::<R>().compression(DeflateConfig::enabled());
+    let bomb = vec![Message::binary(vec![0u8; 16 << 20])];
+    let (addr, server) =
+        serve_ws::<R, _, _, _>(upgrader, |ws| send_then_close_code::<R, _>(ws, bomb)).await;
+    let dialer = R::dialer()
+        .compression(DeflateConfig::enabled())
+        .max_message_size(1 << 20);
+    let (mut ws, _) = dial::<R>(dialer, ws_url(addr, "/")).await;
+    assert!(ws.compression().is_some(), "[{}]", R::NAME);
+    fails_with::<R>(&mut ws, CloseCode::TOO_BIG).await;
+    let seen = within::<R, _>(Duration::from_secs(5), "server", server).await;
+    assert_eq!(seen, Some(CloseCode::TOO_BIG), "[{}]", R::NAME);
+}
+
+/// The client sends more than the server takes: the server fails the
+/// connection with 1009, and the client sees that close (its send either
+/// went out or failed; either way it does not hang).
+async fn a_message_over_the_servers_limit_gets_its_1009<R: ClientRt>() {
+    let config = wsup::WebSocketConfig::builder()
+        .max_message_size(1 << 20)
+        .build();
+    let (addr, server) = serve_ws::<R, _, _, _>(upgrader::<R>().config(config), echo).await;
+    let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
+    let big = Message::Binary(Bytes::from(pattern(8 << 20, 3)));
+    let _ = within::<R, _>(Duration::from_secs(5), "send", ws.send(big)).await;
+    let got = within::<R, _>(Duration::from_secs(5), "the server's close", ws.recv()).await;
+    match got {
+        Ok(Message::Close(Some(frame))) => {
+            assert_eq!(frame.code, CloseCode::TOO_BIG, "[{}]", R::NAME)
+        }
+        other => panic!("[{}] {other:?}", R::NAME),
+    }
+    let err = within::<R, _>(Duration::from_secs(5), "server", server).await;
+    assert_eq!(
+        err.err().and_then(|e| e.close_code()),
+        Some(CloseCode::TOO_BIG),
+        "[{}]",
+        R::NAME
+    );
+}
+
+/// A server handler: sends `msgs`, then reads until the client's close;
+/// its code.
+async fn send_then_close_code<R: Rt, T>(
+    mut ws: wsup::WebSocket<T>,
+    msgs: Vec<Message>,
+) -> Option<CloseCode>
+where
+    T: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin,
+{
+    for msg in msgs {
+        ws.send(msg).await.expect("server sends");
+    }
+    loop {
+        match ws.recv().await {
+            Ok(Message::Close(frame)) => return frame.map(|f| f.code),
+            Ok(_) => {}
+            Err(e) => panic!("[{}] server: {e}", R::NAME),
+        }
     }
 }

@@ -159,19 +159,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawPeer<S> {
         self.io.flush().await.expect("raw server flushes");
     }
 
-    /// The request's `Sec-WebSocket-Key`.
-    pub fn key(&self) -> &str {
-        super::raw::header(&self.head, "sec-websocket-key").expect("a key")
-    }
-
     /// A valid `101` for the request, with `extra` header lines.
     pub fn switching(&self, extra: &str) -> Vec<u8> {
-        let accept = wsup::handshake::accept_key(self.key().as_bytes());
-        format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
-        )
-        .into_bytes()
+        switching_for(&self.head, extra).into_bytes()
     }
 
     /// Answers the request with [`switching`](Self::switching).
@@ -196,6 +186,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawPeer<S> {
             }
         }
     }
+}
+
+/// A valid `101` for the request head `head`, with `extra` header lines.
+pub fn switching_for(head: &str, extra: &str) -> String {
+    let key = super::raw::header(head, "sec-websocket-key").expect("a key");
+    let accept = wsup::handshake::accept_key(key.as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+    )
 }
 
 /// A raw TCP server on 127.0.0.1 that accepts one connection, reads its
