@@ -5,12 +5,14 @@ Usage: deflate_server.py [--no-compression] [--server-max-window-bits N]
                          [--client-max-window-bits N]
                          [--server-no-context-takeover]
                          [--client-no-context-takeover]
+                         [--tls CERT.pem KEY.pem]
 
 Serves WebSocket on 127.0.0.1 (a free port) with the Python `websockets`
 package, an independent implementation of RFC 6455 and RFC 7692, its
 permessage-deflate configured by the flags (the parameters of
 `ServerPerMessageDeflateFactory`; `--no-compression` turns it off). Echoes
-every data message as it came (text as text, binary as binary).
+every data message as it came (text as text, binary as binary). With
+`--tls`, serves `wss://` with that certificate and key.
 
 Prints `listening on 127.0.0.1:PORT` once it accepts, then one line per
 connection when it ends:
@@ -27,6 +29,7 @@ configuration.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 
 from websockets.asyncio.server import serve
@@ -81,9 +84,14 @@ def parse(args: list[str]) -> dict:
     """The `serve` keyword arguments the flags ask for."""
     factory: dict = {}
     compression = True
+    tls: dict = {}
     it = iter(args)
     for flag in it:
-        if flag == "--no-compression":
+        if flag == "--tls":
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(next(it), next(it))
+            tls["ssl"] = context
+        elif flag == "--no-compression":
             compression = False
         elif flag in ("--server-no-context-takeover", "--client-no-context-takeover"):
             factory[flag[2:].replace("-", "_")] = True
@@ -93,10 +101,11 @@ def parse(args: list[str]) -> dict:
             print(f"{sys.argv[0]}: unknown flag {flag}\n{__doc__}", file=sys.stderr)
             sys.exit(2)
     if not compression:
-        return {"compression": None}
+        return {"compression": None, **tls}
     return {
         "compression": None,
         "extensions": [ServerPerMessageDeflateFactory(**factory)],
+        **tls,
     }
 
 

@@ -49,7 +49,8 @@
 //!   size and no-context-takeover, set by the server or asked by the
 //!   client, compression off); checks that what was agreed is what the
 //!   configuration implies, every echo byte for byte, the client's messages
-//!   compressed exactly when agreed, and the close with 1000.
+//!   compressed exactly when agreed, and the close with 1000; a few cases
+//!   over `wss://` too (certificates made for the run).
 //! - `help`: prints the usage.
 
 mod bench;

@@ -5,7 +5,8 @@
 //!
 //! Usage: `interop_client tokio|smol|async-std URL [--no-compress]
 //! [--offer-server-max-window-bits N] [--offer-client-max-window-bits N]
-//! [--offer-server-no-context-takeover] [--offer-client-no-context-takeover]`
+//! [--offer-server-no-context-takeover] [--offer-client-no-context-takeover]
+//! [--cacert CA.pem]` (`--cacert`: for `wss://`, the only root trusted).
 //!
 //! Prints, one per line:
 //!
@@ -26,7 +27,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use futures_util::AsyncWriteExt;
-use wsup_core::client::{ClientError, Dialer, MaybeTls};
+use wsup_core::client::{ClientError, Dialer, MaybeTls, TlsConnector};
 use wsup_core::deflate::DeflateConfig;
 use wsup_core::http::Response;
 use wsup_core::{Bytes, CloseCode, CloseFrame, Message, MessageKind, WebSocket};
@@ -37,7 +38,7 @@ const STEP: Duration = Duration::from_secs(20);
 
 const USAGE: &str = "usage: interop_client tokio|smol|async-std URL [--no-compress] \
 [--offer-server-max-window-bits N] [--offer-client-max-window-bits N] \
-[--offer-server-no-context-takeover] [--offer-client-no-context-takeover]";
+[--offer-server-no-context-takeover] [--offer-client-no-context-takeover] [--cacert CA.pem]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -45,7 +46,18 @@ fn main() -> ExitCode {
         return usage("missing arguments");
     };
     let mut deflate = DeflateConfig::enabled();
+    let mut tls = None;
     while let Some(flag) = args.next() {
+        if flag == "--cacert" {
+            let Some(path) = args.next() else {
+                return usage("--cacert needs a file");
+            };
+            match TlsConnector::from_pem_file(&path) {
+                Ok(connector) => tls = Some(connector),
+                Err(e) => return usage(&format!("--cacert {path}: {e}")),
+            }
+            continue;
+        }
         let mut bits = |what: &str| -> Result<u8, String> {
             let value = args.next().ok_or(format!("{what} needs a value"))?;
             value
@@ -67,7 +79,11 @@ fn main() -> ExitCode {
             other => return usage(&format!("unknown flag {other}")),
         };
     }
-    let dialer = Dialer::new()
+    let mut dialer = Dialer::new();
+    if let Some(tls) = tls {
+        dialer = dialer.tls(tls);
+    }
+    let dialer = dialer
         .compression(deflate)
         .handshake_timeout(STEP)
         .idle_timeout(Some(STEP))

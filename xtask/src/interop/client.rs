@@ -10,14 +10,17 @@
 //! RFC 7692 and websockets' documented choices), the server's answer seen
 //! the same by both, every message echoed, the client's messages received
 //! compressed exactly when compression was agreed, and the close code 1000.
+//! A few cases run over `wss://` as well, with the certificates `interop`
+//! makes for the run (the client trusts the run's CA alone).
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{ensure_websockets, Options, WEBSOCKETS_VERSION};
+use super::{ensure_websockets, Options, Tls, WEBSOCKETS_VERSION};
 use crate::runtime::{Runtime, Selection};
 use crate::util::{
     check, start_ready, verdicts_line, wait_timeout, xtask_dir, KillOnDrop, Pipe, Workspace,
@@ -203,7 +206,16 @@ pub fn cases() -> Vec<Case> {
     cases
 }
 
-/// Runs the matrix on each selected runtime; `Ok(false)` if any case
+/// The cases run over `wss://` too (the certificates made for the run):
+/// TLS under the same judging, with compression and without.
+const OVER_TLS: [&str; 3] = [
+    "defaults",
+    "server without compression",
+    "asymmetric: server window 10, client window 12, no context takeover both ways",
+];
+
+/// Runs the matrix on each selected runtime, every case over `ws://` and
+/// those of [`OVER_TLS`] over `wss://` as well; `Ok(false)` if any case
 /// failed.
 pub fn try_run(options: &Options) -> Result<bool, String> {
     let script = xtask_dir().join("interop").join("deflate_server.py");
@@ -215,7 +227,9 @@ pub fn try_run(options: &Options) -> Result<bool, String> {
         Selection::One(rt) => vec![rt],
         Selection::All => Runtime::ALL.to_vec(),
     };
-    let python = ensure_websockets(&workspace.target_dir.join("interop").join("venv"))?;
+    let interop_dir = workspace.target_dir.join("interop");
+    let python = ensure_websockets(&interop_dir.join("venv"))?;
+    let tls = Tls::write(&interop_dir.join("tls"))?;
     println!("==> building interop_client");
     check(
         workspace.cargo().args([
@@ -237,15 +251,22 @@ pub fn try_run(options: &Options) -> Result<bool, String> {
             rt.name()
         );
         let (mut passed, mut failed) = (0, 0);
-        for case in cases() {
-            match run_case(&python, &script, &client, rt, &case) {
+        let cases = cases();
+        let over_tls = cases.iter().filter(|c| OVER_TLS.contains(&c.name.as_str()));
+        let runs = cases
+            .iter()
+            .map(|c| (c, None))
+            .chain(over_tls.map(|c| (c, Some(&tls))));
+        for (case, tls) in runs {
+            let scheme = if tls.is_some() { "wss" } else { "ws" };
+            match run_case(&python, &script, &client, rt, case, tls) {
                 Ok(detail) => {
                     passed += 1;
-                    println!("ok   {}: {detail}", case.name);
+                    println!("ok   {scheme} {}: {detail}", case.name);
                 }
                 Err(why) => {
                     failed += 1;
-                    println!("FAIL {}: {why}", case.name);
+                    println!("FAIL {scheme} {}: {why}", case.name);
                 }
             }
         }
@@ -264,6 +285,7 @@ fn run_case(
     client: &Path,
     rt: Runtime,
     case: &Case,
+    tls: Option<&Tls>,
 ) -> Result<String, String> {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let seen = lines.clone();
@@ -271,6 +293,11 @@ fn run_case(
         Command::new(python)
             .arg(script)
             .args(&case.server)
+            .args(
+                tls.map(|t| [OsStr::new("--tls"), t.cert.as_os_str(), t.key.as_os_str()])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdin(Stdio::null()),
         "deflate_server.py",
         Pipe::Stdout,
@@ -284,8 +311,17 @@ fn run_case(
     let mut child = KillOnDrop::spawn(
         Command::new(client)
             .arg(rt.name())
-            .arg(format!("ws://{addr}/"))
+            .arg(match tls {
+                // The certificate names localhost and 127.0.0.1.
+                Some(_) => format!("wss://localhost:{}/", port_of(addr)),
+                None => format!("ws://{addr}/"),
+            })
             .args(&case.client)
+            .args(
+                tls.map(|t| [OsStr::new("--cacert"), t.ca.as_os_str()])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped()),
         "interop_client",
@@ -358,6 +394,11 @@ fn run_case(
     Ok(format!(
         "{extension}; {count} echoed, {compressed} sent compressed"
     ))
+}
+
+/// The port of `127.0.0.1:PORT`.
+fn port_of(addr: &str) -> &str {
+    addr.rsplit(':').next().unwrap_or(addr)
 }
 
 /// The server's `connection:` line, once the connection has ended.
