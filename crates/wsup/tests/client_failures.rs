@@ -119,19 +119,23 @@ async fn a_redirect_is_reported_not_followed<R: ClientRt>() {
 }
 
 /// A server that reads the request and says nothing: `ClientError::Timeout`
-/// with the dialer's timeout, neither early nor late.
+/// with the dialer's timeout, neither early nor late; with the binding's
+/// dialer, and with a plain `Dialer::new()`, to which `connect_with` lends
+/// the binding's timers.
 async fn a_server_that_never_answers_runs_into_the_handshake_timeout<R: ClientRt>() {
-    let (addr, peer) = raw_server::<R, _, _, _>(|peer| async move {
-        // Held open past the client's deadline.
-        R::sleep(Duration::from_secs(5)).await;
+    for dialer in [R::dialer(), wsup::client::Dialer::new()] {
+        let (addr, peer) = raw_server::<R, _, _, _>(|peer| async move {
+            // Held open past the client's deadline.
+            R::sleep(Duration::from_secs(5)).await;
+            drop(peer);
+        })
+        .await;
+        let dialer = dialer.handshake_timeout(Duration::from_millis(300));
+        let dialing = dial_err::<R>(dialer, ws_url(addr, "/"));
+        let err = after::<R, _>(Duration::from_millis(300), "handshake timeout", dialing).await;
+        assert_matches!(R, err, ClientError::Timeout(d) if *d == Duration::from_millis(300));
         drop(peer);
-    })
-    .await;
-    let dialer = R::dialer().handshake_timeout(Duration::from_millis(300));
-    let dialing = dial_err::<R>(dialer, ws_url(addr, "/"));
-    let err = after::<R, _>(Duration::from_millis(300), "handshake timeout", dialing).await;
-    assert_matches!(R, err, ClientError::Timeout(d) if *d == Duration::from_millis(300));
-    drop(peer);
+    }
 }
 
 /// A server that completes the handshake and then neither reads nor
