@@ -34,10 +34,12 @@ subcommands:
       echo, and echo --tls (a certificate made for the run), side by side, as
       ratios; results in target/wsup-bench/http.{md,json};
       tokio by default; about 3 min per runtime (1 min with --quick)
-  interop [--runtime tokio|smol|async-std|all]
+  interop [--runtime tokio|smol|async-std|all] [--client]
       permessage-deflate interop: the Python `websockets` client against
       the echo, hello (hyper) and hello-axum examples, every negotiation
-      parameter; --runtime defaults to tokio
+      parameter; --runtime defaults to tokio; --client runs wsup's client
+      (benches' interop_client) against a websockets echo server instead,
+      one server per deflate configuration, each outcome judged
   help
       print this message";
 
@@ -178,14 +180,16 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
 
 fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
     let mut selection = Selection::One(Runtime::Tokio);
+    let mut client = false;
     while let Some((flag, inline)) = flags.next() {
         match flag.as_str() {
             "--runtime" => selection = Selection::parse(&flags.value(&flag, inline)?)?,
+            "--client" if inline.is_none() => client = true,
             "-h" | "--help" => return Ok(Task::Help),
             _ => return Err(format!("unexpected argument `{flag}` for `interop`")),
         }
     }
-    Ok(Task::Interop(interop::Options { selection }))
+    Ok(Task::Interop(interop::Options { selection, client }))
 }
 
 #[cfg(test)]

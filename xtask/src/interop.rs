@@ -1,5 +1,6 @@
 //! `cargo xtask interop`: permessage-deflate (RFC 7692) against an independent
-//! client, one runtime after another.
+//! client, one runtime after another; with `--client`, wsup's client against
+//! an independent server (`interop/client.rs`).
 //!
 //! For each runtime: build `echo` (and `hello`, on hyper; on tokio also
 //! `hello-axum`) in release with that runtime's feature,
@@ -29,16 +30,25 @@ const WEBSOCKETS_VERSION: &str = "17.4";
 /// this bounds the whole run.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+mod client;
+
 /// The parsed arguments of `cargo xtask interop`.
 #[derive(Debug)]
 pub struct Options {
     pub selection: Selection,
+    /// `--client`: wsup's client against websockets' server instead.
+    pub client: bool,
 }
 
-/// Runs the interop client; failure if any configuration fails or anything
+/// Runs the interop client (or, with `--client`, wsup's client against
+/// websockets' server); failure if any configuration fails or anything
 /// breaks.
 pub fn run(options: &Options) -> ExitCode {
-    exit_code(try_run(options))
+    if options.client {
+        exit_code(client::try_run(options))
+    } else {
+        exit_code(try_run(options))
+    }
 }
 
 /// `Ok(false)` when the client ran and some configuration failed.

@@ -42,6 +42,15 @@
 //!   `target/interop/venv`): every negotiation parameter, text and binary
 //!   echoes, fragmented sends, the closing handshake. The runtime defaults
 //!   to `tokio`; exits non-zero if any configuration fails.
+//! - `interop --client [--runtime R]`: the other direction: builds
+//!   `interop_client` (benches/src/bin/, wsup's client on each runtime) and
+//!   runs it against `xtask/interop/deflate_server.py`, a `websockets` echo
+//!   server started once per permessage-deflate configuration (each window
+//!   size and no-context-takeover, set by the server or asked by the
+//!   client, compression off); checks that what was agreed is what the
+//!   configuration implies, every echo byte for byte, the client's messages
+//!   compressed exactly when agreed, and the close with 1000; a few cases
+//!   over `wss://` too (certificates made for the run).
 //! - `help`: prints the usage.
 
 mod bench;

@@ -54,6 +54,13 @@ fn flags_take_their_value_inline_or_next() {
         panic!("not interop");
     };
     assert_eq!(options.selection, Selection::One(Runtime::Smol));
+    assert!(!options.client);
+
+    let Ok(Task::Interop(options)) = parse_line("interop --client --runtime all") else {
+        panic!("not interop");
+    };
+    assert_eq!(options.selection, Selection::All);
+    assert!(options.client);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 // Each test file uses a part of the harness.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod raw;
 
 use std::future::Future;
