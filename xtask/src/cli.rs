@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::runtime::{Runtime, Selection};
-use crate::{bench, conformance, interop};
+use crate::{bench, conformance, fuzz, interop};
 
 pub const USAGE: &str = "\
 usage: cargo xtask <SUBCOMMAND>
@@ -40,6 +40,10 @@ subcommands:
       parameter; --runtime defaults to tokio; --client runs wsup's client
       (benches' interop_client) against a websockets echo server instead,
       one server per deflate configuration, each outcome judged
+  fuzz [--secs N] [TARGET]...
+      run the cargo-fuzz targets in fuzz/ (all without a name) for N
+      seconds each (default 60); installs cargo-fuzz if missing; new
+      inputs go to target/fuzz-corpus/, findings to fuzz/artifacts/
   help
       print this message";
 
@@ -49,6 +53,7 @@ pub enum Task {
     Conformance(conformance::Options),
     Bench(bench::Options),
     Interop(interop::Options),
+    Fuzz(fuzz::Options),
     /// `help`, or `-h`/`--help` anywhere among a subcommand's flags.
     Help,
 }
@@ -59,6 +64,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("conformance") => parse_conformance(Flags(args)),
         Some("bench") => parse_bench(Flags(args)),
         Some("interop") => parse_interop(Flags(args)),
+        Some("fuzz") => fuzz::parse(args),
         Some("help" | "-h" | "--help") => Ok(Task::Help),
         Some(other) => Err(format!("unknown subcommand `{other}`")),
         None => Err("no subcommand given".to_owned()),

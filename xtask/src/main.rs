@@ -51,11 +51,16 @@
 //!   configuration implies, every echo byte for byte, the client's messages
 //!   compressed exactly when agreed, and the close with 1000; a few cases
 //!   over `wss://` too (certificates made for the run).
+//! - `fuzz [--secs N] [TARGET]...`: runs the cargo-fuzz targets in `fuzz/`
+//!   (all of them without a name) for N seconds each (default 60), with
+//!   `RUSTC_BOOTSTRAP=1`, installing cargo-fuzz if missing; exits non-zero on
+//!   a finding and prints where the failing input is. See `fuzz.rs`.
 //! - `help`: prints the usage.
 
 mod bench;
 mod cli;
 mod conformance;
+mod fuzz;
 mod interop;
 mod runtime;
 mod util;
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Ok(Task::Conformance(options)) => conformance::run(&options),
         Ok(Task::Bench(options)) => bench::run(&options),
         Ok(Task::Interop(options)) => interop::run(&options),
+        Ok(Task::Fuzz(options)) => fuzz::run(&options),
         Ok(Task::Help) => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -75,6 +75,9 @@ mod conn;
 pub mod deflate;
 mod error;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handshake;
 mod message;
 mod observe;
