@@ -219,8 +219,13 @@ fn run_target(
     let mut command = cargo_fuzz(workspace, fuzz_dir);
     command
         .args(["run", "--debug-assertions", target])
-        .arg(scratch)
-        .arg(seeds)
+        .arg(scratch);
+    // A target may have no committed seeds (libFuzzer stops on a missing
+    // directory).
+    if seeds.is_dir() {
+        command.arg(seeds);
+    }
+    command
         .arg("--")
         .arg(format!("-max_total_time={secs}"))
         .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
