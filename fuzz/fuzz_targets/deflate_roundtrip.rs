@@ -12,6 +12,7 @@ use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use wsup_core::deflate::{Deflater, InflateError, Inflater};
 use wsup_core::fuzzing::decompress_some;
+use wsup_fuzz::pieces;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -34,19 +35,6 @@ struct Msg {
     /// Inflated under a limit this much below its length (0: enough room).
     short_by: u8,
     data: Vec<u8>,
-}
-
-/// `data` cut at the sizes of `cuts` (the rest in one piece).
-fn pieces<'a>(data: &'a [u8], cuts: &[u16]) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for &c in cuts {
-        let end = (at + usize::from(c)).min(data.len());
-        out.push(&data[at..end]);
-        at = end;
-    }
-    out.push(&data[at..]);
-    out
 }
 
 fuzz_target!(|input: Input| {
