@@ -354,7 +354,7 @@ pub(crate) struct Taken {
 /// [`WebSocket::sender`](crate::WebSocket::sender).
 ///
 /// Messages queued here are written by the connection's own task, as soon
-/// as it waits for input: the task that owns the [`WebSocket`] (or its
+/// as it waits for input: the task that owns the [`WebSocket`](crate::WebSocket) (or its
 /// reader half) must be receiving (`recv`, `recv_chunk`, `next`), as every
 /// server loop is. The queue is bounded (`send_queue_messages`,
 /// `send_queue_bytes`); when the connection ends, queued messages are
