@@ -118,9 +118,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         let mut took = false;
         if !self.proto.is_open() {
             outbox.shut();
-        } else if self.proto.takes_whole_messages() {
+        } else {
+            let room = self.proto.takes_whole_messages();
             let proto = &mut self.proto;
-            let taken = outbox.take(|msg| {
+            let taken = outbox.take(room, |msg| {
                 // Refused only when it could not be sent: dropped.
                 let _ = match msg {
                     Outgoing::Message(m) => proto.start_send(m),
@@ -145,6 +146,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         match &self.outbox {
             Some(outbox) => outbox.register(cx) && self.take_outbox(),
             None => false,
+        }
+    }
+
+    /// The connection's output is blocked: whether a sender asked it to
+    /// close meanwhile (the close is started now, its timer with it), or
+    /// else the task is woken when one does.
+    fn outbox_closes(&mut self, cx: &mut Context<'_>) -> bool {
+        match &self.outbox {
+            Some(outbox) if self.proto.is_open() => outbox.close_waits(cx) && self.take_outbox(),
+            _ => false,
         }
     }
 
@@ -311,7 +322,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {
                         self.proto.write_blocked();
-                        if self.deadline_passed(cx) {
+                        if self.deadline_passed(cx) || self.outbox_closes(cx) {
                             continue;
                         }
                         return Poll::Pending;

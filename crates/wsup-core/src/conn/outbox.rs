@@ -199,22 +199,28 @@ impl Outbox {
             s.bytes = 0;
         }
         s.close = Some(frame);
-        self.signal(&mut s);
+        // Woken whatever it is doing: a connection whose output is blocked
+        // has messages waiting already, and must hear the close all the same.
+        self.ready.store(true, Ordering::Release);
+        if let Some(w) = s.connection.take() {
+            w.wake();
+        }
     }
 
-    /// The connection takes queued messages while it has room, then
-    /// the close asked for, if everything before it went. Senders waiting
-    /// for room are woken when some was made.
-    ///
-    /// `each` queues one message and says whether there is room for another.
-    pub(crate) fn take(&self, mut each: impl FnMut(Outgoing) -> bool) -> Taken {
+    /// The connection takes queued messages, if it has `room`, while `each`
+    /// (which queues one) says there is room for another; then the close
+    /// asked for, once nothing is queued before it. Senders waiting for room
+    /// are woken when some was made.
+    pub(crate) fn take(&self, room: bool, mut each: impl FnMut(Outgoing) -> bool) -> Taken {
         let mut s = self.lock();
         let mut taken = Taken::default();
-        while let Some(msg) = s.queue.pop_front() {
-            s.bytes -= msg.len();
-            taken.messages += 1;
-            if !each(msg) {
-                break;
+        if room {
+            while let Some(msg) = s.queue.pop_front() {
+                s.bytes -= msg.len();
+                taken.messages += 1;
+                if !each(msg) {
+                    break;
+                }
             }
         }
         if s.queue.is_empty() {
@@ -232,6 +238,21 @@ impl Outbox {
         drop(s);
         waiting.into_iter().for_each(Waker::wake);
         taken
+    }
+
+    /// The connection's output is blocked: whether a close is asked for with
+    /// nothing queued before it (a slow consumer cut off: it must close now,
+    /// not once the peer reads), or else the task is woken when one is.
+    pub(crate) fn close_waits(&self, cx: &Context<'_>) -> bool {
+        let mut s = self.lock();
+        if s.close.is_some() && s.queue.is_empty() {
+            return true;
+        }
+        match &mut s.connection {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        false
     }
 
     /// The connection is about to wait: wake it when something is queued.
