@@ -219,6 +219,43 @@
 //! # fn main() {}
 //! ```
 //!
+//! # Broadcasting: a hub
+//!
+//! A [`hub::Hub`] holds topics that connections subscribe to; `publish`
+//! frames a message once and queues a reference to it on every subscriber
+//! (no copy per subscriber), and each connection's own task writes it while
+//! it waits for input. A connection leaves its topics when it ends. A
+//! subscriber that falls behind is closed with 1013 by default, or has
+//! messages dropped, or makes the publisher wait ([`hub::SlowConsumer`]).
+//! Any task can send on a connection through its [`Sender`]. A chat room:
+//!
+//! ```no_run
+//! # #[cfg(feature = "runtime-tokio")]
+//! # async fn doc() -> std::io::Result<()> {
+//! use wsup::hub::Hub;
+//! use wsup::{Message, PreparedMessage};
+//!
+//! let hub = Hub::new();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! wsup::tokio::serve(listener, wsup::tokio::upgrader(), move |mut ws, _peer| {
+//!     let hub = hub.clone();
+//!     async move {
+//!         hub.subscribe("lobby", &ws.sender());
+//!         while let Ok(msg) = ws.recv().await {
+//!             if let Message::Text(text) = msg {
+//!                 hub.publish("lobby", PreparedMessage::text(text.as_str())).await;
+//!             }
+//!         }
+//!     }
+//! })
+//! .await
+//! # }
+//! # fn main() {}
+//! ```
+//!
+//! Hubs in several processes share their topics through a [`hub::Bridge`]:
+//! the `wsup-redis` crate is one, over Redis pub/sub.
+//!
 //! # Observability
 //!
 //! | feature | what |
