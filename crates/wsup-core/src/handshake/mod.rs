@@ -67,7 +67,8 @@ pub struct Validated {
 }
 
 /// Checks an upgrade request against RFC 6455 section 4.2.1, in gorilla's
-/// order, so each failure has its status: method (405), `Connection` (400),
+/// order, so each failure has its status: method (405), `Host` (400:
+/// missing, more than one, or not an authority), `Connection` (400),
 /// `Upgrade` (426), version (426), key (400).
 ///
 /// An HTTP/2 request is RFC 8441's extended CONNECT: method `CONNECT`
@@ -94,6 +95,13 @@ pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
     if parts.method != Method::GET {
         return Err(HandshakeError::MethodNotAllowed);
     }
+    // RFC 9112 3.2: exactly one Host, an authority (400 otherwise).
+    match header_str(h, &header::HOST)?.as_slice() {
+        [host] if is_authority(host) => {}
+        [_] => return Err(HandshakeError::Malformed("invalid Host header")),
+        [] => return Err(HandshakeError::Malformed("missing Host header")),
+        _ => return Err(HandshakeError::Malformed("more than one Host header")),
+    }
     if !has_token(h, &header::CONNECTION, "upgrade")? {
         return Err(HandshakeError::MissingConnectionUpgrade);
     }
@@ -114,6 +122,14 @@ pub fn validate_request(parts: &Parts) -> Result<Validated, HandshakeError> {
         accept: Some(accept_key(key.as_bytes())),
         offered_protocols: offered_protocols(h)?,
     })
+}
+
+/// `host[:port]`, with a port number if there is a colon.
+fn is_authority(s: &str) -> bool {
+    match s.trim().parse::<http::uri::Authority>() {
+        Ok(a) => origin::explicit_port(&a).is_some() && !a.as_str().contains('@'),
+        Err(_) => false,
+    }
 }
 
 /// `Sec-WebSocket-Version: 13`, once.
@@ -264,6 +280,22 @@ mod tests {
                 StatusCode::BAD_REQUEST,
             ),
             ("dGhlIHNhbXBsZSBub25jZQ==", "!!!", StatusCode::BAD_REQUEST),
+            ("Host: server.example.com\r\n", "", StatusCode::BAD_REQUEST),
+            (
+                "Host: server.example.com\r\n",
+                "Host: server.example.com\r\nHost: other.example\r\n",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "Host: server.example.com",
+                "Host: server.example.com:port",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "Host: server.example.com",
+                "Host: a b",
+                StatusCode::BAD_REQUEST,
+            ),
         ] {
             assert_eq!(status_of(&GOOD.replace(from, to)), Some(status), "{to}");
         }

@@ -38,50 +38,99 @@ impl OriginPolicy {
     /// Whether the request passes.
     pub fn allows(&self, parts: &Parts) -> bool {
         let origins: Vec<_> = parts.headers.get_all(header::ORIGIN).iter().collect();
+        let origin = match (self, origins.as_slice()) {
+            (OriginPolicy::AllowAll, _) => return true,
+            (OriginPolicy::Custom(f), _) => return f(parts),
+            (_, []) => return true,
+            (_, [origin]) => match origin.to_str().ok().and_then(Origin::parse) {
+                Some(origin) => origin,
+                None => return false,
+            },
+            _ => return false,
+        };
         match self {
-            OriginPolicy::AllowAll => true,
-            OriginPolicy::Custom(f) => f(parts),
-            OriginPolicy::SameOrigin => match origins.as_slice() {
-                [] => true,
-                [origin] => {
-                    let Ok(origin) = origin.to_str() else {
-                        return false;
-                    };
-                    // HTTP/2 has no `Host`: its `:authority` is the URI's
-                    // (RFC 9113 8.3.1).
-                    let host = parts
-                        .headers
-                        .get(header::HOST)
-                        .and_then(|h| h.to_str().ok())
-                        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
-                    match (origin_authority(origin), host) {
-                        (Some(a), Some(h)) => a.eq_ignore_ascii_case(h.trim()),
-                        _ => false,
-                    }
-                }
-                _ => false,
-            },
-            OriginPolicy::AllowList(list) => match origins.as_slice() {
-                [] => true,
-                [origin] => {
-                    let Ok(origin) = origin.to_str() else {
-                        return false;
-                    };
-                    list.iter()
-                        .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin.trim()))
-                }
-                _ => false,
-            },
+            OriginPolicy::SameOrigin => {
+                // HTTP/2 has no `Host`: its `:authority` is the URI's
+                // (RFC 9113 8.3.1).
+                let host = match parts.headers.get(header::HOST) {
+                    Some(h) => h.to_str().ok().and_then(|h| h.trim().parse().ok()),
+                    None => parts.uri.authority().cloned(),
+                };
+                host.is_some_and(|host| origin.is_served_by(&host))
+            }
+            OriginPolicy::AllowList(list) => list
+                .iter()
+                .filter_map(|o| Origin::parse(o.trim_end_matches('/')))
+                .any(|allowed| allowed == origin),
+            OriginPolicy::AllowAll | OriginPolicy::Custom(_) => unreachable!("answered above"),
         }
     }
 }
 
-/// `host[:port]` of `scheme://host[:port]`; `None` for `null` or anything else.
-fn origin_authority(origin: &str) -> Option<&str> {
-    let (_scheme, rest) = origin.trim().split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?;
-    (!authority.is_empty()).then_some(authority)
+/// An origin, `scheme://host[:port]` (RFC 6454), parsed with `http`'s URI
+/// parser and normalised: scheme and host in lower case, the port explicit
+/// (the scheme's default where none is written).
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// `None` for `null`, a URI without scheme or host, user info, or a
+    /// scheme with no default port and no port given.
+    fn parse(s: &str) -> Option<Origin> {
+        let uri: http::Uri = s.trim().parse().ok()?;
+        let authority = uri.authority()?;
+        if authority.as_str().contains('@') {
+            return None;
+        }
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let port = match explicit_port(authority)? {
+            Some(p) => p,
+            None => default_port(&scheme)?,
+        };
+        Some(Origin {
+            host: authority.host().to_ascii_lowercase(),
+            scheme,
+            port,
+        })
+    }
+
+    /// Whether a server reached as `host` (the `Host` header) serves this
+    /// origin: the same host, and the same port, where a `Host` without a
+    /// port means the default port of the origin's own scheme. The server's
+    /// scheme is not compared (as gorilla does not): behind a proxy that
+    /// ends TLS, `https://a.example` reaches a plain server as `a.example`.
+    fn is_served_by(&self, host: &http::uri::Authority) -> bool {
+        let port = match explicit_port(host) {
+            Some(Some(p)) => p,
+            Some(None) => match default_port(&self.scheme) {
+                Some(p) => p,
+                None => return false,
+            },
+            None => return false,
+        };
+        host.host().eq_ignore_ascii_case(&self.host) && port == self.port
+    }
+}
+
+/// The port written in `authority`: `Some(None)` if none is, `None` if
+/// what follows the host is not a port number.
+pub(super) fn explicit_port(authority: &http::uri::Authority) -> Option<Option<u16>> {
+    match authority.as_str().len() > authority.host().len() {
+        false => Some(None),
+        true => authority.port_u16().map(Some),
+    }
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -112,10 +161,41 @@ mod tests {
     }
 
     #[test]
+    fn same_origin_knows_default_ports() {
+        let p = OriginPolicy::SameOrigin;
+        let allows = |host: &str, origin: &str| {
+            p.allows(&req(&format!("Host: {host}\r\nOrigin: {origin}\r\n")))
+        };
+        assert!(allows("a.com", "https://a.com"));
+        assert!(allows("a.com:443", "https://a.com"));
+        assert!(allows("a.com", "https://a.com:443"));
+        assert!(allows("a.com:80", "http://a.com"));
+        assert!(allows("A.COM:8080", "http://a.com:8080/"));
+        assert!(!allows("a.com:8080", "https://a.com"));
+        assert!(!allows("a.com", "https://a.com:8443"));
+        assert!(!allows("a.com:443", "http://a.com"), "http's port is 80");
+        assert!(!allows("a.com", "https://a.com.evil.example"));
+        assert!(!allows("a.com", "https://evil.example@a.com"), "user info");
+        assert!(!allows("a.com", "a.com"), "no scheme");
+        assert!(!allows("a.com", "ftp://a.com"), "no default port");
+        assert!(!allows("[::1]:8080", "http://[::2]:8080"));
+        assert!(allows("[::1]:8080", "http://[::1]:8080"));
+        assert!(
+            !allows("a.com:x", "http://a.com"),
+            "a Host that is no authority"
+        );
+    }
+
+    #[test]
     fn allow_list_and_allow_all() {
         let p = OriginPolicy::AllowList(vec!["https://app.example".into()]);
         assert!(p.allows(&req("Host: x\r\nOrigin: https://app.example\r\n")));
         assert!(!p.allows(&req("Host: x\r\nOrigin: https://other.example\r\n")));
+        assert!(p.allows(&req("Host: x\r\nOrigin: HTTPS://App.Example:443\r\n")));
+        assert!(!p.allows(&req("Host: x\r\nOrigin: http://app.example\r\n")));
+        assert!(!p.allows(&req(
+            "Host: x\r\nOrigin: https://app.example\r\nOrigin: https://app.example\r\n"
+        )));
         assert!(OriginPolicy::AllowAll.allows(&req("Host: x\r\nOrigin: https://other.example\r\n")));
     }
 }
