@@ -3,7 +3,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::BufRead;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering};
 
 /// The system allocator, counting allocations and their bytes (a `realloc`
 /// counts as one, of its new size) once [`answer_alloc_counts_on_stdin`]
@@ -123,40 +123,83 @@ pub fn reset_peak() -> isize {
     PEAK.with(|p| p.replace(now))
 }
 
-// SAFETY: every method forwards to the system allocator with the caller's
-// arguments unchanged; counting touches only const thread locals, which
-// never allocate.
-unsafe impl GlobalAlloc for LiveAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            live_add(layout.size() as isize);
-        }
-        p
-    }
+/// Implements `GlobalAlloc` for `$ty`: the system allocator, with every
+/// change in bytes held reported to `$add`.
+macro_rules! live_counting {
+    ($ty:ty, $add:path) => {
+        // SAFETY: every method forwards to the system allocator with the
+        // caller's arguments unchanged; counting touches only const thread
+        // locals or atomics, which never allocate.
+        unsafe impl GlobalAlloc for $ty {
+            unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+                // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+                let p = unsafe { System.alloc(layout) };
+                if !p.is_null() {
+                    $add(layout.size() as isize);
+                }
+                p
+            }
 
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            live_add(layout.size() as isize);
-        }
-        p
-    }
+            unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+                // SAFETY: as for `alloc`.
+                let p = unsafe { System.alloc_zeroed(layout) };
+                if !p.is_null() {
+                    $add(layout.size() as isize);
+                }
+                p
+            }
 
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            live_add(new_size as isize - layout.size() as isize);
-        }
-        p
-    }
+            unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+                // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+                let p = unsafe { System.realloc(ptr, layout, new_size) };
+                if !p.is_null() {
+                    $add(new_size as isize - layout.size() as isize);
+                }
+                p
+            }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        live_add(-(layout.size() as isize));
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+                $add(-(layout.size() as isize));
+                // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+                unsafe { System.dealloc(ptr, layout) }
+            }
+        }
+    };
+}
+
+live_counting!(LiveAlloc, live_add);
+live_counting!(ProcessLiveAlloc, process_live_add);
+
+/// The system allocator, counting the bytes the whole process holds (every
+/// thread, as a multi-threaded runtime's tasks allocate), and their peak:
+/// for tests of what a connection holds over real sockets.
+/// [`process_live_bytes`] and [`process_reset_peak`] read it. A test binary
+/// that uses it runs its measurements one at a time.
+///
+/// ```
+/// #[global_allocator]
+/// static GLOBAL: wsup_testkit::ProcessLiveAlloc = wsup_testkit::ProcessLiveAlloc;
+///
+/// # fn main() {}
+/// ```
+#[derive(Debug)]
+pub struct ProcessLiveAlloc;
+
+static PROCESS_LIVE: AtomicIsize = AtomicIsize::new(0);
+static PROCESS_PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn process_live_add(delta: isize) {
+    let now = PROCESS_LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+    PROCESS_PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+/// Bytes the process holds now, as counted by [`ProcessLiveAlloc`].
+pub fn process_live_bytes() -> isize {
+    PROCESS_LIVE.load(Ordering::Relaxed)
+}
+
+/// Starts a new peak at the bytes held now; returns the peak since the
+/// last reset, as counted by [`ProcessLiveAlloc`].
+pub fn process_reset_peak() -> isize {
+    PROCESS_PEAK.swap(process_live_bytes(), Ordering::Relaxed)
 }

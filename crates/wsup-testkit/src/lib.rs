@@ -17,7 +17,8 @@ mod mem;
 pub mod tcp;
 
 pub use alloc::{
-    alloc_counts, answer_alloc_counts_on_stdin, live_bytes, reset_peak, CountingAlloc, LiveAlloc,
+    alloc_counts, answer_alloc_counts_on_stdin, live_bytes, process_live_bytes, process_reset_peak,
+    reset_peak, CountingAlloc, LiveAlloc, ProcessLiveAlloc,
 };
 pub use frame::{
     client_frame, encode_frame, noise, parse_frame, parse_frames, server_frame, Frame, MASK,
