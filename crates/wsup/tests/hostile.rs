@@ -4,7 +4,10 @@
 //! reads, a 16 MiB frame and then silence. Each bound is what the
 //! configuration says, not what the peer sends.
 //!
-//! The measurements run one at a time (they share the process's count).
+//! The measurements run one at a time (they share the process's count):
+//! each test holds a lock for its whole body, across its awaits, which is
+//! the point (each runs on its own runtime, on its own thread).
+#![allow(clippy::await_holding_lock)]
 
 mod harness;
 
