@@ -117,12 +117,12 @@ impl OutQueue {
             self.tail.extend_from_slice(payload);
             return apply_mask(&mut self.tail[start..], key, offset);
         }
-        if !self.tail.is_empty() {
-            self.chunks.push_back(self.tail.split().freeze());
-        }
+        self.close_tail(false);
         let mut own = BytesMut::from(payload);
         let offset = apply_mask(&mut own, key, offset);
-        self.chunks.push_back(own.freeze());
+        // `push_chunk` counts it again.
+        self.queued -= own.len();
+        self.push_chunk(own.freeze(), false);
         offset
     }
 

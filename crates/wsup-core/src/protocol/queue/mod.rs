@@ -36,8 +36,12 @@ pub(crate) const MAX_IOVECS: usize = 64;
 /// Output of a connection waiting to be written.
 #[derive(Debug)]
 pub(crate) struct OutQueue {
-    /// Chunks ready to go, in order, before `tail`.
-    chunks: VecDeque<Bytes>,
+    /// Chunks ready to go, in order, before `tail`; each says whether it is
+    /// small (a prepared frame shared by reference, or the coalesced bytes
+    /// before one), which does not count as a large payload.
+    chunks: VecDeque<(Bytes, bool)>,
+    /// How many of `chunks` are small.
+    small_chunks: usize,
     /// Where headers and small payloads are coalesced; goes out after `chunks`.
     tail: BytesMut,
     /// Bytes queued in all.
@@ -70,6 +74,7 @@ impl OutQueue {
     pub(crate) fn new(cfg: &WebSocketConfig, role: Role) -> Self {
         OutQueue {
             chunks: VecDeque::new(),
+            small_chunks: 0,
             // Allocated (or, with a pool, taken) when there is something to
             // write, so a connection that never writes holds no buffer.
             tail: BytesMut::new(),
@@ -98,7 +103,25 @@ impl OutQueue {
     /// not coalesced): a large message, whose write need not wait for a
     /// batch to end.
     pub(crate) fn holds_large_payload(&self) -> bool {
-        !self.chunks.is_empty()
+        self.chunks.len() > self.small_chunks
+    }
+
+    /// Queues `chunk` by reference after what is queued; `small` as in
+    /// `chunks`.
+    fn push_chunk(&mut self, chunk: Bytes, small: bool) {
+        self.queued += chunk.len();
+        self.small_chunks += small as usize;
+        self.chunks.push_back((chunk, small));
+    }
+
+    /// Moves the coalesced bytes, if any, into `chunks` (before a chunk
+    /// queued by reference).
+    fn close_tail(&mut self, small: bool) {
+        if !self.tail.is_empty() {
+            let tail = self.tail.split().freeze();
+            self.queued -= tail.len();
+            self.push_chunk(tail, small);
+        }
     }
 
     /// Bytes coalesced into the tail (copied, not queued by reference).
@@ -231,20 +254,23 @@ impl OutQueue {
             self.queue_frame(OpCode::Ping, true, false, &[]);
             return;
         }
-        if !self.tail.is_empty() {
-            self.chunks.push_back(self.tail.split().freeze());
-        }
-        self.queued += EMPTY_PING.len();
-        self.chunks.push_back(Bytes::from_static(&EMPTY_PING));
+        self.close_tail(false);
+        self.push_chunk(Bytes::from_static(&EMPTY_PING), false);
     }
 
     /// Queues a frame a prepared message holds, framed as a server sends
-    /// it: as it is, or, for a client, copied and masked.
+    /// it: by reference, whatever its size (a hub queues one frame on
+    /// thousands of connections: copied, each would hold its own), or, for
+    /// a client, copied and masked.
     pub(crate) fn queue_framed(&mut self, framed: Bytes) {
         if self.masker.is_some() {
             return self.queue_masked_framed(&framed);
         }
-        self.queue_raw(framed);
+        if framed.len() >= COPY_LIMIT {
+            return self.queue_raw(framed);
+        }
+        self.close_tail(true);
+        self.push_chunk(framed, true);
     }
 
     /// Queues bytes already framed (a prepared message), or payload of a
@@ -256,11 +282,8 @@ impl OutQueue {
             self.tail.extend_from_slice(&framed);
             return;
         }
-        if !self.tail.is_empty() {
-            self.chunks.push_back(self.tail.split().freeze());
-        }
-        self.queued += framed.len();
-        self.chunks.push_back(framed);
+        self.close_tail(false);
+        self.push_chunk(framed, false);
     }
 
     /// The queued output as slices for one vectored write, in order;
@@ -268,7 +291,7 @@ impl OutQueue {
     /// chunk, so only in a write that takes all of them.
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>; MAX_IOVECS]) -> usize {
         let mut count = 0;
-        for c in self.chunks.iter().take(MAX_IOVECS) {
+        for (c, _) in self.chunks.iter().take(MAX_IOVECS) {
             out[count] = IoSlice::new(c);
             count += 1;
         }
@@ -285,10 +308,12 @@ impl OutQueue {
         self.needs_flush = true;
         self.queued -= n;
         while n > 0 {
-            if let Some(front) = self.chunks.front_mut() {
+            if let Some((front, _)) = self.chunks.front_mut() {
                 if n >= front.len() {
                     n -= front.len();
-                    self.chunks.pop_front();
+                    if let Some((_, true)) = self.chunks.pop_front() {
+                        self.small_chunks -= 1;
+                    }
                 } else {
                     front.advance(n);
                     n = 0;
@@ -344,6 +369,7 @@ impl OutQueue {
     /// Drops everything queued (the transport failed).
     pub(crate) fn discard(&mut self) {
         self.chunks.clear();
+        self.small_chunks = 0;
         self.tail.clear();
         self.queued = 0;
         self.needs_flush = false;
@@ -373,6 +399,33 @@ mod tests {
             queue.consume(n);
         }
         queue.flushed();
+    }
+
+    #[test]
+    fn prepared_frames_are_queued_by_reference_however_small() {
+        let mut q = OutQueue::new(&WebSocketConfig::default(), Role::Server);
+        q.queue_frame(OpCode::Pong, true, false, b"p");
+        let framed = Bytes::from_static(b"\x81\x02hi");
+        q.queue_framed(framed.clone());
+        q.queue_framed(framed.clone());
+        q.queue_frame(OpCode::Pong, true, false, b"q");
+        assert!(
+            !q.holds_large_payload(),
+            "small: the flush policy is unchanged"
+        );
+        assert_eq!(q.queued(), 3 + 4 + 4 + 3);
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        assert_eq!(q.slices(&mut slices), 4);
+        // The shared frame itself, not a copy.
+        assert_eq!(slices[1].as_ptr(), framed.as_ptr());
+        assert_eq!(slices[2].as_ptr(), framed.as_ptr());
+        let mut out = Vec::new();
+        write_out(&mut q, &mut out);
+        assert_eq!(out, b"\x8a\x01p\x81\x02hi\x81\x02hi\x8a\x01q");
+        assert_eq!(q.small_chunks, 0);
+        // A large payload still counts as one.
+        q.queue_framed(Bytes::from(vec![0u8; COPY_LIMIT]));
+        assert!(q.holds_large_payload());
     }
 
     #[test]
