@@ -46,6 +46,8 @@ pub struct WebSocketConfig {
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) write_buffer_pool: Option<Arc<dyn BufferPool>>,
+    pub(crate) send_queue_messages: usize,
+    pub(crate) send_queue_bytes: usize,
 }
 
 impl Default for WebSocketConfig {
@@ -64,6 +66,8 @@ impl Default for WebSocketConfig {
             idle_timeout: None,
             write_timeout: None,
             write_buffer_pool: None,
+            send_queue_messages: 256,
+            send_queue_bytes: 1 << 20,
         }
     }
 }
@@ -225,6 +229,15 @@ settings! {
     /// Counts from when a write would block; any progress pushes it on.
     /// Default `None` (off). Needs a runtime.
     write_timeout: Option<Duration>;
+    /// Most messages waiting in the connection's send queue, the one that
+    /// [`Sender`](crate::Sender)s (and so a [`Hub`](crate::hub::Hub)) fill.
+    /// Past it, [`Sender::try_send`](crate::Sender::try_send) is refused
+    /// with `Full` and [`Sender::send`](crate::Sender::send) waits. Default
+    /// 256. A message is always taken into an empty queue.
+    send_queue_messages: usize;
+    /// Most payload bytes waiting in that send queue (counted whole even
+    /// where a payload is shared, as a hub's messages are). Default 1 MiB.
+    send_queue_bytes: usize;
 }
 
 /// The connection setters of [`Upgrader`](crate::Upgrader) and
@@ -275,6 +288,11 @@ macro_rules! connection_setters {
             /// Output that makes no progress for this long ends the connection
             /// (default off).
             write_timeout: Option<std::time::Duration>;
+            /// Most messages waiting in a connection's send queue, the one
+            /// [`Sender`](crate::Sender)s and a hub fill (default 256).
+            send_queue_messages: usize;
+            /// Most payload bytes waiting in that queue (default 1 MiB).
+            send_queue_bytes: usize;
         }
     };
     ($($(#[doc = $doc:literal])* $name:ident: $ty:ty;)*) => {

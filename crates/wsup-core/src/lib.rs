@@ -79,6 +79,7 @@ pub mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handshake;
+pub mod hub;
 mod message;
 mod observe;
 mod pool;
@@ -99,7 +100,10 @@ pub use bytes::Bytes;
 pub use client::ClientError;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{WebSocketConfig, WebSocketConfigBuilder};
-pub use conn::{IncomingMessage, MessageWriter, WebSocket, WebSocketReader, WebSocketWriter};
+pub use conn::{
+    IncomingMessage, MessageWriter, Outgoing, SendError, Sender, TrySendError, WebSocket,
+    WebSocketReader, WebSocketWriter,
+};
 pub use error::{ConnectionCap, Error, HandshakeError, ProtocolError};
 pub use handshake::{HeadLimits, OriginPolicy};
 pub use message::{Chunk, Message, MessageKind, Utf8Bytes};

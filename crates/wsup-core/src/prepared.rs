@@ -80,6 +80,14 @@ impl PreparedMessage {
         &self.inner.payload
     }
 
+    /// Text or binary.
+    pub fn kind(&self) -> MessageKind {
+        match self.inner.opcode {
+            OpCode::Text => MessageKind::Text,
+            _ => MessageKind::Binary,
+        }
+    }
+
     /// How many compressed encodings have been built so far.
     pub fn compressed_encodings(&self) -> usize {
         self.inner.compressed.lock().map(|c| c.len()).unwrap_or(0)

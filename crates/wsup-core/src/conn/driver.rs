@@ -15,6 +15,7 @@ use std::time::Instant;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::notice::Notice;
+use super::outbox::{Outbox, Outgoing, Sender};
 use super::timer::Timer;
 use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
@@ -41,12 +42,17 @@ pub(crate) struct Driver<T> {
     on_drop: Option<fn(&mut Self)>,
     /// Its span, when it opened, and what it reports when it ends.
     pub(crate) watch: Watch,
+    /// The send queue of its [`Sender`]s, once one was asked for.
+    outbox: Option<Arc<Outbox>>,
 }
 
 impl<T> Drop for Driver<T> {
     fn drop(&mut self) {
         if let Some(last_words) = self.on_drop {
             last_words(self);
+        }
+        if let Some(outbox) = &self.outbox {
+            outbox.shut();
         }
         // Dropped before it ended: reported now (a no-op if it ended).
         let (counts, first) = (self.proto.counts, self.proto.first_close());
@@ -87,6 +93,65 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             noticed: false,
             on_drop: None,
             watch: Watch::new(span),
+            outbox: None,
+        }
+    }
+
+    /// A handle that queues messages on this connection from other tasks.
+    pub(crate) fn sender(&mut self) -> Sender {
+        let outbox = self
+            .outbox
+            .get_or_insert_with(|| Outbox::new(self.proto.config()));
+        if !self.proto.is_open() {
+            outbox.shut();
+        }
+        Sender::new(outbox.clone())
+    }
+
+    /// Moves what senders queued into the protocol, as far as the backlog
+    /// has room, then the close one asked for. Whether anything was taken.
+    #[inline(never)]
+    fn take_outbox(&mut self) -> bool {
+        let Some(outbox) = self.outbox.take() else {
+            return false;
+        };
+        let mut took = false;
+        if !self.proto.is_open() {
+            outbox.shut();
+        } else if self.proto.takes_whole_messages() {
+            let proto = &mut self.proto;
+            let taken = outbox.take(|msg| {
+                // Refused only when it could not be sent: dropped.
+                let _ = match msg {
+                    Outgoing::Message(m) => proto.start_send(m),
+                    Outgoing::Prepared(p) => proto.queue_prepared(&p),
+                };
+                proto.takes_whole_messages()
+            });
+            took = taken.messages > 0;
+            if let Some(frame) = taken.close {
+                let _ = self.start_close(frame);
+                outbox.shut();
+                took = true;
+            }
+        }
+        self.outbox = Some(outbox);
+        took
+    }
+
+    /// The connection is about to wait for input: whether senders queued
+    /// something meanwhile (taken now), or else the task is woken when they do.
+    fn outbox_waits(&mut self, cx: &mut Context<'_>) -> bool {
+        match &self.outbox {
+            Some(outbox) => outbox.register(cx) && self.take_outbox(),
+            None => false,
+        }
+    }
+
+    /// The connection is over: its senders learn it.
+    fn shut_outbox(&self) {
+        if let Some(outbox) = &self.outbox {
+            outbox.shut();
         }
     }
 
@@ -308,6 +373,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     #[cold]
     fn end(&mut self, outcome: Result<Message, Error>) -> Poll<Result<Event, Error>> {
         self.timer.disarm();
+        self.shut_outbox();
         self.report_end(&outcome);
         Poll::Ready(outcome.map(Event::Message))
     }
@@ -383,7 +449,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                         Ok(_) => continue,
                     }
                 }
-                Next::Read(flush) => flush,
+                Next::Read(flush) => {
+                    // What other tasks queued joins this batch's output.
+                    if self.outbox.as_ref().is_some_and(|o| o.is_ready()) {
+                        self.take_outbox();
+                    }
+                    flush
+                }
             };
             match flush {
                 Flush::Wait => {
@@ -428,7 +500,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                             return self.io_failed(e);
                         }
                     }
-                    if self.outside_event(cx) {
+                    if self.outside_event(cx) || self.outbox_waits(cx) {
                         continue;
                     }
                     return Poll::Pending;
@@ -533,6 +605,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             return Error::Io(e);
         }
         self.timer.disarm();
+        self.shut_outbox();
         let outcome = self.proto.finish();
         self.report_end(&outcome);
         match outcome {

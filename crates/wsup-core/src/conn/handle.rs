@@ -81,6 +81,15 @@ where
     a.with(|d| d.start_send(msg))
 }
 
+/// A [`crate::Sender`] for the connection.
+pub(crate) fn sender<T, A>(a: &mut A) -> crate::Sender
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    A: Access<T>,
+{
+    a.with(|d| d.sender())
+}
+
 /// Queues a chunk, no I/O (the second half of `feed_chunk`).
 pub(crate) fn queue_chunk<T, A>(a: &mut A, chunk: Chunk) -> Result<(), Error>
 where
@@ -201,6 +210,13 @@ macro_rules! receiving_methods {
 /// documented once.
 macro_rules! sending_methods {
     () => {
+        /// A handle that queues messages on this connection from any task
+        /// (cloneable, `Send`): see [`Sender`](crate::Sender). They are
+        /// written while the connection's task waits for input.
+        pub fn sender(&mut self) -> crate::Sender {
+            handle::sender(self)
+        }
+
         /// Sends a message and flushes.
         pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
             self.feed(msg).await?;

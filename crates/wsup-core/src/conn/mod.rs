@@ -5,6 +5,7 @@ mod driver;
 mod handle;
 mod message_io;
 mod notice;
+mod outbox;
 mod split;
 mod timer;
 
@@ -22,6 +23,7 @@ pub(crate) use self::driver::Driver;
 use self::handle::Access;
 pub use self::message_io::{IncomingMessage, MessageWriter};
 pub(crate) use self::notice::Notice;
+pub use self::outbox::{Outgoing, SendError, Sender, TrySendError};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
 use crate::close::{CloseCode, CloseFrame};

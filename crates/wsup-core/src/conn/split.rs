@@ -131,6 +131,12 @@ half_access!(WebSocketWriter, write);
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocketReader<T> {
     handle::receiving_methods!();
 
+    /// A handle that queues messages on this connection from any task: see
+    /// [`Sender`](crate::Sender). The reader, receiving, writes them.
+    pub fn sender(&mut self) -> crate::Sender {
+        handle::sender(self)
+    }
+
     /// What the connection has received and sent so far (both halves: it
     /// is one connection).
     pub fn stats(&self) -> ConnectionStats {

@@ -179,6 +179,12 @@ impl Protocol {
     }
 
     /// A data message may start: none is being sent in pieces.
+    /// Whether a whole message may be queued now: no message sent in
+    /// pieces is in progress, and the backlog has room.
+    pub(crate) fn takes_whole_messages(&self) -> bool {
+        self.sending.is_none() && self.flush_before_queue() != super::Flush::Wait
+    }
+
     fn check_no_fragments(&self) -> Result<(), Error> {
         if self.sending.is_some() {
             return Err(Error::InvalidMessage(
