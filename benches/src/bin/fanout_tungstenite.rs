@@ -49,6 +49,8 @@ fn main() -> io::Result<()> {
 
 async fn serve(stream: TcpStream, tx: broadcast::Sender<Message>) {
     let mut publisher = false;
+    // The signature is tungstenite's `Callback`, its error a whole response.
+    #[allow(clippy::result_large_err)]
     let route = |request: &Request, response: Response| {
         publisher = request.uri().path() == PUBLISHER_PATH;
         Ok(response)

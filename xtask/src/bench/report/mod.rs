@@ -18,7 +18,7 @@ mod stats;
 mod targets;
 
 pub use format::{si, size_name};
-pub use stats::median;
+pub use stats::{median, paired_ratios, spread};
 
 /// One throughput measurement of one server.
 #[derive(Debug, Clone, Copy)]
@@ -180,6 +180,36 @@ pub struct Report {
 
 impl Report {
     pub fn new(root: &Path, plan: &Plan, results: Vec<RuntimeResults>, notes: Vec<String>) -> Self {
+        let run = RunInfo::collect(root);
+        Report {
+            host: run.host,
+            cpu_model: run.cpu_model,
+            cores: run.cores,
+            revision: run.revision,
+            dirty: run.dirty,
+            date: run.date,
+            plan: plan.clone(),
+            results,
+            notes,
+        }
+    }
+}
+
+/// Where and when a run was made: the host, its CPU, the git revision.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub host: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub revision: String,
+    /// Tracked files were modified.
+    pub dirty: bool,
+    pub date: String,
+}
+
+impl RunInfo {
+    /// This host now, and the revision checked out at `root`.
+    pub fn collect(root: &Path) -> Self {
         let git = |args: &[&str]| {
             Command::new("git")
                 .current_dir(root)
@@ -190,7 +220,7 @@ impl Report {
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         };
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        Report {
+        RunInfo {
             host: std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_owned())
                 .unwrap_or_else(|_| "unknown".to_owned()),
@@ -205,9 +235,6 @@ impl Report {
             dirty: git(&["status", "--porcelain", "--untracked-files=no"])
                 .is_some_and(|s| !s.is_empty()),
             date: utc_now(),
-            plan: plan.clone(),
-            results,
-            notes,
         }
     }
 }
