@@ -9,8 +9,8 @@
 //! `fanout` mode (`benches/src/bin/wsup_loadgen/fanout.rs`), pinned to the
 //! other core, opens the subscribers over several processes, reads the
 //! server's memory, then publishes: messages one at a time (the latency
-//! from publishing to the last delivery), then in windows (deliveries a
-//! second). The servers take turns, the first one rotating from one point
+//! from publishing to the last delivery), then in windows, four of them on
+//! their way (deliveries a second). The servers take turns, the first one rotating from one point
 //! and repeat to the next; each ratio is taken within a repeat and the
 //! median reported. Results go to `target/wsup-bench/fanout.json`,
 //! `fanout.md` and `fanout.svg`.

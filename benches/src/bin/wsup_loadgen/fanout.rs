@@ -12,8 +12,11 @@
 //! - `--latency-messages` messages one at a time: each is sent once the
 //!   one before has reached every subscriber;
 //! - then `--messages` messages in windows of `--window`, all of a window
-//!   in one write, the next window once the last message of this one has
-//!   reached every subscriber.
+//!   in one write, with [`IN_FLIGHT`] windows on their way: the next window
+//!   is sent once the last message of the window [`IN_FLIGHT`] before it
+//!   has reached every subscriber, so that the server always has work
+//!   while the subscribers read (one window at a time would measure the
+//!   server and the load generator taking turns).
 //!
 //! A child answers `wait SEQ` on its stdin with `reached SEQ CPU` once
 //! every one of its connections has received message SEQ (or a later one:
@@ -51,6 +54,8 @@ const REACH_TIMEOUT: Duration = Duration::from_secs(60);
 /// Between the last subscriber opened and the reading of the server's
 /// memory: the server finishes its last handshakes.
 const OPEN_SETTLE: Duration = Duration::from_millis(500);
+/// Windows sent and not yet delivered to every subscriber, at most.
+pub const IN_FLIGHT: usize = 4;
 
 pub async fn fanout(args: &Args) -> Result<String, String> {
     let pid = args.server_pid.ok_or("`fanout` needs --server-pid")?;
@@ -81,15 +86,25 @@ pub async fn fanout(args: &Args) -> Result<String, String> {
     let mut cpu = vec![0.0; children.len()];
     for _ in 0..args.latency_messages {
         let last = publisher.send(1).await?;
-        reach(&mut children, last, &mut cpu)?;
+        ask(&mut children, last)?;
+        answers(&mut children, last, &mut cpu)?;
     }
     let (cpu0, server0, started) = (cpu.clone(), process_cpu(pid), Instant::now());
     let mut left = args.messages;
+    let mut in_flight = std::collections::VecDeque::new();
     while left > 0 {
+        if in_flight.len() == IN_FLIGHT {
+            let oldest = in_flight.pop_front().expect("IN_FLIGHT windows");
+            answers(&mut children, oldest, &mut cpu)?;
+        }
         let window = args.window.min(left);
         let last = publisher.send(window).await?;
-        reach(&mut children, last, &mut cpu)?;
+        ask(&mut children, last)?;
+        in_flight.push_back(last);
         left -= window;
+    }
+    while let Some(oldest) = in_flight.pop_front() {
+        answers(&mut children, oldest, &mut cpu)?;
     }
     let secs = started.elapsed().as_secs_f64();
     let server_cpu = match (server0, process_cpu(pid)) {
@@ -123,6 +138,7 @@ pub async fn fanout(args: &Args) -> Result<String, String> {
         "size": args.size,
         "messages": args.messages,
         "window": args.window,
+        "windows_in_flight": IN_FLIGHT,
         "latency_messages": args.latency_messages,
         "deliveries": deliveries,
         "lost": lost,
@@ -141,12 +157,18 @@ pub async fn fanout(args: &Args) -> Result<String, String> {
     Ok(out.to_string())
 }
 
-/// Asks every child to wait for message `seq` and waits for all their
-/// answers; keeps each child's CPU seconds so far in `cpu`.
-fn reach(children: &mut [Subscribers], seq: u64, cpu: &mut [f64]) -> Result<(), String> {
+/// Asks every child to say when message `seq` has reached all its
+/// subscribers (each answers in the order asked).
+fn ask(children: &mut [Subscribers], seq: u64) -> Result<(), String> {
     for child in children.iter_mut() {
         child.send(&format!("wait {seq}"))?;
     }
+    Ok(())
+}
+
+/// Waits for every child's answer about message `seq`; keeps each child's
+/// CPU seconds so far in `cpu`.
+fn answers(children: &mut [Subscribers], seq: u64, cpu: &mut [f64]) -> Result<(), String> {
     for (child, cpu) in children.iter_mut().zip(cpu) {
         let line = child.line(REACH_TIMEOUT)?;
         let mut words = line.split_whitespace();

@@ -137,8 +137,9 @@ impl FanoutReport {
              (subscribers in processes of at most {} connections, and the publisher) on core \
              {LOADGEN_CORE}. Each server is started fresh for each point; {} repeat(s), the \
              servers taking turns; ratios are taken within a repeat (median, min–max).\n\n\
-             - **deliveries/s**: messages in windows (all of a window in one write, the next \
-             once the last has reached every subscriber), deliveries over their time;\n\
+             - **deliveries/s**: messages in windows (all of a window in one write, four \
+             windows on their way: the next once the last message of the fourth before it has \
+             reached every subscriber), deliveries over their time;\n\
              - **latency**: messages one at a time, from publishing to the last subscriber's \
              receipt (p50 / p99); *loaded*: the same over the windowed messages;\n\
              - **RSS/subscriber**: the server's VmRSS with every subscriber connected, less \
