@@ -38,6 +38,18 @@ struct Received {
 }
 
 impl Received {
+    fn new(messages: usize, conns: u32) -> Self {
+        Received {
+            accounted: RefCell::new(vec![0; messages]),
+            latency: RefCell::new(vec![0; messages]),
+            lost: Cell::new(0),
+            conns,
+            progress: Notify::new(),
+            error: RefCell::default(),
+            buf: RefCell::new(vec![0; READ_BUFFER]),
+        }
+    }
+
     fn fail(&self, message: String) {
         self.error.borrow_mut().get_or_insert(message);
         self.progress.notify_one();
@@ -76,15 +88,7 @@ pub async fn subscribe(args: &Args) -> Result<String, String> {
                 .map_err(|e| format!("subscribe: {e}"))?;
         }
     }
-    let received = Rc::new(Received {
-        accounted: RefCell::new(vec![0; args.messages]),
-        latency: RefCell::new(vec![0; args.messages]),
-        lost: Cell::new(0),
-        conns: opened.len() as u32,
-        progress: Notify::new(),
-        error: RefCell::default(),
-        buf: RefCell::new(vec![0; READ_BUFFER]),
-    });
+    let received = Rc::new(Received::new(args.messages, opened.len() as u32));
     for (stream, leftover) in opened {
         let received = Rc::clone(&received);
         let (raw, size) = (args.raw, args.size);
@@ -171,5 +175,35 @@ async fn read(
             let used = handle(&pending)?;
             pending.drain(..used);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skipped_message_counts_as_lost_and_as_accounted_for() {
+        let received = Received::new(4, 2);
+        let sent = monotonic_ns();
+        received.record(None, 0, sent).unwrap();
+        received.record(Some(0), 1, sent).unwrap();
+        // The second connection misses message 0.
+        received.record(None, 1, sent).unwrap();
+        assert_eq!(*received.accounted.borrow(), [2, 2, 0, 0]);
+        assert_eq!(received.lost.get(), 1);
+        assert!(received.latency.borrow()[1] > 0);
+        assert_eq!(
+            received.latency.borrow()[0],
+            received.latency.borrow()[0].max(1)
+        );
+    }
+
+    #[test]
+    fn a_repeated_or_unknown_message_is_an_error() {
+        let received = Received::new(2, 1);
+        received.record(None, 0, 0).unwrap();
+        assert!(received.record(Some(0), 0, 0).is_err());
+        assert!(received.record(Some(0), 2, 0).is_err());
     }
 }
