@@ -8,6 +8,11 @@
 //! [stamp](stamp): its sequence number and the publisher's send time on
 //! `CLOCK_MONOTONIC`, which every process of the machine reads alike.
 
+use std::future::Future;
+use std::io;
+
+use tokio::net::TcpListener;
+
 /// The request path of the publisher's WebSocket.
 pub const PUBLISHER_PATH: &str = "/pub";
 /// The first byte a publisher sends to the raw TCP server.
@@ -60,6 +65,29 @@ pub fn raise_nofile_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
+}
+
+/// The `main` of a fan-out server: takes `ADDR` from the command line,
+/// raises the descriptor limit, binds on a tokio runtime of this thread
+/// alone, prints `listening on ADDR` (what `cargo xtask bench` waits for)
+/// and runs `serve` on the listener.
+pub fn serve_on_tokio<F>(program: &str, serve: impl FnOnce(TcpListener) -> F) -> io::Result<()>
+where
+    F: Future<Output = io::Result<()>>,
+{
+    let Some(addr) = std::env::args().nth(1) else {
+        eprintln!("usage: {program} ADDR");
+        std::process::exit(2);
+    };
+    raise_nofile_limit();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let listener = TcpListener::bind(&addr).await?;
+            println!("listening on {}", listener.local_addr()?);
+            serve(listener).await
+        })
 }
 
 #[cfg(test)]

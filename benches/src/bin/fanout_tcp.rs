@@ -16,9 +16,9 @@ use std::rc::Rc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
-use wsup_benches::fanout::{raise_nofile_limit, PUBLISHER, SUBSCRIBER};
+use wsup_benches::fanout::{self, PUBLISHER, SUBSCRIBER};
 
 /// A subscriber's queued bytes past which the publisher waits.
 const BACKLOG: usize = 1 << 20;
@@ -26,26 +26,20 @@ const BACKLOG: usize = 1 << 20;
 const READ: usize = 256 * 1024;
 
 fn main() -> io::Result<()> {
-    let Some(addr) = std::env::args().nth(1) else {
-        eprintln!("usage: fanout_tcp ADDR");
-        std::process::exit(2);
-    };
-    raise_nofile_limit();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async {
-        let listener = TcpListener::bind(&addr).await?;
-        println!("listening on {}", listener.local_addr()?);
+    fanout::serve_on_tokio("fanout_tcp", |listener| async move {
         let subscribers: Rc<RefCell<Vec<Rc<Subscriber>>>> = Rc::default();
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::task::spawn_local(serve(stream, Rc::clone(&subscribers)));
-        }
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    tokio::task::spawn_local(serve(stream, Rc::clone(&subscribers)));
+                }
+            })
+            .await
     })
 }
 

@@ -15,36 +15,26 @@ use std::io;
 
 use futures_util::future::{self, Either};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::Message;
-use wsup_benches::fanout::{raise_nofile_limit, PUBLISHER_PATH};
+use wsup_benches::fanout::{self, PUBLISHER_PATH};
 
 /// The channel's capacity: well above the load generator's window.
 const CAPACITY: usize = 1024;
 
 fn main() -> io::Result<()> {
-    let Some(addr) = std::env::args().nth(1) else {
-        eprintln!("usage: fanout_tungstenite ADDR");
-        std::process::exit(2);
-    };
-    raise_nofile_limit();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let listener = TcpListener::bind(&addr).await?;
-            println!("listening on {}", listener.local_addr()?);
-            let (tx, _) = broadcast::channel(CAPACITY);
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(serve(stream, tx.clone()));
-            }
-        })
+    fanout::serve_on_tokio("fanout_tungstenite", |listener| async move {
+        let (tx, _) = broadcast::channel(CAPACITY);
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(serve(stream, tx.clone()));
+        }
+    })
 }
 
 async fn serve(stream: TcpStream, tx: broadcast::Sender<Message>) {

@@ -11,8 +11,7 @@
 
 use std::io;
 
-use tokio::net::TcpListener;
-use wsup_benches::fanout::{raise_nofile_limit, PUBLISHER_PATH};
+use wsup_benches::fanout::{self, PUBLISHER_PATH};
 use wsup_core::hub::{Hub, SlowConsumer};
 use wsup_core::{Message, PreparedMessage};
 use wsup_tokio::Server;
@@ -20,39 +19,29 @@ use wsup_tokio::Server;
 const TOPIC: &str = "bench";
 
 fn main() -> io::Result<()> {
-    let Some(addr) = std::env::args().nth(1) else {
-        eprintln!("usage: fanout_wsup ADDR");
-        std::process::exit(2);
-    };
-    raise_nofile_limit();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let listener = TcpListener::bind(&addr).await?;
-            println!("listening on {}", listener.local_addr()?);
-            let hub = Hub::with_policy(SlowConsumer::Wait);
-            Server::new(listener, wsup_tokio::upgrader())
-                .run_requests(move |request, _| {
-                    let hub = hub.clone();
-                    async move {
-                        let publisher = request.parts().uri.path() == PUBLISHER_PATH;
-                        let Ok(mut ws) = request.upgrade().await else {
-                            return;
-                        };
-                        if publisher {
-                            while let Ok(msg) = ws.recv().await {
-                                if let Message::Binary(data) = msg {
-                                    hub.publish(TOPIC, PreparedMessage::binary(data)).await;
-                                }
+    fanout::serve_on_tokio("fanout_wsup", |listener| async move {
+        let hub = Hub::with_policy(SlowConsumer::Wait);
+        Server::new(listener, wsup_tokio::upgrader())
+            .run_requests(move |request, _| {
+                let hub = hub.clone();
+                async move {
+                    let publisher = request.parts().uri.path() == PUBLISHER_PATH;
+                    let Ok(mut ws) = request.upgrade().await else {
+                        return;
+                    };
+                    if publisher {
+                        while let Ok(msg) = ws.recv().await {
+                            if let Message::Binary(data) = msg {
+                                hub.publish(TOPIC, PreparedMessage::binary(data)).await;
                             }
-                        } else {
-                            hub.subscribe(TOPIC, &ws.sender());
-                            while ws.recv().await.is_ok() {}
                         }
+                    } else {
+                        hub.subscribe(TOPIC, &ws.sender());
+                        while ws.recv().await.is_ok() {}
                     }
-                })
-                .await
-                .map(drop)
-        })
+                }
+            })
+            .await
+            .map(drop)
+    })
 }

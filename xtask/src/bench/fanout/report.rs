@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{Fanout, Plan};
-use crate::bench::report::{paired_ratios, si, size_name, spread, RunInfo};
+use crate::bench::report::{paired_ratios, si, size_name, spread, stats_json as stats, RunInfo};
 use crate::bench::{LOADGEN_CORE, SERVER_CORE};
 
 /// Subscribers at which the aims are judged.
@@ -259,12 +259,6 @@ impl FanoutReport {
     }
 
     pub fn json(&self) -> Value {
-        let stats = |values: Vec<f64>| match spread(values.iter().copied()) {
-            Some((median, min, max)) => {
-                json!({"median": median, "min": min, "max": max, "samples": values})
-            }
-            None => Value::Null,
-        };
         let points: Vec<Value> = self
             .points
             .iter()

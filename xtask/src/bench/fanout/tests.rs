@@ -49,14 +49,7 @@ fn report(subscribers: &[usize], failed: Option<usize>) -> FanoutReport {
         }
     }
     FanoutReport {
-        run: RunInfo {
-            host: "test".to_owned(),
-            cpu_model: "none".to_owned(),
-            cores: 2,
-            revision: "0000000".to_owned(),
-            dirty: false,
-            date: "2026-01-01T00:00:00Z".to_owned(),
-        },
+        run: RunInfo::fixed(),
         plan,
         points,
         notes: vec!["a note".to_owned()],

@@ -18,6 +18,7 @@ mod stats;
 mod targets;
 
 pub use format::{si, size_name};
+pub use json::stats as stats_json;
 pub use stats::{median, paired_ratios, spread};
 
 /// One throughput measurement of one server.
@@ -167,12 +168,7 @@ impl RuntimeResults {
 /// A whole run: where, when, what, and the figures.
 #[derive(Debug)]
 pub struct Report {
-    pub host: String,
-    pub cpu_model: String,
-    pub cores: usize,
-    pub revision: String,
-    pub dirty: bool,
-    pub date: String,
+    pub run: RunInfo,
     pub plan: Plan,
     pub results: Vec<RuntimeResults>,
     pub notes: Vec<String>,
@@ -180,14 +176,8 @@ pub struct Report {
 
 impl Report {
     pub fn new(root: &Path, plan: &Plan, results: Vec<RuntimeResults>, notes: Vec<String>) -> Self {
-        let run = RunInfo::collect(root);
         Report {
-            host: run.host,
-            cpu_model: run.cpu_model,
-            cores: run.cores,
-            revision: run.revision,
-            dirty: run.dirty,
-            date: run.date,
+            run: RunInfo::collect(root),
             plan: plan.clone(),
             results,
             notes,
@@ -235,6 +225,19 @@ impl RunInfo {
             dirty: git(&["status", "--porcelain", "--untracked-files=no"])
                 .is_some_and(|s| !s.is_empty()),
             date: utc_now(),
+        }
+    }
+
+    /// A made-up run, for tests that must not ask git or the host.
+    #[cfg(test)]
+    pub fn fixed() -> Self {
+        RunInfo {
+            host: "test".to_owned(),
+            cpu_model: "none".to_owned(),
+            cores: 2,
+            revision: "0000000".to_owned(),
+            dirty: false,
+            date: "2025-01-01T00:00:00Z".to_owned(),
         }
     }
 }
