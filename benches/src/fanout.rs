@@ -5,7 +5,7 @@
 //! other path is a subscriber. On the raw TCP server, whose clients send no
 //! request, the first byte a client sends says which it is
 //! ([`PUBLISHER`] or [`SUBSCRIBER`]). Each message starts with a
-//! [stamp](stamp): its sequence number and the publisher's send time on
+//! stamp ([`stamp`]): its sequence number and the publisher's send time on
 //! `CLOCK_MONOTONIC`, which every process of the machine reads alike.
 
 use std::future::Future;

@@ -40,7 +40,8 @@ subcommands:
       tokio-tungstenite task per subscriber (baseline) and a raw TCP
       fan-out (ceiling), on tokio: deliveries/s, publish-to-last-delivery
       latency, server RSS per subscriber; results in
-      target/wsup-bench/fanout.{md,json,svg}; --quick: 1,000 subscribers
+      target/wsup-bench/fanout.{md,json,svg}; about 15 min (two repeats);
+      --quick: 1,000 subscribers, one repeat, under 2 min once built
   interop [--runtime tokio|smol|async-std|all] [--client]
       permessage-deflate interop: the Python `websockets` client against
       the echo, hello (hyper) and hello-axum examples, every negotiation
