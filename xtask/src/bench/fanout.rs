@@ -258,6 +258,8 @@ fn measure(
         plan.latency_messages(subscribers).to_string(),
         "--per-process".to_owned(),
         plan.per_process.to_string(),
+        "--settle".to_owned(),
+        "0".to_owned(),
     ];
     let raw = server == Fanout::Ceiling;
     let v = loadgen.run_within("fanout", &process, raw, &args, RUN_TIMEOUT)?;

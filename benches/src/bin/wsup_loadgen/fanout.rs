@@ -18,6 +18,9 @@
 //!   while the subscribers read (one window at a time would measure the
 //!   server and the load generator taking turns).
 //!
+//! `--settle` seconds after the last delivery, the subscribers still
+//! connected, the server's VmRSS is read once more.
+//!
 //! A child answers `wait SEQ` on its stdin with `reached SEQ CPU` once
 //! every one of its connections has received message SEQ (or a later one:
 //! a skipped message is counted lost), and `report` with, per message, the
@@ -114,6 +117,10 @@ pub async fn fanout(args: &Args) -> Result<String, String> {
     let client_cpu = (cpu.iter().sum::<f64>() - cpu0.iter().sum::<f64>() + own_cpu()) / secs;
     let rss_after = proc_status_kib(pid, "VmRSS")?;
     let rss_peak = proc_status_kib(pid, "VmHWM")?;
+    // With the subscribers still connected and idle: what the server gives
+    // back of what the messages grew.
+    tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
+    let rss_settled = proc_status_kib(pid, "VmRSS")?;
 
     // Per message, the latest delivery among all the children's.
     let mut latest = vec![0u64; total];
@@ -150,6 +157,8 @@ pub async fn fanout(args: &Args) -> Result<String, String> {
         "rss_subscribed_kib": rss_subscribed,
         "rss_after_kib": rss_after,
         "rss_peak_kib": rss_peak,
+        "rss_settled_kib": rss_settled,
+        "settle_seconds": args.settle,
         "kib_per_subscriber": rss_subscribed.saturating_sub(rss_before) as f64 / args.conns as f64,
         "server_cpu": server_cpu,
         "client_cpu": client_cpu,

@@ -13,7 +13,7 @@
 //! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
 //! wsup_loadgen idle       ADDR --conns M [--raw] [--sources K] [--cpu C]
 //! wsup_loadgen burst      ADDR --conns M --size N --wave W --server-pid P [--deflate-fragment] [--settle S] [--sources K] [--cpu C]
-//! wsup_loadgen fanout     ADDR --conns M --size N --messages K --window W --latency-messages L --server-pid P [--per-process Q] [--raw] [--sources K] [--cpu C]
+//! wsup_loadgen fanout     ADDR --conns M --size N --messages K --window W --latency-messages L --server-pid P [--per-process Q] [--settle S] [--raw] [--sources K] [--cpu C]
 //! ```
 //!
 //! `throughput`, `latency` and `burst` print one JSON object on stdout.
