@@ -83,22 +83,29 @@ pub fn draw(path: &Path, report: &FanoutReport) -> Result<(), Box<dyn std::error
             .x_label_formatter(&label)
             .y_label_formatter(&|y| format!("{y:.1}"))
             .draw()?;
-        chart.draw_series(
-            bars.iter()
-                .map(|&(j, v)| Rectangle::new([(j - 0.32, 0.0), (j + 0.32, v)], BAR.filled())),
-        )?;
-        chart.draw_series(bars.iter().map(|&(j, v)| {
-            Text::new(
-                format!("{v:.2}"),
-                // Above the bar: a text hangs from its position.
-                (j - 0.08, v + top * 0.07),
-                ("sans-serif", 14).into_font().color(&BLACK),
-            )
-        }))?;
+        // The aim first, behind the bars.
         chart.draw_series(LineSeries::new(
             [(-0.5, aim), (n as f64 - 0.5, aim)],
             AIM.stroke_width(2),
         ))?;
+        chart.draw_series(
+            bars.iter()
+                .map(|&(j, v)| Rectangle::new([(j - 0.32, 0.0), (j + 0.32, v)], BAR.filled())),
+        )?;
+        // The value inside the bar's top, in white, clear of the aim line;
+        // above a bar too short to hold it.
+        chart.draw_series(bars.iter().map(|&(j, v)| {
+            let (y, color) = if v > top * 0.1 {
+                (v - top * 0.02, WHITE)
+            } else {
+                (v + top * 0.07, BLACK)
+            };
+            Text::new(
+                format!("{v:.2}"),
+                (j - 0.08, y),
+                ("sans-serif", 14).into_font().color(&color),
+            )
+        }))?;
     }
     root.present()?;
     Ok(())
