@@ -1,12 +1,14 @@
 //! Support code for the wsup benchmarks: the in-memory transport they run
 //! over, so the criterion benches measure the codec, not the kernel
 //! (tungstenite's habit), and their payloads; and the accept loop of the
-//! baseline servers ([`baseline`]). Masked client frames come from
+//! baseline servers ([`baseline`]); what the fan-out servers and the load
+//! generator agree on ([`fanout`]). Masked client frames come from
 //! `wsup_testkit::client_frame`.
 
 use wsup_testkit::Mem;
 
 pub mod baseline;
+pub mod fanout;
 
 /// Serves its input once in reads of at most `chunk` bytes, then EOF; counts
 /// what is written (`output`) and throws it away.

@@ -20,7 +20,10 @@
 //! `results.md`, `results.json` and `throughput.svg`.
 //!
 //! `--memory` measures something else instead (`memory.rs`): the echo
-//! server's memory per connection once a burst of large messages is over.
+//! server's memory per connection once a burst of large messages is over;
+//! `--http` the echo behind hyper and over TLS (`http.rs`); `--fanout` one
+//! publisher's messages to many subscribers, wsup's hub against a
+//! broadcast channel with tokio-tungstenite and raw TCP (`fanout.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,6 +40,7 @@ use crate::runtime::Runtime;
 use crate::util::{check, exit_code, Workspace};
 
 mod chart;
+mod fanout;
 mod http;
 mod memory;
 mod report;
@@ -95,6 +99,8 @@ pub struct Options {
     pub memory: Option<Memory>,
     /// `--http`: the echo behind hyper against the plain echo instead.
     pub http: bool,
+    /// `--fanout`: the fan-out benchmark instead.
+    pub fanout: bool,
 }
 
 /// The arguments of `cargo xtask bench --memory`.
@@ -163,6 +169,7 @@ pub fn run(options: &Options) -> ExitCode {
     let result = match &options.memory {
         Some(memory) => memory::run(options, memory),
         None if options.http => http::run(options),
+        None if options.fanout => fanout::run(options),
         None => try_run(options),
     };
     exit_code(result.map(|()| true))

@@ -34,6 +34,14 @@ subcommands:
       echo, and echo --tls (a certificate made for the run), side by side, as
       ratios; results in target/wsup-bench/http.{md,json};
       tokio by default; about 3 min per runtime (1 min with --quick)
+  bench --fanout [--quick]
+      instead: one publisher, 1,000 to 15,000 subscribers, 16 B and 1 KiB
+      messages: wsup's hub against a tokio::sync::broadcast channel with a
+      tokio-tungstenite task per subscriber (baseline) and a raw TCP
+      fan-out (ceiling), on tokio: deliveries/s, publish-to-last-delivery
+      latency, server RSS per subscriber; results in
+      target/wsup-bench/fanout.{md,json,svg}; about 15 min (two repeats);
+      --quick: 1,000 subscribers, one repeat, under 2 min once built
   interop [--runtime tokio|smol|async-std|all] [--client]
       permessage-deflate interop: the Python `websockets` client against
       the echo, hello (hyper) and hello-axum examples, every negotiation
@@ -141,6 +149,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     let mut quick = false;
     let mut memory = false;
     let mut http = false;
+    let mut fanout = false;
     let mut echo = None;
     let mut conns = None;
     while let Some((flag, inline)) = flags.next() {
@@ -154,6 +163,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             "--quick" if inline.is_none() => quick = true,
             "--memory" if inline.is_none() => memory = true,
             "--http" if inline.is_none() => http = true,
+            "--fanout" if inline.is_none() => fanout = true,
             "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--conns" => {
                 let value = flags.value(&flag, inline)?;
@@ -172,8 +182,8 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     if echo.is_some() && runtimes.is_some() {
         return Err("`--echo` and `--runtime` exclude each other".to_owned());
     }
-    if memory && http {
-        return Err("`--memory` and `--http` exclude each other".to_owned());
+    if [memory, http, fanout].iter().filter(|&&m| m).count() > 1 {
+        return Err("`--memory`, `--http` and `--fanout` exclude each other".to_owned());
     }
     let memory = memory.then_some(bench::Memory { echo, conns });
     Ok(Task::Bench(bench::Options {
@@ -181,6 +191,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
         quick,
         memory,
         http,
+        fanout,
     }))
 }
 

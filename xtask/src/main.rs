@@ -35,6 +35,14 @@
 //!   message unfinished, then idle. `--echo` measures a given binary (an
 //!   older build, say) instead of building `echo` per runtime (tokio by
 //!   default). Writes `target/wsup-bench/memory.{md,json}`.
+//! - `bench --fanout [--quick]`: instead, one publisher and 1,000 to 15,000
+//!   subscribers (1,000 with `--quick`, under two minutes), 16 B and 1 KiB
+//!   messages, on tokio: wsup's hub (`benches/src/bin/fanout_wsup.rs`)
+//!   against a `tokio::sync::broadcast` channel with a tokio-tungstenite
+//!   task per subscriber (the baseline) and a raw TCP fan-out (the
+//!   ceiling): deliveries a second, publish-to-last-delivery latency and
+//!   the server's memory per subscriber. Writes
+//!   `target/wsup-bench/fanout.{md,json,svg}`.
 //! - `interop [--runtime tokio|smol|async-std|all]`: builds the `echo`
 //!   example in release for each runtime and drives it with
 //!   `xtask/interop/deflate_client.py`, a permessage-deflate client on the

@@ -155,3 +155,18 @@ fn bench_http_is_its_own_mode() {
         .unwrap_err()
         .contains("exclude"));
 }
+
+#[test]
+fn bench_fanout_is_its_own_mode_and_takes_quick() {
+    let Ok(Task::Bench(options)) = parse_line("bench --fanout --quick") else {
+        panic!("not bench");
+    };
+    assert!(options.fanout && options.quick && !options.http && options.memory.is_none());
+    let Ok(Task::Bench(options)) = parse_line("bench --quick") else {
+        panic!("not bench");
+    };
+    assert!(!options.fanout);
+    for line in ["bench --fanout --http", "bench --memory --fanout"] {
+        assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
+    }
+}

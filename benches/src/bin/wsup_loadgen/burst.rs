@@ -348,7 +348,7 @@ impl Frames {
 }
 
 /// Field `key` of `/proc/PID/status`, in KiB.
-fn proc_status_kib(pid: u32, key: &str) -> Result<u64, String> {
+pub fn proc_status_kib(pid: u32, key: &str) -> Result<u64, String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| format!("cannot read the status of process {pid}: {e}"))?;
     status

@@ -95,9 +95,9 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         ""
     };
     let request = format!(
-        "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n",
-        args.addr
+        args.path, args.addr
     );
     stream
         .write_all(request.as_bytes())

@@ -13,6 +13,7 @@
 //! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
 //! wsup_loadgen idle       ADDR --conns M [--raw] [--sources K] [--cpu C]
 //! wsup_loadgen burst      ADDR --conns M --size N --wave W --server-pid P [--deflate-fragment] [--settle S] [--sources K] [--cpu C]
+//! wsup_loadgen fanout     ADDR --conns M --size N --messages K --window W --latency-messages L --server-pid P [--per-process Q] [--settle S] [--raw] [--sources K] [--cpu C]
 //! ```
 //!
 //! `throughput`, `latency` and `burst` print one JSON object on stdout.
@@ -20,7 +21,9 @@
 //! (`wss://`), trusting that CA, the server named by its IP address.
 //! `idle` opens the connections, prints `{"opened":M}`, and holds them until
 //! stdin ends. `burst` measures the server's memory after a burst of large
-//! messages (see `burst.rs`).
+//! messages (see `burst.rs`); `fanout` one publisher's messages reaching
+//! many subscribers, held by child processes (`fanout-sub`, see
+//! `fanout.rs`), and prints one JSON object.
 //! Connections are bound to source addresses 127.0.0.2, .3, ... (`--sources`,
 //! default 8) so that many of them do not exhaust one address's ports.
 
@@ -36,6 +39,7 @@ use throughput::{discard, Shared};
 
 mod burst;
 mod conn;
+mod fanout;
 mod frames;
 mod latency;
 mod throughput;
@@ -72,6 +76,18 @@ struct Args {
     /// `--tls CA.pem` (`throughput`, `latency`): connect over TLS, trusting
     /// that CA.
     tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+    /// The request path of the handshake (`fanout`'s publisher asks for
+    /// another).
+    path: String,
+    /// The index of the first connection (`fanout-sub`): its source address
+    /// follows from it.
+    first: usize,
+    /// `fanout`: messages sent in windows; `fanout-sub`: all the messages.
+    messages: usize,
+    /// `fanout`: messages sent one at a time, before the windows.
+    latency_messages: usize,
+    /// `fanout`: subscribers per child process.
+    per_process: usize,
 }
 
 fn main() {
@@ -85,16 +101,16 @@ fn main() {
     if let Some(cpu) = args.cpu {
         pin_to(cpu);
     }
-    raise_nofile_limit();
+    wsup_benches::fanout::raise_nofile_limit();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let local = tokio::task::LocalSet::new();
-    let bound = if args.command == "burst" {
-        burst::BOUND
-    } else {
-        Duration::from_secs_f64(args.warmup + args.duration + 120.0)
+    let bound = match args.command.as_str() {
+        "burst" => burst::BOUND,
+        "fanout" | "fanout-sub" => fanout::BOUND,
+        _ => Duration::from_secs_f64(args.warmup + args.duration + 120.0),
     };
     let result = local.block_on(&rt, async {
         match tokio::time::timeout(bound, run(&args)).await {
@@ -121,6 +137,8 @@ async fn run(args: &Args) -> Result<String, String> {
         "latency" => latency::latency(args).await,
         "idle" => idle(args).await,
         "burst" => burst::burst(args).await,
+        "fanout" => fanout::fanout(args).await,
+        "fanout-sub" => fanout::subscribe(args).await,
         other => Err(format!("unknown command `{other}`")),
     }
 }
@@ -149,6 +167,11 @@ fn parse_args() -> Result<Args, String> {
         deflate: false,
         settle: 1.0,
         tls: None,
+        path: "/".to_owned(),
+        first: 0,
+        messages: 1000,
+        latency_messages: 100,
+        per_process: 5000,
     };
     while let Some(flag) = it.next() {
         if flag == "--raw" {
@@ -173,11 +196,22 @@ fn parse_args() -> Result<Args, String> {
             "--wave" => args.wave = value.parse().map_err(|e| bad(&e))?,
             "--settle" => args.settle = value.parse().map_err(|e| bad(&e))?,
             "--tls" => args.tls = Some(conn::tls_config(&value)?),
+            "--first" => args.first = value.parse().map_err(|e| bad(&e))?,
+            "--messages" => args.messages = value.parse().map_err(|e| bad(&e))?,
+            "--latency-messages" => args.latency_messages = value.parse().map_err(|e| bad(&e))?,
+            "--per-process" => args.per_process = value.parse().map_err(|e| bad(&e))?,
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }
-    if args.conns == 0 || args.window == 0 || args.sources == 0 || args.wave == 0 {
-        return Err("--conns, --window, --sources and --wave must be positive".to_owned());
+    if args.conns == 0
+        || args.window == 0
+        || args.sources == 0
+        || args.wave == 0
+        || args.per_process == 0
+    {
+        return Err(
+            "--conns, --window, --sources, --wave and --per-process must be positive".to_owned(),
+        );
     }
     Ok(args)
 }
@@ -220,20 +254,8 @@ fn pin_to(cpu: usize) {
     }
 }
 
-fn raise_nofile_limit() {
-    // SAFETY: get then set this process's own limit through valid pointers.
-    unsafe {
-        let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
-/// Opens `--conns` connections, a wave of them at a time, so that the
-/// server's accept backlog never overflows.
+/// Opens `--conns` connections, numbered from `--first`, a wave of them at
+/// a time, so that the server's accept backlog never overflows.
 async fn connect_all(args: &Args) -> Result<Vec<(TcpStream, Vec<u8>)>, String> {
     const WAVE: usize = 128;
     let mut opened = Vec::with_capacity(args.conns);
@@ -243,9 +265,9 @@ async fn connect_all(args: &Args) -> Result<Vec<(TcpStream, Vec<u8>)>, String> {
         let mut tasks = Vec::with_capacity(wave);
         for i in index..index + wave {
             let args = args.clone();
-            tasks.push(tokio::task::spawn_local(
-                async move { connect(&args, i).await },
-            ));
+            tasks.push(tokio::task::spawn_local(async move {
+                connect(&args, args.first + i).await
+            }));
         }
         for task in tasks {
             opened.push(task.await.map_err(|e| e.to_string())??);

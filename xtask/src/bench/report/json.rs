@@ -41,14 +41,18 @@ fn paired_json<T: Round>(samples: &[Vec<T>; SERVERS], get: fn(&T) -> f64) -> Val
     Value::Object(ratios)
 }
 
+/// `{"median", "min", "max", "samples"}` of `values`; null if empty.
+pub fn stats(values: Vec<f64>) -> Value {
+    match spread(values.iter().copied()) {
+        Some((median, min, max)) => {
+            json!({"median": median, "min": min, "max": max, "samples": values})
+        }
+        None => Value::Null,
+    }
+}
+
 impl Report {
     pub fn json(&self) -> Value {
-        let stats = |values: Vec<f64>| match spread(values.iter().copied()) {
-            Some((median, min, max)) => {
-                json!({"median": median, "min": min, "max": max, "samples": values})
-            }
-            None => Value::Null,
-        };
         let runtimes: Vec<Value> = self
             .results
             .iter()
@@ -141,12 +145,12 @@ impl Report {
             .collect();
         let p = &self.plan;
         json!({
-            "host": self.host,
-            "cpu_model": self.cpu_model,
-            "cores": self.cores,
-            "git_revision": self.revision,
-            "git_dirty": self.dirty,
-            "date": self.date,
+            "host": self.run.host,
+            "cpu_model": self.run.cpu_model,
+            "cores": self.run.cores,
+            "git_revision": self.run.revision,
+            "git_dirty": self.run.dirty,
+            "date": self.run.date,
             "mode": if p.quick { "quick" } else { "full" },
             "settings": {
                 "repeats": p.repeats,

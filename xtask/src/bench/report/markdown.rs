@@ -118,12 +118,12 @@ impl Report {
              CPU (medians): the wsup server's, then the load generator's while it measured \
              wsup and while it measured raw TCP (near 100% would mean the load generator is the bottleneck; against the \
              `send` baseline it runs higher, with a read per echoed message).\n",
-            self.date,
-            self.host,
-            self.cpu_model,
-            self.cores,
-            self.revision,
-            if self.dirty {
+            self.run.date,
+            self.run.host,
+            self.run.cpu_model,
+            self.run.cores,
+            self.run.revision,
+            if self.run.dirty {
                 " (uncommitted changes)"
             } else {
                 ""

@@ -18,7 +18,8 @@ mod stats;
 mod targets;
 
 pub use format::{si, size_name};
-pub use stats::median;
+pub use json::stats as stats_json;
+pub use stats::{median, paired_ratios, spread};
 
 /// One throughput measurement of one server.
 #[derive(Debug, Clone, Copy)]
@@ -167,12 +168,7 @@ impl RuntimeResults {
 /// A whole run: where, when, what, and the figures.
 #[derive(Debug)]
 pub struct Report {
-    pub host: String,
-    pub cpu_model: String,
-    pub cores: usize,
-    pub revision: String,
-    pub dirty: bool,
-    pub date: String,
+    pub run: RunInfo,
     pub plan: Plan,
     pub results: Vec<RuntimeResults>,
     pub notes: Vec<String>,
@@ -180,6 +176,30 @@ pub struct Report {
 
 impl Report {
     pub fn new(root: &Path, plan: &Plan, results: Vec<RuntimeResults>, notes: Vec<String>) -> Self {
+        Report {
+            run: RunInfo::collect(root),
+            plan: plan.clone(),
+            results,
+            notes,
+        }
+    }
+}
+
+/// Where and when a run was made: the host, its CPU, the git revision.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub host: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub revision: String,
+    /// Tracked files were modified.
+    pub dirty: bool,
+    pub date: String,
+}
+
+impl RunInfo {
+    /// This host now, and the revision checked out at `root`.
+    pub fn collect(root: &Path) -> Self {
         let git = |args: &[&str]| {
             Command::new("git")
                 .current_dir(root)
@@ -190,7 +210,7 @@ impl Report {
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         };
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        Report {
+        RunInfo {
             host: std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_owned())
                 .unwrap_or_else(|_| "unknown".to_owned()),
@@ -205,9 +225,19 @@ impl Report {
             dirty: git(&["status", "--porcelain", "--untracked-files=no"])
                 .is_some_and(|s| !s.is_empty()),
             date: utc_now(),
-            plan: plan.clone(),
-            results,
-            notes,
+        }
+    }
+
+    /// A made-up run, for tests that must not ask git or the host.
+    #[cfg(test)]
+    pub fn fixed() -> Self {
+        RunInfo {
+            host: "test".to_owned(),
+            cpu_model: "none".to_owned(),
+            cores: 2,
+            revision: "0000000".to_owned(),
+            dirty: false,
+            date: "2025-01-01T00:00:00Z".to_owned(),
         }
     }
 }

@@ -108,12 +108,7 @@ fn results(rt: Runtime, plan: &Plan) -> RuntimeResults {
 /// A report of `results`, without asking git or the host.
 fn report(plan: &Plan, results: Vec<RuntimeResults>) -> Report {
     Report {
-        host: "test".to_owned(),
-        cpu_model: "none".to_owned(),
-        cores: 2,
-        revision: "0000000".to_owned(),
-        dirty: false,
-        date: "2025-01-01T00:00:00Z".to_owned(),
+        run: RunInfo::fixed(),
         plan: plan.clone(),
         results,
         notes: Vec::new(),
