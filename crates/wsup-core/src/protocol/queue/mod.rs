@@ -30,6 +30,10 @@ use self::client::Masker;
 
 /// Payloads at least this long are queued by reference instead of copied.
 pub(crate) const COPY_LIMIT: usize = 16 * 1024;
+/// Prepared frames at least this long are queued by reference (shared by
+/// every connection a hub queues them on); shorter ones cost less copied
+/// than as a slice of their own in the vectored write.
+pub(crate) const SHARE_LIMIT: usize = 256;
 /// Most slices in one vectored write.
 pub(crate) const MAX_IOVECS: usize = 64;
 
@@ -259,14 +263,14 @@ impl OutQueue {
     }
 
     /// Queues a frame a prepared message holds, framed as a server sends
-    /// it: by reference, whatever its size (a hub queues one frame on
-    /// thousands of connections: copied, each would hold its own), or, for
-    /// a client, copied and masked.
+    /// it: by reference from [`SHARE_LIMIT`] bytes (a hub queues one frame
+    /// on thousands of connections: copied, each would hold its own), or,
+    /// for a client, copied and masked.
     pub(crate) fn queue_framed(&mut self, framed: Bytes) {
         if self.masker.is_some() {
             return self.queue_masked_framed(&framed);
         }
-        if framed.len() >= COPY_LIMIT {
+        if framed.len() < SHARE_LIMIT || framed.len() >= COPY_LIMIT {
             return self.queue_raw(framed);
         }
         self.close_tail(true);
@@ -402,18 +406,22 @@ mod tests {
     }
 
     #[test]
-    fn prepared_frames_are_queued_by_reference_however_small() {
+    fn prepared_frames_are_queued_by_reference_from_the_share_limit() {
         let mut q = OutQueue::new(&WebSocketConfig::default(), Role::Server);
         q.queue_frame(OpCode::Pong, true, false, b"p");
-        let framed = Bytes::from_static(b"\x81\x02hi");
+        let mut frame = vec![0x82, 126, 1, 0];
+        frame.extend_from_slice(&[7u8; 256]);
+        let framed = Bytes::from(frame);
         q.queue_framed(framed.clone());
         q.queue_framed(framed.clone());
         q.queue_frame(OpCode::Pong, true, false, b"q");
+        // Below the limit: copied.
+        q.queue_framed(Bytes::from_static(b"\x81\x02hi"));
         assert!(
             !q.holds_large_payload(),
             "small: the flush policy is unchanged"
         );
-        assert_eq!(q.queued(), 3 + 4 + 4 + 3);
+        assert_eq!(q.queued(), 3 + 2 * 260 + 3 + 4);
         let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
         assert_eq!(q.slices(&mut slices), 4);
         // The shared frame itself, not a copy.
@@ -421,7 +429,11 @@ mod tests {
         assert_eq!(slices[2].as_ptr(), framed.as_ptr());
         let mut out = Vec::new();
         write_out(&mut q, &mut out);
-        assert_eq!(out, b"\x8a\x01p\x81\x02hi\x81\x02hi\x8a\x01q");
+        let mut expected = b"\x8a\x01p".to_vec();
+        expected.extend_from_slice(&framed);
+        expected.extend_from_slice(&framed);
+        expected.extend_from_slice(b"\x8a\x01q\x81\x02hi");
+        assert_eq!(out, expected);
         assert_eq!(q.small_chunks, 0);
         // A large payload still counts as one.
         q.queue_framed(Bytes::from(vec![0u8; COPY_LIMIT]));
