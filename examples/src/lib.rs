@@ -24,6 +24,7 @@ pub const RUNTIME: &str = if cfg!(feature = "runtime-tokio") {
 mod args;
 pub use args::{report_shutdown, ServerArgs, USAGE_FLAGS};
 
+pub mod chat;
 pub mod http;
 
 /// Logs to stderr what `RUST_LOG` lets through (default `info`: timeouts,
