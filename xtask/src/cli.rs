@@ -52,6 +52,12 @@ subcommands:
       run the cargo-fuzz targets in fuzz/ (all without a name) for N
       seconds each (default 60); installs cargo-fuzz if missing; new
       inputs go to target/fuzz-corpus/, findings to fuzz/artifacts/
+  browser
+      two chat example nodes on one redis-server, a headless Chromium tab
+      on each (playwright-core from npm, under target/browser): a message
+      typed in either tab appears in the other; installs chromium and
+      redis-server (apt-get) if missing; screenshot in
+      target/browser/chat.png
   help
       print this message";
 
@@ -62,6 +68,7 @@ pub enum Task {
     Bench(bench::Options),
     Interop(interop::Options),
     Fuzz(fuzz::Options),
+    Browser,
     /// `help`, or `-h`/`--help` anywhere among a subcommand's flags.
     Help,
 }
@@ -73,6 +80,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("bench") => parse_bench(Flags(args)),
         Some("interop") => parse_interop(Flags(args)),
         Some("fuzz") => fuzz::parse(args),
+        Some("browser") => parse_browser(args),
         Some("help" | "-h" | "--help") => Ok(Task::Help),
         Some(other) => Err(format!("unknown subcommand `{other}`")),
         None => Err("no subcommand given".to_owned()),
@@ -207,6 +215,14 @@ fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task,
         }
     }
     Ok(Task::Interop(interop::Options { selection, client }))
+}
+
+fn parse_browser(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
+    match args.next().as_deref() {
+        None => Ok(Task::Browser),
+        Some("-h" | "--help") => Ok(Task::Help),
+        Some(other) => Err(format!("unexpected argument `{other}` for `browser`")),
+    }
 }
 
 #[cfg(test)]

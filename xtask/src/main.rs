@@ -63,9 +63,16 @@
 //!   (all of them without a name) for N seconds each (default 60), with
 //!   `RUSTC_BOOTSTRAP=1`, installing cargo-fuzz if missing; exits non-zero on
 //!   a finding and prints where the failing input is. See `fuzz.rs`.
+//! - `browser`: two `chat` example nodes on one `redis-server`, and a
+//!   headless Chromium (Debian's `chromium`, driven by `playwright-core`
+//!   from npm, installed under `target/browser`) with a tab on each: a
+//!   message typed in one tab appears in the other, both ways. Installs
+//!   `chromium` and `redis-server` with apt-get if missing. See
+//!   `browser.rs`.
 //! - `help`: prints the usage.
 
 mod bench;
+mod browser;
 mod cli;
 mod conformance;
 mod fuzz;
@@ -84,6 +91,7 @@ fn main() -> ExitCode {
         Ok(Task::Bench(options)) => bench::run(&options),
         Ok(Task::Interop(options)) => interop::run(&options),
         Ok(Task::Fuzz(options)) => fuzz::run(&options),
+        Ok(Task::Browser) => browser::run(),
         Ok(Task::Help) => {
             println!("{USAGE}");
             ExitCode::SUCCESS

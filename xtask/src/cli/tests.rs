@@ -170,3 +170,11 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
         assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
     }
 }
+
+#[test]
+fn browser_takes_no_arguments() {
+    assert!(matches!(parse_line("browser"), Ok(Task::Browser)));
+    assert!(matches!(parse_line("browser --help"), Ok(Task::Help)));
+    let error = parse_line("browser --quick").unwrap_err();
+    assert!(error.contains("`--quick` for `browser`"), "{error}");
+}
