@@ -119,6 +119,11 @@ fn members_of_a_room_hear_each_other_and_no_one_else() {
     assert_eq!(hears(&mut b), "after");
     drop(b);
     until_members(&addr, "one", 1);
+    assert_eq!(members(&addr, "two"), 1);
+    drop(a);
+    drop(c);
+    until_members(&addr, "one", 0);
+    until_members(&addr, "two", 0);
 }
 
 #[test]
