@@ -48,6 +48,14 @@ subcommands:
       parameter; --runtime defaults to tokio; --client runs wsup's client
       (benches' interop_client) against a websockets echo server instead,
       one server per deflate configuration, each outcome judged
+  redis
+      the Redis bridge's tests (wsup-redis) against a real redis-server,
+      installed from Debian's package if missing; each test starts its own
+  browser
+      the chat example in headless Chromium (Debian's chromium, driven by
+      playwright-core from npm, both installed if missing): two chat nodes
+      on one redis-server, a tab on each, a message from each tab must
+      appear in the other; a screenshot in target/browser/chat.png
   fuzz [--secs N] [TARGET]...
       run the cargo-fuzz targets in fuzz/ (all without a name) for N
       seconds each (default 60); installs cargo-fuzz if missing; new
@@ -62,6 +70,10 @@ pub enum Task {
     Bench(bench::Options),
     Interop(interop::Options),
     Fuzz(fuzz::Options),
+    /// `redis`: wsup-redis against a real redis-server.
+    Redis,
+    /// `browser`: the chat example in Chromium.
+    Browser,
     /// `help`, or `-h`/`--help` anywhere among a subcommand's flags.
     Help,
 }
@@ -73,6 +85,15 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("bench") => parse_bench(Flags(args)),
         Some("interop") => parse_interop(Flags(args)),
         Some("fuzz") => fuzz::parse(args),
+        Some(task @ ("redis" | "browser")) => match args.next().as_deref() {
+            None => Ok(if task == "redis" {
+                Task::Redis
+            } else {
+                Task::Browser
+            }),
+            Some("-h" | "--help") => Ok(Task::Help),
+            Some(other) => Err(format!("`{task}` takes no argument, not `{other}`")),
+        },
         Some("help" | "-h" | "--help") => Ok(Task::Help),
         Some(other) => Err(format!("unknown subcommand `{other}`")),
         None => Err("no subcommand given".to_owned()),

@@ -63,13 +63,20 @@
 //!   (all of them without a name) for N seconds each (default 60), with
 //!   `RUSTC_BOOTSTRAP=1`, installing cargo-fuzz if missing; exits non-zero on
 //!   a finding and prints where the failing input is. See `fuzz.rs`.
+//! - `redis`: the Redis bridge's tests (`wsup-redis`, ignored by a plain
+//!   `cargo test`) against a real redis-server, Debian's package installed
+//!   if missing; each test starts its own on a free port. See `redis.rs`.
+//! - `browser`: the `chat` example in headless Chromium: two nodes on one
+//!   redis-server, a tab on each, messages both ways. See `browser.rs`.
 //! - `help`: prints the usage.
 
 mod bench;
+mod browser;
 mod cli;
 mod conformance;
 mod fuzz;
 mod interop;
+mod redis;
 mod runtime;
 mod util;
 
@@ -84,6 +91,8 @@ fn main() -> ExitCode {
         Ok(Task::Bench(options)) => bench::run(&options),
         Ok(Task::Interop(options)) => interop::run(&options),
         Ok(Task::Fuzz(options)) => fuzz::run(&options),
+        Ok(Task::Redis) => redis::run(),
+        Ok(Task::Browser) => browser::run(),
         Ok(Task::Help) => {
             println!("{USAGE}");
             ExitCode::SUCCESS

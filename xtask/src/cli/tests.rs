@@ -170,3 +170,13 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
         assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
     }
 }
+
+#[test]
+fn redis_and_browser_take_no_arguments() {
+    assert!(matches!(parse_line("redis"), Ok(Task::Redis)));
+    assert!(matches!(parse_line("browser"), Ok(Task::Browser)));
+    assert!(matches!(parse_line("browser --help"), Ok(Task::Help)));
+    assert!(parse_line("redis --quick")
+        .unwrap_err()
+        .contains("no argument"));
+}

@@ -1,8 +1,10 @@
-//! What the subcommands share: child processes, Python venvs, and the
-//! workspace (cargo, its target directory, the `echo` example).
+//! What the subcommands share: child processes, Python venvs, Debian
+//! packages and a redis-server, and the workspace (cargo, its target
+//! directory, the `echo` example).
 
 mod echo;
 mod process;
+mod system;
 mod venv;
 mod workspace;
 
@@ -11,6 +13,7 @@ pub use process::{
     check, free_port, run_with_timeout, start_listening, start_ready, wait_timeout, KillOnDrop,
     Pipe,
 };
+pub use system::{ensure_program, which, RedisServer};
 pub use venv::{ensure_venv, venv_bin};
 pub use workspace::{xtask_dir, Workspace};
 
