@@ -184,5 +184,13 @@ async fn a_redis_restart_is_survived_and_the_outage_counted() {
     // B never got "during": its next message is "after".
     assert_eq!(next_text(&mut on_b).await, "after");
     assert_eq!(next_text(&mut on_a).await, "after");
+    // B published nothing during the outage: its first message after it
+    // reaches A all the same.
+    hub_b
+        .publish("room", PreparedMessage::text("after, from b"))
+        .await;
+    assert_eq!(next_text(&mut on_a).await, "after, from b");
+    assert_eq!(next_text(&mut on_b).await, "after, from b");
+    assert_eq!(bridge_b.stats().lost, 0);
     redis.stop().await;
 }
