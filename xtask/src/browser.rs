@@ -11,8 +11,8 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use crate::util::{
-    check, ensure_program, exit_code, free_port, run_with_timeout, start_listening, which,
-    xtask_dir, RedisServer, Workspace,
+    check, ensure_program, exit_code, free_port, run_with_timeout, start_listening, start_redis,
+    which, xtask_dir, Workspace,
 };
 
 /// The playwright-core release the script is written for (it downloads no
@@ -29,7 +29,7 @@ fn run_browser() -> Result<bool, String> {
     let workspace = Workspace::load()?;
     let dir = workspace.target_dir.join("browser");
     install_playwright(&dir)?;
-    let redis = RedisServer::start(&ensure_program("redis-server", "redis-server")?)?;
+    let redis = start_redis(&ensure_program("redis-server", "redis-server")?)?;
     let chat = workspace.build_example("chat", "runtime-tokio")?;
     let mut nodes = Vec::new();
     for _ in 0..2 {

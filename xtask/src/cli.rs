@@ -49,8 +49,9 @@ subcommands:
       (benches' interop_client) against a websockets echo server instead,
       one server per deflate configuration, each outcome judged
   redis
-      the Redis bridge's tests (wsup-redis) against a real redis-server,
-      installed from Debian's package if missing; each test starts its own
+      the tests that need a real redis-server (Debian's package, installed
+      if missing): wsup-redis's (two hubs, a Redis restart) and the chat
+      example's across two nodes; each test starts its own
   browser
       the chat example in headless Chromium (Debian's chromium, driven by
       playwright-core from npm, both installed if missing): two chat nodes

@@ -63,9 +63,10 @@
 //!   (all of them without a name) for N seconds each (default 60), with
 //!   `RUSTC_BOOTSTRAP=1`, installing cargo-fuzz if missing; exits non-zero on
 //!   a finding and prints where the failing input is. See `fuzz.rs`.
-//! - `redis`: the Redis bridge's tests (`wsup-redis`, ignored by a plain
-//!   `cargo test`) against a real redis-server, Debian's package installed
-//!   if missing; each test starts its own on a free port. See `redis.rs`.
+//! - `redis`: the tests that need a real redis-server (ignored by a plain
+//!   `cargo test`): the Redis bridge's (`wsup-redis`) and the `chat`
+//!   example's across two nodes, Debian's package installed if missing;
+//!   each test starts its own on a free port. See `redis.rs`.
 //! - `browser`: the `chat` example in headless Chromium: two nodes on one
 //!   redis-server, a tab on each, messages both ways. See `browser.rs`.
 //! - `help`: prints the usage.

@@ -13,7 +13,7 @@ pub use process::{
     check, free_port, run_with_timeout, start_listening, start_ready, wait_timeout, KillOnDrop,
     Pipe,
 };
-pub use system::{ensure_program, which, RedisServer};
+pub use system::{ensure_program, start_redis, which};
 pub use venv::{ensure_venv, venv_bin};
 pub use workspace::{xtask_dir, Workspace};
 
