@@ -199,6 +199,9 @@ impl RedisBridge {
 
 impl Drop for RedisBridge {
     fn drop(&mut self) {
+        // The hub keeps its side: from now on it counts each publish as
+        // lost, without a warning each (the queue is closed, not full).
+        self.shared.publishing.store(false, Ordering::Release);
         self.tasks.iter().for_each(JoinHandle::abort);
     }
 }
