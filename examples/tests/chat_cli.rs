@@ -1,8 +1,9 @@
 //! The `chat` program as a browser and other clients use it: the page, a
 //! room's messages to every member of it (the sender included, byte for
 //! byte) and to no one else, the member count, the refusals (no room: 400;
-//! another origin: 403). Two nodes over Redis and a real browser: `cargo
-//! xtask browser`.
+//! another origin: 403). Two nodes over Redis (ignored here, they need a
+//! redis-server): `cargo xtask redis`; and a real browser: `cargo xtask
+//! browser`.
 
 #![cfg(unix)]
 
@@ -14,8 +15,15 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use wsup_testkit::redis::RedisServer;
+
 fn chat() -> (Running, String) {
     common::start(env!("CARGO_BIN_EXE_chat"), &[], false)
+}
+
+/// A chat node on the Redis at `url`.
+fn chat_on(url: &str) -> (Running, String) {
+    common::start(env!("CARGO_BIN_EXE_chat"), &["--redis", url], false)
 }
 
 /// Sends `request` and reads the response: status, lowercased head, body.
@@ -155,4 +163,83 @@ fn the_page_and_the_refusals() {
     let mut first = [0u8; 12];
     same.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 101");
+}
+
+#[test]
+#[ignore = "needs redis-server: cargo xtask redis"]
+fn two_nodes_on_one_redis_share_rooms_and_survive_its_restart() {
+    let redis = RedisServer::from_env();
+    let (_a, addr_a) = chat_on(&redis.url());
+    let (_b, addr_b) = chat_on(&redis.url());
+    let mut on_a = join(&addr_a, "shared");
+    let mut on_b = join(&addr_b, "shared");
+    let mut elsewhere = join(&addr_b, "other");
+    until_members(&addr_a, "shared", 1);
+    until_members(&addr_b, "shared", 1);
+    until_members(&addr_b, "other", 1);
+    // Each member hears each message once, in the order said: the next
+    // message heard is always the next one said.
+    for (i, words) in ["from a", "from b", "again from a", "héllo 🎉"]
+        .iter()
+        .enumerate()
+    {
+        let (speaker, other) = if i % 2 == 0 {
+            (&mut on_a, &mut on_b)
+        } else {
+            (&mut on_b, &mut on_a)
+        };
+        say(speaker, words);
+        assert_eq!(hears(speaker), *words);
+        assert_eq!(hears(other), *words);
+    }
+
+    let redis = redis.stop().restart();
+    until_heard(&mut on_a, &mut on_b, "a");
+    until_heard(&mut on_b, &mut on_a, "b");
+    say(&mut on_a, "after the restart");
+    assert_eq!(hears(&mut on_a), "after the restart");
+    assert_eq!(hears(&mut on_b), "after the restart");
+    // Nothing of room "shared" reached room "other", on either node.
+    say(&mut elsewhere, "only here");
+    assert_eq!(hears(&mut elsewhere), "only here");
+    drop(redis);
+}
+
+/// Says numbered probes from `from` until one reaches `to`: while the
+/// nodes reconnect to Redis (with a backoff), what is said is lost for the
+/// other node. Then, up to a last message, `to` hears probes in the order
+/// said, each once.
+fn until_heard(from: &mut TcpStream, to: &mut TcpStream, tag: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut said = 0;
+    loop {
+        assert!(Instant::now() < deadline, "no message from {tag} crossed");
+        let probe = format!("{tag} probe {said}");
+        say(from, &probe);
+        assert_eq!(hears(from), probe);
+        said += 1;
+        to.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let arrived = to.peek(&mut [0u8; 1]).is_ok();
+        to.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        if arrived {
+            break;
+        }
+    }
+    let last = format!("{tag} crossed");
+    say(from, &last);
+    assert_eq!(hears(from), last);
+    let mut next = 0;
+    loop {
+        let heard = hears(to);
+        if heard == last {
+            return;
+        }
+        let n: usize = heard
+            .strip_prefix(&format!("{tag} probe "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{heard:?}: not a probe of {tag}"));
+        assert!(n >= next && n < said, "probe {n} after {next}, {said} said");
+        next = n + 1;
+    }
 }

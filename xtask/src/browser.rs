@@ -1,93 +1,78 @@
-//! `cargo xtask browser`: two `chat` nodes on one Redis carry a
-//! conversation between two tabs of a real, headless Chromium.
-//!
-//! Debian's `chromium` and `redis-server` are installed with apt-get if
-//! missing; `playwright-core` (pinned; it downloads no browser) from npm
-//! into `target/browser/`. A redis-server of the run's own and two `chat`
-//! processes (built in release, `--redis redis://127.0.0.1:PORT`) start on
-//! free ports; `browser/chat.mjs` opens the page on each node in one room,
-//! types a message in each tab and waits for it in the other, and leaves
-//! a screenshot at `target/browser/chat.png`. Everything started is
-//! stopped on every way out: the chat nodes and Redis when dropped, the
-//! script after [`SCRIPT_TIMEOUT`] at the latest, and its Chromium by the
-//! script (playwright closes it on exit and on signals) or, if the script
-//! is killed, by itself (it exits when its DevTools pipe closes).
+//! `cargo xtask browser`: the chat example in a real browser. Two `chat`
+//! nodes on one redis-server, and headless Chromium (Debian's `chromium`,
+//! driven by `playwright-core` from npm, installed under
+//! `target/browser/`) with a tab on each: a message typed in one tab must
+//! appear in the other, both ways (`xtask/browser/chat.cjs`). Everything
+//! it starts is stopped on every way out; a screenshot of a tab is left in
+//! `target/browser/chat.png`.
 
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use crate::util::{
-    check, ensure_apt, exit_code, run_with_timeout, xtask_dir, Echo, Redis, Workspace,
+    check, ensure_program, exit_code, free_port, run_with_timeout, start_listening, start_redis,
+    which, xtask_dir, Workspace,
 };
 
-const PLAYWRIGHT_VERSION: &str = "1.65.2";
-/// The script bounds each wait itself (10 s); this bounds the whole run.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The playwright-core release the script is written for (it downloads no
+/// browser: it drives the system's Chromium).
+const PLAYWRIGHT: &str = "playwright-core@1.65.2";
 
-/// Runs the browser test; failure if a message does not go across.
 pub fn run() -> ExitCode {
-    exit_code(try_run())
+    exit_code(run_browser())
 }
 
-fn try_run() -> Result<bool, String> {
-    let script = xtask_dir().join("browser").join("chat.mjs");
-    if !script.is_file() {
-        return Err(format!("{} is missing", script.display()));
-    }
+fn run_browser() -> Result<bool, String> {
+    ensure_program("chromium", "chromium")?;
+    let node = which("node").ok_or("node is needed (Node 20)")?;
     let workspace = Workspace::load()?;
     let dir = workspace.target_dir.join("browser");
-    let chromium = ensure_apt("chromium", "chromium")?;
-    ensure_playwright(&dir)?;
+    install_playwright(&dir)?;
+    let redis = start_redis(&ensure_program("redis-server", "redis-server")?)?;
     let chat = workspace.build_example("chat", "runtime-tokio")?;
-
-    let redis = Redis::start()?;
-    let url = redis.url();
-    let flags = [std::ffi::OsStr::new("--redis"), url.as_ref()];
-    let one = Echo::start_example(&chat, "chat 1", &flags)?;
-    let two = Echo::start_example(&chat, "chat 2", &flags)?;
-    println!(
-        "==> Chromium: a tab on http://{} and one on http://{}, one room",
-        one.addr, two.addr
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let addr = format!("127.0.0.1:{}", free_port()?);
+        let child = start_listening(
+            Command::new(&chat).args([addr.as_str(), "--redis", &redis.url()]),
+            "chat",
+            |_| {},
+        )?;
+        nodes.push((child, format!("http://{addr}")));
+    }
+    let screenshot = dir.join("chat.png");
+    eprintln!(
+        "==> chromium: a tab on {} and one on {}",
+        nodes[0].1, nodes[1].1
     );
-    let mut command = Command::new("node");
-    command
-        .arg(&script)
-        .arg(&dir)
-        .args([&one.addr, &two.addr])
-        .arg(&chromium)
-        .stdin(Stdio::null());
-    let passed = run_with_timeout(&mut command, SCRIPT_TIMEOUT)?.success();
-    one.stop();
-    two.stop();
-    println!("==> browser: {}", if passed { "passed" } else { "FAILED" });
-    Ok(passed)
+    let status = run_with_timeout(
+        Command::new(node)
+            .arg(xtask_dir().join("browser/chat.cjs"))
+            .args([&nodes[0].1, &nodes[1].1])
+            .arg(&screenshot)
+            .env("NODE_PATH", dir.join("node_modules")),
+        Duration::from_secs(120),
+    )?;
+    drop(nodes);
+    Ok(status.success())
 }
 
-/// Installs the pinned `playwright-core` under `dir/node_modules` unless
-/// it is there.
-fn ensure_playwright(dir: &Path) -> Result<(), String> {
-    let manifest = dir.join("node_modules/playwright-core/package.json");
-    let installed = std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .is_some_and(|json| json["version"] == PLAYWRIGHT_VERSION);
-    if installed {
+/// playwright-core in `dir/node_modules`, installed with npm if missing.
+fn install_playwright(dir: &Path) -> Result<(), String> {
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
         return Ok(());
     }
-    println!("==> npm install playwright-core@{PLAYWRIGHT_VERSION}");
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    eprintln!("==> npm install {PLAYWRIGHT}");
     check(
         Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                "--prefix",
-            ])
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(dir)
-            .arg(format!("playwright-core@{PLAYWRIGHT_VERSION}")),
+            .arg(PLAYWRIGHT),
         "npm install playwright-core",
     )
 }

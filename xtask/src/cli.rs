@@ -48,16 +48,19 @@ subcommands:
       parameter; --runtime defaults to tokio; --client runs wsup's client
       (benches' interop_client) against a websockets echo server instead,
       one server per deflate configuration, each outcome judged
+  redis
+      the tests that need a real redis-server (Debian's package, installed
+      if missing): wsup-redis's (two hubs, a Redis restart) and the chat
+      example's across two nodes; each test starts its own
+  browser
+      the chat example in headless Chromium (Debian's chromium, driven by
+      playwright-core from npm, both installed if missing): two chat nodes
+      on one redis-server, a tab on each, a message from each tab must
+      appear in the other; a screenshot in target/browser/chat.png
   fuzz [--secs N] [TARGET]...
       run the cargo-fuzz targets in fuzz/ (all without a name) for N
       seconds each (default 60); installs cargo-fuzz if missing; new
       inputs go to target/fuzz-corpus/, findings to fuzz/artifacts/
-  browser
-      two chat example nodes on one redis-server, a headless Chromium tab
-      on each (playwright-core from npm, under target/browser): a message
-      typed in either tab appears in the other; installs chromium and
-      redis-server (apt-get) if missing; screenshot in
-      target/browser/chat.png
   help
       print this message";
 
@@ -68,6 +71,9 @@ pub enum Task {
     Bench(bench::Options),
     Interop(interop::Options),
     Fuzz(fuzz::Options),
+    /// `redis`: wsup-redis against a real redis-server.
+    Redis,
+    /// `browser`: the chat example in Chromium.
     Browser,
     /// `help`, or `-h`/`--help` anywhere among a subcommand's flags.
     Help,
@@ -80,7 +86,15 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("bench") => parse_bench(Flags(args)),
         Some("interop") => parse_interop(Flags(args)),
         Some("fuzz") => fuzz::parse(args),
-        Some("browser") => parse_browser(args),
+        Some(task @ ("redis" | "browser")) => match args.next().as_deref() {
+            None => Ok(if task == "redis" {
+                Task::Redis
+            } else {
+                Task::Browser
+            }),
+            Some("-h" | "--help") => Ok(Task::Help),
+            Some(other) => Err(format!("`{task}` takes no argument, not `{other}`")),
+        },
         Some("help" | "-h" | "--help") => Ok(Task::Help),
         Some(other) => Err(format!("unknown subcommand `{other}`")),
         None => Err("no subcommand given".to_owned()),
@@ -215,14 +229,6 @@ fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task,
         }
     }
     Ok(Task::Interop(interop::Options { selection, client }))
-}
-
-fn parse_browser(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
-    match args.next().as_deref() {
-        None => Ok(Task::Browser),
-        Some("-h" | "--help") => Ok(Task::Help),
-        Some(other) => Err(format!("unexpected argument `{other}` for `browser`")),
-    }
 }
 
 #[cfg(test)]

@@ -63,12 +63,12 @@
 //!   (all of them without a name) for N seconds each (default 60), with
 //!   `RUSTC_BOOTSTRAP=1`, installing cargo-fuzz if missing; exits non-zero on
 //!   a finding and prints where the failing input is. See `fuzz.rs`.
-//! - `browser`: two `chat` example nodes on one `redis-server`, and a
-//!   headless Chromium (Debian's `chromium`, driven by `playwright-core`
-//!   from npm, installed under `target/browser`) with a tab on each: a
-//!   message typed in one tab appears in the other, both ways. Installs
-//!   `chromium` and `redis-server` with apt-get if missing. See
-//!   `browser.rs`.
+//! - `redis`: the tests that need a real redis-server (ignored by a plain
+//!   `cargo test`): the Redis bridge's (`wsup-redis`) and the `chat`
+//!   example's across two nodes, Debian's package installed if missing;
+//!   each test starts its own on a free port. See `redis.rs`.
+//! - `browser`: the `chat` example in headless Chromium: two nodes on one
+//!   redis-server, a tab on each, messages both ways. See `browser.rs`.
 //! - `help`: prints the usage.
 
 mod bench;
@@ -77,6 +77,7 @@ mod cli;
 mod conformance;
 mod fuzz;
 mod interop;
+mod redis;
 mod runtime;
 mod util;
 
@@ -91,6 +92,7 @@ fn main() -> ExitCode {
         Ok(Task::Bench(options)) => bench::run(&options),
         Ok(Task::Interop(options)) => interop::run(&options),
         Ok(Task::Fuzz(options)) => fuzz::run(&options),
+        Ok(Task::Redis) => redis::run(),
         Ok(Task::Browser) => browser::run(),
         Ok(Task::Help) => {
             println!("{USAGE}");

@@ -28,7 +28,10 @@
 //! # When Redis goes away
 //!
 //! The bridge reconnects by itself, with an exponential backoff (50 ms
-//! doubling to 5 s by default). Messages published on this node while it
+//! doubling to 5 s by default). The listening connection sees the server
+//! go at once; the publishing one is then checked (a `PING`) and replaced
+//! too, so that a node that published nothing during an outage does not
+//! lose its first message after it. Messages published on this node while it
 //! has no connection to Redis reach this node's subscribers only: they are
 //! **lost** for the other nodes, counted in [`BridgeStats::lost`] and
 //! logged (a warning when the outage starts, with the count when it ends).
@@ -60,7 +63,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use wsup_core::hub::{Bridge, Hub};
 use wsup_core::PreparedMessage;
@@ -130,6 +133,7 @@ impl RedisBridgeBuilder {
             tx,
             publishing: AtomicBool::new(true),
             listening: AtomicBool::new(true),
+            listener_lost: Notify::new(),
             counts: Counts::default(),
         });
         let run = tasks::Run {
@@ -195,6 +199,9 @@ impl RedisBridge {
 
 impl Drop for RedisBridge {
     fn drop(&mut self) {
+        // The hub keeps its side: from now on it counts each publish as
+        // lost, without a warning each (the queue is closed, not full).
+        self.shared.publishing.store(false, Ordering::Release);
         self.tasks.iter().for_each(JoinHandle::abort);
     }
 }
@@ -225,6 +232,9 @@ struct Shared {
     publishing: AtomicBool,
     /// The listening connection is up: what other nodes publish arrives.
     listening: AtomicBool,
+    /// Raised by the listening task when its connection ends: the
+    /// publishing task then checks its own.
+    listener_lost: Notify,
     counts: Counts,
 }
 

@@ -4,10 +4,12 @@
 //! backoff on its own.
 
 use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::{AsyncCommands, RedisResult};
@@ -15,6 +17,14 @@ use tokio::sync::mpsc;
 use wsup_core::hub::Hub;
 
 use crate::{wire, Counts, PreparedTopic, Shared};
+
+/// What the publishing task woke up for.
+enum Wake {
+    /// The hub forwarded a message (`None`: the bridge is gone).
+    Queued(Option<PreparedTopic>),
+    /// The listening connection ended: is the publishing one alive?
+    ListenerLost,
+}
 
 #[derive(Clone)]
 pub(crate) struct Run {
@@ -33,34 +43,65 @@ impl Run {
         mut rx: mpsc::Receiver<PreparedTopic>,
     ) {
         let counts = &self.shared.counts;
-        while let Some((topic, msg)) = rx.recv().await {
+        loop {
+            // A connection learns that the server went away only when it is
+            // used: without the listener's word, the first message after a
+            // restart on a node that published nothing during the outage
+            // would go to the dead connection and be lost, Redis up again.
+            let woke =
+                match select(pin!(rx.recv()), pin!(self.shared.listener_lost.notified())).await {
+                    Either::Left((queued, _)) => Wake::Queued(queued),
+                    Either::Right(_) => Wake::ListenerLost,
+                };
+            let (topic, msg) = match woke {
+                Wake::Queued(Some(queued)) => queued,
+                Wake::Queued(None) => return,
+                Wake::ListenerLost => {
+                    let alive: RedisResult<()> = redis::cmd("PING").query_async(&mut conn).await;
+                    if let Err(e) = alive {
+                        conn = self.republish(&mut rx, e, 0).await;
+                    }
+                    continue;
+                }
+            };
             let channel = format!("{}{}", self.prefix, topic);
             let payload = wire::encode(&self.shared.node, &msg);
             let sent: RedisResult<usize> = conn.publish(&channel, payload.as_ref()).await;
             match sent {
                 Ok(_) => Counts::add(&counts.forwarded),
-                Err(e) => {
-                    Counts::add(&counts.lost);
-                    let lost_before = counts.lost.load(Ordering::Relaxed) - 1;
-                    self.shared.publishing.store(false, Ordering::Release);
-                    tracing::warn!(
-                        error = %e,
-                        "redis bridge: publishing connection lost; messages published \
-                         here reach local subscribers only until it is back"
-                    );
-                    // What was queued behind the failed send is lost too.
-                    while rx.try_recv().is_ok() {
-                        Counts::add(&counts.lost);
-                    }
-                    conn = self
-                        .reconnect(|c| async move { c.get_multiplexed_async_connection().await })
-                        .await;
-                    self.shared.publishing.store(true, Ordering::Release);
-                    let lost = counts.lost.load(Ordering::Relaxed) - lost_before;
-                    tracing::info!(lost, "redis bridge: publishing again");
-                }
+                Err(e) => conn = self.republish(&mut rx, e, 1).await,
             }
         }
+    }
+
+    /// The publishing connection failed with `error` (`lost` messages with
+    /// it): counts what is queued as lost, and reconnects.
+    async fn republish(
+        &self,
+        rx: &mut mpsc::Receiver<PreparedTopic>,
+        error: redis::RedisError,
+        lost: u64,
+    ) -> MultiplexedConnection {
+        let counts = &self.shared.counts;
+        counts.lost.fetch_add(lost, Ordering::Relaxed);
+        let lost_before = counts.lost.load(Ordering::Relaxed) - lost;
+        self.shared.publishing.store(false, Ordering::Release);
+        tracing::warn!(
+            %error,
+            "redis bridge: publishing connection lost; messages published \
+             here reach local subscribers only until it is back"
+        );
+        // What was queued behind the failed send is lost too.
+        while rx.try_recv().is_ok() {
+            Counts::add(&counts.lost);
+        }
+        let conn = self
+            .reconnect(|c| async move { c.get_multiplexed_async_connection().await })
+            .await;
+        self.shared.publishing.store(true, Ordering::Release);
+        let lost = counts.lost.load(Ordering::Relaxed) - lost_before;
+        tracing::info!(lost, "redis bridge: publishing again");
+        conn
     }
 
     /// Delivers what other nodes publish to the hub's local subscribers.
@@ -86,8 +127,10 @@ impl Run {
                     }
                 }
             }
-            // The stream ends when the connection does.
+            // The stream ends when the connection does; the publishing
+            // connection went too, most likely.
             self.shared.listening.store(false, Ordering::Release);
+            self.shared.listener_lost.notify_one();
             tracing::warn!(
                 "redis bridge: listening connection lost; other nodes' messages are missed \
                  until it is back"

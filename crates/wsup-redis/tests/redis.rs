@@ -4,67 +4,20 @@
 //! during the outage is counted as lost.
 //!
 //! Each test starts its own redis-server on a free port, from the path in
-//! `WSUP_REDIS_SERVER`: `cargo xtask redis` installs it and runs these
-//! (they are ignored by a plain `cargo test`, which needs nothing but Rust).
+//! `WSUP_REDIS_SERVER` (wsup-testkit's `RedisServer`): `cargo xtask redis`
+//! installs it and runs these (they are ignored by a plain `cargo test`,
+//! which needs nothing but Rust).
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::process::{Child, Command};
 use tokio::time::{sleep, timeout, Instant};
 use wsup_core::hub::Hub;
 use wsup_core::{Message, PreparedMessage};
 use wsup_redis::RedisBridge;
+use wsup_testkit::redis::RedisServer;
 use wsup_tokio::ClientWebSocket;
-
-/// A redis-server of our own, on `port`, stopped when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    async fn start(port: u16) -> Redis {
-        let bin = std::env::var("WSUP_REDIS_SERVER")
-            .expect("WSUP_REDIS_SERVER: the redis-server to run (cargo xtask redis sets it)");
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start redis-server");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on {port}"
-            );
-            sleep(Duration::from_millis(20)).await;
-        }
-        Redis { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    async fn stop(mut self) -> u16 {
-        self.child.kill().await.expect("kill redis-server");
-        let _ = self.child.wait().await;
-        self.port
-    }
-}
-
-async fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    l.local_addr().expect("addr").port()
-}
 
 /// A node: a hub, its bridge, and a WebSocket server whose connections
 /// join `room`.
@@ -118,7 +71,7 @@ async fn next_text(ws: &mut ClientWebSocket) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask redis"]
 async fn two_nodes_carry_each_others_messages_exactly_once() {
-    let redis = Redis::start(free_port().await).await;
+    let redis = RedisServer::from_env();
     let (hub_a, bridge_a, addr_a) = node(&redis.url()).await;
     let (hub_b, bridge_b, addr_b) = node(&redis.url()).await;
     let mut on_a = member(&hub_a, addr_a, 1).await;
@@ -147,13 +100,13 @@ async fn two_nodes_carry_each_others_messages_exactly_once() {
     wait_for("b receives all of a's", || bridge_b.stats().received == 12).await;
     assert_eq!(bridge_a.stats().received, 10);
     assert_eq!((a.lost, b.lost, a.invalid), (0, 0, 0));
-    redis.stop().await;
+    drop(redis);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: cargo xtask redis"]
 async fn a_redis_restart_is_survived_and_the_outage_counted() {
-    let redis = Redis::start(free_port().await).await;
+    let redis = RedisServer::from_env();
     let url = redis.url();
     let (hub_a, bridge_a, addr_a) = node(&url).await;
     let (hub_b, bridge_b, addr_b) = node(&url).await;
@@ -163,7 +116,7 @@ async fn a_redis_restart_is_survived_and_the_outage_counted() {
     assert_eq!(next_text(&mut on_b).await, "before");
     assert_eq!(next_text(&mut on_a).await, "before");
 
-    let port = redis.stop().await;
+    let stopped = redis.stop();
     wait_for("the bridges see Redis gone", || {
         !bridge_a.is_connected() || !bridge_b.is_connected()
     })
@@ -174,7 +127,7 @@ async fn a_redis_restart_is_survived_and_the_outage_counted() {
     assert_eq!(next_text(&mut on_a).await, "during");
     wait_for("the loss counted", || bridge_a.stats().lost >= 1).await;
 
-    let redis = Redis::start(port).await;
+    let redis = stopped.restart();
     wait_for("both bridges reconnect", || {
         bridge_a.is_connected() && bridge_b.is_connected()
     })
@@ -184,5 +137,13 @@ async fn a_redis_restart_is_survived_and_the_outage_counted() {
     // B never got "during": its next message is "after".
     assert_eq!(next_text(&mut on_b).await, "after");
     assert_eq!(next_text(&mut on_a).await, "after");
-    redis.stop().await;
+    // B published nothing during the outage: its first message after it
+    // reaches A all the same.
+    hub_b
+        .publish("room", PreparedMessage::text("after, from b"))
+        .await;
+    assert_eq!(next_text(&mut on_a).await, "after, from b");
+    assert_eq!(next_text(&mut on_b).await, "after, from b");
+    assert_eq!(bridge_b.stats().lost, 0);
+    drop(redis);
 }

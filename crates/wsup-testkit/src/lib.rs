@@ -1,8 +1,8 @@
 //! Test support shared by wsup's unit tests, integration tests and benches:
 //! client frames built by hand, server frames parsed for assertions, an
 //! in-memory transport, a counting allocator, peers on 127.0.0.1 for client
-//! tests (a `CONNECT` proxy among them), and (feature `certs`) TLS
-//! certificates for tests.
+//! tests (a `CONNECT` proxy among them), a redis-server of a test's own,
+//! and (feature `certs`) TLS certificates for tests.
 //!
 //! Independent of `wsup-core` (it deals in bytes and `u8` opcodes), so the
 //! engine's own unit tests can use it, and what it parses is checked by code
@@ -14,6 +14,7 @@ mod alloc;
 pub mod certs;
 mod frame;
 mod mem;
+pub mod redis;
 pub mod tcp;
 
 pub use alloc::{

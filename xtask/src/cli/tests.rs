@@ -172,9 +172,11 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
 }
 
 #[test]
-fn browser_takes_no_arguments() {
+fn redis_and_browser_take_no_arguments() {
+    assert!(matches!(parse_line("redis"), Ok(Task::Redis)));
     assert!(matches!(parse_line("browser"), Ok(Task::Browser)));
     assert!(matches!(parse_line("browser --help"), Ok(Task::Help)));
-    let error = parse_line("browser --quick").unwrap_err();
-    assert!(error.contains("`--quick` for `browser`"), "{error}");
+    assert!(parse_line("redis --quick")
+        .unwrap_err()
+        .contains("no argument"));
 }

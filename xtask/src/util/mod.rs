@@ -1,20 +1,19 @@
 //! What the subcommands share: child processes, Python venvs, Debian
-//! packages, a Redis server, and the workspace (cargo, its target directory, the `echo` example).
+//! packages and a redis-server, and the workspace (cargo, its target
+//! directory, the `echo` example).
 
-mod apt;
 mod echo;
 mod process;
-mod redis;
+mod system;
 mod venv;
 mod workspace;
 
-pub use apt::ensure_apt;
 pub use echo::Echo;
 pub use process::{
     check, free_port, run_with_timeout, start_listening, start_ready, wait_timeout, KillOnDrop,
     Pipe,
 };
-pub use redis::Redis;
+pub use system::{ensure_program, start_redis, which};
 pub use venv::{ensure_venv, venv_bin};
 pub use workspace::{xtask_dir, Workspace};
 
