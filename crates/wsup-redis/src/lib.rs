@@ -52,6 +52,12 @@
 //! [`Hub::publish_local`] for what arrives, `topic_opened`/`topic_closed`
 //! for a bus that subscribes per topic. A NATS bridge would be another
 //! crate of this shape.
+//!
+//! # Public dependencies
+//!
+//! Errors are `redis` 1.x's [`RedisError`] (re-exported): this crate moves
+//! to `redis`'s next major version only in a major version of its own.
+//! Everything else it shows is `wsup-core`'s.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
