@@ -8,7 +8,7 @@ use std::sync::Once;
 
 use wsup_testkit::redis::RedisServer;
 
-use super::{check, free_port};
+use super::check;
 
 /// Where `program` is on `PATH`, if anywhere.
 pub fn which(program: &str) -> Option<PathBuf> {
@@ -42,5 +42,5 @@ pub fn ensure_program(program: &str, package: &str) -> Result<PathBuf, String> {
 /// A redis-server of the run's own, on a free port of 127.0.0.1, with
 /// nothing saved to disk; stopped when dropped.
 pub fn start_redis(bin: &Path) -> Result<RedisServer, String> {
-    RedisServer::start(bin, free_port()?).map_err(|e| format!("redis-server: {e}"))
+    RedisServer::start_free(bin).map_err(|e| format!("redis-server: {e}"))
 }
