@@ -131,7 +131,7 @@ pub fn hello_routes(
 /// Echoes data messages until the connection ends.
 pub async fn echo_messages(mut ws: WebSocket) {
     while let Ok(msg) = ws.recv().await {
-        if msg.is_data() && ws.send(msg).await.is_err() {
+        if msg.is_data() && ws.feed(msg).await.is_err() {
             break;
         }
     }

@@ -12,7 +12,7 @@
 //! async fn ws(upgrade: WebSocketUpgrade) -> Response {
 //!     upgrade.on_upgrade(|mut ws| async move {
 //!         while let Ok(msg) = ws.recv().await {
-//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!             if msg.is_data() && ws.feed(msg).await.is_err() {
 //!                 break;
 //!             }
 //!         }

@@ -24,11 +24,12 @@ const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(20);
 /// use wsup_core::WebSocketConfig;
 ///
 /// let config = WebSocketConfig::builder()
-///     .max_message_size(1 << 20)
+///     .max_message_size(16 << 20)
+///     .max_frame_size(16 << 20)
 ///     .close_timeout(Duration::from_secs(1))
 ///     .build();
-/// assert_eq!(config.max_message_size(), 1 << 20);
-/// assert_eq!(config.max_frame_size(), 16 << 20);
+/// assert_eq!(config.max_message_size(), 16 << 20);
+/// assert_eq!(config.max_fragments(), 1 << 17);
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -57,8 +58,8 @@ impl Default for WebSocketConfig {
             write_buffer_size: 4096,
             write_flush_threshold: 128 * 1024,
             write_backlog_limit: 0,
-            max_frame_size: 16 << 20,
-            max_message_size: 64 << 20,
+            max_frame_size: 1 << 20,
+            max_message_size: 1 << 20,
             max_fragments: 1 << 17,
             close_timeout: Duration::from_secs(5),
             keepalive_interval: Some(DEFAULT_KEEPALIVE),
@@ -188,10 +189,13 @@ settings! {
     /// goes on; a task that only sends should `flush` before it waits on
     /// something else. Default 0: backpressure starts at the threshold.
     write_backlog_limit: usize;
-    /// Largest frame payload accepted (close 1009 beyond it). Default 16 MiB.
+    /// Largest frame payload accepted (close 1009 beyond it). Default 1 MiB.
     max_frame_size: usize;
-    /// Largest message accepted, all fragments together (close 1009 beyond
-    /// it). Default 64 MiB.
+    /// Largest message accepted, all fragments together, counted after
+    /// inflating, whether received whole or in pieces (close 1009 beyond
+    /// it). Default 1 MiB, as python `websockets`' `max_size`: what a peer
+    /// can make a connection hold. Raise it (and `max_frame_size`) to what
+    /// the application's protocol needs.
     max_message_size: usize;
     /// Most frames in one message, the first included (close 1009 beyond
     /// it). Default 131 072; at least 1.

@@ -31,7 +31,11 @@ fn compressed_conn(input: Vec<u8>) -> WebSocket<Mem> {
         .body(())
         .unwrap();
     let (parts, ()) = req.into_parts();
-    let upgrader = Upgrader::new().compression(DeflateConfig::enabled());
+    // The bomb inflates to 16 MiB: over the default message limit (1 MiB),
+    // which would end it before the window is tested.
+    let upgrader = Upgrader::new()
+        .compression(DeflateConfig::enabled())
+        .max_message_size(BOMB);
     let accepted = upgrader.negotiate(&parts).expect("accepted");
     assert!(accepted.compression().is_some());
     accepted.into_websocket(Mem::new(input, 1 << 20), Bytes::new())

@@ -24,7 +24,7 @@
 //!             tokio::spawn(async move {
 //!                 let Ok(mut ws) = websocket.await else { return };
 //!                 while let Ok(msg) = ws.recv().await {
-//!                     if msg.is_data() && ws.send(msg).await.is_err() {
+//!                     if msg.is_data() && ws.feed(msg).await.is_err() {
 //!                         break;
 //!                     }
 //!                 }

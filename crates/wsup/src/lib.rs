@@ -17,7 +17,7 @@
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
 //!     wsup::tokio::serve(listener, wsup::tokio::upgrader(), |mut ws, _peer| async move {
 //!         while let Ok(msg) = ws.recv().await {
-//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!             if msg.is_data() && ws.feed(msg).await.is_err() {
 //!                 break;
 //!             }
 //!         }
@@ -31,7 +31,18 @@
 //! `serve` accepts forever, a task per connection; `upgrader()` is an
 //! [`Upgrader`] with tokio's timers (the handshake deadline, keepalive, the
 //! close timeout). [`WebSocket::recv`] returns each data message whole and
-//! answers pings itself; [`WebSocket::send`] writes one and flushes.
+//! answers pings itself.
+//!
+//! **The one rule for writing**: [`WebSocket::feed`] queues a message;
+//! the connection writes what is queued whenever it would wait for input
+//! (inside `recv`), when the queue passes its flush threshold, and on
+//! `flush`, `send` and `close`. So a loop that answers what it receives
+//! feeds, and the answers to a burst of input share one write (one
+//! syscall) instead of one each. [`WebSocket::send`] is `feed` then
+//! `flush`: when it returns, the message has been handed to the transport.
+//! Use it when the next thing the task awaits is not this connection's
+//! `recv` (a database, a timer, another socket), or the message would wait
+//! in the queue until then.
 //!
 //! # Cargo features
 //!
@@ -60,7 +71,7 @@
 //!         let listener = smol::net::TcpListener::bind("127.0.0.1:9001").await?;
 //!         wsup::smol::serve(listener, wsup::smol::upgrader(), |mut ws, _peer| async move {
 //!             while let Ok(msg) = ws.recv().await {
-//!                 if msg.is_data() && ws.send(msg).await.is_err() {
+//!                 if msg.is_data() && ws.feed(msg).await.is_err() {
 //!                     break;
 //!                 }
 //!             }
@@ -139,7 +150,7 @@
 //! async fn ws(upgrade: WebSocketUpgrade) -> Response {
 //!     upgrade.on_upgrade(|mut ws| async move {
 //!         while let Ok(msg) = ws.recv().await {
-//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!             if msg.is_data() && ws.feed(msg).await.is_err() {
 //!                 break;
 //!             }
 //!         }
@@ -207,7 +218,7 @@
 //!     })
 //!     .run(|mut ws, _peer| async move {
 //!         while let Ok(msg) = ws.recv().await {
-//!             if msg.is_data() && ws.send(msg).await.is_err() {
+//!             if msg.is_data() && ws.feed(msg).await.is_err() {
 //!                 break;
 //!             }
 //!         }

@@ -31,7 +31,8 @@ runtime_tests! {
 }
 
 /// The messages the client sends: empty, short, multi-byte text, binary,
-/// and a large one (several MiB, several reads and writes).
+/// and large ones (up to the default message limit, 1 MiB: several reads
+/// and writes).
 fn messages() -> Vec<Message> {
     vec![
         Message::text("hello"),
@@ -39,8 +40,8 @@ fn messages() -> Vec<Message> {
         Message::binary(&b"\x00\x01\x02\xff"[..]),
         Message::text("é€😀".repeat(20_000)),
         Message::Binary(Bytes::from(pattern(64 << 10, 1))),
-        Message::Binary(Bytes::from(pattern(5 << 20, 2))),
-        Message::text(text_pattern(3 << 20, 3)),
+        Message::Binary(Bytes::from(pattern(1 << 20, 2))),
+        Message::text(text_pattern(700 << 10, 3)),
     ]
 }
 

@@ -152,7 +152,48 @@ async fn huge_declared_length_closes_1009_at_once<R: Rt>() {
     );
 }
 
+/// The binding's own upgrader, no limit set: a 1 MiB message passes, in
+/// one frame or in fragments; a message of two 600 KiB fragments is over
+/// the default message limit (1009), and so is a single frame of 1 MiB and
+/// one byte (the default frame limit).
+async fn the_defaults_take_1_mib_and_refuse_more<R: Rt>() {
+    let mib = 1 << 20;
+    let half = vec![5u8; mib / 2];
+    let fragments = [
+        masked(false, OP_BINARY, &half),
+        masked(true, OP_CONT, &half),
+    ]
+    .concat();
+    let bytes = [
+        masked(true, OP_BINARY, &vec![4u8; mib]),
+        fragments,
+        masked(false, OP_BINARY, &vec![6u8; 600 << 10]),
+        masked(true, OP_CONT, &vec![7u8; 600 << 10]),
+    ]
+    .concat();
+    let (before, err) = violation::<R>(R::upgrader(), bytes, 1009).await;
+    assert_eq!(before.len(), 2, "[{}]", R::NAME);
+    assert!(
+        before.iter().all(|f| f.payload.len() == mib),
+        "[{}]",
+        R::NAME
+    );
+    assert_protocol::<R>(&err, &ProtocolError::MessageTooLarge { limit: mib });
+
+    let bytes = masked(true, OP_BINARY, &vec![8u8; mib + 1]);
+    let (before, err) = violation::<R>(R::upgrader(), bytes, 1009).await;
+    assert!(before.is_empty(), "[{}]", R::NAME);
+    assert_protocol::<R>(
+        &err,
+        &ProtocolError::FrameTooLarge {
+            len: mib as u64 + 1,
+            limit: mib,
+        },
+    );
+}
+
 runtime_tests!(
+    the_defaults_take_1_mib_and_refuse_more,
     message_over_limit_closes_1009,
     fragmented_message_over_limit_closes_1009,
     fragmented_over_limit_from_client_library,

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use wsup::client::Dialer;
 use wsup::deflate::DeflateConfig;
 use wsup::Message;
-use wsup_examples::{echo, rt};
+use wsup_examples::{echo, rt, CONFORMANCE_MAX_FRAME, CONFORMANCE_MAX_MESSAGE};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -55,7 +55,8 @@ fn usage(why: &str) -> ExitCode {
 /// compressed (an uncompressed text message on a deflate connection
 /// breaks kosoku's 12.x and 13.x cases); output may back up to
 /// `max_message_size` while the echo reads, as the `echo` server's does
-/// (see [`echo_upgrader`](wsup_examples::echo_upgrader)).
+/// (see [`echo_upgrader`](wsup_examples::echo_upgrader)), with the
+/// conformance limits ([`CONFORMANCE_MAX_MESSAGE`]).
 ///
 /// The offer carries `client_no_context_takeover`: Autobahn's server asks
 /// a client for no context takeover (cases 13.2, 13.5 and 13.6) only when
@@ -66,9 +67,11 @@ fn dialer() -> Dialer {
     let deflate = DeflateConfig::enabled()
         .threshold(0)
         .client_no_context_takeover(true);
-    let dialer = rt::dialer().compression(deflate);
-    let max = dialer.websocket_config().max_message_size();
-    dialer.write_backlog_limit(max)
+    rt::dialer()
+        .compression(deflate)
+        .max_message_size(CONFORMANCE_MAX_MESSAGE)
+        .max_frame_size(CONFORMANCE_MAX_FRAME)
+        .write_backlog_limit(CONFORMANCE_MAX_MESSAGE)
 }
 
 async fn run(base: &str, agent: &str) -> std::io::Result<()> {

@@ -63,7 +63,7 @@ async fn ws(
         let _held = held;
         state.shutdown.attach(&mut ws);
         while let Ok(msg) = ws.recv().await {
-            if msg.is_data() && ws.send(msg).await.is_err() {
+            if msg.is_data() && ws.feed(msg).await.is_err() {
                 break;
             }
         }

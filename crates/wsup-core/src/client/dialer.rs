@@ -42,7 +42,7 @@ use crate::runtime::{timeout, Runtime};
 ///         HeaderValue::from_static("Bearer 123"),
 ///     )
 ///     .handshake_timeout(Duration::from_secs(10));
-/// assert_eq!(dialer.websocket_config().max_message_size(), 64 << 20);
+/// assert_eq!(dialer.websocket_config().max_message_size(), 1 << 20);
 /// ```
 #[derive(Clone)]
 pub struct Dialer {

@@ -12,8 +12,8 @@ fn the_builder_starts_from_the_defaults() {
     assert_eq!(built.write_buffer_size(), default.write_buffer_size());
     assert_eq!(built.write_flush_threshold(), 128 * 1024);
     assert_eq!(built.write_backlog_limit(), 0);
-    assert_eq!(built.max_frame_size(), 16 << 20);
-    assert_eq!(built.max_message_size(), 64 << 20);
+    assert_eq!(built.max_frame_size(), 1 << 20);
+    assert_eq!(built.max_message_size(), 1 << 20);
     assert_eq!(built.max_fragments(), 1 << 17);
     assert_eq!(built.close_timeout(), Duration::from_secs(5));
     assert!(built.write_buffer_pool().is_none());

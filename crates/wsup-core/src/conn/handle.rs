@@ -217,14 +217,21 @@ macro_rules! sending_methods {
             handle::sender(self)
         }
 
-        /// Sends a message and flushes.
+        /// Sends a message and flushes: when it returns, the message (and
+        /// everything queued before it) has been handed to the transport.
+        /// One write per message: a loop that answers what it receives
+        /// should [`feed`](crate::WebSocket::feed) instead.
         pub async fn send(&mut self, msg: Message) -> Result<(), Error> {
             self.feed(msg).await?;
             self.flush().await
         }
 
         /// Queues a message, writing out earlier output first only when the queue
-        /// is past its threshold.
+        /// is past its threshold. What is queued is written when the
+        /// connection would next wait for input (a `recv` with nothing
+        /// buffered), when the queue passes `write_flush_threshold`, or on
+        /// `flush`, `send` or `close`: a task that feeds and then awaits
+        /// something other than this connection's `recv` should `flush`.
         pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
             poll_fn(|cx| handle::poll_ready(self, cx)).await?;
             handle::start_send(self, msg)

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use futures_executor::block_on;
 
+use super::tests::big_limits;
 use super::WebSocket;
 use crate::config::WebSocketConfig;
 use crate::deflate::{negotiate, parse_offers, DeflateConfig, Deflater};
@@ -31,12 +32,7 @@ fn frame(opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
 /// goes quiet), optionally with permessage-deflate (context takeover both
 /// ways).
 fn conn(input: Vec<u8>, deflate: bool) -> WebSocket<Mem> {
-    let mut ws = WebSocket::from_raw(
-        Mem::new(input, 1 << 20),
-        Bytes::new(),
-        WebSocketConfig::default(),
-        None,
-    );
+    let mut ws = WebSocket::from_raw(Mem::new(input, 1 << 20), Bytes::new(), big_limits(), None);
     ws.get_mut().hang = true;
     if deflate {
         let config = DeflateConfig::enabled();

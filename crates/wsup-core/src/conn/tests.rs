@@ -22,6 +22,15 @@ pub(super) fn frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     wsup_testkit::client_frame(opcode.as_u8(), fin, payload)
 }
 
+/// The defaults with the message and frame limits tungstenite has (64 MiB,
+/// 16 MiB), for tests of messages larger than the defaults' 1 MiB.
+pub(super) fn big_limits() -> WebSocketConfig {
+    WebSocketConfig::builder()
+        .max_message_size(64 << 20)
+        .max_frame_size(16 << 20)
+        .build()
+}
+
 pub(super) fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
     WebSocket::from_raw(Mem::new(input, chunk), Bytes::new(), cfg, None)
 }
@@ -586,7 +595,7 @@ fn chunks_pass_a_large_message_through_in_pieces_as_one_frame_and_small_ones_who
     input.extend(frame(OpCode::Ping, true, b"p"));
     input.extend(frame(OpCode::Text, true, "whole text".as_bytes()));
     input.extend(frame(OpCode::Close, true, &1000u16.to_be_bytes()));
-    let mut ws = ws(input, 1 << 20, WebSocketConfig::default());
+    let mut ws = ws(input, 1 << 20, big_limits());
     let mut most_held = 0;
     let mut kinds = Vec::new();
     block_on(async {

@@ -24,7 +24,8 @@ pub trait ClientRt: Rt {
     /// The binding's TCP stream (`futures_io`), under `MaybeTls`.
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug + 'static;
 
-    /// The binding's `dialer()`.
+    /// The binding's `dialer()`, with the [`BIG_MESSAGE`](super::BIG_MESSAGE)
+    /// limits.
     fn dialer() -> Dialer;
     /// The binding's `connect(url)`.
     fn ws_connect(url: String) -> impl Future<Output = Connected<Self>> + Send;
@@ -41,6 +42,8 @@ macro_rules! client_rt {
 
             fn dialer() -> Dialer {
                 $binding::dialer()
+                    .max_message_size(super::BIG_MESSAGE)
+                    .max_frame_size(super::BIG_FRAME)
             }
 
             async fn ws_connect(url: String) -> Connected<Self> {

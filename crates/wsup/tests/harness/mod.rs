@@ -423,9 +423,20 @@ where
     .await
 }
 
-/// The upgrader most tests use: the binding's, with a short handshake timeout.
+/// The message and frame limits of the tests' upgrader and dialer: room
+/// for the multi-MiB messages they send (the defaults are 1 MiB; tests of
+/// the defaults themselves use the binding's own upgrader or dialer).
+pub const BIG_MESSAGE: usize = 64 << 20;
+/// See [`BIG_MESSAGE`].
+pub const BIG_FRAME: usize = 16 << 20;
+
+/// The upgrader most tests use: the binding's, with a short handshake
+/// timeout and the [`BIG_MESSAGE`] limits.
 pub fn upgrader<R: Rt>() -> Upgrader {
-    R::upgrader().handshake_timeout(Duration::from_secs(5))
+    R::upgrader()
+        .handshake_timeout(Duration::from_secs(5))
+        .max_message_size(BIG_MESSAGE)
+        .max_frame_size(BIG_FRAME)
 }
 
 /// Echoes data messages until the peer closes; returns the peer's close
