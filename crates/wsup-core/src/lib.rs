@@ -105,7 +105,7 @@ pub use conn::{
     WebSocketReader, WebSocketWriter,
 };
 pub use error::{ConnectionCap, Error, HandshakeError, ProtocolError};
-pub use handshake::{HeadLimits, OriginPolicy};
+pub use handshake::{HeadLimits, OriginPolicy, ServerScheme};
 pub use message::{Chunk, Message, MessageKind, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;

@@ -172,4 +172,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<T> for TlsAcce
     fn handshake(&self, io: T) -> impl Future<Output = io::Result<Self::Io>> + Send {
         self.accept(io)
     }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
 }

@@ -48,4 +48,8 @@ where
     async fn handshake(&self, io: TokioIo<T>) -> io::Result<TlsStream<T>> {
         Ok(TokioIo::new(self.accept(io.into_inner()).await?))
     }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
 }

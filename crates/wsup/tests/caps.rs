@@ -1,8 +1,9 @@
 //! The server's connection caps: over a cap a client reads a whole 503
 //! (with `Retry-After` and `Connection: close`, then the end of the
 //! stream, not a reset), and a place frees when its connection ends; the
-//! per-IP caps count the client a trusted proxy forwards; slow handshakes
-//! hold their places until the handshake deadline.
+//! per-IP caps count the client a trusted proxy forwards (and the origin
+//! check the scheme it forwards); slow handshakes hold their places until
+//! the handshake deadline.
 
 mod harness;
 
@@ -232,6 +233,47 @@ async fn an_untrusted_peers_forwarding_header_is_ignored<R: Rt>() {
     stop::<R>(handle, running).await;
 }
 
+/// A trusted proxy's `X-Forwarded-Proto` is the server's scheme for the
+/// same-origin check: `https` admits `https://host:port` only, `http`
+/// admits `http://` only. Without it (and from a peer that is not
+/// trusted) the scheme is unknown and either is admitted.
+async fn the_scheme_a_trusted_proxy_forwards_is_the_same_origins<R: Rt>() {
+    let origin = |scheme: &str, addr| format!("Origin: {scheme}://{addr}\r\n");
+    let (built, addr) = server::<R>(upgrader::<R>()).await;
+    let proxies = TrustedProxies::x_forwarded_for([IpAddr::from([127, 0, 0, 1])]);
+    let (handle, running) = run_echo::<R>(built.trusted_proxies(proxies));
+    for (proto, same, other) in [("https", "https", "http"), ("http", "http", "https")] {
+        let forwarded = format!("X-Forwarded-For: 203.0.113.1\r\nX-Forwarded-Proto: {proto}\r\n");
+        served::<R>(addr, &(forwarded.clone() + &origin(same, addr)))
+            .await
+            .close_normally()
+            .await;
+        let request = upgrade_request(addr, &(forwarded + &origin(other, addr)));
+        let (head, _) = response::<R>(addr, request.as_bytes()).await;
+        assert_eq!(
+            status(&head),
+            403,
+            "[{}] {proto}, {other}:// {head}",
+            R::NAME
+        );
+    }
+    for scheme in ["http", "https"] {
+        served::<R>(addr, &origin(scheme, addr))
+            .await
+            .close_normally()
+            .await;
+    }
+    stop::<R>(handle, running).await;
+
+    // The same header from a peer that is not trusted: not believed.
+    let (built, addr) = server::<R>(upgrader::<R>()).await;
+    let proxies = TrustedProxies::x_forwarded_for([IpAddr::from([10, 0, 0, 1])]);
+    let (handle, running) = run_echo::<R>(built.trusted_proxies(proxies));
+    let extra = format!("X-Forwarded-Proto: https\r\n{}", origin("http", addr));
+    served::<R>(addr, &extra).await.close_normally().await;
+    stop::<R>(handle, running).await;
+}
+
 /// Two clients that send half a request hold both handshake places: the
 /// next is answered 503 once its head arrives. At the handshake deadline
 /// the slow ones are closed and their places free.
@@ -267,5 +309,6 @@ runtime_tests!(
     a_client_over_the_connection_cap_reads_a_503_until_a_place_frees,
     the_per_ip_cap_counts_the_client_a_trusted_proxy_forwards,
     an_untrusted_peers_forwarding_header_is_ignored,
+    the_scheme_a_trusted_proxy_forwards_is_the_same_origins,
     slow_handshakes_hold_their_places_until_the_deadline,
 );

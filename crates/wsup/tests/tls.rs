@@ -5,7 +5,7 @@
 //! sends no TLS, or stalls in it, is dropped (under the handshake deadline,
 //! one over TLS and the request head) while the server goes on serving;
 //! the handshake caps count TLS handshakes; graceful shutdown closes with
-//! 1001 and TLS's close_notify.
+//! 1001 and TLS's close_notify; over TLS the same origin is `https://`.
 
 mod harness;
 
@@ -19,7 +19,7 @@ use async_tungstenite::tungstenite;
 use async_tungstenite::WebSocketStream;
 use futures_util::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_util::StreamExt;
-use harness::raw::{header, RawWs, OP_TEXT};
+use harness::raw::{header, read_http_head, status, upgrade_request, RawWs, OP_TEXT};
 use harness::*;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ServerConfig};
@@ -107,6 +107,7 @@ runtime_tests! {
     shutdown_aborts_a_stalled_tls_handshake,
     run_connections_gets_the_tls_stream,
     deflate_over_tls,
+    same_origin_over_tls_is_https,
 }
 
 /// A server's certificates and a client config that trusts their CA.
@@ -548,6 +549,35 @@ async fn deflate_over_tls<R: TlsRt>() {
     }
     ws.send_close(1000, "").await;
     drop(ws);
+    stop::<R>(handle, running).await;
+}
+
+/// Over TLS the server knows its scheme: its own origin is
+/// `https://host:port`, and `http://` (or `ws://`) at the same host and
+/// port is another, refused with 403.
+async fn same_origin_over_tls_is_https<R: TlsRt>() {
+    let pki = Pki::new();
+    let (addr, handle, stats, running) = start::<R>(&pki, upgrader::<R>(), |s| s).await;
+    let origin = |scheme: &str| format!("Origin: {scheme}://{addr}\r\n");
+
+    let tls = pki.connect::<R>(addr, "localhost").await;
+    let (mut ws, _) = RawWs::handshake(tls, addr, &origin("https")).await;
+    ws.send(true, OP_TEXT, b"same origin").await;
+    let echoed = within::<R, _>(Duration::from_secs(5), "echo", ws.read_frame()).await;
+    assert_frame::<R>(&echoed.expect("echo"), true, OP_TEXT, b"same origin");
+    ws.close_normally().await;
+
+    for other in ["http", "ws"] {
+        let mut tls = pki.connect::<R>(addr, "localhost").await;
+        let request = upgrade_request(addr, &origin(other));
+        tls.write_all(request.as_bytes()).await.expect("write");
+        let (head, _) =
+            within::<R, _>(Duration::from_secs(5), "response", read_http_head(&mut tls))
+                .await
+                .unwrap_or_else(|| panic!("[{}] no response to {other}://", R::NAME));
+        assert_eq!(status(&head), 403, "[{}] {other}:// {head}", R::NAME);
+    }
+    assert_eq!(stats.snapshot().refused_with(403), 2, "[{}]", R::NAME);
     stop::<R>(handle, running).await;
 }
 

@@ -8,7 +8,7 @@ mod response;
 
 pub use head::{parse_head, read_head, HeadLimits};
 pub(crate) use head::{read_raw_head, RawHeadError};
-pub use origin::OriginPolicy;
+pub use origin::{OriginPolicy, ServerScheme};
 pub use response::{error_response, switching_protocols, write_response};
 
 use base64::Engine as _;

@@ -10,8 +10,28 @@ use http::request::Parts;
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum OriginPolicy {
-    /// As gorilla's default: a request with no `Origin` is allowed; otherwise
-    /// the origin's host (and port) must equal the `Host` header, ignoring case.
+    /// The default: a request with no `Origin` is allowed (it comes from
+    /// no browser page); otherwise the origin must name this server.
+    ///
+    /// Compared: the origin's host with the `Host` header's (ignoring
+    /// case; HTTP/2's `:authority` where there is no `Host`), and the
+    /// ports, each made explicit: an origin without a port has its
+    /// scheme's default (`https://a.com` is `a.com:443`).
+    ///
+    /// When the server's scheme for the request is known (a
+    /// [`ServerScheme`] in the request's extensions: the server's TLS
+    /// acceptor, or a [trusted proxy](crate::server::TrustedProxies)'s
+    /// `X-Forwarded-Proto` or `Forwarded: proto=`), the origin's scheme
+    /// must be that scheme (`ws` counting as `http`, `wss` as `https`),
+    /// and a `Host` without a port means that scheme's default port: over
+    /// TLS, `Host: a.com` is `a.com:443`, and `http://a.com` is refused.
+    ///
+    /// When it is not known (plain TCP, no trusted proxy's header), the
+    /// scheme is not compared, as gorilla's check does not, and a `Host`
+    /// without a port means the default port of the origin's own scheme:
+    /// behind a proxy that ends TLS but is not configured as trusted,
+    /// `https://a.com` reaches the server in plain text as `Host: a.com`,
+    /// and a strict check would refuse every browser with 403.
     #[default]
     SameOrigin,
     /// Only these origins (`scheme://host[:port]`, compared ignoring case), or
@@ -56,13 +76,58 @@ impl OriginPolicy {
                     Some(h) => h.to_str().ok().and_then(|h| h.trim().parse().ok()),
                     None => parts.uri.authority().cloned(),
                 };
-                host.is_some_and(|host| origin.is_served_by(&host))
+                let scheme = parts.extensions.get::<ServerScheme>().copied();
+                host.is_some_and(|host| origin.is_served_by(&host, scheme))
             }
             OriginPolicy::AllowList(list) => list
                 .iter()
                 .filter_map(|o| Origin::parse(o.trim_end_matches('/')))
                 .any(|allowed| allowed == origin),
             OriginPolicy::AllowAll | OriginPolicy::Custom(_) => unreachable!("answered above"),
+        }
+    }
+}
+
+/// The scheme a request reached the server by, as the server knows it:
+/// what the same-origin check compares the `Origin`'s scheme with (see
+/// [`OriginPolicy::SameOrigin`]).
+///
+/// It travels in the request's extensions (`Parts::extensions`). A
+/// [`Server`](crate::server::Server) puts it there: `Https` when its
+/// [`Acceptor`](crate::server::Acceptor) is TLS, or what a
+/// [trusted proxy](crate::server::TrustedProxies) says it received the
+/// request by, which comes first (the browser's scheme is the proxy's,
+/// whatever the proxy speaks to the server). An HTTP server integration
+/// that knows (hyper behind its own TLS acceptor, say) inserts it in the
+/// request's extensions before the upgrade. None there: the scheme is
+/// unknown, and not compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerScheme {
+    /// `http` (and `ws`): plain text.
+    Http,
+    /// `https` (and `wss`): TLS.
+    Https,
+}
+
+impl ServerScheme {
+    /// The scheme `s` names, ignoring case: `http` or `ws`, `https` or
+    /// `wss`; `None` for any other.
+    pub(crate) fn of(s: &str) -> Option<ServerScheme> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("ws") {
+            Some(ServerScheme::Http)
+        } else if s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("wss") {
+            Some(ServerScheme::Https)
+        } else {
+            None
+        }
+    }
+
+    /// Its default port: 80 or 443.
+    pub(crate) fn default_port(self) -> u16 {
+        match self {
+            ServerScheme::Http => 80,
+            ServerScheme::Https => 443,
         }
     }
 }
@@ -98,17 +163,23 @@ impl Origin {
         })
     }
 
-    /// Whether a server reached as `host` (the `Host` header) serves this
-    /// origin: the same host, and the same port, where a `Host` without a
-    /// port means the default port of the origin's own scheme. The server's
-    /// scheme is not compared (as gorilla does not): behind a proxy that
-    /// ends TLS, `https://a.example` reaches a plain server as `a.example`.
-    fn is_served_by(&self, host: &http::uri::Authority) -> bool {
+    /// Whether a server reached as `host` (the `Host` header) by `scheme`
+    /// (when known) serves this origin: the same host, the same port, and
+    /// the same scheme when the server's is known. A `Host` without a port
+    /// means the default port of the server's scheme, or, unknown, of the
+    /// origin's own (see [`OriginPolicy::SameOrigin`] for why).
+    fn is_served_by(&self, host: &http::uri::Authority, scheme: Option<ServerScheme>) -> bool {
+        if scheme.is_some_and(|s| ServerScheme::of(&self.scheme) != Some(s)) {
+            return false;
+        }
         let port = match explicit_port(host) {
             Some(Some(p)) => p,
-            Some(None) => match default_port(&self.scheme) {
-                Some(p) => p,
-                None => return false,
+            Some(None) => match scheme {
+                Some(s) => s.default_port(),
+                None => match default_port(&self.scheme) {
+                    Some(p) => p,
+                    None => return false,
+                },
             },
             None => return false,
         };
@@ -126,11 +197,7 @@ pub(super) fn explicit_port(authority: &http::uri::Authority) -> Option<Option<u
 }
 
 fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" | "ws" => Some(80),
-        "https" | "wss" => Some(443),
-        _ => None,
-    }
+    ServerScheme::of(scheme).map(ServerScheme::default_port)
 }
 
 #[cfg(test)]
@@ -184,6 +251,86 @@ mod tests {
             !allows("a.com:x", "http://a.com"),
             "a Host that is no authority"
         );
+    }
+
+    /// Whether `Origin: origin` may reach `Host: host` by `scheme`.
+    fn allows_by(scheme: ServerScheme, host: &str, origin: &str) -> bool {
+        let mut parts = req(&format!("Host: {host}\r\nOrigin: {origin}\r\n"));
+        parts.extensions.insert(scheme);
+        OriginPolicy::SameOrigin.allows(&parts)
+    }
+
+    #[test]
+    fn same_origin_over_tls_wants_an_https_origin() {
+        let https = |host, origin| allows_by(ServerScheme::Https, host, origin);
+        assert!(https("a.com", "https://a.com"));
+        assert!(https("a.com", "https://a.com:443"));
+        assert!(https("a.com:443", "https://a.com"));
+        assert!(https("a.com:8443", "https://a.com:8443"));
+        assert!(https("a.com", "wss://a.com"), "wss is https");
+        assert!(https("A.com", "HTTPS://a.COM"));
+        assert!(!https("a.com", "http://a.com"), "the scheme differs");
+        assert!(!https("a.com:8443", "http://a.com:8443"));
+        assert!(!https("a.com", "ws://a.com"));
+        assert!(!https("a.com:80", "http://a.com"));
+        assert!(!https("a.com", "https://b.com"));
+        assert!(!https("a.com:8443", "https://a.com"));
+        assert!(!https("a.com:443", "ftp://a.com:443"), "no such scheme");
+    }
+
+    #[test]
+    fn same_origin_over_plain_http_wants_an_http_origin() {
+        let http = |host, origin| allows_by(ServerScheme::Http, host, origin);
+        assert!(http("a.com", "http://a.com"));
+        assert!(http("a.com:80", "http://a.com"));
+        assert!(http("a.com:8080", "http://a.com:8080"));
+        assert!(http("a.com", "ws://a.com"), "ws is http");
+        assert!(!http("a.com", "https://a.com"), "the scheme differs");
+        assert!(!http("a.com:8080", "https://a.com:8080"));
+    }
+
+    #[test]
+    fn a_host_without_port_has_the_servers_default_port_when_known() {
+        // Unknown: the origin's scheme's default, so both pass.
+        let p = OriginPolicy::SameOrigin;
+        let unknown =
+            |origin: &str| p.allows(&req(&format!("Host: a.com\r\nOrigin: {origin}\r\n")));
+        assert!(unknown("http://a.com") && unknown("https://a.com"));
+        assert!(!unknown("https://a.com:80"));
+        assert!(!unknown("http://a.com:443"));
+        // Known: the server's scheme's default, whatever the origin says.
+        assert!(!allows_by(ServerScheme::Https, "a.com", "https://a.com:80"));
+        assert!(allows_by(ServerScheme::Http, "a.com", "http://a.com:80"));
+        assert!(!allows_by(ServerScheme::Http, "a.com", "http://a.com:443"));
+    }
+
+    #[test]
+    fn the_scheme_is_compared_only_by_same_origin() {
+        // No Origin: allowed, the scheme known or not.
+        let mut parts = req("Host: a.com\r\n");
+        parts.extensions.insert(ServerScheme::Https);
+        assert!(OriginPolicy::SameOrigin.allows(&parts));
+        // An allow list names whole origins: the server's scheme is not
+        // asked.
+        let mut parts = req("Host: x\r\nOrigin: http://app.example\r\n");
+        parts.extensions.insert(ServerScheme::Https);
+        let list = OriginPolicy::AllowList(vec!["http://app.example".into()]);
+        assert!(list.allows(&parts));
+    }
+
+    #[test]
+    fn server_scheme_of_a_name() {
+        for (name, scheme) in [
+            ("http", Some(ServerScheme::Http)),
+            ("WS", Some(ServerScheme::Http)),
+            (" https ", Some(ServerScheme::Https)),
+            ("Wss", Some(ServerScheme::Https)),
+            ("ftp", None),
+            ("", None),
+            ("https;", None),
+        ] {
+            assert_eq!(ServerScheme::of(name), scheme, "{name:?}");
+        }
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub trait Acceptor<T>: Send + Sync + 'static {
 
     /// Runs the handshake on `io`, an accepted connection.
     fn handshake(&self, io: T) -> impl Future<Output = io::Result<Self::Io>> + Send;
+
+    /// Whether the transport it makes is TLS: the server then knows its
+    /// scheme is `https` (a [`ServerScheme`](crate::ServerScheme) in each
+    /// request's extensions, which the
+    /// [same-origin check](crate::OriginPolicy::SameOrigin) compares with
+    /// the `Origin`'s). `false` by default: the scheme stays unknown.
+    fn is_tls(&self) -> bool {
+        false
+    }
 }
 
 /// The default [`Acceptor`]: the accepted connection as it is (plain

@@ -20,6 +20,7 @@ use super::admission::{Admission, Slot};
 use super::refuse::refuse;
 use crate::conn::{Notice, WebSocket};
 use crate::error::{ConnectionCap, HandshakeError};
+use crate::handshake::ServerScheme;
 use crate::observe;
 use crate::runtime::{timeout, Runtime};
 use crate::source::RawStream;
@@ -202,10 +203,19 @@ async fn admit<R, A: Acceptor<R>, H>(
     peer: SocketAddr,
     handshake: Slot,
 ) -> Result<(PendingUpgrade<'_, RawStream<A::Io>>, Slot), HandshakeError> {
-    let pending = read_head(shared, io).await?;
-    let client = shared
-        .admission
-        .client_ip(peer.ip(), &pending.parts().headers);
+    let mut pending = read_head(shared, io).await?;
+    let headers = &pending.parts().headers;
+    let client = shared.admission.client_ip(peer.ip(), headers);
+    // The scheme the browser used: a trusted proxy's word first (it may
+    // end TLS, or speak TLS to the server for a plain page), then the
+    // acceptor's.
+    let scheme = match shared.admission.forwarded_scheme(peer.ip(), headers) {
+        None if shared.acceptor.is_tls() => Some(ServerScheme::Https),
+        scheme => scheme,
+    };
+    if let Some(scheme) = scheme {
+        pending.parts_mut().extensions.insert(scheme);
+    }
     let slot = match shared.admission.connect(client) {
         Ok(slot) => slot,
         Err(cap) => {

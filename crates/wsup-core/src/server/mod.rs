@@ -307,8 +307,10 @@ impl<L: Listen, A> Server<L, A> {
     }
 
     /// The reverse proxies whose forwarding header gives the client IP
-    /// for the per-IP caps (see [`TrustedProxies`]). None by default: the
-    /// client IP is the peer's address, and no header is believed.
+    /// for the per-IP caps, and the scheme the client used for the
+    /// [same-origin check](crate::OriginPolicy::SameOrigin) (see
+    /// [`TrustedProxies`]). None by default: the client IP is the peer's
+    /// address, and no header is believed.
     pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.options.caps.trusted = Some(proxies);
         self

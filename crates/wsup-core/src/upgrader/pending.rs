@@ -54,6 +54,11 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
         &self.parts
     }
 
+    /// The request head, to add to (the server's extensions).
+    pub(crate) fn parts_mut(&mut self) -> &mut Parts {
+        &mut self.parts
+    }
+
     /// Whether the request asks for a WebSocket at all.
     pub fn is_upgrade(&self) -> bool {
         is_upgrade_request(&self.parts)

@@ -22,6 +22,7 @@ use http::HeaderMap;
 
 use super::client_ip::TrustedProxies;
 use crate::error::{ConnectionCap, HandshakeError};
+use crate::handshake::ServerScheme;
 
 /// The default [refusal allowance](super::Server::max_refusals).
 pub const DEFAULT_MAX_REFUSALS: usize = 64;
@@ -138,6 +139,16 @@ impl Admission {
             Some(proxies) => proxies.client_ip(peer, headers),
             None => peer.to_canonical(),
         }
+    }
+
+    /// The scheme a trusted proxy says the client reached it by (see
+    /// [`TrustedProxies::scheme`]); `None` without trusted proxies.
+    pub(crate) fn forwarded_scheme(
+        &self,
+        peer: IpAddr,
+        headers: &HeaderMap,
+    ) -> Option<ServerScheme> {
+        self.caps.trusted.as_ref()?.scheme(peer, headers)
     }
 
     /// Takes a connection slot for `client`, or names the cap reached.

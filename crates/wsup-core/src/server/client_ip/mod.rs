@@ -1,6 +1,7 @@
 //! The client's IP address, as the per-IP connection caps count it: the
 //! peer's, or, when the peer is one of the reverse proxies the server was
-//! told to trust, the one such a proxy forwarded in its header.
+//! told to trust, the one such a proxy forwarded in its header; and the
+//! scheme such a proxy says the client used, for the origin check.
 
 #[cfg(test)]
 mod tests;
@@ -8,6 +9,8 @@ mod tests;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use http::header::{HeaderMap, HeaderName, FORWARDED};
+
+use crate::handshake::ServerScheme;
 
 /// The header a trusted proxy writes the client's address in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +44,16 @@ pub struct TrustedProxies {
 }
 
 impl TrustedProxies {
-    /// Proxies that append to RFC 7239's `Forwarded` header (`for=`).
+    /// Proxies that append to RFC 7239's `Forwarded` header (`for=`, and
+    /// `proto=` for [`scheme`](Self::scheme)).
     pub fn forwarded<I: IntoIterator<Item = IpAddr>>(proxies: I) -> Self {
         Self::new(proxies, Header::Forwarded)
     }
 
     /// Proxies that append to `X-Forwarded-For` (nginx's
     /// `$proxy_add_x_forwarded_for`, HAProxy's `option forwardfor`, most
-    /// cloud load balancers).
+    /// cloud load balancers), and set `X-Forwarded-Proto` (see
+    /// [`scheme`](Self::scheme)).
     pub fn x_forwarded_for<I: IntoIterator<Item = IpAddr>>(proxies: I) -> Self {
         Self::new(proxies, Header::XForwardedFor)
     }
@@ -68,48 +73,110 @@ impl TrustedProxies {
 
     /// The client's address for a request with `headers` from `peer`.
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        self.walk(peer, headers).0
+    }
+
+    /// The scheme the client reached the proxies by, for a request with
+    /// `headers` from `peer`: `None` unless `peer` is a trusted proxy that
+    /// says. It is taken from the hop the client's address is taken from
+    /// (see [`client_ip`](Self::client_ip)), written by the trusted proxy
+    /// that received the request from the client: with
+    /// [`forwarded`](Self::forwarded), that element's `proto=`; with
+    /// [`x_forwarded_for`](Self::x_forwarded_for), the
+    /// `X-Forwarded-Proto` entry in the same place from the right as that
+    /// hop's in `X-Forwarded-For` (each proxy appending to both), or the
+    /// left-most when there are fewer (a proxy at the edge that set it,
+    /// the others passing it on). Only `http`, `https`, `ws`, `wss` are
+    /// schemes; anything else is none.
+    ///
+    /// The [same-origin check](crate::OriginPolicy::SameOrigin) compares
+    /// it with the `Origin`'s.
+    pub fn scheme(&self, peer: IpAddr, headers: &HeaderMap) -> Option<ServerScheme> {
+        self.walk(peer, headers).1
+    }
+
+    /// The client's address, and the scheme the hop it is taken from says.
+    fn walk(&self, peer: IpAddr, headers: &HeaderMap) -> (IpAddr, Option<ServerScheme>) {
         let mut client = peer.to_canonical();
         if !self.is_trusted(client) {
-            return client;
+            return (client, None);
         }
-        let name = match self.header {
-            Header::Forwarded => FORWARDED,
-            Header::XForwardedFor => HeaderName::from_static("x-forwarded-for"),
-        };
-        // Several header lines are one list, in order (RFC 9110 5.3).
-        let lines: Vec<_> = headers.get_all(name).iter().collect();
-        for line in lines.into_iter().rev() {
-            let Ok(line) = std::str::from_utf8(line.as_bytes()) else {
-                return client;
-            };
-            let hops = match self.header {
-                Header::Forwarded => forwarded_for(line),
-                Header::XForwardedFor => line.split(',').map(node).collect(),
-            };
-            for hop in hops.into_iter().rev() {
-                match hop {
-                    None => return client,
-                    Some(ip) if !self.is_trusted(ip) => return ip,
-                    Some(ip) => client = ip,
+        let hops = match self.header {
+            Header::Forwarded => list(headers, FORWARDED, forwarded),
+            Header::XForwardedFor => {
+                let mut hops = list(
+                    headers,
+                    HeaderName::from_static("x-forwarded-for"),
+                    |line| line.split(',').map(|n| (node(n), None)).collect(),
+                );
+                let protos = list(
+                    headers,
+                    HeaderName::from_static("x-forwarded-proto"),
+                    |line| {
+                        line.split(',')
+                            .map(|p| (None, ServerScheme::of(p)))
+                            .collect()
+                    },
+                );
+                // Aligned from the right; past the left end, the left-most.
+                for (i, hop) in hops.iter_mut().rev().enumerate() {
+                    let at = protos.len().saturating_sub(i + 1);
+                    hop.1 = protos.get(at).and_then(|p| p.1);
                 }
+                hops
+            }
+        };
+        let mut scheme = None;
+        for (ip, proto) in hops.into_iter().rev() {
+            scheme = proto;
+            match ip {
+                None => return (client, scheme),
+                Some(ip) if !self.is_trusted(ip) => return (ip, scheme),
+                Some(ip) => client = ip,
             }
         }
-        client
+        (client, scheme)
     }
 }
 
-/// The `for=` of each element of a `Forwarded` value, left to right; `None`
-/// for an element without one or whose node is not an address.
-fn forwarded_for(value: &str) -> Vec<Option<IpAddr>> {
+/// One hop of a forwarding header: the node's address, the scheme.
+type Hop = (Option<IpAddr>, Option<ServerScheme>);
+
+/// The hops of every `name` header line, left to right, each line parsed
+/// by `parse`; a line that is not UTF-8 is one hop that names nothing.
+fn list(headers: &HeaderMap, name: HeaderName, parse: impl Fn(&str) -> Vec<Hop>) -> Vec<Hop> {
+    // Several header lines are one list, in order (RFC 9110 5.3).
+    headers
+        .get_all(name)
+        .iter()
+        .flat_map(|line| match std::str::from_utf8(line.as_bytes()) {
+            Ok(line) => parse(line),
+            Err(_) => vec![(None, None)],
+        })
+        .collect()
+}
+
+/// The `for=` and `proto=` of each element of a `Forwarded` value, left to
+/// right; `None` for a parameter missing, or whose node is not an address.
+fn forwarded(value: &str) -> Vec<Hop> {
     split_unquoted(value, b',')
         .into_iter()
         .map(|element| {
-            split_unquoted(element, b';').into_iter().find_map(|pair| {
-                let (name, value) = pair.split_once('=')?;
-                name.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| node(&unquote(value.trim())))
-            })?
+            let (mut ip, mut proto) = (None, None);
+            for pair in split_unquoted(element, b';') {
+                let Some((name, value)) = pair.split_once('=') else {
+                    continue;
+                };
+                let value = unquote(value.trim());
+                match name.trim() {
+                    n if n.eq_ignore_ascii_case("for") => ip = ip.or(Some(node(&value))),
+                    n if n.eq_ignore_ascii_case("proto") => {
+                        proto = proto.or(Some(ServerScheme::of(&value)))
+                    }
+                    _ => {}
+                }
+            }
+            (ip.flatten(), proto.flatten())
         })
         .collect()
 }

@@ -3,6 +3,7 @@ use std::net::IpAddr;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::TrustedProxies;
+use crate::handshake::ServerScheme;
 
 const PROXY: &str = "10.0.0.1";
 const INNER_PROXY: &str = "10.0.0.2";
@@ -138,4 +139,104 @@ fn bytes_that_are_not_utf8_name_no_address() {
         HeaderValue::from_bytes(b"203.0.113.7\xff").unwrap(),
     );
     assert_eq!(proxies.client_ip(ip(PROXY), &h), ip(PROXY));
+}
+
+/// The scheme behind `X-Forwarded-For: xff` and `X-Forwarded-Proto: xfp`
+/// (no such header when empty), from the trusted proxy.
+fn xfp(xff: &[&str], xfp: &[&str]) -> Option<ServerScheme> {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY), ip(INNER_PROXY)]);
+    let mut h = headers("x-forwarded-for", xff);
+    h.extend(headers("x-forwarded-proto", xfp));
+    proxies.scheme(ip(PROXY), &h)
+}
+
+fn forwarded_scheme(values: &[&str]) -> Option<ServerScheme> {
+    let proxies = TrustedProxies::forwarded([ip(PROXY), ip(INNER_PROXY)]);
+    proxies.scheme(ip(PROXY), &headers("forwarded", values))
+}
+
+const HTTP: Option<ServerScheme> = Some(ServerScheme::Http);
+const HTTPS: Option<ServerScheme> = Some(ServerScheme::Https);
+
+#[test]
+fn x_forwarded_proto_of_the_proxy_at_the_edge() {
+    // One proxy, or several where the edge one set it and the others
+    // passed it on.
+    assert_eq!(xfp(&["203.0.113.7"], &["https"]), HTTPS);
+    assert_eq!(xfp(&["203.0.113.7"], &["HTTP"]), HTTP);
+    assert_eq!(xfp(&["203.0.113.7"], &["wss"]), HTTPS);
+    assert_eq!(xfp(&["203.0.113.7, 10.0.0.2"], &["https"]), HTTPS);
+    // Each proxy appended: the entry in the client's hop's place.
+    assert_eq!(xfp(&["203.0.113.7, 10.0.0.2"], &["https, http"]), HTTPS);
+    assert_eq!(xfp(&["203.0.113.7", "10.0.0.2"], &["https", "http"]), HTTPS);
+    assert_eq!(xfp(&["203.0.113.7"], &["https, http"]), HTTP);
+    // The client's own entries, left of the proxy's, are not read.
+    assert_eq!(xfp(&["1.1.1.1, 203.0.113.7"], &["http, https"]), HTTPS);
+}
+
+#[test]
+fn no_scheme_unless_a_trusted_proxy_names_one() {
+    assert_eq!(xfp(&["203.0.113.7"], &[]), None);
+    assert_eq!(xfp(&[], &[]), None);
+    assert_eq!(xfp(&["203.0.113.7"], &["ftp"]), None);
+    assert_eq!(xfp(&["203.0.113.7"], &[""]), None);
+    assert_eq!(xfp(&["203.0.113.7"], &["https;"]), None);
+    assert_eq!(forwarded_scheme(&["for=203.0.113.7"]), None);
+    assert_eq!(forwarded_scheme(&["for=203.0.113.7;proto=gopher"]), None);
+    assert_eq!(forwarded_scheme(&[]), None);
+
+    // From a peer that is not trusted, nothing is believed.
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let mut h = headers("x-forwarded-for", &["203.0.113.7"]);
+    h.extend(headers("x-forwarded-proto", &["https"]));
+    assert_eq!(proxies.scheme(ip("198.51.100.9"), &h), None);
+    assert_eq!(proxies.scheme(ip(PROXY), &h), HTTPS);
+    // Nor the other header than the one configured.
+    let proxies = TrustedProxies::forwarded([ip(PROXY)]);
+    assert_eq!(proxies.scheme(ip(PROXY), &h), None);
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let other = headers("forwarded", &["for=203.0.113.7;proto=https"]);
+    assert_eq!(proxies.scheme(ip(PROXY), &other), None);
+}
+
+#[test]
+fn forwarded_proto_of_the_element_the_client_is_taken_from() {
+    assert_eq!(forwarded_scheme(&["for=203.0.113.7;proto=https"]), HTTPS);
+    assert_eq!(forwarded_scheme(&["Proto=\"HTTP\";for=203.0.113.7"]), HTTP);
+    // The edge proxy saw https; the inner one, http from the edge.
+    assert_eq!(
+        forwarded_scheme(&["for=203.0.113.7;proto=https, for=10.0.0.2;proto=http"]),
+        HTTPS
+    );
+    assert_eq!(
+        forwarded_scheme(&["for=203.0.113.7;proto=https", "for=10.0.0.2;proto=http"]),
+        HTTPS
+    );
+    // The client's own element says https: the proxy's says http.
+    assert_eq!(
+        forwarded_scheme(&["for=1.1.1.1;proto=https, for=203.0.113.7;proto=http"]),
+        HTTP
+    );
+    // An element naming no address, written by a trusted proxy: its proto.
+    assert_eq!(
+        forwarded_scheme(&["for=1.1.1.1;proto=http, for=unknown;proto=https"]),
+        HTTPS
+    );
+    // Only trusted proxies: the left-most element.
+    assert_eq!(
+        forwarded_scheme(&["for=10.0.0.2;proto=https, for=10.0.0.1;proto=http"]),
+        HTTPS
+    );
+}
+
+#[test]
+fn a_forwarded_proto_that_is_not_utf8_is_none() {
+    let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
+    let mut h = headers("x-forwarded-for", &["203.0.113.7"]);
+    h.append(
+        "x-forwarded-proto",
+        HeaderValue::from_bytes(b"https\xff").unwrap(),
+    );
+    assert_eq!(proxies.scheme(ip(PROXY), &h), None);
+    assert_eq!(proxies.client_ip(ip(PROXY), &h), ip("203.0.113.7"));
 }
