@@ -23,10 +23,10 @@
 //! server's VmRSS (`--server-pid`) is read before the connections, with
 //! them all open, `--settle` seconds after the last wave (the held point),
 //! and `--settle` seconds after they were all closed (released); its VmHWM
-//! then is the peak. The load generator's sockets keep small buffers
-//! ([`SOCKET_BUFFER`]), and so should the server's (the echo's
-//! `--socket-buffer`): a flood then piles up in the server's memory soon,
-//! not first in kernel buffers grown to megabytes per connection.
+//! then is the peak. Under a flood the load generator's sockets keep small
+//! buffers ([`SOCKET_BUFFER`]), and so should the server's (the echo's
+//! `--socket-buffer`): the flood then piles up in the server's memory
+//! soon, not first in kernel buffers grown to megabytes per connection.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -41,7 +41,8 @@ use super::{client_frame, connect_all, masked_frame, pattern, Args, Shared};
 
 /// The payload of each frame of `fragments`.
 pub const FRAGMENT: usize = 128;
-/// The send and receive buffer of the load generator's sockets.
+/// The send and receive buffers of the load generator's sockets under a
+/// flood.
 const SOCKET_BUFFER: u32 = 16 * 1024;
 /// Pings written at a time by a flood.
 const PING_BATCH: usize = 256;
@@ -182,7 +183,7 @@ pub async fn held(args: &Args) -> Result<String, String> {
     let pattern = args.pattern.ok_or("`held` needs --pattern")?;
     let args = Args {
         deflate: pattern.deflate(),
-        socket_buffer: Some(SOCKET_BUFFER),
+        socket_buffer: pattern.floods().then_some(SOCKET_BUFFER),
         ..args.clone()
     };
     let prefix = Rc::new(pattern.prefix(args.size));

@@ -6,7 +6,8 @@
 //! backlog follows the limit, see the examples' `echo_upgrader`) and with
 //! keepalive off, so that no timer gives anything back while the
 //! connections hold it: what is measured is what the limits alone allow;
-//! its sockets' kernel buffers are fixed at 32 KiB ([`SOCKET_BUFFER`]).
+//! under a ping flood its sockets' kernel buffers are fixed at 32 KiB
+//! ([`SOCKET_BUFFER`]).
 //! For each pattern of the load generator's `held` (a frame all but its
 //! last byte, a message in small fragments left unfinished, a compressed
 //! message left unfinished, a ping flood that reads nothing, each of the
@@ -52,10 +53,12 @@ const PATTERNS: [(&str, &str); 6] = [
         "a compressed message unfinished, then pings flooded",
     ),
 ];
-/// The kernel's send and receive buffers of each connection, fixed (the
-/// echo's `--socket-buffer`): left to grow, those of 2,000 ping floods
-/// take megabytes each, past the kernel's limit for all TCP memory, and
-/// the run would measure the kernel's pressure instead.
+/// The kernel's send and receive buffers of each connection under a ping
+/// flood, fixed (the echo's `--socket-buffer`): left to grow, those of
+/// 2,000 floods take megabytes each, past the kernel's limit for all TCP
+/// memory, and the run would measure the kernel's pressure instead. The
+/// other patterns keep the kernel's sizing: small buffers would mean small
+/// reads, and a read buffer that never grows.
 const SOCKET_BUFFER: &str = "32768";
 /// The peak the issue allows the server, 8 GiB.
 pub const PEAK_LIMIT_KIB: u64 = 8 << 20;
@@ -92,19 +95,16 @@ pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
     for (name, path) in &setup.servers {
         for (pattern, _) in PATTERNS {
             // A fresh server: each pattern's peak is its own.
+            let mut flags = vec!["--keepalive", "0", "--max-message", &max_message];
+            if pattern.ends_with("pings") {
+                flags.extend(["--socket-buffer", SOCKET_BUFFER]);
+            }
             let server = Server::start_with(
                 one_thread(Command::new(path)),
                 "echo",
                 SERVER_CORE,
                 false,
-                &[
-                    "--keepalive",
-                    "0",
-                    "--max-message",
-                    &max_message,
-                    "--socket-buffer",
-                    SOCKET_BUFFER,
-                ],
+                &flags,
             )?;
             let mut run_args = args.to_vec();
             run_args.extend(["--pattern".to_owned(), pattern.to_owned()]);
