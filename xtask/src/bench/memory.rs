@@ -162,16 +162,7 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         loadgen,
     } = setup;
     let conns = *conns;
-    let args = [
-        "--conns".to_owned(),
-        conns.to_string(),
-        "--size".to_owned(),
-        size.to_string(),
-        "--wave".to_owned(),
-        WAVE.to_string(),
-        "--settle".to_owned(),
-        SETTLE.to_string(),
-    ];
+    let args = loadgen_args(conns, size, WAVE, SETTLE);
 
     let mut results = Vec::new();
     for (name, path) in servers {
@@ -215,6 +206,19 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     write(&out_dir.join("memory.json"), &text)?;
     Ok(out_dir.join("memory.md"))
+}
+
+/// The load generator's arguments common to every run of a scenario.
+fn loadgen_args(conns: usize, size: usize, wave: usize, settle: f64) -> Vec<String> {
+    [
+        ("--conns", conns.to_string()),
+        ("--size", size.to_string()),
+        ("--wave", wave.to_string()),
+        ("--settle", settle.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_owned(), value])
+    .collect()
 }
 
 /// A table: per server, the idle connections, then each burst.

@@ -229,6 +229,17 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// Runs `test` on a current-thread runtime, inside a `LocalSet` (the load
+/// generator's tasks are local).
+#[cfg(test)]
+fn on_local_runtime(test: impl std::future::Future<Output = ()>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tokio::task::LocalSet::new().block_on(&rt, test);
+}
+
 /// CPU seconds (user + system) used by this process.
 fn own_cpu() -> f64 {
     // SAFETY: `getrusage` fills the zeroed struct it is given.

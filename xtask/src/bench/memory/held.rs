@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 use super::super::server::Server;
 use super::super::{one_thread, write, SERVER_CORE};
-use super::Setup;
+use super::{loadgen_args, Setup};
 
 /// Connections by default.
 pub const CONNS: usize = 2000;
@@ -81,16 +81,7 @@ pub fn bound_kib(size: usize) -> f64 {
 pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
     let conns = setup.conns;
     let max_message = size.to_string();
-    let args = [
-        "--conns".to_owned(),
-        conns.to_string(),
-        "--size".to_owned(),
-        size.to_string(),
-        "--wave".to_owned(),
-        WAVE.to_string(),
-        "--settle".to_owned(),
-        SETTLE.to_string(),
-    ];
+    let args = loadgen_args(conns, size, WAVE, SETTLE);
     let mut results = Vec::new();
     for (name, path) in &setup.servers {
         for (pattern, _) in PATTERNS {
@@ -176,14 +167,14 @@ fn verdict(size: usize, results: &[Value]) -> Result<(), String> {
         let r = &entry["result"];
         let f = Figures::of(r);
         let what = format!("[{}] {}", entry["server"], r["pattern"]);
-        // NaN (a figure missing) fails both.
-        if !(f.per_conn <= bound) {
+        // A figure missing is NaN, and fails both.
+        if f.per_conn.is_nan() || f.per_conn > bound {
             return Err(format!(
                 "{what}: {:.0} KiB per connection, past the bound of {bound:.0} KiB",
                 f.per_conn
             ));
         }
-        if !(f.peak < PEAK_LIMIT_KIB as f64) {
+        if f.peak.is_nan() || f.peak >= PEAK_LIMIT_KIB as f64 {
             return Err(format!("{what}: a peak of {:.0} KiB", f.peak));
         }
     }

@@ -46,11 +46,7 @@ fn a_flood_writes_until_its_peer_stops_reading_then_closes() {
     use tokio::io::AsyncReadExt;
     use tokio::net::{TcpListener, TcpSocket};
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    tokio::task::LocalSet::new().block_on(&rt, async {
+    crate::on_local_runtime(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let socket = TcpSocket::new_v4().expect("socket");
         socket.set_send_buffer_size(SOCKET_BUFFER).expect("buffer");
