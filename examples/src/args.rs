@@ -3,9 +3,11 @@
 //! decimal.
 
 use std::io;
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use socket2::{Domain, Protocol, Socket, Type};
 use wsup::server::ShutdownSummary;
 use wsup::Upgrader;
 
@@ -32,6 +34,13 @@ pub struct ServerArgs {
     /// `--tls CERT.pem KEY.pem`: serve `wss://` with this certificate
     /// chain and private key (PEM files).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `--max-message BYTES`: the largest message accepted, all fragments
+    /// together (close 1009 beyond it). `None`: the library's default.
+    pub max_message: Option<usize>,
+    /// `--socket-buffer BYTES`: the kernel's send and receive buffers of
+    /// every connection (set on the listener, which they inherit; the
+    /// kernel then no longer grows them). `None`: the kernel's own sizing.
+    pub socket_buffer: Option<usize>,
     /// `--hyper` (`echo` only): serve HTTP with hyper and upgrade through
     /// `wsup::hyper`, rather than wsup reading the request itself.
     pub hyper: bool,
@@ -39,7 +48,8 @@ pub struct ServerArgs {
 
 /// The flags, for the usage line.
 pub const USAGE_FLAGS: &str = "[--keepalive S] [--idle-timeout S] [--write-timeout S] \
-     [--max-connections N] [--shutdown-timeout S] [--tls CERT.pem KEY.pem] [--hyper]";
+     [--max-connections N] [--shutdown-timeout S] [--max-message BYTES] [--socket-buffer BYTES] \
+     [--tls CERT.pem KEY.pem] [--hyper]";
 
 impl ServerArgs {
     /// Parses `args` (without the program name); `default_addr` when no
@@ -56,6 +66,8 @@ impl ServerArgs {
             max_connections: None,
             shutdown_timeout: None,
             tls: None,
+            max_message: None,
+            socket_buffer: None,
             hyper: false,
         };
         let mut args = args.into_iter().peekable();
@@ -82,11 +94,9 @@ impl ServerArgs {
                 "--idle-timeout" => parsed.idle_timeout = Some(seconds(&flag, &value()?)?),
                 "--write-timeout" => parsed.write_timeout = Some(seconds(&flag, &value()?)?),
                 "--shutdown-timeout" => parsed.shutdown_timeout = Some(seconds(&flag, &value()?)?),
-                "--max-connections" => {
-                    let v = value()?;
-                    parsed.max_connections =
-                        Some(v.parse().map_err(|_| format!("{flag}: not a count: {v}"))?);
-                }
+                "--max-connections" => parsed.max_connections = Some(count(&flag, &value()?)?),
+                "--max-message" => parsed.max_message = Some(count(&flag, &value()?)?),
+                "--socket-buffer" => parsed.socket_buffer = Some(count(&flag, &value()?)?),
                 "--tls" => {
                     let cert = value()?;
                     let key = args
@@ -127,6 +137,30 @@ impl ServerArgs {
         server
     }
 
+    /// Binds the address, with the kernel buffers `--socket-buffer` asks
+    /// for.
+    pub async fn bind(&self) -> io::Result<rt::TcpListener> {
+        let Some(size) = self.socket_buffer else {
+            return rt::bind(&self.addr).await;
+        };
+        let addr = self
+            .addr
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::other(format!("no address for {}", self.addr)))?;
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        // As the runtimes' own `bind` does: a restarted server rebinds at
+        // once.
+        #[cfg(unix)]
+        socket.set_reuse_address(true)?;
+        socket.set_send_buffer_size(size)?;
+        socket.set_recv_buffer_size(size)?;
+        socket.bind(&addr.into())?;
+        socket.listen(1024)?;
+        socket.set_nonblocking(true)?;
+        rt::listener_from_std(socket.into())
+    }
+
     /// The TLS acceptor `--tls` asks for, its files read now (an error names
     /// the file and what is wrong with it).
     pub fn tls_acceptor(&self) -> io::Result<Option<rt::TlsAcceptor>> {
@@ -155,8 +189,12 @@ impl ServerArgs {
         Ok(listener)
     }
 
-    /// `upgrader` with the timeouts given on the command line.
+    /// `upgrader` with the timeouts and the message limit given on the
+    /// command line.
     pub fn apply(&self, mut upgrader: Upgrader) -> Upgrader {
+        if let Some(max) = self.max_message {
+            upgrader = upgrader.max_message_size(max);
+        }
         if let Some(keepalive) = self.keepalive {
             upgrader = upgrader.keepalive_interval(keepalive);
             if let Some(every) = keepalive {
@@ -179,6 +217,10 @@ pub fn report_shutdown(summary: ShutdownSummary) {
         "shut down: {} connections closed, {} aborted",
         summary.closed, summary.aborted
     );
+}
+
+fn count(flag: &str, v: &str) -> Result<usize, String> {
+    v.parse().map_err(|_| format!("{flag}: not a count: {v}"))
 }
 
 fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
@@ -208,6 +250,9 @@ mod tests {
             "--max-connections=10",
             "--shutdown-timeout",
             "2",
+            "--max-message=1048576",
+            "--socket-buffer",
+            "32768",
         ])
         .unwrap();
         assert_eq!(a.addr, "0.0.0.0:1");
@@ -216,7 +261,11 @@ mod tests {
         assert_eq!(a.write_timeout, Some(Duration::from_millis(250)));
         assert_eq!(a.max_connections, Some(10));
         assert_eq!(a.shutdown_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(a.max_message, Some(1 << 20));
+        assert_eq!(a.socket_buffer, Some(32 << 10));
         assert_eq!(a.tls, None);
+        let up = a.apply(Upgrader::new());
+        assert_eq!(up.websocket_config().max_message_size(), 1 << 20);
         let a = parse(&["--tls", "c.pem", "k.pem", "--keepalive=0"]).unwrap();
         assert_eq!(a.tls, Some(("c.pem".into(), "k.pem".into())));
         assert_eq!(a.keepalive, Some(None));
@@ -227,6 +276,7 @@ mod tests {
         let a = parse(&[]).unwrap();
         assert_eq!(a.addr, "127.0.0.1:9001");
         assert_eq!(a.keepalive, None);
+        assert_eq!((a.max_message, a.socket_buffer), (None, None));
         assert!(!a.hyper);
         let a = parse(&["--keepalive=0", "--hyper"]).unwrap();
         assert_eq!(a.addr, "127.0.0.1:9001");
@@ -248,6 +298,9 @@ mod tests {
             .unwrap_err()
             .contains("seconds"));
         assert!(parse(&["--max-connections=1.5"])
+            .unwrap_err()
+            .contains("count"));
+        assert!(parse(&["--max-message", "1M"])
             .unwrap_err()
             .contains("count"));
         assert!(parse(&["--tls", "c.pem"])

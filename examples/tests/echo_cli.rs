@@ -120,6 +120,20 @@ fn a_peer_that_never_answers_is_aborted_at_the_shutdown_timeout_and_echo_still_e
 }
 
 #[test]
+fn the_message_limit_flag_closes_with_1009_past_it_and_socket_buffers_serve_as_usual() {
+    let (_echo, addr) = start(&["--max-message", "100", "--socket-buffer=8192"]);
+    let (mut s, head) = handshake(&addr);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(&common::frame(0x2, &[7; 100])).unwrap();
+    assert_eq!(read_frame(&mut s), (0x82, vec![7; 100]));
+    s.write_all(&common::frame(0x2, &[7; 101])).unwrap();
+    let (first, payload) = read_frame(&mut s);
+    assert_eq!(first, 0x88);
+    assert_eq!(payload[..2], 1009u16.to_be_bytes());
+}
+
+#[test]
 fn flags_are_checked() {
     let out = Command::new(env!("CARGO_BIN_EXE_echo"))
         .args(["127.0.0.1:0", "--keepalive", "soon"])

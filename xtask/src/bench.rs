@@ -20,7 +20,8 @@
 //! `results.md`, `results.json` and `throughput.svg`.
 //!
 //! `--memory` measures something else instead (`memory.rs`): the echo
-//! server's memory per connection once a burst of large messages is over;
+//! server's memory per connection once a burst of large messages is over,
+//! or while every connection holds what a hostile peer can make it hold;
 //! `--http` the echo behind hyper and over TLS (`http.rs`); `--fanout` one
 //! publisher's messages to many subscribers, wsup's hub against a
 //! broadcast channel with tokio-tungstenite and raw TCP (`fanout.rs`).
@@ -33,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use memory::{Memory, Scenario};
 use report::{Alloc, Idle, Latency, Report, RuntimeResults, Sample};
 use server::{LoadGen, Server};
 
@@ -101,15 +103,6 @@ pub struct Options {
     pub http: bool,
     /// `--fanout`: the fan-out benchmark instead.
     pub fanout: bool,
-}
-
-/// The arguments of `cargo xtask bench --memory`.
-#[derive(Debug)]
-pub struct Memory {
-    /// `--echo PATH`: this echo binary instead of one built per runtime.
-    pub echo: Option<PathBuf>,
-    /// `--conns N`: `None` for the default.
-    pub conns: Option<usize>,
 }
 
 /// What to measure, and for how long.

@@ -23,12 +23,19 @@ subcommands:
       (ceiling) on each runtime; results in target/wsup-bench/; --runtime
       defaults to all (tokio with --quick); --quick takes under 90 s
   bench --memory [--runtime tokio|smol|async-std|all] [--echo PATH] [--conns N] [--quick]
+                 [--scenario burst|held] [--size BYTES]
       instead: the echo server's resident memory per connection after a
       burst, each connection sending one 16 MiB message (64 at a time) or
       leaving a compressed message unfinished, then idle; results in
       target/wsup-bench/memory.{md,json}; --echo measures that echo binary
       instead of building one per runtime (tokio by default); --conns
-      defaults to 1000 (200 with --quick), about 1 min (20 s) per server
+      defaults to 1000 (200 with --quick), about 1 min (20 s) per server;
+      --scenario held: the echo with a message limit of --size (default
+      1 MiB), each connection holding what a hostile peer can make it hold
+      (five patterns, a fresh server each), all at once; the RSS per
+      connection against the bound the limits imply, and the peak; results
+      in target/wsup-bench/memory-held.{md,json}; --conns defaults to 2000;
+      --size sets the burst's message too (default 16 MiB)
   bench --http [--runtime tokio|smol|async-std|all] [--quick]
       instead: the echo behind hyper (`echo --hyper`) against the plain
       echo, and echo --tls (a certificate made for the run), side by side, as
@@ -174,6 +181,8 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     let mut fanout = false;
     let mut echo = None;
     let mut conns = None;
+    let mut scenario = None;
+    let mut size = None;
     while let Some((flag, inline)) = flags.next() {
         match flag.as_str() {
             "--runtime" => {
@@ -187,19 +196,17 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             "--http" if inline.is_none() => http = true,
             "--fanout" if inline.is_none() => fanout = true,
             "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
-            "--conns" => {
-                let value = flags.value(&flag, inline)?;
-                match value.parse::<usize>() {
-                    Ok(n) if n > 0 => conns = Some(n),
-                    _ => return Err(format!("`--conns {value}`: not a positive count")),
-                }
+            "--conns" => conns = Some(positive(&flag, flags.value(&flag, inline)?)?),
+            "--size" => size = Some(positive(&flag, flags.value(&flag, inline)?)?),
+            "--scenario" => {
+                scenario = Some(bench::Scenario::parse(&flags.value(&flag, inline)?)?);
             }
             "-h" | "--help" => return Ok(Task::Help),
             _ => return Err(format!("unexpected argument `{flag}` for `bench`")),
         }
     }
-    if !memory && (echo.is_some() || conns.is_some()) {
-        return Err("`--echo` and `--conns` go with `--memory`".to_owned());
+    if !memory && (echo.is_some() || conns.is_some() || scenario.is_some() || size.is_some()) {
+        return Err("`--echo`, `--conns`, `--scenario` and `--size` go with `--memory`".to_owned());
     }
     if echo.is_some() && runtimes.is_some() {
         return Err("`--echo` and `--runtime` exclude each other".to_owned());
@@ -207,7 +214,12 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     if [memory, http, fanout].iter().filter(|&&m| m).count() > 1 {
         return Err("`--memory`, `--http` and `--fanout` exclude each other".to_owned());
     }
-    let memory = memory.then_some(bench::Memory { echo, conns });
+    let memory = memory.then_some(bench::Memory {
+        echo,
+        conns,
+        scenario: scenario.unwrap_or_default(),
+        size,
+    });
     Ok(Task::Bench(bench::Options {
         runtimes,
         quick,
@@ -215,6 +227,14 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
         http,
         fanout,
     }))
+}
+
+/// A count that must be above zero.
+fn positive(flag: &str, value: String) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{flag} {value}`: not a positive count")),
+    }
 }
 
 fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {

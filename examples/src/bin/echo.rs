@@ -9,7 +9,10 @@
 //! after it; `0` turns it off), `--idle-timeout S`, `--write-timeout S`,
 //! `--max-connections N` (past it, new clients get 503 with `Retry-After`),
 //! `--shutdown-timeout S` (how long a graceful shutdown waits for
-//! connections to close), `--tls CERT.pem KEY.pem` (serve `wss://` with
+//! connections to close), `--max-message BYTES` (the largest message
+//! accepted; the write backlog follows it, see `echo_upgrader`),
+//! `--socket-buffer BYTES` (each connection's kernel send and receive
+//! buffers, fixed), `--tls CERT.pem KEY.pem` (serve `wss://` with
 //! this certificate chain and private key; the TLS handshake runs in each
 //! connection's task, under the handshake timeout), `--hyper` (HTTP
 //! served by hyper, any path upgraded through `wsup::hyper`: the same echo
@@ -36,7 +39,7 @@ fn main() -> std::io::Result<()> {
     let args = ServerArgs::from_env("echo", "127.0.0.1:9001");
     let tls = args.tls_acceptor_or_exit("echo");
     rt::block_on(async {
-        let listener = rt::bind(&args.addr).await?;
+        let listener = args.bind().await?;
         println!("listening on {}", listener.local_addr()?);
         // Compression on for clients that offer it, with every message
         // compressed (no size threshold): the conformance runner checks

@@ -29,6 +29,12 @@ pub async fn bind(addr: &str) -> io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
+/// A listener bound and listening already (see `ServerArgs::bind`), made
+/// nonblocking.
+pub fn listener_from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    Ok(async_std::net::TcpListener::from(listener))
+}
+
 /// Resolves on SIGINT or SIGTERM: the signal to shut down gracefully.
 /// (Without signal handlers, it never resolves.)
 pub async fn shutdown_signal() {

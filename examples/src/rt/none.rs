@@ -78,6 +78,10 @@ pub async fn bind(_addr: &str) -> io::Result<TcpListener> {
     Err(io::Error::other("built without a runtime"))
 }
 
+pub fn listener_from_std(_listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    Err(io::Error::other("built without a runtime"))
+}
+
 /// Never reached: there is no runtime to wait on.
 pub async fn shutdown_signal() {}
 

@@ -14,18 +14,66 @@
 //! seconds; with the default interval (20 s) it comes 20 to 40 seconds
 //! after the burst. A binary that takes no flags ignores it. Results go to
 //! `target/wsup-bench/memory.md` and `memory.json`.
+//!
+//! `--scenario held` measures the hostile case instead (`memory/held.rs`):
+//! every connection leaves the server holding what a peer can make it hold
+//! with messages of `--size` bytes, all at once.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::server::{raise_nofile_limit, Server};
-use super::{
-    build_echo, build_loadgen, one_thread, output_dirs, write, Memory, Options, SERVER_CORE,
-};
+use super::server::{raise_nofile_limit, LoadGen, Server};
+use super::{build_echo, build_loadgen, one_thread, output_dirs, write, Options, SERVER_CORE};
 use crate::runtime::Runtime;
 use crate::util::Workspace;
+
+mod held;
+
+/// The arguments of `cargo xtask bench --memory`.
+#[derive(Debug)]
+pub struct Memory {
+    /// `--echo PATH`: this echo binary instead of one built per runtime.
+    pub echo: Option<PathBuf>,
+    /// `--conns N`: `None` for the scenario's default.
+    pub conns: Option<usize>,
+    /// `--scenario`: what the connections do.
+    pub scenario: Scenario,
+    /// `--size BYTES`: each connection's message; `None` for the
+    /// scenario's default.
+    pub size: Option<usize>,
+}
+
+/// What the connections of `--memory` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scenario {
+    /// A burst of large messages, then idle.
+    #[default]
+    Burst,
+    /// Each holds what a hostile peer can make the server hold.
+    Held,
+}
+
+impl Scenario {
+    pub fn parse(name: &str) -> Result<Scenario, String> {
+        match name {
+            "burst" => Ok(Scenario::Burst),
+            "held" => Ok(Scenario::Held),
+            _ => Err(format!("unknown scenario `{name}` (burst or held)")),
+        }
+    }
+}
+
+/// What every scenario runs with: where results go, the connections, the
+/// servers to measure (a name and a binary each), the load generator.
+struct Setup {
+    out_dir: PathBuf,
+    conns: usize,
+    servers: Vec<(String, PathBuf)>,
+    loadgen: LoadGen,
+}
 
 /// The size of each connection's message.
 const SIZE: usize = 16 << 20;
@@ -47,11 +95,36 @@ const MODES: [(&str, &[&str]); 2] = [
 
 pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
     let started = Instant::now();
+    let (default_conns, quick_conns) = match memory.scenario {
+        Scenario::Burst => (1000, 200),
+        Scenario::Held => (held::CONNS, 200),
+    };
+    let setup = setup(options, memory, default_conns, quick_conns)?;
+    let written = match memory.scenario {
+        Scenario::Burst => burst(&setup, memory.size.unwrap_or(SIZE))?,
+        Scenario::Held => held::run(&setup, memory.size.unwrap_or(held::SIZE))?,
+    };
+    println!(
+        "==> wrote {} in {:.0} s",
+        written.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn setup(
+    options: &Options,
+    memory: &Memory,
+    default_conns: usize,
+    quick_conns: usize,
+) -> Result<Setup, String> {
     let workspace = Workspace::load()?;
     let (out_dir, bin_dir) = output_dirs(&workspace)?;
-    let conns = memory
-        .conns
-        .unwrap_or(if options.quick { 200 } else { 1000 });
+    let conns = memory.conns.unwrap_or(if options.quick {
+        quick_conns
+    } else {
+        default_conns
+    });
     let nofile = raise_nofile_limit();
     if nofile < conns as u64 + 100 {
         return Err(format!(
@@ -72,19 +145,27 @@ pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
         }
     };
     let loadgen = build_loadgen(&workspace)?;
-    let args = [
-        "--conns".to_owned(),
-        conns.to_string(),
-        "--size".to_owned(),
-        SIZE.to_string(),
-        "--wave".to_owned(),
-        WAVE.to_string(),
-        "--settle".to_owned(),
-        SETTLE.to_string(),
-    ];
+    Ok(Setup {
+        out_dir,
+        conns,
+        servers,
+        loadgen,
+    })
+}
+
+/// The burst scenario; returns the table's path.
+fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
+    let Setup {
+        out_dir,
+        conns,
+        servers,
+        loadgen,
+    } = setup;
+    let conns = *conns;
+    let args = loadgen_args(conns, size, WAVE, SETTLE);
 
     let mut results = Vec::new();
-    for (name, path) in &servers {
+    for (name, path) in servers {
         for (mode, flags) in MODES {
             // A fresh server: memory freed by one run must not flatter the next.
             let server = Server::start_with(
@@ -112,35 +193,43 @@ pub fn run(options: &Options, memory: &Memory) -> Result<(), String> {
         }
     }
 
-    let markdown = markdown(conns, &results);
+    let markdown = markdown(conns, size, &results);
     println!("\n{markdown}");
     write(&out_dir.join("memory.md"), &markdown)?;
     let report = json!({
         "conns": conns,
-        "size": SIZE,
+        "size": size,
         "wave": WAVE,
         "settle_seconds": SETTLE,
         "results": results,
     });
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     write(&out_dir.join("memory.json"), &text)?;
-    println!(
-        "==> wrote {} and memory.json in {:.0} s",
-        out_dir.join("memory.md").display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    Ok(out_dir.join("memory.md"))
+}
+
+/// The load generator's arguments common to every run of a scenario.
+fn loadgen_args(conns: usize, size: usize, wave: usize, settle: f64) -> Vec<String> {
+    [
+        ("--conns", conns.to_string()),
+        ("--size", size.to_string()),
+        ("--wave", wave.to_string()),
+        ("--settle", settle.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_owned(), value])
+    .collect()
 }
 
 /// A table: per server, the idle connections, then each burst.
-fn markdown(conns: usize, results: &[Value]) -> String {
+fn markdown(conns: usize, size: usize, results: &[Value]) -> String {
     let mut out = format!(
         "Resident memory of the echo server, {conns} connections; after a burst: \
          {} MiB per connection, {WAVE} connections at a time, read {SETTLE} s \
          after the last echo.\n\n\
          | server | connections | RSS, MiB | per connection, KiB | peak RSS, MiB |\n\
          |---|---|---|---|---|\n",
-        SIZE >> 20
+        size >> 20
     );
     let mib = |v: &Value| v.as_f64().unwrap_or(f64::NAN) / 1024.0;
     let kib = |v: &Value| v.as_f64().unwrap_or(f64::NAN);

@@ -89,6 +89,18 @@ fn bench_memory_takes_an_echo_binary_or_runtimes_and_a_count() {
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
     let memory = options.memory.expect("memory");
     assert_eq!((memory.echo, memory.conns), (None, None));
+    assert_eq!(
+        (memory.scenario, memory.size),
+        (bench::Scenario::Burst, None)
+    );
+    let Ok(Task::Bench(options)) =
+        parse_line("bench --memory --scenario=held --size 1048576 --conns 2000")
+    else {
+        panic!("not bench");
+    };
+    let memory = options.memory.expect("memory");
+    assert_eq!(memory.scenario, bench::Scenario::Held);
+    assert_eq!((memory.size, memory.conns), (Some(1 << 20), Some(2000)));
     let Ok(Task::Bench(options)) = parse_line("bench") else {
         panic!("not bench");
     };
@@ -121,11 +133,23 @@ fn mistakes_are_named() {
         ),
         (
             "bench --conns 10",
-            "`--echo` and `--conns` go with `--memory`",
+            "`--echo`, `--conns`, `--scenario` and `--size` go with `--memory`",
         ),
         (
             "bench --memory --conns 0",
             "`--conns 0`: not a positive count",
+        ),
+        (
+            "bench --memory --scenario held --size 1M",
+            "`--size 1M`: not a positive count",
+        ),
+        (
+            "bench --memory --scenario hostile",
+            "unknown scenario `hostile` (burst or held)",
+        ),
+        (
+            "bench --scenario held",
+            "`--echo`, `--conns`, `--scenario` and `--size` go with `--memory`",
         ),
         (
             "bench --memory --echo e --runtime all",

@@ -18,7 +18,7 @@
 //! sent back (for an unfinished compressed message, what it relayed of it,
 //! compressed again).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use wsup_core::deflate::Deflater;
 
 use super::{client_frame, connect_all, discard, masked_frame, pattern, Args, Shared};
@@ -46,7 +47,7 @@ const OPEN_SETTLE: Duration = Duration::from_millis(500);
 type Out = (Rc<Vec<u8>>, bool);
 
 /// One held connection, as the waves see it.
-struct Conn {
+pub struct Conn {
     /// Frames for its writer task.
     out: mpsc::UnboundedSender<Out>,
     /// When the burst's frame was all written.
@@ -57,11 +58,25 @@ struct Conn {
     last_read: Cell<Instant>,
     /// Payload bytes of the data frames received.
     echoed_bytes: Cell<u64>,
+    /// Its reader and writer tasks.
+    tasks: RefCell<Vec<AbortHandle>>,
 }
 
 impl Conn {
+    /// Sends `frame` as the burst's (or the held pattern's).
+    pub fn send(&self, frame: &Rc<Vec<u8>>) {
+        let _ = self.out.send((Rc::clone(frame), true));
+    }
+
+    /// Closes the connection: its tasks end, dropping the socket.
+    pub fn close(&self) {
+        for task in self.tasks.borrow_mut().drain(..) {
+            task.abort();
+        }
+    }
+
     /// Its part of the wave is over.
-    fn done(&self, compressed: bool) -> bool {
+    pub fn done(&self, compressed: bool) -> bool {
         if !compressed {
             return self.echoed.get();
         }
@@ -96,7 +111,7 @@ pub async fn burst(args: &Args) -> Result<String, String> {
     let started = Instant::now();
     for wave in conns.chunks(args.wave) {
         for conn in wave {
-            let _ = conn.out.send((Rc::clone(&frame), true));
+            conn.send(&frame);
         }
         let deadline = Instant::now() + WAVE_TIMEOUT;
         while !wave.iter().all(|c| c.done(args.deflate)) {
@@ -136,7 +151,7 @@ pub async fn burst(args: &Args) -> Result<String, String> {
     ))
 }
 
-fn check(shared: &Shared) -> Result<(), String> {
+pub fn check(shared: &Shared) -> Result<(), String> {
     match shared.error.borrow().clone() {
         Some(error) => Err(error),
         None => Ok(()),
@@ -147,14 +162,14 @@ fn check(shared: &Shared) -> Result<(), String> {
 /// set, FIN clear): the whole message compressed with a sync flush, as a
 /// client sends a piece it will follow with more. The pattern repeats every
 /// 251 bytes, so it inflates to about a hundred times its length.
-fn compressed_first_frame(size: usize) -> Vec<u8> {
+pub fn compressed_first_frame(size: usize) -> Vec<u8> {
     let mut payload = BytesMut::new();
     Deflater::new(6, 15, false).compress_part(&pattern(size), false, &mut payload);
     masked_frame(0x42, &payload)
 }
 
 /// Starts the reader and writer tasks of a connection.
-fn hold(
+pub fn hold(
     stream: tokio::net::TcpStream,
     leftover: Vec<u8>,
     expected: Option<usize>,
@@ -168,23 +183,27 @@ fn hold(
         echoed: Cell::new(false),
         last_read: Cell::new(Instant::now()),
         echoed_bytes: Cell::new(0),
+        tasks: RefCell::new(Vec::new()),
     });
     let frames = Frames {
         stream: read_half,
         buf: leftover,
     };
     let (c, s) = (Rc::clone(&conn), Rc::clone(shared));
-    tokio::task::spawn_local(async move {
+    let reader = tokio::task::spawn_local(async move {
         if let Err(e) = read_frames(frames, &c, expected).await {
             s.fail(e);
         }
     });
     let (c, s) = (Rc::clone(&conn), Rc::clone(shared));
-    tokio::task::spawn_local(async move {
+    let writer = tokio::task::spawn_local(async move {
         if let Err(e) = write_frames(write_half, queue, &c).await {
             s.fail(e);
         }
     });
+    conn.tasks
+        .borrow_mut()
+        .extend([reader.abort_handle(), writer.abort_handle()]);
     conn
 }
 

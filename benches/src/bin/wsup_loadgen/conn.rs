@@ -76,6 +76,12 @@ async fn connect_tcp(args: &Args, index: usize) -> Result<TcpStream, String> {
     socket
         .bind(SocketAddr::new(source.into(), 0))
         .map_err(|e| format!("bind {source}: {e}"))?;
+    if let Some(size) = args.socket_buffer {
+        socket
+            .set_send_buffer_size(size)
+            .and_then(|()| socket.set_recv_buffer_size(size))
+            .map_err(|e| format!("socket buffers: {e}"))?;
+    }
     let stream = socket
         .connect(args.addr)
         .await

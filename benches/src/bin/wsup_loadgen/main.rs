@@ -13,15 +13,18 @@
 //! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
 //! wsup_loadgen idle       ADDR --conns M [--raw] [--sources K] [--cpu C]
 //! wsup_loadgen burst      ADDR --conns M --size N --wave W --server-pid P [--deflate-fragment] [--settle S] [--sources K] [--cpu C]
+//! wsup_loadgen held       ADDR --conns M --size N --wave W --server-pid P --pattern frame|fragments|deflate|pings|deflate-pings [--settle S] [--sources K] [--cpu C]
 //! wsup_loadgen fanout     ADDR --conns M --size N --messages K --window W --latency-messages L --server-pid P [--per-process Q] [--settle S] [--raw] [--sources K] [--cpu C]
 //! ```
 //!
-//! `throughput`, `latency` and `burst` print one JSON object on stdout.
+//! `throughput`, `latency`, `burst` and `held` print one JSON object on
+//! stdout.
 //! With `--tls CA.pem`, `throughput` and `latency` connect over TLS
 //! (`wss://`), trusting that CA, the server named by its IP address.
 //! `idle` opens the connections, prints `{"opened":M}`, and holds them until
 //! stdin ends. `burst` measures the server's memory after a burst of large
-//! messages (see `burst.rs`); `fanout` one publisher's messages reaching
+//! messages (see `burst.rs`), `held` while every connection leaves it
+//! holding what a hostile peer can (see `held.rs`); `fanout` one publisher's messages reaching
 //! many subscribers, held by child processes (`fanout-sub`, see
 //! `fanout.rs`), and prints one JSON object.
 //! Connections are bound to source addresses 127.0.0.2, .3, ... (`--sources`,
@@ -41,6 +44,7 @@ mod burst;
 mod conn;
 mod fanout;
 mod frames;
+mod held;
 mod latency;
 mod throughput;
 
@@ -88,6 +92,11 @@ struct Args {
     latency_messages: usize,
     /// `fanout`: subscribers per child process.
     per_process: usize,
+    /// `held`: what each connection leaves the server holding.
+    pattern: Option<held::Pattern>,
+    /// The send and receive buffer sizes of each socket (`held` sets
+    /// them); `None`: the kernel's.
+    socket_buffer: Option<u32>,
 }
 
 fn main() {
@@ -108,7 +117,7 @@ fn main() {
         .expect("tokio runtime");
     let local = tokio::task::LocalSet::new();
     let bound = match args.command.as_str() {
-        "burst" => burst::BOUND,
+        "burst" | "held" => burst::BOUND,
         "fanout" | "fanout-sub" => fanout::BOUND,
         _ => Duration::from_secs_f64(args.warmup + args.duration + 120.0),
     };
@@ -137,6 +146,7 @@ async fn run(args: &Args) -> Result<String, String> {
         "latency" => latency::latency(args).await,
         "idle" => idle(args).await,
         "burst" => burst::burst(args).await,
+        "held" => held::held(args).await,
         "fanout" => fanout::fanout(args).await,
         "fanout-sub" => fanout::subscribe(args).await,
         other => Err(format!("unknown command `{other}`")),
@@ -172,6 +182,8 @@ fn parse_args() -> Result<Args, String> {
         messages: 1000,
         latency_messages: 100,
         per_process: 5000,
+        pattern: None,
+        socket_buffer: None,
     };
     while let Some(flag) = it.next() {
         if flag == "--raw" {
@@ -200,6 +212,7 @@ fn parse_args() -> Result<Args, String> {
             "--messages" => args.messages = value.parse().map_err(|e| bad(&e))?,
             "--latency-messages" => args.latency_messages = value.parse().map_err(|e| bad(&e))?,
             "--per-process" => args.per_process = value.parse().map_err(|e| bad(&e))?,
+            "--pattern" => args.pattern = Some(held::Pattern::parse(&value)?),
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }
@@ -214,6 +227,17 @@ fn parse_args() -> Result<Args, String> {
         );
     }
     Ok(args)
+}
+
+/// Runs `test` on a current-thread runtime, inside a `LocalSet` (the load
+/// generator's tasks are local).
+#[cfg(test)]
+fn on_local_runtime(test: impl std::future::Future<Output = ()>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tokio::task::LocalSet::new().block_on(&rt, test);
 }
 
 /// CPU seconds (user + system) used by this process.

@@ -16,7 +16,7 @@ fn the_table_has_the_idle_line_then_one_per_burst_for_each_server() {
         json!({ "server": "tokio", "result": result("message", 20_480, 10.25) }),
         json!({ "server": "tokio", "result": result("deflate_fragment", 1_034_240, 1024.0) }),
     ];
-    let table = markdown(1000, &results);
+    let table = markdown(1000, 16 << 20, &results);
     let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| tokio")).collect();
     assert_eq!(
         rows,

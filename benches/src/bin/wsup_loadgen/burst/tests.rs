@@ -52,11 +52,7 @@ async fn eventually(mut ready: impl FnMut() -> bool) -> bool {
 fn a_held_connection_answers_pings_counts_its_echo_and_reports_a_close() {
     use tokio::net::{TcpListener, TcpStream};
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    tokio::task::LocalSet::new().block_on(&rt, async {
+    crate::on_local_runtime(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let client = TcpStream::connect(addr).await.expect("connect");
