@@ -1,7 +1,8 @@
-//! The accept loop of the baseline servers (`tcp_echo`, `tungstenite_echo`):
-//! the runtime named on the command line, a listener that prints
-//! `listening on ADDR` once it accepts (the line `cargo xtask bench` waits
-//! for), and a task per connection with `TCP_NODELAY` set. Each runtime has
+//! The accept loop of the baseline servers (`tcp_echo`, `tungstenite_echo`;
+//! `fastwebsockets_echo` on tokio): the runtime named on the command line, a
+//! listener that prints `listening on ADDR` once it accepts (the line
+//! `cargo xtask bench` waits for), and a task per connection with
+//! `TCP_NODELAY` set. Each runtime has
 //! the same shape as wsup's binding for it: tokio on a current-thread
 //! runtime; smol and async-std with connection tasks on their global
 //! executors (bounded by `SMOL_THREADS=1` / `ASYNC_STD_THREAD_COUNT=1` and
@@ -36,13 +37,7 @@ pub trait Handler: Clone + Send + 'static {
 /// usage error of `program`: it says so and exits with status 2.
 pub fn serve<H: Handler>(program: &str, runtime: &str, addr: &str, handler: H) -> io::Result<()> {
     match runtime {
-        "tokio" => current_thread()?.block_on(async {
-            use tokio::net::{TcpListener, TcpStream};
-            let listener = TcpListener::bind(addr).await?;
-            let spawn = |stream| drop(tokio::spawn(handler.clone().tokio(stream)));
-            let accept = || listener.accept();
-            listen(listener.local_addr(), accept, TcpStream::set_nodelay, spawn).await
-        }),
+        "tokio" => serve_tokio(addr, |stream| handler.clone().tokio(stream)),
         "smol" => smol::block_on(async {
             use smol::net::{TcpListener, TcpStream};
             let listener = TcpListener::bind(addr).await?;
@@ -64,11 +59,25 @@ pub fn serve<H: Handler>(program: &str, runtime: &str, addr: &str, handler: H) -
     }
 }
 
-/// A tokio runtime on this thread alone, as wsup's tokio binding is benched.
-fn current_thread() -> io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+/// Binds `addr` on a tokio runtime on this thread alone, as wsup's tokio
+/// binding is benched, and runs `handle` on every connection as a task of
+/// its own: [`serve`]'s tokio case, and the whole of a server that runs on
+/// tokio only (`fastwebsockets_echo`).
+pub fn serve_tokio<F, Fut>(addr: &str, handle: F) -> io::Result<()>
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    use tokio::net::{TcpListener, TcpStream};
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
+        .build()?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(addr).await?;
+        let spawn = |stream| drop(tokio::spawn(handle(stream)));
+        let accept = || listener.accept();
+        listen(listener.local_addr(), accept, TcpStream::set_nodelay, spawn).await
+    })
 }
 
 /// Prints the bound address, then sets `TCP_NODELAY` on every accepted

@@ -1,18 +1,21 @@
-//! `cargo xtask bench`: wsup's `echo` example against two baselines and a
-//! ceiling, on each runtime, side by side in one run.
+//! `cargo xtask bench`: wsup's `echo` example and the README's loop against
+//! three baselines and a ceiling, on each runtime, side by side in one run.
 //!
-//! For each runtime, four servers run at once, each pinned to core 0:
-//! wsup's `echo` example; an async-tungstenite echo server in two styles
-//! (the baselines, `benches/src/bin/tungstenite_echo.rs`): batched, with
-//! `feed` and a flush when no message is readable, and with `send`, a flush
-//! per message, as in its `autobahn-server` example; and a raw
-//! TCP echo server (the ceiling, `benches/src/bin/tcp_echo.rs`). The load
-//! generator (`benches/src/bin/wsup_loadgen/`) runs pinned to core 1.
-//! Every point of the matrix is measured on the four servers one after the
-//! other, and the whole matrix is repeated, so that noise from the rest of
-//! the machine falls on all of them alike; each figure is the median of the
-//! repeats, with the spread (min–max), and each ratio between servers the
-//! median of the ratios taken within a repeat (paired by round).
+//! For each runtime, the servers (`kind.rs`) run at once, each pinned to
+//! core 0: wsup's `echo` example; wsup with the README's `recv`/`send` loop
+//! (`benches/src/bin/wsup_loop.rs`); an async-tungstenite echo server in two
+//! styles (the baselines, `benches/src/bin/tungstenite_echo.rs`): batched,
+//! with `feed` and a flush when no message is readable, and with `send`, a
+//! flush per message, as in its `autobahn-server` example; on tokio,
+//! fastwebsockets' echo example, the fastest Rust peer
+//! (`benches/src/bin/fastwebsockets_echo.rs`); and a raw TCP echo server
+//! (the ceiling, `benches/src/bin/tcp_echo.rs`). The load generator
+//! (`benches/src/bin/wsup_loadgen/`) runs pinned to core 1. Every point of
+//! the matrix is measured on the servers one after the other, and the whole
+//! matrix is repeated, so that noise from the rest of the machine falls on
+//! all of them alike; each figure is the median of the repeats, with the
+//! spread (min–max), and each ratio between servers the median of the
+//! ratios taken within a repeat (paired by round).
 //!
 //! Then, on fresh servers: resident memory per idle connection, and heap
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
@@ -34,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use kind::Kind;
 pub use memory::{Memory, Scenario};
 use report::{Alloc, Idle, Latency, Report, RuntimeResults, Sample};
 use server::{LoadGen, Server};
@@ -44,52 +48,10 @@ use crate::util::{check, exit_code, Workspace};
 mod chart;
 mod fanout;
 mod http;
+mod kind;
 mod memory;
 mod report;
 mod server;
-
-/// The four servers of each runtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Wsup,
-    /// async-tungstenite with the echoes of a batch sharing one flush.
-    Baseline,
-    /// async-tungstenite with `send`, a flush per message.
-    BaselineSend,
-    Ceiling,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 4] = [
-        Kind::Wsup,
-        Kind::Baseline,
-        Kind::BaselineSend,
-        Kind::Ceiling,
-    ];
-
-    /// Position in `ALL`, and in every per-server array of the results.
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Wsup => "wsup",
-            Kind::Baseline => "async-tungstenite, batched",
-            Kind::BaselineSend => "async-tungstenite, send",
-            Kind::Ceiling => "raw TCP",
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Kind::Wsup => "wsup",
-            Kind::Baseline => "baseline",
-            Kind::BaselineSend => "baseline_send",
-            Kind::Ceiling => "ceiling",
-        }
-    }
-}
 
 /// The parsed arguments of `cargo xtask bench`.
 #[derive(Debug)]
@@ -247,7 +209,9 @@ fn write(path: &Path, contents: &str) -> Result<(), String> {
 pub struct Binaries {
     /// `echo` per runtime, normal and `count-allocs` builds.
     echo: Vec<(Runtime, PathBuf, PathBuf)>,
+    wsup_loop: PathBuf,
     baseline: PathBuf,
+    fastwebsockets: PathBuf,
     ceiling: PathBuf,
     loadgen: PathBuf,
 }
@@ -280,7 +244,7 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
         let normal = paths.pop().expect("two builds");
         echo.push((rt, normal, counting));
     }
-    println!("==> building wsup-benches (baseline, ceiling, load generator)");
+    println!("==> building wsup-benches (README loop, baselines, ceiling, load generator)");
     check(
         workspace
             .cargo()
@@ -289,7 +253,9 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
     )?;
     Ok(Binaries {
         echo,
+        wsup_loop: workspace.release_bin("wsup_loop"),
         baseline: workspace.release_bin("tungstenite_echo"),
+        fastwebsockets: workspace.release_bin("fastwebsockets_echo"),
         ceiling: workspace.release_bin("tcp_echo"),
         loadgen: workspace.release_bin("wsup_loadgen"),
     })
@@ -331,10 +297,17 @@ fn build_echo(
     Ok(to)
 }
 
-/// Starts server `kind` for `rt`, pinned to the server core.
+/// Starts server `kind` for `rt`, pinned to the server core. Only `echo`
+/// and the baseline have a counting build (`count_allocs`).
 fn start(kind: Kind, rt: Runtime, bins: &Binaries, count_allocs: bool) -> Result<Server, String> {
     let command = match kind {
         Kind::Wsup => Command::new(bins.echo(rt, count_allocs)),
+        Kind::WsupLoop => {
+            let mut c = Command::new(&bins.wsup_loop);
+            c.arg(rt.name());
+            c
+        }
+        Kind::Fastwebsockets => Command::new(&bins.fastwebsockets),
         Kind::Baseline | Kind::BaselineSend => {
             let mut c = Command::new(&bins.baseline);
             c.arg(rt.name()).arg(if kind == Kind::Baseline {
@@ -378,10 +351,11 @@ fn bench_runtime(
     };
     let mut results = RuntimeResults::new(rt, plan);
 
-    // Throughput and latency: the four servers run side by side.
+    // Throughput and latency: the servers of this runtime run side by side.
     let servers = Kind::ALL
-        .iter()
-        .map(|&kind| start(kind, rt, bins, false))
+        .into_iter()
+        .filter(|kind| kind.runs_on(rt))
+        .map(|kind| start(kind, rt, bins, false).map(|server| (kind, server)))
         .collect::<Result<Vec<_>, _>>()?;
     let side = SideBySide {
         rt,
@@ -456,10 +430,8 @@ fn bench_runtime(
         .idle_conns
         .min(nofile.saturating_sub(100) as usize)
         .max(1);
-    // The two baseline styles share their code until the first message, so
-    // only the batched one is measured.
-    for (i, &kind) in Kind::ALL.iter().enumerate() {
-        if kind == Kind::BaselineSend {
+    for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        if !kind.runs_on(rt) || !kind.idle_measured() {
             continue;
         }
         let server = start(kind, rt, bins, false)?;
@@ -531,19 +503,20 @@ fn bench_runtime(
 /// The servers of one runtime, running side by side, and the load generator.
 struct SideBySide<'a> {
     rt: Runtime,
-    /// In `Kind::ALL` order.
-    servers: &'a [Server],
+    /// In `Kind::ALL` order, those that run on `rt`.
+    servers: &'a [(Kind, Server)],
     loadgen: &'a LoadGen,
 }
 
 impl SideBySide<'_> {
     /// Runs the load generator in `mode` with `args` against each server in
-    /// turn, starting with server `turn % 4`: the order rotates from one
-    /// round to the next, so no server always runs first after a change of
-    /// point (or always right before or after another one). `record` keeps
-    /// the figures of server `i` and describes them; a failed run is noted
-    /// as `what` and the others still run. Returns the progress line, in
-    /// `Kind::ALL` order; an error only if a server died.
+    /// turn, starting with the `turn % n`th of the `n`: the order rotates
+    /// from one round to the next, so no server always runs first after a
+    /// change of point (or always right before or after another one).
+    /// `record` keeps the figures of the server at `Kind::index` `i` and
+    /// describes them; a failed run is noted as `what` and the others still
+    /// run. Returns the progress line, in `Kind::ALL` order; an error only
+    /// if a server died.
     fn each(
         &self,
         mode: &str,
@@ -557,9 +530,9 @@ impl SideBySide<'_> {
         let mut parts = vec![String::new(); n];
         for k in 0..n {
             let i = (k + turn) % n;
-            let (server, kind) = (&self.servers[i], Kind::ALL[i]);
+            let (kind, server) = (self.servers[i].0, &self.servers[i].1);
             parts[i] = match self.loadgen.run(mode, server, kind == Kind::Ceiling, args) {
-                Ok(v) => format!(" {} {}", kind.key(), record(i, &v)),
+                Ok(v) => format!(" {} {}", kind.key(), record(kind.index(), &v)),
                 Err(e) => {
                     notes.push(format!("{} {} {what}: {e}", self.rt.name(), kind.name()));
                     format!(" {} FAILED", kind.key())

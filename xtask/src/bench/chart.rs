@@ -8,12 +8,14 @@ use plotters::prelude::*;
 use super::report::{median, size_name, Report};
 use super::Kind;
 
-/// Colours by server (wsup, batched baseline, `send` baseline, ceiling),
-/// darker to lighter by runtime.
+/// Colours by server (wsup, its README loop, batched baseline, `send`
+/// baseline, fastwebsockets, ceiling), darker to lighter by runtime.
 const PALETTE: [[u32; 3]; Kind::ALL.len()] = [
     [0x1f4eb4, 0x4a7fe0, 0x8ab0f0],
+    [0x6a2c9a, 0x9458c4, 0xc29ae4],
     [0xc05010, 0xe88030, 0xf5b070],
     [0x208040, 0x40b060, 0x90d8a0],
+    [0xa01838, 0xd04060, 0xec90a4],
     [0x303030, 0x707070, 0xa8a8a8],
 ];
 

@@ -29,14 +29,19 @@ impl Target {
     }
 }
 
-/// wsup's paired ratios to the other servers, by the other's key.
-fn paired_json<T: Round>(samples: &[Vec<T>; SERVERS], get: fn(&T) -> f64) -> Value {
+/// Server `of`'s paired ratios to each other server that runs on `runtime`,
+/// by the other's key.
+fn paired_json<T: Round>(
+    samples: &[Vec<T>; SERVERS],
+    runtime: Runtime,
+    of: Kind,
+    get: fn(&T) -> f64,
+) -> Value {
     let mut ratios = serde_json::Map::new();
-    for kind in [Kind::Baseline, Kind::BaselineSend, Kind::Ceiling] {
-        ratios.insert(
-            kind.key().to_owned(),
-            json!(paired(samples, kind.index(), get)),
-        );
+    for to in Kind::ALL {
+        if to != of && to.runs_on(runtime) {
+            ratios.insert(to.key().to_owned(), json!(paired(samples, of, to, get)));
+        }
     }
     Value::Object(ratios)
 }
@@ -57,12 +62,14 @@ impl Report {
             .results
             .iter()
             .map(|r| {
+                // `Kind::ALL`, each with its place in the results, that ran.
+                let ran = Kind::ALL.iter().filter(|kind| kind.runs_on(r.runtime));
                 let throughput: Vec<Value> = r
                     .throughput
                     .iter()
                     .map(|t| {
                         let mut servers = serde_json::Map::new();
-                        for (kind, samples) in Kind::ALL.iter().zip(&t.samples) {
+                        for (kind, samples) in ran.clone().zip(&t.samples) {
                             servers.insert(
                                 kind.key().to_owned(),
                                 json!({
@@ -78,13 +85,15 @@ impl Report {
                             "conns": t.conns,
                             "window": t.window,
                             "servers": servers,
-                            "paired_ratios": paired_json(&t.samples, |s| s.msgs_per_sec),
+                            "paired_ratios": paired_json(&t.samples, r.runtime, Kind::Wsup, |s| s.msgs_per_sec),
+                            "wsup_loop_paired_ratios": paired_json(&t.samples, r.runtime, Kind::WsupLoop, |s| s.msgs_per_sec),
                         })
                     })
                     .collect();
                 let mut latency = serde_json::Map::new();
                 let mut idle = serde_json::Map::new();
-                for (i, kind) in Kind::ALL.iter().enumerate() {
+                for kind in ran {
+                    let i = kind.index();
                     let l = &r.latency[i];
                     latency.insert(
                         kind.key().to_owned(),
@@ -127,7 +136,8 @@ impl Report {
                     "throughput": throughput,
                     "latency_16b_1conn_w1": latency,
                     // Beside the latency object, whose keys are the servers.
-                    "latency_16b_1conn_w1_p99_paired_ratios": paired_json(&r.latency, |l| l.p99),
+                    "latency_16b_1conn_w1_p99_paired_ratios": paired_json(&r.latency, r.runtime, Kind::Wsup, |l| l.p99),
+                    "latency_16b_1conn_w1_p99_wsup_loop_paired_ratios": paired_json(&r.latency, r.runtime, Kind::WsupLoop, |l| l.p99),
                     "idle_rss": idle,
                     "allocations": {"wsup": allocs(&r.allocs[0]), "baseline": allocs(&r.allocs[1])},
                 })
@@ -163,9 +173,11 @@ impl Report {
                 "loadgen_core": LOADGEN_CORE,
             },
             "servers": {
-                "wsup": "examples echo (wsup)",
+                "wsup": "examples echo (wsup; recv_chunk, feed_chunk)",
+                "wsup_loop": "benches wsup_loop (wsup; the README's upgrader and recv/feed loop, written when recv would wait)",
                 "baseline": "benches tungstenite_echo batched (async-tungstenite 0.35; feed, flush when no message is readable)",
                 "baseline_send": "benches tungstenite_echo send (async-tungstenite 0.35; send per message)",
+                "fastwebsockets": "benches fastwebsockets_echo (fastwebsockets 0.10, its echo_server example: hyper upgrade, FragmentCollector, a write per message; tokio only)",
                 "ceiling": "benches tcp_echo (raw TCP, 256 KiB buffer)",
             },
             "targets": targets,

@@ -3,7 +3,9 @@
 use super::format::{fixed1, fixed2, si, size_name};
 use super::stats::{median, paired, spread, Round};
 use super::targets::{whose, Figure, Target};
-use super::{Latency, Report, Runtime, Sample, BATCHED, CEILING, SEND, SERVERS, WSUP};
+use super::{
+    Alloc, Kind, Latency, Report, Runtime, Sample, BATCHED, CEILING, RATIOS, SERVERS, WSUP,
+};
 
 impl Target {
     /// `≥ 2`, or `≤ batched baseline (0.052)` for another server's figure.
@@ -59,25 +61,57 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-/// The cells of one figure: each server's median and spread, then the
-/// median of wsup's paired ratios to the batched baseline, the `send`
-/// baseline and the ceiling.
+/// The cells of one figure: each server's median and spread (`–` for a
+/// server that does not run on `runtime`), then the median of each of the
+/// paired ratios of `RATIOS`.
 fn row<T: Round>(
     samples: &[Vec<T>; SERVERS],
+    runtime: Runtime,
     get: fn(&T) -> f64,
     fmt: fn(f64) -> String,
 ) -> String {
-    let cells: Vec<String> = samples
+    let cells: Vec<String> = Kind::ALL
         .iter()
-        .map(|v| cell(&v.iter().map(get).collect::<Vec<_>>(), fmt))
+        .zip(samples)
+        .map(|(kind, v)| match kind.runs_on(runtime) {
+            true => cell(&v.iter().map(get).collect::<Vec<_>>(), fmt),
+            false => "–".to_owned(),
+        })
         .collect();
-    let ratio = |other| median(paired(samples, other, get)).map_or("–".to_owned(), fixed2);
+    let ratios: Vec<String> = RATIOS
+        .iter()
+        .map(|&(of, to)| median(paired(samples, of, to, get)).map_or("–".to_owned(), fixed2))
+        .collect();
+    format!("{} | {}", cells.join(" | "), ratios.join(" | "))
+}
+
+/// A row of single figures (idle memory, allocations): each server's cell,
+/// then the ratios of `RATIOS` between their `values`, where both have one.
+fn singles_row(name: &str, cells: &[String], values: &[Option<f64>; SERVERS]) -> String {
+    let ratios: Vec<String> = RATIOS
+        .iter()
+        .map(|&(of, to)| ratio(values[of.index()], values[to.index()]))
+        .collect();
     format!(
-        "{} | {} | {} | {}",
+        "| {name} | {} | {} | |\n",
         cells.join(" | "),
-        ratio(BATCHED),
-        ratio(SEND),
-        ratio(CEILING),
+        ratios.join(" | ")
+    )
+}
+
+/// The heading of each runtime's table: the servers, the ratios, the CPU.
+fn table_heading() -> String {
+    let servers: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+    let ratios: Vec<String> = RATIOS
+        .iter()
+        .map(|(of, to)| format!("{}/{}", of.short(), to.short()))
+        .collect();
+    let columns = 1 + servers.len() + ratios.len() + 1;
+    format!(
+        "| figure | {} | {} | CPU: wsup / load gen on wsup, on raw TCP |\n{}|\n",
+        servers.join(" | "),
+        ratios.join(" | "),
+        "|---".repeat(columns)
     )
 }
 
@@ -111,9 +145,12 @@ impl Report {
              is pinned to core 1. Figures are medians of the repeats with (min–max). \
              MB/s counts echoed payload bytes (10^6 bytes), one direction; messages are \
              binary, uncompressed; W is the number of messages kept in flight per connection. \
-             Ratios are paired: wsup ÷ the other server measured in the same repeat (for \
-             latency, the same round), and the median of those over the repeats; for idle \
-             memory and allocations, single figures, wsup's ÷ the other's. For throughput \
+             Ratios are paired: `a/b` is server a's figure ÷ server b's measured in the same \
+             repeat (for latency, the same round), and the median of those over the repeats; \
+             for idle memory and allocations, single figures, a's ÷ b's. `wsup` is the `echo` \
+             example, `loop` wsup with the README's `recv`/`feed` loop, `batched` and `send` \
+             the two async-tungstenite baselines, `fastws` fastwebsockets (on tokio only), \
+             `ceiling` raw TCP. For throughput \
              above 1 is better, for latency, memory and allocations below 1 is better. \
              CPU (medians): the wsup server's, then the load generator's while it measured \
              wsup and while it measured raw TCP (near 100% would mean the load generator is the bottleneck; against the \
@@ -137,13 +174,7 @@ impl Report {
         );
         md.push_str(&self.targets_markdown());
         for r in &self.results {
-            md.push_str(&format!(
-                "\n## {}\n\n\
-                 | figure | wsup | async-tungstenite, batched | async-tungstenite, send | raw TCP \
-                 | wsup/batched | wsup/send | wsup/ceiling | CPU: wsup / load gen on wsup, on raw TCP |\n\
-                 |---|---|---|---|---|---|---|---|---|\n",
-                r.runtime.name()
-            ));
+            md.push_str(&format!("\n## {}\n\n{}", r.runtime.name(), table_heading()));
             for t in &r.throughput {
                 let cpu = cpu_cell(
                     t.samples[WSUP].iter().filter_map(|s| s.server_cpu),
@@ -160,7 +191,7 @@ impl Report {
                         size_name(t.size),
                         t.conns,
                         t.window,
-                        row(&t.samples, get, fmt),
+                        row(&t.samples, r.runtime, get, fmt),
                         if unit == "msg/s" { cpu.as_str() } else { "" },
                     ));
                 }
@@ -181,34 +212,42 @@ impl Report {
                 };
                 md.push_str(&format!(
                     "| latency 16 B × 1 conn (W=1), {name}, µs | {} | {cpu} |\n",
-                    row(&r.latency, get, fixed1),
+                    row(&r.latency, r.runtime, get, fixed1),
                 ));
             }
-            let idle: Vec<Option<f64>> =
-                r.idle.iter().map(|i| i.map(|i| i.per_conn_kib())).collect();
+            let idle = r.idle.map(|i| i.map(|i| i.per_conn_kib()));
             let opened = r.idle.iter().flatten().map(|i| i.opened).max().unwrap_or(0);
-            let show = |x: Option<f64>| x.map_or("failed".to_owned(), fixed2);
-            md.push_str(&format!(
-                "| RSS per idle connection ({opened} conns), KiB | {} | {} | – | {} | {} | – | {} | |\n",
-                show(idle[WSUP]),
-                show(idle[BATCHED]),
-                show(idle[CEILING]),
-                ratio(idle[WSUP], idle[BATCHED]),
-                ratio(idle[WSUP], idle[CEILING]),
+            let cells: Vec<String> = Kind::ALL
+                .iter()
+                .map(
+                    |kind| match kind.runs_on(r.runtime) && kind.idle_measured() {
+                        true => idle[kind.index()].map_or("failed".to_owned(), fixed2),
+                        false => "–".to_owned(),
+                    },
+                )
+                .collect();
+            md.push_str(&singles_row(
+                &format!("RSS per idle connection ({opened} conns), KiB"),
+                &cells,
+                &idle,
             ));
             for a in &r.allocs[0] {
                 let base = r.allocs[1].iter().find(|b| b.size == a.size);
-                md.push_str(&format!(
-                    "| allocations per message, {} × 1 conn (bytes per message) | {:.2} ({:.0} B) | {} | – | – | {} | – | – | |\n",
-                    size_name(a.size),
-                    a.per_message(),
-                    a.bytes_per_message(),
-                    base.map_or("failed".to_owned(), |b| format!(
-                        "{:.2} ({:.0} B)",
-                        b.per_message(),
-                        b.bytes_per_message()
-                    )),
-                    ratio(Some(a.per_message()), base.map(|b| b.per_message())),
+                let show =
+                    |a: &Alloc| format!("{:.2} ({:.0} B)", a.per_message(), a.bytes_per_message());
+                let mut cells = vec!["–".to_owned(); SERVERS];
+                cells[WSUP] = show(a);
+                cells[BATCHED] = base.map_or("failed".to_owned(), show);
+                let mut values = [None; SERVERS];
+                values[WSUP] = Some(a.per_message());
+                values[BATCHED] = base.map(Alloc::per_message);
+                md.push_str(&singles_row(
+                    &format!(
+                        "allocations per message, {} × 1 conn (bytes per message)",
+                        size_name(a.size)
+                    ),
+                    &cells,
+                    &values,
                 ));
             }
         }
@@ -226,7 +265,17 @@ impl Report {
              what `StreamExt::forward` does in async-tungstenite's `echo-server` example. \
              Send: `while let Some(msg) = ws.next().await { ws.send(msg).await }`, the loop \
              of its `autobahn-server` example; `send` flushes every message. Idle memory and \
-             allocations are measured on the batched one only.\n",
+             allocations are measured on the batched one only.\n\
+             - wsup runs in two idioms. `echo`: `recv_chunk`/`feed_chunk`, the echoes of a \
+             batch written together. README loop: the program of the README's \"Use\" \
+             section, its upgrader and its loop, `while let Ok(msg) = ws.recv().await`, \
+             `ws.feed(msg).await` for each text or binary message; what is fed is written \
+             when `recv` would wait. Its idle memory and allocations are not measured apart from `echo`'s.\n\
+             - fastwebsockets (tokio only): its `echo_server` example, hyper serving the \
+             upgrade, a `FragmentCollector` reading whole messages and `write_frame` writing \
+             each to the socket at once, in a task outside tokio's cooperative budget \
+             (`unconstrained`), with the library's defaults (automatic close and pong). Its \
+             allocations are not counted.\n",
         );
         for note in &self.notes {
             md.push_str(&format!("- {note}\n"));
@@ -252,8 +301,9 @@ impl Report {
             }
         }
         md.push_str(
-            "\nRatios are paired: each repeat measures the four servers back to back (which \
-             one goes first rotates from repeat to repeat), so wsup's figure is divided by the other server's from the same repeat (for \
+            "\nRatios are paired: each repeat measures the servers back to back (which \
+             one goes first rotates from repeat to repeat), so wsup's figure (or its README \
+             loop's) is divided by the other server's from the same repeat (for \
              latency, the same round), and the verdict is decided on the median of those \
              ratios over the repeats. Allocations: on tokio the target is fewer than 0.01 per \
              message; on smol and async-std the allocations are the async-io reactor's, \

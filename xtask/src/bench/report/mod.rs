@@ -59,8 +59,18 @@ pub const SERVERS: usize = Kind::ALL.len();
 
 const WSUP: usize = Kind::Wsup.index();
 const BATCHED: usize = Kind::Baseline.index();
-const SEND: usize = Kind::BaselineSend.index();
 const CEILING: usize = Kind::Ceiling.index();
+
+/// The paired ratios of each runtime's table, `(of, to)`: each of wsup's
+/// two idioms against the peers, and the tuned one against the ceiling.
+const RATIOS: [(Kind, Kind); 6] = [
+    (Kind::Wsup, Kind::Baseline),
+    (Kind::Wsup, Kind::BaselineSend),
+    (Kind::Wsup, Kind::Fastwebsockets),
+    (Kind::Wsup, Kind::Ceiling),
+    (Kind::WsupLoop, Kind::BaselineSend),
+    (Kind::WsupLoop, Kind::Fastwebsockets),
+];
 
 /// One latency measurement of one server, in microseconds.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +146,7 @@ pub struct RuntimeResults {
     pub throughput: Vec<Throughput>,
     /// Per server, in `Kind::ALL` order.
     pub latency: [Vec<Latency>; SERVERS],
-    /// Per server; none for the `send` baseline, which is not measured.
+    /// Per server; none for those not measured (`Kind::idle_measured`).
     pub idle: [Option<Idle>; SERVERS],
     /// wsup, then the baseline.
     pub allocs: [Vec<Alloc>; 2],

@@ -2,7 +2,7 @@
 //! back to back, so a ratio is taken within a round and the median over
 //! the rounds.
 
-use super::{Latency, Sample, SERVERS, WSUP};
+use super::{Kind, Latency, Sample, SERVERS};
 
 /// Median, min and max; `None` when empty.
 pub fn spread(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64, f64)> {
@@ -53,12 +53,17 @@ pub fn paired_ratios(a: &[(usize, f64)], b: &[(usize, f64)]) -> Vec<f64> {
         .collect()
 }
 
-/// wsup's figure ÷ server `other`'s, one ratio per round measured on both.
+/// Server `of`'s figure ÷ server `to`'s, one ratio per round measured on
+/// both.
 pub fn paired<T: Round>(
     samples: &[Vec<T>; SERVERS],
-    other: usize,
+    of: Kind,
+    to: Kind,
     get: impl Fn(&T) -> f64,
 ) -> Vec<f64> {
     let by_round = |v: &[T]| v.iter().map(|s| (s.round(), get(s))).collect::<Vec<_>>();
-    paired_ratios(&by_round(&samples[WSUP]), &by_round(&samples[other]))
+    paired_ratios(
+        &by_round(&samples[of.index()]),
+        &by_round(&samples[to.index()]),
+    )
 }

@@ -2,17 +2,17 @@
 
 use super::format::{fixed2, size_name, small};
 use super::stats::{paired, spread};
-use super::{Alloc, Kind, Plan, Runtime, RuntimeResults, Sample, CEILING, WSUP};
+use super::{Alloc, Kind, Plan, Runtime, RuntimeResults, Sample, WSUP};
 
 impl RuntimeResults {
     /// The targets, judged on these figures; allocations at the
     /// sizes of `plan` whose frames fit the read buffer.
     pub fn targets(&self, plan: &Plan) -> Vec<Target> {
-        let throughput = |size: usize, conns: usize, other: usize, get: fn(&Sample) -> f64| {
+        let throughput = |size: usize, conns: usize, of, to, get: fn(&Sample) -> f64| {
             self.throughput
                 .iter()
                 .find(|t| t.size == size && t.conns == conns)
-                .map_or_else(Vec::new, |t| paired(&t.samples, other, get))
+                .map_or_else(Vec::new, |t| paired(&t.samples, of, to, get))
         };
         let ratio = |name: String, comparison, bound, ratios| Target {
             name,
@@ -33,17 +33,31 @@ impl RuntimeResults {
                     ),
                     Comparison::AtLeast,
                     2.0,
-                    throughput(size, 100, kind.index(), |s| s.msgs_per_sec),
+                    throughput(size, 100, Kind::Wsup, kind, |s| s.msgs_per_sec),
                 ));
             }
         }
+        // What the README teaches, against what most users of
+        // async-tungstenite write.
+        targets.push(ratio(
+            format!(
+                "16 B × 100 conn, msg/s: {} ÷ {}",
+                whose(Kind::WsupLoop),
+                whose(Kind::BaselineSend)
+            ),
+            Comparison::AtLeast,
+            3.0,
+            throughput(16, 100, Kind::WsupLoop, Kind::BaselineSend, |s| {
+                s.msgs_per_sec
+            }),
+        ));
         for size in [64 << 10, 1 << 20] {
             for conns in [1, 100] {
                 targets.push(ratio(
                     format!("{} × {conns} conn, MB/s: wsup ÷ raw TCP", size_name(size)),
                     Comparison::AtLeast,
                     0.9,
-                    throughput(size, conns, CEILING, |s| s.mb_per_sec),
+                    throughput(size, conns, Kind::Wsup, Kind::Ceiling, |s| s.mb_per_sec),
                 ));
             }
         }
@@ -51,7 +65,7 @@ impl RuntimeResults {
             "latency 16 B × 1 conn, p99: wsup ÷ raw TCP".to_owned(),
             Comparison::AtMost,
             1.2,
-            paired(&self.latency, CEILING, |l| l.p99),
+            paired(&self.latency, Kind::Wsup, Kind::Ceiling, |l| l.p99),
         ));
         targets.push(Target {
             name: "RSS per idle connection, wsup, KiB".to_owned(),
@@ -142,7 +156,8 @@ impl Comparison {
 /// What a target is judged on.
 #[derive(Debug, Clone)]
 pub enum Figure {
-    /// wsup ÷ another server, one ratio per round measured on both.
+    /// wsup (or its README loop) ÷ another server, one ratio per round
+    /// measured on both.
     Paired(Vec<f64>),
     /// A single figure of wsup's; `None` if its measurement failed.
     Value(Option<f64>),
@@ -198,8 +213,10 @@ impl Target {
 pub(super) fn whose(kind: Kind) -> &'static str {
     match kind {
         Kind::Wsup => "wsup",
+        Kind::WsupLoop => "README loop",
         Kind::Baseline => "batched baseline",
         Kind::BaselineSend => "send baseline",
+        Kind::Fastwebsockets => "fastwebsockets",
         Kind::Ceiling => "raw TCP",
     }
 }

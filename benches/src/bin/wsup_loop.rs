@@ -1,0 +1,93 @@
+//! wsup as the README teaches it, for `cargo xtask bench`: the program of
+//! the README's "Use" section, its upgrader and its `recv`/`feed` loop,
+//! beside the `echo` example (which relays with `recv_chunk`/`feed_chunk`),
+//! so the report shows what the first code a user writes gets.
+//!
+//! The loop and the upgrader's settings are the README's, word for word;
+//! only the runtime around them is the `echo` example's, as every server of
+//! the bench has it: tokio on a current-thread runtime, smol and async-std
+//! with connection tasks on their global executors (bounded by
+//! `SMOL_THREADS=1` / `ASYNC_STD_THREAD_COUNT=1` and the harness's pinning
+//! to one core). The README's program builds `wsup` with its default
+//! `tracing` feature and installs no subscriber, so its spans and events
+//! are off; this one is built without the feature.
+//!
+//! Usage: `wsup_loop tokio|smol|async-std ADDR`; prints `listening on ADDR`
+//! once it accepts.
+
+use std::future::Future;
+use std::io;
+
+use wsup_core::futures_io::{AsyncRead, AsyncWrite};
+use wsup_core::{Message, Upgrader, WebSocket};
+
+fn main() -> io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(runtime), Some(addr), None) = (args.next(), args.next(), args.next()) else {
+        eprintln!("usage: wsup_loop tokio|smol|async-std ADDR");
+        std::process::exit(2)
+    };
+    match runtime.as_str() {
+        "tokio" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(async {
+                let listener = tokio::net::TcpListener::bind(&addr).await?;
+                println!("listening on {}", listener.local_addr()?);
+                let upgrader = readme_upgrader(wsup_tokio::upgrader());
+                wsup_tokio::serve(listener, upgrader, |ws, _peer| readme_loop(ws)).await
+            }),
+        "smol" => smol::block_on(async {
+            let listener = smol::net::TcpListener::bind(&addr).await?;
+            println!("listening on {}", listener.local_addr()?);
+            let upgrader = readme_upgrader(wsup_smol::upgrader());
+            wsup_smol::serve(listener, upgrader, |ws, _peer| readme_loop(ws)).await
+        }),
+        "async-std" => async_std::task::block_on(async {
+            let listener = async_std::net::TcpListener::bind(&addr).await?;
+            println!("listening on {}", listener.local_addr()?);
+            let upgrader = readme_upgrader(wsup_async_std::upgrader());
+            wsup_async_std::serve(listener, upgrader, |ws, _peer| readme_loop(ws)).await
+        }),
+        other => {
+            eprintln!("wsup_loop: unknown runtime `{other}`");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// The README's settings on `upgrader` (the binding's, with its timers).
+fn readme_upgrader(upgrader: Upgrader) -> Upgrader {
+    upgrader
+        .subprotocols(["chat.v2", "chat.v1"])
+        .max_message_size(4 << 20)
+}
+
+/// The README's handler: `recv`, and `feed` each text or binary message
+/// back (the connection writes what is queued when `recv` would wait; with
+/// `WSUP_LOOP_SEND=1` in the environment, `send`, a write per message, to
+/// compare the two idioms). A function returning an `async move` block, as the README's
+/// closure does: an `async fn` would hold the connection twice in its
+/// future (the argument, and the local it is moved to).
+// Deliberately not an `async fn` (see above).
+#[allow(clippy::manual_async_fn)]
+fn readme_loop<T>(mut ws: WebSocket<T>) -> impl Future<Output = ()> + Send
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let send = std::env::var_os("WSUP_LOOP_SEND").is_some_and(|v| v == "1");
+    async move {
+        while let Ok(msg) = ws.recv().await {
+            if let Message::Text(_) | Message::Binary(_) = msg {
+                let sent = match send {
+                    true => ws.send(msg).await,
+                    // Queued; written when `recv` would next wait.
+                    false => ws.feed(msg).await,
+                };
+                if sent.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
