@@ -29,9 +29,8 @@ pub struct Entry {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A series of bars; `emphasis`: its value labels come first when there
-    /// is not room for every bar's.
-    Bars { emphasis: bool },
+    /// A series of bars.
+    Bars,
     /// A reference line, dashed or solid.
     Line { dashed: bool },
 }
@@ -118,20 +117,45 @@ impl Figure {
     pub fn series(&self) -> usize {
         self.entries
             .iter()
-            .filter(|e| matches!(e.kind, EntryKind::Bars { .. }))
+            .filter(|e| matches!(e.kind, EntryKind::Bars))
             .count()
     }
 
+    /// The layout, at `width` or wider: wide enough for bars that hold
+    /// their value label.
     pub fn layout(&self) -> Layout {
         let legend: Vec<String> = self.entries.iter().map(|e| e.label.clone()).collect();
+        let columns = self.columns.clamp(1, self.panels.len().max(1));
+        let needed = self.width_for(columns);
         layout::layout(&Spec {
-            width: self.width,
+            width: self.width.max(needed),
             subtitle_lines: self.subtitle.len(),
             legend: &legend,
             panels: self.panels.len(),
             columns: self.columns,
             panel_height: self.panel_height,
         })
+    }
+
+    /// The width at which the bars hold the longest of their labels.
+    fn width_for(&self, columns: usize) -> f64 {
+        let longest = self
+            .panels
+            .iter()
+            .flat_map(|p| p.bars.iter().flatten().flatten())
+            .map(|b| (self.value_label)(b.value))
+            .max_by_key(|l| l.chars().count())
+            .unwrap_or_default();
+        layout::width_for(columns, self.groups.len(), self.series(), &longest)
+    }
+
+    /// Fewer columns (panels in more rows) if the bars would otherwise be
+    /// too narrow for their labels at `width`.
+    pub fn fit_columns(mut self) -> Self {
+        while self.columns > 1 && self.width_for(self.columns) > self.width {
+            self.columns -= 1;
+        }
+        self
     }
 
     /// The value axis of each panel.
@@ -150,22 +174,13 @@ impl Figure {
         }
     }
 
-    /// The value labels of `panel`, drawn in `plot` on `axis`. A label sits
-    /// over its bar, as wide as the bar allows; one that does not fit its
-    /// bar is kept only for an emphasised series (wsup's), raised over the
-    /// neighbours it spans. The emphasised series go first, and a label
-    /// that would cover one already placed is left out.
+    /// The value labels of `panel`, drawn in `plot` on `axis`: over each
+    /// bar whose label fits its width (`layout` makes the figure wide
+    /// enough for most), all in one size, the smallest any needs, so that
+    /// the numbers read alike.
     pub fn labels(&self, plot: &Rect, axis: &Axis, panel: &Panel) -> Vec<Label> {
         let series = self.series();
-        let emphasis = |s: usize| {
-            matches!(
-                self.entries.get(s).map(|e| e.kind),
-                Some(EntryKind::Bars { emphasis: true })
-            )
-        };
-        // One size for every label that fits its bar, the smallest any of
-        // the figure's needs (the panels' bars are all as wide), so that
-        // the numbers read alike.
+        // The panels' bars are all as wide.
         let bar_w = bar_slots(plot, self.groups.len(), series, 0)
             .first()
             .map_or(0.0, |s| s.1);
@@ -175,53 +190,36 @@ impl Figure {
             .flat_map(|p| p.bars.iter().flatten().flatten())
             .filter_map(|b| label_px(&(self.value_label)(b.value), bar_w))
             .fold(layout::SMALL_PX, f64::min);
-        let mut order: Vec<usize> = (0..series).filter(|&s| emphasis(s)).collect();
-        order.extend((0..series).filter(|&s| !emphasis(s)));
-        let mut placed: Vec<Label> = Vec::new();
-        for s in order {
-            for (g, bars) in panel.bars.iter().enumerate() {
-                let Some(bar) = bars.get(s).copied().flatten() else {
-                    continue;
-                };
-                let slots = bar_slots(plot, self.groups.len(), series, g);
-                let (x, w) = slots[s];
+        let mut labels = Vec::new();
+        for (g, bars) in panel.bars.iter().enumerate() {
+            let slots = bar_slots(plot, self.groups.len(), series, g);
+            for (s, (bar, &(x, w))) in bars.iter().zip(&slots).enumerate() {
+                let Some(bar) = bar else { continue };
                 let text = (self.value_label)(bar.value);
-                let px = match label_px(&text, w) {
-                    Some(_) => uniform,
-                    None if emphasis(s) => layout::MIN_LABEL_PX + 1.0,
-                    None => continue,
-                };
-                let tw = text_width(&text, px);
-                let centre = x + w / 2.0;
-                let (left, right) = (centre - tw / 2.0, centre + tw / 2.0);
-                // Over the bars themselves rather than their whiskers, which
-                // the label's patch interrupts: a label far above its bar
-                // reads as another bar's.
-                let bottom = bars
-                    .iter()
-                    .zip(&slots)
-                    .filter(|(_, &(bx, bw))| bx < right && left < bx + bw)
-                    .filter_map(|(b, _)| b.map(|b| axis.map(b.value, plot.bottom(), plot.y)))
-                    .fold(f64::INFINITY, f64::min)
-                    - 2.0;
-                let rect = Rect {
-                    x: left,
-                    y: bottom - px - 1.0,
-                    w: tw,
-                    h: px + 1.0,
-                };
-                if placed.iter().all(|l| !l.rect.intersects(&rect)) {
-                    placed.push(Label {
-                        group: g,
-                        series: s,
-                        text,
-                        px,
-                        rect,
-                    });
+                if label_px(&text, w).is_none() {
+                    continue;
                 }
+                let tw = text_width(&text, uniform);
+                // Over the bar rather than its whisker, which the label's
+                // patch interrupts: a label far above its bar reads as
+                // another bar's.
+                let bottom = axis.map(bar.value, plot.bottom(), plot.y) - 2.0;
+                let rect = Rect {
+                    x: x + (w - tw) / 2.0,
+                    y: bottom - uniform - 1.0,
+                    w: tw,
+                    h: uniform + 1.0,
+                };
+                labels.push(Label {
+                    group: g,
+                    series: s,
+                    text,
+                    px: uniform,
+                    rect,
+                });
             }
         }
-        placed
+        labels
     }
 
     /// The SVG document.
@@ -329,7 +327,7 @@ impl Canvas<'_> {
             let colour = rgb(entry.colour);
             let s = item.swatch;
             match entry.kind {
-                EntryKind::Bars { .. } => self.rect(s, colour)?,
+                EntryKind::Bars => self.rect(s, colour)?,
                 EntryKind::Line { dashed } => {
                     let y = s.y + s.h / 2.0;
                     self.line((s.x, y), (s.right(), y), colour, 2, dashed)?;

@@ -30,9 +30,16 @@ const GRID_GAP: f64 = 20.0;
 const PANEL_TITLE: f64 = 22.0;
 const HEADROOM: f64 = 16.0;
 pub const Y_AXIS: f64 = 58.0;
+const PLOT_RIGHT: f64 = 4.0;
+/// Between two bars of a group; between a value label and its bar's edges.
+const BAR_GAP: f64 = 1.5;
+const LABEL_ROOM: f64 = 3.0;
 const X_AXIS: f64 = 40.0;
 /// The share of a group's width its bars take; the rest parts groups.
 const BARS_SHARE: f64 = 0.84;
+/// The size of value label a figure is laid out for: its bars are made
+/// wide enough for their labels at this size at least.
+pub const LABEL_PX: f64 = 9.0;
 
 /// A rectangle; y grows downwards, as in SVG.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,7 +58,10 @@ impl Rect {
     pub fn bottom(&self) -> f64 {
         self.y + self.h
     }
+}
 
+#[cfg(test)]
+impl Rect {
     /// Whether the two share any area (touching edges do not count).
     pub fn intersects(&self, other: &Rect) -> bool {
         self.x < other.right()
@@ -59,10 +69,7 @@ impl Rect {
             && self.y < other.bottom()
             && other.y < self.bottom()
     }
-}
 
-#[cfg(test)]
-impl Rect {
     pub fn contains(&self, other: &Rect) -> bool {
         self.x <= other.x
             && self.y <= other.y
@@ -182,7 +189,7 @@ pub fn layout(spec: &Spec<'_>) -> Layout {
             let plot = Rect {
                 x: frame.x + Y_AXIS,
                 y: frame.y + PANEL_TITLE + HEADROOM,
-                w: frame.w - Y_AXIS - 4.0,
+                w: frame.w - Y_AXIS - PLOT_RIGHT,
                 h: frame.h - PANEL_TITLE - HEADROOM - X_AXIS,
             };
             PanelBox { frame, plot }
@@ -203,6 +210,16 @@ pub fn layout(spec: &Spec<'_>) -> Layout {
     }
 }
 
+/// The figure width at which `columns` panels, each with `groups` groups
+/// of `series` bars, have bars wide enough for `label` at `LABEL_PX`.
+pub fn width_for(columns: usize, groups: usize, series: usize, label: &str) -> f64 {
+    let slot = text_width(label, LABEL_PX) + LABEL_ROOM + BAR_GAP;
+    let plot = (groups * series) as f64 * slot / BARS_SHARE;
+    let panel = Y_AXIS + PLOT_RIGHT + plot;
+    let columns = columns.max(1) as f64;
+    (2.0 * MARGIN + (columns - 1.0) * GRID_GAP + columns * panel).ceil()
+}
+
 /// The bars of group `g` of `groups` in `plot`: `series` slots side by side
 /// in the middle of the group's width, as (left, width).
 pub fn bar_slots(plot: &Rect, groups: usize, series: usize, g: usize) -> Vec<(f64, f64)> {
@@ -211,7 +228,7 @@ pub fn bar_slots(plot: &Rect, groups: usize, series: usize, g: usize) -> Vec<(f6
     let slot = bars_w / series.max(1) as f64;
     let left = plot.x + g as f64 * group_w + (group_w - bars_w) / 2.0;
     // A pixel between neighbours, so that bars of one colour stay apart.
-    let gap = if slot > 6.0 { 1.5 } else { 0.0 };
+    let gap = if slot > 6.0 { BAR_GAP } else { 0.0 };
     (0..series)
         .map(|s| (left + s as f64 * slot + gap / 2.0, slot - gap))
         .collect()
@@ -221,7 +238,7 @@ pub fn bar_slots(plot: &Rect, groups: usize, series: usize, g: usize) -> Vec<(f6
 /// if it fits with a little space either side (neighbours' labels touching
 /// read as one number), smaller down to `MIN_LABEL_PX`, else `None`.
 pub fn label_px(label: &str, bar_w: f64) -> Option<f64> {
-    let fit = (bar_w - 3.0) / text_width(label, 1.0);
+    let fit = (bar_w - LABEL_ROOM) / text_width(label, 1.0);
     let px = fit.min(SMALL_PX).floor();
     (px >= MIN_LABEL_PX).then_some(px)
 }

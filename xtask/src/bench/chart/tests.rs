@@ -1,6 +1,8 @@
 use serde_json::{json, Value};
 
-use super::layout::{bar_slots, label_px, layout, text_width, Rect, Spec, MARGIN, MIN_LABEL_PX};
+use super::layout::{
+    bar_slots, label_px, layout, text_width, width_for, Rect, Spec, MARGIN, MIN_LABEL_PX,
+};
 use super::scale::{decimals, round_step, Axis};
 use super::throughput::{latency, throughput};
 use super::*;
@@ -449,13 +451,13 @@ fn checked_labels(figure: &Figure) -> (usize, usize) {
 }
 
 #[test]
-fn labels_cover_no_bar_nor_each_other_and_wsup_s_come_first() {
+fn every_bar_has_its_label_however_many_servers_and_no_label_covers_another() {
     let mut json = run(&Plan::new(false)).json();
-    let mut figure = throughput(&json).unwrap();
+    let figure = throughput(&json).unwrap();
     let bars = figure.panels.len() * figure.groups.len();
-    // Wide enough: a label on every bar.
     assert_eq!(checked_labels(&figure), (bars * figure.series(), bars));
-    // Narrower, and with three more servers: still wsup's.
+    assert_eq!(figure.layout().width, 1200.0);
+    // Three more servers: the figure widens to keep its labels.
     for rt in json["runtimes"].as_array_mut().unwrap() {
         for point in rt["throughput"].as_array_mut().unwrap() {
             for (key, share) in [("a", 0.8), ("b", 1.2), ("c", 0.6)] {
@@ -470,13 +472,32 @@ fn labels_cover_no_bar_nor_each_other_and_wsup_s_come_first() {
             }
         }
     }
-    for width in [1200.0, 800.0, 600.0] {
-        figure = throughput(&json).unwrap();
+    for width in [1200.0, 800.0] {
+        let mut figure = throughput(&json).unwrap();
         figure.width = width;
-        let (all, wsup) = checked_labels(&figure);
-        assert_eq!(wsup, bars, "at {width}");
-        assert!(all >= wsup);
+        assert_eq!(
+            checked_labels(&figure),
+            (bars * figure.series(), bars),
+            "at {width}"
+        );
+        assert!(figure.layout().width > 1200.0);
     }
+}
+
+#[test]
+fn many_servers_put_the_latency_panels_on_more_rows() {
+    let mut json = run(&Plan::new(true)).json();
+    let two = latency(&json).unwrap();
+    assert_eq!((two.columns, two.layout().width), (2, 1200.0));
+    for rt in json["runtimes"].as_array_mut().unwrap() {
+        let wsup = rt["latency_16b_1conn_w1"]["wsup"].clone();
+        for key in ["a", "b", "c", "d", "e", "f"] {
+            rt["latency_16b_1conn_w1"][key] = wsup.clone();
+        }
+    }
+    let many = latency(&json).unwrap();
+    assert_eq!((many.columns, many.layout().width), (1, 1200.0));
+    assert!(width_for(3, 3, 4, "377") <= 1200.0 && width_for(3, 3, 6, "377") > 1200.0);
 }
 
 #[test]

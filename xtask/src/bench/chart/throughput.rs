@@ -43,7 +43,7 @@ fn bar_entries(servers: &[Server], reference: &str) -> Vec<Entry> {
         .map(|(s, colour)| Entry {
             label: s.name.clone(),
             colour,
-            kind: EntryKind::Bars { emphasis: s.wsup },
+            kind: EntryKind::Bars,
         })
         .collect()
 }
@@ -205,12 +205,15 @@ pub fn latency(json: &Value) -> Result<Figure, String> {
         groups: PERCENTILES.iter().map(|(_, name)| (*name).to_owned()).collect(),
         x_caption: "percentile".to_owned(),
         y_caption: "µs".to_owned(),
-        columns: runtimes.len().max(1),
+        columns: runtimes.len(),
         panels,
         width: 1200.0,
         panel_height: 250.0,
         shared_axis: true,
         axis_decimals: 0,
         value_label: whole_label,
-    })
+    }
+    // A row of runtimes, unless there are so many servers that their bars
+    // would be too narrow for their labels.
+    .fit_columns())
 }

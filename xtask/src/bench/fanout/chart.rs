@@ -56,7 +56,7 @@ pub fn figure(json: &Value) -> Result<Figure, String> {
         .map(|(i, &size)| Entry {
             label: format!("{} messages", size_name(size as usize)),
             colour: SIZES[i % SIZES.len()],
-            kind: EntryKind::Bars { emphasis: true },
+            kind: EntryKind::Bars,
         })
         .collect();
     let (aim, even) = (entries.len(), entries.len() + 1);
