@@ -158,6 +158,18 @@ pub fn ratio(a: &Value, b: &Value, repeats: usize, paired: &Value) -> Option<Bar
     })
 }
 
+/// The sorted distinct values of `field` over `items` (the sizes, the
+/// connection or subscriber counts of a run's points).
+pub fn distinct<'a>(items: impl IntoIterator<Item = &'a Value>, field: &str) -> Vec<u64> {
+    let mut values: Vec<u64> = items
+        .into_iter()
+        .filter_map(|p| p[field].as_u64())
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
 /// `1,000 subscribers`, `1 connection`: a count and its noun.
 pub fn counted(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    colours, counted, ratio, run_line, servers, Bar, Entry, EntryKind, Figure, Panel, RefLine,
-    Server, REFERENCE,
+    colours, counted, distinct, ratio, run_line, servers, Bar, Entry, EntryKind, Figure, Panel,
+    RefLine, Server, REFERENCE,
 };
 use crate::bench::report::size_name;
 use crate::bench::Kind;
@@ -26,14 +26,6 @@ fn runtimes(json: &Value) -> Result<Vec<(&str, &Value)>, String> {
         .iter()
         .map(|r| (r["runtime"].as_str().unwrap_or("?"), r))
         .collect())
-}
-
-/// The sorted distinct values of `field` over `items`.
-fn distinct<'a>(items: impl Iterator<Item = &'a Value>, field: &str) -> Vec<u64> {
-    let mut values: Vec<u64> = items.filter_map(|p| p[field].as_u64()).collect();
-    values.sort_unstable();
-    values.dedup();
-    values
 }
 
 fn bar_entries(servers: &[Server], reference: &str) -> Vec<Entry> {

@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::report::FanoutReport;
 use super::Fanout;
 use crate::bench::chart::{
-    ratio, run_line, servers, thousands, Entry, EntryKind, Figure, Panel, RefLine, AIM, REFERENCE,
+    distinct, ratio, run_line, servers, thousands, Entry, EntryKind, Figure, Panel, RefLine, AIM,
+    REFERENCE,
 };
 use crate::bench::report::size_name;
 
@@ -42,13 +43,7 @@ pub fn figure(json: &Value) -> Result<Figure, String> {
             .filter(|&k| k != wsup),
         &known,
     );
-    let distinct = |field: &str| {
-        let mut v: Vec<u64> = points.iter().filter_map(|p| p[field].as_u64()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let (sizes, subscribers) = (distinct("size"), distinct("subscribers"));
+    let (sizes, subscribers) = (distinct(points, "size"), distinct(points, "subscribers"));
 
     let mut entries: Vec<Entry> = sizes
         .iter()
