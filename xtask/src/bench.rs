@@ -20,7 +20,7 @@
 //! Then, on fresh servers: resident memory per idle connection, and heap
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
 //! baseline's own counter). Results go to `target/wsup-bench/`:
-//! `results.md`, `results.json` and `throughput.svg`.
+//! `results.md`, `results.json`, `throughput.svg` and `latency.svg`.
 //!
 //! `--memory` measures something else instead (`memory.rs`): the echo
 //! server's memory per connection once a burst of large messages is over,
@@ -28,6 +28,7 @@
 //! `--http` the echo behind hyper and over TLS (`http.rs`); `--fanout` one
 //! publisher's messages to many subscribers, wsup's hub against a
 //! broadcast channel with tokio-tungstenite and raw TCP (`fanout.rs`).
+//! `--redraw FILE` draws the figures of a saved run again (`chart.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,8 @@ pub struct Options {
     pub http: bool,
     /// `--fanout`: the fan-out benchmark instead.
     pub fanout: bool,
+    /// `--redraw FILE`: no measuring, the figures of a saved run again.
+    pub redraw: Option<PathBuf>,
 }
 
 /// What to measure, and for how long.
@@ -121,11 +124,12 @@ const LOADGEN_CORE: usize = 1;
 
 /// Runs the benchmark; failure if anything breaks.
 pub fn run(options: &Options) -> ExitCode {
-    let result = match &options.memory {
-        Some(memory) => memory::run(options, memory),
-        None if options.http => http::run(options),
-        None if options.fanout => fanout::run(options),
-        None => try_run(options),
+    let result = match (&options.redraw, &options.memory) {
+        (Some(file), _) => chart::redraw(file),
+        (None, Some(memory)) => memory::run(options, memory),
+        (None, None) if options.http => http::run(options),
+        (None, None) if options.fanout => fanout::run(options),
+        (None, None) => try_run(options),
     };
     exit_code(result.map(|()| true))
 }
@@ -178,12 +182,12 @@ fn try_run(options: &Options) -> Result<(), String> {
     let markdown = report.markdown();
     println!("\n{markdown}");
     write(&out_dir.join("results.md"), &markdown)?;
-    let json = serde_json::to_string_pretty(&report.json()).map_err(|e| e.to_string())?;
-    write(&out_dir.join("results.json"), &json)?;
-    let svg = out_dir.join("throughput.svg");
-    chart::draw(&svg, &report).map_err(|e| format!("chart: {e}"))?;
+    let json = report.json();
+    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    write(&out_dir.join("results.json"), &text)?;
+    chart::draw(&out_dir, &json).map_err(|e| format!("chart: {e}"))?;
     println!(
-        "==> wrote {}, results.json and throughput.svg in {:.0} s",
+        "==> wrote {}, results.json, throughput.svg and latency.svg in {:.0} s",
         out_dir.join("results.md").display(),
         started.elapsed().as_secs_f64()
     );

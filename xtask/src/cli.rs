@@ -49,6 +49,10 @@ subcommands:
       latency, server RSS per subscriber; results in
       target/wsup-bench/fanout.{md,json,svg}; about 15 min (two repeats);
       --quick: 1,000 subscribers, one repeat, under 2 min once built
+  bench --redraw FILE
+      instead: measure nothing, draw the figures of a saved results.json
+      (throughput.svg, latency.svg) or fanout.json (fanout.svg) again,
+      beside it
   interop [--runtime tokio|smol|async-std|all] [--client]
       permessage-deflate interop: the Python `websockets` client against
       the echo, hello (hyper) and hello-axum examples, every negotiation
@@ -179,6 +183,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     let mut memory = false;
     let mut http = false;
     let mut fanout = false;
+    let mut redraw = None;
     let mut echo = None;
     let mut conns = None;
     let mut scenario = None;
@@ -195,6 +200,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             "--memory" if inline.is_none() => memory = true,
             "--http" if inline.is_none() => http = true,
             "--fanout" if inline.is_none() => fanout = true,
+            "--redraw" => redraw = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--conns" => conns = Some(positive(&flag, flags.value(&flag, inline)?)?),
             "--size" => size = Some(positive(&flag, flags.value(&flag, inline)?)?),
@@ -214,6 +220,9 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     if [memory, http, fanout].iter().filter(|&&m| m).count() > 1 {
         return Err("`--memory`, `--http` and `--fanout` exclude each other".to_owned());
     }
+    if redraw.is_some() && (memory || http || fanout || quick || runtimes.is_some()) {
+        return Err("`--redraw` takes no other flag".to_owned());
+    }
     let memory = memory.then_some(bench::Memory {
         echo,
         conns,
@@ -226,6 +235,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
         memory,
         http,
         fanout,
+        redraw,
     }))
 }
 

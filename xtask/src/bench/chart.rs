@@ -1,103 +1,203 @@
-//! `throughput.svg`: echoed payload MB/s by message size, one line per
-//! runtime and server, one panel per connection count; both axes log.
+//! The bench's figures, drawn from the JSON a run writes, so that a saved
+//! run can be drawn again (`cargo xtask bench --redraw FILE`):
+//! `throughput.svg` and `latency.svg` from `results.json`, `fanout.svg`
+//! from `fanout.json` (`fanout/chart.rs`).
+//!
+//! Each is a grid of small panels of grouped bars (`figure.rs`) with the
+//! legend in its own band above them. The servers are whatever the JSON
+//! holds: the known ones get their names and their place (wsup's servers
+//! first), any other is drawn under its key, after them.
 
 use std::path::Path;
 
-use plotters::prelude::*;
+use serde_json::Value;
 
-use super::report::{median, size_name, Report};
-use super::Kind;
+use super::report::spread;
 
-/// Colours by server (wsup, its README loop, batched baseline, `send`
-/// baseline, fastwebsockets, ceiling), darker to lighter by runtime.
-const PALETTE: [[u32; 3]; Kind::ALL.len()] = [
-    [0x1f4eb4, 0x4a7fe0, 0x8ab0f0],
-    [0x6a2c9a, 0x9458c4, 0xc29ae4],
-    [0xc05010, 0xe88030, 0xf5b070],
-    [0x208040, 0x40b060, 0x90d8a0],
-    [0xa01838, 0xd04060, 0xec90a4],
-    [0x303030, 0x707070, 0xa8a8a8],
-];
+mod figure;
+mod layout;
+mod scale;
+#[cfg(test)]
+mod tests;
+mod throughput;
 
-/// `0xRRGGBB` as a plotters colour.
-fn rgb(hex: u32) -> RGBColor {
-    let [_, r, g, b] = hex.to_be_bytes();
-    RGBColor(r, g, b)
+pub use figure::{Bar, Entry, EntryKind, Figure, Panel, RefLine};
+pub use scale::thousands;
+
+/// Writes `throughput.svg` and `latency.svg` of `results` (a
+/// `results.json`) into `dir`; returns their names.
+pub fn draw(dir: &Path, results: &Value) -> Result<Vec<&'static str>, String> {
+    throughput::throughput(results)?.write(&dir.join("throughput.svg"))?;
+    throughput::latency(results)?.write(&dir.join("latency.svg"))?;
+    Ok(vec!["throughput.svg", "latency.svg"])
 }
 
-pub fn draw(path: &Path, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
-    let root = SVGBackend::new(path, (1200, 560)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let conns = &report.plan.conns;
-    let panels = root.split_evenly((1, conns.len().max(1)));
-    let sizes = &report.plan.sizes;
-    let (lo, hi) = (
-        *sizes.first().unwrap_or(&16) as f64,
-        *sizes.last().unwrap_or(&(1 << 20)) as f64,
-    );
-
-    // One y range for both panels, so they compare at a glance.
-    let all = report
-        .results
-        .iter()
-        .flat_map(|r| &r.throughput)
-        .flat_map(|t| t.samples.iter().flatten())
-        .map(|s| s.mb_per_sec)
-        .filter(|&x| x > 0.0);
-    let (ymin, ymax) = all.fold((f64::MAX, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
-    let (ymin, ymax) = if ymax > 0.0 {
-        (ymin / 2.0, ymax * 2.0)
+/// `cargo xtask bench --redraw FILE`: the figures of a saved
+/// `results.json` or `fanout.json`, written beside it.
+pub fn redraw(file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let written = if json.get("runtimes").is_some() {
+        draw(dir, &json)?
+    } else if json.get("points").is_some() {
+        super::fanout::chart::draw_json(&dir.join("fanout.svg"), &json)?;
+        vec!["fanout.svg"]
     } else {
-        (0.1, 10_000.0)
+        return Err(format!(
+            "{}: neither a results.json (no `runtimes`) nor a fanout.json (no `points`)",
+            file.display()
+        ));
     };
-
-    for (panel, &n) in panels.iter().zip(conns) {
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!("echo throughput, {n} connection(s)"),
-                ("sans-serif", 22),
-            )
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((lo / 1.5..hi * 1.5).log_scale(), (ymin..ymax).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("message size")
-            .y_desc("payload MB/s")
-            .x_label_formatter(&|x| size_name(x.round() as usize))
-            .y_label_formatter(&|y| format!("{y:.3}"))
-            .draw()?;
-        for (ri, r) in report.results.iter().enumerate() {
-            for (ki, kind) in Kind::ALL.iter().enumerate() {
-                let points: Vec<(f64, f64)> = r
-                    .throughput
-                    .iter()
-                    .filter(|t| t.conns == n)
-                    .filter_map(|t| {
-                        median(t.samples[ki].iter().map(|s| s.mb_per_sec))
-                            .map(|m| (t.size as f64, m))
-                    })
-                    .collect();
-                if points.is_empty() {
-                    continue;
-                }
-                let color = rgb(PALETTE[ki][ri % 3]);
-                chart
-                    .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                    .label(format!("{} {}", r.runtime.name(), kind.name()))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-    }
-    root.present()?;
+    println!("==> wrote {} in {}", written.join(" and "), dir.display());
     Ok(())
+}
+
+/// A server of a run, as the figures show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// Its key in the JSON.
+    pub key: String,
+    pub name: String,
+    /// One of wsup's servers: drawn first, in blues.
+    pub wsup: bool,
+}
+
+/// The servers of `keys` in the order to draw them: wsup's first, then the
+/// others; known ones (`known`: key and name, in order) before unknown
+/// ones, which keep their key as name and come in alphabetical order.
+pub fn servers<'a>(keys: impl IntoIterator<Item = &'a str>, known: &[(&str, &str)]) -> Vec<Server> {
+    let mut keys: Vec<&str> = keys.into_iter().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut servers: Vec<(usize, Server)> = keys
+        .into_iter()
+        .map(|key| {
+            let found = known.iter().position(|&(k, _)| k == key);
+            let name = found.map_or(key, |i| known[i].1).to_owned();
+            let wsup = key.starts_with("wsup") || name.starts_with("wsup");
+            let server = Server {
+                key: key.to_owned(),
+                name,
+                wsup,
+            };
+            (found.unwrap_or(known.len()), server)
+        })
+        .collect();
+    // Stable: unknown keys stay alphabetical among themselves.
+    servers.sort_by_key(|(rank, s)| (!s.wsup, *rank));
+    servers.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Blues for wsup's servers, then distinct colours for the others, and
+/// grey for the reference (raw TCP), in the order given.
+pub fn colours(servers: &[Server], reference: &str) -> Vec<u32> {
+    const WSUP: [u32; 3] = [0x1f4eb4, 0x5d8fe3, 0x9cbcef];
+    const OTHERS: [u32; 6] = [0xe07b1f, 0x2e9a4b, 0x8a5cc2, 0xc23b3b, 0x1a9c9c, 0xb38b16];
+    let (mut w, mut o) = (0, 0);
+    servers
+        .iter()
+        .map(|s| {
+            if s.key == reference {
+                REFERENCE
+            } else if s.wsup {
+                w += 1;
+                WSUP[(w - 1) % WSUP.len()]
+            } else {
+                o += 1;
+                OTHERS[(o - 1) % OTHERS.len()]
+            }
+        })
+        .collect()
+}
+
+/// The grey of raw TCP, bar or line.
+pub const REFERENCE: u32 = 0x6e6e6e;
+/// The orange of an aim.
+pub const AIM: u32 = 0xd0601a;
+
+/// `a ÷ b` of two `{"median", "samples"}` objects of the JSON, with the
+/// range over the repeats: the run's own paired ratios when it wrote them
+/// (`paired`, an array; wsup's against each other server), else paired
+/// here within each repeat when both hold all `repeats` samples (they are
+/// in repeat order), else (a repeat failed on one of them, which leaves
+/// no way to pair) the ratio of the medians, with no range.
+pub fn ratio(a: &Value, b: &Value, repeats: usize, paired: &Value) -> Option<Bar> {
+    let numbers = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .map(|s| s.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let with_range = |ratios: Vec<f64>| {
+        let n = ratios.len();
+        spread(ratios).map(|(value, lo, hi)| Bar {
+            value,
+            range: (n > 1).then_some((lo, hi)),
+        })
+    };
+    let given = numbers(paired);
+    if !given.is_empty() {
+        return with_range(given);
+    }
+    let (sa, sb) = (numbers(&a["samples"]), numbers(&b["samples"]));
+    if repeats > 0 && sa.len() == repeats && sb.len() == repeats {
+        let ratios = sa.iter().zip(&sb).filter(|&(_, &y)| y > 0.0);
+        if let Some(bar) = with_range(ratios.map(|(x, y)| x / y).collect()) {
+            return Some(bar);
+        }
+    }
+    let (ma, mb) = (a["median"].as_f64()?, b["median"].as_f64()?);
+    (mb > 0.0).then(|| Bar {
+        value: ma / mb,
+        range: None,
+    })
+}
+
+/// The sorted distinct values of `field` over `items` (the sizes, the
+/// connection or subscriber counts of a run's points).
+pub fn distinct<'a>(items: impl IntoIterator<Item = &'a Value>, field: &str) -> Vec<u64> {
+    let mut values: Vec<u64> = items
+        .into_iter()
+        .filter_map(|p| p[field].as_u64())
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
+/// `1,000 subscribers`, `1 connection`: a count and its noun.
+pub fn counted(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// The run's line under the title: when, where, which revision.
+pub fn run_line(json: &Value) -> String {
+    let revision: String = json["git_revision"]
+        .as_str()
+        .unwrap_or("?")
+        .chars()
+        .take(7)
+        .collect();
+    let dirty = if json["git_dirty"].as_bool() == Some(true) {
+        " (modified)"
+    } else {
+        ""
+    };
+    format!(
+        "Run of {}, revision {revision}{dirty}, {} ({} cores), {} mode.",
+        json["date"]
+            .as_str()
+            .unwrap_or("?")
+            .split('T')
+            .next()
+            .unwrap_or("?"),
+        json["cpu_model"].as_str().unwrap_or("?"),
+        json["cores"].as_u64().unwrap_or(0),
+        json["mode"].as_str().unwrap_or("?"),
+    )
 }

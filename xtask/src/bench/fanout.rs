@@ -26,7 +26,7 @@ use super::{output_dirs, write, Options, LOADGEN_CORE, SERVER_CORE};
 use crate::runtime::Runtime;
 use crate::util::{check, Workspace};
 
-mod chart;
+pub(super) mod chart;
 mod report;
 #[cfg(test)]
 mod tests;

@@ -196,6 +196,33 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
 }
 
 #[test]
+fn bench_redraw_takes_a_file_and_nothing_else() {
+    let Ok(Task::Bench(options)) = parse_line("bench --redraw docs/bench/fanout.json") else {
+        panic!("not bench");
+    };
+    assert_eq!(
+        options.redraw,
+        Some(PathBuf::from("docs/bench/fanout.json"))
+    );
+    let Ok(Task::Bench(options)) = parse_line("bench") else {
+        panic!("not bench");
+    };
+    assert_eq!(options.redraw, None);
+    for line in [
+        "bench --redraw r.json --quick",
+        "bench --fanout --redraw=r.json",
+    ] {
+        assert!(
+            parse_line(line).unwrap_err().contains("no other flag"),
+            "{line}"
+        );
+    }
+    assert!(parse_line("bench --redraw")
+        .unwrap_err()
+        .contains("needs a value"));
+}
+
+#[test]
 fn redis_and_browser_take_no_arguments() {
     assert!(matches!(parse_line("redis"), Ok(Task::Redis)));
     assert!(matches!(parse_line("browser"), Ok(Task::Browser)));

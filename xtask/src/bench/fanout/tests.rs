@@ -123,7 +123,7 @@ fn the_plan_bounds_messages_and_windows() {
 }
 
 #[test]
-fn the_chart_has_a_panel_per_size_and_reference() {
+fn the_chart_has_a_panel_per_reference_and_a_group_per_subscriber_count() {
     let dir = std::env::temp_dir().join(format!("wsup-fanout-chart-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("fanout.svg");
@@ -137,14 +137,33 @@ fn the_chart_has_a_panel_per_size_and_reference() {
     chart::draw(&dir.join("quick.svg"), &report(&[1_000], None)).unwrap();
     let quick = std::fs::read_to_string(dir.join("quick.svg")).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(quick.contains("1000") && !quick.contains("15000"));
+    assert!(quick.contains("1,000") && !quick.contains("15,000"));
     for text in [
-        "16 B messages: wsup ÷ baseline (aim ≥ 2)",
-        "1 KiB messages: wsup ÷ raw TCP (aim ≥ 0.8)",
-        "15000",
+        "÷ broadcast + tokio-tungstenite (aim ≥ 2)",
+        "÷ raw TCP (aim ≥ 0.8)",
+        "16 B messages",
+        "1 KiB messages",
+        "15,000",
         "3.00",
+        "0.50",
         "subscribers",
     ] {
         assert!(svg.contains(text), "no `{text}` in the chart");
     }
+}
+
+#[test]
+fn the_chart_takes_the_run_s_own_pairing() {
+    let figure = chart::figure(&report(&[1_000, 15_000], Some(15_000)).json()).unwrap();
+    assert_eq!(figure.groups, ["1,000", "15,000"]);
+    let [baseline, ceiling] = &figure.panels[..] else {
+        panic!("{} panels", figure.panels.len());
+    };
+    // 16 B at 15,000 subscribers: the ceiling's second repeat failed, so
+    // the one repeat both have, not the medians' 0.75.
+    let bar = ceiling.bars[1][0].unwrap();
+    assert_eq!((bar.value, bar.range), (0.5, None));
+    assert_eq!(baseline.bars[1][0].unwrap().range, Some((3.0, 3.0)));
+    let lines: Vec<f64> = ceiling.lines.iter().map(|l| l.value).collect();
+    assert_eq!(lines, [1.0, 0.8]);
 }

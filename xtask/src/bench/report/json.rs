@@ -69,7 +69,8 @@ impl Report {
                     .iter()
                     .map(|t| {
                         let mut servers = serde_json::Map::new();
-                        for (kind, samples) in ran.clone().zip(&t.samples) {
+                        for kind in ran.clone() {
+                            let samples = &t.samples[kind.index()];
                             servers.insert(
                                 kind.key().to_owned(),
                                 json!({

@@ -381,6 +381,12 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
     );
     // A server that does not run on a runtime is left out, not null.
     assert!(smol["servers"].get("fastwebsockets").is_none(), "{smol}");
+    // ...and the servers after it keep their own figures.
+    assert!(smol["servers"]["ceiling"]["msgs_per_sec"]["median"].is_number());
+    assert_eq!(
+        smol["servers"]["ceiling"]["msgs_per_sec"],
+        tokio["servers"]["ceiling"]["msgs_per_sec"],
+    );
     assert!(smol["paired_ratios"].get("fastwebsockets").is_none());
     assert!(json["runtimes"][1]["idle_rss"]
         .get("fastwebsockets")
