@@ -190,12 +190,17 @@ settings! {
     /// something else. Default 0: backpressure starts at the threshold.
     write_backlog_limit: usize;
     /// Largest frame payload accepted (close 1009 beyond it). Default 1 MiB.
+    /// Compressed, a frame can be a little larger than the message it
+    /// carries (an incompressible 1 MiB message deflates to about 1 MiB and
+    /// a few hundred bytes): a peer that compresses messages of exactly
+    /// `max_message_size` needs this a little above it.
     max_frame_size: usize;
     /// Largest message accepted, all fragments together, counted after
     /// inflating, whether received whole or in pieces (close 1009 beyond
     /// it). Default 1 MiB, as python `websockets`' `max_size`: what a peer
     /// can make a connection hold. Raise it (and `max_frame_size`) to what
-    /// the application's protocol needs.
+    /// the application's protocol needs, and `max_frame_size` with it for
+    /// messages that come as one frame.
     max_message_size: usize;
     /// Most frames in one message, the first included (close 1009 beyond
     /// it). Default 131 072; at least 1.
