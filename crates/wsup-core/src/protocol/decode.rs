@@ -150,6 +150,11 @@ impl Decoder {
         cfg: &WebSocketConfig,
         mode: Mode,
     ) -> Result<Option<Event>, ProtocolError> {
+        if self.frame.is_none() && self.assembly.is_none() {
+            if let Some(event) = self.decode_whole(buf, cfg, mode)? {
+                return Ok(Some(event));
+            }
+        }
         loop {
             if self.frame.is_none() && !self.start_frame(buf, cfg, mode)? {
                 return Ok(None);
@@ -274,6 +279,61 @@ impl Decoder {
                 return Ok(Some(Event::Message(msg)));
             }
         }
+    }
+
+    /// The common case in one step: between messages, the buffer holds a
+    /// whole data frame that is a whole message (FIN, no RSV bit), masked
+    /// as the role expects, within the limits, and to be handed out whole
+    /// in `mode`. It is unmasked and checked in one pass and split off as
+    /// the message, with none of the bookkeeping of a frame that arrives
+    /// in parts. `Ok(None)`: anything else, left to the general path with
+    /// nothing consumed (that path makes every check again, and so reports
+    /// whatever this one did not take).
+    #[inline(always)]
+    fn decode_whole(
+        &mut self,
+        buf: &mut Buffered<'_>,
+        cfg: &WebSocketConfig,
+        mode: Mode,
+    ) -> Result<Option<Event>, ProtocolError> {
+        let Ok(Some((header, header_len))) = FrameHeader::parse(buf) else {
+            return Ok(None);
+        };
+        let text = match header.opcode {
+            OpCode::Text => true,
+            OpCode::Binary => false,
+            _ => return Ok(None),
+        };
+        // Fits in usize where it passes the limits.
+        let len = header.payload_len as usize;
+        let whole = match mode {
+            Mode::Messages => true,
+            Mode::Chunks => false,
+            Mode::ChunksOver { single, .. } => len <= single,
+        };
+        if !whole
+            || !header.fin
+            || header.rsv1
+            || header.rsv23 != 0
+            || header.mask.is_some() != self.masked_input
+            || header.payload_len > cfg.max_frame_size.min(cfg.max_message_size) as u64
+            || buf.len() - header_len < len
+        {
+            return Ok(None);
+        }
+        buf.advance(header_len);
+        if let Some(mask) = header.mask {
+            apply_mask(&mut buf[..len], mask, 0);
+        }
+        if text && simdutf8::basic::from_utf8(&buf[..len]).is_err() {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        let payload = buf.split_to(len).freeze();
+        Ok(Some(Event::Message(if text {
+            Message::Text(Utf8Bytes::from_validated(payload))
+        } else {
+            Message::Binary(payload)
+        })))
     }
 
     /// Parses and checks the next header. `Ok(false)`: not all here yet.
