@@ -87,10 +87,7 @@ fn main() -> ExitCode {
         .compression(deflate)
         .handshake_timeout(STEP)
         .idle_timeout(Some(STEP))
-        .max_message_size(64 << 20)
-        // Compressed, an incompressible 1 MiB message is a frame a little
-        // over 1 MiB: over the default frame limit.
-        .max_frame_size(64 << 20);
+        .max_message_size(64 << 20);
     match runtime.as_str() {
         "tokio" => {
             let rt = tokio::runtime::Builder::new_current_thread()

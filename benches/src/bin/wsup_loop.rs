@@ -61,7 +61,6 @@ fn readme_upgrader(upgrader: Upgrader) -> Upgrader {
     upgrader
         .subprotocols(["chat.v2", "chat.v1"])
         .max_message_size(4 << 20)
-        .max_frame_size(4 << 20)
 }
 
 /// The README's handler: `recv`, and `feed` each text or binary message

@@ -13,6 +13,17 @@ use crate::pool::BufferPool;
 /// The smallest initial read or write buffer; smaller sizes are raised to it.
 const MIN_BUFFER_SIZE: usize = 128;
 
+/// The frame limit that goes with a message limit, unless one is set: the
+/// message limit and room for what compressing can add. An incompressible
+/// message deflates to a little more than itself (5 bytes of stored-block
+/// header per 16 KiB or more, and a few at the end: zlib's `deflateBound`),
+/// so a peer that compresses a message of exactly the limit sends a frame
+/// a little over it. An uncompressed frame past the message limit is
+/// refused by that limit all the same.
+fn frame_size_for(max_message_size: usize) -> usize {
+    max_message_size.saturating_add(max_message_size / 1024 + 64)
+}
+
 /// The default keepalive interval and timeout (python-websockets' values).
 const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(20);
 
@@ -39,6 +50,8 @@ pub struct WebSocketConfig {
     pub(crate) write_flush_threshold: usize,
     pub(crate) write_backlog_limit: usize,
     pub(crate) max_frame_size: usize,
+    /// `max_frame_size` was set: it no longer follows `max_message_size`.
+    pub(crate) frame_size_set: bool,
     pub(crate) max_message_size: usize,
     pub(crate) max_fragments: usize,
     pub(crate) close_timeout: Duration,
@@ -58,7 +71,8 @@ impl Default for WebSocketConfig {
             write_buffer_size: 4096,
             write_flush_threshold: 128 * 1024,
             write_backlog_limit: 0,
-            max_frame_size: 1 << 20,
+            max_frame_size: frame_size_for(1 << 20),
+            frame_size_set: false,
             max_message_size: 1 << 20,
             max_fragments: 1 << 17,
             close_timeout: Duration::from_secs(5),
@@ -74,6 +88,12 @@ impl Default for WebSocketConfig {
 }
 
 impl WebSocketConfig {
+    /// As set with [`WebSocketConfigBuilder::max_frame_size`], or, unless
+    /// set, following the message limit.
+    pub fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
     /// A builder that starts from the defaults.
     pub fn builder() -> WebSocketConfigBuilder {
         WebSocketConfigBuilder::default()
@@ -107,8 +127,9 @@ impl WebSocketConfig {
 /// size by its default. Every other value means what it says, zero
 /// included: a zero flush threshold writes out after every send, a zero
 /// frame or message limit accepts only empty ones. A frame limit above the
-/// message limit is allowed; the message limit then applies to single
-/// frames too.
+/// message limit is allowed (it is the default, by the room compression
+/// needs); the message limit then applies to uncompressed single frames
+/// too.
 #[derive(Debug, Clone, Default)]
 pub struct WebSocketConfigBuilder {
     config: WebSocketConfig,
@@ -122,10 +143,25 @@ impl WebSocketConfigBuilder {
         self
     }
 
+    /// Largest frame payload accepted (close 1009 beyond it). Unless set, it
+    /// follows [`max_message_size`](Self::max_message_size): that limit,
+    /// plus a thousandth of it and 64 bytes, the room a compressed frame
+    /// can need over the message it carries (1 MiB + 1,088 bytes by
+    /// default). Set, it stays as set whatever the message limit.
+    pub fn max_frame_size(mut self, value: usize) -> Self {
+        self.config.max_frame_size = value;
+        self.config.frame_size_set = true;
+        self
+    }
+
     /// The settings, checked: buffer sizes below 128 bytes are raised to
-    /// 128, and a fragment limit of 0 to 1 (a message is at least one frame).
+    /// 128, and a fragment limit of 0 to 1 (a message is at least one
+    /// frame); a frame limit that was not set follows the message limit.
     pub fn build(self) -> WebSocketConfig {
         let mut config = self.config;
+        if !config.frame_size_set {
+            config.max_frame_size = frame_size_for(config.max_message_size);
+        }
         config.read_buffer_size = config.read_buffer_size.max(MIN_BUFFER_SIZE);
         config.write_buffer_size = config.write_buffer_size.max(MIN_BUFFER_SIZE);
         config.max_fragments = config.max_fragments.max(1);
@@ -189,18 +225,12 @@ settings! {
     /// goes on; a task that only sends should `flush` before it waits on
     /// something else. Default 0: backpressure starts at the threshold.
     write_backlog_limit: usize;
-    /// Largest frame payload accepted (close 1009 beyond it). Default 1 MiB.
-    /// Compressed, a frame can be a little larger than the message it
-    /// carries (an incompressible 1 MiB message deflates to about 1 MiB and
-    /// a few hundred bytes): a peer that compresses messages of exactly
-    /// `max_message_size` needs this a little above it.
-    max_frame_size: usize;
     /// Largest message accepted, all fragments together, counted after
     /// inflating, whether received whole or in pieces (close 1009 beyond
     /// it). Default 1 MiB, as python `websockets`' `max_size`: what a peer
-    /// can make a connection hold. Raise it (and `max_frame_size`) to what
-    /// the application's protocol needs, and `max_frame_size` with it for
-    /// messages that come as one frame.
+    /// can make a connection hold. Raise it to what the application's
+    /// protocol needs; the frame limit follows it unless
+    /// [`max_frame_size`](Self::max_frame_size) is set.
     max_message_size: usize;
     /// Most frames in one message, the first included (close 1009 beyond
     /// it). Default 131 072; at least 1.
@@ -278,7 +308,8 @@ macro_rules! connection_setters {
             write_buffer_pool: std::sync::Arc<dyn crate::pool::BufferPool>;
             /// Largest message, fragments together (1009 beyond it).
             max_message_size: usize;
-            /// Largest frame (1009 beyond it).
+            /// Largest frame (1009 beyond it); unless set, it follows the
+            /// message limit, with room for compression.
             max_frame_size: usize;
             /// Most frames in one message (1009 beyond it; at least 1).
             max_fragments: usize;

@@ -155,7 +155,8 @@ async fn huge_declared_length_closes_1009_at_once<R: Rt>() {
 /// The binding's own upgrader, no limit set: a 1 MiB message passes, in
 /// one frame or in fragments; a message of two 600 KiB fragments is over
 /// the default message limit (1009), and so is a single frame of 1 MiB and
-/// one byte (the default frame limit).
+/// one byte; a frame past the default frame limit (the message limit and
+/// the room compression needs) is refused from its header.
 async fn the_defaults_take_1_mib_and_refuse_more<R: Rt>() {
     let mib = 1 << 20;
     let half = vec![5u8; mib / 2];
@@ -183,11 +184,18 @@ async fn the_defaults_take_1_mib_and_refuse_more<R: Rt>() {
     let bytes = masked(true, OP_BINARY, &vec![8u8; mib + 1]);
     let (before, err) = violation::<R>(R::upgrader(), bytes, 1009).await;
     assert!(before.is_empty(), "[{}]", R::NAME);
+    assert_protocol::<R>(&err, &ProtocolError::MessageTooLarge { limit: mib });
+
+    let frame_limit = R::upgrader().websocket_config().max_frame_size();
+    assert_eq!(frame_limit, mib + 1024 + 64, "[{}]", R::NAME);
+    let bytes = masked(true, OP_BINARY, &vec![9u8; frame_limit + 1]);
+    let (before, err) = violation::<R>(R::upgrader(), bytes, 1009).await;
+    assert!(before.is_empty(), "[{}]", R::NAME);
     assert_protocol::<R>(
         &err,
         &ProtocolError::FrameTooLarge {
-            len: mib as u64 + 1,
-            limit: mib,
+            len: frame_limit as u64 + 1,
+            limit: frame_limit,
         },
     );
 }

@@ -12,7 +12,8 @@ fn the_builder_starts_from_the_defaults() {
     assert_eq!(built.write_buffer_size(), default.write_buffer_size());
     assert_eq!(built.write_flush_threshold(), 128 * 1024);
     assert_eq!(built.write_backlog_limit(), 0);
-    assert_eq!(built.max_frame_size(), 1 << 20);
+    assert_eq!(built.max_frame_size(), default.max_frame_size());
+    assert_eq!(built.max_frame_size(), (1 << 20) + 1024 + 64);
     assert_eq!(built.max_message_size(), 1 << 20);
     assert_eq!(built.max_fragments(), 1 << 17);
     assert_eq!(built.close_timeout(), Duration::from_secs(5));
@@ -44,6 +45,31 @@ fn every_limit_is_settable() {
     // A builder from a config keeps what it does not change.
     let d = c.to_builder().max_fragments(8).build();
     assert_eq!((d.max_fragments(), d.max_frame_size()), (8, 1000));
+}
+
+#[test]
+fn the_frame_limit_follows_the_message_limit_unless_set() {
+    // A thousandth and 64 bytes over: room for what deflate adds to an
+    // incompressible message.
+    let raised = WebSocketConfig::builder().max_message_size(4 << 20).build();
+    assert_eq!(raised.max_frame_size(), (4 << 20) + 4096 + 64);
+    let lowered = raised.to_builder().max_message_size(1000).build();
+    assert_eq!(lowered.max_frame_size(), 1000 + 64);
+    // Set, in either order, it stays as set, through a later builder too.
+    let set = WebSocketConfig::builder()
+        .max_frame_size(2000)
+        .max_message_size(1 << 30)
+        .build();
+    assert_eq!(set.max_frame_size(), 2000);
+    let again = set.to_builder().max_message_size(10).build();
+    assert_eq!(again.max_frame_size(), 2000);
+    assert_eq!(
+        WebSocketConfig::builder()
+            .max_message_size(usize::MAX)
+            .build()
+            .max_frame_size(),
+        usize::MAX
+    );
 }
 
 #[test]

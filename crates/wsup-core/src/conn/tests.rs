@@ -1161,18 +1161,45 @@ mod deflate {
             .collect()
     }
 
-    #[test]
-    fn a_large_compressed_message_is_relayed_in_compressed_pieces() {
-        // Barely compressible, so the frame stays larger than a read window.
+    /// `len` bytes that deflate cannot shrink (xorshift).
+    fn noise(len: usize) -> Vec<u8> {
         let mut x: u64 = 0x2545f4914f6cdd1d;
-        let data: Vec<u8> = (0..400_000)
+        (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 x as u8
             })
-            .collect();
+            .collect()
+    }
+
+    /// Compressed, an incompressible message of exactly the message limit
+    /// is a frame a little over it: the default frame limit, which follows
+    /// the message limit, takes it; the message limit still holds.
+    #[test]
+    fn the_default_limits_take_a_compressed_message_of_the_limit() {
+        let cfg = WebSocketConfig::default();
+        let limit = cfg.max_message_size();
+        for (len, fits) in [(limit, true), (limit + 1, false)] {
+            let data = noise(len);
+            let mut wire = bytes::BytesMut::new();
+            Deflater::new(6, 15, false).compress_part(&data, true, &mut wire);
+            assert!(wire.len() > limit, "{} compressed", wire.len());
+            let input = rsv1_frame(OpCode::Binary, true, true, &wire);
+            let mut ws = compressed_ws(input, "permessage-deflate", cfg.clone());
+            match block_on(ws.recv()) {
+                Ok(Message::Binary(b)) => assert!(fits && b[..] == data[..], "{len}"),
+                Err(Error::Protocol(ProtocolError::MessageTooLarge { .. })) => assert!(!fits),
+                other => panic!("{len}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_compressed_message_is_relayed_in_compressed_pieces() {
+        // Barely compressible, so the frame stays larger than a read window.
+        let data = noise(400_000);
         let mut client = Deflater::new(6, 15, false);
         let mut wire = bytes::BytesMut::new();
         client.compress_part(&data, true, &mut wire);

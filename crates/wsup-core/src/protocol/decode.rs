@@ -45,6 +45,8 @@ struct Assembly {
     /// RSV1 on the first frame: the payload is deflated (RFC 7692).
     compressed: bool,
     fragments: usize,
+    /// Payload bytes so far, as they came (compressed, for a compressed
+    /// message, whose limit counts inflated bytes instead).
     len: usize,
     /// `None` while streaming: chunks go to the application as they come.
     buf: Option<BytesMut>,
@@ -369,7 +371,10 @@ impl Decoder {
                 if self.assembly.is_some() {
                     return Err(ProtocolError::ExpectedContinuation);
                 }
-                if len > cfg.max_message_size {
+                // Compressed, the limit counts inflated bytes (checked while
+                // inflating): an incompressible message of the limit is a
+                // frame a little over it.
+                if !header.rsv1 && len > cfg.max_message_size {
                     return Err(ProtocolError::MessageTooLarge {
                         limit: cfg.max_message_size,
                     });
@@ -422,7 +427,7 @@ impl Decoder {
                     });
                 }
                 a.len += len;
-                if a.len > cfg.max_message_size {
+                if !a.compressed && a.len > cfg.max_message_size {
                     return Err(ProtocolError::MessageTooLarge {
                         limit: cfg.max_message_size,
                     });
