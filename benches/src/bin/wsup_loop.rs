@@ -66,7 +66,9 @@ fn readme_upgrader(upgrader: Upgrader) -> Upgrader {
 /// The README's handler: `recv`, and `feed` each text or binary message
 /// back (the connection writes what is queued when `recv` would wait; with
 /// `WSUP_LOOP_SEND=1` in the environment, `send`, a write per message, to
-/// compare the two idioms). A function returning an `async move` block, as the README's
+/// compare the two idioms; with `WSUP_LOOP_FORWARD=1`, the split halves as
+/// `Stream` and `Sink`, the data messages forwarded from one to the other,
+/// as async-tungstenite's `echo-server` example does). A function returning an `async move` block, as the README's
 /// closure does: an `async fn` would hold the connection twice in its
 /// future (the argument, and the local it is moved to).
 // Deliberately not an `async fn` (see above).
@@ -75,8 +77,16 @@ fn readme_loop<T>(mut ws: WebSocket<T>) -> impl Future<Output = ()> + Send
 where
     T: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let send = std::env::var_os("WSUP_LOOP_SEND").is_some_and(|v| v == "1");
+    let on = |var| std::env::var_os(var).is_some_and(|v| v == "1");
+    let (send, forward) = (on("WSUP_LOOP_SEND"), on("WSUP_LOOP_FORWARD"));
     async move {
+        if forward {
+            use futures_util::{future, StreamExt, TryStreamExt};
+            let (reader, writer) = ws.split();
+            let data = |m: &Message| future::ready(m.is_data());
+            let _ = reader.try_filter(data).forward(writer).await;
+            return;
+        }
         while let Ok(msg) = ws.recv().await {
             if let Message::Text(_) | Message::Binary(_) = msg {
                 let sent = match send {
