@@ -64,13 +64,14 @@ fn readme_upgrader(upgrader: Upgrader) -> Upgrader {
 }
 
 /// The README's handler: `recv`, and `feed` each text or binary message
-/// back (the connection writes what is queued when `recv` would wait; with
-/// `WSUP_LOOP_SEND=1` in the environment, `send`, a write per message, to
-/// compare the two idioms; with `WSUP_LOOP_FORWARD=1`, the split halves as
+/// back (the connection writes what is queued when `recv` would wait).
+/// To compare idioms: with `WSUP_LOOP_SEND=1` in the environment, `send`,
+/// a write per message; with `WSUP_LOOP_FORWARD=1`, the split halves as
 /// `Stream` and `Sink`, the data messages forwarded from one to the other,
-/// as async-tungstenite's `echo-server` example does). A function returning an `async move` block, as the README's
-/// closure does: an `async fn` would hold the connection twice in its
-/// future (the argument, and the local it is moved to).
+/// as async-tungstenite's `echo-server` example does. A function returning
+/// an `async move` block, as the README's closure does: an `async fn`
+/// would hold the connection twice in its future (the argument, and the
+/// local it is moved to).
 // Deliberately not an `async fn` (see above).
 #[allow(clippy::manual_async_fn)]
 fn readme_loop<T>(mut ws: WebSocket<T>) -> impl Future<Output = ()> + Send
