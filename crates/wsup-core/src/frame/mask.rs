@@ -14,7 +14,7 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) -> usize {
     // Short payloads skip the alignment head: up to 15 bytes one at a time
     // would be much of their length.
     if buf.len() < 64 {
-        apply_mask_words(buf, key);
+        apply_mask_short(buf, key);
     } else {
         apply_mask_fast(buf, key);
     }
@@ -55,6 +55,33 @@ fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
     }
     // 8 is a multiple of 4, so the key phase is unchanged after the words.
     apply_mask_plain(chunks.into_remainder(), key);
+}
+
+/// Short payloads (under 64 bytes): `u64` words wherever they fall, then
+/// at most one `u32` and three bytes, in a loop too small to vectorise, so
+/// that it inlines where a frame is decoded.
+#[inline(always)]
+fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
+    let word = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    let n = buf.len();
+    let mut i = 0;
+    while i + 8 <= n {
+        let w = u64::from_ne_bytes(buf[i..i + 8].try_into().expect("8 bytes")) ^ word;
+        buf[i..i + 8].copy_from_slice(&w.to_ne_bytes());
+        i += 8;
+    }
+    // 8 and 4 are multiples of 4: the key's phase is unchanged.
+    if i + 4 <= n {
+        let w = u32::from_ne_bytes(buf[i..i + 4].try_into().expect("4 bytes"))
+            ^ u32::from_ne_bytes(key);
+        buf[i..i + 4].copy_from_slice(&w.to_ne_bytes());
+        i += 4;
+    }
+    for (b, k) in buf[i..].iter_mut().zip(key) {
+        *b ^= k;
+    }
 }
 
 /// Long payloads: AVX2 where the CPU has it, else the portable path.

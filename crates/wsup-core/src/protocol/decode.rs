@@ -298,33 +298,53 @@ impl Decoder {
         cfg: &WebSocketConfig,
         mode: Mode,
     ) -> Result<Option<Event>, ProtocolError> {
-        let Ok(Some((header, header_len))) = FrameHeader::parse(buf) else {
+        // The header read here directly, for the frames it takes: FIN, no
+        // RSV bit, text or binary, a 7- or 16-bit length (under 64 KiB).
+        let Some(&[b0, b1]) = buf.get(..2) else {
             return Ok(None);
         };
-        let text = match header.opcode {
-            OpCode::Text => true,
-            OpCode::Binary => false,
+        let text = match b0 {
+            0x81 => true,
+            0x82 => false,
             _ => return Ok(None),
         };
-        // Fits in usize where it passes the limits.
-        let len = header.payload_len as usize;
+        if (b1 & 0x80 != 0) != self.masked_input {
+            return Ok(None);
+        }
+        let (len, mut header_len) = match b1 & 0x7f {
+            127 => return Ok(None),
+            126 => match buf.get(2..4) {
+                // A 16-bit length under 126 is not minimal: the general
+                // path refuses it.
+                Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
+                    (usize::from(u16::from_be_bytes([hi, lo])), 4)
+                }
+                _ => return Ok(None),
+            },
+            n => (usize::from(n), 2),
+        };
+        let mask = if self.masked_input {
+            let Some(&[k0, k1, k2, k3]) = buf.get(header_len..header_len + 4) else {
+                return Ok(None);
+            };
+            header_len += 4;
+            Some([k0, k1, k2, k3])
+        } else {
+            None
+        };
         let whole = match mode {
             Mode::Messages => true,
             Mode::Chunks => false,
             Mode::ChunksOver { single, .. } => len <= single,
         };
         if !whole
-            || !header.fin
-            || header.rsv1
-            || header.rsv23 != 0
-            || header.mask.is_some() != self.masked_input
-            || header.payload_len > cfg.max_frame_size.min(cfg.max_message_size) as u64
+            || len > cfg.max_frame_size.min(cfg.max_message_size)
             || buf.len() - header_len < len
         {
             return Ok(None);
         }
         buf.advance(header_len);
-        if let Some(mask) = header.mask {
+        if let Some(mask) = mask {
             apply_mask(&mut buf[..len], mask, 0);
         }
         if text && simdutf8::basic::from_utf8(&buf[..len]).is_err() {
