@@ -93,6 +93,9 @@ struct State {
     timers: BTreeMap<Key, Arc<WakeFlag>>,
     next_seq: u64,
     started: bool,
+    /// When the thread wakes by itself next (`None`: not before it is
+    /// notified): a timer armed for then or later needs no notification.
+    wakes_at: Option<Instant>,
 }
 
 static THREAD: Thread = Thread {
@@ -100,6 +103,7 @@ static THREAD: Thread = Thread {
         timers: BTreeMap::new(),
         next_seq: 0,
         started: false,
+        wakes_at: None,
     }),
     earlier: Condvar::new(),
 };
@@ -116,11 +120,12 @@ impl Thread {
                 .name("wsup-timer".into())
                 .spawn(move || self.run())
                 .expect("spawning the timer thread");
-        } else if state
-            .timers
-            .first_key_value()
-            .is_some_and(|(k, _)| *k == key)
-        {
+        } else if state.wakes_at.is_none_or(|wakes_at| at < wakes_at) {
+            // Only a deadline before the one the thread sleeps until wakes
+            // it: a burst of connections arming their timers (each later
+            // than the last) does not, so the thread stays off the CPU
+            // the connections' tasks run on.
+            state.wakes_at = Some(at);
             self.earlier.notify_one();
         }
         key
@@ -159,7 +164,9 @@ impl Thread {
                 state = self.state();
                 continue;
             }
-            let wait = state.timers.first_key_value().map(|((at, _), _)| *at - now);
+            let next = state.timers.first_key_value().map(|((at, _), _)| *at);
+            state.wakes_at = next;
+            let wait = next.map(|at| at - now);
             state = match wait {
                 None => self
                     .earlier

@@ -50,3 +50,17 @@ fn a_fired_timer_leaves_no_entry() {
     block_on(timer);
     assert!(!THREAD.armed(key));
 }
+
+#[test]
+fn a_later_timer_fires_on_time_after_an_earlier_one_is_dropped() {
+    // The thread sleeps towards the earlier deadline; the later timer,
+    // armed without waking it, is found when it wakes there.
+    let early = ThreadTimer::after(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(20));
+    drop(early);
+    let start = Instant::now();
+    block_on(ThreadTimer::after(Duration::from_millis(150)));
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
