@@ -1161,19 +1161,6 @@ mod deflate {
             .collect()
     }
 
-    /// `len` bytes that deflate cannot shrink (xorshift).
-    fn noise(len: usize) -> Vec<u8> {
-        let mut x: u64 = 0x2545f4914f6cdd1d;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
     /// Compressed, an incompressible message of exactly the message limit
     /// is a frame a little over it: the default frame limit, which follows
     /// the message limit, takes it; the message limit still holds.
@@ -1182,7 +1169,7 @@ mod deflate {
         let cfg = WebSocketConfig::default();
         let limit = cfg.max_message_size();
         for (len, fits) in [(limit, true), (limit + 1, false)] {
-            let data = noise(len);
+            let data = wsup_testkit::noise(len);
             let mut wire = bytes::BytesMut::new();
             Deflater::new(6, 15, false).compress_part(&data, true, &mut wire);
             assert!(wire.len() > limit, "{} compressed", wire.len());
@@ -1199,7 +1186,7 @@ mod deflate {
     #[test]
     fn a_large_compressed_message_is_relayed_in_compressed_pieces() {
         // Barely compressible, so the frame stays larger than a read window.
-        let data = noise(400_000);
+        let data = wsup_testkit::noise(400_000);
         let mut client = Deflater::new(6, 15, false);
         let mut wire = bytes::BytesMut::new();
         client.compress_part(&data, true, &mut wire);
