@@ -73,6 +73,7 @@ mod close;
 mod config;
 mod conn;
 pub mod deflate;
+mod endpoint;
 mod error;
 pub mod frame;
 #[cfg(feature = "fuzzing")]

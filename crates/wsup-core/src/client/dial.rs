@@ -33,12 +33,12 @@ impl Dialer {
         let uri: Uri = url
             .parse()
             .map_err(|_| ClientError::InvalidUrl("not a URL"))?;
-        let deadline = self.deadline();
-        let rt = self.runtime.as_deref();
+        let deadline = self.endpoint.deadline();
+        let rt = self.endpoint.runtime();
         let opening = open(connector, &target, self.proxy.as_ref(), self.tls.as_ref());
-        let io = timeout(rt, self.handshake_timeout, opening)
+        let io = timeout(rt, self.endpoint.handshake_timeout, opening)
             .await
-            .ok_or(ClientError::Timeout(self.handshake_timeout))??;
+            .ok_or(ClientError::Timeout(self.endpoint.handshake_timeout))??;
         let handshake = self.handshake_by(io, &uri, deadline).await?;
         Ok(handshake.into_connection())
     }
@@ -50,7 +50,7 @@ impl Dialer {
         url: &str,
     ) -> Result<(WebSocket<MaybeTls<R::Stream>>, Response<()>), ClientError> {
         let connector = R::default();
-        match self.runtime {
+        match self.endpoint.runtime {
             Some(_) => self.connect(&connector, url).await,
             None => {
                 let dialer = self.clone().runtime(Arc::new(R::default()));

@@ -2,7 +2,6 @@
 //! handshake over a stream the caller connected.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -15,10 +14,10 @@ use super::handshake::Handshake;
 use super::request::{is_reserved, new_key, request_head, RequestParts};
 use super::response::{body_length, check_switch, parse_response, read_body, refusal};
 use super::{ClientError, Proxy, TlsConnector};
-use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
 use crate::deflate::{accept_answer, offer_header, DeflateConfig};
-use crate::handshake::{read_raw_head, HeadLimits, RawHeadError};
-use crate::runtime::{timeout, Runtime};
+use crate::endpoint::Endpoint;
+use crate::handshake::{read_raw_head, RawHeadError};
+use crate::runtime::timeout;
 
 /// Opens WebSocket connections as a client: the settings of the opening
 /// handshake and of the connections it opens.
@@ -46,13 +45,10 @@ use crate::runtime::{timeout, Runtime};
 /// ```
 #[derive(Clone)]
 pub struct Dialer {
-    pub(super) handshake_timeout: Duration,
-    limits: HeadLimits,
-    config: WebSocketConfig,
+    pub(super) endpoint: Endpoint,
     protocols: Vec<String>,
     deflate: DeflateConfig,
     headers: HeaderMap,
-    pub(super) runtime: Option<Arc<dyn Runtime>>,
     pub(super) proxy: Option<Proxy>,
     pub(super) tls: Option<TlsConnector>,
     /// A handshake header was given as an extra one: the handshake fails.
@@ -63,13 +59,10 @@ pub struct Dialer {
 impl fmt::Debug for Dialer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dialer")
-            .field("handshake_timeout", &self.handshake_timeout)
-            .field("limits", &self.limits)
-            .field("config", &self.config)
+            .field("endpoint", &self.endpoint)
             .field("protocols", &self.protocols)
             .field("deflate", &self.deflate)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("runtime", &self.runtime)
             .field("proxy", &self.proxy)
             .field("tls", &self.tls.is_some())
             .finish()
@@ -80,13 +73,10 @@ impl Default for Dialer {
     fn default() -> Self {
         Dialer {
             // gorilla's DefaultDialer.
-            handshake_timeout: Duration::from_secs(45),
-            limits: HeadLimits::default(),
-            config: WebSocketConfig::default(),
+            endpoint: Endpoint::new(Duration::from_secs(45)),
             protocols: Vec::new(),
             deflate: DeflateConfig::default(),
             headers: HeaderMap::new(),
-            runtime: None,
             proxy: None,
             tls: None,
             reserved_header: false,
@@ -104,20 +94,6 @@ impl Dialer {
         Self::default()
     }
 
-    /// The runtime that provides timers: the handshake deadline and the
-    /// connection's keepalive, idle, write and close timers. Without one,
-    /// the handshake has no deadline.
-    pub fn runtime(mut self, rt: Arc<dyn Runtime>) -> Self {
-        self.runtime = Some(rt);
-        self
-    }
-
-    /// [`runtime`](Self::runtime), unless the dialer has one already.
-    pub fn runtime_or(mut self, rt: Arc<dyn Runtime>) -> Self {
-        self.runtime.get_or_insert(rt);
-        self
-    }
-
     /// Connects through an HTTP proxy (`CONNECT`), as gorilla's `Proxy`;
     /// by default, directly.
     pub fn proxy(mut self, proxy: Proxy) -> Self {
@@ -133,40 +109,7 @@ impl Dialer {
         self
     }
 
-    /// One deadline over the handshake: writing the request and reading
-    /// the response head, and the body of a refusal (what arrived of it by
-    /// then is kept). Default 45 s; needs a [`runtime`](Self::runtime).
-    pub fn handshake_timeout(mut self, d: Duration) -> Self {
-        self.handshake_timeout = d;
-        self
-    }
-
-    /// Limits on the response head: its size in bytes
-    /// ([`ClientError::HeadTooLarge`] beyond it) and its number of headers
-    /// (likewise).
-    pub fn head_limits(mut self, limits: HeadLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// All connection settings at once: the limits, timeouts and keepalive
-    /// the server side has (see [`WebSocketConfigBuilder`]).
-    pub fn config(mut self, config: WebSocketConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Changes the connection settings through their builder, which checks
-    /// them.
-    fn configure(
-        mut self,
-        set: impl FnOnce(WebSocketConfigBuilder) -> WebSocketConfigBuilder,
-    ) -> Self {
-        self.config = set(self.config.to_builder()).build();
-        self
-    }
-
-    crate::config::connection_setters!();
+    crate::endpoint::endpoint_setters!();
 
     /// Subprotocols to offer, most preferred first
     /// (`Sec-WebSocket-Protocol`). Each must be an HTTP token, or the
@@ -234,16 +177,6 @@ impl Dialer {
         self
     }
 
-    /// The connection settings.
-    pub fn websocket_config(&self) -> &WebSocketConfig {
-        &self.config
-    }
-
-    /// When a handshake starting now must be done.
-    pub(crate) fn deadline(&self) -> Instant {
-        crate::runtime::later(Instant::now(), self.handshake_timeout)
-    }
-
     /// Runs the opening handshake (RFC 6455 section 4.1) over `io`, a
     /// stream connected to the server `uri` names (`ws://` or `wss://`, or
     /// their aliases `http://` and `https://`): writes the request, reads
@@ -265,7 +198,7 @@ impl Dialer {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        self.handshake_by(io, uri, self.deadline()).await
+        self.handshake_by(io, uri, self.endpoint.deadline()).await
     }
 
     /// [`handshake`](Self::handshake) under a deadline that began earlier
@@ -309,26 +242,23 @@ impl Dialer {
                 headers: &self.headers,
             },
         )?;
-        let rt = self.runtime.as_deref();
+        let rt = self.endpoint.runtime();
         let remaining = || deadline.saturating_duration_since(Instant::now());
         let (response, rest) = timeout(rt, remaining(), async {
             io.write_all(&request).await?;
             io.flush().await?;
-            let (mut buf, end) =
-                read_raw_head(&mut io, self.limits.max_size)
-                    .await
-                    .map_err(|e| match e {
-                        RawHeadError::Io(e) => ClientError::Io(e),
-                        RawHeadError::Eof => {
-                            ClientError::Io(std::io::ErrorKind::UnexpectedEof.into())
-                        }
-                        RawHeadError::TooLarge => ClientError::HeadTooLarge,
-                    })?;
-            let response = parse_response(&buf[..end], self.limits.max_headers)?;
+            let (mut buf, end) = read_raw_head(&mut io, self.endpoint.limits.max_size)
+                .await
+                .map_err(|e| match e {
+                    RawHeadError::Io(e) => ClientError::Io(e),
+                    RawHeadError::Eof => ClientError::Io(std::io::ErrorKind::UnexpectedEof.into()),
+                    RawHeadError::TooLarge => ClientError::HeadTooLarge,
+                })?;
+            let response = parse_response(&buf[..end], self.endpoint.limits.max_headers)?;
             Ok::<_, ClientError>((response, buf.split_off(end)))
         })
         .await
-        .ok_or(ClientError::Timeout(self.handshake_timeout))??;
+        .ok_or(ClientError::Timeout(self.endpoint.handshake_timeout))??;
 
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             let length = body_length(&response);
@@ -361,8 +291,8 @@ impl Dialer {
             response,
             protocol,
             deflate: agreed.map(|a| (a, self.deflate.clone())),
-            config: self.config.clone(),
-            runtime: self.runtime.clone(),
+            config: self.endpoint.config.clone(),
+            runtime: self.endpoint.runtime.clone(),
         })
     }
 }

@@ -269,7 +269,7 @@ async fn secure<R, A: Acceptor<R>, H>(
     shared: &Shared<H, A>,
     io: R,
 ) -> Result<(A::Io, Instant), HandshakeError> {
-    let deadline = shared.upgrader.deadline();
+    let deadline = shared.upgrader.endpoint.deadline();
     let mut handshake = pin!(shared.acceptor.handshake(io));
     let io = match handshake.as_mut().now_or_never() {
         Some(done) => done,

@@ -10,15 +10,15 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
 use http::Response;
 
-use crate::config::{WebSocketConfig, WebSocketConfigBuilder};
+use crate::config::WebSocketConfig;
 use crate::conn::WebSocket;
 use crate::deflate::{
     negotiate, parse_offers_bytes, Agreed, CodecPool, ContextBudget, DeflateConfig, ServerShare,
 };
+use crate::endpoint::Endpoint;
 use crate::error::HandshakeError;
 use crate::handshake::{
-    error_response, select_protocol, switching_protocols, validate_request, HeadLimits,
-    OriginPolicy,
+    error_response, select_protocol, switching_protocols, validate_request, OriginPolicy,
 };
 use crate::observe;
 use crate::role::Role;
@@ -39,14 +39,11 @@ type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
 /// Built once, shared by all connections (it is cheap to clone).
 #[derive(Clone)]
 pub struct Upgrader {
-    handshake_timeout: Duration,
-    limits: HeadLimits,
-    config: WebSocketConfig,
+    pub(crate) endpoint: Endpoint,
     subprotocols: Vec<String>,
     origin: OriginPolicy,
     on_request: Option<RequestHook>,
     on_error: Option<ErrorHook>,
-    runtime: Option<Arc<dyn Runtime>>,
     deflate: DeflateConfig,
     codec_pool: Arc<CodecPool>,
     deflate_budget: Arc<ContextBudget>,
@@ -56,12 +53,9 @@ pub struct Upgrader {
 impl fmt::Debug for Upgrader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upgrader")
-            .field("handshake_timeout", &self.handshake_timeout)
-            .field("limits", &self.limits)
-            .field("config", &self.config)
+            .field("endpoint", &self.endpoint)
             .field("subprotocols", &self.subprotocols)
             .field("origin", &self.origin)
-            .field("runtime", &self.runtime)
             .field("deflate", &self.deflate)
             .field("max_deflate_contexts", &self.deflate_budget.max())
             .field("stats", &self.stats)
@@ -72,14 +66,11 @@ impl fmt::Debug for Upgrader {
 impl Default for Upgrader {
     fn default() -> Self {
         Upgrader {
-            handshake_timeout: Duration::from_secs(10),
-            limits: HeadLimits::default(),
-            config: WebSocketConfig::default(),
+            endpoint: Endpoint::new(Duration::from_secs(10)),
             subprotocols: Vec::new(),
             origin: OriginPolicy::SameOrigin,
             on_request: None,
             on_error: None,
-            runtime: None,
             deflate: DeflateConfig::default(),
             codec_pool: Arc::new(CodecPool::default()),
             deflate_budget: ContextBudget::new(usize::MAX),
@@ -183,51 +174,7 @@ impl Upgrader {
         Self::default()
     }
 
-    /// The runtime that provides timers (handshake and close timeouts).
-    pub fn runtime(mut self, rt: Arc<dyn Runtime>) -> Self {
-        self.runtime = Some(rt);
-        self
-    }
-
-    /// `rt` as the runtime, unless one is set already: what a server does
-    /// with the upgrader it is given, so that a bare `Upgrader::new()` gets
-    /// the server's timers.
-    pub(crate) fn runtime_or(mut self, rt: Arc<dyn Runtime>) -> Self {
-        self.runtime.get_or_insert(rt);
-        self
-    }
-
-    /// One deadline over the whole handshake, reading the request included
-    /// (and, on a [`Server`](crate::server::Server) with an
-    /// [`Acceptor`](crate::server::Acceptor), the TLS handshake before it).
-    pub fn handshake_timeout(mut self, d: Duration) -> Self {
-        self.handshake_timeout = d;
-        self
-    }
-
-    /// Limits on the request head (size: 431 beyond it; header count).
-    pub fn head_limits(mut self, limits: HeadLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// All connection settings at once.
-    pub fn config(mut self, config: WebSocketConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Changes the connection settings through their builder, which checks
-    /// them: every connection setter below comes through here.
-    fn configure(
-        mut self,
-        set: impl FnOnce(WebSocketConfigBuilder) -> WebSocketConfigBuilder,
-    ) -> Self {
-        self.config = set(self.config.to_builder()).build();
-        self
-    }
-
-    crate::config::connection_setters!();
+    crate::endpoint::endpoint_setters!();
 
     /// permessage-deflate (RFC 7692), gorilla's `EnableCompression` and
     /// more: level, context takeover per direction, window bits, and a size
@@ -315,11 +262,6 @@ impl Upgrader {
         self
     }
 
-    /// The connection settings.
-    pub fn websocket_config(&self) -> &WebSocketConfig {
-        &self.config
-    }
-
     fn reject(&self, error: HandshakeError) -> Rejection {
         let response = match &self.on_error {
             Some(f) => f(&error),
@@ -396,8 +338,8 @@ impl Upgrader {
         Ok(Accepted {
             response,
             protocol,
-            config: self.config.clone(),
-            runtime: self.runtime.clone(),
+            config: self.endpoint.config.clone(),
+            runtime: self.endpoint.runtime.clone(),
             deflate: agreed.map(|(a, permit)| {
                 let pool = self.codec_pool.clone();
                 (a, self.deflate.clone(), ServerShare { pool, permit })
@@ -430,12 +372,7 @@ impl Upgrader {
         &self,
         source: S,
     ) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
-        self.read_request_by(source, self.deadline()).await
-    }
-
-    /// When a handshake starting now must be done.
-    pub(crate) fn deadline(&self) -> Instant {
-        crate::runtime::later(Instant::now(), self.handshake_timeout)
+        self.read_request_by(source, self.endpoint.deadline()).await
     }
 
     /// [`read_request`](Self::read_request) under a deadline that began
@@ -446,9 +383,9 @@ impl Upgrader {
         deadline: Instant,
     ) -> Result<PendingUpgrade<'_, S>, HandshakeError> {
         let read = timeout(
-            self.runtime.as_deref(),
+            self.endpoint.runtime(),
             deadline.saturating_duration_since(Instant::now()),
-            source.request(&self.limits),
+            source.request(&self.endpoint.limits),
         )
         .await;
         match read {
@@ -467,7 +404,7 @@ impl Upgrader {
                     let remaining = deadline.saturating_duration_since(Instant::now());
                     // Best effort: the request was bad, the answer may not arrive.
                     let _ = timeout(
-                        self.runtime.as_deref(),
+                        self.endpoint.runtime(),
                         remaining,
                         source.respond(rejection.response),
                     )

@@ -80,7 +80,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
             Ok(mut accepted) => {
                 let response = accepted.take_response();
                 match timeout(
-                    u.runtime.as_deref(),
+                    u.endpoint.runtime(),
                     remaining,
                     self.source.respond(response),
                 )
@@ -101,7 +101,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
             Err(rejection) => {
                 u.refused(&rejection);
                 let _ = timeout(
-                    u.runtime.as_deref(),
+                    u.endpoint.runtime(),
                     remaining,
                     self.source.respond(rejection.response),
                 )
@@ -120,7 +120,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
         let rejection = u.reject(error);
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         let written = timeout(
-            u.runtime.as_deref(),
+            u.endpoint.runtime(),
             remaining,
             self.source.respond(rejection.response),
         )
@@ -152,7 +152,7 @@ impl<S: UpgradeSource> PendingUpgrade<'_, S> {
     pub async fn respond(self, response: Response<Bytes>) -> Result<(), HandshakeError> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         match timeout(
-            self.upgrader.runtime.as_deref(),
+            self.upgrader.endpoint.runtime(),
             remaining,
             self.source.respond(response),
         )
