@@ -83,6 +83,7 @@ pub mod handshake;
 pub mod hub;
 mod message;
 mod observe;
+mod opaque;
 mod pool;
 mod prepared;
 mod protocol;

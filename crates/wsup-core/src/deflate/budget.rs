@@ -32,11 +32,6 @@ impl ContextBudget {
         })
     }
 
-    /// The most connections that keep a context at once.
-    pub(crate) fn max(&self) -> usize {
-        self.max
-    }
-
     /// Connections that keep a context now.
     pub(crate) fn live(&self) -> usize {
         self.live.load(Ordering::Acquire)

@@ -7,7 +7,6 @@
 //! there is no context takeover. A message abandoned midway is released with
 //! [`Deflater::release`], or when the deflater is dropped.
 
-use std::fmt;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -21,6 +20,7 @@ use super::TAIL;
 ///
 /// Each message becomes raw DEFLATE data ending in a sync flush, with the
 /// final `00 00 ff ff` removed (RFC 7692 section 7.2.1).
+#[derive(Debug)]
 pub struct Deflater {
     state: Option<Compress>,
     /// The level `state` currently compresses with.
@@ -30,18 +30,6 @@ pub struct Deflater {
     pub(super) window_bits: u8,
     pub(super) no_context_takeover: bool,
     pool: Option<Arc<CodecPool>>,
-}
-
-impl fmt::Debug for Deflater {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Deflater")
-            .field("level", &self.level)
-            .field("window_bits", &self.window_bits)
-            .field("no_context_takeover", &self.no_context_takeover)
-            .field("holds_state", &self.state.is_some())
-            .field("pooled", &self.pool.is_some())
-            .finish()
-    }
 }
 
 impl Deflater {

@@ -8,7 +8,6 @@
 //! message abandoned midway is released with [`Inflater::release`], or when
 //! the inflater is dropped.
 
-use std::fmt;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -46,6 +45,7 @@ pub enum InflateError {
 /// message is held under a limit *while* inflating, so a small message that
 /// would inflate to gigabytes is refused after at most one
 /// [`INFLATE_STEP`] past the limit.
+#[derive(Debug)]
 pub struct Inflater {
     state: Option<Decompress>,
     pub(super) window_bits: u8,
@@ -60,18 +60,6 @@ pub struct Inflater {
     /// The last call stopped at the most it could hand out, so zlib may have
     /// more output for the input it took (see [`Inflater::decompress_some`]).
     pending: bool,
-}
-
-impl fmt::Debug for Inflater {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Inflater")
-            .field("window_bits", &self.window_bits)
-            .field("no_context_takeover", &self.no_context_takeover)
-            .field("holds_state", &self.state.is_some())
-            .field("pooled", &self.pool.is_some())
-            .field("produced", &self.produced)
-            .finish()
-    }
 }
 
 impl Inflater {

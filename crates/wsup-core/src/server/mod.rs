@@ -196,7 +196,7 @@ impl<L: Listen, A> Server<L, A> {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.options.signal = Some(Box::pin(signal));
+        self.options.signal = Some(crate::opaque::Opaque(Box::pin(signal)));
         self
     }
 

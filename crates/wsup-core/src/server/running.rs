@@ -2,7 +2,7 @@
 //! `accept.rs`), admission of each accepted connection into a tracked task
 //! (the caps decide, see `admission/`), and the drain at shutdown.
 
-use std::fmt;
+use crate::opaque::Opaque;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -30,28 +30,15 @@ use crate::upgrader::Upgrader;
 const ABORT_GRACE: Duration = Duration::from_secs(1);
 
 /// A server's settings, without its listener; runs over an accept closure.
+#[derive(Debug)]
 pub(crate) struct Options {
     pub(super) runtime: Arc<dyn Runtime>,
     pub(super) upgrader: Upgrader,
     pub(super) caps: Caps,
-    pub(super) signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    pub(super) signal: Option<Opaque<Pin<Box<dyn Future<Output = ()> + Send>>>>,
     pub(super) shutdown: Shutdown,
     pub(super) shutdown_timeout: Duration,
     pub(super) stats: Arc<ServerStats>,
-}
-
-impl fmt::Debug for Options {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Options")
-            .field("runtime", &self.runtime)
-            .field("upgrader", &self.upgrader)
-            .field("caps", &self.caps)
-            .field("signal", &self.signal.is_some())
-            .field("shutdown", &self.shutdown)
-            .field("shutdown_timeout", &self.shutdown_timeout)
-            .field("stats", &self.stats)
-            .finish()
-    }
 }
 
 impl Options {
@@ -106,7 +93,7 @@ impl Options {
             let shutdown = shutdown.clone();
             async move {
                 match signal {
-                    Some(signal) => drop(select(signal, shutdown.started()).await),
+                    Some(Opaque(signal)) => drop(select(signal, shutdown.started()).await),
                     None => shutdown.started().await,
                 }
             }

@@ -1,6 +1,5 @@
 //! The [`Upgrader`]: gorilla's `Upgrader`, for any runtime.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use crate::handshake::{
     error_response, select_protocol, switching_protocols, validate_request, OriginPolicy,
 };
 use crate::observe;
+use crate::opaque::Opaque;
 use crate::role::Role;
 use crate::runtime::{timeout, Runtime};
 use crate::source::{RawStream, UpgradeSource};
@@ -37,30 +37,17 @@ type ErrorHook = Arc<dyn Fn(&HandshakeError) -> Response<Bytes> + Send + Sync>;
 /// Turns HTTP/1.1 upgrade requests into [`WebSocket`] connections.
 ///
 /// Built once, shared by all connections (it is cheap to clone).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Upgrader {
     pub(crate) endpoint: Endpoint,
     subprotocols: Vec<String>,
     origin: OriginPolicy,
-    on_request: Option<RequestHook>,
-    on_error: Option<ErrorHook>,
+    on_request: Option<Opaque<RequestHook>>,
+    on_error: Option<Opaque<ErrorHook>>,
     deflate: DeflateConfig,
     codec_pool: Arc<CodecPool>,
     deflate_budget: Arc<ContextBudget>,
     stats: Option<Arc<ServerStats>>,
-}
-
-impl fmt::Debug for Upgrader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Upgrader")
-            .field("endpoint", &self.endpoint)
-            .field("subprotocols", &self.subprotocols)
-            .field("origin", &self.origin)
-            .field("deflate", &self.deflate)
-            .field("max_deflate_contexts", &self.deflate_budget.max())
-            .field("stats", &self.stats)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Default for Upgrader {
@@ -239,7 +226,7 @@ impl Upgrader {
     where
         F: Fn(&Parts, &mut HeaderMap) -> Result<(), Response<Bytes>> + Send + Sync + 'static,
     {
-        self.on_request = Some(Arc::new(f));
+        self.on_request = Some(Opaque(Arc::new(f)));
         self
     }
 
@@ -249,7 +236,7 @@ impl Upgrader {
     where
         F: Fn(&HandshakeError) -> Response<Bytes> + Send + Sync + 'static,
     {
-        self.on_error = Some(Arc::new(f));
+        self.on_error = Some(Opaque(Arc::new(f)));
         self
     }
 
@@ -264,7 +251,7 @@ impl Upgrader {
 
     fn reject(&self, error: HandshakeError) -> Rejection {
         let response = match &self.on_error {
-            Some(f) => f(&error),
+            Some(Opaque(f)) => f(&error),
             None => error_response(&error),
         };
         Rejection { error, response }
@@ -315,7 +302,7 @@ impl Upgrader {
         } else {
             None
         };
-        if let Some(hook) = &self.on_request {
+        if let Some(Opaque(hook)) = &self.on_request {
             if let Err(response) = hook(parts, &mut extra) {
                 return Err(Rejection {
                     error: HandshakeError::Rejected(response.status()),
