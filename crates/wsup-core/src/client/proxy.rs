@@ -10,7 +10,7 @@ use futures_util::AsyncWriteExt;
 use http::{HeaderValue, StatusCode};
 
 use super::{ClientError, Target};
-use crate::handshake::{read_raw_head, HeadLimits, RawHeadError};
+use crate::handshake::{parsed_whole, read_raw_head, HeadLimits, RawHeadError};
 
 /// An HTTP proxy to tunnel through, with the credential to present, if
 /// any (`Proxy-Authorization: Basic`).
@@ -167,14 +167,12 @@ where
 fn parse_status(head: &[u8], max_headers: usize) -> Result<StatusCode, ClientError> {
     let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(ClientError::Malformed("incomplete proxy response"))
-        }
-        Err(httparse::Error::TooManyHeaders) => return Err(ClientError::HeadTooLarge),
-        Err(_) => return Err(ClientError::Malformed("invalid proxy response")),
-    }
+    parsed_whole(
+        response.parse(head),
+        ClientError::HeadTooLarge,
+        ClientError::Malformed,
+        ["incomplete proxy response", "invalid proxy response"],
+    )?;
     response
         .code
         .and_then(|code| StatusCode::from_u16(code).ok())

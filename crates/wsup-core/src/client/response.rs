@@ -11,7 +11,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode, Version};
 
 use super::ClientError;
-use crate::handshake::{accept_key, has_token};
+use crate::handshake::{accept_key, has_token, parsed_whole};
 
 /// The most of a refusal's body kept in [`ClientError::Status`] and
 /// [`ClientError::Redirect`].
@@ -24,14 +24,12 @@ pub(super) const MAX_BODY: usize = 64 * 1024;
 pub(super) fn parse_response(head: &[u8], max_headers: usize) -> Result<Response<()>, ClientError> {
     let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
     let mut parsed = httparse::Response::new(&mut headers);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(ClientError::Malformed("incomplete response head"))
-        }
-        Err(httparse::Error::TooManyHeaders) => return Err(ClientError::HeadTooLarge),
-        Err(_) => return Err(ClientError::Malformed("invalid response head")),
-    }
+    parsed_whole(
+        parsed.parse(head),
+        ClientError::HeadTooLarge,
+        ClientError::Malformed,
+        ["incomplete response head", "invalid response head"],
+    )?;
     // RFC 6455 4.1: the answer to an HTTP/1.1 request, itself HTTP/1.1.
     if parsed.version != Some(1) {
         return Err(ClientError::Malformed("the response is not HTTP/1.1"));

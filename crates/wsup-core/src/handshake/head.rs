@@ -109,18 +109,33 @@ fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
         .map(|p| from + p + 4)
 }
 
+/// httparse's answer for a head read up to its end (by [`read_raw_head`]),
+/// as each side's error: `too_large` for too many headers, else `malformed`
+/// with the first message if the head is incomplete, the second if invalid.
+pub(crate) fn parsed_whole<E>(
+    parsed: httparse::Result<usize>,
+    too_large: E,
+    malformed: impl FnOnce(&'static str) -> E,
+    [incomplete, invalid]: [&'static str; 2],
+) -> Result<(), E> {
+    match parsed {
+        Ok(httparse::Status::Complete(_)) => Ok(()),
+        Ok(httparse::Status::Partial) => Err(malformed(incomplete)),
+        Err(httparse::Error::TooManyHeaders) => Err(too_large),
+        Err(_) => Err(malformed(invalid)),
+    }
+}
+
 /// Parses a complete head into `http` request parts.
 pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<Parts, HandshakeError> {
     let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut req = httparse::Request::new(&mut headers);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => {
-            return Err(HandshakeError::Malformed("incomplete request head"))
-        }
-        Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::HeadTooLarge),
-        Err(_) => return Err(HandshakeError::Malformed("invalid request head")),
-    }
+    parsed_whole(
+        req.parse(head),
+        HandshakeError::HeadTooLarge,
+        HandshakeError::Malformed,
+        ["incomplete request head", "invalid request head"],
+    )?;
     let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
         .map_err(|_| HandshakeError::Malformed("invalid method"))?;
     let uri: Uri = req

@@ -7,7 +7,7 @@ mod origin;
 mod response;
 
 pub use head::{parse_head, read_head, HeadLimits};
-pub(crate) use head::{read_raw_head, RawHeadError};
+pub(crate) use head::{parsed_whole, read_raw_head, RawHeadError};
 pub use origin::{OriginPolicy, ServerScheme};
 pub use response::{error_response, switching_protocols, write_response};
 
