@@ -8,11 +8,11 @@ use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::{AsyncWriteExt as _, FutureExt as _};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{StatusCode, Uri};
+use http::{StatusCode, Uri, Version};
 
 use super::handshake::Handshake;
 use super::request::{is_reserved, new_key, request_head, RequestParts};
-use super::response::{body_length, check_switch, parse_response, read_body, refusal};
+use super::response::{body_length, check_switch, parse_response, read_body, refusal, SERVER_HEAD};
 use super::{ClientError, Proxy, TlsConnector};
 use crate::deflate::{accept_answer, offer_header, DeflateConfig};
 use crate::endpoint::Endpoint;
@@ -254,7 +254,12 @@ impl Dialer {
                     RawHeadError::Eof => ClientError::Io(std::io::ErrorKind::UnexpectedEof.into()),
                     RawHeadError::TooLarge => ClientError::HeadTooLarge,
                 })?;
-            let response = parse_response(&buf[..end], self.endpoint.limits.max_headers)?;
+            let response =
+                parse_response(&buf[..end], self.endpoint.limits.max_headers, SERVER_HEAD)?;
+            // RFC 6455 4.1: the answer to an HTTP/1.1 request, itself HTTP/1.1.
+            if response.version() != Version::HTTP_11 {
+                return Err(ClientError::Malformed("the response is not HTTP/1.1"));
+            }
             Ok::<_, ClientError>((response, buf.split_off(end)))
         })
         .await

@@ -7,10 +7,11 @@ use std::fmt;
 use base64::Engine as _;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::AsyncWriteExt;
-use http::{HeaderValue, StatusCode};
+use http::HeaderValue;
 
+use super::response::parse_response;
 use super::{ClientError, Target};
-use crate::handshake::{parsed_whole, read_raw_head, HeadLimits, RawHeadError};
+use crate::handshake::{read_raw_head, HeadLimits, RawHeadError};
 
 /// An HTTP proxy to tunnel through, with the credential to present, if
 /// any (`Proxy-Authorization: Basic`).
@@ -151,7 +152,8 @@ where
             RawHeadError::Eof => ClientError::Malformed("the proxy closed before its response"),
             RawHeadError::TooLarge => ClientError::HeadTooLarge,
         })?;
-    let status = parse_status(&buf[..end], limits.max_headers)?;
+    let what = ["incomplete proxy response", "invalid proxy response"];
+    let status = parse_response(&buf[..end], limits.max_headers, what)?.status();
     if !status.is_success() {
         return Err(ClientError::Proxy(status));
     }
@@ -161,22 +163,6 @@ where
         ));
     }
     Ok(())
-}
-
-/// The status of a complete response head.
-fn parse_status(head: &[u8], max_headers: usize) -> Result<StatusCode, ClientError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut response = httparse::Response::new(&mut headers);
-    parsed_whole(
-        response.parse(head),
-        ClientError::HeadTooLarge,
-        ClientError::Malformed,
-        ["incomplete proxy response", "invalid proxy response"],
-    )?;
-    response
-        .code
-        .and_then(|code| StatusCode::from_u16(code).ok())
-        .ok_or(ClientError::Malformed("invalid proxy response status"))
 }
 
 #[cfg(test)]

@@ -7,49 +7,55 @@ use std::pin::Pin;
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use futures_io::AsyncRead;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap};
 use http::{Response, StatusCode, Version};
 
 use super::ClientError;
-use crate::handshake::{accept_key, has_token, parsed_whole};
+use crate::handshake::{accept_key, copy_headers, has_token, parsed_whole};
 
 /// The most of a refusal's body kept in [`ClientError::Status`] and
 /// [`ClientError::Redirect`].
 pub(super) const MAX_BODY: usize = 64 * 1024;
 
+/// What [`parse_response`] says of a head that is incomplete, and of one
+/// that is invalid, when it is the server's.
+pub(super) const SERVER_HEAD: [&str; 2] = ["incomplete response head", "invalid response head"];
+
 /// Parses a complete response head (from [`read_raw_head`]) into its
-/// status and headers.
+/// version, status and headers; `what` says what is wrong with a head that
+/// is incomplete or invalid.
 ///
 /// [`read_raw_head`]: crate::handshake::read_raw_head
-pub(super) fn parse_response(head: &[u8], max_headers: usize) -> Result<Response<()>, ClientError> {
+pub(super) fn parse_response(
+    head: &[u8],
+    max_headers: usize,
+    what: [&'static str; 2],
+) -> Result<Response<()>, ClientError> {
     let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
     let mut parsed = httparse::Response::new(&mut headers);
-    parsed_whole(
+    let status = parsed_whole(
         parsed.parse(head),
         ClientError::HeadTooLarge,
         ClientError::Malformed,
-        ["incomplete response head", "invalid response head"],
-    )?;
-    // RFC 6455 4.1: the answer to an HTTP/1.1 request, itself HTTP/1.1.
-    if parsed.version != Some(1) {
-        return Err(ClientError::Malformed("the response is not HTTP/1.1"));
-    }
-    let status = parsed
-        .code
-        .and_then(|c| StatusCode::from_u16(c).ok())
-        .ok_or(ClientError::Malformed("invalid status code"))?;
+        what,
+    )
+    .and_then(|()| {
+        parsed
+            .code
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .ok_or(ClientError::Malformed("invalid status code"))
+    })?;
     let mut response = Response::new(());
     *response.status_mut() = status;
-    *response.version_mut() = Version::HTTP_11;
-    let map = response.headers_mut();
-    map.reserve(parsed.headers.len());
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| ClientError::Malformed("invalid header name"))?;
-        let value = HeaderValue::from_bytes(h.value)
-            .map_err(|_| ClientError::Malformed("invalid header value"))?;
-        map.append(name, value);
-    }
+    *response.version_mut() = match parsed.version {
+        Some(1) => Version::HTTP_11,
+        _ => Version::HTTP_10,
+    };
+    copy_headers(
+        parsed.headers,
+        response.headers_mut(),
+        ClientError::Malformed,
+    )?;
     Ok(response)
 }
 

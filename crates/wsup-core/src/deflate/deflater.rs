@@ -10,10 +10,11 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use flate2::{Compress, Compression, FlushCompress, Status};
+use flate2::{Compress, Compression, Status};
 
 use super::config::{clamp_bits, Agreed, DeflateConfig};
 use super::pool::{new_compressor, CodecPool};
+use super::step::{step, Step};
 use super::TAIL;
 
 /// Compresses the messages the server sends (server → client).
@@ -203,13 +204,11 @@ pub(super) fn deflate_sync(c: &mut Compress, mut input: &[u8], out: &mut BytesMu
         // `out` in proportion to the output: a large input that compresses
         // well must not leave a large buffer behind.
         let room = (input.len() + input.len() / 8 + 64).min(DEFLATE_STEP);
-        let len = out.len();
-        out.resize(len + room, 0);
-        let (in0, out0) = (c.total_in(), c.total_out());
-        let result = c.compress(input, &mut out[len..], FlushCompress::Sync);
-        let consumed = (c.total_in() - in0) as usize;
-        let produced = (c.total_out() - out0) as usize;
-        out.truncate(len + produced);
+        let Step {
+            consumed,
+            produced,
+            result,
+        } = step(c, input, out, room);
         input = &input[consumed..];
         match result {
             // Done when zlib had output space left over: everything is flushed.

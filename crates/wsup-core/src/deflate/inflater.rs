@@ -11,10 +11,11 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use flate2::{Decompress, FlushDecompress, Status};
+use flate2::{Decompress, Status};
 
 use super::config::{clamp_bits, Agreed};
 use super::pool::{new_decompressor, CodecPool};
+use super::step::{step, Step};
 use super::TAIL;
 
 /// The most output the inflater asks zlib for in one call, so the unit in
@@ -146,7 +147,17 @@ impl Inflater {
         limit: usize,
         most: usize,
     ) -> Result<Inflated, InflateError> {
-        let result = self.feed(input, out, limit, most).and_then(|inflated| {
+        // With no input and no output pending, zlib has nothing to do.
+        let inflated = if input.is_empty() && !self.pending {
+            Ok(Inflated {
+                consumed: 0,
+                done: true,
+            })
+        } else {
+            self.fed |= !input.is_empty();
+            self.inflate(input, out, limit, most)
+        };
+        let result = inflated.and_then(|inflated| {
             // Only a message with compressed data gets the tail: for an empty
             // payload it would be read as the start of a stored block. It
             // goes in once all the input is out, and inflates to nothing.
@@ -212,23 +223,6 @@ impl Inflater {
         }
     }
 
-    fn feed(
-        &mut self,
-        input: &[u8],
-        out: &mut BytesMut,
-        limit: usize,
-        most: usize,
-    ) -> Result<Inflated, InflateError> {
-        if input.is_empty() && !self.pending {
-            return Ok(Inflated {
-                consumed: 0,
-                done: true,
-            });
-        }
-        self.fed |= !input.is_empty();
-        self.inflate(input, out, limit, most)
-    }
-
     fn feed_tail(&mut self, out: &mut BytesMut, limit: usize) -> Result<(), InflateError> {
         if self.just_ended {
             // The client's data ended with a final block and nothing after:
@@ -277,13 +271,11 @@ impl Inflater {
                 .min(allowed)
                 .min(budget)
                 .min(rest.len().saturating_mul(8).max(1024));
-            let len = out.len();
-            out.resize(len + room, 0);
-            let (in0, out0) = (d.total_in(), d.total_out());
-            let result = d.decompress(rest, &mut out[len..], FlushDecompress::Sync);
-            let consumed = (d.total_in() - in0) as usize;
-            let produced = (d.total_out() - out0) as usize;
-            out.truncate(len + produced);
+            let Step {
+                consumed,
+                produced,
+                result,
+            } = step(d, rest, out, room);
             rest = &rest[consumed..];
             self.produced += produced;
             self.just_ended = false;

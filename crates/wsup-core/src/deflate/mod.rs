@@ -55,6 +55,7 @@ mod inflater;
 mod negotiation;
 mod offer;
 mod pool;
+mod step;
 #[cfg(test)]
 mod tests;
 

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use bytes::{Bytes, BytesMut};
 use futures_io::AsyncRead;
 use http::request::Parts;
-use http::{HeaderName, HeaderValue, Method, Request, Uri, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version};
 
 use crate::error::HandshakeError;
 
@@ -126,6 +126,24 @@ pub(crate) fn parsed_whole<E>(
     }
 }
 
+/// Appends the headers httparse found to `map`; a name or value `http`
+/// refuses is `malformed`.
+pub(crate) fn copy_headers<E>(
+    headers: &[httparse::Header<'_>],
+    map: &mut HeaderMap,
+    malformed: impl Fn(&'static str) -> E,
+) -> Result<(), E> {
+    map.reserve(headers.len());
+    for h in headers {
+        let name = HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| malformed("invalid header name"))?;
+        let value =
+            HeaderValue::from_bytes(h.value).map_err(|_| malformed("invalid header value"))?;
+        map.append(name, value);
+    }
+    Ok(())
+}
+
 /// Parses a complete head into `http` request parts.
 pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<Parts, HandshakeError> {
     let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
@@ -153,14 +171,7 @@ pub fn parse_head(head: &[u8], limits: &HeadLimits) -> Result<Parts, HandshakeEr
     };
     let mut builder = Request::builder().method(method).uri(uri).version(version);
     let map = builder.headers_mut().expect("builder is fresh");
-    map.reserve(req.headers.len());
-    for h in req.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| HandshakeError::Malformed("invalid header name"))?;
-        let value = HeaderValue::from_bytes(h.value)
-            .map_err(|_| HandshakeError::Malformed("invalid header value"))?;
-        map.append(name, value);
-    }
+    copy_headers(req.headers, map, HandshakeError::Malformed)?;
     let (parts, ()) = builder
         .body(())
         .map_err(|_| HandshakeError::Malformed("invalid request"))?

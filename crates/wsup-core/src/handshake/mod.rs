@@ -6,8 +6,8 @@ mod head;
 mod origin;
 mod response;
 
+pub(crate) use head::{copy_headers, parsed_whole, read_raw_head, RawHeadError};
 pub use head::{parse_head, read_head, HeadLimits};
-pub(crate) use head::{parsed_whole, read_raw_head, RawHeadError};
 pub use origin::{OriginPolicy, ServerScheme};
 pub use response::{error_response, switching_protocols, write_response};
 

@@ -2,6 +2,7 @@
 //! sockets is tested in the bindings (`wsup-smol`'s `tests/client.rs`).
 
 use futures_executor::block_on;
+use http::StatusCode;
 use wsup_testkit::Mem;
 
 use super::*;
