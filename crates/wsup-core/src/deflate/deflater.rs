@@ -14,7 +14,7 @@ use flate2::{Compress, Compression, Status};
 
 use super::config::{clamp_bits, Agreed, DeflateConfig};
 use super::pool::{new_compressor, CodecPool};
-use super::step::{step, Step};
+use super::step::step;
 use super::TAIL;
 
 /// Compresses the messages the server sends (server → client).
@@ -204,11 +204,7 @@ pub(super) fn deflate_sync(c: &mut Compress, mut input: &[u8], out: &mut BytesMu
         // `out` in proportion to the output: a large input that compresses
         // well must not leave a large buffer behind.
         let room = (input.len() + input.len() / 8 + 64).min(DEFLATE_STEP);
-        let Step {
-            consumed,
-            produced,
-            result,
-        } = step(c, input, out, room);
+        let (consumed, produced, result) = step(c, input, out, room);
         input = &input[consumed..];
         match result {
             // Done when zlib had output space left over: everything is flushed.

@@ -15,7 +15,7 @@ use flate2::{Decompress, Status};
 
 use super::config::{clamp_bits, Agreed};
 use super::pool::{new_decompressor, CodecPool};
-use super::step::{step, Step};
+use super::step::step;
 use super::TAIL;
 
 /// The most output the inflater asks zlib for in one call, so the unit in
@@ -271,11 +271,7 @@ impl Inflater {
                 .min(allowed)
                 .min(budget)
                 .min(rest.len().saturating_mul(8).max(1024));
-            let Step {
-                consumed,
-                produced,
-                result,
-            } = step(d, rest, out, room);
+            let (consumed, produced, result) = step(d, rest, out, room);
             rest = &rest[consumed..];
             self.produced += produced;
             self.just_ended = false;

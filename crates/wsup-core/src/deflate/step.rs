@@ -1,4 +1,4 @@
-//! [`step`]: one zlib call with a sync flush into the end of a buffer, the
+//! [`step()`]: one zlib call with a sync flush into the end of a buffer, the
 //! same for the deflater and the inflater.
 
 use bytes::BytesMut;
@@ -43,22 +43,16 @@ zlib!(
     FlushDecompress::Sync
 );
 
-/// What one [`step`] did: the input taken, the output made, zlib's answer.
-pub(super) struct Step<E> {
-    pub(super) consumed: usize,
-    pub(super) produced: usize,
-    pub(super) result: Result<Status, E>,
-}
-
 /// Runs `z` once over `input` with `room` bytes of output space offered at
-/// the end of `out`, which keeps only what zlib wrote.
+/// the end of `out`, which keeps only what zlib wrote: the input taken, the
+/// output made, and zlib's answer.
 #[inline]
 pub(super) fn step<Z: Zlib>(
     z: &mut Z,
     input: &[u8],
     out: &mut BytesMut,
     room: usize,
-) -> Step<Z::Error> {
+) -> (usize, usize, Result<Status, Z::Error>) {
     let len = out.len();
     out.resize(len + room, 0);
     let (in0, out0) = z.totals();
@@ -66,9 +60,5 @@ pub(super) fn step<Z: Zlib>(
     let (in1, out1) = z.totals();
     let (consumed, produced) = ((in1 - in0) as usize, (out1 - out0) as usize);
     out.truncate(len + produced);
-    Step {
-        consumed,
-        produced,
-        result,
-    }
+    (consumed, produced, result)
 }

@@ -138,24 +138,32 @@ fn apply_mask_from(align: usize, buf: &mut [u8], key: [u8; 4]) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn fast_path_matches_plain_loop_at_every_alignment_and_length() {
-        let mask = [0x37, 0xfa, 0x21, 0x3d];
+    /// Masks every slice of a 300-byte buffer (32 alignments, every length,
+    /// every key offset) with `masked` and with the plain loop, and compares
+    /// the whole buffers (bytes past the slice must not change).
+    fn matches_plain_loop(key: [u8; 4], mut masked: impl FnMut(&mut [u8], usize)) {
         let source: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
         for align in 0..32 {
             for len in 0..(300 - align) {
                 for offset in 0..4 {
-                    let mut fast = source.clone();
-                    let mut plain = source.clone();
-                    let next = apply_mask(&mut fast[align..align + len], mask, offset);
-                    let mut key = mask;
-                    key.rotate_left(offset);
-                    apply_mask_plain(&mut plain[align..align + len], key);
-                    assert_eq!(fast, plain, "align {align} len {len} offset {offset}");
-                    assert_eq!(next, (offset + len) % 4);
+                    let (mut ours, mut plain) = (source.clone(), source.clone());
+                    masked(&mut ours[align..align + len], offset);
+                    let mut rotated = key;
+                    rotated.rotate_left(offset);
+                    apply_mask_plain(&mut plain[align..align + len], rotated);
+                    assert_eq!(ours, plain, "align {align} len {len} offset {offset}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn fast_path_matches_plain_loop_at_every_alignment_and_length() {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        matches_plain_loop(mask, |data, offset| {
+            let next = apply_mask(data, mask, offset);
+            assert_eq!(next, (offset + data.len()) % 4);
+        });
     }
 
     /// `apply_mask` takes the AVX2 path where the CPU has it; the portable
@@ -163,16 +171,11 @@ mod tests {
     #[test]
     fn portable_path_matches_plain_loop_at_every_alignment_and_length() {
         let key = [0x91, 0x04, 0xee, 0x5a];
-        let source: Vec<u8> = (0..300u32).map(|i| (i * 13 + 1) as u8).collect();
-        for align in 0..32 {
-            for len in 0..(300 - align) {
-                let mut portable = source.clone();
-                let mut plain = source.clone();
-                apply_mask_portable(&mut portable[align..align + len], key);
-                apply_mask_plain(&mut plain[align..align + len], key);
-                assert_eq!(portable, plain, "align {align} len {len}");
-            }
-        }
+        matches_plain_loop(key, |data, offset| {
+            let mut rotated = key;
+            rotated.rotate_left(offset);
+            apply_mask_portable(data, rotated);
+        });
     }
 
     #[test]
