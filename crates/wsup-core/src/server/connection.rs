@@ -41,17 +41,50 @@ pub(crate) struct Shared<H, A> {
 /// handler routes: its head read, the handshake deadline still running.
 pub type Request<T> = PendingUpgrade<'static, RawStream<T>>;
 
-/// What a server does with a connection it admitted (holding `handshake`,
-/// a handshake slot, until the head is read and a connection slot taken),
-/// listening to `notice`, once its acceptor made a `T` of it. A panic in
-/// the handler ends the connection with 1011 and this task only.
+/// A connection the server admitted, on its way to its task: the
+/// transport as accepted (before the acceptor's handshake), the peer, the
+/// notice the task listens to, and the handshake slot it holds until its
+/// head is read and a connection slot taken.
+pub(crate) struct Admitted<R> {
+    pub(crate) io: R,
+    pub(crate) peer: SocketAddr,
+    pub(crate) notice: Arc<Notice>,
+    pub(crate) handshake: Slot,
+}
+
+impl<R> Admitted<R> {
+    fn into_parts(self) -> (R, SocketAddr, Arc<Notice>, Slot) {
+        (self.io, self.peer, self.notice, self.handshake)
+    }
+}
+
+/// A transport a connection task can own.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// A handler of what a connection task serves (`X`) and the peer's
+/// address; what it returns runs as the rest of the task.
+pub(crate) trait Handler<X>:
+    Fn(X, SocketAddr) -> Self::Task + Send + Sync + 'static
+{
+    type Task: Future<Output = ()> + Send + 'static;
+}
+
+impl<X, F, Task> Handler<X> for F
+where
+    F: Fn(X, SocketAddr) -> Task + Send + Sync + 'static,
+    Task: Future<Output = ()> + Send + 'static,
+{
+    type Task = Task;
+}
+
+/// What a server does with a connection it admitted, once its acceptor
+/// made a `T` of it. A panic in the handler ends the connection with 1011
+/// and this task only.
 pub(crate) trait Serve<T>: Sized + Send + Sync + 'static {
     fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
         shared: Arc<Shared<Self, A>>,
-        io: R,
-        peer: SocketAddr,
-        notice: Arc<Notice>,
-        handshake: Slot,
+        admitted: Admitted<R>,
     ) -> impl Future<Output = ()> + Send + 'static;
 }
 
@@ -64,19 +97,12 @@ pub(crate) struct Upgrades<H>(pub(crate) H);
 /// answers each itself.
 pub(super) struct Routes<H>(pub(super) H);
 
-impl<T, H, HF> Serve<T> for Upgrades<H>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    H: Fn(WebSocket<T>, SocketAddr) -> HF + Send + Sync + 'static,
-    HF: Future<Output = ()> + Send + 'static,
-{
+impl<T: Io, H: Handler<WebSocket<T>>> Serve<T> for Upgrades<H> {
     async fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
         shared: Arc<Shared<Self, A>>,
-        io: R,
-        peer: SocketAddr,
-        notice: Arc<Notice>,
-        handshake: Slot,
+        admitted: Admitted<R>,
     ) {
+        let (io, peer, notice, handshake) = admitted.into_parts();
         // The handshake's future (over 3 KiB: the head being read, the
         // request, the 101) is boxed, and the connection lives only inside
         // the handler's future, made and pinned in one expression so that
@@ -106,19 +132,12 @@ where
     }
 }
 
-impl<T, H, HF> Serve<T> for Routes<H>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    H: Fn(Request<T>, SocketAddr) -> HF + Send + Sync + 'static,
-    HF: Future<Output = ()> + Send + 'static,
-{
+impl<T: Io, H: Handler<Request<T>>> Serve<T> for Routes<H> {
     async fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
         shared: Arc<Shared<Self, A>>,
-        io: R,
-        peer: SocketAddr,
-        notice: Arc<Notice>,
-        handshake: Slot,
+        admitted: Admitted<R>,
     ) {
+        let (io, peer, notice, handshake) = admitted.into_parts();
         let reading = Box::pin(admit(&shared, io, peer, handshake));
         let mut _slot = None;
         let handling = pin!(match reading.await {
@@ -140,19 +159,12 @@ where
 /// upgrades the requests it routes).
 pub(super) struct Connections<H>(pub(super) H);
 
-impl<T, H, HF> Serve<T> for Connections<H>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    H: Fn(T, SocketAddr) -> HF + Send + Sync + 'static,
-    HF: Future<Output = ()> + Send + 'static,
-{
+impl<T: Io, H: Handler<T>> Serve<T> for Connections<H> {
     async fn serve<R: Send + 'static, A: Acceptor<R, Io = T>>(
         shared: Arc<Shared<Self, A>>,
-        io: R,
-        peer: SocketAddr,
-        notice: Arc<Notice>,
-        handshake: Slot,
+        admitted: Admitted<R>,
     ) {
+        let (io, peer, notice, handshake) = admitted.into_parts();
         // No head is read here, so the connection counts as open from its
         // accept, for the peer's IP; over a cap, it is answered 503 as an
         // upgrade would be (its TLS handshake done and its head read under

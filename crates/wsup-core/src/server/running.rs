@@ -15,7 +15,7 @@ use futures_util::future::{select, Either};
 use super::accept::{AcceptError, Backoff};
 use super::acceptor::Acceptor;
 use super::admission::{Admission, AtAccept, Caps};
-use super::connection::{self, Serve, Shared};
+use super::connection::{self, Admitted, Serve, Shared};
 use super::tasks::Tasks;
 use super::{Shutdown, ShutdownSummary, DEFAULT_SHUTDOWN_TIMEOUT};
 use crate::conn::Notice;
@@ -162,7 +162,13 @@ impl<H, A> Running<H, A> {
         let rt = &*self.shared.runtime;
         match self.shared.admission.at_accept(peer.ip()) {
             AtAccept::Handshake(slot) => {
-                let task = H::serve(shared, io, peer, notice.clone(), slot);
+                let admitted = Admitted {
+                    io,
+                    peer,
+                    notice: notice.clone(),
+                    handshake: slot,
+                };
+                let task = H::serve(shared, admitted);
                 self.tasks.spawn(rt, notice, task);
             }
             AtAccept::Refuse(slot, cap) => {
