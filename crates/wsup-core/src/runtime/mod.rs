@@ -9,6 +9,7 @@
 //! turn while armed can use [`ThreadTimer`] instead (smol and async-std do).
 
 mod binding;
+mod forward;
 mod thread_timer;
 mod wake_flag;
 
