@@ -2,12 +2,14 @@
 //!
 //! async-std is discontinued upstream (its authors point to smol), and it runs
 //! on the same async-io reactor as smol, so this binding is deliberately thin:
-//! a [`Runtime`](wsup_core::Runtime) impl over async-std's task spawner and wsup's timer thread
-//! ([`ThreadTimer`], as for smol: async-io's reactor allocates on every turn
-//! while a timer of its own is registered), and an accept loop. async-std's sockets implement `futures_io` already; [`AsyncStdTcp`]
-//! only adds the write shutdown async-std leaves out. The accept loop
-//! itself is the one all bindings share, `wsup_core::server::Server`. New
-//! code should prefer `wsup-smol`.
+//! a [`Runtime`](wsup_core::Runtime) impl over async-std's task spawner and
+//! wsup's timer thread ([`ThreadTimer`], as for smol: async-io's reactor
+//! allocates on every turn while a timer of its own is registered), and an
+//! accept loop. async-std's sockets implement `futures_io` already;
+//! [`AsyncStdTcp`] only adds the write shutdown async-std leaves out. The
+//! accept loop itself is the one all bindings share,
+//! `wsup_core::server::Server`, and the impls and functions every binding
+//! shares are written once, in `wsup_core::runtime_binding!`. New code should prefer `wsup-smol`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 

@@ -3,6 +3,8 @@
 //! (`async-net`) implement `futures_io` already, so no IO adapter is needed.
 //!
 //! No protocol logic lives here: a unit struct and trait impls.
+//! The impls and the functions every binding shares are written once, in
+//! `wsup_core::runtime_binding!`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 

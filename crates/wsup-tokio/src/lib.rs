@@ -3,6 +3,8 @@
 //! tokio listener.
 //!
 //! No protocol logic lives here: newtypes and trait impls only.
+//! The impls and the functions every binding shares are written once, in
+//! `wsup_core::runtime_binding!`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
