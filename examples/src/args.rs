@@ -2,6 +2,7 @@
 //! address first, flags as `--flag V` or `--flag=V`; seconds may be
 //! decimal.
 
+use std::future::Future;
 use std::io;
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
@@ -120,6 +121,38 @@ impl ServerArgs {
                 std::process::exit(2);
             }
         }
+    }
+
+    /// What the HTTP programs (`hello`, `hello-raw`, `hello-axum`) share
+    /// around their own part: logs to stderr, reads the command line
+    /// (`program [ADDR] [FLAGS]`, 127.0.0.1:8888 by default) and the
+    /// `--tls` files (a mistake ends the program with status 2), then, on
+    /// this build's runtime, binds and says where ([`listen_http`]), and
+    /// hands `main` the [`server`] with its upgrader (the flags applied,
+    /// then `configure`) and the TLS acceptor. Reports the shutdown's
+    /// summary when `main` ends.
+    ///
+    /// [`listen_http`]: Self::listen_http
+    /// [`server`]: Self::server
+    pub fn run_http<F, Fut>(
+        program: &str,
+        configure: impl FnOnce(Upgrader) -> Upgrader,
+        main: F,
+    ) -> io::Result<()>
+    where
+        F: FnOnce(rt::Server, Upgrader, Option<rt::TlsAcceptor>) -> Fut,
+        Fut: Future<Output = io::Result<ShutdownSummary>>,
+    {
+        crate::log_to_stderr();
+        let args = ServerArgs::from_env(program, "127.0.0.1:8888");
+        let tls = args.tls_acceptor_or_exit(program);
+        rt::block_on(async {
+            let listener = args.listen_http().await?;
+            let upgrader = configure(args.apply(rt::upgrader()));
+            let server = args.server(listener, upgrader.clone());
+            report_shutdown(main(server, upgrader, tls).await?);
+            Ok(())
+        })
     }
 
     /// The server the programs run: on `listener`, upgrading with
@@ -288,25 +321,19 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        assert!(parse(&["--keepalive"])
-            .unwrap_err()
-            .contains("needs a value"));
-        assert!(parse(&["--keepalive", "x"])
-            .unwrap_err()
-            .contains("seconds"));
-        assert!(parse(&["--keepalive", "-1"])
-            .unwrap_err()
-            .contains("seconds"));
-        assert!(parse(&["--max-connections=1.5"])
-            .unwrap_err()
-            .contains("count"));
-        assert!(parse(&["--max-message", "1M"])
-            .unwrap_err()
-            .contains("count"));
-        assert!(parse(&["--tls", "c.pem"])
-            .unwrap_err()
-            .contains("a certificate and a key"));
-        assert!(parse(&["--nope"]).unwrap_err().contains("unknown"));
-        assert!(parse(&["a", "b"]).unwrap_err().contains("unknown"));
+        let cases: &[(&[&str], &str)] = &[
+            (&["--keepalive"], "needs a value"),
+            (&["--keepalive", "x"], "seconds"),
+            (&["--keepalive", "-1"], "seconds"),
+            (&["--max-connections=1.5"], "count"),
+            (&["--max-message", "1M"], "count"),
+            (&["--tls", "c.pem"], "a certificate and a key"),
+            (&["--nope"], "unknown"),
+            (&["a", "b"], "unknown"),
+        ];
+        for (args, named) in cases {
+            let e = parse(args).unwrap_err();
+            assert!(e.contains(named), "{args:?}: {e}");
+        }
     }
 }

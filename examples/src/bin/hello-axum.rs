@@ -33,7 +33,7 @@ use wsup::futures_io::{AsyncRead, AsyncWrite};
 use wsup::hyper::rt::FuturesIo;
 use wsup::server::Shutdown;
 use wsup::Upgrader;
-use wsup_examples::{report_shutdown, rt, ServerArgs};
+use wsup_examples::ServerArgs;
 
 #[derive(Clone)]
 struct AppState {
@@ -119,15 +119,8 @@ const H2_STREAMS: u32 = 16;
 const H2_KEEPALIVE: Duration = Duration::from_secs(20);
 
 fn main() -> std::io::Result<()> {
-    wsup_examples::log_to_stderr();
-    let args = ServerArgs::from_env("hello-axum", "127.0.0.1:8888");
-    let tls = args.tls_acceptor_or_exit("hello-axum");
-    rt::block_on(async {
-        let listener = args.listen_http().await?;
-        let upgrader = args
-            .apply(rt::upgrader())
-            .compression(DeflateConfig::enabled());
-        let server = args.server(listener, upgrader.clone());
+    let compress = |upgrader: Upgrader| upgrader.compression(DeflateConfig::enabled());
+    ServerArgs::run_http("hello-axum", compress, |server, upgrader, tls| async move {
         let shutdown = server.shutdown_handle();
         let state = AppState {
             upgrader: Arc::new(upgrader.server_stats(server.stats())),
@@ -137,7 +130,7 @@ fn main() -> std::io::Result<()> {
             .route("/", get(|| async { "Hello World" }))
             .route("/ws", any(ws))
             .with_state(state);
-        let summary = match tls {
+        Ok(match tls {
             Some(tls) => {
                 server
                     .acceptor(tls)
@@ -149,8 +142,6 @@ fn main() -> std::io::Result<()> {
                     .run_connections(move |io, _| serve(app.clone(), io, shutdown.clone()))
                     .await?
             }
-        };
-        report_shutdown(summary);
-        Ok(())
+        })
     })
 }

@@ -8,25 +8,22 @@
 //! handler routes each request), so it shuts down gracefully on SIGINT or
 //! SIGTERM, WebSocket connections closed with 1001.
 
-use wsup_examples::{hello, report_shutdown, rt, ServerArgs};
+use wsup_examples::{hello, ServerArgs};
 
 fn main() -> std::io::Result<()> {
-    wsup_examples::log_to_stderr();
-    let args = ServerArgs::from_env("hello-raw", "127.0.0.1:8888");
-    let tls = args.tls_acceptor_or_exit("hello-raw");
-    rt::block_on(async {
-        let listener = args.listen_http().await?;
-        let server = args.server(listener, args.apply(rt::upgrader()));
-        let summary = match tls {
-            Some(tls) => {
-                server
-                    .acceptor(tls)
-                    .run_requests(|request, _| hello(request))
-                    .await?
-            }
-            None => server.run_requests(|request, _| hello(request)).await?,
-        };
-        report_shutdown(summary);
-        Ok(())
-    })
+    ServerArgs::run_http(
+        "hello-raw",
+        |upgrader| upgrader,
+        |server, _, tls| async {
+            Ok(match tls {
+                Some(tls) => {
+                    server
+                        .acceptor(tls)
+                        .run_requests(|request, _| hello(request))
+                        .await?
+                }
+                None => server.run_requests(|request, _| hello(request)).await?,
+            })
+        },
+    )
 }

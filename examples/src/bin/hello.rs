@@ -11,25 +11,19 @@
 use std::sync::Arc;
 
 use wsup::deflate::DeflateConfig;
+use wsup::Upgrader;
 use wsup_examples::http::{echo_messages, hello_routes, Http};
-use wsup_examples::{report_shutdown, rt, ServerArgs};
+use wsup_examples::{rt, ServerArgs};
 
 fn main() -> std::io::Result<()> {
-    wsup_examples::log_to_stderr();
-    let args = ServerArgs::from_env("hello", "127.0.0.1:8888");
-    let tls = args.tls_acceptor_or_exit("hello");
-    rt::block_on(async {
-        let listener = args.listen_http().await?;
-        let upgrader = args
-            .apply(rt::upgrader())
-            .compression(DeflateConfig::enabled());
-        let server = args.server(listener, upgrader.clone());
+    let compress = |upgrader: Upgrader| upgrader.compression(DeflateConfig::enabled());
+    ServerArgs::run_http("hello", compress, |server, upgrader, tls| async move {
         let http = Http {
             upgrader: Arc::new(upgrader.server_stats(server.stats())),
             runtime: rt::runtime(),
             shutdown: server.shutdown_handle(),
         };
-        let summary = match tls {
+        Ok(match tls {
             Some(tls) => {
                 server
                     .acceptor(tls)
@@ -45,8 +39,6 @@ fn main() -> std::io::Result<()> {
                     })
                     .await?
             }
-        };
-        report_shutdown(summary);
-        Ok(())
+        })
     })
 }

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use std::time::Duration;
 
-use wsup::client::{ClientError, Connect, Dialer, MaybeTls};
+use wsup::client::{ClientError, Connect, ConnectFuture, Dialer, MaybeTls};
 use wsup::futures_io::{AsyncRead, AsyncWrite};
 use wsup::http::Response;
 use wsup::runtime::{BoxTask, Sleep};
@@ -118,11 +118,7 @@ pub use wsup::tls::TlsAcceptor;
 impl Connect for NoRuntime {
     type Stream = TcpStream;
 
-    fn connect<'a>(
-        &'a self,
-        _host: &'a str,
-        _port: u16,
-    ) -> Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send + 'a>> {
+    fn connect<'a>(&'a self, _host: &'a str, _port: u16) -> ConnectFuture<'a, TcpStream> {
         Box::pin(async { Err(io::Error::other("built without a runtime")) })
     }
 }

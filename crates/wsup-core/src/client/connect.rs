@@ -25,12 +25,12 @@ pub trait Connect: Send + Sync + 'static {
     /// address in turn until one accepts, returning the last error if none
     /// does. The stream has `TCP_NODELAY` set (WebSocket frames are
     /// written whole; Nagle's algorithm would only delay them).
-    fn connect<'a>(
-        &'a self,
-        host: &'a str,
-        port: u16,
-    ) -> Pin<Box<dyn Future<Output = io::Result<Self::Stream>> + Send + 'a>>;
+    fn connect<'a>(&'a self, host: &'a str, port: u16) -> ConnectFuture<'a, Self::Stream>;
 }
+
+/// The boxed future [`Connect::connect`] returns: the connected stream, or
+/// the IO error of the last address tried.
+pub type ConnectFuture<'a, S> = Pin<Box<dyn Future<Output = io::Result<S>> + Send + 'a>>;
 
 /// Opens the transport to `target`, ready for the WebSocket handshake:
 ///

@@ -31,7 +31,7 @@ mod tests;
 mod tls;
 mod url;
 
-pub use connect::{open, Connect};
+pub use connect::{open, Connect, ConnectFuture};
 pub use dialer::Dialer;
 pub use error::ClientError;
 pub use handshake::Handshake;

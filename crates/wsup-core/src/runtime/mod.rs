@@ -8,6 +8,8 @@
 //! the models). A binding whose runtime's timers cost something on every
 //! turn while armed can use [`ThreadTimer`] instead (smol and async-std do).
 
+mod binding;
+mod forward;
 mod thread_timer;
 mod wake_flag;
 

@@ -21,11 +21,7 @@ struct Scripted {
 impl Connect for Scripted {
     type Stream = Mem;
 
-    fn connect<'a>(
-        &'a self,
-        host: &'a str,
-        port: u16,
-    ) -> Pin<Box<dyn Future<Output = io::Result<Mem>> + Send + 'a>> {
+    fn connect<'a>(&'a self, host: &'a str, port: u16) -> ConnectFuture<'a, Mem> {
         self.dialed.lock().unwrap().push((host.to_owned(), port));
         let result = match self.refuse {
             true => Err(io::ErrorKind::ConnectionRefused.into()),
