@@ -29,7 +29,8 @@
 //! publisher's messages to many subscribers, wsup's hub against a
 //! broadcast channel with tokio-tungstenite and raw TCP (`fanout.rs`);
 //! `--against REV` this tree's echo against the one built at REV
-//! (`against.rs`).
+//! (`against.rs`); `--threads` the split halves of each connection in two
+//! tasks on one worker thread and on two (`threads.rs`).
 //! `--redraw FILE` draws the figures of a saved run again (`chart.rs`).
 
 use std::fs;
@@ -57,6 +58,7 @@ mod kind;
 mod memory;
 mod report;
 mod server;
+mod threads;
 
 /// The parsed arguments of `cargo xtask bench`.
 #[derive(Debug)]
@@ -74,6 +76,8 @@ pub struct Options {
     pub redraw: Option<PathBuf>,
     /// `--against REV`: this tree's echo against REV's instead.
     pub against: Option<String>,
+    /// `--threads`: wsup on two worker threads instead.
+    pub threads: bool,
 }
 
 /// What to measure, and for how long.
@@ -153,6 +157,7 @@ pub fn run(options: &Options) -> ExitCode {
         (None, Some(memory)) => memory::run(options, memory),
         (None, None) if options.http => http::run(options),
         (None, None) if options.fanout => fanout::run(options),
+        (None, None) if options.threads => threads::run(options),
         (None, None) if options.against.is_some() => {
             against::run(options, options.against.as_deref().unwrap_or_default())
         }

@@ -55,6 +55,12 @@ subcommands:
       (this tree ÷ REV) per second and per CPU second, 16 B to 1 MiB over
       1 and 100 connections; results in target/wsup-bench/against.{md,json};
       all runtimes by default; about 2 min per runtime once built
+  bench --threads [--runtime tokio|smol|async-std|all] [--quick]
+      instead: each connection's split halves in two tasks (wsup_loop
+      with WSUP_LOOP_TASKS=1) on one worker thread pinned to the server
+      core, against two worker threads on both cores, and the README loop
+      on two; ratios per second and per CPU second; results in
+      target/wsup-bench/threads.{md,json}; all runtimes by default
   bench --redraw FILE
       instead: measure nothing, draw the figures of a saved results.json
       (throughput.svg, latency.svg) or fanout.json (fanout.svg) again,
@@ -191,6 +197,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     let mut fanout = false;
     let mut redraw = None;
     let mut against = None;
+    let mut threads = false;
     let mut echo = None;
     let mut conns = None;
     let mut scenario = None;
@@ -207,6 +214,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             "--memory" if inline.is_none() => memory = true,
             "--http" if inline.is_none() => http = true,
             "--fanout" if inline.is_none() => fanout = true,
+            "--threads" if inline.is_none() => threads = true,
             "--redraw" => redraw = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--against" => against = Some(flags.value(&flag, inline)?),
             "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
@@ -225,18 +233,19 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     if echo.is_some() && runtimes.is_some() {
         return Err("`--echo` and `--runtime` exclude each other".to_owned());
     }
-    if [memory, http, fanout, against.is_some()]
+    if [memory, http, fanout, threads, against.is_some()]
         .iter()
         .filter(|&&m| m)
         .count()
         > 1
     {
         return Err(
-            "`--memory`, `--http`, `--fanout` and `--against` exclude each other".to_owned(),
+            "`--memory`, `--http`, `--fanout`, `--threads` and `--against` exclude each other"
+                .to_owned(),
         );
     }
     if redraw.is_some()
-        && (memory || http || fanout || against.is_some() || quick || runtimes.is_some())
+        && (memory || http || fanout || threads || against.is_some() || quick || runtimes.is_some())
     {
         return Err("`--redraw` takes no other flag".to_owned());
     }
@@ -254,6 +263,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
         fanout,
         redraw,
         against,
+        threads,
     }))
 }
 

@@ -56,13 +56,12 @@ pub fn run(options: &Options, rev: &str) -> Result<(), String> {
         let before = build_at(&workspace, &tree, rt)?;
         let to = bin_dir.join(format!("echo-{}-{short}", rt.name()));
         fs::copy(&before, &to).map_err(|e| format!("cannot copy {}: {e}", before.display()))?;
-        let variant = |name, binary| Variant {
-            name,
-            binary,
-            flags: Vec::new(),
-            client: Vec::new(),
-        };
-        Ok(vec![variant("REV", to), variant("this tree", now)])
+        // Named once per run: a CLI's string, leaked on purpose.
+        let rev_name: &'static str = Box::leak(format!("at {short}").into_boxed_str());
+        Ok(vec![
+            Variant::plain(rev_name, to),
+            Variant::plain("this tree", now),
+        ])
     })
 }
 

@@ -26,10 +26,32 @@ use crate::util::Workspace;
 pub struct Variant {
     pub name: &'static str,
     pub binary: PathBuf,
+    /// Before the address.
+    pub args: Vec<String>,
     /// After the address.
     pub flags: Vec<String>,
     /// The load generator's extra arguments against it (`--tls CA`).
     pub client: Vec<String>,
+    /// Its environment, past the one worker thread of `one_thread`.
+    pub env: Vec<(&'static str, String)>,
+    /// The cores it may run on (the server core if empty).
+    pub cores: Vec<usize>,
+}
+
+impl Variant {
+    /// `binary` with no flags, environment or client arguments, on the
+    /// server core.
+    pub fn plain(name: &'static str, binary: PathBuf) -> Self {
+        Variant {
+            name,
+            binary,
+            args: Vec::new(),
+            flags: Vec::new(),
+            client: Vec::new(),
+            env: Vec::new(),
+            cores: Vec::new(),
+        }
+    }
 }
 
 /// What to compare, and for how long.
@@ -109,8 +131,16 @@ fn measure(
         .iter()
         .map(|v| {
             let flags: Vec<&str> = v.flags.iter().map(String::as_str).collect();
-            let command = one_thread(Command::new(&v.binary));
-            Server::start_with(command, v.name, SERVER_CORE, false, &flags)
+            let mut command = one_thread(Command::new(&v.binary));
+            command
+                .args(&v.args)
+                .envs(v.env.iter().map(|(k, value)| (k, value)));
+            let cores = if v.cores.is_empty() {
+                vec![SERVER_CORE]
+            } else {
+                v.cores.clone()
+            };
+            Server::start_on(command, v.name, &cores, false, &flags)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut points: Vec<Point> = comparison

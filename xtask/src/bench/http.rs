@@ -51,10 +51,9 @@ pub fn run(options: &Options) -> Result<(), String> {
     compare::run(&comparison, &loadgen, &runtimes, |rt| {
         let echo = build_echo(&workspace, &bin_dir, rt, false)?;
         let variant = |name, flags: Vec<String>, client: Vec<String>| Variant {
-            name,
-            binary: echo.clone(),
             flags,
             client,
+            ..Variant::plain(name, echo.clone())
         };
         Ok(vec![
             variant("echo", vec![], vec![]),
