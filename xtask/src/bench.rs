@@ -27,7 +27,10 @@
 //! or while every connection holds what a hostile peer can make it hold;
 //! `--http` the echo behind hyper and over TLS (`http.rs`); `--fanout` one
 //! publisher's messages to many subscribers, wsup's hub against a
-//! broadcast channel with tokio-tungstenite and raw TCP (`fanout.rs`).
+//! broadcast channel with tokio-tungstenite and raw TCP (`fanout.rs`);
+//! `--against REV` this tree's echo against the one built at REV
+//! (`against.rs`); `--threads` the split halves of each connection in two
+//! tasks on one worker thread and on two (`threads.rs`).
 //! `--redraw FILE` draws the figures of a saved run again (`chart.rs`).
 
 use std::fs;
@@ -46,13 +49,16 @@ use server::{LoadGen, Server};
 use crate::runtime::Runtime;
 use crate::util::{check, exit_code, Workspace};
 
+mod against;
 mod chart;
+mod compare;
 mod fanout;
 mod http;
 mod kind;
 mod memory;
 mod report;
 mod server;
+mod threads;
 
 /// The parsed arguments of `cargo xtask bench`.
 #[derive(Debug)]
@@ -68,6 +74,10 @@ pub struct Options {
     pub fanout: bool,
     /// `--redraw FILE`: no measuring, the figures of a saved run again.
     pub redraw: Option<PathBuf>,
+    /// `--against REV`: this tree's echo against REV's instead.
+    pub against: Option<String>,
+    /// `--threads`: wsup on two worker threads instead.
+    pub threads: bool,
 }
 
 /// What to measure, and for how long.
@@ -108,6 +118,24 @@ impl Plan {
         }
     }
 
+    /// The load generator's arguments for a throughput point.
+    pub fn throughput_args(size: usize, conns: usize, warmup: f64, duration: f64) -> Vec<String> {
+        [
+            "--size",
+            &size.to_string(),
+            "--conns",
+            &conns.to_string(),
+            "--window",
+            &Plan::window(size).to_string(),
+            "--warmup",
+            &warmup.to_string(),
+            "--duration",
+            &duration.to_string(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
     /// Messages in flight per connection: enough to keep the pipe full,
     /// few enough that 100 connections of 1 MiB stay within memory.
     pub fn window(size: usize) -> usize {
@@ -129,6 +157,10 @@ pub fn run(options: &Options) -> ExitCode {
         (None, Some(memory)) => memory::run(options, memory),
         (None, None) if options.http => http::run(options),
         (None, None) if options.fanout => fanout::run(options),
+        (None, None) if options.threads => threads::run(options),
+        (None, None) if options.against.is_some() => {
+            against::run(options, options.against.as_deref().unwrap_or_default())
+        }
         (None, None) => try_run(options),
     };
     exit_code(result.map(|()| true))
@@ -368,18 +400,7 @@ fn bench_runtime(
     };
     for repeat in 1..=plan.repeats {
         for point in &mut results.throughput {
-            let args = [
-                "--size".to_owned(),
-                point.size.to_string(),
-                "--conns".to_owned(),
-                point.conns.to_string(),
-                "--window".to_owned(),
-                point.window.to_string(),
-                "--warmup".to_owned(),
-                plan.warmup.to_string(),
-                "--duration".to_owned(),
-                plan.duration.to_string(),
-            ];
+            let args = Plan::throughput_args(point.size, point.conns, plan.warmup, plan.duration);
             let what = format!("{} x {}", report::size_name(point.size), point.conns);
             let line = side.each("throughput", &args, &what, repeat - 1, notes, |i, v| {
                 let sample = Sample::from_json(v, repeat - 1);
@@ -460,18 +481,7 @@ fn bench_runtime(
     for (i, kind) in [Kind::Wsup, Kind::Baseline].into_iter().enumerate() {
         let mut server = start(kind, rt, bins, true)?;
         for size in &plan.alloc_sizes {
-            let args = [
-                "--size".to_owned(),
-                size.to_string(),
-                "--conns".to_owned(),
-                "1".to_owned(),
-                "--window".to_owned(),
-                Plan::window(*size).to_string(),
-                "--warmup".to_owned(),
-                "0.1".to_owned(),
-                "--duration".to_owned(),
-                plan.alloc_duration.to_string(),
-            ];
+            let args = Plan::throughput_args(*size, 1, 0.1, plan.alloc_duration);
             let measured = server.allocs().and_then(|before| {
                 let v = loadgen.run("throughput", &server, false, &args)?;
                 let messages = v["total_messages"].as_u64().unwrap_or(0);

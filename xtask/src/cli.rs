@@ -49,6 +49,18 @@ subcommands:
       latency, server RSS per subscriber; results in
       target/wsup-bench/fanout.{md,json,svg}; about 15 min (two repeats);
       --quick: 1,000 subscribers, one repeat, under 2 min once built
+  bench --against REV [--runtime tokio|smol|async-std|all] [--quick]
+      instead: this tree's echo against the echo built at git revision REV
+      (exported to target/wsup-bench/against/), side by side, as ratios
+      (this tree ÷ REV) per second and per CPU second, 16 B to 1 MiB over
+      1 and 100 connections; results in target/wsup-bench/against.{md,json};
+      all runtimes by default; about 2 min per runtime once built
+  bench --threads [--runtime tokio|smol|async-std|all] [--quick]
+      instead: each connection's split halves in two tasks (wsup_loop
+      with WSUP_LOOP_TASKS=1) on one worker thread pinned to the server
+      core, against two worker threads on both cores, and the README loop
+      on two; ratios per second and per CPU second; results in
+      target/wsup-bench/threads.{md,json}; all runtimes by default
   bench --redraw FILE
       instead: measure nothing, draw the figures of a saved results.json
       (throughput.svg, latency.svg) or fanout.json (fanout.svg) again,
@@ -184,6 +196,8 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     let mut http = false;
     let mut fanout = false;
     let mut redraw = None;
+    let mut against = None;
+    let mut threads = false;
     let mut echo = None;
     let mut conns = None;
     let mut scenario = None;
@@ -200,7 +214,9 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             "--memory" if inline.is_none() => memory = true,
             "--http" if inline.is_none() => http = true,
             "--fanout" if inline.is_none() => fanout = true,
+            "--threads" if inline.is_none() => threads = true,
             "--redraw" => redraw = Some(PathBuf::from(flags.value(&flag, inline)?)),
+            "--against" => against = Some(flags.value(&flag, inline)?),
             "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--conns" => conns = Some(positive(&flag, flags.value(&flag, inline)?)?),
             "--size" => size = Some(positive(&flag, flags.value(&flag, inline)?)?),
@@ -217,10 +233,20 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
     if echo.is_some() && runtimes.is_some() {
         return Err("`--echo` and `--runtime` exclude each other".to_owned());
     }
-    if [memory, http, fanout].iter().filter(|&&m| m).count() > 1 {
-        return Err("`--memory`, `--http` and `--fanout` exclude each other".to_owned());
+    if [memory, http, fanout, threads, against.is_some()]
+        .iter()
+        .filter(|&&m| m)
+        .count()
+        > 1
+    {
+        return Err(
+            "`--memory`, `--http`, `--fanout`, `--threads` and `--against` exclude each other"
+                .to_owned(),
+        );
     }
-    if redraw.is_some() && (memory || http || fanout || quick || runtimes.is_some()) {
+    if redraw.is_some()
+        && (memory || http || fanout || threads || against.is_some() || quick || runtimes.is_some())
+    {
         return Err("`--redraw` takes no other flag".to_owned());
     }
     let memory = memory.then_some(bench::Memory {
@@ -236,6 +262,8 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
         http,
         fanout,
         redraw,
+        against,
+        threads,
     }))
 }
 

@@ -12,13 +12,19 @@
 //! `tracing` feature and installs no subscriber, so its spans and events
 //! are off; this one is built without the feature.
 //!
+//! With `WSUP_THREADS=N` (N > 1), tokio runs its multi-thread scheduler
+//! with N workers (smol's and async-std's global executors take their
+//! thread counts from `SMOL_THREADS` and `ASYNC_STD_THREAD_COUNT`).
+//!
 //! Usage: `wsup_loop tokio|smol|async-std ADDR`; prints `listening on ADDR`
 //! once it accepts.
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 
 use wsup_core::futures_io::{AsyncRead, AsyncWrite};
+use wsup_core::runtime::Runtime;
 use wsup_core::{Message, Upgrader, WebSocket};
 
 fn main() -> io::Result<()> {
@@ -28,32 +34,50 @@ fn main() -> io::Result<()> {
         std::process::exit(2)
     };
     match runtime.as_str() {
-        "tokio" => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(async {
-                let listener = tokio::net::TcpListener::bind(&addr).await?;
-                println!("listening on {}", listener.local_addr()?);
-                let upgrader = readme_upgrader(wsup_tokio::upgrader());
-                wsup_tokio::serve(listener, upgrader, |ws, _peer| readme_loop(ws)).await
-            }),
+        "tokio" => tokio_runtime()?.block_on(async {
+            let listener = tokio::net::TcpListener::bind(&addr).await?;
+            println!("listening on {}", listener.local_addr()?);
+            let upgrader = readme_upgrader(wsup_tokio::upgrader());
+            let rt: Arc<dyn Runtime> = Arc::new(wsup_tokio::TokioRuntime);
+            wsup_tokio::serve(listener, upgrader, move |ws, _| readme_loop(ws, &rt)).await
+        }),
         "smol" => smol::block_on(async {
             let listener = smol::net::TcpListener::bind(&addr).await?;
             println!("listening on {}", listener.local_addr()?);
             let upgrader = readme_upgrader(wsup_smol::upgrader());
-            wsup_smol::serve(listener, upgrader, |ws, _peer| readme_loop(ws)).await
+            let rt: Arc<dyn Runtime> = Arc::new(wsup_smol::SmolRuntime);
+            wsup_smol::serve(listener, upgrader, move |ws, _| readme_loop(ws, &rt)).await
         }),
         "async-std" => async_std::task::block_on(async {
             let listener = async_std::net::TcpListener::bind(&addr).await?;
             println!("listening on {}", listener.local_addr()?);
             let upgrader = readme_upgrader(wsup_async_std::upgrader());
-            wsup_async_std::serve(listener, upgrader, |ws, _peer| readme_loop(ws)).await
+            let rt: Arc<dyn Runtime> = Arc::new(wsup_async_std::AsyncStdRuntime);
+            wsup_async_std::serve(listener, upgrader, move |ws, _| readme_loop(ws, &rt)).await
         }),
         other => {
             eprintln!("wsup_loop: unknown runtime `{other}`");
             std::process::exit(2)
         }
     }
+}
+
+/// tokio on one thread, or on its multi-thread scheduler with
+/// `WSUP_THREADS` workers.
+fn tokio_runtime() -> io::Result<tokio::runtime::Runtime> {
+    let threads = std::env::var("WSUP_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1);
+    let mut builder = match threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+    };
+    builder.enable_all().build()
 }
 
 /// The README's settings on `upgrader` (the binding's, with its timers).
@@ -68,19 +92,45 @@ fn readme_upgrader(upgrader: Upgrader) -> Upgrader {
 /// To compare idioms: with `WSUP_LOOP_SEND=1` in the environment, `send`,
 /// a write per message; with `WSUP_LOOP_FORWARD=1`, the split halves as
 /// `Stream` and `Sink`, the data messages forwarded from one to the other,
-/// as async-tungstenite's `echo-server` example does. A function returning
+/// as async-tungstenite's `echo-server` example does; with
+/// `WSUP_LOOP_TASKS=1`, the split halves in two tasks (spawned on `rt`),
+/// the reader's data messages passed to the writer over a channel, the
+/// writer flushing when the channel is empty, so the halves can run on two
+/// threads at once. A function returning
 /// an `async move` block, as the README's closure does: an `async fn`
 /// would hold the connection twice in its future (the argument, and the
 /// local it is moved to).
 // Deliberately not an `async fn` (see above).
 #[allow(clippy::manual_async_fn)]
-fn readme_loop<T>(mut ws: WebSocket<T>) -> impl Future<Output = ()> + Send
+fn readme_loop<T>(mut ws: WebSocket<T>, rt: &Arc<dyn Runtime>) -> impl Future<Output = ()> + Send
 where
-    T: AsyncRead + AsyncWrite + Unpin + Send,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let on = |var| std::env::var_os(var).is_some_and(|v| v == "1");
     let (send, forward) = (on("WSUP_LOOP_SEND"), on("WSUP_LOOP_FORWARD"));
+    let tasks = on("WSUP_LOOP_TASKS").then(|| rt.clone());
     async move {
+        if let Some(rt) = tasks {
+            let (mut reader, mut writer) = ws.split();
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(64);
+            rt.spawn(Box::pin(async move {
+                while let Some(msg) = rx.recv().await {
+                    let mut fed = writer.feed(msg).await;
+                    while let (Ok(()), Ok(msg)) = (&fed, rx.try_recv()) {
+                        fed = writer.feed(msg).await;
+                    }
+                    if fed.is_err() || writer.flush().await.is_err() {
+                        return;
+                    }
+                }
+            }));
+            while let Ok(msg) = reader.recv().await {
+                if msg.is_data() && tx.send(msg).await.is_err() {
+                    return;
+                }
+            }
+            return;
+        }
         if forward {
             use futures_util::{future, StreamExt, TryStreamExt};
             let (reader, writer) = ws.split();

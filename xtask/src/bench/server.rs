@@ -17,15 +17,18 @@ use crate::util::{free_port, start_listening, wait_timeout, KillOnDrop};
 const LOADGEN_TIMEOUT: Duration = Duration::from_secs(90);
 const IDLE_OPEN_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Restricts the child to one core, between fork and exec.
-fn pin(command: &mut Command, core: usize) {
+/// Restricts the child to `cores`, between fork and exec.
+fn pin(command: &mut Command, cores: &[usize]) {
+    let cores = cores.to_vec();
     // SAFETY: the closure runs in the forked child before exec and only
     // calls `sched_setaffinity`, a plain syscall that is async-signal-safe;
     // the set is a local built by the libc macros.
     unsafe {
         command.pre_exec(move || {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(core, &mut set);
+            for &core in &cores {
+                libc::CPU_SET(core, &mut set);
+            }
             if libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -84,9 +87,20 @@ impl Server {
 
     /// As [`start`](Self::start), with `flags` after the address.
     pub fn start_with(
-        mut command: Command,
+        command: Command,
         name: &'static str,
         core: usize,
+        counting: bool,
+        flags: &[&str],
+    ) -> Result<Server, String> {
+        Server::start_on(command, name, &[core], counting, flags)
+    }
+
+    /// As [`start_with`](Self::start_with), on any of `cores`.
+    pub fn start_on(
+        mut command: Command,
+        name: &'static str,
+        cores: &[usize],
         counting: bool,
         flags: &[&str],
     ) -> Result<Server, String> {
@@ -96,7 +110,7 @@ impl Server {
         } else {
             Stdio::null()
         });
-        pin(&mut command, core);
+        pin(&mut command, cores);
         let (answer_tx, answers) = mpsc::channel();
         let mut child = start_listening(&mut command, name, move |line| {
             if line.starts_with("allocs ") {

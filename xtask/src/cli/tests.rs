@@ -196,6 +196,26 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
 }
 
 #[test]
+fn bench_against_takes_a_revision_and_runtimes() {
+    let Ok(Task::Bench(options)) = parse_line("bench --against 5cb8baf --runtime smol --quick")
+    else {
+        panic!("not bench");
+    };
+    assert_eq!(options.against.as_deref(), Some("5cb8baf"));
+    assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
+    assert!(options.quick && !options.http && !options.fanout);
+    for line in [
+        "bench --against HEAD --http",
+        "bench --fanout --against=HEAD",
+    ] {
+        assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
+    }
+    assert!(parse_line("bench --against")
+        .unwrap_err()
+        .contains("needs a value"));
+}
+
+#[test]
 fn bench_redraw_takes_a_file_and_nothing_else() {
     let Ok(Task::Bench(options)) = parse_line("bench --redraw docs/bench/fanout.json") else {
         panic!("not bench");
