@@ -69,7 +69,8 @@ pub fn raise_nofile_limit() {
 
 /// The `main` of a fan-out server: takes `ADDR` from the command line,
 /// raises the descriptor limit, binds on a tokio runtime of this thread
-/// alone, prints `listening on ADDR` (what `cargo xtask bench` waits for)
+/// alone (or of `WSUP_THREADS` workers, see [`crate::tokio_runtime`]),
+/// prints `listening on ADDR` (what `cargo xtask bench` waits for)
 /// and runs `serve` on the listener.
 pub fn serve_on_tokio<F>(program: &str, serve: impl FnOnce(TcpListener) -> F) -> io::Result<()>
 where
@@ -80,14 +81,11 @@ where
         std::process::exit(2);
     };
     raise_nofile_limit();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let listener = TcpListener::bind(&addr).await?;
-            println!("listening on {}", listener.local_addr()?);
-            serve(listener).await
-        })
+    crate::tokio_runtime()?.block_on(async {
+        let listener = TcpListener::bind(&addr).await?;
+        println!("listening on {}", listener.local_addr()?);
+        serve(listener).await
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,24 @@ use wsup_testkit::Mem;
 pub mod baseline;
 pub mod fanout;
 
+/// tokio on one thread, or on its multi-thread scheduler with
+/// `WSUP_THREADS` workers (`cargo xtask bench --threads`).
+pub fn tokio_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let threads = std::env::var("WSUP_THREADS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1);
+    let mut builder = match threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+    };
+    builder.enable_all().build()
+}
+
 /// Serves its input once in reads of at most `chunk` bytes, then EOF; counts
 /// what is written (`output`) and throws it away.
 pub type Replay<'a> = Mem<&'a [u8], usize>;

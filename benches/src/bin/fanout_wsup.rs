@@ -6,7 +6,8 @@
 //!
 //! Usage: `fanout_wsup ADDR`; prints `listening on ADDR` once it accepts.
 //! The client asking for `/pub` is the publisher (`wsup_benches::fanout`).
-//! tokio on one thread, as the other servers; the library's defaults
+//! tokio on one thread, as the other servers (with `WSUP_THREADS=N`, on N
+//! workers: `cargo xtask bench --threads`); the library's defaults
 //! otherwise (its keepalive included).
 
 use std::io;

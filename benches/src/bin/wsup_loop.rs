@@ -34,7 +34,7 @@ fn main() -> io::Result<()> {
         std::process::exit(2)
     };
     match runtime.as_str() {
-        "tokio" => tokio_runtime()?.block_on(async {
+        "tokio" => wsup_benches::tokio_runtime()?.block_on(async {
             let listener = tokio::net::TcpListener::bind(&addr).await?;
             println!("listening on {}", listener.local_addr()?);
             let upgrader = readme_upgrader(wsup_tokio::upgrader());
@@ -60,24 +60,6 @@ fn main() -> io::Result<()> {
             std::process::exit(2)
         }
     }
-}
-
-/// tokio on one thread, or on its multi-thread scheduler with
-/// `WSUP_THREADS` workers.
-fn tokio_runtime() -> io::Result<tokio::runtime::Runtime> {
-    let threads = std::env::var("WSUP_THREADS")
-        .ok()
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(1);
-    let mut builder = match threads {
-        0 | 1 => tokio::runtime::Builder::new_current_thread(),
-        n => {
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(n);
-            builder
-        }
-    };
-    builder.enable_all().build()
 }
 
 /// The README's settings on `upgrader` (the binding's, with its timers).

@@ -63,6 +63,7 @@ pub fn run(options: &Options, rev: &str) -> Result<(), String> {
             Variant::plain("this tree", now),
         ])
     })
+    .map(drop)
 }
 
 /// The full commit hash `rev` names.

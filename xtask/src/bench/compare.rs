@@ -70,9 +70,23 @@ pub struct Comparison {
 
 /// One measurement: messages a second, and per second of server CPU.
 #[derive(Debug, Clone, Copy)]
-struct Sample {
+pub(super) struct Sample {
     rate: f64,
     per_cpu: f64,
+}
+
+impl Sample {
+    /// From a load generator's report, whose rate is under `key`.
+    pub(super) fn from_json(v: &serde_json::Value, key: &str) -> Self {
+        let rate = v[key].as_f64().unwrap_or(0.0);
+        let cpu = v["server_cpu"].as_f64().unwrap_or(0.0);
+        let per_cpu = if cpu > 0.0 { rate / cpu } else { 0.0 };
+        Sample { rate, per_cpu }
+    }
+
+    pub(super) fn rate(self) -> f64 {
+        self.rate
+    }
 }
 
 /// One point's samples per repeat, per variant.
@@ -83,13 +97,14 @@ struct Point {
 }
 
 /// Runs `comparison` on each runtime, over the variants `variants` gives
-/// for it (the first is the reference), and writes the report.
+/// for it (the first is the reference), writes the report and returns it
+/// (Markdown, JSON), for a caller that adds to it.
 pub fn run(
     comparison: &Comparison,
     loadgen: &LoadGen,
     runtimes: &[Runtime],
     mut variants: impl FnMut(Runtime) -> Result<Vec<Variant>, String>,
-) -> Result<(), String> {
+) -> Result<(String, serde_json::Value), String> {
     let started = Instant::now();
     let (out_dir, _) = output_dirs(&Workspace::load()?)?;
     let mut markdown = comparison.intro.clone();
@@ -116,7 +131,7 @@ pub fn run(
         md.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok((markdown, json))
 }
 
 /// Starts the variants of `rt` and measures every point on each, the
@@ -168,13 +183,11 @@ fn measure(
                 let i = (k + repeat) % servers.len();
                 let args = [&args[..], &variants[i].client].concat();
                 let v = loadgen.run("throughput", &servers[i], false, &args)?;
-                let rate = v["msgs_per_sec"].as_f64().unwrap_or(0.0);
-                let cpu = v["server_cpu"].as_f64().unwrap_or(0.0);
-                let per_cpu = if cpu > 0.0 { rate / cpu } else { 0.0 };
-                point.samples[i].push(Sample { rate, per_cpu });
+                let sample = Sample::from_json(&v, "msgs_per_sec");
+                point.samples[i].push(sample);
                 line.push_str(&format!(
                     " {}: {:.0} msg/s ({:.0} per CPU s);",
-                    variants[i].name, rate, per_cpu
+                    variants[i].name, sample.rate, sample.per_cpu
                 ));
                 servers[i].check_alive()?;
             }
@@ -239,20 +252,20 @@ fn point_json(variants: &[Variant], p: &Point) -> serde_json::Value {
 }
 
 /// A ratio over the repeats: its median and range.
-struct Ratio {
-    median: f64,
+pub(super) struct Ratio {
+    pub(super) median: f64,
     low: f64,
     high: f64,
 }
 
 impl Ratio {
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         format!("{:.2} ({:.2}–{:.2})", self.median, self.low, self.high)
     }
 }
 
 /// `a ÷ b`, of the rate or of the rate per CPU second, repeat by repeat.
-fn ratio(a: &[Sample], b: &[Sample], per_cpu: bool) -> Ratio {
+pub(super) fn ratio(a: &[Sample], b: &[Sample], per_cpu: bool) -> Ratio {
     let get = |s: &Sample| if per_cpu { s.per_cpu } else { s.rate };
     let ratios: Vec<f64> = a
         .iter()

@@ -245,6 +245,20 @@ fn measure(
     size: usize,
 ) -> Result<Value, String> {
     let process = Server::start(Command::new(bin), server.name(), SERVER_CORE, false)?;
+    let raw = server == Fanout::Ceiling;
+    publish(loadgen, plan, &process, raw, subscribers, size)
+}
+
+/// The load generator's `fanout` mode against `process`, a server fresh for
+/// it: `subscribers` of messages of `size` bytes.
+pub(super) fn publish(
+    loadgen: &LoadGen,
+    plan: &Plan,
+    process: &Server,
+    raw: bool,
+    subscribers: usize,
+    size: usize,
+) -> Result<Value, String> {
     let args = [
         "--conns".to_owned(),
         subscribers.to_string(),
@@ -261,8 +275,7 @@ fn measure(
         "--settle".to_owned(),
         "0".to_owned(),
     ];
-    let raw = server == Fanout::Ceiling;
-    let v = loadgen.run_within("fanout", &process, raw, &args, RUN_TIMEOUT)?;
+    let v = loadgen.run_within("fanout", process, raw, &args, RUN_TIMEOUT)?;
     process.check_alive()?;
     Ok(v)
 }

@@ -65,4 +65,5 @@ pub fn run(options: &Options) -> Result<(), String> {
             ),
         ])
     })
+    .map(drop)
 }
