@@ -47,7 +47,7 @@ use report::{Alloc, Idle, Latency, Report, RuntimeResults, Sample};
 use server::{LoadGen, Server};
 
 use crate::runtime::Runtime;
-use crate::util::{check, exit_code, Workspace};
+use crate::util::{exit_code, Workspace};
 
 mod against;
 mod chart;
@@ -78,6 +78,13 @@ pub struct Options {
     pub against: Option<String>,
     /// `--threads`: wsup on two worker threads instead.
     pub threads: bool,
+}
+
+impl Options {
+    /// The runtimes asked for, or `default`.
+    pub fn runtimes_or(&self, default: &[Runtime]) -> Vec<Runtime> {
+        self.runtimes.clone().unwrap_or_else(|| default.to_vec())
+    }
 }
 
 /// What to measure, and for how long.
@@ -116,6 +123,12 @@ impl Plan {
             },
             alloc_duration: if quick { 0.5 } else { 1.0 },
         }
+    }
+
+    /// The plan with message sizes `quick` or `full`, as it is quick or not.
+    pub fn with_sizes(self, quick: &[usize], full: &[usize]) -> Self {
+        let sizes = if self.quick { quick } else { full }.to_vec();
+        Plan { sizes, ..self }
     }
 
     /// The load generator's arguments for a throughput point.
@@ -280,12 +293,9 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
         let normal = paths.pop().expect("two builds");
         echo.push((rt, normal, counting));
     }
-    println!("==> building wsup-benches (README loop, baselines, ceiling, load generator)");
-    check(
-        workspace
-            .cargo()
-            .args(["build", "--release", "-p", "wsup-benches", "--bins"]),
-        "cargo build wsup-benches",
+    workspace.build_bench_bins(
+        "wsup-benches (README loop, baselines, ceiling, load generator)",
+        &[],
     )?;
     Ok(Binaries {
         echo,
@@ -300,14 +310,7 @@ fn build(workspace: &Workspace, bin_dir: &Path, runtimes: &[Runtime]) -> Result<
 /// Builds the load generator alone (the `--memory` and `--http` modes),
 /// pinned to the load generator's core.
 fn build_loadgen(workspace: &Workspace) -> Result<LoadGen, String> {
-    println!("==> building the load generator");
-    check(
-        workspace
-            .cargo()
-            .args(["build", "--release", "-p", "wsup-benches", "--bin"])
-            .arg("wsup_loadgen"),
-        "cargo build wsup_loadgen",
-    )?;
+    workspace.build_bench_bins("the load generator", &["wsup_loadgen"])?;
     Ok(LoadGen {
         path: workspace.release_bin("wsup_loadgen"),
         core: LOADGEN_CORE,

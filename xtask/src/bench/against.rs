@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::compare::{self, Comparison, Variant};
-use super::{build_echo, build_loadgen, output_dirs, Options};
+use super::{build_echo, build_loadgen, output_dirs, Options, Plan};
 use crate::runtime::Runtime;
 use crate::util::{check, Workspace};
 
@@ -24,11 +24,7 @@ pub fn run(options: &Options, rev: &str) -> Result<(), String> {
     let (out_dir, bin_dir) = output_dirs(&workspace)?;
     let commit = resolve(&workspace.root, rev)?;
     let short = &commit[..10];
-    let runtimes = options
-        .runtimes
-        .clone()
-        .unwrap_or_else(|| Runtime::ALL.to_vec());
-    let quick = options.quick;
+    let runtimes = options.runtimes_or(&Runtime::ALL);
     let comparison = Comparison {
         stem: "against",
         intro: format!(
@@ -38,15 +34,7 @@ pub fn run(options: &Options, rev: &str) -> Result<(), String> {
              `{short}`) taken within a repeat (median, min–max), of messages a second and of \
              messages per second of the server's CPU. Above 1 is better.\n"
         ),
-        sizes: if quick {
-            vec![16, 64 << 10]
-        } else {
-            vec![16, 1024, 64 << 10, 1 << 20]
-        },
-        conns: vec![1, 100],
-        repeats: if quick { 1 } else { 5 },
-        warmup: if quick { 0.2 } else { 0.3 },
-        duration: if quick { 0.5 } else { 1.0 },
+        plan: Plan::new(options.quick).with_sizes(&[16, 64 << 10], &[16, 1024, 64 << 10, 1 << 20]),
     };
     let tree = out_dir.join("against").join(&commit);
     export(&workspace.root, &commit, &tree)?;

@@ -61,11 +61,8 @@ pub struct Comparison {
     pub stem: &'static str,
     /// The report's title and first paragraph, in Markdown.
     pub intro: String,
-    pub sizes: Vec<usize>,
-    pub conns: Vec<usize>,
-    pub repeats: usize,
-    pub warmup: f64,
-    pub duration: f64,
+    /// Its sizes, connection counts, repeats and timing.
+    pub plan: Plan,
 }
 
 /// One measurement: messages a second, and per second of server CPU.
@@ -121,7 +118,7 @@ pub fn run(
     println!("\n{markdown}");
     let md = out_dir.join(format!("{}.md", comparison.stem));
     write(&md, &markdown)?;
-    let json = json!({ "repeats": comparison.repeats, "runtimes": json_runtimes });
+    let json = json!({ "repeats": comparison.plan.repeats, "runtimes": json_runtimes });
     write(
         &out_dir.join(format!("{}.json", comparison.stem)),
         &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
@@ -158,26 +155,22 @@ fn measure(
             Server::start_on(command, v.name, &cores, false, &flags)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut points: Vec<Point> = comparison
+    let plan = &comparison.plan;
+    let mut points: Vec<Point> = plan
         .sizes
         .iter()
         .flat_map(|&size| {
-            comparison.conns.iter().map(move |&conns| Point {
+            plan.conns.iter().map(move |&conns| Point {
                 size,
                 conns,
                 samples: vec![Vec::new(); variants.len()],
             })
         })
         .collect();
-    let repeats = comparison.repeats;
+    let repeats = plan.repeats;
     for repeat in 0..repeats {
         for point in &mut points {
-            let args = Plan::throughput_args(
-                point.size,
-                point.conns,
-                comparison.warmup,
-                comparison.duration,
-            );
+            let args = Plan::throughput_args(point.size, point.conns, plan.warmup, plan.duration);
             let mut line = String::new();
             for k in 0..servers.len() {
                 let i = (k + repeat) % servers.len();

@@ -24,7 +24,7 @@ use super::report::RunInfo;
 use super::server::{raise_nofile_limit, LoadGen, Server};
 use super::{output_dirs, write, Options, LOADGEN_CORE, SERVER_CORE};
 use crate::runtime::Runtime;
-use crate::util::{check, Workspace};
+use crate::util::Workspace;
 
 pub(super) mod chart;
 mod report;
@@ -151,13 +151,7 @@ pub fn run(options: &Options) -> Result<(), String> {
         ));
     }
 
-    println!("==> building the fan-out servers and the load generator");
-    check(
-        workspace
-            .cargo()
-            .args(["build", "--release", "-p", "wsup-benches", "--bins"]),
-        "cargo build wsup-benches",
-    )?;
+    workspace.build_bench_bins("the fan-out servers and the load generator", &[])?;
     let loadgen = LoadGen {
         path: workspace.release_bin("wsup_loadgen"),
         core: LOADGEN_CORE,

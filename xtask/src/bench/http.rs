@@ -11,7 +11,7 @@
 //! Results go to `target/wsup-bench/http.md` and `http.json`.
 
 use super::compare::{self, Comparison, Variant};
-use super::{build_echo, build_loadgen, output_dirs, Options};
+use super::{build_echo, build_loadgen, output_dirs, Options, Plan};
 use crate::runtime::Runtime;
 use crate::util::Workspace;
 use wsup_testkit::certs::{PemFile, TestCerts};
@@ -19,8 +19,7 @@ use wsup_testkit::certs::{PemFile, TestCerts};
 pub fn run(options: &Options) -> Result<(), String> {
     let workspace = Workspace::load()?;
     let (_, bin_dir) = output_dirs(&workspace)?;
-    let runtimes = options.runtimes.clone().unwrap_or(vec![Runtime::Tokio]);
-    let quick = options.quick;
+    let runtimes = options.runtimes_or(&[Runtime::Tokio]);
     let comparison = Comparison {
         stem: "http",
         intro: "# wsup behind hyper and over TLS\n\n`cargo xtask bench --http`: throughput of the \
@@ -30,15 +29,7 @@ pub fn run(options: &Options) -> Result<(), String> {
                 each ratio taken within a repeat (median, min–max), of messages a second and of \
                 messages per second of the server's CPU.\n"
             .to_owned(),
-        sizes: if quick {
-            vec![16, 64 << 10]
-        } else {
-            vec![16, 1024, 64 << 10]
-        },
-        conns: vec![1, 100],
-        repeats: if quick { 1 } else { 5 },
-        warmup: if quick { 0.2 } else { 0.3 },
-        duration: if quick { 0.5 } else { 1.0 },
+        plan: Plan::new(options.quick).with_sizes(&[16, 64 << 10], &[16, 1024, 64 << 10]),
     };
     let loadgen = build_loadgen(&workspace)?;
     let certs = TestCerts::generate();

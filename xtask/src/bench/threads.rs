@@ -28,16 +28,13 @@ use super::compare::{self, ratio, Comparison, Sample, Variant};
 use super::fanout::{self, publish};
 use super::report::median;
 use super::server::{raise_nofile_limit, LoadGen, Server};
-use super::{build_loadgen, output_dirs, write, Options, LOADGEN_CORE, SERVER_CORE};
+use super::{build_loadgen, output_dirs, write, Options, Plan, LOADGEN_CORE, SERVER_CORE};
 use crate::runtime::Runtime;
-use crate::util::{check, Workspace};
+use crate::util::Workspace;
 
 pub fn run(options: &Options) -> Result<(), String> {
     let workspace = Workspace::load()?;
-    let runtimes = options
-        .runtimes
-        .clone()
-        .unwrap_or_else(|| Runtime::ALL.to_vec());
+    let runtimes = options.runtimes_or(&Runtime::ALL);
     let quick = options.quick;
     let comparison = Comparison {
         stem: "threads",
@@ -51,28 +48,9 @@ pub fn run(options: &Options) -> Result<(), String> {
                 min–max), of messages a second and of messages per second of the server's \
                 CPU.\n"
             .to_owned(),
-        sizes: if quick {
-            vec![16]
-        } else {
-            vec![16, 1024, 64 << 10]
-        },
-        conns: vec![1, 100],
-        repeats: if quick { 1 } else { 5 },
-        warmup: if quick { 0.2 } else { 0.3 },
-        duration: if quick { 0.5 } else { 1.0 },
+        plan: Plan::new(quick).with_sizes(&[16], &[16, 1024, 64 << 10]),
     };
-    println!("==> building wsup_loop");
-    check(
-        workspace.cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "wsup-benches",
-            "--bin",
-            "wsup_loop",
-        ]),
-        "cargo build wsup_loop",
-    )?;
+    workspace.build_bench_bins("wsup_loop and fanout_wsup", &["wsup_loop", "fanout_wsup"])?;
     let wsup_loop = workspace.release_bin("wsup_loop");
     let loadgen = build_loadgen(&workspace)?;
     let (mut markdown, mut json) = compare::run(&comparison, &loadgen, &runtimes, |rt| {

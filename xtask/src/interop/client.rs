@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use super::{ensure_websockets, Options, Tls, WEBSOCKETS_VERSION};
 use crate::runtime::{Runtime, Selection};
 use crate::util::{
-    check, start_ready, verdicts_line, wait_timeout, xtask_dir, KillOnDrop, Pipe, Workspace,
+    start_ready, verdicts_line, wait_timeout, xtask_dir, KillOnDrop, Pipe, Workspace,
 };
 
 /// One client run: the exchange of a few dozen MiB, in release.
@@ -233,18 +233,7 @@ pub fn try_run(options: &Options) -> Result<bool, String> {
     let interop_dir = workspace.target_dir.join("interop");
     let python = ensure_websockets(&interop_dir.join("venv"))?;
     let tls = Tls::write(&interop_dir.join("tls"))?;
-    println!("==> building interop_client");
-    check(
-        workspace.cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "wsup-benches",
-            "--bin",
-            "interop_client",
-        ]),
-        "cargo build interop_client",
-    )?;
+    workspace.build_bench_bins("interop_client", &["interop_client"])?;
     let client = workspace.release_bin("interop_client");
 
     let mut verdicts = Vec::new();

@@ -73,6 +73,21 @@ impl Workspace {
             .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
     }
 
+    /// Builds the binaries `bins` of wsup-benches in release (all of them
+    /// if none is named); `what` names them in the progress line.
+    pub fn build_bench_bins(&self, what: &str, bins: &[&str]) -> Result<(), String> {
+        println!("==> building {what}");
+        let mut command = self.cargo();
+        command.args(["build", "--release", "-p", "wsup-benches"]);
+        if bins.is_empty() {
+            command.arg("--bins");
+        }
+        for bin in bins {
+            command.args(["--bin", bin]);
+        }
+        check(&mut command, &format!("cargo build {what}"))
+    }
+
     /// Builds the `echo` example in release for `rt`, with the allocation
     /// counter if `count_allocs`, and returns its path in `target/release`
     /// (which the next build with other features replaces).
