@@ -113,14 +113,7 @@ pub async fn burst(args: &Args) -> Result<String, String> {
         for conn in wave {
             conn.send(&frame);
         }
-        let deadline = Instant::now() + WAVE_TIMEOUT;
-        while !wave.iter().all(|c| c.done(args.deflate)) {
-            check(&shared)?;
-            if Instant::now() >= deadline {
-                return Err(format!("a wave did not finish within {WAVE_TIMEOUT:?}"));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wave_over(&shared, || wave.iter().all(|c| c.done(args.deflate))).await?;
     }
     let burst_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
@@ -149,6 +142,20 @@ pub async fn burst(args: &Args) -> Result<String, String> {
         per_conn(rss_start, rss_idle),
         per_conn(rss_idle, rss_after),
     ))
+}
+
+/// Waits until `done` says a wave is over, looking every 5 ms; an error if
+/// a connection failed, or if the wave takes more than `WAVE_TIMEOUT`.
+pub async fn wave_over(shared: &Shared, done: impl Fn() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + WAVE_TIMEOUT;
+    while !done() {
+        check(shared)?;
+        if Instant::now() >= deadline {
+            return Err(format!("a wave did not finish within {WAVE_TIMEOUT:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
 }
 
 pub fn check(shared: &Shared) -> Result<(), String> {

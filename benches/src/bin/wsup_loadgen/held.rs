@@ -36,7 +36,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::task::AbortHandle;
 
-use super::burst::{check, compressed_first_frame, hold, proc_status_kib, Conn};
+use super::burst::{check, compressed_first_frame, hold, proc_status_kib, wave_over, Conn};
 use super::{client_frame, connect_all, masked_frame, pattern, Args, Shared};
 
 /// The payload of each frame of `fragments`.
@@ -46,8 +46,6 @@ pub const FRAGMENT: usize = 128;
 const SOCKET_BUFFER: u32 = 16 * 1024;
 /// Pings written at a time by a flood.
 const PING_BATCH: usize = 256;
-/// The longest one wave may take.
-const WAVE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a connection must have received (or, flooding, written)
 /// nothing, once its pattern is sent, for its part of the wave to be over.
 const QUIET: Duration = Duration::from_millis(200);
@@ -227,14 +225,7 @@ pub async fn held(args: &Args) -> Result<String, String> {
                 }
             }
         }
-        let deadline = Instant::now() + WAVE_TIMEOUT;
-        while !wave.iter().all(Holder::done) {
-            check(&shared)?;
-            if Instant::now() >= deadline {
-                return Err(format!("a wave did not finish within {WAVE_TIMEOUT:?}"));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wave_over(&shared, || wave.iter().all(Holder::done)).await?;
     }
     let hold_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
