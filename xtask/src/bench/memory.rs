@@ -19,7 +19,7 @@
 //! every connection leaves the server holding what a peer can make it hold
 //! with messages of `--size` bytes, all at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -73,6 +73,38 @@ struct Setup {
     conns: usize,
     servers: Vec<(String, PathBuf)>,
     loadgen: LoadGen,
+}
+
+impl Setup {
+    /// The load generator's `mode` with `args` against echo `path` started
+    /// afresh with `flags`: memory freed by one run must not flatter the
+    /// next, and each run's peak is its own.
+    fn run_fresh(
+        &self,
+        path: &Path,
+        flags: &[&str],
+        mode: &str,
+        args: &[String],
+    ) -> Result<Value, String> {
+        let command = one_thread(Command::new(path));
+        let server = Server::start_with(command, "echo", SERVER_CORE, false, flags)?;
+        let v = self
+            .loadgen
+            .run_within(mode, &server, false, args, RUN_TIMEOUT)?;
+        server.check_alive()?;
+        Ok(v)
+    }
+
+    /// Prints `markdown` and writes it and `report` to `<stem>.md` and
+    /// `<stem>.json`; returns the table's path.
+    fn write_report(&self, stem: &str, markdown: &str, report: &Value) -> Result<PathBuf, String> {
+        println!("\n{markdown}");
+        let table = self.out_dir.join(format!("{stem}.md"));
+        write(&table, markdown)?;
+        let text = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+        write(&self.out_dir.join(format!("{stem}.json")), &text)?;
+        Ok(table)
+    }
 }
 
 /// The size of each connection's message.
@@ -155,30 +187,15 @@ fn setup(
 
 /// The burst scenario; returns the table's path.
 fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
-    let Setup {
-        out_dir,
-        conns,
-        servers,
-        loadgen,
-    } = setup;
-    let conns = *conns;
+    let conns = setup.conns;
     let args = loadgen_args(conns, size, WAVE, SETTLE);
 
     let mut results = Vec::new();
-    for (name, path) in servers {
+    for (name, path) in &setup.servers {
         for (mode, flags) in MODES {
-            // A fresh server: memory freed by one run must not flatter the next.
-            let server = Server::start_with(
-                one_thread(Command::new(path)),
-                "echo",
-                SERVER_CORE,
-                false,
-                &["--keepalive", KEEPALIVE],
-            )?;
             let mut run_args = args.to_vec();
             run_args.extend(flags.iter().map(|&f| f.to_owned()));
-            let v = loadgen.run_within("burst", &server, false, &run_args, RUN_TIMEOUT)?;
-            server.check_alive()?;
+            let v = setup.run_fresh(path, &["--keepalive", KEEPALIVE], "burst", &run_args)?;
             println!(
                 "[{name}] {mode}: {conns} connections, RSS {} KiB idle ({} per connection), \
                  {} KiB after ({} per connection more), peak {} KiB, burst {} s",
@@ -193,9 +210,6 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         }
     }
 
-    let markdown = markdown(conns, size, &results);
-    println!("\n{markdown}");
-    write(&out_dir.join("memory.md"), &markdown)?;
     let report = json!({
         "conns": conns,
         "size": size,
@@ -203,9 +217,7 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         "settle_seconds": SETTLE,
         "results": results,
     });
-    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    write(&out_dir.join("memory.json"), &text)?;
-    Ok(out_dir.join("memory.md"))
+    setup.write_report("memory", &markdown(conns, size, &results), &report)
 }
 
 /// The load generator's arguments common to every run of a scenario.

@@ -19,13 +19,9 @@
 //! configuration's bound ([`bound_kib`]) or the peak reaches [`PEAK_LIMIT_KIB`].
 
 use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::super::server::Server;
-use super::super::{one_thread, write, SERVER_CORE};
 use super::{loadgen_args, Setup};
 
 /// Connections by default.
@@ -67,7 +63,6 @@ pub const PEAK_LIMIT_KIB: u64 = 8 << 20;
 const READ_BUFFER_KIB: f64 = 4.0 + 512.0;
 /// What SECURITY.md gives per connection keeping compression contexts.
 const DEFLATE_KIB: f64 = 300.0;
-const RUN_TIMEOUT: Duration = Duration::from_secs(16 * 60);
 
 /// The most one connection may hold with message limit `size`, in KiB, as
 /// SECURITY.md counts it: a message gathered whole (the limit), the output
@@ -85,24 +80,13 @@ pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
     let mut results = Vec::new();
     for (name, path) in &setup.servers {
         for (pattern, _) in PATTERNS {
-            // A fresh server: each pattern's peak is its own.
             let mut flags = vec!["--keepalive", "0", "--max-message", &max_message];
             if pattern.ends_with("pings") {
                 flags.extend(["--socket-buffer", SOCKET_BUFFER]);
             }
-            let server = Server::start_with(
-                one_thread(Command::new(path)),
-                "echo",
-                SERVER_CORE,
-                false,
-                &flags,
-            )?;
             let mut run_args = args.to_vec();
             run_args.extend(["--pattern".to_owned(), pattern.to_owned()]);
-            let v = setup
-                .loadgen
-                .run_within("held", &server, false, &run_args, RUN_TIMEOUT)?;
-            server.check_alive()?;
+            let v = setup.run_fresh(path, &flags, "held", &run_args)?;
             println!(
                 "[{name}] {pattern}: {conns} connections, RSS {} KiB held ({} per connection \
                  over idle), {} KiB released, peak {} KiB, {} s to hold",
@@ -116,10 +100,6 @@ pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         }
     }
 
-    let markdown = markdown(conns, size, &results);
-    println!("\n{markdown}");
-    let table = setup.out_dir.join("memory-held.md");
-    write(&table, &markdown)?;
     let report = json!({
         "conns": conns,
         "size": size,
@@ -129,8 +109,7 @@ pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         "peak_limit_kib": PEAK_LIMIT_KIB,
         "results": results,
     });
-    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    write(&setup.out_dir.join("memory-held.json"), &text)?;
+    let table = setup.write_report("memory-held", &markdown(conns, size, &results), &report)?;
     match verdict(size, &results) {
         Ok(()) => Ok(table),
         Err(e) => Err(format!("{e} (results in {})", table.display())),
