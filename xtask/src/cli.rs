@@ -289,5 +289,11 @@ fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task,
     Ok(Task::Interop(interop::Options { selection, client }))
 }
 
+/// [`parse`] of a command line split at white space.
+#[cfg(test)]
+pub fn parse_line(line: &str) -> Result<Task, String> {
+    parse(line.split_whitespace().map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,5 @@
 use super::*;
 
-fn parse_line(line: &str) -> Result<Task, String> {
-    parse(line.split_whitespace().map(str::to_owned))
-}
-
 #[test]
 fn conformance_defaults_to_tokio_and_the_default_cases() {
     let Ok(Task::Conformance(options)) = parse_line("conformance") else {

@@ -1,7 +1,8 @@
 use super::*;
 
+/// A `fuzz` command line through the whole parser.
 fn parse_line(line: &str) -> Result<Task, String> {
-    parse(line.split_whitespace().map(str::to_owned))
+    crate::cli::parse_line(&format!("fuzz {line}"))
 }
 
 #[test]
