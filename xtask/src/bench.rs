@@ -61,7 +61,7 @@ mod server;
 mod threads;
 
 /// The parsed arguments of `cargo xtask bench`.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Options {
     /// `None`: the default (tokio with `--quick`, all runtimes otherwise).
     pub runtimes: Option<Vec<Runtime>>,

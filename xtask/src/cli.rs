@@ -190,81 +190,54 @@ fn parse_conformance(mut flags: Flags<impl Iterator<Item = String>>) -> Result<T
 }
 
 fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
-    let mut runtimes = None;
-    let mut quick = false;
-    let mut memory = false;
-    let mut http = false;
-    let mut fanout = false;
-    let mut redraw = None;
-    let mut against = None;
-    let mut threads = false;
-    let mut echo = None;
-    let mut conns = None;
-    let mut scenario = None;
-    let mut size = None;
+    let mut options = bench::Options::default();
+    // `--memory`'s own flags, checked once all are read.
+    let (mut memory, mut mem, mut scenario) = (false, bench::Memory::default(), None);
     while let Some((flag, inline)) = flags.next() {
         match flag.as_str() {
             "--runtime" => {
-                runtimes = Some(match Selection::parse(&flags.value(&flag, inline)?)? {
+                options.runtimes = Some(match Selection::parse(&flags.value(&flag, inline)?)? {
                     Selection::One(rt) => vec![rt],
                     Selection::All => Runtime::ALL.to_vec(),
                 });
             }
-            "--quick" if inline.is_none() => quick = true,
+            "--quick" if inline.is_none() => options.quick = true,
             "--memory" if inline.is_none() => memory = true,
-            "--http" if inline.is_none() => http = true,
-            "--fanout" if inline.is_none() => fanout = true,
-            "--threads" if inline.is_none() => threads = true,
-            "--redraw" => redraw = Some(PathBuf::from(flags.value(&flag, inline)?)),
-            "--against" => against = Some(flags.value(&flag, inline)?),
-            "--echo" => echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
-            "--conns" => conns = Some(positive(&flag, flags.value(&flag, inline)?)?),
-            "--size" => size = Some(positive(&flag, flags.value(&flag, inline)?)?),
-            "--scenario" => {
-                scenario = Some(bench::Scenario::parse(&flags.value(&flag, inline)?)?);
-            }
+            "--http" if inline.is_none() => options.http = true,
+            "--fanout" if inline.is_none() => options.fanout = true,
+            "--threads" if inline.is_none() => options.threads = true,
+            "--redraw" => options.redraw = Some(PathBuf::from(flags.value(&flag, inline)?)),
+            "--against" => options.against = Some(flags.value(&flag, inline)?),
+            "--echo" => mem.echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
+            "--conns" => mem.conns = Some(positive(&flag, flags.value(&flag, inline)?)?),
+            "--size" => mem.size = Some(positive(&flag, flags.value(&flag, inline)?)?),
+            "--scenario" => scenario = Some(bench::Scenario::parse(&flags.value(&flag, inline)?)?),
             "-h" | "--help" => return Ok(Task::Help),
             _ => return Err(format!("unexpected argument `{flag}` for `bench`")),
         }
     }
-    if !memory && (echo.is_some() || conns.is_some() || scenario.is_some() || size.is_some()) {
+    let memory_flags =
+        mem.echo.is_some() || mem.conns.is_some() || scenario.is_some() || mem.size.is_some();
+    if !memory && memory_flags {
         return Err("`--echo`, `--conns`, `--scenario` and `--size` go with `--memory`".to_owned());
     }
-    if echo.is_some() && runtimes.is_some() {
+    if mem.echo.is_some() && options.runtimes.is_some() {
         return Err("`--echo` and `--runtime` exclude each other".to_owned());
     }
-    if [memory, http, fanout, threads, against.is_some()]
-        .iter()
-        .filter(|&&m| m)
-        .count()
-        > 1
-    {
+    let o = &options;
+    let modes = [memory, o.http, o.fanout, o.threads, o.against.is_some()];
+    if modes.iter().filter(|&&m| m).count() > 1 {
         return Err(
             "`--memory`, `--http`, `--fanout`, `--threads` and `--against` exclude each other"
                 .to_owned(),
         );
     }
-    if redraw.is_some()
-        && (memory || http || fanout || threads || against.is_some() || quick || runtimes.is_some())
-    {
+    if o.redraw.is_some() && (modes.contains(&true) || o.quick || o.runtimes.is_some()) {
         return Err("`--redraw` takes no other flag".to_owned());
     }
-    let memory = memory.then_some(bench::Memory {
-        echo,
-        conns,
-        scenario: scenario.unwrap_or_default(),
-        size,
-    });
-    Ok(Task::Bench(bench::Options {
-        runtimes,
-        quick,
-        memory,
-        http,
-        fanout,
-        redraw,
-        against,
-        threads,
-    }))
+    mem.scenario = scenario.unwrap_or_default();
+    options.memory = memory.then_some(mem);
+    Ok(Task::Bench(options))
 }
 
 /// A count that must be above zero.

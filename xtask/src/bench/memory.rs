@@ -33,7 +33,7 @@ use crate::util::Workspace;
 mod held;
 
 /// The arguments of `cargo xtask bench --memory`.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Memory {
     /// `--echo PATH`: this echo binary instead of one built per runtime.
     pub echo: Option<PathBuf>,
