@@ -268,5 +268,18 @@ pub fn parse_line(line: &str) -> Result<Task, String> {
     parse(line.split_whitespace().map(str::to_owned))
 }
 
+/// The options of command line `$line`, which must parse as `Task::$task`.
+#[cfg(test)]
+macro_rules! parsed {
+    ($task:ident, $line:expr) => {
+        match $crate::cli::parse_line($line) {
+            Ok($crate::cli::Task::$task(options)) => options,
+            other => panic!("`{}` is not {}: {other:?}", $line, stringify!($task)),
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use parsed;
+
 #[cfg(test)]
 mod tests;

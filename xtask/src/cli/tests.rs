@@ -2,35 +2,27 @@ use super::*;
 
 #[test]
 fn conformance_defaults_to_tokio_and_the_default_cases() {
-    let Ok(Task::Conformance(options)) = parse_line("conformance") else {
-        panic!("not conformance");
-    };
+    let options = parsed!(Conformance, "conformance");
     assert_eq!(options.selection, Selection::One(Runtime::Tokio));
     assert_eq!(options.cases, conformance::DEFAULT_CASES);
 }
 
 #[test]
 fn conformance_client_takes_the_same_cases_and_maybe_a_program() {
-    let Ok(Task::Conformance(options)) = parse_line("conformance --client --runtime smol --quick")
-    else {
-        panic!("not conformance");
-    };
+    let options = parsed!(Conformance, "conformance --client --runtime smol --quick");
     assert_eq!(options.selection, Selection::One(Runtime::Smol));
     assert_eq!(options.cases, conformance::QUICK_CASES);
     assert_eq!(options.client.expect("client").program, None);
 
-    let Ok(Task::Conformance(options)) =
-        parse_line("conformance --client-bin=/tmp/c --cases 1.1.* --client")
-    else {
-        panic!("not conformance");
-    };
+    let options = parsed!(
+        Conformance,
+        "conformance --client-bin=/tmp/c --cases 1.1.* --client"
+    );
     assert_eq!(options.cases, ["1.1.*"]);
     let program = options.client.expect("client").program;
     assert_eq!(program, Some(PathBuf::from("/tmp/c")));
 
-    let Ok(Task::Conformance(options)) = parse_line("conformance") else {
-        panic!("not conformance");
-    };
+    let options = parsed!(Conformance, "conformance");
     assert!(options.client.is_none());
     let error = parse_line("conformance --client-bin /tmp/c").unwrap_err();
     assert!(error.contains("--client"), "{error}");
@@ -38,50 +30,37 @@ fn conformance_client_takes_the_same_cases_and_maybe_a_program() {
 
 #[test]
 fn flags_take_their_value_inline_or_next() {
-    let Ok(Task::Conformance(options)) =
-        parse_line("conformance --runtime=all --cases 1.* --cases=5.*")
-    else {
-        panic!("not conformance");
-    };
+    let options = parsed!(
+        Conformance,
+        "conformance --runtime=all --cases 1.* --cases=5.*"
+    );
     assert_eq!(options.selection, Selection::All);
     assert_eq!(options.cases, ["1.*", "5.*"]);
 
-    let Ok(Task::Interop(options)) = parse_line("interop --runtime smol") else {
-        panic!("not interop");
-    };
+    let options = parsed!(Interop, "interop --runtime smol");
     assert_eq!(options.selection, Selection::One(Runtime::Smol));
     assert!(!options.client);
 
-    let Ok(Task::Interop(options)) = parse_line("interop --client --runtime all") else {
-        panic!("not interop");
-    };
+    let options = parsed!(Interop, "interop --client --runtime all");
     assert_eq!(options.selection, Selection::All);
     assert!(options.client);
 }
 
 #[test]
 fn bench_runtimes_default_to_none_and_all_is_every_runtime() {
-    let Ok(Task::Bench(options)) = parse_line("bench --quick") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --quick");
     assert_eq!((options.runtimes, options.quick), (None, true));
-    let Ok(Task::Bench(options)) = parse_line("bench --runtime all") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --runtime all");
     assert_eq!(options.runtimes, Some(Runtime::ALL.to_vec()));
 }
 
 #[test]
 fn bench_memory_takes_an_echo_binary_or_runtimes_and_a_count() {
-    let Ok(Task::Bench(options)) = parse_line("bench --memory --echo=/tmp/echo --conns 200") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --memory --echo=/tmp/echo --conns 200");
     let memory = options.memory.expect("memory");
     assert_eq!(memory.echo, Some(PathBuf::from("/tmp/echo")));
     assert_eq!(memory.conns, Some(200));
-    let Ok(Task::Bench(options)) = parse_line("bench --memory --runtime smol") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --memory --runtime smol");
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
     let memory = options.memory.expect("memory");
     assert_eq!((memory.echo, memory.conns), (None, None));
@@ -89,17 +68,14 @@ fn bench_memory_takes_an_echo_binary_or_runtimes_and_a_count() {
         (memory.scenario, memory.size),
         (bench::Scenario::Burst, None)
     );
-    let Ok(Task::Bench(options)) =
-        parse_line("bench --memory --scenario=held --size 1048576 --conns 2000")
-    else {
-        panic!("not bench");
-    };
+    let options = parsed!(
+        Bench,
+        "bench --memory --scenario=held --size 1048576 --conns 2000"
+    );
     let memory = options.memory.expect("memory");
     assert_eq!(memory.scenario, bench::Scenario::Held);
     assert_eq!((memory.size, memory.conns), (Some(1 << 20), Some(2000)));
-    let Ok(Task::Bench(options)) = parse_line("bench") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench");
     assert!(options.memory.is_none());
 }
 
@@ -162,14 +138,10 @@ fn mistakes_are_named() {
 
 #[test]
 fn bench_http_is_its_own_mode() {
-    let Ok(Task::Bench(options)) = parse_line("bench --http --runtime smol") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --http --runtime smol");
     assert!(options.http && options.memory.is_none());
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
-    let Ok(Task::Bench(options)) = parse_line("bench") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench");
     assert!(!options.http);
     assert!(parse_line("bench --http --memory")
         .unwrap_err()
@@ -178,13 +150,9 @@ fn bench_http_is_its_own_mode() {
 
 #[test]
 fn bench_fanout_is_its_own_mode_and_takes_quick() {
-    let Ok(Task::Bench(options)) = parse_line("bench --fanout --quick") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --fanout --quick");
     assert!(options.fanout && options.quick && !options.http && options.memory.is_none());
-    let Ok(Task::Bench(options)) = parse_line("bench --quick") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --quick");
     assert!(!options.fanout);
     for line in ["bench --fanout --http", "bench --memory --fanout"] {
         assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
@@ -193,10 +161,7 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
 
 #[test]
 fn bench_against_takes_a_revision_and_runtimes() {
-    let Ok(Task::Bench(options)) = parse_line("bench --against 5cb8baf --runtime smol --quick")
-    else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --against 5cb8baf --runtime smol --quick");
     assert_eq!(options.against.as_deref(), Some("5cb8baf"));
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
     assert!(options.quick && !options.http && !options.fanout);
@@ -213,16 +178,12 @@ fn bench_against_takes_a_revision_and_runtimes() {
 
 #[test]
 fn bench_redraw_takes_a_file_and_nothing_else() {
-    let Ok(Task::Bench(options)) = parse_line("bench --redraw docs/bench/fanout.json") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench --redraw docs/bench/fanout.json");
     assert_eq!(
         options.redraw,
         Some(PathBuf::from("docs/bench/fanout.json"))
     );
-    let Ok(Task::Bench(options)) = parse_line("bench") else {
-        panic!("not bench");
-    };
+    let options = parsed!(Bench, "bench");
     assert_eq!(options.redraw, None);
     for line in [
         "bench --redraw r.json --quick",

@@ -1,4 +1,5 @@
 use super::*;
+use crate::cli::parsed;
 
 /// A `fuzz` command line through the whole parser.
 fn parse_line(line: &str) -> Result<Task, String> {
@@ -7,9 +8,7 @@ fn parse_line(line: &str) -> Result<Task, String> {
 
 #[test]
 fn defaults_to_every_target_for_a_minute() {
-    let Ok(Task::Fuzz(options)) = parse_line("") else {
-        panic!("not fuzz");
-    };
+    let options = parsed!(Fuzz, "fuzz");
     assert_eq!(
         options,
         Options {
@@ -21,14 +20,10 @@ fn defaults_to_every_target_for_a_minute() {
 
 #[test]
 fn takes_seconds_and_targets_in_any_order() {
-    let Ok(Task::Fuzz(options)) = parse_line("utf8 --secs=20 mask") else {
-        panic!("not fuzz");
-    };
+    let options = parsed!(Fuzz, "fuzz utf8 --secs=20 mask");
     assert_eq!(options.secs, 20);
     assert_eq!(options.targets, ["utf8", "mask"]);
-    let Ok(Task::Fuzz(options)) = parse_line("--secs 5") else {
-        panic!("not fuzz");
-    };
+    let options = parsed!(Fuzz, "fuzz --secs 5");
     assert_eq!(options.secs, 5);
 }
 
