@@ -210,14 +210,21 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         }
     }
 
-    let report = json!({
+    let markdown = markdown(conns, size, &results);
+    let report = report(conns, size, WAVE, SETTLE, results);
+    setup.write_report("memory", &markdown, &report)
+}
+
+/// What a scenario's JSON report holds whatever the scenario: its
+/// parameters and the results.
+fn report(conns: usize, size: usize, wave: usize, settle: f64, results: Vec<Value>) -> Value {
+    json!({
         "conns": conns,
         "size": size,
-        "wave": WAVE,
-        "settle_seconds": SETTLE,
+        "wave": wave,
+        "settle_seconds": settle,
         "results": results,
-    });
-    setup.write_report("memory", &markdown(conns, size, &results), &report)
+    })
 }
 
 /// The load generator's arguments common to every run of a scenario.

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use super::{loadgen_args, Setup};
+use super::{loadgen_args, report, Setup};
 
 /// Connections by default.
 pub const CONNS: usize = 2000;
@@ -100,17 +100,13 @@ pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
         }
     }
 
-    let report = json!({
-        "conns": conns,
-        "size": size,
-        "wave": WAVE,
-        "settle_seconds": SETTLE,
-        "bound_per_conn_kib": bound_kib(size),
-        "peak_limit_kib": PEAK_LIMIT_KIB,
-        "results": results,
-    });
-    let table = setup.write_report("memory-held", &markdown(conns, size, &results), &report)?;
-    match verdict(size, &results) {
+    let markdown = markdown(conns, size, &results);
+    let verdict = verdict(size, &results);
+    let mut report = report(conns, size, WAVE, SETTLE, results);
+    report["bound_per_conn_kib"] = json!(bound_kib(size));
+    report["peak_limit_kib"] = json!(PEAK_LIMIT_KIB);
+    let table = setup.write_report("memory-held", &markdown, &report)?;
+    match verdict {
         Ok(()) => Ok(table),
         Err(e) => Err(format!("{e} (results in {})", table.display())),
     }
