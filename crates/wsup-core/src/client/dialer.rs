@@ -87,7 +87,7 @@ impl Default for Dialer {
 impl Dialer {
     /// A dialer with the defaults: 45 s handshake timeout (gorilla's
     /// `DefaultDialer`), a response head of at most 16 KiB and 64 headers,
-    /// the connection defaults of [`WebSocketConfig`], no subprotocols, no
+    /// the connection defaults of [`WebSocketConfig`](crate::WebSocketConfig), no subprotocols, no
     /// compression, no extra headers, and no runtime (so no timers: the
     /// runtime bindings' constructors set one).
     pub fn new() -> Self {
