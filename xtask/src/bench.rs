@@ -78,6 +78,9 @@ pub struct Options {
     pub against: Option<String>,
     /// `--threads`: wsup on two worker threads instead.
     pub threads: bool,
+    /// `--repeats N`: how many times the matrix is measured, if not the
+    /// mode's default.
+    pub repeats: Option<usize>,
 }
 
 impl Options {
@@ -105,6 +108,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan `options` ask for: quick or full, and their repeats.
+    fn of(options: &Options) -> Self {
+        let plan = Plan::new(options.quick);
+        Plan {
+            repeats: options.repeats.unwrap_or(plan.repeats),
+            ..plan
+        }
+    }
+
     fn new(quick: bool) -> Self {
         Plan {
             quick,
@@ -184,7 +196,7 @@ fn try_run(options: &Options) -> Result<(), String> {
     let workspace = Workspace::load()?;
     let (out_dir, bin_dir) = output_dirs(&workspace)?;
 
-    let plan = Plan::new(options.quick);
+    let plan = Plan::of(options);
     let runtimes = options.runtimes.clone().unwrap_or_else(|| {
         if options.quick {
             vec![Runtime::Tokio]

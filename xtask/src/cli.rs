@@ -49,13 +49,15 @@ subcommands:
       latency, server RSS per subscriber; results in
       target/wsup-bench/fanout.{md,json,svg}; about 15 min (two repeats);
       --quick: 1,000 subscribers, one repeat, under 2 min once built
-  bench --against REV [--runtime tokio|smol|async-std|all] [--quick]
+  bench --against REV [--runtime tokio|smol|async-std|all] [--quick] [--repeats N]
       instead: this tree's echo against the echo built at git revision REV
       (exported to target/wsup-bench/against/), side by side, as ratios
       (this tree ÷ REV) per second and per CPU second, 16 B to 1 MiB over
       1 and 100 connections; results in target/wsup-bench/against.{md,json};
-      all runtimes by default; about 2 min per runtime once built
-  bench --threads [--runtime tokio|smol|async-std|all] [--quick]
+      all runtimes by default; about 2 min per runtime once built;
+      --repeats N (here, with --http, --threads and the main bench)
+      measures the matrix N times instead of 5
+  bench --threads [--runtime tokio|smol|async-std|all] [--quick] [--repeats N]
       instead: each connection's split halves in two tasks (wsup_loop
       with WSUP_LOOP_TASKS=1) on one worker thread pinned to the server
       core, against two worker threads on both cores, and the README loop
@@ -208,6 +210,7 @@ fn parse_bench(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, S
             "--threads" if inline.is_none() => options.threads = true,
             "--redraw" => options.redraw = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--against" => options.against = Some(flags.value(&flag, inline)?),
+            "--repeats" => options.repeats = Some(positive(&flag, flags.value(&flag, inline)?)?),
             "--echo" => mem.echo = Some(PathBuf::from(flags.value(&flag, inline)?)),
             "--conns" => mem.conns = Some(positive(&flag, flags.value(&flag, inline)?)?),
             "--size" => mem.size = Some(positive(&flag, flags.value(&flag, inline)?)?),

@@ -34,7 +34,7 @@ pub fn run(options: &Options, rev: &str) -> Result<(), String> {
              `{short}`) taken within a repeat (median, min–max), of messages a second and of \
              messages per second of the server's CPU. Above 1 is better.\n"
         ),
-        plan: Plan::new(options.quick).with_sizes(&[16, 64 << 10], &[16, 1024, 64 << 10, 1 << 20]),
+        plan: Plan::of(options).with_sizes(&[16, 64 << 10], &[16, 1024, 64 << 10, 1 << 20]),
     };
     let tree = out_dir.join("against").join(&commit);
     export(&workspace.root, &commit, &tree)?;

@@ -29,7 +29,7 @@ pub fn run(options: &Options) -> Result<(), String> {
                 each ratio taken within a repeat (median, min–max), of messages a second and of \
                 messages per second of the server's CPU.\n"
             .to_owned(),
-        plan: Plan::new(options.quick).with_sizes(&[16, 64 << 10], &[16, 1024, 64 << 10]),
+        plan: Plan::of(options).with_sizes(&[16, 64 << 10], &[16, 1024, 64 << 10]),
     };
     let loadgen = build_loadgen(&workspace)?;
     let certs = TestCerts::generate();

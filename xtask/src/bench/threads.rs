@@ -48,7 +48,7 @@ pub fn run(options: &Options) -> Result<(), String> {
                 min–max), of messages a second and of messages per second of the server's \
                 CPU.\n"
             .to_owned(),
-        plan: Plan::new(quick).with_sizes(&[16], &[16, 1024, 64 << 10]),
+        plan: Plan::of(options).with_sizes(&[16], &[16, 1024, 64 << 10]),
     };
     workspace.build_bench_bins("wsup_loop and fanout_wsup", &["wsup_loop", "fanout_wsup"])?;
     let wsup_loop = workspace.release_bin("wsup_loop");

@@ -163,6 +163,10 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
 fn bench_against_takes_a_revision_and_runtimes() {
     let options = parsed!(Bench, "bench --against 5cb8baf --runtime smol --quick");
     assert_eq!(options.against.as_deref(), Some("5cb8baf"));
+    assert_eq!(options.repeats, None);
+    let repeated = parsed!(Bench, "bench --against HEAD --repeats=15");
+    assert_eq!(repeated.repeats, Some(15));
+    assert!(parse_line("bench --repeats 0").is_err());
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
     assert!(options.quick && !options.http && !options.fanout);
     for line in [
