@@ -63,6 +63,26 @@ pub mod rt;
 #[path = "rt/async_std.rs"]
 pub mod rt;
 
+/// SIGINT and SIGTERM where the runtime has no signals of its own.
+#[cfg(all(
+    any(feature = "runtime-smol", feature = "runtime-async-std"),
+    not(feature = "runtime-tokio")
+))]
+mod signals {
+    /// Resolves on SIGINT or SIGTERM: the signal to shut down gracefully.
+    /// (Without signal handlers, it never resolves.)
+    pub async fn shutdown_signal() {
+        use async_signal::{Signal, Signals};
+        use futures_util::StreamExt;
+        match Signals::new([Signal::Int, Signal::Term]) {
+            Ok(mut signals) => {
+                let _ = signals.next().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
 /// The runtime of this build: none.
 #[cfg(not(any(
     feature = "runtime-tokio",

@@ -35,15 +35,4 @@ pub fn listener_from_std(listener: std::net::TcpListener) -> io::Result<TcpListe
     Ok(async_std::net::TcpListener::from(listener))
 }
 
-/// Resolves on SIGINT or SIGTERM: the signal to shut down gracefully.
-/// (Without signal handlers, it never resolves.)
-pub async fn shutdown_signal() {
-    use async_signal::{Signal, Signals};
-    use async_std::stream::StreamExt;
-    match Signals::new([Signal::Int, Signal::Term]) {
-        Ok(mut signals) => {
-            let _ = signals.next().await;
-        }
-        Err(_) => std::future::pending().await,
-    }
-}
+pub use crate::signals::shutdown_signal;

@@ -78,10 +78,15 @@ impl Wake for Count {
 /// A peer that sends `input`, then goes quiet (reads wait, never end);
 /// with `stalled`, it reads nothing either (writes wait).
 fn conn(input: Vec<u8>, stalled: bool) -> (WebSocket<Mem>, Arc<Timers>) {
+    conn_with(input, stalled, WebSocketConfig::default())
+}
+
+/// As [`conn`], with `cfg`.
+fn conn_with(input: Vec<u8>, stalled: bool, cfg: WebSocketConfig) -> (WebSocket<Mem>, Arc<Timers>) {
     let mut peer = Mem::new(input, usize::MAX);
     peer.hang = true;
     peer.stalled = stalled;
-    on_manual_timers(peer, WebSocketConfig::default())
+    on_manual_timers(peer, cfg)
 }
 
 /// Keepalive every 30 s, the rest by default.
@@ -196,15 +201,10 @@ fn the_close_timeout_counts_from_the_close() {
 /// connection holds nothing any more: its queue and read buffer are freed.
 #[test]
 fn the_write_timeout_ends_a_stalled_flush_and_frees_its_memory() {
-    let timers = Arc::new(Timers::default());
-    let mut peer: Mem = Mem::new(client_frame(0x2, true, b"warm the read buffer"), usize::MAX);
-    peer.hang = true;
-    peer.stalled = true;
-    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
     let cfg = WebSocketConfig::builder()
         .write_timeout(Some(Duration::from_secs(3)))
         .build();
-    let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
+    let (mut ws, timers) = conn_with(client_frame(0x2, true, b"warm the read buffer"), true, cfg);
     let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert!(matches!(ws.poll_recv(&mut cx), Poll::Ready(Ok(_))));
@@ -231,18 +231,11 @@ fn the_write_timeout_ends_a_stalled_flush_and_frees_its_memory() {
 /// holds no more than a new one.
 #[test]
 fn an_idle_keepalive_tick_gives_back_what_a_burst_grew() {
-    let timers = Arc::new(Timers::default());
     let mut input = Vec::new();
     for _ in 0..4 {
         input.extend(client_frame(0x2, true, &vec![5u8; 200 * 1024]));
     }
-    let mut peer: Mem = Mem::new(input, usize::MAX);
-    peer.hang = true;
-    let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
-    let cfg = WebSocketConfig::builder()
-        .keepalive_interval(Some(Duration::from_secs(30)))
-        .build();
-    let mut ws = WebSocket::from_raw(peer, Bytes::new(), cfg, Some(rt));
+    let (mut ws, timers) = conn_with(input, false, keepalive_every_30s());
     let (_, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     for _ in 0..4 {

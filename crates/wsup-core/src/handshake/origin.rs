@@ -260,33 +260,53 @@ mod tests {
         OriginPolicy::SameOrigin.allows(&parts)
     }
 
+    /// Each `(host, origin, allowed)` by `scheme`.
+    #[track_caller]
+    fn check_by(scheme: ServerScheme, cases: &[(&str, &str, bool)]) {
+        for &(host, origin, allowed) in cases {
+            assert_eq!(
+                allows_by(scheme, host, origin),
+                allowed,
+                "Host: {host}, Origin: {origin}"
+            );
+        }
+    }
+
     #[test]
     fn same_origin_over_tls_wants_an_https_origin() {
-        let https = |host, origin| allows_by(ServerScheme::Https, host, origin);
-        assert!(https("a.com", "https://a.com"));
-        assert!(https("a.com", "https://a.com:443"));
-        assert!(https("a.com:443", "https://a.com"));
-        assert!(https("a.com:8443", "https://a.com:8443"));
-        assert!(https("a.com", "wss://a.com"), "wss is https");
-        assert!(https("A.com", "HTTPS://a.COM"));
-        assert!(!https("a.com", "http://a.com"), "the scheme differs");
-        assert!(!https("a.com:8443", "http://a.com:8443"));
-        assert!(!https("a.com", "ws://a.com"));
-        assert!(!https("a.com:80", "http://a.com"));
-        assert!(!https("a.com", "https://b.com"));
-        assert!(!https("a.com:8443", "https://a.com"));
-        assert!(!https("a.com:443", "ftp://a.com:443"), "no such scheme");
+        check_by(
+            ServerScheme::Https,
+            &[
+                ("a.com", "https://a.com", true),
+                ("a.com", "https://a.com:443", true),
+                ("a.com:443", "https://a.com", true),
+                ("a.com:8443", "https://a.com:8443", true),
+                ("a.com", "wss://a.com", true), // wss is https
+                ("A.com", "HTTPS://a.COM", true),
+                ("a.com", "http://a.com", false), // the scheme differs
+                ("a.com:8443", "http://a.com:8443", false),
+                ("a.com", "ws://a.com", false),
+                ("a.com:80", "http://a.com", false),
+                ("a.com", "https://b.com", false),
+                ("a.com:8443", "https://a.com", false),
+                ("a.com:443", "ftp://a.com:443", false), // no such scheme
+            ],
+        );
     }
 
     #[test]
     fn same_origin_over_plain_http_wants_an_http_origin() {
-        let http = |host, origin| allows_by(ServerScheme::Http, host, origin);
-        assert!(http("a.com", "http://a.com"));
-        assert!(http("a.com:80", "http://a.com"));
-        assert!(http("a.com:8080", "http://a.com:8080"));
-        assert!(http("a.com", "ws://a.com"), "ws is http");
-        assert!(!http("a.com", "https://a.com"), "the scheme differs");
-        assert!(!http("a.com:8080", "https://a.com:8080"));
+        check_by(
+            ServerScheme::Http,
+            &[
+                ("a.com", "http://a.com", true),
+                ("a.com:80", "http://a.com", true),
+                ("a.com:8080", "http://a.com:8080", true),
+                ("a.com", "ws://a.com", true),     // ws is http
+                ("a.com", "https://a.com", false), // the scheme differs
+                ("a.com:8080", "https://a.com:8080", false),
+            ],
+        );
     }
 
     #[test]

@@ -13,6 +13,16 @@ fn request(dialer: &Dialer, url: &str) -> String {
     String::from_utf8(written).unwrap()
 }
 
+/// The error the handshake to `url` fails with, having sent nothing.
+fn refused_unsent(dialer: &Dialer, url: &str, what: &str) -> ClientError {
+    let (result, written) = dial_in_chunks(dialer, url, b"", 1);
+    assert!(written.is_empty(), "{what}: nothing is sent");
+    match result {
+        Err(e) => e,
+        Ok(_) => panic!("{what}: the handshake went through"),
+    }
+}
+
 #[test]
 fn the_request_is_exactly_the_rfc_one() {
     assert_eq!(
@@ -47,12 +57,8 @@ fn host_names_the_port_only_when_not_the_default() {
 #[test]
 fn urls_that_cannot_be_requested_are_refused() {
     for url in ["/chat", "ftp://example.com/", "example.com:80"] {
-        let (result, written) = dial_in_chunks(&Dialer::new(), url, b"", 1);
-        assert!(
-            matches!(result, Err(ClientError::InvalidUrl(_))),
-            "{url}: {result:?}"
-        );
-        assert!(written.is_empty(), "{url}: nothing is sent");
+        let e = refused_unsent(&Dialer::new(), url, url);
+        assert!(matches!(e, ClientError::InvalidUrl(_)), "{url}: {e:?}");
     }
 }
 
@@ -64,12 +70,11 @@ fn subprotocols_are_offered_in_order_and_must_be_tokens() {
     );
     for bad in ["", "a b", "a,b", "caf\u{e9}"] {
         let dialer = Dialer::new().protocols([bad]);
-        let (result, written) = dial_in_chunks(&dialer, "ws://h/", b"", 1);
+        let e = refused_unsent(&dialer, "ws://h/", bad);
         assert!(
-            matches!(result, Err(ClientError::InvalidRequest(_))),
-            "{bad:?}: {result:?}"
+            matches!(e, ClientError::InvalidRequest(_)),
+            "{bad:?}: {e:?}"
         );
-        assert!(written.is_empty());
     }
 }
 
@@ -133,12 +138,8 @@ fn extra_headers_follow_and_cannot_replace_the_handshake_ones() {
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         );
-        let (result, written) = dial_in_chunks(&dialer, "ws://example.com/", b"", 4096);
-        assert!(
-            matches!(result, Err(ClientError::InvalidRequest(_))),
-            "{name}: {result:?}"
-        );
-        assert!(written.is_empty(), "{name}");
+        let e = refused_unsent(&dialer, "ws://example.com/", name);
+        assert!(matches!(e, ClientError::InvalidRequest(_)), "{name}: {e:?}");
     }
 }
 
