@@ -182,8 +182,6 @@ fn hello_axum_counts_its_websockets_against_the_cap() {
 #[cfg(feature = "runtime-tokio")]
 #[test]
 fn hello_axum_takes_websockets_over_http2() {
-    use http_body_util::Empty;
-    use hyper_util::rt::{TokioExecutor, TokioIo};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let (_running, addr) = start(env!("CARGO_BIN_EXE_hello-axum"));
@@ -192,25 +190,9 @@ fn hello_axum_takes_websockets_over_http2() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-            .handshake(TokioIo::new(tcp))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let req = hyper::Request::builder()
-            .method(hyper::Method::CONNECT)
-            .version(hyper::Version::HTTP_2)
-            .uri(format!("http://{addr}/ws"))
-            .header("sec-websocket-version", "13")
-            .header("origin", format!("http://{addr}"))
-            .extension(hyper::ext::Protocol::from_static("websocket"))
-            .body(Empty::<hyper::body::Bytes>::new())
-            .unwrap();
-        send.ready().await.unwrap();
-        let res = send.send_request(req).await.unwrap();
-        assert_eq!(res.status(), hyper::StatusCode::OK);
-        let mut ws = TokioIo::new(hyper::upgrade::on(res).await.unwrap());
+        let origin = format!("http://{addr}");
+        let addr = addr.parse().unwrap();
+        let mut ws = wsup_testkit::h2::websocket(addr, "/ws", &[("origin", &origin)]).await;
         ws.write_all(&frame(0x1, b"over h2")).await.unwrap();
         let mut echo = [0u8; 9];
         tokio::time::timeout(Duration::from_secs(10), ws.read_exact(&mut echo))

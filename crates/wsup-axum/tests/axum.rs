@@ -237,29 +237,10 @@ async fn keepalive_pings_come_from_the_upgraders_settings() {
 /// CONNECT (RFC 8441) alike; axum's server enables the latter.
 #[tokio::test]
 async fn websockets_over_http2_through_axum() {
-    use http_body_util::Empty;
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
 
     let addr = serve(upgrader()).await;
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-        .handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let req = hyper::Request::builder()
-        .method(hyper::Method::CONNECT)
-        .version(hyper::Version::HTTP_2)
-        .uri(format!("http://{addr}/any"))
-        .header("sec-websocket-version", "13")
-        .extension(hyper::ext::Protocol::from_static("websocket"))
-        .body(Empty::<hyper::body::Bytes>::new())
-        .unwrap();
-    send.ready().await.unwrap();
-    let res = send.send_request(req).await.unwrap();
-    assert_eq!(res.status(), hyper::StatusCode::OK);
-    let mut stream = TokioIo::new(hyper::upgrade::on(res).await.unwrap());
+    let mut stream = wsup_testkit::h2::websocket(addr, "/any", &[]).await;
     stream
         .write_all(&wsup_testkit::client_frame(
             wsup_testkit::OP_BINARY,
@@ -268,19 +249,7 @@ async fn websockets_over_http2_through_axum() {
         ))
         .await
         .unwrap();
-    let mut buf = [0u8; 64];
-    let mut got = Vec::new();
-    let frame = loop {
-        if let Some((frame, _)) = wsup_testkit::parse_frame(&got) {
-            break frame;
-        }
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
-            .await
-            .expect("an echo within 10 s")
-            .unwrap();
-        assert!(n > 0);
-        got.extend_from_slice(&buf[..n]);
-    };
+    let frame = wsup_testkit::h2::read_frame(&mut stream, &mut Vec::new()).await;
     assert_eq!(
         (frame.opcode, frame.payload),
         (wsup_testkit::OP_BINARY, b"h2".to_vec())

@@ -8,14 +8,12 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http_body_util::Empty;
-use hyper::body::Bytes;
-use hyper::ext::Protocol;
 use hyper::service::service_fn;
-use hyper::{Method, Request, StatusCode, Version};
+use hyper::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wsup_testkit::{client_frame, parse_frame, OP_CLOSE, OP_TEXT};
+use tokio::io::AsyncWriteExt;
+use wsup_testkit::h2::{self, read_frame};
+use wsup_testkit::{client_frame, OP_CLOSE, OP_TEXT};
 
 use common::{service, upgrader, Rt};
 
@@ -42,33 +40,13 @@ async fn serve_h2() -> SocketAddr {
     addr
 }
 
-/// Opens an HTTP/2 connection and sends an extended CONNECT for `/ws`
-/// with `headers`.
+/// An extended CONNECT for `/ws` with `headers`.
 async fn connect(
     addr: SocketAddr,
     protocol: Option<&'static str>,
     headers: &[(&str, &str)],
 ) -> hyper::Response<hyper::body::Incoming> {
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-        .handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let mut req = Request::builder()
-        .method(Method::CONNECT)
-        .version(Version::HTTP_2)
-        .uri(format!("http://{addr}/ws"));
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    if let Some(p) = protocol {
-        req = req.extension(Protocol::from_static(p));
-    }
-    send.ready().await.unwrap();
-    send.send_request(req.body(Empty::<Bytes>::new()).unwrap())
-        .await
-        .unwrap()
+    h2::extended_connect(addr, "/ws", protocol, headers).await
 }
 
 #[tokio::test]
@@ -133,25 +111,6 @@ async fn a_connect_without_the_websocket_protocol_is_refused() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = connect(addr, Some("websocket"), &[("sec-websocket-version", "8")]).await;
     assert_eq!(res.status(), StatusCode::UPGRADE_REQUIRED);
-}
-
-async fn read_frame<S: AsyncReadExt + Unpin>(
-    s: &mut S,
-    pending: &mut Vec<u8>,
-) -> wsup_testkit::Frame {
-    loop {
-        if let Some((frame, used)) = parse_frame(pending) {
-            pending.drain(..used);
-            return frame;
-        }
-        let mut buf = [0u8; 4096];
-        let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf))
-            .await
-            .expect("a frame within 10 s")
-            .unwrap();
-        assert!(n > 0, "stream ended before a whole frame");
-        pending.extend_from_slice(&buf[..n]);
-    }
 }
 
 fn inflate(d: &mut flate2::Decompress, data: &[u8]) -> Vec<u8> {

@@ -2,7 +2,8 @@
 //! client frames built by hand, server frames parsed for assertions, an
 //! in-memory transport, a counting allocator, peers on 127.0.0.1 for client
 //! tests (a `CONNECT` proxy among them), a redis-server of a test's own,
-//! and (feature `certs`) TLS certificates for tests.
+//! (feature `certs`) TLS certificates for tests, and (feature `h2`) an
+//! HTTP/2 client for WebSockets over extended `CONNECT`.
 //!
 //! Independent of `wsup-core` (it deals in bytes and `u8` opcodes), so the
 //! engine's own unit tests can use it, and what it parses is checked by code
@@ -13,6 +14,8 @@ mod alloc;
 #[cfg(feature = "certs")]
 pub mod certs;
 mod frame;
+#[cfg(feature = "h2")]
+pub mod h2;
 mod mem;
 pub mod redis;
 pub mod tcp;
