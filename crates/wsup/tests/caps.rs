@@ -291,14 +291,9 @@ async fn slow_handshakes_hold_their_places_until_the_deadline<R: Rt>() {
     }
     refused::<R>(addr, "").await;
     for io in &mut slow {
-        let mut rest = Vec::new();
-        within::<R, _>(
-            Duration::from_secs(5),
-            "the slow client is closed at the deadline",
-            io.read_to_end(&mut rest),
-        )
-        .await
-        .expect("clean end");
+        let rest = read_to_end_within::<R, _>(io, "the slow client is closed at the deadline")
+            .await
+            .expect("clean end");
         assert!(rest.is_empty(), "[{}] {rest:?}", R::NAME);
     }
     let _next = served_once_freed::<R>(addr).await;

@@ -218,14 +218,9 @@ async fn a_bare_upgrader_gets_the_servers_timers<R: Rt>() {
         .await
         .expect("write");
     let began = Instant::now();
-    let mut rest = Vec::new();
-    within::<R, _>(
-        Duration::from_secs(5),
-        "handshake timeout closes the connection",
-        io.read_to_end(&mut rest),
-    )
-    .await
-    .expect("read");
+    read_to_end_within::<R, _>(&mut io, "handshake timeout closes the connection")
+        .await
+        .expect("read");
     assert_took::<R>(
         began.elapsed(),
         Duration::from_millis(200),
@@ -302,14 +297,9 @@ async fn a_connection_handler_is_capped_tracked_and_sees_the_shutdown<R: Rt>() {
     );
 
     handle.trigger();
-    let mut rest = Vec::new();
-    within::<R, _>(
-        Duration::from_secs(5),
-        "the handler's end",
-        first.read_to_end(&mut rest),
-    )
-    .await
-    .expect("read to the end");
+    let rest = read_to_end_within::<R, _>(&mut first, "the handler's end")
+        .await
+        .expect("read to the end");
     assert_eq!(rest, b"bye\n", "[{}]", R::NAME);
     // The handler ends as soon as it sees the shutdown, possibly before the
     // drain counts the open tasks (the refused client's may still count).

@@ -388,13 +388,7 @@ async fn graceful_shutdown_closes_with_1001_and_close_notify<R: TlsRt>() {
     // async-tungstenite answers the close; then the server ends TLS with
     // close_notify: a clean end of stream, not an unexpected EOF.
     let _ = within::<R, _>(Duration::from_secs(5), "client stream ends", ws.next()).await;
-    let mut rest = Vec::new();
-    let end = within::<R, _>(
-        Duration::from_secs(5),
-        "close_notify",
-        ws.get_mut().read_to_end(&mut rest),
-    )
-    .await;
+    let end = read_to_end_within::<R, _>(ws.get_mut(), "close_notify").await;
     assert!(end.is_ok(), "[{}] no close_notify: {end:?}", R::NAME);
 
     let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
@@ -448,14 +442,9 @@ async fn run_connections_gets_the_tls_stream<R: TlsRt>() {
         let _ = io.close().await;
     }));
     let mut tls = pki.connect::<R>(addr, "localhost").await;
-    let mut got = Vec::new();
-    within::<R, _>(
-        Duration::from_secs(5),
-        "the line",
-        tls.read_to_end(&mut got),
-    )
-    .await
-    .expect("a clean end, with close_notify");
+    let got = read_to_end_within::<R, _>(&mut tls, "the line")
+        .await
+        .expect("a clean end, with close_notify");
     assert_eq!(got, b"over tls\n", "[{}]", R::NAME);
 
     // A client without TLS never reaches the handler.

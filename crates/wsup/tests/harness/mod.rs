@@ -364,6 +364,19 @@ pub async fn within<R: Rt, F: Future>(d: Duration, what: &str, fut: F) -> F::Out
     }
 }
 
+/// Everything `io` sends until it ends, read within 5 s (`what` names the
+/// wait in the panic); the read's error where the end is not clean.
+pub async fn read_to_end_within<R: Rt, S: AsyncRead + Unpin>(
+    io: &mut S,
+    what: &str,
+) -> std::io::Result<Vec<u8>> {
+    use futures_util::AsyncReadExt;
+    let mut got = Vec::new();
+    within::<R, _>(Duration::from_secs(5), what, io.read_to_end(&mut got))
+        .await
+        .map(|_| got)
+}
+
 /// Spawns `f` as a detached task; the returned future yields its output, and
 /// re-raises its panic (so an assertion failing in a server task fails the
 /// test with its own message).
