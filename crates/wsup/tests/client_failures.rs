@@ -178,19 +178,8 @@ async fn a_server_silent_after_the_handshake_runs_into_the_keepalive_timeout<R: 
 /// A masked text frame from the server (RFC 6455 5.1): the client fails
 /// the connection with 1002, and tells the server so.
 async fn masked_frames_from_the_server_fail_the_connection_with_1002<R: ClientRt>() {
-    let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
-        peer.switch("").await;
-        peer.write(&wsup_testkit::client_frame(OP_TEXT, true, b"masked"))
-            .await;
-        peer.read_frame().await
-    })
-    .await;
-    let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
-    fails_with::<R>(&mut ws, CloseCode::PROTOCOL).await;
-    let close = within::<R, _>(Duration::from_secs(5), "the client's close", peer).await;
-    let code = close.and_then(|f| f.close_code()).map(|c| c.0);
-    assert_eq!(code, Some(1002), "[{}]", R::NAME);
-    drop(ws);
+    let masked = wsup_testkit::client_frame(OP_TEXT, true, b"masked");
+    server_frames_fail_with::<R>(vec![masked], CloseCode::PROTOCOL).await;
 }
 
 /// A `101` with permessage-deflate the client did not offer:
@@ -337,20 +326,29 @@ async fn a_message_over_the_clients_limit_fails_with_1009<R: ClientRt>() {
 /// A text message that is not UTF-8, split across two frames so the bad
 /// byte comes in the second: 1007.
 async fn invalid_utf8_from_the_server_fails_with_1007<R: ClientRt>() {
+    let frames = vec![
+        wsup_testkit::server_frame(OP_TEXT, false, b"caf"),
+        wsup_testkit::server_frame(0, true, b"\xc3\x28"),
+    ];
+    server_frames_fail_with::<R>(frames, CloseCode::INVALID_PAYLOAD).await;
+}
+
+/// A server that answers the handshake and sends `frames`: the client
+/// fails the connection with `code`, and its close frame says so.
+async fn server_frames_fail_with<R: ClientRt>(frames: Vec<Vec<u8>>, code: CloseCode) {
     let (addr, peer) = raw_server::<R, _, _, _>(|mut peer| async move {
         peer.switch("").await;
-        peer.write(&wsup_testkit::server_frame(OP_TEXT, false, b"caf"))
-            .await;
-        peer.write(&wsup_testkit::server_frame(0, true, b"\xc3\x28"))
-            .await;
+        for frame in &frames {
+            peer.write(frame).await;
+        }
         peer.read_frame().await
     })
     .await;
     let (mut ws, _) = dial::<R>(R::dialer(), ws_url(addr, "/")).await;
-    fails_with::<R>(&mut ws, CloseCode::INVALID_PAYLOAD).await;
+    fails_with::<R>(&mut ws, code).await;
     let close = within::<R, _>(Duration::from_secs(5), "the client's close", peer).await;
-    let code = close.and_then(|f| f.close_code()).map(|c| c.0);
-    assert_eq!(code, Some(1007), "[{}]", R::NAME);
+    let got = close.and_then(|f| f.close_code()).map(|c| c.0);
+    assert_eq!(got, Some(code.0), "[{}]", R::NAME);
 }
 
 /// The client's next `recv` fails the connection for a protocol error

@@ -55,6 +55,23 @@ fn fragmented_bomb() -> Vec<u8> {
     out
 }
 
+/// [`fragmented_bomb`] from a deflate client to the server at `addr`:
+/// what the server's task returned (within 10 s, `what`), the peak of live
+/// bytes over the sending and the wait, and the client.
+async fn send_the_bomb<R: Rt, T>(
+    addr: std::net::SocketAddr,
+    server: BoxFut<T>,
+    what: &str,
+) -> (T, isize, RawWs<R::ClientIo>) {
+    let mut client = deflate_client::<R>(addr).await;
+    let bomb = fragmented_bomb();
+    let before = process_live_bytes();
+    process_reset_peak();
+    client.write_raw(&bomb).await;
+    let out = within::<R, _>(Duration::from_secs(10), what, server).await;
+    (out, process_reset_peak() - before, client)
+}
+
 /// A raw client that offered permessage-deflate (and got it).
 async fn deflate_client<R: Rt>(addr: std::net::SocketAddr) -> RawWs<R::ClientIo> {
     let io = R::connect(addr).await;
@@ -75,13 +92,7 @@ async fn a_fragmented_deflate_bomb_stops_at_the_message_limit<R: Rt>() {
         .compression(DeflateConfig::enabled())
         .max_message_size(1 << 20);
     let (addr, server) = serve_ws::<R, _, _, _>(up, |mut ws| async move { ws.recv().await }).await;
-    let mut client = deflate_client::<R>(addr).await;
-    let bomb = fragmented_bomb();
-    let before = process_live_bytes();
-    process_reset_peak();
-    client.write_raw(&bomb).await;
-    let res = within::<R, _>(Duration::from_secs(10), "the limit", server).await;
-    let peak = process_reset_peak() - before;
+    let (res, peak, mut client) = send_the_bomb::<R, _>(addr, server, "the limit").await;
     assert_matches!(R, res, Err(Error::Protocol(_)));
     assert_eq!(client.expect_close_code().await, 1009, "[{}]", R::NAME);
     assert!(
@@ -110,13 +121,7 @@ async fn a_fragmented_deflate_bomb_read_as_a_stream_holds_a_window<R: Rt>() {
         }
     })
     .await;
-    let mut client = deflate_client::<R>(addr).await;
-    let bomb = fragmented_bomb();
-    let before = process_live_bytes();
-    process_reset_peak();
-    client.write_raw(&bomb).await;
-    let total = within::<R, _>(Duration::from_secs(10), "the stream", server).await;
-    let peak = process_reset_peak() - before;
+    let (total, peak, _client) = send_the_bomb::<R, _>(addr, server, "the stream").await;
     assert_eq!(total, 16 << 20, "[{}]", R::NAME);
     assert!(
         peak < 2 * MIB,
