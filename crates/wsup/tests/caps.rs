@@ -37,17 +37,6 @@ fn run_echo<R: Rt>(
     (handle, running)
 }
 
-/// Shuts the server down; `run` must return within 5 s.
-async fn stop<R: Rt>(
-    handle: wsup::server::Shutdown,
-    running: BoxFut<std::io::Result<ShutdownSummary>>,
-) {
-    handle.trigger();
-    within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .unwrap_or_else(|e| panic!("[{}] run failed: {e}", R::NAME));
-}
-
 /// An upgrade request to `addr` with `extra` header lines; the server must
 /// answer 101, and echo.
 async fn served<R: Rt>(addr: SocketAddr, extra: &str) -> RawWs<R::ClientIo> {

@@ -21,13 +21,6 @@ where
     let _ = echo(ws).await;
 }
 
-/// What `run` returned (it must, within 5 s, and without error).
-async fn run_returns<R: Rt>(running: BoxFut<std::io::Result<ShutdownSummary>>) -> ShutdownSummary {
-    within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .unwrap_or_else(|e| panic!("[{}] run failed: {e}", R::NAME))
-}
-
 /// Checks what the shutdown did: `closed` connections ended by
 /// themselves, `aborted` at the deadline.
 fn assert_summary<R: Rt>(summary: ShutdownSummary, closed: usize, aborted: usize) {

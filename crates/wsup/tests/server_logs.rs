@@ -88,10 +88,7 @@ async fn a_handler_panic_is_logged_at_error_with_the_peer_in_the_connection_s_sp
     client.send(true, OP_TEXT, b"hi").await;
     let code = within::<R, _>(Duration::from_secs(5), "1011", client.expect_close_code()).await;
     assert_eq!(code, 1011, "[{}]", R::NAME);
-    handle.trigger();
-    within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .unwrap();
+    stop::<R>(handle, running).await;
     let line = one_with("websocket handler panicked");
     assert_has(
         &line,
@@ -117,10 +114,7 @@ async fn a_refusal_over_a_cap_is_logged_with_its_status_and_cap<R: Rt>() {
     }));
     let response = http_exchange::<R>(addr, upgrade_request(addr, "").as_bytes()).await;
     assert_eq!(status(&response), 503, "[{}] {response}", R::NAME);
-    handle.trigger();
-    within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .unwrap();
+    stop::<R>(handle, running).await;
     let line = one_with("websocket handshake refused");
     assert_has(
         &line,
@@ -145,10 +139,7 @@ async fn a_shutdown_logs_its_start_and_its_summary<R: Rt>() {
     client.send(true, OP_TEXT, b"hi").await;
     let echoed = within::<R, _>(Duration::from_secs(5), "echo", client.read_frame()).await;
     assert_frame::<R>(&echoed.expect("echo"), true, OP_TEXT, b"hi");
-    handle.trigger();
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .unwrap();
+    let summary = stop::<R>(handle, running).await;
     assert_eq!((summary.closed, summary.aborted), (0, 1), "[{}]", R::NAME);
     assert_has(
         &one_with("websocket server shutting down"),

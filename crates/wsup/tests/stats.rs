@@ -112,10 +112,7 @@ async fn a_server_counts_accepted_refused_and_over_cap_once_each<R: Rt>() {
         client_close::<R>(&mut first, 1000, "").await.map(|c| c.0),
         Some(1000)
     );
-    handle.trigger();
-    within::<R, _>(std::time::Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
+    stop::<R>(handle, running).await;
     let now = stats.snapshot();
     assert_eq!(
         (now.open, now.closed_with(1000)),

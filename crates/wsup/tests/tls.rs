@@ -176,17 +176,6 @@ async fn start<R: TlsRt>(
     (addr, handle, stats, running)
 }
 
-/// Shuts the server down; `run` must return within 5 s, with no error.
-async fn stop<R: Rt>(
-    handle: Shutdown,
-    running: BoxFut<io::Result<ShutdownSummary>>,
-) -> ShutdownSummary {
-    handle.trigger();
-    within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .unwrap_or_else(|e| panic!("[{}] run failed: {e}", R::NAME))
-}
-
 /// A client gets through: text echoed over `wss://`.
 async fn served<R: TlsRt>(pki: &Pki, addr: SocketAddr) {
     let mut ws = pki.wss::<R>(addr).await.expect("wss handshake");
@@ -391,9 +380,7 @@ async fn graceful_shutdown_closes_with_1001_and_close_notify<R: TlsRt>() {
     let end = read_to_end_within::<R, _>(ws.get_mut(), "close_notify").await;
     assert!(end.is_ok(), "[{}] no close_notify: {end:?}", R::NAME);
 
-    let summary = within::<R, _>(Duration::from_secs(5), "run returns", running)
-        .await
-        .expect("run");
+    let summary = run_returns::<R>(running).await;
     assert_eq!(
         (summary.closed, summary.aborted),
         (1, 0),

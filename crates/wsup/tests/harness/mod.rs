@@ -364,6 +364,24 @@ pub async fn within<R: Rt, F: Future>(d: Duration, what: &str, fut: F) -> F::Out
     }
 }
 
+/// What a server's `run` returned (it must, within 5 s, and without error).
+pub async fn run_returns<R: Rt>(
+    running: BoxFut<std::io::Result<wsup::server::ShutdownSummary>>,
+) -> wsup::server::ShutdownSummary {
+    within::<R, _>(Duration::from_secs(5), "run returns", running)
+        .await
+        .unwrap_or_else(|e| panic!("[{}] run failed: {e}", R::NAME))
+}
+
+/// Shuts the server down by `handle`; what its `run` returned.
+pub async fn stop<R: Rt>(
+    handle: wsup::server::Shutdown,
+    running: BoxFut<std::io::Result<wsup::server::ShutdownSummary>>,
+) -> wsup::server::ShutdownSummary {
+    handle.trigger();
+    run_returns::<R>(running).await
+}
+
 /// Everything `io` sends until it ends, read within 5 s (`what` names the
 /// wait in the panic); the read's error where the end is not clean.
 pub async fn read_to_end_within<R: Rt, S: AsyncRead + Unpin>(
