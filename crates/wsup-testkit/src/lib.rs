@@ -16,6 +16,7 @@ pub mod certs;
 mod frame;
 #[cfg(feature = "h2")]
 pub mod h2;
+mod head;
 mod mem;
 pub mod redis;
 pub mod tcp;
@@ -28,4 +29,5 @@ pub use frame::{
     client_frame, encode_frame, noise, parse_frame, parse_frames, server_frame, Frame, MASK,
     OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
 };
+pub use head::header;
 pub use mem::{Mem, Output};

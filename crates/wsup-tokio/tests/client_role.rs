@@ -56,14 +56,7 @@ async fn connect_with(addr: SocketAddr, config: WebSocketConfig) -> Client {
     };
     let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let accept = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("sec-websocket-accept")
-                .then(|| value.trim().to_owned())
-        })
-        .expect("Sec-WebSocket-Accept");
+    let accept = wsup_testkit::header(&head, "sec-websocket-accept").expect("Sec-WebSocket-Accept");
     assert_eq!(accept, ACCEPT);
     let leftover = Bytes::copy_from_slice(&buf[head_end..]);
     let runtime: Arc<dyn wsup_core::Runtime> = Arc::new(TokioRuntime);

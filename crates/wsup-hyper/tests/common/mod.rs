@@ -150,13 +150,8 @@ pub fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
         buf.push(byte[0]);
     }
     let head = String::from_utf8(buf).unwrap();
-    let len = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().unwrap())
-        })
+    let len = wsup_testkit::header(&head, "content-length")
+        .map(|v| v.parse::<usize>().unwrap())
         .unwrap_or(0);
     let mut body = vec![0; len];
     s.read_exact(&mut body).unwrap();

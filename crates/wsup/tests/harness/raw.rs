@@ -58,13 +58,7 @@ pub fn status(head: &str) -> u16 {
         .unwrap_or_else(|_| panic!("bad status line {line:?}"))
 }
 
-/// A header's value in a response head (name compared ignoring case).
-pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines().skip(1).find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
-}
+pub use wsup_testkit::header;
 
 /// Sends `request` as raw bytes on a fresh connection and reads the whole
 /// response until the server closes. Returns the response text.
