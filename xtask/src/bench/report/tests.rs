@@ -102,28 +102,12 @@ fn results(rt: Runtime, plan: &Plan) -> RuntimeResults {
             }
         }
     }
-    r.idle[WSUP] = Some(Idle {
-        opened: 1000,
-        rss_before_kib: 2000,
-        rss_after_kib: 7000,
-    });
-    r.idle[BATCHED] = Some(Idle {
-        opened: 1000,
-        rss_before_kib: 2000,
-        rss_after_kib: 30000,
-    });
+    r.idle[WSUP] = idle(2000, 7000);
+    r.idle[BATCHED] = idle(2000, 30000);
     if fastws {
-        r.idle[FASTWS] = Some(Idle {
-            opened: 1000,
-            rss_before_kib: 2000,
-            rss_after_kib: 12000,
-        });
+        r.idle[FASTWS] = idle(2000, 12000);
     }
-    r.idle[CEILING] = Some(Idle {
-        opened: 1000,
-        rss_before_kib: 1000,
-        rss_after_kib: 1500,
-    });
+    r.idle[CEILING] = idle(1000, 1500);
     for &size in &plan.alloc_sizes {
         let wsup = if rt == Runtime::Tokio { 3 } else { 50 };
         r.allocs[0].push(Alloc::new(size, 10_000, (0, 0), (wsup, 1000)));
@@ -414,4 +398,13 @@ fn sizes_are_named_in_binary_units() {
     assert_eq!(size_name(1024), "1 KiB");
     assert_eq!(size_name(64 << 10), "64 KiB");
     assert_eq!(size_name(1 << 20), "1 MiB");
+}
+
+/// 1,000 idle connections opened, the RSS before and after, in KiB.
+fn idle(rss_before_kib: u64, rss_after_kib: u64) -> Option<Idle> {
+    Some(Idle {
+        opened: 1000,
+        rss_before_kib,
+        rss_after_kib,
+    })
 }
