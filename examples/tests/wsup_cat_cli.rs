@@ -74,6 +74,16 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// wsup-cat exited with `code`, saying each of `said` on stderr.
+#[track_caller]
+fn exits_with(out: &Output, code: i32, said: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    for what in said {
+        assert!(stderr.contains(what), "no {what:?} in {stderr}");
+    }
+}
+
 #[test]
 fn lines_in_are_echoed_as_lines_out_and_a_normal_close_exits_0() {
     let (_echo, addr) = start_echo(&[]);
@@ -215,15 +225,9 @@ fn headers_and_subprotocols_reach_the_server() {
 #[test]
 fn a_header_that_is_not_name_colon_value_is_a_usage_error() {
     let out = run_cat(&["ws://127.0.0.1:9/", "-H", "no colon"], "");
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("usage: wsup-cat"));
+    exits_with(&out, 2, &["usage: wsup-cat"]);
     let out = run_cat(&["ws://127.0.0.1:9/", "-H", "bad name: v"], "");
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("header name"),
-        "{}",
-        text(&out.stderr)
-    );
+    exits_with(&out, 1, &["header name"]);
 }
 
 #[test]
@@ -236,12 +240,7 @@ fn a_server_closing_with_1011_is_reported_with_a_non_zero_exit() {
     let start = Instant::now();
     let out = finish(spawn_cat(&[&format!("ws://{addr}")]));
     server.join().expect("the server");
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("1011") && stderr.contains("backend down"),
-        "{stderr}"
-    );
+    exits_with(&out, 1, &["1011", "backend down"]);
     // The server ended the TCP connection: no wait for a close timeout.
     assert!(
         start.elapsed() < Duration::from_secs(4),
@@ -280,12 +279,7 @@ fn wss_with_the_ca_given_by_cacert_and_refused_without_it() {
     // A CA file that is not PEM is named.
     let junk = PemFile::new("junk.pem", "not a certificate\n");
     let out = run_cat(&[&url, "--cacert", junk.arg()], "");
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("--cacert"),
-        "{}",
-        text(&out.stderr)
-    );
+    exits_with(&out, 1, &["--cacert"]);
 }
 
 #[test]
