@@ -309,27 +309,32 @@ async fn a_connection_handler_is_capped_tracked_and_sees_the_shutdown<R: Rt>() {
 /// one attached after the trigger goes away at once.
 async fn an_attached_connection_goes_away_with_the_shutdown<R: Rt>() {
     let shutdown = wsup::server::Shutdown::new();
+    let (mut c, served) = attached_echo::<R>(&shutdown).await;
+    assert_echoed::<R>(&mut c, "before").await;
+    shutdown.trigger();
+    expect_close_then_end::<R>(&mut c, 1001).await;
+    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+
+    let (mut c, served) = attached_echo::<R>(&shutdown).await;
+    expect_close_then_end::<R>(&mut c, 1001).await;
+    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+}
+
+/// A client of an echo server whose connection is attached to `shutdown`;
+/// the server's task.
+async fn attached_echo<R: Rt>(
+    shutdown: &wsup::server::Shutdown,
+) -> (
+    Client<R>,
+    BoxFut<Result<Option<wsup::CloseFrame>, wsup::Error>>,
+) {
     let attach = shutdown.clone();
     let (addr, served) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
         attach.attach(&mut ws);
         echo(ws).await
     })
     .await;
-    let mut c = connect::<R>(addr).await;
-    assert_echoed::<R>(&mut c, "before").await;
-    shutdown.trigger();
-    expect_close_then_end::<R>(&mut c, 1001).await;
-    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
-
-    let late = shutdown.clone();
-    let (addr, served) = serve_ws::<R, _, _, _>(upgrader::<R>(), move |mut ws| async move {
-        late.attach(&mut ws);
-        echo(ws).await
-    })
-    .await;
-    let mut c = connect::<R>(addr).await;
-    expect_close_then_end::<R>(&mut c, 1001).await;
-    let _ = within::<R, _>(Duration::from_secs(5), "handler ends", served).await;
+    (connect::<R>(addr).await, served)
 }
 
 runtime_tests!(

@@ -62,16 +62,15 @@ fn capture() -> MutexGuard<'static, ()> {
 }
 
 /// The one line logged so far that contains `what`.
-fn one_with(what: &str) -> String {
+/// Asserts that one line was logged with `what`, and that it holds every
+/// one of `fields`.
+#[track_caller]
+fn logged(what: &str, fields: &[&str]) {
     let text = String::from_utf8(LOGGED.lock().unwrap().clone()).unwrap();
     let found: Vec<_> = text.lines().filter(|l| l.contains(what)).collect();
     assert_eq!(found.len(), 1, "one {what:?} in {text}");
-    found[0].to_owned()
-}
-
-fn assert_has(line: &str, fields: &[&str]) {
     for field in fields {
-        assert!(line.contains(field), "{field} in {line}");
+        assert!(found[0].contains(field), "{field} in {}", found[0]);
     }
 }
 
@@ -89,9 +88,8 @@ async fn a_handler_panic_is_logged_at_error_with_the_peer_in_the_connection_s_sp
     let code = within::<R, _>(Duration::from_secs(5), "1011", client.expect_close_code()).await;
     assert_eq!(code, 1011, "[{}]", R::NAME);
     stop::<R>(handle, running).await;
-    let line = one_with("websocket handler panicked");
-    assert_has(
-        &line,
+    logged(
+        "websocket handler panicked",
         &[
             "ERROR",
             "peer=127.0.0.1:",
@@ -100,8 +98,10 @@ async fn a_handler_panic_is_logged_at_error_with_the_peer_in_the_connection_s_sp
         ],
     );
     // What the handler logs nests in the connection's span, peer included.
-    let line = one_with("handler got a message");
-    assert_has(&line, &["websocket{path=\"/ws\" peer=127.0.0.1:"]);
+    logged(
+        "handler got a message",
+        &["websocket{path=\"/ws\" peer=127.0.0.1:"],
+    );
 }
 
 async fn a_refusal_over_a_cap_is_logged_with_its_status_and_cap<R: Rt>() {
@@ -115,9 +115,8 @@ async fn a_refusal_over_a_cap_is_logged_with_its_status_and_cap<R: Rt>() {
     let response = http_exchange::<R>(addr, upgrade_request(addr, "").as_bytes()).await;
     assert_eq!(status(&response), 503, "[{}] {response}", R::NAME);
     stop::<R>(handle, running).await;
-    let line = one_with("websocket handshake refused");
-    assert_has(
-        &line,
+    logged(
+        "websocket handshake refused",
         &[
             "DEBUG",
             "status=503",
@@ -141,12 +140,9 @@ async fn a_shutdown_logs_its_start_and_its_summary<R: Rt>() {
     assert_frame::<R>(&echoed.expect("echo"), true, OP_TEXT, b"hi");
     let summary = stop::<R>(handle, running).await;
     assert_eq!((summary.closed, summary.aborted), (0, 1), "[{}]", R::NAME);
-    assert_has(
-        &one_with("websocket server shutting down"),
-        &[" INFO ", "open=1"],
-    );
-    assert_has(
-        &one_with("websocket server shut down"),
+    logged("websocket server shutting down", &[" INFO ", "open=1"]);
+    logged(
+        "websocket server shut down",
         &[" INFO ", "closed=0", "aborted=1", "duration="],
     );
 }
