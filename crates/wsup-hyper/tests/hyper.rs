@@ -13,7 +13,8 @@ use wsup_core::OriginPolicy;
 use wsup_testkit::{client_frame, encode_frame, MASK, OP_BINARY, OP_TEXT, RSV1};
 
 use common::{
-    connect, read_frame, read_response, start, upgrade_request, upgrader, write_all, RUNTIMES,
+    connect, exchange, read_frame, read_response, start, upgrade_request, upgrader, write_all,
+    RUNTIMES,
 };
 
 #[test]
@@ -120,18 +121,14 @@ fn refusals_come_from_the_upgrader() {
     for rt in RUNTIMES {
         let addr = start(rt, upgrader(rt), true);
         // Another site's page: the default same-origin policy refuses it.
-        let mut s = connect(addr);
-        write_all(
-            &mut s,
-            upgrade_request(addr, "Origin: http://evil.example\r\n").as_bytes(),
+        let (_, head) = exchange(
+            addr,
+            &upgrade_request(addr, "Origin: http://evil.example\r\n"),
         );
-        let (head, _) = read_response(&mut s);
         assert!(head.starts_with("HTTP/1.1 403"), "{rt:?}: {head}");
         // A wrong version: 426 with the version wsup speaks.
-        let mut s = connect(addr);
         let req = upgrade_request(addr, "").replace("Version: 13", "Version: 8");
-        write_all(&mut s, req.as_bytes());
-        let (head, _) = read_response(&mut s);
+        let (_, head) = exchange(addr, &req);
         assert!(head.starts_with("HTTP/1.1 426"), "{rt:?}: {head}");
         assert!(
             head.to_ascii_lowercase()
@@ -140,12 +137,8 @@ fn refusals_come_from_the_upgrader() {
         );
         // A custom policy that allows it.
         let allowing = start(rt, upgrader(rt).origin_policy(OriginPolicy::AllowAll), true);
-        let mut s = connect(allowing);
-        write_all(
-            &mut s,
-            upgrade_request(allowing, "Origin: http://evil.example\r\n").as_bytes(),
-        );
-        let (head, _) = read_response(&mut s);
+        let req = upgrade_request(allowing, "Origin: http://evil.example\r\n");
+        let (_, head) = exchange(allowing, &req);
         assert!(head.starts_with("HTTP/1.1 101"), "{rt:?}: {head}");
     }
 }
@@ -157,10 +150,8 @@ fn refusals_come_from_the_upgrader() {
 fn an_http_1_0_upgrade_request_is_refused_with_400() {
     for rt in RUNTIMES {
         let addr = start(rt, upgrader(rt), true);
-        let mut s = connect(addr);
         let req = upgrade_request(addr, "").replacen("HTTP/1.1", "HTTP/1.0", 1);
-        write_all(&mut s, req.as_bytes());
-        let (head, _) = read_response(&mut s);
+        let (_, head) = exchange(addr, &req);
         assert!(head.contains(" 400 "), "{rt:?}: {head}");
     }
 }
@@ -190,10 +181,8 @@ fn inflate(data: &[u8]) -> Vec<u8> {
 fn permessage_deflate_through_hyper() {
     for rt in RUNTIMES {
         let addr = start(rt, upgrader(rt), true);
-        let mut s = connect(addr);
         let offer = "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n";
-        write_all(&mut s, upgrade_request(addr, offer).as_bytes());
-        let (head, _) = read_response(&mut s);
+        let (mut s, head) = exchange(addr, &upgrade_request(addr, offer));
         assert!(head.starts_with("HTTP/1.1 101"), "{rt:?}: {head}");
         let ext = head
             .lines()

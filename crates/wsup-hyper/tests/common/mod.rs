@@ -184,6 +184,15 @@ pub fn write_all(s: &mut TcpStream, bytes: &[u8]) {
     s.write_all(bytes).unwrap();
 }
 
+/// Sends `request` on a new connection to `addr`: the connection, and the
+/// head of the response.
+pub fn exchange(addr: SocketAddr, request: &str) -> (TcpStream, String) {
+    let mut s = connect(addr);
+    write_all(&mut s, request.as_bytes());
+    let (head, _) = read_response(&mut s);
+    (s, head)
+}
+
 /// Serves one connection of a `futures_io` runtime in a task of its own.
 fn serve_futures_io<S, F, Fut>(rt: Rt, stream: S, svc: F, upgrades: bool)
 where
