@@ -13,7 +13,7 @@
 /// expansion names `wsup_core` in doc links, so the crate must depend on it
 /// under that name.
 ///
-/// ```ignore
+/// ```text
 /// wsup_core::runtime_binding! {
 ///     runtime: TokioRuntime,          // a unit struct of the binding crate
 ///     name: "tokio",                  // for the docs

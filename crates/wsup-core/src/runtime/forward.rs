@@ -14,14 +14,41 @@
 /// which implements the same three methods (its own trait must be in scope,
 /// or a bound of the impl). The impl writes its close itself.
 ///
-/// ```ignore
-/// impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for TokioIo<T> {
+/// ```
+/// use std::io;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll};
+///
+/// use futures_io::AsyncWrite;
+///
+/// /// A `futures_io` writer behind a newtype.
+/// struct Wrapped<T> {
+///     inner: T,
+/// }
+///
+/// impl<T: AsyncWrite + Unpin> AsyncWrite for Wrapped<T> {
 ///     wsup_core::forward_write!(inner);
 ///
 ///     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-///         Pin::new(&mut self.inner).poll_shutdown(cx)
+///         Pin::new(&mut self.inner).poll_close(cx)
 ///     }
 /// }
+///
+/// let mut w = Wrapped { inner: Sink(Vec::new()) };
+/// # /// Keeps what is written.
+/// # struct Sink(Vec<u8>);
+/// # impl AsyncWrite for Sink {
+/// #     fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+/// #         self.0.extend_from_slice(b);
+/// #         Poll::Ready(Ok(b.len()))
+/// #     }
+/// #     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+/// #     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+/// # }
+/// let mut cx = Context::from_waker(std::task::Waker::noop());
+/// let n = Pin::new(&mut w).poll_write(&mut cx, b"passed on");
+/// assert!(matches!(n, Poll::Ready(Ok(9))));
+/// assert_eq!(w.inner.0, b"passed on");
 /// ```
 #[doc(hidden)]
 #[macro_export]
