@@ -53,6 +53,16 @@ fn latency(round: usize, p99: f64) -> Latency {
     }
 }
 
+/// A server's resident memory, in KiB, before and after opening 1000
+/// idle connections.
+fn idle(rss_before_kib: u64, rss_after_kib: u64) -> Idle {
+    Idle {
+        opened: 1000,
+        rss_before_kib,
+        rss_after_kib,
+    }
+}
+
 const LOOP: usize = Kind::WsupLoop.index();
 const SEND: usize = Kind::BaselineSend.index();
 const FASTWS: usize = Kind::Fastwebsockets.index();
@@ -102,28 +112,12 @@ fn results(rt: Runtime, plan: &Plan) -> RuntimeResults {
             }
         }
     }
-    r.idle[WSUP] = Some(Idle {
-        opened: 1000,
-        rss_before_kib: 2000,
-        rss_after_kib: 7000,
-    });
-    r.idle[BATCHED] = Some(Idle {
-        opened: 1000,
-        rss_before_kib: 2000,
-        rss_after_kib: 30000,
-    });
+    r.idle[WSUP] = Some(idle(2000, 7000));
+    r.idle[BATCHED] = Some(idle(2000, 30000));
     if fastws {
-        r.idle[FASTWS] = Some(Idle {
-            opened: 1000,
-            rss_before_kib: 2000,
-            rss_after_kib: 12000,
-        });
+        r.idle[FASTWS] = Some(idle(2000, 12000));
     }
-    r.idle[CEILING] = Some(Idle {
-        opened: 1000,
-        rss_before_kib: 1000,
-        rss_after_kib: 1500,
-    });
+    r.idle[CEILING] = Some(idle(1000, 1500));
     for &size in &plan.alloc_sizes {
         let wsup = if rt == Runtime::Tokio { 3 } else { 50 };
         r.allocs[0].push(Alloc::new(size, 10_000, (0, 0), (wsup, 1000)));
