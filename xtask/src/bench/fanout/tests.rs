@@ -110,6 +110,30 @@ fn the_json_has_the_run_the_figures_and_the_paired_ratios() {
 }
 
 #[test]
+fn the_json_has_each_server_s_figures_with_their_samples() {
+    let v = report(&[1_000], None).json();
+    let stats = |median: f64, min: f64, max: f64, samples: &[f64]| json!({"median": median, "min": min, "max": max, "samples": samples});
+    let same = |value: f64| stats(value, value, value, &[value; 2]);
+    let per_cpu = [300_000.0 / 0.9, 600_000.0 / 0.9];
+    assert_eq!(
+        v["points"][1]["servers"]["wsup"],
+        json!({
+            "deliveries_per_sec": stats(450_000.0, 300_000.0, 600_000.0, &[300_000.0, 600_000.0]),
+            "latency_p50_us": same(1500.0),
+            "latency_p99_us": same(3000.0),
+            "loaded_latency_p50_us": same(9000.0),
+            "loaded_latency_p99_us": same(12000.0),
+            "rss_kib_per_subscriber": same(6.5),
+            "rss_kib_per_subscriber_after": same(10.0),
+            "server_cpu": same(0.9),
+            "deliveries_per_server_cpu_sec": stats(500_000.0, per_cpu[0], per_cpu[1], &per_cpu),
+            "client_cpu": same(0.8),
+            "lost": 0,
+        })
+    );
+}
+
+#[test]
 fn the_plan_bounds_messages_and_windows() {
     let plan = Plan::new(false, 5_000);
     assert_eq!(plan.messages(1_000), 2_000);

@@ -18,7 +18,9 @@ mod stats;
 mod targets;
 
 pub use format::{si, size_name};
+#[cfg(test)]
 pub use json::stats as stats_json;
+pub use json::{stats_of, stats_of_some};
 pub use stats::{median, paired_ratios, spread};
 
 /// One throughput measurement of one server.

@@ -262,6 +262,33 @@ fn missing_figures_have_no_verdict() {
 }
 
 #[test]
+fn each_server_s_figures_are_written_with_their_samples() {
+    let plan = Plan::new(false);
+    let json = report(&plan, vec![results(Runtime::Tokio, &plan)]).json();
+    let stats = |median: f64, min: f64, max: f64, samples: &[f64]| json!({"median": median, "min": min, "max": max, "samples": samples});
+    let runtime = &json["runtimes"][0];
+    assert_eq!(
+        runtime["throughput"][0]["servers"]["wsup"],
+        json!({
+            "msgs_per_sec": stats(95000.0, 95000.0, 95000.0, &[95000.0; 3]),
+            "mb_per_sec": stats(1.52, 1.52, 1.52, &[1.52; 3]),
+            "client_cpu": stats(0.5, 0.5, 0.5, &[0.5; 3]),
+            "server_cpu": stats(0.9, 0.9, 0.9, &[0.9; 3]),
+        })
+    );
+    assert_eq!(
+        runtime["latency_16b_1conn_w1"]["wsup"],
+        json!({
+            "p50_us": stats(27.5, 27.5, 55.0, &[27.5, 27.5, 27.5, 55.0]),
+            "p99_us": stats(55.0, 55.0, 110.0, &[55.0, 55.0, 55.0, 110.0]),
+            "p999_us": stats(110.0, 110.0, 220.0, &[110.0, 110.0, 110.0, 220.0]),
+            "client_cpu": stats(0.3, 0.3, 0.3, &[0.3; 4]),
+            "server_cpu": stats(0.4, 0.4, 0.4, &[0.4; 4]),
+        })
+    );
+}
+
+#[test]
 fn the_targets_come_before_the_runtimes_with_their_verdicts() {
     let plan = Plan::new(false);
     let both = vec![
