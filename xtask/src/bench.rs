@@ -172,6 +172,16 @@ impl Plan {
     }
 }
 
+/// Every point of a matrix, row by row: `point(a, b)` for each `b` of
+/// `inner`, for each `a` of `outer`.
+fn matrix<A: Copy, B: Copy, T>(outer: &[A], inner: &[B], point: impl Fn(A, B) -> T) -> Vec<T> {
+    let point = &point;
+    outer
+        .iter()
+        .flat_map(|&a| inner.iter().map(move |&b| point(a, b)))
+        .collect()
+}
+
 const SERVER_CORE: usize = 0;
 const LOADGEN_CORE: usize = 1;
 

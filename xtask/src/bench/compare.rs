@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::report::{median, size_name};
 use super::server::{LoadGen, Server};
-use super::{one_thread, output_dirs, write, Plan, SERVER_CORE};
+use super::{matrix, one_thread, output_dirs, write, Plan, SERVER_CORE};
 use crate::runtime::Runtime;
 use crate::util::Workspace;
 
@@ -156,17 +156,11 @@ fn measure(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let plan = &comparison.plan;
-    let mut points: Vec<Point> = plan
-        .sizes
-        .iter()
-        .flat_map(|&size| {
-            plan.conns.iter().map(move |&conns| Point {
-                size,
-                conns,
-                samples: vec![Vec::new(); variants.len()],
-            })
-        })
-        .collect();
+    let mut points = matrix(&plan.sizes, &plan.conns, |size, conns| Point {
+        size,
+        conns,
+        samples: vec![Vec::new(); variants.len()],
+    });
     let repeats = plan.repeats;
     for repeat in 0..repeats {
         for point in &mut points {

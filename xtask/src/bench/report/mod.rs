@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::{Kind, Plan, Runtime};
+use super::{matrix, Kind, Plan, Runtime};
 
 mod format;
 mod json;
@@ -156,20 +156,14 @@ pub struct RuntimeResults {
 
 impl RuntimeResults {
     pub fn new(runtime: Runtime, plan: &Plan) -> Self {
-        let mut throughput = Vec::new();
-        for &conns in &plan.conns {
-            for &size in &plan.sizes {
-                throughput.push(Throughput {
-                    size,
-                    conns,
-                    window: Plan::window(size),
-                    samples: Default::default(),
-                });
-            }
-        }
         RuntimeResults {
             runtime,
-            throughput,
+            throughput: matrix(&plan.conns, &plan.sizes, |conns, size| Throughput {
+                size,
+                conns,
+                window: Plan::window(size),
+                samples: Default::default(),
+            }),
             latency: Default::default(),
             idle: [None; SERVERS],
             allocs: Default::default(),

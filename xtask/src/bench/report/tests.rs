@@ -30,6 +30,29 @@ fn paired_ratios_pair_by_round_and_skip_the_missing() {
     assert_eq!(paired_ratios(&wsup, &[]), Vec::<f64>::new());
 }
 
+#[test]
+fn the_matrix_goes_row_by_row() {
+    let points = crate::bench::matrix(&[1, 2], &['a', 'b', 'c'], |n, c| format!("{n}{c}"));
+    assert_eq!(points, ["1a", "1b", "1c", "2a", "2b", "2c"]);
+    // The throughput points: each size, for one connection then for 100.
+    let plan = Plan::new(true);
+    let r = RuntimeResults::new(Runtime::Tokio, &plan);
+    let points: Vec<_> = r.throughput.iter().map(|t| (t.conns, t.size)).collect();
+    assert_eq!(
+        points,
+        [
+            (1, 16),
+            (1, 1024),
+            (1, 65536),
+            (1, 1 << 20),
+            (100, 16),
+            (100, 1024),
+            (100, 65536),
+            (100, 1 << 20)
+        ]
+    );
+}
+
 /// A throughput sample of `msgs` messages of `size` bytes a second.
 fn sample(round: usize, size: usize, msgs: f64) -> Sample {
     Sample {
