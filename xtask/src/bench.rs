@@ -182,6 +182,15 @@ fn matrix<A: Copy, B: Copy, T>(outer: &[A], inner: &[B], point: impl Fn(A, B) ->
         .collect()
 }
 
+/// Asserts that `text`, a report or a chart, has each of `parts`.
+#[cfg(test)]
+#[track_caller]
+fn assert_contains_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no `{part}` in\n{text}");
+    }
+}
+
 const SERVER_CORE: usize = 0;
 const LOADGEN_CORE: usize = 1;
 

@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::report::{FanoutReport, Point, Sample};
 use super::{chart, Fanout, Plan};
+use crate::bench::assert_contains_all;
 use crate::bench::report::RunInfo;
 
 /// A sample of `rate` deliveries a second in `round`.
@@ -83,9 +84,7 @@ fn the_markdown_judges_the_aims_at_ten_thousand_and_lists_every_server() {
          | 9.00 / 12.00 | 6.50 | 10.00 | 0.90 | 500k |",
         "| 1000 | broadcast + tokio-tungstenite | 150k | 1.00 (1.00–1.00) | 0.17 (0.17–0.17) |",
     ];
-    for row in rows {
-        assert!(md.contains(row), "no `{row}` in\n{md}");
-    }
+    assert_contains_all(&md, &rows);
     assert!(md.contains("- a note"));
     let quick = report(&[1_000], None).markdown();
     assert!(quick.contains("not in this run"), "{quick}");
@@ -162,18 +161,19 @@ fn the_chart_has_a_panel_per_reference_and_a_group_per_subscriber_count() {
     let quick = std::fs::read_to_string(dir.join("quick.svg")).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(quick.contains("1,000") && !quick.contains("15,000"));
-    for text in [
-        "÷ broadcast + tokio-tungstenite (aim ≥ 2)",
-        "÷ raw TCP (aim ≥ 0.8)",
-        "16 B messages",
-        "1 KiB messages",
-        "15,000",
-        "3.00",
-        "0.50",
-        "subscribers",
-    ] {
-        assert!(svg.contains(text), "no `{text}` in the chart");
-    }
+    assert_contains_all(
+        &svg,
+        &[
+            "÷ broadcast + tokio-tungstenite (aim ≥ 2)",
+            "÷ raw TCP (aim ≥ 0.8)",
+            "16 B messages",
+            "1 KiB messages",
+            "15,000",
+            "3.00",
+            "0.50",
+            "subscribers",
+        ],
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@ use super::format::size_name;
 use super::stats::{paired_ratios, spread};
 use super::targets::{Comparison, Target};
 use super::*;
+use crate::bench::assert_contains_all;
 
 #[test]
 fn spread_takes_the_middle_value() {
@@ -274,14 +275,13 @@ fn missing_figures_have_no_verdict() {
     }
     let empty = vec![RuntimeResults::new(Runtime::AsyncStd, &plan)];
     let md = report(&plan, empty).markdown();
-    for row in [
+    let rows = [
         "| 16 B × 100 conn, msg/s: wsup ÷ send baseline | async-std | ≥ 2 | failed | – | – |",
         "| 16 B × 100 conn, msg/s: README loop ÷ send baseline | async-std | ≥ 3 | failed | – | – |",
         "| RSS per idle connection, wsup, KiB | async-std | ≤ 8 | failed | – | – |",
         "| allocations per message, 16 B × 1 conn, wsup | async-std | ≤ batched baseline (failed) | failed | – | – |",
-    ] {
-        assert!(md.contains(row), "no row {row:?} in\n{md}");
-    }
+    ];
+    assert_contains_all(&md, &rows);
 }
 
 #[test]
@@ -323,15 +323,14 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
     let targets = md.find("\n## Targets\n").expect("a targets section");
     let tokio = md.find("\n## tokio\n").expect("a tokio section");
     assert!(targets < tokio, "{md}");
-    for row in [
+    let rows = [
         "| 16 B × 100 conn, msg/s: wsup ÷ send baseline | tokio | ≥ 2 | 3.00 (1.00–3.00) | 2/3 | met |",
         "| 16 B × 100 conn, msg/s: wsup ÷ batched baseline | smol | ≥ 2 | 1.33 (0.67–2.00) | 1/2 | missed |",
         "| RSS per idle connection, wsup, KiB | tokio | ≤ 8 | 5.00 | – | met |",
         "| allocations per message, 16 B × 1 conn, wsup | tokio | < 0.01 | 0.00030 | – | met |",
         "| allocations per message, 16 B × 1 conn, wsup | smol | ≤ batched baseline + 5% (0.0042) | 0.0050 | – | missed |",
-    ] {
-        assert!(md.contains(row), "no row {row:?} in\n{md}");
-    }
+    ];
+    assert_contains_all(&md, &rows);
     // The per-runtime table: paired medians, not the ratio of medians
     // (3 ÷ 1.5 = 2.00 against the batched baseline). The servers in
     // `Kind::ALL` order, then wsup/batched, wsup/send, wsup/fastws,
