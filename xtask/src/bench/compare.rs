@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::report::{median, size_name};
+use super::report::{figure, median, size_name};
 use super::server::{LoadGen, Server};
 use super::{matrix, one_thread, output_dirs, write, Plan, SERVER_CORE};
 use crate::runtime::Runtime;
@@ -75,8 +75,8 @@ pub(super) struct Sample {
 impl Sample {
     /// From a load generator's report, whose rate is under `key`.
     pub(super) fn from_json(v: &serde_json::Value, key: &str) -> Self {
-        let rate = v[key].as_f64().unwrap_or(0.0);
-        let cpu = v["server_cpu"].as_f64().unwrap_or(0.0);
+        let rate = figure(v, key);
+        let cpu = figure(v, "server_cpu");
         let per_cpu = if cpu > 0.0 { rate / cpu } else { 0.0 };
         Sample { rate, per_cpu }
     }
