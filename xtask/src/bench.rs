@@ -172,6 +172,25 @@ impl Plan {
     }
 }
 
+/// Every point of a matrix, row by row: `point(a, b)` for each `b` of
+/// `inner`, for each `a` of `outer`.
+fn matrix<A: Copy, B: Copy, T>(outer: &[A], inner: &[B], point: impl Fn(A, B) -> T) -> Vec<T> {
+    let point = &point;
+    outer
+        .iter()
+        .flat_map(|&a| inner.iter().map(move |&b| point(a, b)))
+        .collect()
+}
+
+/// Asserts that `text`, a report or a chart, has each of `parts`.
+#[cfg(test)]
+#[track_caller]
+fn assert_contains_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no `{part}` in\n{text}");
+    }
+}
+
 const SERVER_CORE: usize = 0;
 const LOADGEN_CORE: usize = 1;
 

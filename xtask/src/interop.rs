@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use crate::runtime::Selection;
 use crate::util::{
-    ensure_venv, exit_code, run_with_timeout, verdicts_line, xtask_dir, Echo, Workspace,
+    ensure_venv, exit_code, run_with_timeout, summarize_verdicts, xtask_dir, Echo, Workspace,
 };
 
 const WEBSOCKETS_VERSION: &str = "17.4";
@@ -81,8 +81,7 @@ fn try_run(options: &Options) -> Result<bool, String> {
         }
         verdicts.push((rt, passed));
     }
-    println!("\n==> interop: {}", verdicts_line(&verdicts));
-    Ok(verdicts.iter().all(|&(_, passed)| passed))
+    Ok(summarize_verdicts("interop", &verdicts))
 }
 
 /// Starts example `bin` (with `tls`, over `wss://`) and runs the client

@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::report::{median, size_name};
+use super::report::{figure, median, size_name};
 use super::server::{LoadGen, Server};
-use super::{one_thread, output_dirs, write, Plan, SERVER_CORE};
+use super::{matrix, one_thread, output_dirs, write, Plan, SERVER_CORE};
 use crate::runtime::Runtime;
 use crate::util::Workspace;
 
@@ -75,8 +75,8 @@ pub(super) struct Sample {
 impl Sample {
     /// From a load generator's report, whose rate is under `key`.
     pub(super) fn from_json(v: &serde_json::Value, key: &str) -> Self {
-        let rate = v[key].as_f64().unwrap_or(0.0);
-        let cpu = v["server_cpu"].as_f64().unwrap_or(0.0);
+        let rate = figure(v, key);
+        let cpu = figure(v, "server_cpu");
         let per_cpu = if cpu > 0.0 { rate / cpu } else { 0.0 };
         Sample { rate, per_cpu }
     }
@@ -156,17 +156,11 @@ fn measure(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let plan = &comparison.plan;
-    let mut points: Vec<Point> = plan
-        .sizes
-        .iter()
-        .flat_map(|&size| {
-            plan.conns.iter().map(move |&conns| Point {
-                size,
-                conns,
-                samples: vec![Vec::new(); variants.len()],
-            })
-        })
-        .collect();
+    let mut points = matrix(&plan.sizes, &plan.conns, |size, conns| Point {
+        size,
+        conns,
+        samples: vec![Vec::new(); variants.len()],
+    });
     let repeats = plan.repeats;
     for repeat in 0..repeats {
         for point in &mut points {

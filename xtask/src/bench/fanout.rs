@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::report::RunInfo;
 use super::server::{raise_nofile_limit, LoadGen, Server};
-use super::{output_dirs, write, Options, LOADGEN_CORE, SERVER_CORE};
+use super::{matrix, output_dirs, write, Options, LOADGEN_CORE, SERVER_CORE};
 use crate::runtime::Runtime;
 use crate::util::Workspace;
 
@@ -161,17 +161,11 @@ pub fn run(options: &Options) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
 
-    let mut points: Vec<Point> = plan
-        .subscribers
-        .iter()
-        .flat_map(|&subscribers| {
-            plan.sizes.iter().map(move |&size| Point {
-                subscribers,
-                size,
-                samples: Default::default(),
-            })
-        })
-        .collect();
+    let mut points = matrix(&plan.subscribers, &plan.sizes, |subscribers, size| Point {
+        subscribers,
+        size,
+        samples: Default::default(),
+    });
     let mut notes = Vec::new();
     let mut turn = 0;
     for repeat in 0..plan.repeats {

@@ -95,6 +95,30 @@ impl Setup {
         Ok(v)
     }
 
+    /// Each of `runs` on each server, on a fresh echo (`run_fresh`) with
+    /// the load generator's `mode`: `setup` gives a run's echo flags and
+    /// the load generator's arguments, `progress` the line printed of its
+    /// result. The results, each with its server's name.
+    fn run_each<R: Copy>(
+        &self,
+        mode: &str,
+        runs: &[R],
+        setup: impl Fn(R) -> (Vec<String>, Vec<String>),
+        progress: impl Fn(R, &Value) -> String,
+    ) -> Result<Vec<Value>, String> {
+        let mut results = Vec::new();
+        for (name, path) in &self.servers {
+            for &run in runs {
+                let (flags, args) = setup(run);
+                let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+                let v = self.run_fresh(path, &flags, mode, &args)?;
+                println!("[{name}] {}", progress(run, &v));
+                results.push(entry(name, v));
+            }
+        }
+        Ok(results)
+    }
+
     /// Prints `markdown` and writes it and `report` to `<stem>.md` and
     /// `<stem>.json`; returns the table's path.
     fn write_report(&self, stem: &str, markdown: &str, report: &Value) -> Result<PathBuf, String> {
@@ -190,14 +214,20 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
     let conns = setup.conns;
     let args = loadgen_args(conns, size, WAVE, SETTLE);
 
-    let mut results = Vec::new();
-    for (name, path) in &setup.servers {
-        for (mode, flags) in MODES {
+    let results = setup.run_each(
+        "burst",
+        &MODES,
+        |(_, flags)| {
             let mut run_args = args.to_vec();
             run_args.extend(flags.iter().map(|&f| f.to_owned()));
-            let v = setup.run_fresh(path, &["--keepalive", KEEPALIVE], "burst", &run_args)?;
-            println!(
-                "[{name}] {mode}: {conns} connections, RSS {} KiB idle ({} per connection), \
+            (
+                vec!["--keepalive".to_owned(), KEEPALIVE.to_owned()],
+                run_args,
+            )
+        },
+        |(mode, _), v| {
+            format!(
+                "{mode}: {conns} connections, RSS {} KiB idle ({} per connection), \
                  {} KiB after ({} per connection more), peak {} KiB, burst {} s",
                 v["rss_idle_kib"],
                 v["idle_per_conn_kib"],
@@ -205,14 +235,19 @@ fn burst(setup: &Setup, size: usize) -> Result<PathBuf, String> {
                 v["per_conn_after_kib"],
                 v["rss_peak_kib"],
                 v["burst_seconds"],
-            );
-            results.push(json!({ "server": name, "result": v }));
-        }
-    }
+            )
+        },
+    )?;
 
     let markdown = markdown(conns, size, &results);
     let report = report(conns, size, WAVE, SETTLE, results);
     setup.write_report("memory", &markdown, &report)
+}
+
+/// One run's entry in a scenario's results: the server's name, and what
+/// the load generator reported.
+fn entry(server: &str, result: Value) -> Value {
+    json!({ "server": server, "result": result })
 }
 
 /// What a scenario's JSON report holds whatever the scenario: its

@@ -1,5 +1,14 @@
 use super::*;
 
+/// Asserts that each of `lines` is refused with an error that says `why`.
+#[track_caller]
+fn refused(why: &str, lines: &[&str]) {
+    for line in lines {
+        let error = parse_line(line).unwrap_err();
+        assert!(error.contains(why), "{line}: {error}");
+    }
+}
+
 #[test]
 fn conformance_defaults_to_tokio_and_the_default_cases() {
     let options = parsed!(Conformance, "conformance");
@@ -24,8 +33,7 @@ fn conformance_client_takes_the_same_cases_and_maybe_a_program() {
 
     let options = parsed!(Conformance, "conformance");
     assert!(options.client.is_none());
-    let error = parse_line("conformance --client-bin /tmp/c").unwrap_err();
-    assert!(error.contains("--client"), "{error}");
+    refused("--client", &["conformance --client-bin /tmp/c"]);
 }
 
 #[test]
@@ -143,9 +151,7 @@ fn bench_http_is_its_own_mode() {
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
     let options = parsed!(Bench, "bench");
     assert!(!options.http);
-    assert!(parse_line("bench --http --memory")
-        .unwrap_err()
-        .contains("exclude"));
+    refused("exclude", &["bench --http --memory"]);
 }
 
 #[test]
@@ -154,9 +160,10 @@ fn bench_fanout_is_its_own_mode_and_takes_quick() {
     assert!(options.fanout && options.quick && !options.http && options.memory.is_none());
     let options = parsed!(Bench, "bench --quick");
     assert!(!options.fanout);
-    for line in ["bench --fanout --http", "bench --memory --fanout"] {
-        assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
-    }
+    refused(
+        "exclude",
+        &["bench --fanout --http", "bench --memory --fanout"],
+    );
 }
 
 #[test]
@@ -169,15 +176,14 @@ fn bench_against_takes_a_revision_and_runtimes() {
     assert!(parse_line("bench --repeats 0").is_err());
     assert_eq!(options.runtimes, Some(vec![Runtime::Smol]));
     assert!(options.quick && !options.http && !options.fanout);
-    for line in [
-        "bench --against HEAD --http",
-        "bench --fanout --against=HEAD",
-    ] {
-        assert!(parse_line(line).unwrap_err().contains("exclude"), "{line}");
-    }
-    assert!(parse_line("bench --against")
-        .unwrap_err()
-        .contains("needs a value"));
+    refused(
+        "exclude",
+        &[
+            "bench --against HEAD --http",
+            "bench --fanout --against=HEAD",
+        ],
+    );
+    refused("needs a value", &["bench --against"]);
 }
 
 #[test]
@@ -189,18 +195,14 @@ fn bench_redraw_takes_a_file_and_nothing_else() {
     );
     let options = parsed!(Bench, "bench");
     assert_eq!(options.redraw, None);
-    for line in [
-        "bench --redraw r.json --quick",
-        "bench --fanout --redraw=r.json",
-    ] {
-        assert!(
-            parse_line(line).unwrap_err().contains("no other flag"),
-            "{line}"
-        );
-    }
-    assert!(parse_line("bench --redraw")
-        .unwrap_err()
-        .contains("needs a value"));
+    refused(
+        "no other flag",
+        &[
+            "bench --redraw r.json --quick",
+            "bench --fanout --redraw=r.json",
+        ],
+    );
+    refused("needs a value", &["bench --redraw"]);
 }
 
 #[test]
@@ -208,7 +210,5 @@ fn redis_and_browser_take_no_arguments() {
     assert!(matches!(parse_line("redis"), Ok(Task::Redis)));
     assert!(matches!(parse_line("browser"), Ok(Task::Browser)));
     assert!(matches!(parse_line("browser --help"), Ok(Task::Help)));
-    assert!(parse_line("redis --quick")
-        .unwrap_err()
-        .contains("no argument"));
+    refused("no argument", &["redis --quick"]);
 }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use super::{ensure_websockets, Options, Tls, WEBSOCKETS_VERSION};
 use crate::runtime::{Runtime, Selection};
 use crate::util::{
-    start_ready, verdicts_line, wait_timeout, xtask_dir, KillOnDrop, Pipe, Workspace,
+    start_ready, summarize_verdicts, wait_timeout, xtask_dir, KillOnDrop, Pipe, Workspace,
 };
 
 /// One client run: the exchange of a few dozen MiB, in release.
@@ -265,8 +265,7 @@ pub fn try_run(options: &Options) -> Result<bool, String> {
         println!("==> {}: {passed} passed, {failed} failed", rt.name());
         verdicts.push((rt, failed == 0));
     }
-    println!("\n==> interop --client: {}", verdicts_line(&verdicts));
-    Ok(verdicts.iter().all(|&(_, passed)| passed))
+    Ok(summarize_verdicts("interop --client", &verdicts))
 }
 
 /// One configuration: the server started with its flags, the client run

@@ -41,3 +41,10 @@ pub fn verdicts_line(verdicts: &[(Runtime, bool)]) -> String {
         .collect();
     line.join(", ")
 }
+
+/// Prints `==> {what}: ` and the verdict of each runtime; whether every
+/// runtime passed.
+pub fn summarize_verdicts(what: &str, verdicts: &[(Runtime, bool)]) -> bool {
+    println!("\n==> {what}: {}", verdicts_line(verdicts));
+    verdicts.iter().all(|&(_, passed)| passed)
+}

@@ -6,6 +6,7 @@ use super::layout::{
 use super::scale::{decimals, round_step, Axis};
 use super::throughput::{latency, throughput};
 use super::*;
+use crate::bench::assert_contains_all;
 use crate::bench::report::{
     median, paired_ratios, Report, RunInfo, RuntimeResults, Sample, SERVERS,
 };
@@ -351,16 +352,17 @@ fn the_throughput_figure_reads_what_the_report_writes() {
     assert!((batched.value - bar.value / 2.0).abs() < 1e-12);
     assert_eq!(figure.series(), SERVERS - 1);
     let svg = figure.svg().unwrap();
-    for text in [
-        "16 B",
-        "1 MiB",
-        "÷ raw TCP",
-        "1.0",
-        "0.90",
-        "smol, 100 connections",
-    ] {
-        assert!(svg.contains(text), "no `{text}` in the chart");
-    }
+    assert_contains_all(
+        &svg,
+        &[
+            "16 B",
+            "1 MiB",
+            "÷ raw TCP",
+            "1.0",
+            "0.90",
+            "smol, 100 connections",
+        ],
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 use serde_json::{json, Value};
 
 use super::{Fanout, Plan};
-use crate::bench::report::{paired_ratios, si, size_name, spread, stats_json as stats, RunInfo};
+use crate::bench::report::{
+    paired_ratios, si, size_name, spread, stats_of, stats_of_some, RunInfo,
+};
 use crate::bench::{LOADGEN_CORE, SERVER_CORE};
 
 /// Subscribers at which the aims are judged.
@@ -266,20 +268,19 @@ impl FanoutReport {
                 let mut servers = serde_json::Map::new();
                 for k in Fanout::ALL {
                     let s = &p.samples[k.index()];
-                    let field = |get: fn(&Sample) -> f64| stats(s.iter().map(get).collect());
                     servers.insert(
                         k.key().to_owned(),
                         json!({
-                            "deliveries_per_sec": field(rate),
-                            "latency_p50_us": field(|s| s.p50_us),
-                            "latency_p99_us": field(|s| s.p99_us),
-                            "loaded_latency_p50_us": field(|s| s.loaded_p50_us),
-                            "loaded_latency_p99_us": field(|s| s.loaded_p99_us),
-                            "rss_kib_per_subscriber": field(|s| s.kib_per_subscriber),
-                            "rss_kib_per_subscriber_after": field(|s| s.kib_per_subscriber_after),
-                            "server_cpu": stats(s.iter().filter_map(|s| s.server_cpu).collect()),
-                            "deliveries_per_server_cpu_sec": field(per_cpu),
-                            "client_cpu": field(|s| s.client_cpu),
+                            "deliveries_per_sec": stats_of(s, rate),
+                            "latency_p50_us": stats_of(s, |s| s.p50_us),
+                            "latency_p99_us": stats_of(s, |s| s.p99_us),
+                            "loaded_latency_p50_us": stats_of(s, |s| s.loaded_p50_us),
+                            "loaded_latency_p99_us": stats_of(s, |s| s.loaded_p99_us),
+                            "rss_kib_per_subscriber": stats_of(s, |s| s.kib_per_subscriber),
+                            "rss_kib_per_subscriber_after": stats_of(s, |s| s.kib_per_subscriber_after),
+                            "server_cpu": stats_of_some(s, |s| s.server_cpu),
+                            "deliveries_per_server_cpu_sec": stats_of(s, per_cpu),
+                            "client_cpu": stats_of(s, |s| s.client_cpu),
                             "lost": s.iter().map(|s| s.lost).sum::<u64>(),
                         }),
                     );

@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::report::{FanoutReport, Point, Sample};
 use super::{chart, Fanout, Plan};
+use crate::bench::assert_contains_all;
 use crate::bench::report::RunInfo;
 
 /// A sample of `rate` deliveries a second in `round`.
@@ -83,9 +84,7 @@ fn the_markdown_judges_the_aims_at_ten_thousand_and_lists_every_server() {
          | 9.00 / 12.00 | 6.50 | 10.00 | 0.90 | 500k |",
         "| 1000 | broadcast + tokio-tungstenite | 150k | 1.00 (1.00–1.00) | 0.17 (0.17–0.17) |",
     ];
-    for row in rows {
-        assert!(md.contains(row), "no `{row}` in\n{md}");
-    }
+    assert_contains_all(&md, &rows);
     assert!(md.contains("- a note"));
     let quick = report(&[1_000], None).markdown();
     assert!(quick.contains("not in this run"), "{quick}");
@@ -107,6 +106,30 @@ fn the_json_has_the_run_the_figures_and_the_paired_ratios() {
         json!([100_000.0, 200_000.0])
     );
     assert_eq!(point["window"], 64);
+}
+
+#[test]
+fn the_json_has_each_server_s_figures_with_their_samples() {
+    let v = report(&[1_000], None).json();
+    let stats = |median: f64, min: f64, max: f64, samples: &[f64]| json!({"median": median, "min": min, "max": max, "samples": samples});
+    let same = |value: f64| stats(value, value, value, &[value; 2]);
+    let per_cpu = [300_000.0 / 0.9, 600_000.0 / 0.9];
+    assert_eq!(
+        v["points"][1]["servers"]["wsup"],
+        json!({
+            "deliveries_per_sec": stats(450_000.0, 300_000.0, 600_000.0, &[300_000.0, 600_000.0]),
+            "latency_p50_us": same(1500.0),
+            "latency_p99_us": same(3000.0),
+            "loaded_latency_p50_us": same(9000.0),
+            "loaded_latency_p99_us": same(12000.0),
+            "rss_kib_per_subscriber": same(6.5),
+            "rss_kib_per_subscriber_after": same(10.0),
+            "server_cpu": same(0.9),
+            "deliveries_per_server_cpu_sec": stats(500_000.0, per_cpu[0], per_cpu[1], &per_cpu),
+            "client_cpu": same(0.8),
+            "lost": 0,
+        })
+    );
 }
 
 #[test]
@@ -138,18 +161,19 @@ fn the_chart_has_a_panel_per_reference_and_a_group_per_subscriber_count() {
     let quick = std::fs::read_to_string(dir.join("quick.svg")).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(quick.contains("1,000") && !quick.contains("15,000"));
-    for text in [
-        "÷ broadcast + tokio-tungstenite (aim ≥ 2)",
-        "÷ raw TCP (aim ≥ 0.8)",
-        "16 B messages",
-        "1 KiB messages",
-        "15,000",
-        "3.00",
-        "0.50",
-        "subscribers",
-    ] {
-        assert!(svg.contains(text), "no `{text}` in the chart");
-    }
+    assert_contains_all(
+        &svg,
+        &[
+            "÷ broadcast + tokio-tungstenite (aim ≥ 2)",
+            "÷ raw TCP (aim ≥ 0.8)",
+            "16 B messages",
+            "1 KiB messages",
+            "15,000",
+            "3.00",
+            "0.50",
+            "subscribers",
+        ],
+    );
 }
 
 #[test]

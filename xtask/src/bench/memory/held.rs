@@ -77,28 +77,30 @@ pub fn run(setup: &Setup, size: usize) -> Result<PathBuf, String> {
     let conns = setup.conns;
     let max_message = size.to_string();
     let args = loadgen_args(conns, size, WAVE, SETTLE);
-    let mut results = Vec::new();
-    for (name, path) in &setup.servers {
-        for (pattern, _) in PATTERNS {
+    let results = setup.run_each(
+        "held",
+        &PATTERNS,
+        |(pattern, _)| {
             let mut flags = vec!["--keepalive", "0", "--max-message", &max_message];
             if pattern.ends_with("pings") {
                 flags.extend(["--socket-buffer", SOCKET_BUFFER]);
             }
             let mut run_args = args.to_vec();
             run_args.extend(["--pattern".to_owned(), pattern.to_owned()]);
-            let v = setup.run_fresh(path, &flags, "held", &run_args)?;
-            println!(
-                "[{name}] {pattern}: {conns} connections, RSS {} KiB held ({} per connection \
+            (flags.into_iter().map(str::to_owned).collect(), run_args)
+        },
+        |(pattern, _), v| {
+            format!(
+                "{pattern}: {conns} connections, RSS {} KiB held ({} per connection \
                  over idle), {} KiB released, peak {} KiB, {} s to hold",
                 v["rss_held_kib"],
                 v["held_per_conn_kib"],
                 v["rss_released_kib"],
                 v["rss_peak_kib"],
                 v["hold_seconds"],
-            );
-            results.push(json!({ "server": name, "result": v }));
-        }
-    }
+            )
+        },
+    )?;
 
     let markdown = markdown(conns, size, &results);
     let verdict = verdict(size, &results);

@@ -1,5 +1,11 @@
 use super::*;
 
+/// The rows of server `name` in `table`.
+pub(super) fn rows<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+    let start = format!("| {name} |");
+    table.lines().filter(|l| l.starts_with(&start)).collect()
+}
+
 #[test]
 fn the_table_has_the_idle_line_then_one_per_burst_for_each_server() {
     let result = |mode: &str, after: u64, per_conn: f64| {
@@ -13,13 +19,12 @@ fn the_table_has_the_idle_line_then_one_per_burst_for_each_server() {
         })
     };
     let results = [
-        json!({ "server": "tokio", "result": result("message", 20_480, 10.25) }),
-        json!({ "server": "tokio", "result": result("deflate_fragment", 1_034_240, 1024.0) }),
+        entry("tokio", result("message", 20_480, 10.25)),
+        entry("tokio", result("deflate_fragment", 1_034_240, 1024.0)),
     ];
     let table = markdown(1000, 16 << 20, &results);
-    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| tokio")).collect();
     assert_eq!(
-        rows,
+        rows(&table, "tokio"),
         [
             "| tokio | idle | 10.0 | 8.50 | – |",
             "| tokio | after one message each, idle | 20.0 | +10.25 | 2048.0 |",

@@ -56,6 +56,16 @@ pub fn stats(values: Vec<f64>) -> Value {
     }
 }
 
+/// [`stats`] of one figure of each of `items`.
+pub fn stats_of<T>(items: &[T], get: impl Fn(&T) -> f64) -> Value {
+    stats(items.iter().map(get).collect())
+}
+
+/// [`stats`] of one figure of each of `items` that has it.
+pub fn stats_of_some<T>(items: &[T], get: impl Fn(&T) -> Option<f64>) -> Value {
+    stats(items.iter().filter_map(get).collect())
+}
+
 impl Report {
     pub fn json(&self) -> Value {
         let runtimes: Vec<Value> = self
@@ -74,10 +84,10 @@ impl Report {
                             servers.insert(
                                 kind.key().to_owned(),
                                 json!({
-                                    "msgs_per_sec": stats(samples.iter().map(|s| s.msgs_per_sec).collect()),
-                                    "mb_per_sec": stats(samples.iter().map(|s| s.mb_per_sec).collect()),
-                                    "client_cpu": stats(samples.iter().map(|s| s.client_cpu).collect()),
-                                    "server_cpu": stats(samples.iter().filter_map(|s| s.server_cpu).collect()),
+                                    "msgs_per_sec": stats_of(samples, |s| s.msgs_per_sec),
+                                    "mb_per_sec": stats_of(samples, |s| s.mb_per_sec),
+                                    "client_cpu": stats_of(samples, |s| s.client_cpu),
+                                    "server_cpu": stats_of_some(samples, |s| s.server_cpu),
                                 }),
                             );
                         }
@@ -99,11 +109,11 @@ impl Report {
                     latency.insert(
                         kind.key().to_owned(),
                         json!({
-                            "p50_us": stats(l.iter().map(|l| l.p50).collect()),
-                            "p99_us": stats(l.iter().map(|l| l.p99).collect()),
-                            "p999_us": stats(l.iter().map(|l| l.p999).collect()),
-                            "client_cpu": stats(l.iter().map(|l| l.client_cpu).collect()),
-                            "server_cpu": stats(l.iter().filter_map(|l| l.server_cpu).collect()),
+                            "p50_us": stats_of(l, |l| l.p50),
+                            "p99_us": stats_of(l, |l| l.p99),
+                            "p999_us": stats_of(l, |l| l.p999),
+                            "client_cpu": stats_of(l, |l| l.client_cpu),
+                            "server_cpu": stats_of_some(l, |l| l.server_cpu),
                         }),
                     );
                     idle.insert(

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::{Kind, Plan, Runtime};
+use super::{matrix, Kind, Plan, Runtime};
 
 mod format;
 mod json;
@@ -18,8 +18,15 @@ mod stats;
 mod targets;
 
 pub use format::{si, size_name};
+#[cfg(test)]
 pub use json::stats as stats_json;
+pub use json::{stats_of, stats_of_some};
 pub use stats::{median, paired_ratios, spread};
+
+/// Figure `key` of a load generator's report; 0 if it is missing.
+pub fn figure(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(0.0)
+}
 
 /// One throughput measurement of one server.
 #[derive(Debug, Clone, Copy)]
@@ -37,9 +44,9 @@ impl Sample {
     pub fn from_json(v: &Value, round: usize) -> Self {
         Sample {
             round,
-            msgs_per_sec: v["msgs_per_sec"].as_f64().unwrap_or(0.0),
-            mb_per_sec: v["mb_per_sec"].as_f64().unwrap_or(0.0),
-            client_cpu: v["client_cpu"].as_f64().unwrap_or(0.0),
+            msgs_per_sec: figure(v, "msgs_per_sec"),
+            mb_per_sec: figure(v, "mb_per_sec"),
+            client_cpu: figure(v, "client_cpu"),
             server_cpu: v["server_cpu"].as_f64(),
         }
     }
@@ -88,10 +95,10 @@ impl Latency {
     pub fn from_json(v: &Value, round: usize) -> Self {
         Latency {
             round,
-            p50: v["p50_us"].as_f64().unwrap_or(0.0),
-            p99: v["p99_us"].as_f64().unwrap_or(0.0),
-            p999: v["p999_us"].as_f64().unwrap_or(0.0),
-            client_cpu: v["client_cpu"].as_f64().unwrap_or(0.0),
+            p50: figure(v, "p50_us"),
+            p99: figure(v, "p99_us"),
+            p999: figure(v, "p999_us"),
+            client_cpu: figure(v, "client_cpu"),
             server_cpu: v["server_cpu"].as_f64(),
         }
     }
@@ -154,20 +161,14 @@ pub struct RuntimeResults {
 
 impl RuntimeResults {
     pub fn new(runtime: Runtime, plan: &Plan) -> Self {
-        let mut throughput = Vec::new();
-        for &conns in &plan.conns {
-            for &size in &plan.sizes {
-                throughput.push(Throughput {
-                    size,
-                    conns,
-                    window: Plan::window(size),
-                    samples: Default::default(),
-                });
-            }
-        }
         RuntimeResults {
             runtime,
-            throughput,
+            throughput: matrix(&plan.conns, &plan.sizes, |conns, size| Throughput {
+                size,
+                conns,
+                window: Plan::window(size),
+                samples: Default::default(),
+            }),
             latency: Default::default(),
             idle: [None; SERVERS],
             allocs: Default::default(),

@@ -4,6 +4,7 @@ use super::format::size_name;
 use super::stats::{paired_ratios, spread};
 use super::targets::{Comparison, Target};
 use super::*;
+use crate::bench::assert_contains_all;
 
 #[test]
 fn spread_takes_the_middle_value() {
@@ -30,6 +31,29 @@ fn paired_ratios_pair_by_round_and_skip_the_missing() {
     assert_eq!(paired_ratios(&wsup, &[]), Vec::<f64>::new());
 }
 
+#[test]
+fn the_matrix_goes_row_by_row() {
+    let points = crate::bench::matrix(&[1, 2], &['a', 'b', 'c'], |n, c| format!("{n}{c}"));
+    assert_eq!(points, ["1a", "1b", "1c", "2a", "2b", "2c"]);
+    // The throughput points: each size, for one connection then for 100.
+    let plan = Plan::new(true);
+    let r = RuntimeResults::new(Runtime::Tokio, &plan);
+    let points: Vec<_> = r.throughput.iter().map(|t| (t.conns, t.size)).collect();
+    assert_eq!(
+        points,
+        [
+            (1, 16),
+            (1, 1024),
+            (1, 65536),
+            (1, 1 << 20),
+            (100, 16),
+            (100, 1024),
+            (100, 65536),
+            (100, 1 << 20)
+        ]
+    );
+}
+
 /// A throughput sample of `msgs` messages of `size` bytes a second.
 fn sample(round: usize, size: usize, msgs: f64) -> Sample {
     Sample {
@@ -50,6 +74,16 @@ fn latency(round: usize, p99: f64) -> Latency {
         p999: p99 * 2.0,
         client_cpu: 0.3,
         server_cpu: Some(0.4),
+    }
+}
+
+/// A server's resident memory, in KiB, before and after opening 1000
+/// idle connections.
+fn idle(rss_before_kib: u64, rss_after_kib: u64) -> Idle {
+    Idle {
+        opened: 1000,
+        rss_before_kib,
+        rss_after_kib,
     }
 }
 
@@ -102,12 +136,12 @@ fn results(rt: Runtime, plan: &Plan) -> RuntimeResults {
             }
         }
     }
-    r.idle[WSUP] = idle(2000, 7000);
-    r.idle[BATCHED] = idle(2000, 30000);
+    r.idle[WSUP] = Some(idle(2000, 7000));
+    r.idle[BATCHED] = Some(idle(2000, 30000));
     if fastws {
-        r.idle[FASTWS] = idle(2000, 12000);
+        r.idle[FASTWS] = Some(idle(2000, 12000));
     }
-    r.idle[CEILING] = idle(1000, 1500);
+    r.idle[CEILING] = Some(idle(1000, 1500));
     for &size in &plan.alloc_sizes {
         let wsup = if rt == Runtime::Tokio { 3 } else { 50 };
         r.allocs[0].push(Alloc::new(size, 10_000, (0, 0), (wsup, 1000)));
@@ -241,14 +275,40 @@ fn missing_figures_have_no_verdict() {
     }
     let empty = vec![RuntimeResults::new(Runtime::AsyncStd, &plan)];
     let md = report(&plan, empty).markdown();
-    for row in [
+    let rows = [
         "| 16 B × 100 conn, msg/s: wsup ÷ send baseline | async-std | ≥ 2 | failed | – | – |",
         "| 16 B × 100 conn, msg/s: README loop ÷ send baseline | async-std | ≥ 3 | failed | – | – |",
         "| RSS per idle connection, wsup, KiB | async-std | ≤ 8 | failed | – | – |",
         "| allocations per message, 16 B × 1 conn, wsup | async-std | ≤ batched baseline (failed) | failed | – | – |",
-    ] {
-        assert!(md.contains(row), "no row {row:?} in\n{md}");
-    }
+    ];
+    assert_contains_all(&md, &rows);
+}
+
+#[test]
+fn each_server_s_figures_are_written_with_their_samples() {
+    let plan = Plan::new(false);
+    let json = report(&plan, vec![results(Runtime::Tokio, &plan)]).json();
+    let stats = |median: f64, min: f64, max: f64, samples: &[f64]| json!({"median": median, "min": min, "max": max, "samples": samples});
+    let runtime = &json["runtimes"][0];
+    assert_eq!(
+        runtime["throughput"][0]["servers"]["wsup"],
+        json!({
+            "msgs_per_sec": stats(95000.0, 95000.0, 95000.0, &[95000.0; 3]),
+            "mb_per_sec": stats(1.52, 1.52, 1.52, &[1.52; 3]),
+            "client_cpu": stats(0.5, 0.5, 0.5, &[0.5; 3]),
+            "server_cpu": stats(0.9, 0.9, 0.9, &[0.9; 3]),
+        })
+    );
+    assert_eq!(
+        runtime["latency_16b_1conn_w1"]["wsup"],
+        json!({
+            "p50_us": stats(27.5, 27.5, 55.0, &[27.5, 27.5, 27.5, 55.0]),
+            "p99_us": stats(55.0, 55.0, 110.0, &[55.0, 55.0, 55.0, 110.0]),
+            "p999_us": stats(110.0, 110.0, 220.0, &[110.0, 110.0, 110.0, 220.0]),
+            "client_cpu": stats(0.3, 0.3, 0.3, &[0.3; 4]),
+            "server_cpu": stats(0.4, 0.4, 0.4, &[0.4; 4]),
+        })
+    );
 }
 
 #[test]
@@ -263,15 +323,14 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
     let targets = md.find("\n## Targets\n").expect("a targets section");
     let tokio = md.find("\n## tokio\n").expect("a tokio section");
     assert!(targets < tokio, "{md}");
-    for row in [
+    let rows = [
         "| 16 B × 100 conn, msg/s: wsup ÷ send baseline | tokio | ≥ 2 | 3.00 (1.00–3.00) | 2/3 | met |",
         "| 16 B × 100 conn, msg/s: wsup ÷ batched baseline | smol | ≥ 2 | 1.33 (0.67–2.00) | 1/2 | missed |",
         "| RSS per idle connection, wsup, KiB | tokio | ≤ 8 | 5.00 | – | met |",
         "| allocations per message, 16 B × 1 conn, wsup | tokio | < 0.01 | 0.00030 | – | met |",
         "| allocations per message, 16 B × 1 conn, wsup | smol | ≤ batched baseline + 5% (0.0042) | 0.0050 | – | missed |",
-    ] {
-        assert!(md.contains(row), "no row {row:?} in\n{md}");
-    }
+    ];
+    assert_contains_all(&md, &rows);
     // The per-runtime table: paired medians, not the ratio of medians
     // (3 ÷ 1.5 = 2.00 against the batched baseline). The servers in
     // `Kind::ALL` order, then wsup/batched, wsup/send, wsup/fastws,
@@ -398,13 +457,4 @@ fn sizes_are_named_in_binary_units() {
     assert_eq!(size_name(1024), "1 KiB");
     assert_eq!(size_name(64 << 10), "64 KiB");
     assert_eq!(size_name(1 << 20), "1 MiB");
-}
-
-/// 1,000 idle connections opened, the RSS before and after, in KiB.
-fn idle(rss_before_kib: u64, rss_after_kib: u64) -> Option<Idle> {
-    Some(Idle {
-        opened: 1000,
-        rss_before_kib,
-        rss_after_kib,
-    })
 }

@@ -1,4 +1,6 @@
 use super::*;
+use crate::bench::memory::entry;
+use crate::bench::memory::tests::rows;
 
 fn result(pattern: &str, start: u64, held: u64, released: u64, peak: u64) -> Value {
     json!({
@@ -22,13 +24,18 @@ fn the_bound_is_two_messages_a_read_buffer_and_the_compression_contexts() {
 #[test]
 fn the_table_has_a_line_per_pattern_per_server_against_the_bound() {
     let results = [
-        json!({ "server": "tokio", "result": result("frame", 2048, 2048 + 2000 * 286, 4096, 600_000) }),
-        json!({ "server": "tokio", "result": result("deflate-pings", 2048, 2048 + 2000 * 1432, 8192, 2_900_000) }),
+        entry(
+            "tokio",
+            result("frame", 2048, 2048 + 2000 * 286, 4096, 600_000),
+        ),
+        entry(
+            "tokio",
+            result("deflate-pings", 2048, 2048 + 2000 * 1432, 8192, 2_900_000),
+        ),
     ];
     let table = markdown(2000, 1 << 20, &results);
-    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| tokio")).collect();
     assert_eq!(
-        rows,
+        rows(&table, "tokio"),
         [
             "| tokio | a frame all but its last byte | 560.6 | 286.0 | 10% | 4.0 | 585.9 |",
             "| tokio | a compressed message unfinished, then pings flooded | 2798.9 | 1432.0 | 50% | 8.0 | 2832.0 |",
@@ -41,8 +48,7 @@ fn the_table_has_a_line_per_pattern_per_server_against_the_bound() {
 
 #[test]
 fn a_connection_past_the_bound_or_a_peak_at_the_limit_fails_the_run() {
-    let over =
-        [json!({ "server": "smol", "result": result("pings", 0, 2000 * 2865, 0, 6_000_000) })];
+    let over = [entry("smol", result("pings", 0, 2000 * 2865, 0, 6_000_000))];
     let error = verdict(1 << 20, &over).unwrap_err();
     assert!(
         error.contains("\"smol\"") && error.contains("\"pings\""),
@@ -50,10 +56,9 @@ fn a_connection_past_the_bound_or_a_peak_at_the_limit_fails_the_run() {
     );
     assert!(error.contains("2865 KiB per connection"), "{error}");
 
-    let peak =
-        [json!({ "server": "tokio", "result": result("frame", 0, 2000, 0, PEAK_LIMIT_KIB) })];
+    let peak = [entry("tokio", result("frame", 0, 2000, 0, PEAK_LIMIT_KIB))];
     assert!(verdict(1 << 20, &peak).unwrap_err().contains("peak"));
 
-    let missing = [json!({ "server": "tokio", "result": { "pattern": "frame" } })];
+    let missing = [entry("tokio", json!({ "pattern": "frame" }))];
     assert!(verdict(1 << 20, &missing).is_err());
 }
