@@ -17,6 +17,7 @@ mod frame;
 #[cfg(feature = "h2")]
 pub mod h2;
 mod head;
+mod log;
 mod mem;
 pub mod redis;
 pub mod tcp;
@@ -30,4 +31,5 @@ pub use frame::{
     OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
 };
 pub use head::header;
+pub use log::LogBuffer;
 pub use mem::{Mem, Output};

@@ -11,36 +11,15 @@
 
 mod harness;
 
-use std::io::Write;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use harness::raw::{http_exchange, raw_connect, status, upgrade_request, OP_TEXT};
 use harness::*;
-use tracing_subscriber::fmt::MakeWriter;
+use wsup_testkit::LogBuffer;
 
 /// Everything logged since the running test began.
-static LOGGED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-#[derive(Clone, Copy)]
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGGED.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        Capture
-    }
-}
+static LOGGED: LazyLock<LogBuffer> = LazyLock::new(LogBuffer::default);
 
 /// Installs the subscriber once, and holds the turn of the running test,
 /// starting from nothing logged.
@@ -49,7 +28,7 @@ fn capture() -> MutexGuard<'static, ()> {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let subscriber = tracing_subscriber::fmt()
-            .with_writer(Capture)
+            .with_writer(|| LOGGED.clone())
             .with_max_level(tracing::Level::DEBUG)
             .with_ansi(false)
             .without_time()
@@ -57,7 +36,7 @@ fn capture() -> MutexGuard<'static, ()> {
         tracing::subscriber::set_global_default(subscriber).unwrap();
     });
     let turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
-    LOGGED.lock().unwrap().clear();
+    LOGGED.clear();
     turn
 }
 
@@ -66,7 +45,7 @@ fn capture() -> MutexGuard<'static, ()> {
 /// one of `fields`.
 #[track_caller]
 fn logged(what: &str, fields: &[&str]) {
-    let text = String::from_utf8(LOGGED.lock().unwrap().clone()).unwrap();
+    let text = LOGGED.text();
     let found: Vec<_> = text.lines().filter(|l| l.contains(what)).collect();
     assert_eq!(found.len(), 1, "one {what:?} in {text}");
     for field in fields {

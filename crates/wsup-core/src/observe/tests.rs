@@ -1,50 +1,25 @@
 //! What wsup logs, captured by a `tracing` subscriber: fields as an operator
 //! filters on them (`status=405`, `code=1000`), in the connection's span.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use futures_executor::block_on;
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::message::Message;
 use crate::upgrader::Upgrader;
 
 type Mem = wsup_testkit::Mem;
 
-/// Everything the subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
 /// Runs `f` with a subscriber at `level`; what it logged, one event a line.
 fn logged(level: tracing::Level, f: impl FnOnce()) -> Vec<String> {
-    let out = Captured::default();
+    let out = wsup_testkit::LogBuffer::default();
+    let writer = out.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(out.clone())
+        .with_writer(move || writer.clone())
         .with_max_level(level)
         .with_ansi(false)
         .without_time()
         .finish();
     tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-    text.lines().map(str::to_owned).collect()
+    out.text().lines().map(str::to_owned).collect()
 }
 
 fn request(method: &str, extra: &str) -> Vec<u8> {
