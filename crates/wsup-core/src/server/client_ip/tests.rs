@@ -21,6 +21,11 @@ fn headers(name: &str, values: &[&str]) -> HeaderMap {
     map
 }
 
+/// The client `proxies` see behind `peer`, which sent `name: value`.
+fn behind(proxies: &TrustedProxies, peer: &str, name: &str, value: &str) -> IpAddr {
+    proxies.client_ip(ip(peer), &headers(name, &[value]))
+}
+
 fn xff(values: &[&str]) -> IpAddr {
     let proxies = TrustedProxies::x_forwarded_for([ip(PROXY), ip(INNER_PROXY)]);
     proxies.client_ip(ip(PROXY), &headers("x-forwarded-for", values))
@@ -101,31 +106,30 @@ fn a_chain_of_trusted_proxies_only_gives_the_left_most() {
 #[test]
 fn an_untrusted_peers_header_is_ignored() {
     let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
-    let spoofed = headers("x-forwarded-for", &["203.0.113.7"]);
-    assert_eq!(
-        proxies.client_ip(ip("198.51.100.9"), &spoofed),
-        ip("198.51.100.9")
-    );
+    let seen = behind(&proxies, "198.51.100.9", "x-forwarded-for", "203.0.113.7");
+    assert_eq!(seen, ip("198.51.100.9"));
 }
 
 #[test]
 fn only_the_configured_header_is_believed() {
     let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
-    let other = headers("forwarded", &["for=203.0.113.7"]);
-    assert_eq!(proxies.client_ip(ip(PROXY), &other), ip(PROXY));
+    let seen = behind(&proxies, PROXY, "forwarded", "for=203.0.113.7");
+    assert_eq!(seen, ip(PROXY));
     let proxies = TrustedProxies::forwarded([ip(PROXY)]);
-    let other = headers("x-forwarded-for", &["203.0.113.7"]);
-    assert_eq!(proxies.client_ip(ip(PROXY), &other), ip(PROXY));
+    let seen = behind(&proxies, PROXY, "x-forwarded-for", "203.0.113.7");
+    assert_eq!(seen, ip(PROXY));
 }
 
 #[test]
 fn ipv4_mapped_addresses_are_their_ipv4_address() {
     let proxies = TrustedProxies::x_forwarded_for([ip(PROXY)]);
-    let h = headers("x-forwarded-for", &["::ffff:203.0.113.7"]);
-    assert_eq!(
-        proxies.client_ip(ip("::ffff:10.0.0.1"), &h),
-        ip("203.0.113.7")
+    let seen = behind(
+        &proxies,
+        "::ffff:10.0.0.1",
+        "x-forwarded-for",
+        "::ffff:203.0.113.7",
     );
+    assert_eq!(seen, ip("203.0.113.7"));
     assert!(proxies.is_trusted(ip("::ffff:10.0.0.1")));
 }
 
