@@ -440,13 +440,7 @@ async fn run_connections_gets_the_tls_stream<R: TlsRt>() {
         .write_all(b"GET / HTTP/1.1\r\n\r\n")
         .await
         .expect("write");
-    let mut got = Vec::new();
-    let _ = within::<R, _>(
-        Duration::from_secs(5),
-        "plain dropped",
-        plain.read_to_end(&mut got),
-    )
-    .await;
+    let got = read_what_comes::<R, _>(&mut plain, "plain dropped").await;
     assert!(!got.windows(8).any(|w| w == b"over tls"), "[{}]", R::NAME);
     stop::<R>(handle, running).await;
 }

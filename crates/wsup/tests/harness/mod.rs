@@ -364,6 +364,15 @@ pub async fn within<R: Rt, F: Future>(d: Duration, what: &str, fut: F) -> F::Out
     }
 }
 
+/// What `io` sends until it ends or fails (a reset, say), read within 5 s
+/// (`what` names the wait in the panic).
+pub async fn read_what_comes<R: Rt, S: AsyncRead + Unpin>(io: &mut S, what: &str) -> Vec<u8> {
+    use futures_util::AsyncReadExt;
+    let mut got = Vec::new();
+    let _ = within::<R, _>(Duration::from_secs(5), what, io.read_to_end(&mut got)).await;
+    got
+}
+
 /// What a server's `run` returned (it must, within 5 s, and without error).
 pub async fn run_returns<R: Rt>(
     running: BoxFut<std::io::Result<wsup::server::ShutdownSummary>>,
