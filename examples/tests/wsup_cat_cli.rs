@@ -74,6 +74,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// wsup-cat exited with 0.
+#[track_caller]
+fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        text(&out.stderr)
+    );
+}
+
 /// wsup-cat exited with `code`, saying each of `said` on stderr.
 #[track_caller]
 fn exits_with(out: &Output, code: i32, said: &[&str]) {
@@ -89,12 +100,7 @@ fn lines_in_are_echoed_as_lines_out_and_a_normal_close_exits_0() {
     let (_echo, addr) = start_echo(&[]);
     let input = "first line\nsecond, with ünicode\n\nlast\n";
     let out = run_cat(&[&format!("ws://{addr}/")], input);
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        text(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(text(&out.stdout), input);
 }
 
@@ -104,12 +110,7 @@ fn lines_in_are_echoed_as_lines_out_and_a_normal_close_exits_0() {
 fn no_compress_echoes_too() {
     let (_echo, addr) = start_echo(&[]);
     let out = run_cat(&[&format!("ws://{addr}"), "--no-compress"], "a\nb\n");
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        text(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(text(&out.stdout), "a\nb\n");
 }
 
@@ -203,12 +204,7 @@ fn headers_and_subprotocols_reach_the_server() {
     ]);
     let out = finish(cat);
     let head = server.join().expect("the server");
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        text(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(text(&out.stdout), "welcome\n");
     assert!(head.starts_with("GET /room?x=1 HTTP/1.1\r\n"), "{head}");
     let lower = head.to_ascii_lowercase();

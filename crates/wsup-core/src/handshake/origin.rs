@@ -263,33 +263,49 @@ mod tests {
     #[test]
     fn same_origin_wants_the_servers_scheme_host_and_port() {
         use ServerScheme::{Http, Https};
-        let cases = [
-            (Https, "a.com", "https://a.com", true),
-            (Https, "a.com", "https://a.com:443", true),
-            (Https, "a.com:443", "https://a.com", true),
-            (Https, "a.com:8443", "https://a.com:8443", true),
-            (Https, "a.com", "wss://a.com", true), // wss is https
-            (Https, "A.com", "HTTPS://a.COM", true),
-            (Https, "a.com", "http://a.com", false), // the scheme differs
-            (Https, "a.com:8443", "http://a.com:8443", false),
-            (Https, "a.com", "ws://a.com", false),
-            (Https, "a.com:80", "http://a.com", false),
-            (Https, "a.com", "https://b.com", false),
-            (Https, "a.com:8443", "https://a.com", false),
-            (Https, "a.com:443", "ftp://a.com:443", false), // no such scheme
-            (Http, "a.com", "http://a.com", true),
-            (Http, "a.com:80", "http://a.com", true),
-            (Http, "a.com:8080", "http://a.com:8080", true),
-            (Http, "a.com", "ws://a.com", true),     // ws is http
-            (Http, "a.com", "https://a.com", false), // the scheme differs
-            (Http, "a.com:8080", "https://a.com:8080", false),
+        // Per server scheme and `Host`: the origins allowed, then those
+        // refused. wss is https and ws is http; the scheme, the host and
+        // the port (each scheme's default where none is given) must match.
+        let cases: [(ServerScheme, &str, &[&str], &[&str]); 8] = [
+            (
+                Https,
+                "a.com",
+                &["https://a.com", "https://a.com:443", "wss://a.com"],
+                &["http://a.com", "ws://a.com", "https://b.com"],
+            ),
+            (Https, "a.com:443", &["https://a.com"], &["ftp://a.com:443"]),
+            (
+                Https,
+                "a.com:8443",
+                &["https://a.com:8443"],
+                &["http://a.com:8443", "https://a.com"],
+            ),
+            (Https, "A.com", &["HTTPS://a.COM"], &[]),
+            (Https, "a.com:80", &[], &["http://a.com"]),
+            (
+                Http,
+                "a.com",
+                &["http://a.com", "ws://a.com"],
+                &["https://a.com"],
+            ),
+            (Http, "a.com:80", &["http://a.com"], &[]),
+            (
+                Http,
+                "a.com:8080",
+                &["http://a.com:8080"],
+                &["https://a.com:8080"],
+            ),
         ];
-        for (scheme, host, origin, allowed) in cases {
-            assert_eq!(
-                allows_by(scheme, host, origin),
-                allowed,
-                "{scheme:?}: Host: {host}, Origin: {origin}"
-            );
+        for (scheme, host, allowed, refused) in cases {
+            for (origins, allows) in [(allowed, true), (refused, false)] {
+                for origin in origins {
+                    assert_eq!(
+                        allows_by(scheme, host, origin),
+                        allows,
+                        "{scheme:?}: Host: {host}, Origin: {origin}"
+                    );
+                }
+            }
         }
     }
 
