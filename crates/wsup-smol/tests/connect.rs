@@ -5,19 +5,14 @@ use std::io::ErrorKind;
 use smol::block_on;
 use wsup_core::client::Connect;
 use wsup_smol::SmolRuntime;
-use wsup_testkit::tcp::{closed_port, ping_pong, pong_once};
+use wsup_testkit::tcp::{closed_port, connects_by_address_and_by_name};
 
 #[test]
 fn connects_by_address_and_by_name_with_nodelay() {
-    // `localhost` may resolve to ::1 first, where nothing listens: the
-    // next address is tried.
-    for host in ["127.0.0.1", "localhost"] {
-        let (addr, peer) = pong_once();
-        let mut io = block_on(SmolRuntime.connect(host, addr.port())).unwrap();
-        assert!(io.nodelay().unwrap());
-        block_on(ping_pong(&mut io)).unwrap();
-        assert_eq!(peer.join().unwrap().unwrap(), b"ping");
-    }
+    block_on(connects_by_address_and_by_name(
+        |host, port| SmolRuntime.connect(host, port),
+        |io| io.nodelay().unwrap(),
+    ));
 }
 
 #[test]

@@ -56,6 +56,25 @@ pub async fn ping_pong<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) -> io::Res
     }
 }
 
+/// Checks a binding's TCP connect: to `127.0.0.1` and to `localhost`
+/// (which may resolve to `::1` first, where nothing listens: the next
+/// address must be tried), each stream with `TCP_NODELAY` set (`nodelay`
+/// reads it) and answering a [`ping_pong`].
+pub async fn connects_by_address_and_by_name<S, F, Fut>(connect: F, nodelay: impl Fn(&S) -> bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: Fn(&'static str, u16) -> Fut,
+    Fut: std::future::Future<Output = io::Result<S>>,
+{
+    for host in ["127.0.0.1", "localhost"] {
+        let (addr, peer) = pong_once();
+        let mut io = connect(host, addr.port()).await.expect("connect");
+        assert!(nodelay(&io), "{host}: TCP_NODELAY");
+        ping_pong(&mut io).await.expect("ping, pong");
+        assert_eq!(peer.join().unwrap().unwrap(), b"ping");
+    }
+}
+
 /// A port of 127.0.0.1 where nothing listens (a moment ago, something did).
 pub fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
