@@ -8,6 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -40,13 +41,12 @@ async fn serve_h2() -> SocketAddr {
     addr
 }
 
-/// An extended CONNECT for `/ws` with `headers`.
-async fn connect(
-    addr: SocketAddr,
-    protocol: Option<&'static str>,
-    headers: &[(&str, &str)],
-) -> hyper::Response<hyper::body::Incoming> {
-    h2::extended_connect(addr, "/ws", protocol, headers).await
+/// An extended CONNECT for `/ws` with `:protocol` websocket, version 13
+/// and `headers`.
+async fn connect(addr: SocketAddr, headers: &[(&str, &str)]) -> hyper::Response<Incoming> {
+    let mut all = vec![("sec-websocket-version", "13")];
+    all.extend_from_slice(headers);
+    h2::extended_connect(addr, "/ws", Some("websocket"), &all).await
 }
 
 #[tokio::test]
@@ -54,9 +54,7 @@ async fn a_websocket_over_an_http2_stream() {
     let addr = serve_h2().await;
     let res = connect(
         addr,
-        Some("websocket"),
         &[
-            ("sec-websocket-version", "13"),
             ("sec-websocket-protocol", "chat.v1"),
             ("sec-websocket-extensions", "permessage-deflate"),
         ],
@@ -102,14 +100,11 @@ async fn a_websocket_over_an_http2_stream() {
 #[tokio::test]
 async fn a_connect_without_the_websocket_protocol_is_refused() {
     let addr = serve_h2().await;
-    let res = connect(
-        addr,
-        Some("not-websocket"),
-        &[("sec-websocket-version", "13")],
-    )
-    .await;
+    let version = [("sec-websocket-version", "13")];
+    let res = h2::extended_connect(addr, "/ws", Some("not-websocket"), &version).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = connect(addr, Some("websocket"), &[("sec-websocket-version", "8")]).await;
+    let version = [("sec-websocket-version", "8")];
+    let res = h2::extended_connect(addr, "/ws", Some("websocket"), &version).await;
     assert_eq!(res.status(), StatusCode::UPGRADE_REQUIRED);
 }
 
@@ -128,21 +123,8 @@ fn inflate(d: &mut flate2::Decompress, data: &[u8]) -> Vec<u8> {
 async fn same_origin_over_http2_compares_with_the_authority() {
     let addr = serve_h2().await;
     let origin = format!("http://{addr}");
-    let res = connect(
-        addr,
-        Some("websocket"),
-        &[("sec-websocket-version", "13"), ("origin", &origin)],
-    )
-    .await;
+    let res = connect(addr, &[("origin", &origin)]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = connect(
-        addr,
-        Some("websocket"),
-        &[
-            ("sec-websocket-version", "13"),
-            ("origin", "http://evil.example"),
-        ],
-    )
-    .await;
+    let res = connect(addr, &[("origin", "http://evil.example")]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
