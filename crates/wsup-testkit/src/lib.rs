@@ -31,5 +31,5 @@ pub use frame::{
     OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
 };
 pub use head::header;
-pub use log::LogBuffer;
+pub use log::{line_with, LogBuffer};
 pub use mem::{Mem, Output};

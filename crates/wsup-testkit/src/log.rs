@@ -34,3 +34,15 @@ impl io::Write for LogBuffer {
         Ok(())
     }
 }
+
+/// The one line of `text` that holds `what`, checked to hold each of
+/// `fields` as well.
+#[track_caller]
+pub fn line_with<'a>(text: &'a str, what: &str, fields: &[&str]) -> &'a str {
+    let found: Vec<_> = text.lines().filter(|l| l.contains(what)).collect();
+    assert_eq!(found.len(), 1, "one {what:?} in {text}");
+    for field in fields {
+        assert!(found[0].contains(field), "{field:?} in {}", found[0]);
+    }
+    found[0]
+}

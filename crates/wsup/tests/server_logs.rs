@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use harness::raw::{http_exchange, raw_connect, status, upgrade_request, OP_TEXT};
 use harness::*;
-use wsup_testkit::LogBuffer;
+use wsup_testkit::{line_with, LogBuffer};
 
 /// Everything logged since the running test began.
 static LOGGED: LazyLock<LogBuffer> = LazyLock::new(LogBuffer::default);
@@ -40,17 +40,11 @@ fn capture() -> MutexGuard<'static, ()> {
     turn
 }
 
-/// The one line logged so far that contains `what`.
 /// Asserts that one line was logged with `what`, and that it holds every
 /// one of `fields`.
 #[track_caller]
 fn logged(what: &str, fields: &[&str]) {
-    let text = LOGGED.text();
-    let found: Vec<_> = text.lines().filter(|l| l.contains(what)).collect();
-    assert_eq!(found.len(), 1, "one {what:?} in {text}");
-    for field in fields {
-        assert!(found[0].contains(field), "{field} in {}", found[0]);
-    }
+    line_with(&LOGGED.text(), what, fields);
 }
 
 async fn a_handler_panic_is_logged_at_error_with_the_peer_in_the_connection_s_span<R: Rt>() {

@@ -2,6 +2,7 @@
 //! filters on them (`status=405`, `code=1000`), in the connection's span.
 
 use futures_executor::block_on;
+use wsup_testkit::line_with;
 
 use crate::message::Message;
 use crate::upgrader::Upgrader;
@@ -9,7 +10,7 @@ use crate::upgrader::Upgrader;
 type Mem = wsup_testkit::Mem;
 
 /// Runs `f` with a subscriber at `level`; what it logged, one event a line.
-fn logged(level: tracing::Level, f: impl FnOnce()) -> Vec<String> {
+fn logged(level: tracing::Level, f: impl FnOnce()) -> String {
     let out = wsup_testkit::LogBuffer::default();
     let writer = out.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -19,7 +20,7 @@ fn logged(level: tracing::Level, f: impl FnOnce()) -> Vec<String> {
         .without_time()
         .finish();
     tracing::subscriber::with_default(subscriber, f);
-    out.text().lines().map(str::to_owned).collect()
+    out.text()
 }
 
 fn request(method: &str, extra: &str) -> Vec<u8> {
@@ -31,33 +32,22 @@ fn request(method: &str, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Asserts that `line` holds every one of `fields`.
-#[track_caller]
-fn assert_has(line: &str, fields: &[&str]) {
-    for field in fields {
-        assert!(line.contains(field), "{field:?} in {line}");
-    }
-}
-
-fn one_with<'a>(lines: &'a [String], what: &str) -> &'a str {
-    let found: Vec<_> = lines.iter().filter(|l| l.contains(what)).collect();
-    assert_eq!(found.len(), 1, "one {what:?} in {lines:#?}");
-    found[0]
-}
-
 #[test]
 fn a_refused_handshake_logs_its_status_and_reason_at_debug() {
-    let lines = logged(tracing::Level::DEBUG, || {
+    let text = logged(tracing::Level::DEBUG, || {
         let res = block_on(Upgrader::new().upgrade(Mem::new(request("POST", ""), 1024)));
         assert!(res.is_err());
     });
-    let line = one_with(&lines, "websocket handshake refused");
-    assert_has(line, &["DEBUG", "status=405", "method not allowed"]);
+    line_with(
+        &text,
+        "websocket handshake refused",
+        &["DEBUG", "status=405", "method not allowed"],
+    );
 }
 
 #[test]
 fn nothing_is_logged_at_info_for_a_refusal_or_a_normal_close() {
-    let lines = logged(tracing::Level::INFO, || {
+    let text = logged(tracing::Level::INFO, || {
         let u = Upgrader::new();
         let _ = block_on(u.upgrade(Mem::new(request("POST", ""), 1024)));
         let mut input = request("GET", "");
@@ -69,12 +59,12 @@ fn nothing_is_logged_at_info_for_a_refusal_or_a_normal_close() {
         let mut ws = block_on(u.upgrade(Mem::new(input, 1024))).unwrap();
         assert!(matches!(block_on(ws.recv()), Ok(Message::Close(_))));
     });
-    assert!(lines.is_empty(), "{lines:#?}");
+    assert!(text.is_empty(), "{text}");
 }
 
 #[test]
 fn a_close_logs_its_code_who_closed_and_the_counts_once_in_the_connection_s_span() {
-    let lines = logged(tracing::Level::DEBUG, || {
+    let text = logged(tracing::Level::DEBUG, || {
         let mut input = request("GET", "Sec-WebSocket-Protocol: chat\r\n");
         input.extend(wsup_testkit::client_frame(0x1, true, b"hello"));
         let mut close = 1001u16.to_be_bytes().to_vec();
@@ -89,47 +79,54 @@ fn a_close_logs_its_code_who_closed_and_the_counts_once_in_the_connection_s_span
         });
         drop(ws);
     });
-    let line = one_with(&lines, "websocket closed");
-    for field in [
-        "code=1001",
-        "by=\"peer\"",
-        "reason=\"tab closed\"",
-        "messages_in=1",
-        "bytes_in=5",
-        "messages_out=1",
-        "bytes_out=5",
-        "duration=",
-        "websocket{",
-        "path=\"/chat\"",
-        "subprotocol=\"chat\"",
-    ] {
-        assert!(line.contains(field), "{field} in {line}");
-    }
-    assert!(!lines.iter().any(|l| l.contains("dropped")), "{lines:#?}");
+    line_with(
+        &text,
+        "websocket closed",
+        &[
+            "code=1001",
+            "by=\"peer\"",
+            "reason=\"tab closed\"",
+            "messages_in=1",
+            "bytes_in=5",
+            "messages_out=1",
+            "bytes_out=5",
+            "duration=",
+            "websocket{",
+            "path=\"/chat\"",
+            "subprotocol=\"chat\"",
+        ],
+    );
+    assert!(!text.contains("dropped"), "{text}");
 }
 
 #[test]
 fn a_protocol_error_logs_at_info_with_the_close_code_sent() {
-    let lines = logged(tracing::Level::INFO, || {
+    let text = logged(tracing::Level::INFO, || {
         let mut input = request("GET", "");
         // Unmasked: the server closes with 1002.
         input.extend(wsup_testkit::encode_frame(true, 0, 0x1, None, b"x"));
         let mut ws = block_on(Upgrader::new().upgrade(Mem::new(input, 1024))).unwrap();
         assert!(block_on(ws.recv()).unwrap_err().is_protocol());
     });
-    let line = one_with(&lines, "websocket protocol error");
-    assert_has(line, &[" INFO ", "code=1002", "by=\"server\""]);
+    line_with(
+        &text,
+        "websocket protocol error",
+        &[" INFO ", "code=1002", "by=\"server\""],
+    );
 }
 
 #[test]
 fn a_connection_dropped_open_is_logged_with_the_peer_recorded_later() {
-    let lines = logged(tracing::Level::DEBUG, || {
+    let text = logged(tracing::Level::DEBUG, || {
         let ws = block_on(Upgrader::new().upgrade(Mem::new(request("GET", ""), 1024))).unwrap();
         ws.set_peer_addr("127.0.0.1:4000".parse().unwrap());
         drop(ws);
     });
-    let line = one_with(&lines, "websocket dropped");
-    assert_has(line, &["code=1006", "by=\"none\"", "peer=127.0.0.1:4000"]);
+    line_with(
+        &text,
+        "websocket dropped",
+        &["code=1006", "by=\"none\"", "peer=127.0.0.1:4000"],
+    );
 }
 
 /// The server's facts: a handler's panic at ERROR with the peer and the
@@ -138,7 +135,7 @@ fn a_connection_dropped_open_is_logged_with_the_peer_recorded_later() {
 #[test]
 fn the_server_logs_panics_accept_errors_and_shutdown() {
     let peer: std::net::SocketAddr = "127.0.0.1:4000".parse().unwrap();
-    let lines = logged(tracing::Level::INFO, || {
+    let text = logged(tracing::Level::INFO, || {
         let panic: Box<dyn std::any::Any + Send> = Box::new("boom");
         super::handler_panicked(peer, &*panic, None);
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
@@ -148,22 +145,19 @@ fn the_server_logs_panics_accept_errors_and_shutdown() {
         super::shutdown_began(3);
         super::shutdown_done(2, 1, std::time::Duration::from_millis(40));
     });
-    let panic = one_with(&lines, "panicked");
-    assert_has(panic, &["ERROR", "peer=127.0.0.1:4000", "boom"]);
+    line_with(&text, "panicked", &["ERROR", "peer=127.0.0.1:4000", "boom"]);
     assert!(
-        lines.iter().all(|l| !l.contains("for one connection")),
-        "a reset is below INFO: {lines:?}"
+        !text.contains("for one connection"),
+        "a reset is below INFO: {text}"
     );
-    let full = one_with(&lines, "out of resources");
-    assert_has(full, &["WARN", "pause=5ms"]);
-    assert!(one_with(&lines, "shutting down").contains("open=3"));
-    let done = one_with(&lines, "server shut down");
-    assert_has(done, &["closed=2", "aborted=1"]);
+    line_with(&text, "out of resources", &["WARN", "pause=5ms"]);
+    line_with(&text, "shutting down", &["open=3"]);
+    line_with(&text, "server shut down", &["closed=2", "aborted=1"]);
 }
 
 #[test]
 fn a_subprotocol_chosen_after_negotiation_is_the_one_logged() {
-    let lines = logged(tracing::Level::DEBUG, || {
+    let text = logged(tracing::Level::DEBUG, || {
         let head = request("GET", "Sec-WebSocket-Protocol: chat, graphql-ws\r\n");
         let parts = crate::handshake::parse_head(&head, &Default::default()).unwrap();
         let u = Upgrader::new().subprotocols(["chat"]);
@@ -178,6 +172,5 @@ fn a_subprotocol_chosen_after_negotiation_is_the_one_logged() {
         let mut ws = accepted.into_websocket(Mem::new(input, 1024), bytes::Bytes::new());
         assert!(matches!(block_on(ws.recv()), Ok(Message::Close(_))));
     });
-    let line = one_with(&lines, "websocket closed");
-    assert_has(line, &["subprotocol=\"graphql-ws\""]);
+    line_with(&text, "websocket closed", &["subprotocol=\"graphql-ws\""]);
 }
