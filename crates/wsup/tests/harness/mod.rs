@@ -367,10 +367,7 @@ pub async fn within<R: Rt, F: Future>(d: Duration, what: &str, fut: F) -> F::Out
 /// What `io` sends until it ends or fails (a reset, say), read within 5 s
 /// (`what` names the wait in the panic).
 pub async fn read_what_comes<R: Rt, S: AsyncRead + Unpin>(io: &mut S, what: &str) -> Vec<u8> {
-    use futures_util::AsyncReadExt;
-    let mut got = Vec::new();
-    let _ = within::<R, _>(Duration::from_secs(5), what, io.read_to_end(&mut got)).await;
-    got
+    read_until_the_end::<R, _>(io, what).await.0
 }
 
 /// What a server's `run` returned (it must, within 5 s, and without error).
@@ -397,11 +394,19 @@ pub async fn read_to_end_within<R: Rt, S: AsyncRead + Unpin>(
     io: &mut S,
     what: &str,
 ) -> std::io::Result<Vec<u8>> {
+    let (got, end) = read_until_the_end::<R, _>(io, what).await;
+    end.map(|_| got)
+}
+
+/// What `io` sent until it ended or failed, within 5 s, and how it ended.
+async fn read_until_the_end<R: Rt, S: AsyncRead + Unpin>(
+    io: &mut S,
+    what: &str,
+) -> (Vec<u8>, std::io::Result<usize>) {
     use futures_util::AsyncReadExt;
     let mut got = Vec::new();
-    within::<R, _>(Duration::from_secs(5), what, io.read_to_end(&mut got))
-        .await
-        .map(|_| got)
+    let end = within::<R, _>(Duration::from_secs(5), what, io.read_to_end(&mut got)).await;
+    (got, end)
 }
 
 /// Spawns `f` as a detached task; the returned future yields its output, and
