@@ -41,12 +41,9 @@ async fn serve_h2() -> SocketAddr {
     addr
 }
 
-/// An extended CONNECT for `/ws` with `:protocol` websocket, version 13
-/// and `headers`.
+/// A WebSocket's extended CONNECT for `/ws` with `headers`.
 async fn connect(addr: SocketAddr, headers: &[(&str, &str)]) -> hyper::Response<Incoming> {
-    let mut all = vec![("sec-websocket-version", "13")];
-    all.extend_from_slice(headers);
-    h2::extended_connect(addr, "/ws", Some("websocket"), &all).await
+    h2::websocket_connect(addr, "/ws", headers).await
 }
 
 #[tokio::test]

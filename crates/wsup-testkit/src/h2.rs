@@ -46,16 +46,26 @@ pub async fn extended_connect(
         .unwrap()
 }
 
-/// A WebSocket over HTTP/2 to `path`: the extended `CONNECT` with version
-/// 13 and `headers`, which must be answered `200`; the stream it opens.
+/// The extended `CONNECT` of a WebSocket over HTTP/2 to `path`
+/// (`:protocol` websocket, version 13) with `headers`; the answer.
+pub async fn websocket_connect(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response<Incoming> {
+    let mut all = vec![("sec-websocket-version", "13")];
+    all.extend_from_slice(headers);
+    extended_connect(addr, path, Some("websocket"), &all).await
+}
+
+/// A WebSocket over HTTP/2 to `path` ([`websocket_connect`]), which must
+/// be answered `200`; the stream it opens.
 pub async fn websocket(
     addr: SocketAddr,
     path: &str,
     headers: &[(&str, &str)],
 ) -> TokioIo<Upgraded> {
-    let mut all = vec![("sec-websocket-version", "13")];
-    all.extend_from_slice(headers);
-    let res = extended_connect(addr, path, Some("websocket"), &all).await;
+    let res = websocket_connect(addr, path, headers).await;
     assert_eq!(res.status(), StatusCode::OK);
     TokioIo::new(hyper::upgrade::on(res).await.unwrap())
 }
