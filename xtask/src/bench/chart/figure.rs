@@ -13,7 +13,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::layout::{self, bar_slots, label_px, text_width, Layout, Rect, Spec};
+use super::layout::{self, bar_slots, label_px, text_width, Font, Layout, Rect, Spec};
 use super::scale::Axis;
 
 /// `0xRRGGBB`.
@@ -189,7 +189,7 @@ impl Figure {
             .iter()
             .flat_map(|p| p.bars.iter().flatten().flatten())
             .filter_map(|b| label_px(&(self.value_label)(b.value), bar_w))
-            .fold(layout::SMALL_PX, f64::min);
+            .fold(Font::Small.px(), f64::min);
         let mut labels = Vec::new();
         for (g, bars) in panel.bars.iter().enumerate() {
             let slots = bar_slots(plot, self.groups.len(), series, g);
@@ -316,12 +316,12 @@ impl Canvas<'_> {
         self.text(
             &figure.title,
             (layout::MARGIN, layout.title_y),
-            layout::TITLE_PX,
+            Font::Title.px(),
             INK,
             left_top,
         )?;
         for (line, &y) in figure.subtitle.iter().zip(&layout.subtitle_y) {
-            self.text(line, (layout::MARGIN, y), layout::TEXT_PX, NOTE, left_top)?;
+            self.text(line, (layout::MARGIN, y), Font::Text.px(), NOTE, left_top)?;
         }
         for (entry, item) in figure.entries.iter().zip(&layout.legend) {
             let colour = rgb(entry.colour);
@@ -334,7 +334,7 @@ impl Canvas<'_> {
                 }
             }
             let pos = Pos::new(HPos::Left, VPos::Center);
-            self.text(&entry.label, item.text_at, layout::TEXT_PX, INK, pos)?;
+            self.text(&entry.label, item.text_at, Font::Text.px(), INK, pos)?;
         }
         for ((panel, boxed), axis) in figure.panels.iter().zip(&layout.panels).zip(figure.axes()) {
             self.panel(figure, panel, &boxed.frame, &boxed.plot, &axis)?;
@@ -353,7 +353,7 @@ impl Canvas<'_> {
         let y_of = |v: f64| axis.map(v, plot.bottom(), plot.y);
         let centre = Pos::new(HPos::Center, VPos::Top);
         let title_at = (plot.x + plot.w / 2.0, frame.y);
-        self.text(&panel.title, title_at, layout::HEAD_PX, INK, centre)?;
+        self.text(&panel.title, title_at, Font::Head.px(), INK, centre)?;
 
         // Grid and tick labels, then the captions.
         for tick in axis.ticks() {
@@ -363,12 +363,12 @@ impl Canvas<'_> {
             self.text(
                 &axis.label(tick),
                 (plot.x - 6.0, y),
-                layout::SMALL_PX,
+                Font::Small.px(),
                 NOTE,
                 pos,
             )?;
         }
-        let caption = ("sans-serif", font_size(layout::SMALL_PX))
+        let caption = ("sans-serif", font_size(Font::Small.px()))
             .into_font()
             .transform(FontTransform::Rotate270)
             .color(&NOTE)
@@ -383,7 +383,7 @@ impl Canvas<'_> {
             self.text(
                 label,
                 (x, plot.bottom() + 5.0),
-                layout::GROUP_PX,
+                Font::Group.px(),
                 INK,
                 centre,
             )?;
@@ -392,7 +392,7 @@ impl Canvas<'_> {
         self.text(
             &figure.x_caption,
             x_caption_at,
-            layout::SMALL_PX,
+            Font::Small.px(),
             NOTE,
             centre,
         )?;

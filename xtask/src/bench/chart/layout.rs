@@ -5,41 +5,96 @@
 
 /// Space around the figure.
 pub const MARGIN: f64 = 16.0;
-/// Font sizes, in pixels: the title, the panels' titles, the subtitle and
-/// legend, the groups' labels, tick and value labels. Each one plotters
-/// can write exactly (`figure::font_size`).
-pub const TITLE_PX: f64 = 18.0;
-pub const HEAD_PX: f64 = 14.0;
-pub const TEXT_PX: f64 = 12.5;
-pub const GROUP_PX: f64 = 12.0;
-pub const SMALL_PX: f64 = 11.0;
 /// The smallest value label drawn; a bar too narrow for it goes without.
 pub const MIN_LABEL_PX: f64 = 8.0;
-/// Line height, as a multiple of the font size.
-const LINE: f64 = 1.5;
-/// A legend entry's swatch, the space after it and after its text.
-pub const SWATCH: f64 = 14.0;
-const SWATCH_GAP: f64 = 6.0;
-const ENTRY_GAP: f64 = 24.0;
-const LEGEND_ROW: f64 = 20.0;
-/// Between panels, and between the legend and the first row of them.
-const GRID_GAP: f64 = 20.0;
-/// Inside a panel: its title above the plot, room for the value label of
-/// a bar that reaches the top, the tick labels and the value caption on
-/// the left, the group labels and their caption below.
-const PANEL_TITLE: f64 = 22.0;
-const HEADROOM: f64 = 16.0;
-pub const Y_AXIS: f64 = 58.0;
-const PLOT_RIGHT: f64 = 4.0;
-/// Between two bars of a group; between a value label and its bar's edges.
-const BAR_GAP: f64 = 1.5;
-const LABEL_ROOM: f64 = 3.0;
-const X_AXIS: f64 = 40.0;
-/// The share of a group's width its bars take; the rest parts groups.
-const BARS_SHARE: f64 = 0.84;
 /// The size of value label a figure is laid out for: its bars are made
 /// wide enough for their labels at this size at least.
 pub const LABEL_PX: f64 = 9.0;
+/// Line height, as a multiple of the font size.
+const LINE: f64 = 1.5;
+/// Between panels, and between the legend and the first row of them.
+const GRID_GAP: f64 = 20.0;
+
+/// The figure's fonts, each at a size plotters can write exactly
+/// (`figure::font_size`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Font {
+    /// The figure's title.
+    Title,
+    /// A panel's title.
+    Head,
+    /// The subtitle and the legend.
+    Text,
+    /// The groups' labels under their bars.
+    Group,
+    /// Tick labels, axis captions and value labels.
+    Small,
+}
+
+impl Font {
+    #[cfg(test)]
+    pub const ALL: [Font; 5] = [
+        Font::Title,
+        Font::Head,
+        Font::Text,
+        Font::Group,
+        Font::Small,
+    ];
+
+    /// The size, in pixels.
+    pub const fn px(self) -> f64 {
+        match self {
+            Font::Title => 18.0,
+            Font::Head => 14.0,
+            Font::Text => 12.5,
+            Font::Group => 12.0,
+            Font::Small => 11.0,
+        }
+    }
+}
+
+/// A legend entry's room: its swatch, the space after the swatch and
+/// after the text, and the height of a row of entries.
+struct LegendRoom {
+    swatch: f64,
+    swatch_gap: f64,
+    entry_gap: f64,
+    row: f64,
+}
+
+const LEGEND: LegendRoom = LegendRoom {
+    swatch: 14.0,
+    swatch_gap: 6.0,
+    entry_gap: 24.0,
+    row: 20.0,
+};
+
+/// The room inside a panel around its plot: its title above, room for the
+/// value label of a bar that reaches the top, the tick labels and the
+/// value caption on the left, a little on the right, the group labels and
+/// their caption below.
+struct PanelRoom {
+    title: f64,
+    headroom: f64,
+    y_axis: f64,
+    right: f64,
+    x_axis: f64,
+}
+
+const PANEL: PanelRoom = PanelRoom {
+    title: 22.0,
+    headroom: 16.0,
+    y_axis: 58.0,
+    right: 4.0,
+    x_axis: 40.0,
+};
+
+/// The bars: the gap between two of a group, and between a value label
+/// and its bar's edges; the share of a group's width its bars take (the
+/// rest parts groups).
+const BAR_GAP: f64 = 1.5;
+const LABEL_ROOM: f64 = 3.0;
+const BARS_SHARE: f64 = 0.84;
 
 /// A rectangle; y grows downwards, as in SVG.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,11 +184,11 @@ pub struct Layout {
 
 pub fn layout(spec: &Spec<'_>) -> Layout {
     let title_y = MARGIN;
-    let mut y = title_y + TITLE_PX * LINE;
+    let mut y = title_y + Font::Title.px() * LINE;
     let subtitle_y = (0..spec.subtitle_lines)
-        .map(|i| y + i as f64 * TEXT_PX * LINE)
+        .map(|i| y + i as f64 * Font::Text.px() * LINE)
         .collect();
-    y += spec.subtitle_lines as f64 * TEXT_PX * LINE + 4.0;
+    y += spec.subtitle_lines as f64 * Font::Text.px() * LINE + 4.0;
 
     // Legend entries flow left to right, onto a new row when the next one
     // would cross the right margin.
@@ -141,36 +196,39 @@ pub fn layout(spec: &Spec<'_>) -> Layout {
     let (mut x, mut row) = (MARGIN, 0usize);
     let mut legend = Vec::new();
     for label in spec.legend {
-        let w = SWATCH + SWATCH_GAP + text_width(label, TEXT_PX);
+        let w = LEGEND.swatch + LEGEND.swatch_gap + text_width(label, Font::Text.px());
         if x > MARGIN && x + w > spec.width - MARGIN {
             x = MARGIN;
             row += 1;
         }
-        let top = band_top + row as f64 * LEGEND_ROW;
+        let top = band_top + row as f64 * LEGEND.row;
         let swatch = Rect {
             x,
-            y: top + (LEGEND_ROW - SWATCH) / 2.0,
-            w: SWATCH,
-            h: SWATCH,
+            y: top + (LEGEND.row - LEGEND.swatch) / 2.0,
+            w: LEGEND.swatch,
+            h: LEGEND.swatch,
         };
         legend.push(LegendItem {
             swatch,
-            text_at: (x + SWATCH + SWATCH_GAP, top + LEGEND_ROW / 2.0),
+            text_at: (
+                x + LEGEND.swatch + LEGEND.swatch_gap,
+                top + LEGEND.row / 2.0,
+            ),
             bounds: Rect {
                 x,
                 y: top,
                 w,
-                h: LEGEND_ROW,
+                h: LEGEND.row,
             },
         });
-        x += w + ENTRY_GAP;
+        x += w + LEGEND.entry_gap;
     }
     let rows = if spec.legend.is_empty() { 0 } else { row + 1 };
     let legend_band = Rect {
         x: MARGIN,
         y: band_top,
         w: spec.width - 2.0 * MARGIN,
-        h: rows as f64 * LEGEND_ROW,
+        h: rows as f64 * LEGEND.row,
     };
 
     let columns = spec.columns.clamp(1, spec.panels.max(1));
@@ -187,10 +245,10 @@ pub fn layout(spec: &Spec<'_>) -> Layout {
                 h: ph,
             };
             let plot = Rect {
-                x: frame.x + Y_AXIS,
-                y: frame.y + PANEL_TITLE + HEADROOM,
-                w: frame.w - Y_AXIS - PLOT_RIGHT,
-                h: frame.h - PANEL_TITLE - HEADROOM - X_AXIS,
+                x: frame.x + PANEL.y_axis,
+                y: frame.y + PANEL.title + PANEL.headroom,
+                w: frame.w - PANEL.y_axis - PANEL.right,
+                h: frame.h - PANEL.title - PANEL.headroom - PANEL.x_axis,
             };
             PanelBox { frame, plot }
         })
@@ -215,7 +273,7 @@ pub fn layout(spec: &Spec<'_>) -> Layout {
 pub fn width_for(columns: usize, groups: usize, series: usize, label: &str) -> f64 {
     let slot = text_width(label, LABEL_PX) + LABEL_ROOM + BAR_GAP;
     let plot = (groups * series) as f64 * slot / BARS_SHARE;
-    let panel = Y_AXIS + PLOT_RIGHT + plot;
+    let panel = PANEL.y_axis + PANEL.right + plot;
     let columns = columns.max(1) as f64;
     (2.0 * MARGIN + (columns - 1.0) * GRID_GAP + columns * panel).ceil()
 }
@@ -239,6 +297,6 @@ pub fn bar_slots(plot: &Rect, groups: usize, series: usize, g: usize) -> Vec<(f6
 /// read as one number), smaller down to `MIN_LABEL_PX`, else `None`.
 pub fn label_px(label: &str, bar_w: f64) -> Option<f64> {
     let fit = (bar_w - LABEL_ROOM) / text_width(label, 1.0);
-    let px = fit.min(SMALL_PX).floor();
+    let px = fit.min(Font::Small.px()).floor();
     (px >= MIN_LABEL_PX).then_some(px)
 }

@@ -57,17 +57,8 @@ fn the_axis_maps_zero_to_the_bottom_and_clamps() {
 
 #[test]
 fn every_font_size_is_written_as_it_is() {
-    use super::layout::{GROUP_PX, HEAD_PX, SMALL_PX, TEXT_PX, TITLE_PX};
-    for px in [
-        TITLE_PX,
-        HEAD_PX,
-        TEXT_PX,
-        GROUP_PX,
-        SMALL_PX,
-        10.0,
-        9.0,
-        MIN_LABEL_PX,
-    ] {
+    let fonts = super::layout::Font::ALL.map(|f| f.px());
+    for px in fonts.into_iter().chain([10.0, 9.0, MIN_LABEL_PX]) {
         assert_eq!(super::figure::font_size(px) / 1.24, px);
     }
 }
