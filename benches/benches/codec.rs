@@ -11,7 +11,7 @@ use wsup_core::frame::{
 };
 use wsup_core::handshake::{parse_head, validate_request, HeadLimits};
 use wsup_core::utf8::Utf8Validator;
-use wsup_core::{Bytes, Message, WebSocket, WebSocketConfig};
+use wsup_core::{Bytes, Message, Role, WebSocket, WebSocketConfig};
 use wsup_testkit::{client_frame, OP_TEXT};
 
 fn mask(c: &mut Criterion) {
@@ -84,6 +84,17 @@ fn utf8(c: &mut Criterion) {
     g.finish();
 }
 
+/// A server connection with the default configuration over `io`.
+fn server(io: Replay<'_>) -> WebSocket<Replay<'_>> {
+    WebSocket::from_raw(
+        io,
+        Role::Server,
+        Bytes::new(),
+        WebSocketConfig::default(),
+        None,
+    )
+}
+
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode_messages");
     for (size, count) in [(16usize, 1000usize), (1024, 500), (64 * 1024, 16)] {
@@ -94,12 +105,7 @@ fn decode(c: &mut Criterion) {
         g.throughput(Throughput::Bytes((size * count) as u64));
         g.bench_with_input(BenchmarkId::new("wsup_recv", size), &input, |b, input| {
             b.iter(|| {
-                let mut ws = WebSocket::from_raw(
-                    Replay::new(input, 64 * 1024),
-                    Bytes::new(),
-                    WebSocketConfig::default(),
-                    None,
-                );
+                let mut ws = server(Replay::new(input, 64 * 1024));
                 block_on(async {
                     for _ in 0..count {
                         let m = ws.recv().await.unwrap();
@@ -130,12 +136,7 @@ fn encode(c: &mut Criterion) {
             &payload,
             |b, p| {
                 b.iter(|| {
-                    let mut ws = WebSocket::from_raw(
-                        Replay::new(&[], 1),
-                        Bytes::new(),
-                        WebSocketConfig::default(),
-                        None,
-                    );
+                    let mut ws = server(Replay::new(&[], 1));
                     block_on(async {
                         for _ in 0..count {
                             ws.feed(Message::Binary(p.clone())).await.unwrap();

@@ -12,7 +12,7 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use wsup_core::deflate::DeflateConfig;
-use wsup_core::{Upgrader, WebSocket};
+use wsup_core::{Role, Upgrader, WebSocket};
 use wsup_fuzz::ops::{self, Limits, Op};
 use wsup_fuzz::script::Script;
 use wsup_fuzz::{poll_some, settings};
@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
             let leftover = Bytes::copy_from_slice(&wire[..cut]);
             let mut io = Script::new(wire[cut..].to_vec(), input.reads, input.writes);
             io.hang = input.hang;
-            (WebSocket::from_raw(io, leftover, config, None), 0)
+            (WebSocket::from_raw(io, Role::Server, leftover, config, None), 0)
         }
         Some(deflate) => {
             let head = format!(

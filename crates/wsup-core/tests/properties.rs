@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_executor::block_on;
 use proptest::prelude::*;
 use wsup_core::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
-use wsup_core::{CloseCode, CloseFrame, Message, WebSocket, WebSocketConfig};
+use wsup_core::{CloseCode, CloseFrame, Message, Role, WebSocket, WebSocketConfig};
 use wsup_testkit::Mem;
 
 fn opcode() -> impl Strategy<Value = OpCode> {
@@ -96,6 +96,7 @@ impl Item {
 fn server(input: Vec<u8>, chunk: usize) -> WebSocket<Mem> {
     WebSocket::from_raw(
         Mem::new(input, chunk),
+        Role::Server,
         Bytes::new(),
         WebSocketConfig::default(),
         None,
@@ -171,11 +172,8 @@ proptest! {
     ) {
         let mem: Mem = Mem::new(Vec::new(), 1);
         let cfg = WebSocketConfig::default();
-        let mut ws = if client {
-            WebSocket::from_raw_client(mem, Bytes::new(), cfg, None)
-        } else {
-            WebSocket::from_raw(mem, Bytes::new(), cfg, None)
-        };
+        let role = if client { Role::Client } else { Role::Server };
+        let mut ws = WebSocket::from_raw(mem, role, Bytes::new(), cfg, None);
         let close = CloseFrame::new(CloseCode(code), reason.clone());
         let fits = reason.len() <= 123;
         block_on(async {

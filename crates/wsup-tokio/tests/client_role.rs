@@ -1,6 +1,6 @@
 //! wsup in the client role over real sockets on 127.0.0.1: the upgrade
 //! request written by hand, the 101 read back, then
-//! `WebSocket::from_raw_client`. The servers judge the masking: the wsup
+//! `WebSocket::from_raw` with `Role::Client`. The servers judge the masking: the wsup
 //! server (`serve`) and async-tungstenite's both refuse unmasked client
 //! frames, and unmask with the key each frame carries.
 
@@ -60,7 +60,13 @@ async fn connect_with(addr: SocketAddr, config: WebSocketConfig) -> Client {
     assert_eq!(accept, ACCEPT);
     let leftover = Bytes::copy_from_slice(&buf[head_end..]);
     let runtime: Arc<dyn wsup_core::Runtime> = Arc::new(TokioRuntime);
-    let ws = WebSocket::from_raw_client(TokioIo::new(stream), leftover, config, Some(runtime));
+    let ws = WebSocket::from_raw(
+        TokioIo::new(stream),
+        Role::Client,
+        leftover,
+        config,
+        Some(runtime),
+    );
     assert_eq!(ws.role(), Role::Client);
     ws
 }

@@ -8,6 +8,7 @@ use http::{Response, Uri};
 
 use super::{open, ClientError, Connect, Dialer, Handshake, MaybeTls, Target};
 use crate::conn::WebSocket;
+use crate::role::Role;
 use crate::runtime::{timeout, Runtime};
 
 impl Dialer {
@@ -70,7 +71,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handshake<S> {
     /// The connection and the server's `101`.
     pub(crate) fn into_connection(self) -> (WebSocket<S>, Response<()>) {
         let p = self.into_parts();
-        let mut ws = WebSocket::from_raw_client(p.io, p.leftover, p.config, p.runtime);
+        let mut ws = WebSocket::from_raw(p.io, Role::Client, p.leftover, p.config, p.runtime);
         ws.set_protocol(p.protocol);
         if let Some((agreed, config)) = p.deflate {
             ws.enable_deflate(agreed, &config, None);

@@ -5,6 +5,7 @@
 //! stays uncompressed, and a message sent again compresses to almost
 //! nothing only where the context is kept.
 
+use crate::role::Role;
 use bytes::Bytes;
 use futures_executor::block_on;
 use wsup_testkit::{noise, parse_frames, Frame, OP_BINARY, OP_CONT, OP_TEXT, RSV1};
@@ -23,9 +24,9 @@ fn pair(offer: &str, config: &DeflateConfig) -> (WebSocket<Mem>, WebSocket<Mem>,
     let agreed = negotiate(&parse_offers(&[offer]), config).expect("offer accepted");
     let mem = || Mem::new(Vec::new(), 4096);
     let cfg = WebSocketConfig::default;
-    let mut client = WebSocket::from_raw_client(mem(), Bytes::new(), cfg(), None);
+    let mut client = WebSocket::from_raw(mem(), Role::Client, Bytes::new(), cfg(), None);
     client.enable_deflate(agreed, config, None);
-    let mut server = WebSocket::from_raw(mem(), Bytes::new(), cfg(), None);
+    let mut server = WebSocket::from_raw(mem(), Role::Server, Bytes::new(), cfg(), None);
     server.enable_deflate(agreed, config, None);
     (client, server, agreed)
 }

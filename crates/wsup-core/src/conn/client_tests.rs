@@ -22,8 +22,9 @@ use crate::role::Role;
 type Mem = wsup_testkit::Mem;
 
 fn client(input: Vec<u8>, chunk: usize) -> WebSocket<Mem> {
-    WebSocket::from_raw_client(
+    WebSocket::from_raw(
         Mem::new(input, chunk),
+        Role::Client,
         Bytes::new(),
         WebSocketConfig::default(),
         None,
@@ -60,6 +61,7 @@ fn the_constructors_say_their_role() {
     assert_eq!(client(Vec::new(), 16).role(), Role::Client);
     let server = WebSocket::from_raw(
         Mem::new(Vec::new(), 16),
+        Role::Server,
         Bytes::new(),
         WebSocketConfig::default(),
         None,
@@ -223,7 +225,13 @@ fn after_the_clients_close_the_server_shuts_down_at_once() {
     let input = wsup_testkit::client_frame(OP_CLOSE, true, &1000u16.to_be_bytes());
     let mut mem = Mem::new(input, 4096);
     mem.hang = true;
-    let mut ws = WebSocket::from_raw(mem, Bytes::new(), WebSocketConfig::default(), None);
+    let mut ws = WebSocket::from_raw(
+        mem,
+        Role::Server,
+        Bytes::new(),
+        WebSocketConfig::default(),
+        None,
+    );
     assert!(matches!(block_on(ws.recv()), Ok(Message::Close(Some(_)))));
     assert!(ws.get_ref().closed);
 }
@@ -305,6 +313,7 @@ fn prepared_messages_are_copied_and_masked_and_stay_as_prepared() {
     assert_eq!(&large.payload()[..], &wsup_testkit::noise(50_000)[..]);
     let mut server = WebSocket::from_raw(
         Mem::new(Vec::new(), 4096),
+        Role::Server,
         Bytes::new(),
         WebSocketConfig::default(),
         None,

@@ -2,6 +2,7 @@
 //! state return to their configured size once a large message is
 //! delivered, over the in-memory transport.
 
+use crate::role::Role;
 use std::future::Future;
 use std::task::{Context, Poll};
 
@@ -32,7 +33,13 @@ fn frame(opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
 /// goes quiet), optionally with permessage-deflate (context takeover both
 /// ways).
 fn conn(input: Vec<u8>, deflate: bool) -> WebSocket<Mem> {
-    let mut ws = WebSocket::from_raw(Mem::new(input, 1 << 20), Bytes::new(), big_limits(), None);
+    let mut ws = WebSocket::from_raw(
+        Mem::new(input, 1 << 20),
+        Role::Server,
+        Bytes::new(),
+        big_limits(),
+        None,
+    );
     ws.get_mut().hang = true;
     if deflate {
         let config = DeflateConfig::enabled();

@@ -39,9 +39,9 @@ use crate::runtime::Runtime;
 use crate::stats::{ConnectionStats, ServerStats};
 
 /// A WebSocket connection over the transport `T`, on the server's side
-/// ([`from_raw`](Self::from_raw), or an [`Upgrader`](crate::Upgrader)) or
-/// the client's ([`from_raw_client`](Self::from_raw_client)): see
-/// [`role`](Self::role).
+/// (from an [`Upgrader`](crate::Upgrader)) or the client's (from a
+/// [`Dialer`](crate::client::Dialer)), or on either over a transport whose handshake already
+/// happened ([`from_raw`](Self::from_raw)): see [`role`](Self::role).
 ///
 /// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with
 /// [`send`](Self::send) / [`feed`](Self::feed) (or as a [`Sink`]). Pings are
@@ -64,35 +64,22 @@ impl<T> std::fmt::Debug for WebSocket<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
-    /// Wraps a transport on which the handshake already happened, as the
-    /// server.
+    /// Wraps a transport on which the handshake already happened, as
+    /// `role`: a [`Role::Client`] masks every frame it sends with a fresh
+    /// key and fails the connection (1002) on a masked frame from the
+    /// server; a [`Role::Server`] does the reverse.
     ///
-    /// `leftover` is whatever was read past the request head. `runtime`
+    /// `leftover` is whatever was read past the handshake's head. `runtime`
     /// provides the close timeout; without one, closing waits for the peer.
     pub fn from_raw(
         io: T,
+        role: Role,
         leftover: Bytes,
         config: WebSocketConfig,
         runtime: Option<Arc<dyn Runtime>>,
     ) -> Self {
         let span = observe::connection_span(None, None, None);
-        Self::with_span_role(io, leftover, config, runtime, span, Role::Server)
-    }
-
-    /// Wraps a transport on which the handshake already happened, as the
-    /// client: every frame it sends is masked with a fresh key, and a masked
-    /// frame from the server fails the connection (1002).
-    ///
-    /// `leftover` is whatever was read past the response head. `runtime`
-    /// provides the close timeout; without one, closing waits for the peer.
-    pub fn from_raw_client(
-        io: T,
-        leftover: Bytes,
-        config: WebSocketConfig,
-        runtime: Option<Arc<dyn Runtime>>,
-    ) -> Self {
-        let span = observe::connection_span(None, None, None);
-        Self::with_span_role(io, leftover, config, runtime, span, Role::Client)
+        Self::with_span_role(io, leftover, config, runtime, span, role)
     }
 
     /// A connection on the side of `role`, in `span`: what the upgrader

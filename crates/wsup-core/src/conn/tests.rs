@@ -1,5 +1,6 @@
 //! Engine tests over an in-memory transport: no sockets, no runtime.
 
+use crate::role::Role;
 use std::io;
 use std::task::{Context, Poll};
 
@@ -32,7 +33,13 @@ pub(super) fn big_limits() -> WebSocketConfig {
 }
 
 pub(super) fn ws(input: Vec<u8>, chunk: usize, cfg: WebSocketConfig) -> WebSocket<Mem> {
-    WebSocket::from_raw(Mem::new(input, chunk), Bytes::new(), cfg, None)
+    WebSocket::from_raw(
+        Mem::new(input, chunk),
+        Role::Server,
+        Bytes::new(),
+        cfg,
+        None,
+    )
 }
 
 /// Server frames written: header and payload, parsed independently of the
@@ -297,7 +304,7 @@ fn large_echoes_of_one_read_share_a_write_up_to_a_read_window() {
         hang: true,
         stalled: false,
     };
-    let mut ws = WebSocket::from_raw(mem, input.into(), cfg, None);
+    let mut ws = WebSocket::from_raw(mem, Role::Server, input.into(), cfg, None);
     let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
     for i in 0..4 {
         let msg = recv_now(&mut ws, &mut cx, i);

@@ -3,6 +3,7 @@
 //! arms its one timer before it can wait, takes a fired timer as the
 //! deadline passed, and counts the timeout from the close.
 
+use crate::role::Role;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -104,7 +105,10 @@ where
 {
     let timers = Arc::new(Timers::default());
     let rt: Arc<dyn Runtime> = Arc::new(ManualRt(timers.clone()));
-    (WebSocket::from_raw(io, Bytes::new(), cfg, Some(rt)), timers)
+    (
+        WebSocket::from_raw(io, Role::Server, Bytes::new(), cfg, Some(rt)),
+        timers,
+    )
 }
 
 fn counting_waker() -> (Arc<Count>, Waker) {

@@ -2,6 +2,7 @@
 //! queues, each slow-consumer policy, leaving on close, the bridge's calls.
 //! (Over real sockets on every runtime: `crates/wsup/tests/hub.rs`.)
 
+use crate::role::Role;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,7 @@ use crate::WebSocket;
 fn conn(cfg: WebSocketConfig) -> WebSocket<Mem> {
     let mut mem = Mem::new(Vec::new(), 4096);
     mem.hang = true;
-    WebSocket::from_raw(mem, Bytes::new(), cfg, None)
+    WebSocket::from_raw(mem, Role::Server, Bytes::new(), cfg, None)
 }
 
 fn small_queue(messages: usize) -> WebSocketConfig {
