@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::stats::{paired, spread, Round};
 use super::targets::Target;
-use super::{Alloc, Kind, Report, Runtime, SERVERS};
+use super::{Alloc, Cpu, Kind, Latency, Report, Runtime, Sample, SERVERS};
 use crate::bench::{LOADGEN_CORE, SERVER_CORE};
 
 impl Target {
@@ -66,6 +66,33 @@ pub fn stats_of_some<T>(items: &[T], get: impl Fn(&T) -> Option<f64>) -> Value {
     stats(items.iter().filter_map(get).collect())
 }
 
+/// `figures` with the [`stats`] of the load generator's and the server's
+/// CPU use over `cpus` added, as `client_cpu` and `server_cpu`.
+fn with_cpu(mut figures: Value, cpus: impl Iterator<Item = Cpu> + Clone) -> Value {
+    figures["client_cpu"] = stats(cpus.clone().map(|c| c.client).collect());
+    figures["server_cpu"] = stats(cpus.filter_map(|c| c.server).collect());
+    figures
+}
+
+/// One server's throughput figures at one point, over its samples.
+fn throughput_stats(samples: &[Sample]) -> Value {
+    let figures = json!({
+        "msgs_per_sec": stats_of(samples, |s| s.msgs_per_sec),
+        "mb_per_sec": stats_of(samples, |s| s.mb_per_sec),
+    });
+    with_cpu(figures, samples.iter().map(|s| s.cpu))
+}
+
+/// One server's latency figures, over its rounds.
+fn latency_stats(rounds: &[Latency]) -> Value {
+    let figures = json!({
+        "p50_us": stats_of(rounds, |l| l.p50),
+        "p99_us": stats_of(rounds, |l| l.p99),
+        "p999_us": stats_of(rounds, |l| l.p999),
+    });
+    with_cpu(figures, rounds.iter().map(|l| l.cpu))
+}
+
 impl Report {
     pub fn json(&self) -> Value {
         let runtimes: Vec<Value> = self
@@ -81,15 +108,7 @@ impl Report {
                         let mut servers = serde_json::Map::new();
                         for kind in ran.clone() {
                             let samples = &t.samples[kind.index()];
-                            servers.insert(
-                                kind.key().to_owned(),
-                                json!({
-                                    "msgs_per_sec": stats_of(samples, |s| s.msgs_per_sec),
-                                    "mb_per_sec": stats_of(samples, |s| s.mb_per_sec),
-                                    "client_cpu": stats_of(samples, |s| s.client_cpu),
-                                    "server_cpu": stats_of_some(samples, |s| s.server_cpu),
-                                }),
-                            );
+                            servers.insert(kind.key().to_owned(), throughput_stats(samples));
                         }
                         json!({
                             "size": t.size,
@@ -106,16 +125,7 @@ impl Report {
                 for kind in ran {
                     let i = kind.index();
                     let l = &r.latency[i];
-                    latency.insert(
-                        kind.key().to_owned(),
-                        json!({
-                            "p50_us": stats_of(l, |l| l.p50),
-                            "p99_us": stats_of(l, |l| l.p99),
-                            "p999_us": stats_of(l, |l| l.p999),
-                            "client_cpu": stats_of(l, |l| l.client_cpu),
-                            "server_cpu": stats_of_some(l, |l| l.server_cpu),
-                        }),
-                    );
+                    latency.insert(kind.key().to_owned(), latency_stats(l));
                     idle.insert(
                         kind.key().to_owned(),
                         r.idle[i].map_or(Value::Null, |i| {

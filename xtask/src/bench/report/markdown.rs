@@ -4,7 +4,7 @@ use super::format::{fixed1, fixed2, si, size_name};
 use super::stats::{median, paired, spread, Round};
 use super::targets::{whose, Figure, Target};
 use super::{
-    Alloc, Kind, Latency, Report, Runtime, Sample, BATCHED, CEILING, RATIOS, SERVERS, WSUP,
+    Alloc, Cpu, Kind, Latency, Report, Runtime, Sample, BATCHED, CEILING, RATIOS, SERVERS, WSUP,
 };
 
 impl Target {
@@ -116,16 +116,12 @@ fn table_heading() -> String {
 }
 
 /// `server / load gen on wsup, on raw TCP`, each the median.
-fn cpu_cell(
-    server: impl IntoIterator<Item = f64>,
-    loadgen_wsup: impl IntoIterator<Item = f64>,
-    loadgen_ceiling: impl IntoIterator<Item = f64>,
-) -> String {
+fn cpu_cell(wsup: impl Iterator<Item = Cpu> + Clone, ceiling: impl Iterator<Item = Cpu>) -> String {
     format!(
         "{} / {}, {}",
-        percent(median(server)),
-        percent(median(loadgen_wsup)),
-        percent(median(loadgen_ceiling))
+        percent(median(wsup.clone().filter_map(|c| c.server))),
+        percent(median(wsup.map(|c| c.client))),
+        percent(median(ceiling.map(|c| c.client)))
     )
 }
 
@@ -177,9 +173,8 @@ impl Report {
             md.push_str(&format!("\n## {}\n\n{}", r.runtime.name(), table_heading()));
             for t in &r.throughput {
                 let cpu = cpu_cell(
-                    t.samples[WSUP].iter().filter_map(|s| s.server_cpu),
-                    t.samples[WSUP].iter().map(|s| s.client_cpu),
-                    t.samples[CEILING].iter().map(|s| s.client_cpu),
+                    t.samples[WSUP].iter().map(|s| s.cpu),
+                    t.samples[CEILING].iter().map(|s| s.cpu),
                 );
                 for (unit, get) in [
                     ("msg/s", (|s: &Sample| s.msgs_per_sec) as fn(&Sample) -> f64),
@@ -203,9 +198,8 @@ impl Report {
             ] {
                 let cpu = if name == "p50" {
                     cpu_cell(
-                        r.latency[WSUP].iter().filter_map(|l| l.server_cpu),
-                        r.latency[WSUP].iter().map(|l| l.client_cpu),
-                        r.latency[CEILING].iter().map(|l| l.client_cpu),
+                        r.latency[WSUP].iter().map(|l| l.cpu),
+                        r.latency[CEILING].iter().map(|l| l.cpu),
                     )
                 } else {
                     String::new()

@@ -28,6 +28,23 @@ pub fn figure(v: &Value, key: &str) -> f64 {
     v[key].as_f64().unwrap_or(0.0)
 }
 
+/// The CPU a measurement used, as a share of one core: the load
+/// generator's, and the server's where it was measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cpu {
+    pub client: f64,
+    pub server: Option<f64>,
+}
+
+impl Cpu {
+    pub fn from_json(v: &Value) -> Self {
+        Cpu {
+            client: figure(v, "client_cpu"),
+            server: v["server_cpu"].as_f64(),
+        }
+    }
+}
+
 /// One throughput measurement of one server.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
@@ -36,8 +53,7 @@ pub struct Sample {
     pub round: usize,
     pub msgs_per_sec: f64,
     pub mb_per_sec: f64,
-    pub client_cpu: f64,
-    pub server_cpu: Option<f64>,
+    pub cpu: Cpu,
 }
 
 impl Sample {
@@ -46,8 +62,7 @@ impl Sample {
             round,
             msgs_per_sec: figure(v, "msgs_per_sec"),
             mb_per_sec: figure(v, "mb_per_sec"),
-            client_cpu: figure(v, "client_cpu"),
-            server_cpu: v["server_cpu"].as_f64(),
+            cpu: Cpu::from_json(v),
         }
     }
 }
@@ -87,8 +102,7 @@ pub struct Latency {
     pub p50: f64,
     pub p99: f64,
     pub p999: f64,
-    pub client_cpu: f64,
-    pub server_cpu: Option<f64>,
+    pub cpu: Cpu,
 }
 
 impl Latency {
@@ -98,8 +112,7 @@ impl Latency {
             p50: figure(v, "p50_us"),
             p99: figure(v, "p99_us"),
             p999: figure(v, "p999_us"),
-            client_cpu: figure(v, "client_cpu"),
-            server_cpu: v["server_cpu"].as_f64(),
+            cpu: Cpu::from_json(v),
         }
     }
 }

@@ -60,8 +60,10 @@ fn sample(round: usize, size: usize, msgs: f64) -> Sample {
         round,
         msgs_per_sec: msgs,
         mb_per_sec: msgs * size as f64 / 1e6,
-        client_cpu: 0.5,
-        server_cpu: Some(0.9),
+        cpu: Cpu {
+            client: 0.5,
+            server: Some(0.9),
+        },
     }
 }
 
@@ -72,8 +74,10 @@ fn latency(round: usize, p99: f64) -> Latency {
         p50: p99 / 2.0,
         p99,
         p999: p99 * 2.0,
-        client_cpu: 0.3,
-        server_cpu: Some(0.4),
+        cpu: Cpu {
+            client: 0.3,
+            server: Some(0.4),
+        },
     }
 }
 
@@ -349,7 +353,8 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
         md.contains(
             "| 16 B × 100 conn (W=16), msg/s | 3.00M (1.00M–3.00M) | 3.50M (2.50M–3.50M) \
              | 1.50M (1.50M–1.50M) | 1.00M (1.00M–1.00M) | 2.00M (2.00M–2.00M) \
-             | 6.00M (6.00M–6.00M) | 1.33 | 3.00 | 1.50 | 0.50 | 3.50 | 1.75 |"
+             | 6.00M (6.00M–6.00M) | 1.33 | 3.00 | 1.50 | 0.50 | 3.50 | 1.75 \
+             | 90% / 50%, 50% |"
         ),
         "{md}"
     );
