@@ -21,14 +21,11 @@ use crate::role::Role;
 
 type Mem = wsup_testkit::Mem;
 
+/// A client with the default configuration, reading `input` `chunk` bytes
+/// at a time.
 fn client(input: Vec<u8>, chunk: usize) -> WebSocket<Mem> {
-    WebSocket::from_raw(
-        Mem::new(input, chunk),
-        Role::Client,
-        Bytes::new(),
-        WebSocketConfig::default(),
-        None,
-    )
+    let mem = Mem::new(input, chunk);
+    WebSocket::from_raw(mem, Role::Client, Bytes::new(), Default::default(), None)
 }
 
 /// The frames a client wrote, unmasked; each must carry a mask, and no two
