@@ -61,8 +61,11 @@ pub trait Rt: Send + Sync + Sized + 'static {
     /// For messages.
     const NAME: &'static str;
 
-    /// The binding's upgrader (with its timers).
-    fn upgrader() -> Upgrader;
+    /// The binding's upgrader (with its timers), as its `upgrader()` makes
+    /// it.
+    fn upgrader() -> Upgrader {
+        Upgrader::new().runtime(std::sync::Arc::new(Self::Binding::default()))
+    }
     /// Runs a future to completion on a fresh instance of the runtime.
     fn block_on<F: Future>(f: F) -> F::Output;
     /// Runs a task in the background (detached).
@@ -71,8 +74,11 @@ pub trait Rt: Send + Sync + Sized + 'static {
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send + 'static;
     /// Binds 127.0.0.1 on a free port.
     fn listen() -> impl Future<Output = (Self::Listener, SocketAddr)> + Send;
-    /// Accepts one connection (TCP_NODELAY set, as the bindings' `serve` does).
-    fn accept(listener: &Self::Listener) -> impl Future<Output = Self::ServerIo> + Send;
+    /// Accepts one connection as the binding's `serve` does (TCP_NODELAY
+    /// set).
+    fn accept(listener: &Self::Listener) -> impl Future<Output = Self::ServerIo> + Send {
+        async { Self::Binding::accept(listener).await.expect("accept").0 }
+    }
     /// Upgrades with the binding's `upgrade` function.
     fn upgrade(
         upgrader: &Upgrader,
@@ -94,23 +100,16 @@ pub trait Rt: Send + Sync + Sized + 'static {
     }
 }
 
-/// The sockets of an [`Rt`] impl: `listen` on 127.0.0.1, `accept` and
-/// `connect` with TCP_NODELAY set, the streams wrapped by `server_io` and
-/// `client_io`.
+/// The sockets of an [`Rt`] impl: `listen` on 127.0.0.1, `connect` with
+/// TCP_NODELAY set, the stream wrapped by `client_io`.
 macro_rules! tcp {
-    ($($net:ident)::+, |$s:ident| $server_io:expr, |$c:ident| $client_io:expr) => {
+    ($($net:ident)::+, |$c:ident| $client_io:expr) => {
         async fn listen() -> (Self::Listener, SocketAddr) {
             let l = $($net)::+::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
             let addr = l.local_addr().expect("local addr");
             (l, addr)
-        }
-
-        async fn accept(listener: &Self::Listener) -> Self::ServerIo {
-            let ($s, _) = listener.accept().await.expect("accept");
-            $s.set_nodelay(true).expect("nodelay");
-            $server_io
         }
 
         async fn connect(addr: SocketAddr) -> Self::ClientIo {
@@ -133,10 +132,6 @@ impl Rt for Tokio {
 
     const NAME: &'static str = "tokio";
 
-    fn upgrader() -> Upgrader {
-        wsup_tokio::upgrader()
-    }
-
     fn block_on<F: Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -154,9 +149,9 @@ impl Rt for Tokio {
         tokio::time::sleep(d)
     }
 
-    tcp!(tokio::net, |s| wsup_tokio::TokioIo::new(s), |s| {
-        async_tungstenite::tokio::TokioAdapter::new(s)
-    });
+    tcp!(tokio::net, |s| async_tungstenite::tokio::TokioAdapter::new(
+        s
+    ));
 
     fn upgrade(
         upgrader: &Upgrader,
@@ -191,10 +186,6 @@ impl Rt for Smol {
 
     const NAME: &'static str = "smol";
 
-    fn upgrader() -> Upgrader {
-        wsup_smol::upgrader()
-    }
-
     fn block_on<F: Future>(f: F) -> F::Output {
         smol::block_on(f)
     }
@@ -207,7 +198,7 @@ impl Rt for Smol {
         smol::Timer::after(d).await;
     }
 
-    tcp!(smol::net, |s| s, |s| s);
+    tcp!(smol::net, |s| s);
 
     fn upgrade(
         upgrader: &Upgrader,
@@ -233,10 +224,6 @@ impl Rt for AsyncStd {
 
     const NAME: &'static str = "async-std";
 
-    fn upgrader() -> Upgrader {
-        wsup_async_std::upgrader()
-    }
-
     fn block_on<F: Future>(f: F) -> F::Output {
         async_std::task::block_on(f)
     }
@@ -249,11 +236,7 @@ impl Rt for AsyncStd {
         async_std::task::sleep(d)
     }
 
-    tcp!(
-        async_std::net,
-        |s| wsup_async_std::AsyncStdTcp::new(s),
-        |s| s
-    );
+    tcp!(async_std::net, |s| s);
 
     fn upgrade(
         upgrader: &Upgrader,
