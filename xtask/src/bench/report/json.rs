@@ -67,10 +67,10 @@ pub fn stats_of_some<T>(items: &[T], get: impl Fn(&T) -> Option<f64>) -> Value {
 }
 
 /// `figures` with the [`stats`] of the load generator's and the server's
-/// CPU use over `cpus` added, as `client_cpu` and `server_cpu`.
-fn with_cpu(mut figures: Value, cpus: impl Iterator<Item = Cpu> + Clone) -> Value {
-    figures["client_cpu"] = stats(cpus.clone().map(|c| c.client).collect());
-    figures["server_cpu"] = stats(cpus.filter_map(|c| c.server).collect());
+/// CPU use over `items` added, as `client_cpu` and `server_cpu`.
+fn with_cpu<T>(mut figures: Value, items: &[T], cpu: fn(&T) -> Cpu) -> Value {
+    figures["client_cpu"] = stats_of(items, |i| cpu(i).client);
+    figures["server_cpu"] = stats_of_some(items, |i| cpu(i).server);
     figures
 }
 
@@ -80,7 +80,7 @@ fn throughput_stats(samples: &[Sample]) -> Value {
         "msgs_per_sec": stats_of(samples, |s| s.msgs_per_sec),
         "mb_per_sec": stats_of(samples, |s| s.mb_per_sec),
     });
-    with_cpu(figures, samples.iter().map(|s| s.cpu))
+    with_cpu(figures, samples, |s| s.cpu)
 }
 
 /// One server's latency figures, over its rounds.
@@ -90,7 +90,7 @@ fn latency_stats(rounds: &[Latency]) -> Value {
         "p99_us": stats_of(rounds, |l| l.p99),
         "p999_us": stats_of(rounds, |l| l.p999),
     });
-    with_cpu(figures, rounds.iter().map(|l| l.cpu))
+    with_cpu(figures, rounds, |l| l.cpu)
 }
 
 impl Report {
