@@ -40,8 +40,9 @@ use crate::stats::{ConnectionStats, ServerStats};
 
 /// A WebSocket connection over the transport `T`, on the server's side
 /// (from an [`Upgrader`](crate::Upgrader)) or the client's (from a
-/// [`Dialer`](crate::client::Dialer)), or on either over a transport whose handshake already
-/// happened ([`from_raw`](Self::from_raw)): see [`role`](Self::role).
+/// [`Dialer`](crate::client::Dialer)), or on either over a transport whose
+/// handshake already happened ([`from_raw`](Self::from_raw)): see
+/// [`role`](Self::role).
 ///
 /// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with
 /// [`send`](Self::send) / [`feed`](Self::feed) (or as a [`Sink`]). Pings are
