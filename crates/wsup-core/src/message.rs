@@ -274,6 +274,18 @@ impl Chunk {
         }
     }
 
+    /// The opcode of the one frame this chunk is sent as, if it is a whole
+    /// message that needs no check: binary, or text already checked.
+    #[inline(always)]
+    pub(crate) fn whole_opcode(&self) -> Option<OpCode> {
+        match self.kind {
+            _ if !self.last => None,
+            MessageKind::Binary => Some(OpCode::Binary),
+            MessageKind::Text if self.validated => Some(OpCode::Text),
+            MessageKind::Text => None,
+        }
+    }
+
     pub(crate) fn into_parts(self) -> ChunkParts {
         ChunkParts {
             kind: self.kind,

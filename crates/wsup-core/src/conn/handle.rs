@@ -158,8 +158,11 @@ macro_rules! receiving_methods {
         /// Pings are returned after their pong is queued; a close from the peer
         /// is returned once the echo is written and the transport shut; after
         /// that, [`crate::Error::ConnectionClosed`].
-        pub async fn recv(&mut self) -> Result<Message, Error> {
-            poll_fn(|cx| handle::poll_recv(self, cx)).await
+        ///
+        /// (A `poll_fn` returned rather than an `async fn`: one state machine
+        /// fewer per message.)
+        pub fn recv(&mut self) -> impl std::future::Future<Output = Result<Message, Error>> + '_ {
+            poll_fn(move |cx| handle::poll_recv(self, cx))
         }
 
         /// Polls for the next message.
@@ -200,8 +203,10 @@ macro_rules! receiving_methods {
         /// closing handshake is done. Once a piece of a message was handed out,
         /// [`recv`](crate::WebSocket::recv) or [`next_message`](crate::WebSocket::next_message) discards
         /// the rest of it as it arrives.
-        pub async fn recv_chunk(&mut self) -> Result<Chunk, Error> {
-            poll_fn(|cx| handle::poll_chunk(self, cx)).await
+        pub fn recv_chunk(
+            &mut self,
+        ) -> impl std::future::Future<Output = Result<Chunk, Error>> + '_ {
+            poll_fn(move |cx| handle::poll_chunk(self, cx))
         }
     };
 }
@@ -232,9 +237,19 @@ macro_rules! sending_methods {
         /// buffered), when the queue passes `write_flush_threshold`, or on
         /// `flush`, `send` or `close`: a task that feeds and then awaits
         /// something other than this connection's `recv` should `flush`.
-        pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-            poll_fn(|cx| handle::poll_ready(self, cx)).await?;
-            handle::start_send(self, msg)
+        ///
+        /// (A `poll_fn` returned rather than an `async fn`: one state machine
+        /// fewer per message.)
+        pub fn feed(
+            &mut self,
+            msg: Message,
+        ) -> impl std::future::Future<Output = Result<(), Error>> + '_ {
+            let mut msg = Some(msg);
+            poll_fn(move |cx| {
+                std::task::ready!(handle::poll_ready(self, cx))?;
+                let msg = msg.take().expect("`feed` polled after it completed");
+                Poll::Ready(handle::start_send(self, msg))
+            })
         }
 
         /// Writes out everything queued.
@@ -264,9 +279,18 @@ macro_rules! sending_methods {
         /// peer's close read before the last piece is fed (when another task
         /// feeds) shuts the connection down without one. Pieces relayed as they
         /// were received always add up.
-        pub async fn feed_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
-            poll_fn(|cx| handle::poll_ready(self, cx)).await?;
-            handle::queue_chunk(self, chunk)
+        pub fn feed_chunk(
+            &mut self,
+            chunk: Chunk,
+        ) -> impl std::future::Future<Output = Result<(), Error>> + '_ {
+            let mut chunk = Some(chunk);
+            poll_fn(move |cx| {
+                std::task::ready!(handle::poll_ready(self, cx))?;
+                let chunk = chunk
+                    .take()
+                    .expect("`feed_chunk` polled after it completed");
+                Poll::Ready(handle::queue_chunk(self, chunk))
+            })
         }
     };
 }

@@ -58,28 +58,26 @@ fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// Short payloads (under 64 bytes): `u64` words wherever they fall, then
-/// at most one `u32` and three bytes, in a loop too small to vectorise, so
-/// that it inlines where a frame is decoded.
+/// at most one `u32` and three bytes, in loops too small to vectorise, so
+/// that it inlines where a frame is decoded. (`chunks_exact_mut`, which
+/// needs no bounds check per word.)
 #[inline(always)]
 fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
-    let n = buf.len();
-    let mut i = 0;
-    while i + 8 <= n {
-        let w = u64::from_ne_bytes(buf[i..i + 8].try_into().expect("8 bytes")) ^ word;
-        buf[i..i + 8].copy_from_slice(&w.to_ne_bytes());
-        i += 8;
+    let key32 = u32::from_ne_bytes(key);
+    // The key twice, in whichever byte order: the same either way.
+    let word = u64::from(key32) * 0x1_0000_0001;
+    let mut words = buf.chunks_exact_mut(8);
+    for w in &mut words {
+        let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ word;
+        w.copy_from_slice(&v.to_ne_bytes());
     }
     // 8 and 4 are multiples of 4: the key's phase is unchanged.
-    if i + 4 <= n {
-        let w = u32::from_ne_bytes(buf[i..i + 4].try_into().expect("4 bytes"))
-            ^ u32::from_ne_bytes(key);
-        buf[i..i + 4].copy_from_slice(&w.to_ne_bytes());
-        i += 4;
+    let mut quads = words.into_remainder().chunks_exact_mut(4);
+    for q in &mut quads {
+        let v = u32::from_ne_bytes([q[0], q[1], q[2], q[3]]) ^ key32;
+        q.copy_from_slice(&v.to_ne_bytes());
     }
-    for (b, k) in buf[i..].iter_mut().zip(key) {
+    for (b, k) in quads.into_remainder().iter_mut().zip(key) {
         *b ^= k;
     }
 }

@@ -22,6 +22,7 @@ use crate::role::Role;
 use crate::utf8::Utf8Validator;
 
 use super::read_buf::{Buffered, FrameNeed, READ_WINDOW};
+use super::ready::Ready;
 
 /// The frame being received.
 #[derive(Debug)]
@@ -107,6 +108,8 @@ pub(crate) struct Decoder {
     pub(crate) inflater: Option<Inflater>,
     /// Whether the peer's frames must be masked: it is a client.
     masked_input: bool,
+    /// Whole messages decoded ahead, handed out before anything else.
+    ready: Ready,
 }
 
 impl Decoder {
@@ -118,13 +121,14 @@ impl Decoder {
             utf8: Utf8Validator::new(),
             inflater: None,
             masked_input: role == Role::Server,
+            ready: Ready::default(),
         }
     }
 
     /// A frame or a message is in progress.
     #[cfg(test)]
     pub(crate) fn in_message(&self) -> bool {
-        self.frame.is_some() || self.assembly.is_some()
+        self.frame.is_some() || self.assembly.is_some() || !self.ready.is_empty()
     }
 
     /// Forgets the frame and the message in progress, and the assembly
@@ -132,6 +136,7 @@ impl Decoder {
     pub(crate) fn release(&mut self) {
         self.frame = None;
         self.assembly = None;
+        self.ready.clear();
     }
 
     /// The application stopped reading the message being streamed: the rest
@@ -152,9 +157,23 @@ impl Decoder {
         cfg: &WebSocketConfig,
         mode: Mode,
     ) -> Result<Option<Event>, ProtocolError> {
+        if let Some(event) = self.next_ready(mode) {
+            return Ok(Some(event));
+        }
         if self.frame.is_none() && self.assembly.is_none() {
-            if let Some(event) = self.decode_whole(buf, cfg, mode)? {
-                return Ok(Some(event));
+            // Whole messages only where `mode` takes them whole: a
+            // message is streamed in `Chunks`, and over `single` bytes in
+            // `ChunksOver` (more than the run's 16-bit lengths).
+            let single = match mode {
+                Mode::Messages => usize::MAX,
+                Mode::Chunks => 0,
+                Mode::ChunksOver { single, .. } => single,
+            };
+            let limit = single.min(cfg.max_frame_size).min(cfg.max_message_size);
+            if single > 0 && self.ready.scan(buf, self.masked_input, limit) {
+                if let Some(event) = self.next_ready(mode) {
+                    return Ok(Some(event));
+                }
             }
         }
         loop {
@@ -283,79 +302,34 @@ impl Decoder {
         }
     }
 
-    /// The common case in one step: between messages, the buffer holds a
-    /// whole data frame that is a whole message (FIN, no RSV bit), masked
-    /// as the role expects, within the limits, and to be handed out whole
-    /// in `mode`. It is unmasked and checked in one pass and split off as
-    /// the message, with none of the bookkeeping of a frame that arrives
-    /// in parts. `Ok(None)`: anything else, left to the general path with
-    /// nothing consumed (that path makes every check again, and so reports
-    /// whatever this one did not take).
+    /// The next whole message decoded ahead (see `ready.rs`), as `mode`
+    /// hands it out: a message, or in `Chunks` a piece that is the whole of
+    /// one (as the general path hands out a frame that arrived whole).
     #[inline(always)]
-    fn decode_whole(
-        &mut self,
-        buf: &mut Buffered<'_>,
-        cfg: &WebSocketConfig,
-        mode: Mode,
-    ) -> Result<Option<Event>, ProtocolError> {
-        // The header read here directly, for the frames it takes: FIN, no
-        // RSV bit, text or binary, a 7- or 16-bit length (under 64 KiB).
-        let Some(&[b0, b1]) = buf.get(..2) else {
-            return Ok(None);
-        };
-        let text = match b0 {
-            0x81 => true,
-            0x82 => false,
-            _ => return Ok(None),
-        };
-        if (b1 & 0x80 != 0) != self.masked_input {
-            return Ok(None);
-        }
-        let (len, mut header_len) = match b1 & 0x7f {
-            127 => return Ok(None),
-            126 => match buf.get(2..4) {
-                // A 16-bit length under 126 is not minimal: the general
-                // path refuses it.
-                Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
-                    (usize::from(u16::from_be_bytes([hi, lo])), 4)
-                }
-                _ => return Ok(None),
+    fn next_ready(&mut self, mode: Mode) -> Option<Event> {
+        let (data, text) = self.ready.pop()?;
+        Some(match mode {
+            Mode::Chunks => Event::Chunk {
+                frame_len: Some(data.len()),
+                data,
+                text,
+                end: true,
             },
-            n => (usize::from(n), 2),
-        };
-        let mask = if self.masked_input {
-            let Some(&[k0, k1, k2, k3]) = buf.get(header_len..header_len + 4) else {
-                return Ok(None);
-            };
-            header_len += 4;
-            Some([k0, k1, k2, k3])
-        } else {
-            None
-        };
-        let whole = match mode {
-            Mode::Messages => true,
-            Mode::Chunks => false,
-            Mode::ChunksOver { single, .. } => len <= single,
-        };
-        if !whole
-            || len > cfg.max_frame_size.min(cfg.max_message_size)
-            || buf.len() - header_len < len
-        {
-            return Ok(None);
-        }
-        buf.advance(header_len);
-        if let Some(mask) = mask {
-            apply_mask(&mut buf[..len], mask, 0);
-        }
-        if text && simdutf8::basic::from_utf8(&buf[..len]).is_err() {
-            return Err(ProtocolError::InvalidUtf8);
-        }
-        let payload = buf.split_to(len).freeze();
-        Ok(Some(Event::Message(if text {
-            Message::Text(Utf8Bytes::from_validated(payload))
-        } else {
-            Message::Binary(payload)
-        })))
+            _ if text => Event::Message(Message::Text(Utf8Bytes::from_validated(data))),
+            _ => Event::Message(Message::Binary(data)),
+        })
+    }
+
+    /// The next whole message decoded ahead, `(payload, text)`: the fast
+    /// path of a receive, for the modes that hand whole messages out.
+    #[inline(always)]
+    pub(crate) fn pop_ready(&mut self) -> Option<(Bytes, bool)> {
+        self.ready.pop()
+    }
+
+    /// Forgets what was decoded ahead (input discarded).
+    pub(crate) fn discard_ready(&mut self) {
+        self.ready.clear();
     }
 
     /// Parses and checks the next header. `Ok(false)`: not all here yet.

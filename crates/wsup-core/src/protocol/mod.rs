@@ -48,6 +48,7 @@ mod decode;
 mod flush;
 mod queue;
 mod read_buf;
+mod ready;
 mod send;
 mod timers;
 
@@ -269,6 +270,7 @@ impl Protocol {
     /// Input read while draining is discarded.
     pub(crate) fn discard_input(&mut self) {
         self.read.clear();
+        self.decoder.discard_ready();
     }
 
     /// The application stopped reading the message being streamed: the rest
@@ -498,6 +500,20 @@ impl Protocol {
                 Err(e) => self.fail(e),
             }
         }
+    }
+
+    /// The fast path of a receive that takes whole messages (`recv`,
+    /// `recv_chunk`): the next one decoded ahead, while open, as
+    /// `(payload, text)`; `None` leaves everything to [`next`](Self::next).
+    #[inline(always)]
+    pub(crate) fn next_whole(&mut self) -> Option<(Bytes, bool)> {
+        if self.phase != Phase::Open {
+            return None;
+        }
+        let (data, text) = self.decoder.pop_ready()?;
+        self.timers.active = true;
+        self.counts.received_piece(data.len(), true);
+        Some((data, text))
     }
 
     /// The input ended (with everything queued written out): the peer's

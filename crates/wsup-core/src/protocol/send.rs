@@ -197,7 +197,27 @@ impl Protocol {
     /// Queues one chunk of a data message (no I/O): a whole message as by
     /// `start_send`, a piece as one frame of it, or, for a binary message
     /// received as one frame, as part of one frame of the same length.
+    #[inline]
     pub(crate) fn queue_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
+        // The common case in one step: a whole small message (text already
+        // checked) while no other is being sent in pieces, uncompressed.
+        if let Some(opcode) = chunk.whole_opcode() {
+            if self.phase == Phase::Open
+                && self.sending.is_none()
+                && !self.deflate.as_deref().is_some_and(|d| d.enabled)
+            {
+                self.timers.active = true;
+                let data = chunk.data();
+                self.queue.queue_small_message(opcode, data);
+                self.counts.sent_piece(data.len(), true);
+                return Ok(());
+            }
+        }
+        self.queue_chunk_slow(chunk)
+    }
+
+    #[inline(never)]
+    fn queue_chunk_slow(&mut self, chunk: Chunk) -> Result<(), Error> {
         let (len, last) = (chunk.data().len(), chunk.last());
         self.queue_chunk_parts(chunk)?;
         self.counts.sent_piece(len, last);

@@ -1,0 +1,125 @@
+//! The common case in one pass: a read that brings a run of whole data
+//! frames, each a whole message (FIN, no RSV bit, text or binary, a 7- or
+//! 16-bit length), masked as the role expects and within the limits. The
+//! run is checked and unmasked in one loop, split off the read buffer as
+//! one `Bytes`, and its messages handed out from it one by one: a slice
+//! each, with none of the bookkeeping of a frame that arrives in parts,
+//! and one split of the read buffer per run rather than two per message.
+//!
+//! Anything else (a control frame, a fragment, a compressed frame, a frame
+//! not all here, one over a limit, text that is not UTF-8) ends the run,
+//! left in the read buffer as it came for the general path (`decode.rs`),
+//! which makes every check again and so reports whatever this one did not
+//! take. Frames of the run keep their order before it.
+
+use bytes::{Buf, Bytes};
+
+use crate::frame::apply_mask;
+
+use super::read_buf::Buffered;
+
+/// A whole frame's header as this path takes it, from the front of
+/// `buf`: `(text, header length with the key, payload length)`.
+#[inline(always)]
+fn header(buf: &[u8]) -> Option<(bool, usize, usize)> {
+    let &[b0, b1, ..] = buf else {
+        return None;
+    };
+    let text = match b0 {
+        0x81 => true,
+        0x82 => false,
+        _ => return None,
+    };
+    let (len, header_len) = match b1 & 0x7f {
+        127 => return None,
+        126 => match buf.get(2..4) {
+            // A 16-bit length under 126 is not minimal: the general path
+            // refuses it.
+            Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
+                (usize::from(u16::from_be_bytes([hi, lo])), 4)
+            }
+            _ => return None,
+        },
+        n => (usize::from(n), 2),
+    };
+    let key = if b1 & 0x80 != 0 { 4 } else { 0 };
+    Some((text, header_len + key, len))
+}
+
+/// Whole messages decoded ahead of the application: the frames of a run,
+/// headers and unmasked payloads as they came.
+#[derive(Debug, Default)]
+pub(crate) struct Ready {
+    run: Bytes,
+}
+
+impl Ready {
+    /// Nothing is decoded ahead.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.run.is_empty()
+    }
+
+    /// Forgets what was decoded ahead (the connection is over, or input
+    /// is discarded).
+    pub(crate) fn clear(&mut self) {
+        self.run = Bytes::new();
+    }
+
+    /// Takes the run of whole frames at the front of `buf` whose payloads
+    /// are at most `limit` bytes and masked as `masked` says: unmasked,
+    /// text checked, split off. Whether it took any.
+    #[inline]
+    pub(crate) fn scan(&mut self, buf: &mut Buffered<'_>, masked: bool, limit: usize) -> bool {
+        let bytes: &mut [u8] = buf;
+        let mut at = 0;
+        while let Some((text, header_len, len)) = header(&bytes[at..]) {
+            let key_len = if masked { 4 } else { 0 };
+            let Some(frame) = bytes.get_mut(at..at + header_len + len) else {
+                break;
+            };
+            let (head, payload) = frame.split_at_mut(header_len);
+            if (head[1] & 0x80 != 0) != masked || len > limit {
+                break;
+            }
+            let key = match head[header_len - key_len..] {
+                [k0, k1, k2, k3] => Some([k0, k1, k2, k3]),
+                _ => None,
+            };
+            if let Some(key) = key {
+                apply_mask(payload, key, 0);
+            }
+            if text && simdutf8::basic::from_utf8(payload).is_err() {
+                if let Some(key) = key {
+                    // Masked again, as it came: the general path reports it.
+                    apply_mask(payload, key, 0);
+                }
+                break;
+            }
+            at += header_len + len;
+        }
+        if at == 0 {
+            return false;
+        }
+        self.run = buf.split_to(at).freeze();
+        true
+    }
+
+    /// The next message of the run: `(payload, text)`.
+    #[inline(always)]
+    pub(crate) fn pop(&mut self) -> Option<(Bytes, bool)> {
+        let (text, header_len, len) = header(&self.run)?;
+        let end = header_len + len;
+        let data = if end >= self.run.len() {
+            // The last: the run lets go of the read buffer with it.
+            let mut last = std::mem::take(&mut self.run);
+            last.advance(header_len);
+            last
+        } else {
+            let data = self.run.slice(header_len..end);
+            self.run.advance(end);
+            data
+        };
+        Some((data, text))
+    }
+}
