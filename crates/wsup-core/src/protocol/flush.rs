@@ -61,9 +61,20 @@ impl Protocol {
     }
 
     /// Before queuing more output (moments 1 and 2).
+    #[inline(always)]
     pub(crate) fn flush_before_queue(&self) -> Flush {
         let queued = self.queue.queued();
         let threshold = self.cfg.write_flush_threshold;
+        // Under the threshold, nothing (the backlog limit is never below
+        // it): the answer to almost every send, in one comparison.
+        if queued < threshold {
+            return Flush::No;
+        }
+        self.flush_past_threshold(queued, threshold)
+    }
+
+    #[inline(never)]
+    fn flush_past_threshold(&self, queued: usize, threshold: usize) -> Flush {
         // With a payload queued by reference, the batch may grow to a read
         // window; bytes copied into the tail still go out at the threshold.
         let past_threshold = if self.queue.holds_large_payload() {

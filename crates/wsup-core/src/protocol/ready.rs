@@ -108,7 +108,16 @@ impl Ready {
     /// The next message of the run: `(payload, text)`.
     #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<(Bytes, bool)> {
-        let (text, header_len, len) = header(&self.run)?;
+        // The run holds only frames `header` took: no check but the length.
+        let &[b0, b1, ref rest @ ..] = &self.run[..] else {
+            return None;
+        };
+        let (len, header_len) = match (b1 & 0x7f, rest) {
+            (126, &[hi, lo, ..]) => (usize::from(u16::from_be_bytes([hi, lo])), 4),
+            (n, _) => (usize::from(n), 2),
+        };
+        let header_len = header_len + usize::from(b1 >> 7) * 4;
+        let text = b0 == 0x81;
         let end = header_len + len;
         let data = if end >= self.run.len() {
             // The last: the run lets go of the read buffer with it.

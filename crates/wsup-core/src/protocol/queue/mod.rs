@@ -202,18 +202,33 @@ impl OutQueue {
         if self.owed > 0 || self.masker.is_some() || len >= COPY_LIMIT {
             return self.queue_frame(opcode, true, false, payload);
         }
-        let b0 = 0x80 | opcode as u8;
-        self.ensure_buffer(4 + len);
+        let header_len = if len < 126 { 2 } else { 4 };
+        let total = header_len + len;
+        self.ensure_buffer(total);
+        let start = self.tail.len();
+        let frame = &mut self.tail.spare_capacity_mut()[..total];
+        frame[0].write(0x80 | opcode as u8);
         if len < 126 {
-            self.tail.extend_from_slice(&[b0, len as u8]);
-            self.queued += 2;
+            frame[1].write(len as u8);
         } else {
             let [hi, lo] = (len as u16).to_be_bytes();
-            self.tail.extend_from_slice(&[b0, 126, hi, lo]);
-            self.queued += 4;
+            frame[1].write(126);
+            frame[2].write(hi);
+            frame[3].write(lo);
         }
-        self.tail.extend_from_slice(payload);
-        self.queued += len;
+        let body = &mut frame[header_len..];
+        // SAFETY: `body` is the last `len` bytes of `frame`, spare capacity
+        // of the tail, and `payload` is `len` bytes that cannot overlap it
+        // (a shared borrow beside the tail's mutable one). With the header
+        // written above, the `total` bytes after `start` are initialised, so
+        // the length may cover them. Two calls of `extend_from_slice` (one
+        // a copy of the two header bytes) were a sixth of a 16-byte echo's
+        // sending (callgrind, `docs/bench`).
+        unsafe {
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), body.as_mut_ptr().cast::<u8>(), len);
+            self.tail.set_len(start + total);
+        }
+        self.queued += total;
     }
 
     /// Queues one frame whose payload is shared: large payloads are not copied.
