@@ -455,6 +455,61 @@ fn protocol_violations_close_with_their_codes() {
     }
 }
 
+/// A read that brings a run of whole messages hands them out in order,
+/// whatever sits between them (a ping is answered in its place) and
+/// however the reads split them; text that is not UTF-8 after good
+/// messages fails the connection (1007) once those were handed out, as
+/// the general path does. `recv` and `recv_chunk` alike.
+#[test]
+fn a_run_of_whole_messages_keeps_its_order_and_fails_where_text_turns_invalid() {
+    let mut input = frame(OpCode::Binary, true, b"one");
+    input.extend(frame(OpCode::Text, true, "twö".as_bytes()));
+    input.extend(frame(OpCode::Ping, true, b"p"));
+    input.extend(frame(OpCode::Binary, true, &[9u8; 200]));
+    input.extend(frame(OpCode::Text, true, b"ok"));
+    // Not UTF-8 (0xc0 never is), but "abcd" if unmasked twice with the
+    // test key: a decoder that left it unmasked for the general path would
+    // hand it out.
+    let key = wsup_testkit::MASK;
+    let bad: Vec<u8> = b"abcd".iter().zip(key).map(|(b, k)| b ^ k).collect();
+    assert!(std::str::from_utf8(&bad).is_err());
+    input.extend(frame(OpCode::Text, true, &bad));
+    input.extend(frame(OpCode::Binary, true, b"never"));
+    let expected = [
+        Message::Binary(Bytes::from_static(b"one")),
+        Message::text("twö"),
+        Message::Ping(Bytes::from_static(b"p")),
+        Message::Binary(Bytes::from(vec![9u8; 200])),
+        Message::text("ok"),
+    ];
+    for read in [4096, 7, 1] {
+        let mut ws = ws(input.clone(), read, WebSocketConfig::default());
+        for want in &expected {
+            assert_eq!(&block_on(ws.recv()).unwrap(), want, "reads of {read}");
+        }
+        let err = block_on(ws.recv()).unwrap_err();
+        assert_failed(&ws, &err, ProtocolError::InvalidUtf8, 1007);
+        let out = written(&ws.get_ref().output);
+        assert_eq!(out[0], (OpCode::Pong, b"p".to_vec()), "reads of {read}");
+
+        let mut ws = super::tests::ws(input.clone(), read, WebSocketConfig::default());
+        for want in expected.iter().filter(|m| !matches!(m, Message::Ping(_))) {
+            let chunk = block_on(ws.recv_chunk()).unwrap();
+            assert!(chunk.last());
+            let got = match want {
+                Message::Text(_) => {
+                    assert_eq!(chunk.kind(), crate::message::MessageKind::Text);
+                    Message::text(String::from_utf8(chunk.into_data().to_vec()).unwrap())
+                }
+                _ => Message::Binary(chunk.into_data()),
+            };
+            assert_eq!(&got, want, "reads of {read}");
+        }
+        let err = block_on(ws.recv_chunk()).unwrap_err();
+        assert_failed(&ws, &err, ProtocolError::InvalidUtf8, 1007);
+    }
+}
+
 #[test]
 fn peer_close_is_echoed_then_connection_closed() {
     let input = frame(OpCode::Close, true, &[0x0f, 0xa0, b'o', b'k']);
