@@ -246,9 +246,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 if self.proto.is_expired() {
                     return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
                 }
-                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-                let count = self.proto.output(&mut slices);
-                let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                // One buffer (the common case: a batch of small frames) in
+                // a plain write; else up to `MAX_IOVECS` slices in one.
+                let res = match self.proto.output_single() {
+                    Some(buf) => Pin::new(&mut self.io).poll_write(cx, buf),
+                    None => {
+                        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                        let count = self.proto.output(&mut slices);
+                        Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count])
+                    }
+                };
+                let n = match res {
                     Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                     Poll::Ready(Ok(n)) => n,
                     Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,

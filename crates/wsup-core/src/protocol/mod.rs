@@ -299,6 +299,12 @@ impl Protocol {
         self.queue.slices(out)
     }
 
+    /// The queued output, when it is one buffer: for a plain write.
+    #[inline]
+    pub(crate) fn output_single(&self) -> Option<&[u8]> {
+        self.queue.single()
+    }
+
     /// Bytes waiting to be written.
     pub(crate) fn queued(&self) -> usize {
         self.queue.queued()

@@ -339,6 +339,14 @@ impl OutQueue {
         self.push_chunk(framed, false);
     }
 
+    /// All the queued output, when it is one buffer (the coalesced bytes,
+    /// nothing queued by reference): for a plain write, with no slices to
+    /// set up.
+    #[inline]
+    pub(crate) fn single(&self) -> Option<&[u8]> {
+        self.chunks.is_empty().then_some(&self.tail[..])
+    }
+
     /// The queued output as slices for one vectored write, in order;
     /// returns how many of `out` were filled. The tail goes out after every
     /// chunk, so only in a write that takes all of them.
