@@ -18,34 +18,6 @@ use crate::frame::apply_mask;
 
 use super::read_buf::Buffered;
 
-/// A whole frame's header as this path takes it, from the front of
-/// `buf`: `(text, header length with the key, payload length)`.
-#[inline(always)]
-fn header(buf: &[u8]) -> Option<(bool, usize, usize)> {
-    let &[b0, b1, ..] = buf else {
-        return None;
-    };
-    let text = match b0 {
-        0x81 => true,
-        0x82 => false,
-        _ => return None,
-    };
-    let (len, header_len) = match b1 & 0x7f {
-        127 => return None,
-        126 => match buf.get(2..4) {
-            // A 16-bit length under 126 is not minimal: the general path
-            // refuses it.
-            Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
-                (usize::from(u16::from_be_bytes([hi, lo])), 4)
-            }
-            _ => return None,
-        },
-        n => (usize::from(n), 2),
-    };
-    let key = if b1 & 0x80 != 0 { 4 } else { 0 };
-    Some((text, header_len + key, len))
-}
-
 /// Whole messages decoded ahead of the application: the frames of a run,
 /// headers and unmasked payloads as they came.
 #[derive(Debug, Default)]
@@ -72,18 +44,34 @@ impl Ready {
     #[inline]
     pub(crate) fn scan(&mut self, buf: &mut Buffered<'_>, masked: bool, limit: usize) -> bool {
         let bytes: &mut [u8] = buf;
+        let total = bytes.len();
+        let key_len = if masked { 4 } else { 0 };
         let mut at = 0;
-        while let Some((text, header_len, len)) = header(&bytes[at..]) {
-            let key_len = if masked { 4 } else { 0 };
-            let Some(frame) = bytes.get_mut(at..at + header_len + len) else {
-                break;
-            };
-            let (head, payload) = frame.split_at_mut(header_len);
-            if (head[1] & 0x80 != 0) != masked || len > limit {
+        while let Some(&[b0, b1]) = bytes.get(at..at + 2) {
+            let text = b0 == 0x81;
+            if !(text || b0 == 0x82) || (b1 & 0x80 != 0) != masked {
                 break;
             }
-            let key = match head[header_len - key_len..] {
-                [k0, k1, k2, k3] => Some([k0, k1, k2, k3]),
+            let (len, short) = match b1 & 0x7f {
+                127 => break,
+                // A 16-bit length under 126 is not minimal: the general
+                // path refuses it.
+                126 => match bytes.get(at + 2..at + 4) {
+                    Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
+                        (usize::from(u16::from_be_bytes([hi, lo])), 4)
+                    }
+                    _ => break,
+                },
+                n => (usize::from(n), 2),
+            };
+            let header_len = short + key_len;
+            let end = at + header_len + len;
+            if len > limit || end > total {
+                break;
+            }
+            let (head, payload) = bytes[at..end].split_at_mut(header_len);
+            let key = match *head {
+                [.., k0, k1, k2, k3] if masked => Some([k0, k1, k2, k3]),
                 _ => None,
             };
             if let Some(key) = key {
@@ -96,7 +84,7 @@ impl Ready {
                 }
                 break;
             }
-            at += header_len + len;
+            at = end;
         }
         if at == 0 {
             return false;
