@@ -94,11 +94,14 @@ pub mod rt;
 
 /// Echoes text and binary messages until the connection ends.
 ///
-/// A message whose first frame fits one read (256 KiB) is echoed whole; a
-/// larger one is relayed in pieces as they arrive (`recv_chunk`), so its
-/// echo starts before its end is read. `feed_chunk` queues each echo; the connection
-/// writes the queue out as soon as `recv_chunk` would wait for input, so the
-/// echoes of one batch share a syscall.
+/// `recv_each` hands each message that arrived whole in a read to the
+/// handler where it lies in the read buffer, and `relay` queues its echo:
+/// no copy but the echo's, no allocation and no reference count per
+/// message. The connection writes the queue out as soon as it would wait
+/// for input, so the echoes of one batch share a syscall. A message whose
+/// first frame is larger than one read (256 KiB) is relayed in pieces as
+/// they arrive, as `recv_chunk` hands them out, so its echo starts before
+/// its end is read.
 ///
 /// Serve it with [`echo_upgrader`]'s setting: a peer that sends a whole
 /// large message before it reads the echo would otherwise stall against it.
@@ -113,13 +116,7 @@ pub fn echo<T>(mut ws: wsup::WebSocket<T>) -> impl std::future::Future<Output = 
 where
     T: futures_io_alias::AsyncRead + futures_io_alias::AsyncWrite + Unpin,
 {
-    async move {
-        while let Ok(chunk) = ws.recv_chunk().await {
-            if ws.feed_chunk(chunk).await.is_err() {
-                return;
-            }
-        }
-    }
+    async move { while ws.recv_each(|msg, out| out.relay(&msg)).await.is_ok() {} }
 }
 
 /// The message limit the Autobahn cases need (messages of 16 MiB), above

@@ -111,6 +111,7 @@ pub use handshake::{HeadLimits, OriginPolicy, ServerScheme};
 pub use message::{Chunk, Message, MessageKind, Utf8Bytes};
 pub use pool::{BufferPool, DefaultBufferPool};
 pub use prepared::PreparedMessage;
+pub use protocol::{Received, Replies};
 pub use role::Role;
 pub use runtime::Runtime;
 pub use source::{Preparsed, RawStream, UpgradeSource};

@@ -217,7 +217,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// starts, rather than when the connection is next polled: the close
     /// timeout counts from the close.
     #[inline]
-    fn fix_deadline(&mut self) {
+    pub(super) fn fix_deadline(&mut self) {
         if self.runtime.is_some() && self.proto.deadline_asked() {
             let _ = self.proto.poll_timeout(Instant::now);
         }
@@ -474,7 +474,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     }
 
     #[inline(never)]
-    fn poll_make_room(&mut self, cx: &mut Context<'_>, flush: Flush) -> Poll<Result<(), Error>> {
+    pub(super) fn poll_make_room(
+        &mut self,
+        cx: &mut Context<'_>,
+        flush: Flush,
+    ) -> Poll<Result<(), Error>> {
         if !self.proto.is_open() {
             return Poll::Ready(Err(self.proto.not_open_error()));
         }

@@ -59,8 +59,9 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
                 }
                 // The peer closed: the echo is written; report it as closed.
                 Event::Message(Message::Close(_)) => return Err(Error::ConnectionClosed),
-                // Pings are answered by the protocol; nothing else reaches here.
-                Event::Message(_) => {}
+                // Pings are answered by the protocol; nothing else reaches
+                // here (no run in this mode).
+                Event::Message(_) | Event::Run => {}
             }
         }
     }
@@ -103,7 +104,7 @@ impl<'a, T: AsyncRead + AsyncWrite + Unpin> IncomingMessage<'a, T> {
                     self.done = true;
                     return Poll::Ready(Err(Error::ConnectionClosed));
                 }
-                Ok(Event::Message(_)) => {}
+                Ok(Event::Message(_) | Event::Run) => {}
                 Err(e) => {
                     self.done = true;
                     return Poll::Ready(Err(e));

@@ -33,7 +33,7 @@ use crate::error::Error;
 use crate::message::{Chunk, Message, MessageKind};
 use crate::observe;
 use crate::prepared::PreparedMessage;
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, Received, Replies};
 use crate::role::Role;
 use crate::runtime::Runtime;
 use crate::stats::{ConnectionStats, ServerStats};
@@ -235,6 +235,43 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     handle::receiving_methods!();
     handle::sending_methods!();
 
+    /// Hands `handler` every message that is here (at least one: it waits
+    /// for one), with [`Replies`] to answer on this connection, and returns
+    /// how many it handed: uWebSockets' message handler. A whole message is
+    /// handed where it lies in the read buffer, borrowed ([`Received`]):
+    /// no copy, no allocation, no reference count and no future per
+    /// message, the fastest way through wsup (`docs/bench`). What is not
+    /// whole there (a message too large to hold, compressed, fragmented, or
+    /// over 64 KiB) comes as [`recv_chunk`](Self::recv_chunk) has it, one
+    /// piece per call.
+    ///
+    /// Pings are answered and pongs skipped, as by `recv_chunk`; the peer's
+    /// close ends it with [`Error::ConnectionClosed`] once the closing
+    /// handshake is done. The answers are queued as [`feed`](Self::feed)
+    /// queues them, and written when the connection would next wait for
+    /// input, so the answers to a batch share one write; past the backlog
+    /// limit, no message is handed out until they drained. A handler's
+    /// error stops the batch (its message consumed) and is returned.
+    ///
+    /// An echo:
+    ///
+    /// ```no_run
+    /// # async fn echo<T: wsup_core::futures_io::AsyncRead + wsup_core::futures_io::AsyncWrite + Unpin>(
+    /// #     mut ws: wsup_core::WebSocket<T>,
+    /// # ) {
+    /// while ws.recv_each(|msg, out| out.relay(&msg)).await.is_ok() {}
+    /// # }
+    /// ```
+    pub fn recv_each<'a, F>(
+        &'a mut self,
+        mut handler: F,
+    ) -> impl std::future::Future<Output = Result<usize, Error>> + 'a
+    where
+        F: FnMut(Received<'_>, &mut Replies<'_>) -> Result<(), Error> + 'a,
+    {
+        poll_fn(move |cx| self.driver.poll_each(cx, &mut handler))
+    }
+
     /// Receives the next data message as a stream of pieces, for messages
     /// too large to hold (gorilla's `NextReader`). Control frames in between
     /// are handled as by `recv`; pongs are skipped.
@@ -303,6 +340,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     }
 }
 
+#[cfg(test)]
+mod each_tests;
 #[cfg(test)]
 mod tests;
 

@@ -75,6 +75,10 @@ pub(crate) enum Mode {
     /// uncompressed, or more than `first` otherwise; any other whole
     /// (`recv_chunk`).
     ChunksOver { first: usize, single: usize },
+    /// As `ChunksOver`, for `recv_each`: a run of whole messages at the
+    /// front of the buffer is left there, for the caller to take in place
+    /// (`Protocol::each_in_place`), and nothing is decoded ahead.
+    InPlace { first: usize, single: usize },
 }
 
 /// What the decoder produced.
@@ -95,6 +99,8 @@ pub(crate) enum Event {
         /// relay can send the message on as one frame too.
         frame_len: Option<usize>,
     },
+    /// `InPlace`: whole messages wait at the front of the read buffer.
+    Run,
 }
 
 /// Decoding state of a connection: the frame and the message in progress.
@@ -123,6 +129,13 @@ impl Decoder {
             masked_input: role == Role::Server,
             ready: Ready::default(),
         }
+    }
+
+    /// Between messages, with none decoded ahead: what a run in place
+    /// needs.
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.frame.is_none() && self.assembly.is_none() && self.ready.is_empty()
     }
 
     /// A frame or a message is in progress.
@@ -166,7 +179,7 @@ impl Decoder {
             // `ChunksOver` (more than the run's 16-bit lengths).
             let single = match mode {
                 Mode::Messages => usize::MAX,
-                Mode::Chunks => 0,
+                Mode::Chunks | Mode::InPlace { .. } => 0,
                 Mode::ChunksOver { single, .. } => single,
             };
             let limit = single.min(cfg.max_frame_size).min(cfg.max_message_size);
@@ -376,7 +389,7 @@ impl Decoder {
                 let streaming = match mode {
                     Mode::Messages => false,
                     Mode::Chunks => true,
-                    Mode::ChunksOver { first, single } => {
+                    Mode::ChunksOver { first, single } | Mode::InPlace { first, single } => {
                         // Held whole, a single uncompressed frame costs what
                         // it says; the rest of a fragmented message, or what
                         // a compressed one inflates to, is not known yet.

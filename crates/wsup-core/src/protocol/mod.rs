@@ -45,6 +45,7 @@
 
 mod closing;
 mod decode;
+mod each;
 mod flush;
 mod queue;
 mod read_buf;
@@ -58,6 +59,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 pub(crate) use self::decode::{Event, Mode};
+pub use self::each::{Received, Replies};
 pub(crate) use self::flush::Flush;
 pub(crate) use self::queue::MAX_IOVECS;
 pub(crate) use self::read_buf::{PROBE, READ_WINDOW};
@@ -456,6 +458,11 @@ impl Protocol {
                 Phase::Draining => return Next::Drain,
                 Phase::Open | Phase::CloseSent => {}
             }
+            if let Mode::InPlace { .. } = mode {
+                if self.run_waits() {
+                    return Next::Event(Event::Run);
+                }
+            }
             match self.decoder.decode(&mut self.read.data(), &self.cfg, mode) {
                 Ok(Some(Event::Message(msg))) => match msg {
                     Message::Ping(ref payload) => {
@@ -493,6 +500,8 @@ impl Protocol {
                         return Next::Event(Event::Message(msg));
                     }
                 },
+                // Only `next` says so, never the decoder.
+                Ok(Some(Event::Run)) => return Next::Event(Event::Run),
                 Ok(Some(chunk @ Event::Chunk { .. })) => {
                     if self.phase == Phase::Open {
                         self.timers.active = true;

@@ -87,6 +87,25 @@ impl ReadBuf {
         Buffered(&mut self.buf)
     }
 
+    /// The buffered bytes, to look at.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The buffer itself, lent out (`Protocol::each_in_place`): to be
+    /// [`restore`](Self::restore)d, the same allocation with its front
+    /// consumed, which keeps the record of what is initialised true. (Not
+    /// restored, say after a panic, the buffer is an empty one, which the
+    /// record is checked against on every use.)
+    pub(crate) fn take(&mut self) -> bytes::BytesMut {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Takes back the buffer [`take`](Self::take) lent.
+    pub(crate) fn restore(&mut self, buf: bytes::BytesMut) {
+        self.buf = buf;
+    }
+
     /// Bytes buffered and not yet decoded.
     pub(crate) fn len(&self) -> usize {
         self.buf.len()

@@ -5,7 +5,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::queue::OutQueue;
+use super::queue::{OutQueue, COPY_LIMIT};
 use super::read_buf::READ_WINDOW;
 use super::{Phase, Protocol};
 use crate::close::CloseFrame;
@@ -200,20 +200,41 @@ impl Protocol {
     #[inline]
     pub(crate) fn queue_chunk(&mut self, chunk: Chunk) -> Result<(), Error> {
         // The common case in one step: a whole small message (text already
-        // checked) while no other is being sent in pieces, uncompressed.
+        // checked) while no other is being sent in pieces. (A large one is
+        // queued by reference, below.)
         if let Some(opcode) = chunk.whole_opcode() {
-            if self.phase == Phase::Open
-                && self.sending.is_none()
-                && !self.deflate.as_deref().is_some_and(|d| d.enabled)
-            {
-                self.timers.active = true;
-                let data = chunk.data();
-                self.queue.queue_small_message(opcode, data);
-                self.counts.sent_piece(data.len(), true);
+            let data = chunk.data();
+            if data.len() < COPY_LIMIT && self.phase == Phase::Open && self.sending.is_none() {
+                self.queue_whole(opcode, data);
                 return Ok(());
             }
         }
         self.queue_chunk_slow(chunk)
+    }
+
+    /// Queues a whole data message from a slice, copied (compressed, if on
+    /// and over the threshold). Text must be UTF-8 already. Open, and no
+    /// message being sent in pieces: the caller checked.
+    #[inline(always)]
+    pub(crate) fn queue_whole(&mut self, opcode: OpCode, data: &[u8]) {
+        self.timers.active = true;
+        match self.deflate.as_deref_mut() {
+            Some(d) if d.enabled && data.len() >= d.threshold => {
+                d.queue_deflated(&mut self.queue, opcode, true, data)
+            }
+            _ => self.queue.queue_small_message(opcode, data),
+        }
+        self.counts.sent_piece(data.len(), true);
+    }
+
+    /// A whole data message from a slice may be queued now: open, and no
+    /// message being sent in pieces.
+    #[inline]
+    pub(crate) fn check_whole(&self) -> Result<(), Error> {
+        if self.phase != Phase::Open {
+            return Err(Error::AlreadyClosed);
+        }
+        self.check_no_fragments()
     }
 
     #[inline(never)]

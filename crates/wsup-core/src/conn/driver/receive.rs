@@ -8,9 +8,10 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::Driver;
+use crate::config::WebSocketConfig;
 use crate::error::Error;
 use crate::message::{Chunk, Message, Utf8Bytes};
-use crate::protocol::{Event, Mode, READ_WINDOW};
+use crate::protocol::{Event, Flush, Mode, Received, Replies, READ_WINDOW};
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// Receives the next whole message: one decoded ahead at once, else
@@ -31,7 +32,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     fn poll_recv_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
         match std::task::ready!(self.poll_event(cx, Mode::Messages)) {
             Ok(Event::Message(m)) => Poll::Ready(Ok(m)),
-            Ok(Event::Chunk { .. }) => unreachable!("chunks only in streaming mode"),
+            Ok(Event::Chunk { .. } | Event::Run) => {
+                unreachable!("chunks and runs only in their modes")
+            }
             Err(e) => Poll::Ready(Err(e)),
         }
     }
@@ -58,30 +61,88 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     #[inline(never)]
     fn poll_chunk_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
         loop {
-            let cfg = self.proto.config();
-            let mode = Mode::ChunksOver {
-                first: cfg.read_buffer_size,
-                single: cfg.read_buffer_size.max(READ_WINDOW),
-            };
-            match std::task::ready!(self.poll_event(cx, mode))? {
-                Event::Chunk {
-                    data,
-                    text,
-                    end,
-                    frame_len,
-                } => return Poll::Ready(Ok(Chunk::received(data, text, end, frame_len))),
-                Event::Message(Message::Text(t)) => {
-                    return Poll::Ready(Ok(Chunk::whole_text(t.into_bytes())))
-                }
-                Event::Message(Message::Binary(b)) => {
-                    return Poll::Ready(Ok(Chunk::binary(b, true)))
-                }
-                Event::Message(Message::Close(_)) => {
-                    return Poll::Ready(Err(Error::ConnectionClosed))
-                }
-                // Pings are answered already; pongs need nothing.
-                Event::Message(Message::Ping(_) | Message::Pong(_)) => {}
+            let mode = chunks_over(self.proto.config());
+            let event = std::task::ready!(self.poll_event(cx, mode))?;
+            if let Some(chunk) = chunk_of(event) {
+                return Poll::Ready(chunk);
             }
         }
+    }
+
+    /// `recv_each`: hands `f` every message (or piece of one, as
+    /// `recv_chunk` has them) that is here, at least one (waiting for it),
+    /// the whole ones in place; how many. Backpressure first: past the
+    /// flush threshold what the transport takes is written, and past the
+    /// backlog limit no message is handed out until the output drained.
+    pub(crate) fn poll_each<F>(
+        &mut self,
+        cx: &mut Context<'_>,
+        f: &mut F,
+    ) -> Poll<Result<usize, Error>>
+    where
+        F: FnMut(Received<'_>, &mut Replies<'_>) -> Result<(), Error>,
+    {
+        let mut handed = 0;
+        loop {
+            if self.proto.is_open() {
+                match self.proto.flush_before_queue() {
+                    Flush::No => {}
+                    _ if handed > 0 => return Poll::Ready(Ok(handed)),
+                    flush => std::task::ready!(self.poll_make_room(cx, flush))?,
+                }
+            }
+            let n = self.proto.each_in_place(f);
+            // A close a handler queued starts the close timeout now.
+            self.fix_deadline();
+            handed += n?;
+            if handed > 0 {
+                // Returns without reading: the next call reads, and writes
+                // out the answers first when it would wait.
+                return Poll::Ready(Ok(handed));
+            }
+            let mode = match chunks_over(self.proto.config()) {
+                Mode::ChunksOver { first, single } => Mode::InPlace { first, single },
+                mode => mode,
+            };
+            let event = std::task::ready!(self.poll_event(cx, mode))?;
+            if let Event::Run = event {
+                continue;
+            }
+            if let Some(chunk) = chunk_of(event) {
+                let chunk = chunk?;
+                let res = f(Received::chunk(&chunk), &mut Replies::new(&mut self.proto));
+                self.fix_deadline();
+                res?;
+                return Poll::Ready(Ok(1));
+            }
+        }
+    }
+}
+
+/// How `recv_chunk` takes messages: whole, but for one whose first frame
+/// is larger than the read buffer, or that is one uncompressed frame
+/// larger than a read window (or the read buffer, if larger).
+fn chunks_over(cfg: &WebSocketConfig) -> Mode {
+    Mode::ChunksOver {
+        first: cfg.read_buffer_size,
+        single: cfg.read_buffer_size.max(READ_WINDOW),
+    }
+}
+
+/// What `recv_chunk` makes of an event: a chunk, the end of the
+/// connection at the peer's close, or nothing (a ping is answered
+/// already; a pong needs nothing).
+fn chunk_of(event: Event) -> Option<Result<Chunk, Error>> {
+    match event {
+        Event::Chunk {
+            data,
+            text,
+            end,
+            frame_len,
+        } => Some(Ok(Chunk::received(data, text, end, frame_len))),
+        Event::Message(Message::Text(t)) => Some(Ok(Chunk::whole_text(t.into_bytes()))),
+        Event::Message(Message::Binary(b)) => Some(Ok(Chunk::binary(b, true))),
+        Event::Message(Message::Close(_)) => Some(Err(Error::ConnectionClosed)),
+        Event::Message(Message::Ping(_) | Message::Pong(_)) | Event::Run => None,
     }
 }
