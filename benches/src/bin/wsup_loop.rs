@@ -1,6 +1,6 @@
 //! wsup as the README teaches it, for `cargo xtask bench`: the program of
 //! the README's "Use" section, its upgrader and its `recv`/`feed` loop,
-//! beside the `echo` example (which relays with `recv_chunk`/`feed_chunk`),
+//! beside the `echo` example (which relays with `recv_each`),
 //! so the report shows what the first code a user writes gets.
 //!
 //! The loop and the upgrader's settings are the README's, word for word;

@@ -6,8 +6,8 @@ use crate::runtime::Runtime;
 /// the results and of the table's columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// wsup's `echo` example: `recv_chunk`/`feed_chunk`, the echoes of a
-    /// batch written together.
+    /// wsup's `echo` example: `recv_each` relaying each message where it
+    /// lies in the read buffer, the echoes of a batch written together.
     Wsup,
     /// wsup with the README's `recv`/`feed` loop (`benches/src/bin/wsup_loop.rs`).
     WsupLoop,

@@ -232,3 +232,31 @@ fn past_the_backlog_limit_no_message_is_handed_out_until_the_output_drains() {
     ));
     assert_eq!(ws.get_ref().output.len(), 3 * 102);
 }
+
+#[test]
+fn a_handler_that_closes_ends_the_run_and_what_follows_is_discarded() {
+    let mut input = Vec::new();
+    for m in [b"1", b"2", b"3"] {
+        input.extend(frame(OpCode::Binary, true, m));
+    }
+    input.extend(frame(OpCode::Close, true, &[0x03, 0xe8]));
+    let mut ws = ws(input, 4096, WebSocketConfig::default());
+    let mut seen = Vec::new();
+    let n = block_on(ws.recv_each(|msg, out| {
+        seen.push(msg.data().to_vec());
+        out.feed(Message::Close(None))
+    }))
+    .unwrap();
+    assert_eq!((n, seen.len()), (1, 1));
+    // The peer's close ends it; "2" and "3" were never handed out.
+    let end = block_on(ws.recv_each(|msg, _| {
+        seen.push(msg.data().to_vec());
+        Ok(())
+    }))
+    .unwrap_err();
+    assert!(matches!(end, Error::ConnectionClosed), "{end}");
+    assert_eq!(seen, [b"1".to_vec()]);
+    let out = wsup_testkit::parse_frames(&ws.get_ref().output);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].opcode, 0x8);
+}

@@ -187,7 +187,10 @@ impl Protocol {
         // may queue on it (the same allocation goes back: see `ReadBuf`).
         let mut buf = self.read.take();
         let (mut at, mut handed, mut outcome) = (0, 0, Ok(()));
-        while self.queue.queued() < backlog {
+        // A handler that closed (`Replies::feed` with a close) ends the run:
+        // what follows is discarded while the peer's close is awaited, as
+        // on the general path.
+        while self.phase == Phase::Open && self.queue.queued() < backlog {
             match take_whole(&mut buf[at..], masked, limit) {
                 Front::Whole { text, start, end } => {
                     let data = &buf[at + start..at + end];

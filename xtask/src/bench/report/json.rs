@@ -194,7 +194,7 @@ impl Report {
                 "loadgen_core": LOADGEN_CORE,
             },
             "servers": {
-                "wsup": "examples echo (wsup; recv_chunk, feed_chunk)",
+                "wsup": "examples echo (wsup; recv_each relaying each message, the echoes of a batch written together)",
                 "wsup_loop": "benches wsup_loop (wsup; the README's upgrader and recv/feed loop, written when recv would wait)",
                 "baseline": "benches tungstenite_echo batched (async-tungstenite 0.35; feed, flush when no message is readable)",
                 "baseline_send": "benches tungstenite_echo send (async-tungstenite 0.35; send per message)",

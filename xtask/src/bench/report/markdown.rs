@@ -260,8 +260,9 @@ impl Report {
              Send: `while let Some(msg) = ws.next().await { ws.send(msg).await }`, the loop \
              of its `autobahn-server` example; `send` flushes every message. Idle memory and \
              allocations are measured on the batched one only.\n\
-             - wsup runs in two idioms. `echo`: `recv_chunk`/`feed_chunk`, the echoes of a \
-             batch written together. README loop: the program of the README's \"Use\" \
+             - wsup runs in two idioms. `echo`: `recv_each` handing each message to \
+             `out.relay(&msg)` where it lies in the read buffer, the echoes of a batch \
+             written together. README loop: the program of the README's \"Use\" \
              section, its upgrader and its loop, `while let Ok(msg) = ws.recv().await`, \
              `ws.feed(msg).await` for each text or binary message; what is fed is written \
              when `recv` would wait. Its idle memory and allocations are not measured apart from `echo`'s.\n\
