@@ -61,6 +61,21 @@ impl RuntimeResults {
                 ));
             }
         }
+        // The performance issue's bar for every point: messages a second
+        // divided by the server's measured CPU use, wsup's over raw TCP's.
+        for size in [16, 1 << 10, 64 << 10, 1 << 20] {
+            for conns in [1, 100] {
+                targets.push(ratio(
+                    format!(
+                        "{} × {conns} conn, msg per server CPU-second: wsup ÷ raw TCP",
+                        size_name(size)
+                    ),
+                    Comparison::AtLeast,
+                    0.9,
+                    throughput(size, conns, Kind::Wsup, Kind::Ceiling, per_cpu_second),
+                ));
+            }
+        }
         targets.push(ratio(
             "latency 16 B × 1 conn, p99: wsup ÷ raw TCP".to_owned(),
             Comparison::AtMost,
@@ -103,6 +118,12 @@ impl RuntimeResults {
         }
         targets
     }
+}
+
+/// Messages a second per second of the server's CPU; NaN where the
+/// server's CPU was not measured (such a ratio meets no bound).
+fn per_cpu_second(s: &Sample) -> f64 {
+    s.msgs_per_sec / s.cpu.server.unwrap_or(f64::NAN)
 }
 
 /// The largest message whose frame fits wsup's default 4 KiB read buffer,

@@ -204,6 +204,19 @@ fn targets_are_judged_on_the_median_of_paired_ratios() {
     assert_eq!(large.rounds_met(), Some((3, 3)));
     assert_eq!(large.met(), Some(true));
 
+    // Per second of the server's CPU: every size and connection count.
+    let per_cpu: Vec<&Target> = targets
+        .iter()
+        .filter(|t| t.name.contains("per server CPU-second"))
+        .collect();
+    assert_eq!(per_cpu.len(), 8);
+    let large_cpu = target(
+        &targets,
+        "1 MiB × 100 conn, msg per server CPU-second: wsup ÷ raw TCP",
+    );
+    assert_eq!(large_cpu.bound, Some(0.9));
+    assert!(large_cpu.spread().is_some());
+
     let p99 = target(&targets, "latency 16 B × 1 conn, p99: wsup ÷ raw TCP");
     assert_eq!(p99.rounds_met(), Some((3, 4)));
     assert_eq!(p99.met(), Some(true));
