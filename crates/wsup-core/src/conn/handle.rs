@@ -72,6 +72,24 @@ where
     a.poll_with(cx, |d, cx| d.poll_ready(cx))
 }
 
+/// `feed` and `feed_chunk`: room to queue, then `queue` the item (taken
+/// from `item`, which a completed feed leaves empty).
+#[inline]
+pub(crate) fn poll_feed<T, A, M>(
+    a: &mut A,
+    cx: &mut Context<'_>,
+    item: &mut Option<M>,
+    queue: fn(&mut A, M) -> Result<(), Error>,
+) -> Poll<Result<(), Error>>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    A: Access<T>,
+{
+    std::task::ready!(poll_ready(a, cx))?;
+    let item = item.take().expect("a feed polled after it completed");
+    Poll::Ready(queue(a, item))
+}
+
 /// Queues a message, no I/O (`Sink::start_send`; the second half of `feed`).
 pub(crate) fn start_send<T, A>(a: &mut A, msg: Message) -> Result<(), Error>
 where
@@ -245,11 +263,7 @@ macro_rules! sending_methods {
             msg: Message,
         ) -> impl std::future::Future<Output = Result<(), Error>> + '_ {
             let mut msg = Some(msg);
-            poll_fn(move |cx| {
-                std::task::ready!(handle::poll_ready(self, cx))?;
-                let msg = msg.take().expect("`feed` polled after it completed");
-                Poll::Ready(handle::start_send(self, msg))
-            })
+            poll_fn(move |cx| handle::poll_feed(self, cx, &mut msg, handle::start_send))
         }
 
         /// Writes out everything queued.
@@ -284,13 +298,7 @@ macro_rules! sending_methods {
             chunk: Chunk,
         ) -> impl std::future::Future<Output = Result<(), Error>> + '_ {
             let mut chunk = Some(chunk);
-            poll_fn(move |cx| {
-                std::task::ready!(handle::poll_ready(self, cx))?;
-                let chunk = chunk
-                    .take()
-                    .expect("`feed_chunk` polled after it completed");
-                Poll::Ready(handle::queue_chunk(self, chunk))
-            })
+            poll_fn(move |cx| handle::poll_feed(self, cx, &mut chunk, handle::queue_chunk))
         }
     };
 }
