@@ -22,7 +22,7 @@ use crate::role::Role;
 use crate::utf8::Utf8Validator;
 
 use super::read_buf::{Buffered, FrameNeed, READ_WINDOW};
-use super::ready::Ready;
+use super::ready::{whole_limit, Ready};
 
 /// The frame being received.
 #[derive(Debug)]
@@ -131,6 +131,12 @@ impl Decoder {
         }
     }
 
+    /// Whether the peer's frames must be masked (it is a client).
+    #[inline]
+    pub(crate) fn expects_masked(&self) -> bool {
+        self.masked_input
+    }
+
     /// Between messages, with none decoded ahead: what a run in place
     /// needs.
     #[inline]
@@ -182,7 +188,7 @@ impl Decoder {
                 Mode::Chunks | Mode::InPlace { .. } => 0,
                 Mode::ChunksOver { single, .. } => single,
             };
-            let limit = single.min(cfg.max_frame_size).min(cfg.max_message_size);
+            let limit = single.min(whole_limit(cfg));
             if single > 0 && self.ready.scan(buf, self.masked_input, limit) {
                 if let Some(event) = self.next_ready(mode) {
                     return Ok(Some(event));

@@ -11,12 +11,11 @@
 //! of a message too large to hold whole, a compressed or fragmented one,
 //! one over 64 KiB), and is handed to the handler the same way.
 
-use super::ready::{take_whole, whole_at_front, Front};
+use super::ready::{take_whole, whole_at_front, whole_limit, Front};
 use super::{Phase, Protocol};
 use crate::error::{Error, ProtocolError};
 use crate::frame::OpCode;
 use crate::message::{Chunk, Message, MessageKind};
-use crate::role::Role;
 
 /// A message, or a piece of one, handed to a
 /// [`recv_each`](crate::WebSocket::recv_each) handler: borrowed from the
@@ -146,11 +145,6 @@ impl<'a> Replies<'a> {
 }
 
 impl Protocol {
-    /// The payload limit of a run's frame: whole, as `recv` takes it.
-    fn run_limit(&self) -> usize {
-        self.cfg.max_frame_size.min(self.cfg.max_message_size)
-    }
-
     /// Whether a whole message waits at the front of the read buffer for
     /// [`each_in_place`](Self::each_in_place), which then takes at least
     /// that one (or fails the connection on its text).
@@ -160,8 +154,8 @@ impl Protocol {
             && self.queue.queued() < self.cfg.backlog_limit()
             && whole_at_front(
                 self.read.bytes(),
-                self.role == Role::Server,
-                self.run_limit(),
+                self.decoder.expects_masked(),
+                whole_limit(&self.cfg),
             )
             .is_some()
     }
@@ -179,8 +173,8 @@ impl Protocol {
             return Ok(0);
         }
         let (masked, limit, backlog) = (
-            self.role == Role::Server,
-            self.run_limit(),
+            self.decoder.expects_masked(),
+            whole_limit(&self.cfg),
             self.cfg.backlog_limit(),
         );
         // Out of the protocol while the handler runs, so that the handler

@@ -14,9 +14,16 @@
 
 use bytes::{Buf, Bytes};
 
+use crate::config::WebSocketConfig;
 use crate::frame::apply_mask;
 
 use super::read_buf::Buffered;
+
+/// The largest payload a run takes under `cfg`'s limits (a frame over
+/// them is the general path's, which refuses it).
+pub(super) fn whole_limit(cfg: &WebSocketConfig) -> usize {
+    cfg.max_frame_size.min(cfg.max_message_size)
+}
 
 /// The whole frame at the front of a buffer, as the run takes it: `(text,
 /// header length with the key, payload length)`, if it is one and all of

@@ -61,8 +61,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     #[inline(never)]
     fn poll_chunk_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
         loop {
-            let mode = chunks_over(self.proto.config());
-            let event = std::task::ready!(self.poll_event(cx, mode))?;
+            let (first, single) = piece_limits(self.proto.config());
+            let event = std::task::ready!(self.poll_event(cx, Mode::ChunksOver { first, single }))?;
             if let Some(chunk) = chunk_of(event) {
                 return Poll::Ready(chunk);
             }
@@ -100,11 +100,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 // out the answers first when it would wait.
                 return Poll::Ready(Ok(handed));
             }
-            let mode = match chunks_over(self.proto.config()) {
-                Mode::ChunksOver { first, single } => Mode::InPlace { first, single },
-                mode => mode,
-            };
-            let event = std::task::ready!(self.poll_event(cx, mode))?;
+            let (first, single) = piece_limits(self.proto.config());
+            let event = std::task::ready!(self.poll_event(cx, Mode::InPlace { first, single }))?;
             if let Event::Run = event {
                 continue;
             }
@@ -119,14 +116,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     }
 }
 
-/// How `recv_chunk` takes messages: whole, but for one whose first frame
-/// is larger than the read buffer, or that is one uncompressed frame
-/// larger than a read window (or the read buffer, if larger).
-fn chunks_over(cfg: &WebSocketConfig) -> Mode {
-    Mode::ChunksOver {
-        first: cfg.read_buffer_size,
-        single: cfg.read_buffer_size.max(READ_WINDOW),
-    }
+/// Where `recv_chunk` (and `recv_each`) hand a message out in pieces:
+/// `(first, single)`, a first frame larger than the read buffer, or one
+/// uncompressed frame larger than a read window (or the read buffer, if
+/// larger); any other message whole.
+fn piece_limits(cfg: &WebSocketConfig) -> (usize, usize) {
+    (cfg.read_buffer_size, cfg.read_buffer_size.max(READ_WINDOW))
 }
 
 /// What `recv_chunk` makes of an event: a chunk, the end of the
