@@ -7,7 +7,8 @@ use futures_executor::block_on;
 use std::hint::black_box;
 use wsup_benches::{text_payload, Replay};
 use wsup_core::frame::{
-    apply_mask, apply_mask_plain, apply_mask_portable, FrameHeader, OpCode, MAX_HEADER_LEN,
+    apply_mask, apply_mask_plain, apply_mask_portable, copy_masked, FrameHeader, OpCode,
+    MAX_HEADER_LEN,
 };
 use wsup_core::handshake::{parse_head, validate_request, HeadLimits};
 use wsup_core::utf8::Utf8Validator;
@@ -39,6 +40,34 @@ fn mask(c: &mut Criterion) {
             BenchmarkId::new("plain_loop_baseline", size),
             &size,
             |b, _| b.iter(|| apply_mask_plain(black_box(&mut buf), [1, 2, 3, 4])),
+        );
+    }
+    g.finish();
+}
+
+/// A relayed payload: copied unmasked in one pass (`copy_masked`, what an
+/// echo's `recv_each` relay does) against its baseline, unmasking in place
+/// and then copying.
+fn relay_copy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("relay_copy");
+    for size in [16usize, 1024, 16 * 1024 - 1] {
+        let mut framed = vec![7u8; size + 6];
+        let mut out: Vec<std::mem::MaybeUninit<u8>> = vec![std::mem::MaybeUninit::new(0); size];
+        let mut plain_out = vec![0u8; size];
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("copy_masked", size), &size, |b, _| {
+            b.iter(|| copy_masked(black_box(&framed[6..]), black_box(&mut out), [1, 2, 3, 4]))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("unmask_then_copy_baseline", size),
+            &size,
+            |b, _| {
+                b.iter(|| {
+                    let payload = &mut framed[6..];
+                    apply_mask(black_box(&mut *payload), [1, 2, 3, 4], 0);
+                    black_box(&mut plain_out).copy_from_slice(payload);
+                })
+            },
         );
     }
     g.finish();
@@ -162,5 +191,5 @@ fn handshake(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, mask, header, utf8, decode, encode, handshake);
+criterion_group!(benches, mask, relay_copy, header, utf8, decode, encode, handshake);
 criterion_main!(benches);

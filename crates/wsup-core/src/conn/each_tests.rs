@@ -260,3 +260,71 @@ fn a_handler_that_closes_ends_the_run_and_what_follows_is_discarded() {
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!(out[0].opcode, 0x8);
 }
+
+#[test]
+fn a_binary_message_reads_the_same_however_the_handler_takes_it() {
+    // Binary payloads stay masked until looked at or relayed: looked at
+    // before the relay, after it, relayed twice, or only relayed, each
+    // handler must see and send the payload as it was sent. Short and long
+    // payloads, and one over the size that is queued by copy.
+    let sizes = [5, 64, 1000, 20_000];
+    let mut input = Vec::new();
+    let mut sent = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        for way in 0..4 {
+            let data: Vec<u8> = wsup_testkit::noise(size + 4 * i + way)
+                .into_iter()
+                .skip(4 * i + way)
+                .collect();
+            input.extend(frame(OpCode::Binary, true, &data));
+            sent.push(data);
+        }
+    }
+    for read in [1 << 20, 777] {
+        let mut ws = ws(input.clone(), read, big_limits());
+        let (mut seen, mut expected, mut at) = (Vec::new(), Vec::new(), 0);
+        while at < sent.len() {
+            let n = block_on(ws.recv_each(|msg, out| {
+                let data = &sent[at];
+                match at % 4 {
+                    0 => {
+                        seen.push(msg.data().to_vec());
+                        out.relay(&msg)?;
+                    }
+                    1 => {
+                        out.relay(&msg)?;
+                        seen.push(msg.data().to_vec());
+                    }
+                    2 => {
+                        out.relay(&msg)?;
+                        out.relay(&msg)?;
+                        expected.push(data.clone());
+                        seen.push(msg.to_chunk().data().to_vec());
+                    }
+                    _ => {
+                        out.relay(&msg)?;
+                        seen.push(data.clone());
+                    }
+                }
+                assert_eq!((msg.kind(), msg.last()), (MessageKind::Binary, true));
+                expected.push(data.clone());
+                at += 1;
+                Ok(())
+            }))
+            .unwrap();
+            assert!(n > 0);
+        }
+        assert_eq!(seen, sent, "reads of {read}");
+        // Written when the next call waits for input, after the last.
+        let end = block_on(ws.recv_each(|_, _| Ok(()))).unwrap_err();
+        assert!(matches!(end, Error::Io(_)), "{end}");
+        let out: Vec<Vec<u8>> = wsup_testkit::parse_frames(&ws.get_ref().output)
+            .into_iter()
+            .map(|f| {
+                assert_eq!((f.opcode, f.fin), (0x2, true));
+                f.payload
+            })
+            .collect();
+        assert_eq!(out, expected, "reads of {read}");
+    }
+}

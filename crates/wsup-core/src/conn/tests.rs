@@ -1223,6 +1223,46 @@ mod deflate {
             .collect()
     }
 
+    /// Uncompressed binary frames (a client may send any message so) in a
+    /// run, relayed by `recv_each` with compression on: compressed over the
+    /// threshold as the `recv_chunk` relay compresses them, not copied
+    /// out as they came.
+    #[test]
+    fn recv_each_relays_uncompressed_input_compressed_as_the_chunk_relay_does() {
+        let mut input = Vec::new();
+        for len in [3, 200, 1000, 5000] {
+            input.extend(frame(OpCode::Binary, true, &wsup_testkit::noise(len)));
+            input.extend(frame(OpCode::Binary, true, &vec![b'z'; len]));
+        }
+        input.extend(frame(OpCode::Close, true, &[0x03, 0xe8]));
+        let config = DeflateConfig::enabled().threshold(100);
+        let agreed = negotiate(&parse_offers(&["permessage-deflate"]), &config).unwrap();
+        let start = || {
+            let mut ws = ws(input.clone(), 4096, WebSocketConfig::default());
+            ws.enable_deflate(agreed, &config, None);
+            ws
+        };
+        let mut relay = start();
+        relay_until_closed(&mut relay);
+        let mut each = start();
+        let end = block_on(async {
+            loop {
+                if let Err(e) = each.recv_each(|msg, out| out.relay(&msg)).await {
+                    return e;
+                }
+            }
+        });
+        assert!(matches!(end, Error::ConnectionClosed), "{end}");
+        let written = written_rsv1(&each.get_ref().output);
+        assert_eq!(written, written_rsv1(&relay.get_ref().output));
+        // The 3-byte ones went out as they came; every other compressed.
+        let rsv1: Vec<bool> = written.iter().map(|(_, rsv1, _)| *rsv1).collect();
+        assert_eq!(
+            rsv1[..8],
+            [false, false, true, true, true, true, true, true]
+        );
+    }
+
     /// Compressed, an incompressible message of exactly the message limit
     /// is a frame a little over it: the default frame limit, which follows
     /// the message limit, takes it; the message limit still holds.

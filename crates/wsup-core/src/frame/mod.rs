@@ -6,7 +6,7 @@
 
 mod mask;
 
-pub use mask::{apply_mask, apply_mask_plain, apply_mask_portable};
+pub use mask::{apply_mask, apply_mask_plain, apply_mask_portable, copy_masked};
 
 use crate::error::ProtocolError;
 

@@ -1,8 +1,11 @@
 //! Messages handled where they lie (`WebSocket::recv_each`): a run of
 //! whole messages at the front of the read buffer (see `ready.rs` for
-//! which frames a run takes) is unmasked in place and each handed to the
-//! caller's handler as a borrowed slice, with [`Replies`] to answer on
-//! the same connection. No message is split off the buffer, so none costs
+//! which frames a run takes) is handed to the caller's handler one by one
+//! as borrowed slices, with [`Replies`] to answer on the same connection.
+//! Text is unmasked and checked as the run is taken. A binary payload is
+//! left masked until the handler looks at it (then unmasked in place) or
+//! relays it ([`Replies::relay`] unmasks it as it copies it to the output:
+//! one pass over the bytes where unmasking and then copying make two). No message is split off the buffer, so none costs
 //! a `Bytes` (a reference count taken and dropped per message, the
 //! largest part of a small message's cost on the `recv_chunk` path) nor a
 //! future polled per message: uWebSockets' message handler, in Rust.
@@ -11,10 +14,14 @@
 //! of a message too large to hold whole, a compressed or fragmented one,
 //! one over 64 KiB), and is handed to the handler the same way.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
 use super::ready::{take_whole, whole_at_front, whole_limit, Front};
 use super::{Phase, Protocol};
 use crate::error::{Error, ProtocolError};
-use crate::frame::OpCode;
+use crate::frame::{apply_mask, OpCode};
 use crate::message::{Chunk, Message, MessageKind};
 
 /// A message, or a piece of one, handed to a
@@ -28,8 +35,77 @@ pub struct Received<'a>(Repr<'a>);
 enum Repr<'a> {
     /// A whole message, in place (text checked as UTF-8).
     Whole { text: bool, data: &'a [u8] },
+    /// A whole binary message in place, unmasked when first looked at.
+    Deferred(Deferred<'a>),
     /// From the general path.
     Chunk(&'a Chunk),
+}
+
+/// A whole binary message's payload in the read buffer, still masked as it
+/// came: unmasked in place the first time its bytes are looked at, or
+/// unmasked as [`Replies::relay`] copies it, one pass over the bytes where
+/// unmasking and then copying make two (an echo's or a relay's whole work
+/// on a payload).
+struct Deferred<'a> {
+    /// The bytes, borrowed exclusively for `'a` (from a `&'a mut [u8]`).
+    ptr: NonNull<u8>,
+    len: usize,
+    /// The key, while the bytes are still masked.
+    key: Cell<Option<[u8; 4]>>,
+    _bytes: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> Deferred<'a> {
+    fn new(bytes: &'a mut [u8], key: [u8; 4]) -> Self {
+        Deferred {
+            len: bytes.len(),
+            ptr: NonNull::from(bytes).cast(),
+            key: Cell::new(Some(key)),
+            _bytes: PhantomData,
+        }
+    }
+
+    /// The bytes, unmasked (in place, the first time).
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        if let Some(key) = self.key.take() {
+            // SAFETY: `ptr` and `len` are the `&'a mut [u8]` this was made
+            // from, borrowed exclusively for `'a`. While the key was here no
+            // reference to the bytes existed: every shared one comes from
+            // this function, after the key is gone, and the one
+            // `queue_unmasking` makes ends with that call. So this mutable
+            // one is the only reference while it lives.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) };
+            apply_mask(bytes, key, 0);
+        }
+        // SAFETY: the bytes are borrowed for `'a` (above), initialised, and
+        // from here on only read: with the key gone nothing writes them.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// Queues the message on `proto` unmasked as it is copied, if its bytes
+    /// are still masked and `proto` takes it so: whether it did.
+    #[inline]
+    fn queue_unmasking(&self, proto: &mut Protocol) -> bool {
+        let Some(key) = self.key.get() else {
+            return false;
+        };
+        // SAFETY: the bytes are borrowed for `'a` (see `bytes`). This
+        // shared borrow lives for this call only, in which nothing writes
+        // them: `bytes` is not called, and `proto` cannot reach them (its
+        // read buffer is out of it while handlers run).
+        let masked = unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) };
+        proto.queue_whole_unmasking(masked, key)
+    }
+}
+
+impl std::fmt::Debug for Deferred<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("len", &self.len)
+            .field("masked", &self.key.get().is_some())
+            .finish()
+    }
 }
 
 impl<'a> Received<'a> {
@@ -42,6 +118,7 @@ impl<'a> Received<'a> {
     pub fn kind(&self) -> MessageKind {
         match self.0 {
             Repr::Whole { text, .. } => MessageKind::of(text),
+            Repr::Deferred(_) => MessageKind::Binary,
             Repr::Chunk(c) => c.kind(),
         }
     }
@@ -50,6 +127,7 @@ impl<'a> Received<'a> {
     pub fn data(&self) -> &'a [u8] {
         match self.0 {
             Repr::Whole { data, .. } => data,
+            Repr::Deferred(ref d) => d.bytes(),
             Repr::Chunk(c) => c.data(),
         }
     }
@@ -59,7 +137,7 @@ impl<'a> Received<'a> {
     /// [`recv_chunk`](crate::WebSocket::recv_chunk)).
     pub fn last(&self) -> bool {
         match self.0 {
-            Repr::Whole { .. } => true,
+            Repr::Whole { .. } | Repr::Deferred(_) => true,
             Repr::Chunk(c) => c.last(),
         }
     }
@@ -86,6 +164,7 @@ impl<'a> Received<'a> {
             Repr::Whole { text: false, data } => {
                 Chunk::binary(bytes::Bytes::copy_from_slice(data), true)
             }
+            Repr::Deferred(ref d) => Chunk::binary(bytes::Bytes::copy_from_slice(d.bytes()), true),
             Repr::Chunk(c) => c.clone(),
         }
     }
@@ -114,6 +193,13 @@ impl<'a> Replies<'a> {
     pub fn relay(&mut self, msg: &Received<'_>) -> Result<(), Error> {
         match msg.0 {
             Repr::Whole { text, data } => self.whole(text, data),
+            Repr::Deferred(ref d) => {
+                self.proto.check_whole()?;
+                if !d.queue_unmasking(self.proto) {
+                    self.proto.queue_whole(OpCode::Binary, d.bytes());
+                }
+                Ok(())
+            }
             Repr::Chunk(c) => self.proto.queue_chunk(c.clone()),
         }
     }
@@ -185,14 +271,22 @@ impl Protocol {
         // what follows is discarded while the peer's close is awaited, as
         // on the general path.
         while self.phase == Phase::Open && self.queue.queued() < backlog {
-            match take_whole(&mut buf[at..], masked, limit) {
-                Front::Whole { text, start, end } => {
-                    let data = &buf[at + start..at + end];
+            match take_whole(&mut buf[at..], masked, limit, true) {
+                Front::Whole {
+                    text,
+                    start,
+                    end,
+                    key,
+                } => {
+                    let data = &mut buf[at + start..at + end];
                     at += end;
                     handed += 1;
                     self.timers.active = true;
                     self.counts.received_piece(data.len(), true);
-                    let msg = Received(Repr::Whole { text, data });
+                    let msg = match key {
+                        Some(key) => Received(Repr::Deferred(Deferred::new(data, key))),
+                        None => Received(Repr::Whole { text, data }),
+                    };
                     if let Err(e) = f(msg, &mut Replies::new(self)) {
                         outcome = Err(e);
                         break;

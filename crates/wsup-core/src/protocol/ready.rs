@@ -62,12 +62,14 @@ pub(super) fn whole_at_front(
 
 /// What [`take_whole`] found at the front of a buffer.
 pub(super) enum Front {
-    /// A whole message, unmasked and checked: text or binary, its payload
-    /// `start..end` of the buffer, the frame's end.
+    /// A whole message, checked: text or binary, its payload `start` up
+    /// to `end` of the buffer, the frame's end. Unmasked, but for a binary
+    /// payload taken with `defer_binary`, whose `key` it is.
     Whole {
         text: bool,
         start: usize,
         end: usize,
+        key: Option<[u8; 4]>,
     },
     /// A whole text frame that is not UTF-8, left masked as it came: the
     /// connection fails (1007).
@@ -77,9 +79,16 @@ pub(super) enum Front {
 }
 
 /// Takes the whole frame at the front of `bytes` if the run takes it:
-/// unmasks it in place and checks its text.
+/// unmasks it in place and checks its text. With `defer_binary`, a binary
+/// payload is left masked, its key returned, for the caller to unmask
+/// where it copies it anyway (`each.rs`).
 #[inline(always)]
-pub(super) fn take_whole(bytes: &mut [u8], masked: bool, limit: usize) -> Front {
+pub(super) fn take_whole(
+    bytes: &mut [u8],
+    masked: bool,
+    limit: usize,
+    defer_binary: bool,
+) -> Front {
     let Some((text, header_len, len)) = whole_at_front(bytes, masked, limit) else {
         return Front::Other;
     };
@@ -94,6 +103,14 @@ pub(super) fn take_whole(bytes: &mut [u8], masked: bool, limit: usize) -> Front 
         }
         _ => None,
     };
+    if defer_binary && !text && key.is_some() {
+        return Front::Whole {
+            text,
+            start: header_len,
+            end,
+            key,
+        };
+    }
     if let Some(key) = key {
         apply_mask(payload, key, 0);
     }
@@ -108,6 +125,7 @@ pub(super) fn take_whole(bytes: &mut [u8], masked: bool, limit: usize) -> Front 
         text,
         start: header_len,
         end,
+        key: None,
     }
 }
 
@@ -140,7 +158,7 @@ impl Ready {
     pub(crate) fn scan(&mut self, buf: &mut Buffered<'_>, masked: bool, limit: usize) -> bool {
         let bytes: &mut [u8] = buf;
         let mut at = 0;
-        while let Front::Whole { end, .. } = take_whole(&mut bytes[at..], masked, limit) {
+        while let Front::Whole { end, .. } = take_whole(&mut bytes[at..], masked, limit, false) {
             at += end;
         }
         if at == 0 {

@@ -227,6 +227,23 @@ impl Protocol {
         self.counts.sent_piece(data.len(), true);
     }
 
+    /// Queues a whole binary message from a payload still masked with
+    /// `key`, unmasked as it is copied, where it goes out uncompressed in
+    /// one step; `false`, and nothing queued, otherwise (the caller
+    /// unmasks it and calls [`queue_whole`](Self::queue_whole)). Open, and
+    /// no message being sent in pieces: the caller checked.
+    #[inline(always)]
+    pub(crate) fn queue_whole_unmasking(&mut self, masked: &[u8], key: [u8; 4]) -> bool {
+        if matches!(self.deflate.as_deref(), Some(d) if d.enabled && masked.len() >= d.threshold)
+            || !self.queue.queue_small_unmasking(masked, key)
+        {
+            return false;
+        }
+        self.timers.active = true;
+        self.counts.sent_piece(masked.len(), true);
+        true
+    }
+
     /// A whole data message from a slice may be queued now: open, and no
     /// message being sent in pieces.
     #[inline]

@@ -198,10 +198,37 @@ impl OutQueue {
     /// would, which takes every other case).
     #[inline(always)]
     pub(crate) fn queue_small_message(&mut self, opcode: OpCode, payload: &[u8]) {
-        let len = payload.len();
-        if self.owed > 0 || self.masker.is_some() || len >= COPY_LIMIT {
+        if !self.takes_small(payload.len()) {
             return self.queue_frame(opcode, true, false, payload);
         }
+        self.queue_small(opcode, payload, None);
+    }
+
+    /// Queues a whole binary message of a payload still masked with `key`,
+    /// unmasked as it is copied: a relayed message, one pass over its
+    /// bytes. `false`, and nothing queued, where
+    /// [`queue_small_message`](Self::queue_small_message) would not take
+    /// it in one step: the caller unmasks it and queues it the usual way.
+    #[inline(always)]
+    pub(crate) fn queue_small_unmasking(&mut self, masked: &[u8], key: [u8; 4]) -> bool {
+        if !self.takes_small(masked.len()) {
+            return false;
+        }
+        self.queue_small(OpCode::Binary, masked, Some(key));
+        true
+    }
+
+    /// Whether a whole message of `len` bytes is queued in one step: no
+    /// frame of a large payload owed (its bytes go first), unmasked (a
+    /// server's), under [`COPY_LIMIT`].
+    #[inline(always)]
+    fn takes_small(&self, len: usize) -> bool {
+        self.owed == 0 && self.masker.is_none() && len < COPY_LIMIT
+    }
+
+    #[inline(always)]
+    fn queue_small(&mut self, opcode: OpCode, payload: &[u8], key: Option<[u8; 4]>) {
+        let len = payload.len();
         let header_len = if len < 126 { 2 } else { 4 };
         let total = header_len + len;
         self.ensure_buffer(total);
@@ -217,17 +244,27 @@ impl OutQueue {
             frame[3].write(lo);
         }
         let body = &mut frame[header_len..];
-        // SAFETY: `body` is the last `len` bytes of `frame`, spare capacity
-        // of the tail, and `payload` is `len` bytes that cannot overlap it
-        // (a shared borrow beside the tail's mutable one). With the header
-        // written above, the `total` bytes after `start` are initialised, so
-        // the length may cover them. Two calls of `extend_from_slice` (one
-        // a copy of the two header bytes) were a sixth of a 16-byte echo's
-        // sending (callgrind, `docs/bench`).
-        unsafe {
-            std::ptr::copy_nonoverlapping(payload.as_ptr(), body.as_mut_ptr().cast::<u8>(), len);
-            self.tail.set_len(start + total);
+        match key {
+            // Writes every byte of `body` (it checks the lengths match).
+            Some(key) => crate::frame::copy_masked(payload, body, key),
+            // SAFETY: `body` is the last `len` bytes of `frame`, spare
+            // capacity of the tail, and `payload` is `len` bytes that cannot
+            // overlap it (a shared borrow beside the tail's mutable one).
+            // Two calls of `extend_from_slice` (one a copy of the two header
+            // bytes) were a sixth of a 16-byte echo's sending (callgrind,
+            // `docs/bench`).
+            None => unsafe {
+                std::ptr::copy_nonoverlapping(
+                    payload.as_ptr(),
+                    body.as_mut_ptr().cast::<u8>(),
+                    len,
+                );
+            },
         }
+        // SAFETY: the header and the body were written above, so the
+        // `total` bytes after `start` are initialised and the length may
+        // cover them.
+        unsafe { self.tail.set_len(start + total) };
         self.queued += total;
     }
 
