@@ -240,7 +240,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// how many it handed: uWebSockets' message handler. A whole message is
     /// handed where it lies in the read buffer, borrowed ([`Received`]):
     /// no copy, no allocation, no reference count and no future per
-    /// message, the fastest way through wsup (`docs/bench`). What is not
+    /// message, the fastest way through wsup (`docs/bench`). A binary
+    /// message is unmasked when the handler first looks at its bytes, or
+    /// as [`Replies::relay`] copies it to the output, one pass over them. What is not
     /// whole there (a message too large to hold, compressed, fragmented, or
     /// over 64 KiB) comes as [`recv_chunk`](Self::recv_chunk) has it, one
     /// piece per call.
