@@ -11,11 +11,30 @@ use bytes::BytesMut;
 
 use crate::config::WebSocketConfig;
 
-/// Largest slice handed to one read. The slice must be initialised first
-/// (see [`Initialised`]), so this also bounds the zeroing per call; it
-/// bounds the pieces of a message received in chunks, too, and is what the
-/// flush policy counts as one read's worth of output.
+/// Largest slice handed to one read: for a frame of this size or more
+/// (read up to its end), the most a read adds to it. The slice must be
+/// initialised first (see [`Initialised`]), so this also bounds the zeroing
+/// per call; it bounds the pieces of a message received in chunks, too,
+/// and is what the flush policy counts as one read's worth of output.
 pub(crate) const READ_WINDOW: usize = 256 * 1024;
+
+/// Largest slice handed to any other read: between frames, or inside a
+/// frame under [`READ_WINDOW`]. A burst of small frames fills it in one
+/// syscall (900 messages of 64 bytes), and a larger read saves little
+/// (the syscall is a small part of copying 64 KiB) while it grows every
+/// connection's buffer: with reads of up to 256 KiB, 100 connections
+/// echoing 64 KiB messages held 540 KiB each and the kernel's copies into
+/// them missed the cache (`docs/bench`).
+const SMALL_READ: usize = 64 * 1024;
+
+/// The largest read for the frame in progress.
+fn read_limit(need: FrameNeed) -> usize {
+    if need.large {
+        READ_WINDOW
+    } else {
+        SMALL_READ
+    }
+}
 
 /// The first read of a connection that holds no read buffer yet goes to a
 /// stack array of this size (see [`ReadBuf::wants_probe`]).
@@ -171,7 +190,7 @@ impl ReadBuf {
             .needed
             .min(self.buf.capacity().max(cfg.read_buffer_size));
         // The read window adapts to the traffic: it doubles (up to
-        // READ_WINDOW) while reads fill it, so a burst of small frames is
+        // SMALL_READ) while reads fill it, so a burst of small frames is
         // taken in one syscall, and shrinks again when reads come back small.
         // Never below `read_buffer_size`: it starts there and decays to it.
         let want = grow.max(self.hint).max(1);
@@ -187,8 +206,8 @@ impl ReadBuf {
         (want, room)
     }
 
-    fn lacks_room(&self, room: usize) -> bool {
-        self.buf.capacity() - self.buf.len() < room.min(READ_WINDOW)
+    fn lacks_room(&self, room: usize, need: FrameNeed) -> bool {
+        self.buf.capacity() - self.buf.len() < room.min(read_limit(need))
     }
 
     /// The next read must first make room in the buffer. While output that
@@ -196,7 +215,7 @@ impl ReadBuf {
     /// its first reads, the partial frame copied over); written out first,
     /// the buffer is ours again and is reused in place.
     pub(crate) fn needs_room(&self, need: FrameNeed, cfg: &WebSocketConfig) -> bool {
-        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1)
+        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1, need)
     }
 
     /// Makes room as the frame in progress needs and returns the window to
@@ -213,7 +232,7 @@ impl ReadBuf {
             // while a message handed out still shares the allocation.
             let _ = self.buf.try_reclaim(self.full_capacity);
         }
-        if self.lacks_room(room) {
+        if self.lacks_room(room, need) {
             // Reclaims the consumed front of the buffer when nothing else
             // holds it, so this allocates only when messages are still alive.
             self.buf.reserve(want);
@@ -223,7 +242,7 @@ impl ReadBuf {
         // Offer what we want, or more where the spare capacity is initialised
         // already and so costs nothing to offer; zeroing happens at most once
         // per byte of an allocation.
-        let mut window = want.max(self.init.spare(&self.buf)).min(READ_WINDOW);
+        let mut window = want.max(self.init.spare(&self.buf)).min(read_limit(need));
         if need.large {
             // A large frame is read up to its end and no further. Bytes read
             // past it would start the next frame at the far end of the
@@ -263,7 +282,7 @@ impl ReadBuf {
         self.buf.truncate(self.buf.len() - window_len + n);
         let hint = self.hint;
         if n == window_len && window_len >= hint {
-            self.hint = (hint * 2).min(READ_WINDOW);
+            self.hint = (hint * 2).min(SMALL_READ);
         } else if n > 0 && n < hint / 8 {
             self.hint = (hint / 2).max(cfg.read_buffer_size);
         } else if n == 0 && self.full_capacity > kept(cfg) && self.buf.is_empty() && !self.in_frame
@@ -456,5 +475,49 @@ mod tests {
         rb.release();
         assert_eq!(rb.capacity(), 0);
         assert_eq!((rb.init.alloc_end, rb.init.init_end), (0, 0));
+    }
+
+    /// Reads that fill what they were offered double the next offer: up
+    /// to [`SMALL_READ`] between frames, however long that goes on; inside
+    /// a frame of [`READ_WINDOW`] bytes or more, up to a read window.
+    #[test]
+    fn reads_grow_to_a_small_read_between_frames_and_a_window_in_a_large_frame() {
+        let cfg = WebSocketConfig::default();
+        let mut rb = ReadBuf::new(b"", &cfg);
+        let mut offered = Vec::new();
+        for _ in 0..16 {
+            let n = rb.window(FrameNeed::default(), &cfg).len();
+            rb.filled(n, n, &cfg);
+            rb.clear();
+            offered.push(n);
+        }
+        assert_eq!(offered[0], cfg.read_buffer_size);
+        assert_eq!(offered.iter().max(), Some(&SMALL_READ), "{offered:?}");
+        // Nor does the buffer grow past what those reads need, when a frame
+        // under a window has filled it and runs a few bytes short (a 64 KiB
+        // message read in pieces: with reads of up to a window, it grew to
+        // 320 KiB here).
+        let n = rb.window(FrameNeed::default(), &cfg).len();
+        rb.filled(n, n, &cfg);
+        let short = FrameNeed {
+            needed: 100,
+            in_frame: true,
+            large: false,
+        };
+        assert!(!rb.window(short, &cfg).is_empty());
+        assert!(rb.capacity() < 3 * SMALL_READ, "{}", rb.capacity());
+        // The frame's bytes pile up in the buffer as they arrive.
+        let mut offered = Vec::new();
+        for _ in 0..8 {
+            let large = FrameNeed {
+                needed: (4 << 20) - rb.len(),
+                in_frame: true,
+                large: true,
+            };
+            let n = rb.window(large, &cfg).len();
+            rb.filled(n, n, &cfg);
+            offered.push(n);
+        }
+        assert_eq!(offered.iter().max(), Some(&READ_WINDOW), "{offered:?}");
     }
 }
