@@ -5,10 +5,11 @@
 //! Text is unmasked and checked as the run is taken. A binary payload is
 //! left masked until the handler looks at it (then unmasked in place) or
 //! relays it ([`Replies::relay`] unmasks it as it copies it to the output:
-//! one pass over the bytes where unmasking and then copying make two). No message is split off the buffer, so none costs
-//! a `Bytes` (a reference count taken and dropped per message, the
-//! largest part of a small message's cost on the `recv_chunk` path) nor a
-//! future polled per message: uWebSockets' message handler, in Rust.
+//! one pass over the bytes where unmasking and then copying make two).
+//! No message is split off the buffer, so none costs a `Bytes` (a
+//! reference count taken and dropped per message, the largest part of a
+//! small message's cost on the `recv_chunk` path) nor a future polled per
+//! message: uWebSockets' message handler, in Rust.
 //!
 //! Anything else comes through the general path as a [`Chunk`] (a piece
 //! of a message too large to hold whole, a compressed or fragmented one,

@@ -18,8 +18,8 @@ use crate::config::WebSocketConfig;
 /// and is what the flush policy counts as one read's worth of output.
 pub(crate) const READ_WINDOW: usize = 256 * 1024;
 
-/// Largest slice handed to any other read: between frames, or inside a
-/// frame under [`READ_WINDOW`]. A burst of small frames fills it in one
+/// Largest slice handed to any other read (between frames, or inside a
+/// frame under [`READ_WINDOW`]), unless `read_buffer_size` is larger. A burst of small frames fills it in one
 /// syscall (900 messages of 64 bytes), and a larger read saves little
 /// (the syscall is a small part of copying 64 KiB) while it grows every
 /// connection's buffer: with reads of up to 256 KiB, 100 connections
@@ -27,12 +27,18 @@ pub(crate) const READ_WINDOW: usize = 256 * 1024;
 /// them missed the cache (`docs/bench`).
 const SMALL_READ: usize = 64 * 1024;
 
+/// The largest read outside a large frame: [`SMALL_READ`], or the
+/// configured read buffer size up to a window.
+fn small_read(cfg: &WebSocketConfig) -> usize {
+    SMALL_READ.max(cfg.read_buffer_size).min(READ_WINDOW)
+}
+
 /// The largest read for the frame in progress.
-fn read_limit(need: FrameNeed) -> usize {
+fn read_limit(need: FrameNeed, cfg: &WebSocketConfig) -> usize {
     if need.large {
         READ_WINDOW
     } else {
-        SMALL_READ
+        small_read(cfg)
     }
 }
 
@@ -190,7 +196,7 @@ impl ReadBuf {
             .needed
             .min(self.buf.capacity().max(cfg.read_buffer_size));
         // The read window adapts to the traffic: it doubles (up to
-        // SMALL_READ) while reads fill it, so a burst of small frames is
+        // `small_read`) while reads fill it, so a burst of small frames is
         // taken in one syscall, and shrinks again when reads come back small.
         // Never below `read_buffer_size`: it starts there and decays to it.
         let want = grow.max(self.hint).max(1);
@@ -206,8 +212,8 @@ impl ReadBuf {
         (want, room)
     }
 
-    fn lacks_room(&self, room: usize, need: FrameNeed) -> bool {
-        self.buf.capacity() - self.buf.len() < room.min(read_limit(need))
+    fn lacks_room(&self, room: usize, need: FrameNeed, cfg: &WebSocketConfig) -> bool {
+        self.buf.capacity() - self.buf.len() < room.min(read_limit(need, cfg))
     }
 
     /// The next read must first make room in the buffer. While output that
@@ -215,7 +221,7 @@ impl ReadBuf {
     /// its first reads, the partial frame copied over); written out first,
     /// the buffer is ours again and is reused in place.
     pub(crate) fn needs_room(&self, need: FrameNeed, cfg: &WebSocketConfig) -> bool {
-        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1, need)
+        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1, need, cfg)
     }
 
     /// Makes room as the frame in progress needs and returns the window to
@@ -232,7 +238,7 @@ impl ReadBuf {
             // while a message handed out still shares the allocation.
             let _ = self.buf.try_reclaim(self.full_capacity);
         }
-        if self.lacks_room(room, need) {
+        if self.lacks_room(room, need, cfg) {
             // Reclaims the consumed front of the buffer when nothing else
             // holds it, so this allocates only when messages are still alive.
             self.buf.reserve(want);
@@ -242,7 +248,9 @@ impl ReadBuf {
         // Offer what we want, or more where the spare capacity is initialised
         // already and so costs nothing to offer; zeroing happens at most once
         // per byte of an allocation.
-        let mut window = want.max(self.init.spare(&self.buf)).min(read_limit(need));
+        let mut window = want
+            .max(self.init.spare(&self.buf))
+            .min(read_limit(need, cfg));
         if need.large {
             // A large frame is read up to its end and no further. Bytes read
             // past it would start the next frame at the far end of the
@@ -282,7 +290,7 @@ impl ReadBuf {
         self.buf.truncate(self.buf.len() - window_len + n);
         let hint = self.hint;
         if n == window_len && window_len >= hint {
-            self.hint = (hint * 2).min(SMALL_READ);
+            self.hint = (hint * 2).min(small_read(cfg));
         } else if n > 0 && n < hint / 8 {
             self.hint = (hint / 2).max(cfg.read_buffer_size);
         } else if n == 0 && self.full_capacity > kept(cfg) && self.buf.is_empty() && !self.in_frame
@@ -519,5 +527,21 @@ mod tests {
             offered.push(n);
         }
         assert_eq!(offered.iter().max(), Some(&READ_WINDOW), "{offered:?}");
+    }
+
+    /// A read buffer size configured over [`SMALL_READ`] is what reads
+    /// between frames offer, from the first read on.
+    #[test]
+    fn a_larger_read_buffer_size_is_offered_between_frames() {
+        let cfg = WebSocketConfig::builder()
+            .read_buffer_size(128 << 10)
+            .build();
+        let mut rb = ReadBuf::new(b"", &cfg);
+        for _ in 0..4 {
+            let n = rb.window(FrameNeed::default(), &cfg).len();
+            assert_eq!(n, 128 << 10);
+            rb.filled(n, n, &cfg);
+            rb.clear();
+        }
     }
 }
