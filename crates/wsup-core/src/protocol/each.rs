@@ -158,15 +158,13 @@ impl<'a> Received<'a> {
     /// An owned [`Chunk`] of the same bytes, to keep past the handler
     /// (copied, where the message is borrowed).
     pub fn to_chunk(&self) -> Chunk {
-        match self.0 {
-            Repr::Whole { text: true, data } => {
-                Chunk::whole_text(bytes::Bytes::copy_from_slice(data))
-            }
-            Repr::Whole { text: false, data } => {
-                Chunk::binary(bytes::Bytes::copy_from_slice(data), true)
-            }
-            Repr::Deferred(ref d) => Chunk::binary(bytes::Bytes::copy_from_slice(d.bytes()), true),
-            Repr::Chunk(c) => c.clone(),
+        if let Repr::Chunk(c) = self.0 {
+            return c.clone();
+        }
+        let data = bytes::Bytes::copy_from_slice(self.data());
+        match self.kind() {
+            MessageKind::Text => Chunk::whole_text(data),
+            MessageKind::Binary => Chunk::binary(data, true),
         }
     }
 }
