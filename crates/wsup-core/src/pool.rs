@@ -1,8 +1,10 @@
 //! Write buffer pooling (gorilla's `WriteBufferPool`).
 //!
-//! With a pool, a connection takes a write buffer when it has something to
-//! write and gives it back once everything is flushed, so an idle connection
-//! holds no write buffer at all.
+//! A connection takes a write buffer when it has something to write and
+//! gives it back once everything is flushed, so an idle connection holds no
+//! write buffer at all. It takes it from the configured [`BufferPool`], or,
+//! without one, from the few spare buffers its thread keeps
+//! ([`ThreadSpares`]).
 
 use std::fmt::Debug;
 use std::sync::Mutex;
@@ -66,9 +68,147 @@ impl BufferPool for DefaultBufferPool {
     }
 }
 
+/// The spare write buffers of the current thread: where a connection
+/// with no [`BufferPool`] configured takes its write buffer from and gives
+/// it back to, a bounded free list per thread, with no lock (see
+/// [`Spares`]).
+#[derive(Debug)]
+pub(crate) struct ThreadSpares;
+
+std::thread_local! {
+    static SPARE_WRITE: Spares<BytesMut> = const { Spares::new() };
+}
+
+impl ThreadSpares {
+    /// A spare buffer of this thread, if it has one.
+    #[inline]
+    pub(crate) fn get() -> Option<BytesMut> {
+        Spares::take(&SPARE_WRITE)
+    }
+
+    /// Gives `buf` to this thread's spares (emptied); handed back if they
+    /// are full or it is too large, for the connection to keep or free.
+    #[inline]
+    pub(crate) fn put(mut buf: BytesMut) -> Option<BytesMut> {
+        if buf.capacity() > SPARE_CAPACITY {
+            return Some(buf);
+        }
+        buf.clear();
+        Spares::give(&SPARE_WRITE, buf)
+    }
+
+    /// How many spare buffers this thread holds.
+    #[cfg(test)]
+    pub(crate) fn count() -> usize {
+        Spares::count(&SPARE_WRITE)
+    }
+
+    /// Frees this thread's spare buffers.
+    #[cfg(test)]
+    pub(crate) fn clear() {
+        while Self::get().is_some() {}
+    }
+}
+
+/// A thread's spare buffers of one kind (write buffers here, read buffers
+/// in `read_buf.rs`): a connection takes one when it has something to
+/// write or to read and none of its own, and gives it back when the batch
+/// is written out, or when its read would wait with nothing buffered.
+///
+/// Shared this way, the buffer a batch is read into or copied into is the
+/// one the previous connection's batch just used, still in the cache. Each
+/// connection keeping its own, 100 connections echoing 1 KiB messages went
+/// through 100 read and 100 write buffers of 16 to 32 KiB each, which do
+/// not stay in the cache from one connection's turn to its next
+/// (`docs/bench`); and a connection kept what a burst grew its buffers to
+/// until it had been idle for a keepalive interval. As uWebSockets shares
+/// one receive and one send buffer per event loop, the connections of a
+/// thread share a few here (more than one when several hold a batch at
+/// once: a write that waits, a frame that arrived in part).
+///
+/// Bounded: at most [`SPARES`] buffers of at most [`SPARE_CAPACITY`] bytes
+/// each per thread and kind; a buffer refused is handed back, and the
+/// connection keeps it as it did before (within its own limits). A task
+/// that moves to another thread gives its buffer back to that thread.
+/// Re-entered on the same thread (a buffer given back from inside a
+/// destructor that runs while one is taken), it refuses rather than fail.
+#[derive(Debug)]
+pub(crate) struct Spares<T>(std::cell::RefCell<Vec<T>>);
+
+/// Most buffers of a kind a thread keeps spare.
+pub(crate) const SPARES: usize = 4;
+/// Largest buffer a thread keeps spare: a batch up to the default flush
+/// threshold, or a read of 64 KiB after most of a frame, fits.
+pub(crate) const SPARE_CAPACITY: usize = 256 * 1024;
+
+impl<T> Spares<T> {
+    pub(crate) const fn new() -> Self {
+        Spares(std::cell::RefCell::new(Vec::new()))
+    }
+
+    /// One of this thread's spares, if it has one.
+    #[inline]
+    pub(crate) fn take(key: &'static std::thread::LocalKey<Self>) -> Option<T> {
+        // Not reachable (the thread is ending): none.
+        key.try_with(|s| s.0.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten()
+    }
+
+    /// Gives `item` to this thread's spares; handed back if they are full
+    /// (or not reachable).
+    #[inline]
+    pub(crate) fn give(key: &'static std::thread::LocalKey<Self>, item: T) -> Option<T> {
+        let mut item = Some(item);
+        let _ = key.try_with(|s| {
+            if let Ok(mut spares) = s.0.try_borrow_mut() {
+                if spares.len() < SPARES {
+                    spares.extend(item.take());
+                }
+            }
+        });
+        item
+    }
+
+    #[cfg(test)]
+    pub(crate) fn count(key: &'static std::thread::LocalKey<Self>) -> usize {
+        key.with(|s| s.0.borrow().len())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn peek<R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
+        f(&self.0.borrow())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_spares_are_bounded_in_count_and_size_and_per_thread() {
+        std::thread::spawn(|| {
+            assert!(ThreadSpares::get().is_none());
+            let big = ThreadSpares::put(BytesMut::with_capacity(SPARE_CAPACITY + 1));
+            assert!(big.is_some_and(|b| b.capacity() > SPARE_CAPACITY));
+            assert_eq!(ThreadSpares::count(), 0);
+            let mut b = BytesMut::with_capacity(100);
+            b.extend_from_slice(b"left over");
+            assert!(ThreadSpares::put(b).is_none());
+            let b = ThreadSpares::get().expect("the spare just given");
+            assert!(b.is_empty() && b.capacity() >= 100);
+            let refused = (0..SPARES + 3)
+                .filter_map(|_| ThreadSpares::put(BytesMut::with_capacity(64)))
+                .count();
+            assert_eq!((ThreadSpares::count(), refused), (SPARES, 3));
+            std::thread::spawn(|| assert!(ThreadSpares::get().is_none()))
+                .join()
+                .unwrap();
+            assert_eq!(ThreadSpares::count(), SPARES);
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn pool_is_bounded_in_count_and_size() {

@@ -62,6 +62,8 @@ pub(crate) use self::decode::{Event, Mode};
 pub use self::each::{Received, Replies};
 pub(crate) use self::flush::Flush;
 pub(crate) use self::queue::MAX_IOVECS;
+#[cfg(test)]
+pub(crate) use self::read_buf::{set_spare_reads_full, spare_read_capacities};
 pub(crate) use self::read_buf::{PROBE, READ_WINDOW};
 pub(crate) use self::send::DeflateState;
 
@@ -246,7 +248,7 @@ impl Protocol {
 
     /// No read buffer is held yet: read into a stack array of [`PROBE`]
     /// bytes and hand it to [`received_probe`](Self::received_probe).
-    pub(crate) fn wants_probe(&self) -> bool {
+    pub(crate) fn wants_probe(&mut self) -> bool {
         self.read.wants_probe()
     }
 

@@ -6,10 +6,16 @@
 //! One read fills the buffer with as many frames as the kernel has; frames
 //! are decoded from it until it runs dry. A frame that arrived whole becomes
 //! a message with no copy: its payload is split off the buffer as `Bytes`.
+//!
+//! When a connection's read would wait with nothing buffered, it gives its
+//! buffer to its thread's spares (`crate::pool::Spares`; kept, where they
+//! refuse it), and the next connection to read on that thread takes it,
+//! still in the cache.
 
 use bytes::BytesMut;
 
 use crate::config::WebSocketConfig;
+use crate::pool::{Spares, SPARE_CAPACITY};
 
 /// Largest slice handed to one read: for a frame of this size or more
 /// (read up to its end), the most a read adds to it. The slice must be
@@ -165,8 +171,55 @@ impl ReadBuf {
     /// connection then keeps no buffer (`read_buffer_size` bytes, 4 KiB by
     /// default) while it waits, which is most of what 10 000 idle
     /// connections cost.
-    pub(crate) fn wants_probe(&self) -> bool {
-        self.full_capacity == 0
+    ///
+    /// A buffer the thread has spare is taken first: then no probe.
+    pub(crate) fn wants_probe(&mut self) -> bool {
+        self.full_capacity == 0 && !self.take_spare()
+    }
+
+    /// Takes one of the thread's spare read buffers (see [`Spares`]), if
+    /// none is held; whether one is held now.
+    fn take_spare(&mut self) -> bool {
+        if self.full_capacity == 0 {
+            if let Some(Spare {
+                buf,
+                init,
+                full_capacity,
+            }) = Spares::take(&SPARE_READ)
+            {
+                self.buf = buf;
+                self.init = init;
+                self.full_capacity = full_capacity;
+            }
+        }
+        self.full_capacity > 0
+    }
+
+    /// Gives the buffer to the thread's spares, if one is held, nothing is
+    /// buffered and no frame is in progress; whether it went. Refused, it
+    /// stays.
+    fn give_spare(&mut self) -> bool {
+        if self.full_capacity == 0
+            || !self.buf.is_empty()
+            || self.in_frame
+            || self.full_capacity > SPARE_CAPACITY
+        {
+            return false;
+        }
+        let spare = Spare {
+            buf: std::mem::take(&mut self.buf),
+            init: std::mem::take(&mut self.init),
+            full_capacity: std::mem::replace(&mut self.full_capacity, 0),
+        };
+        match Spares::give(&SPARE_READ, spare) {
+            None => true,
+            Some(refused) => {
+                self.buf = refused.buf;
+                self.init = refused.init;
+                self.full_capacity = refused.full_capacity;
+                false
+            }
+        }
     }
 
     /// The first bytes, read into a probe: the buffer is allocated now. A
@@ -264,28 +317,34 @@ impl ReadBuf {
         &mut self.buf[len..]
     }
 
+    /// The connection has been idle for a while (a keepalive interval with
+    /// nothing received): the buffer is given back, unless part of a frame
+    /// is held: to the thread's spares, or freed where they refuse it; the
+    /// next bytes go to a spare or a probe.
+    pub(crate) fn release_idle(&mut self, cfg: &WebSocketConfig) {
+        if self.full_capacity > 0 && self.buf.is_empty() && !self.in_frame {
+            if !self.give_spare() {
+                self.release();
+                self.full_capacity = 0;
+            }
+            self.hint = cfg.read_buffer_size;
+        }
+    }
+
     /// `n` bytes were read into the window of `window_len` bytes (`n` is 0
     /// when the read failed or must wait): keeps them and adapts the size of
     /// the next window.
     ///
     /// A read that must wait with nothing buffered and no frame in progress
-    /// is where a buffer that grew for a large frame is given back: the
-    /// connection is going idle, and holds no more than [`kept`] from then
-    /// on. Between large messages that arrive back to back it is kept and
+    /// is where the buffer is given back: to the thread's spares (see
+    /// [`Spares`]), for the next connection's read, or this one's, to take.
+    /// Where they refuse it (too large, or the thread keeps enough), the
+    /// connection keeps it, unless a large frame grew it past [`kept`]: the
+    /// connection is going idle, and holds no more than that from then on.
+    /// Between large messages that arrive back to back it is kept and
     /// reused (no wait in between), and so is any buffer the traffic of
     /// ordinary frames grows, which never passes [`kept`]. Given back, the
-    /// next bytes go to a probe again, as on a new connection.
-    /// The connection has been idle for a while (a keepalive interval with
-    /// nothing received): the buffer is given back, unless part of a frame
-    /// is held; the next bytes go to a probe.
-    pub(crate) fn release_idle(&mut self, cfg: &WebSocketConfig) {
-        if self.full_capacity > 0 && self.buf.is_empty() && !self.in_frame {
-            self.release();
-            self.full_capacity = 0;
-            self.hint = cfg.read_buffer_size;
-        }
-    }
-
+    /// next bytes go to a spare or a probe, as on a new connection.
     pub(crate) fn filled(&mut self, n: usize, window_len: usize, cfg: &WebSocketConfig) {
         self.buf.truncate(self.buf.len() - window_len + n);
         let hint = self.hint;
@@ -293,11 +352,55 @@ impl ReadBuf {
             self.hint = (hint * 2).min(small_read(cfg));
         } else if n > 0 && n < hint / 8 {
             self.hint = (hint / 2).max(cfg.read_buffer_size);
-        } else if n == 0 && self.full_capacity > kept(cfg) && self.buf.is_empty() && !self.in_frame
+        } else if n == 0
+            && !self.give_spare()
+            && self.full_capacity > kept(cfg)
+            && self.buf.is_empty()
+            && !self.in_frame
         {
             self.release();
             self.full_capacity = 0;
             self.hint = cfg.read_buffer_size;
+        }
+    }
+}
+
+/// A read buffer given to the thread's spares: the allocation with the
+/// record of what is initialised in it and the capacity it is rewound to,
+/// which go wherever it goes.
+struct Spare {
+    buf: BytesMut,
+    init: Initialised,
+    full_capacity: usize,
+}
+
+std::thread_local! {
+    static SPARE_READ: Spares<Spare> = const { Spares::new() };
+}
+
+/// The capacities of this thread's spare read buffers.
+#[cfg(test)]
+pub(crate) fn spare_read_capacities() -> Vec<usize> {
+    SPARE_READ.with(|s| Spares::peek(s, |v| v.iter().map(|s| s.full_capacity).collect()))
+}
+
+/// Fills this thread's spare read buffers (with small ones), or empties
+/// them.
+#[cfg(test)]
+pub(crate) fn set_spare_reads_full(full: bool) {
+    while Spares::take(&SPARE_READ).is_some() {}
+    if !full {
+        return;
+    }
+    loop {
+        let buf = BytesMut::with_capacity(64);
+        let spare = Spare {
+            full_capacity: buf.capacity(),
+            buf,
+            init: Initialised::default(),
+        };
+        if Spares::give(&SPARE_READ, spare).is_some() {
+            return;
         }
     }
 }

@@ -23,7 +23,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::WebSocketConfig;
 use crate::frame::{encode_header, OpCode, MAX_HEADER_LEN};
-use crate::pool::BufferPool;
+use crate::pool::{BufferPool, ThreadSpares};
 use crate::role::Role;
 
 use self::client::Masker;
@@ -155,7 +155,11 @@ impl OutQueue {
     #[inline(never)]
     fn grow_buffer(&mut self, additional: usize) {
         if self.tail.capacity() == 0 {
-            if let Some(buf) = self.pool.as_ref().and_then(|p| p.get()) {
+            let spare = match &self.pool {
+                Some(pool) => pool.get(),
+                None => ThreadSpares::get(),
+            };
+            if let Some(buf) = spare {
                 self.tail = buf;
                 self.full_capacity = self.tail.capacity();
             }
@@ -433,35 +437,43 @@ impl OutQueue {
     }
 
     /// The transport was flushed after everything queued was written: the
-    /// queue is idle. With a pool, it gives its buffer back (the pool keeps
-    /// it or not); without one, it keeps it unless a backlog grew it past
-    /// `keep_at_most`.
+    /// queue is idle, and gives its buffer back for the next batch (of this
+    /// connection or another) to take: to the pool, which keeps it or frees
+    /// it, or, without one, to the thread's spares; where they refuse it,
+    /// the connection keeps it. A buffer a backlog grew past `keep_at_most`
+    /// is freed.
     pub(crate) fn flushed(&mut self) {
         debug_assert_eq!(self.queued, 0);
         self.needs_flush = false;
-        if !self.tail.is_empty() || self.tail.capacity() == 0 {
-            return;
-        }
-        if let Some(pool) = &self.pool {
-            // The pool decides what it keeps.
-            pool.put(std::mem::take(&mut self.tail));
-        } else if self.tail.capacity() > self.keep_at_most {
-            self.tail = BytesMut::new();
-            self.full_capacity = 0;
-        }
+        self.give_back(true);
     }
 
     /// The connection has been idle for a while: with nothing queued, its
-    /// buffer is given back (to the pool, with one).
+    /// buffer is given back as after a flush, and freed where the thread's
+    /// spares refuse it.
     pub(crate) fn release_idle(&mut self) {
-        if self.queued > 0 || !self.tail.is_empty() || self.tail.capacity() == 0 {
+        if self.queued == 0 {
+            self.give_back(false);
+        }
+    }
+
+    /// Gives the empty tail back; `keep`: kept where the thread's spares
+    /// refuse it (else freed).
+    fn give_back(&mut self, keep: bool) {
+        if !self.tail.is_empty() || self.tail.capacity() == 0 {
             return;
         }
         let tail = std::mem::take(&mut self.tail);
-        self.full_capacity = 0;
         if let Some(pool) = &self.pool {
+            // The pool decides what it keeps.
             pool.put(tail);
+        } else if tail.capacity() <= self.keep_at_most {
+            if let Some(refused) = ThreadSpares::put(tail).filter(|_| keep) {
+                self.tail = refused;
+                return;
+            }
         }
+        self.full_capacity = 0;
     }
 
     /// Drops everything queued (the transport failed).

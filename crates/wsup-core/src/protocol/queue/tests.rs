@@ -54,45 +54,79 @@ fn prepared_frames_are_queued_by_reference_from_the_share_limit() {
     assert!(q.holds_large_payload());
 }
 
+/// Written out, the tail is rewound to its whole capacity; flushed, it goes
+/// to the thread's spares, and the next batch, of this queue or of another
+/// on the same thread, takes it back whole: one buffer for all of them.
 #[test]
-fn a_written_out_tail_is_rewound_to_its_whole_capacity() {
-    let mut writer = OutQueue::new(&WebSocketConfig::default(), Role::Server);
+fn a_written_out_tail_is_rewound_and_shared_through_the_threads_spares() {
+    ThreadSpares::clear();
+    let cfg = WebSocketConfig::default();
+    let (mut a, mut b) = (
+        OutQueue::new(&cfg, Role::Server),
+        OutQueue::new(&cfg, Role::Server),
+    );
     let mut out = Vec::new();
-    for round in 1..=3 {
+    let mut first = None;
+    for round in 1..=4 {
+        let q = if round % 2 == 0 { &mut b } else { &mut a };
         for _ in 0..20 {
-            writer.queue_frame(OpCode::Binary, true, false, &[7u8; 1000]);
+            q.queue_frame(OpCode::Binary, true, false, &[7u8; 1000]);
         }
-        let full = writer.tail.capacity();
+        let (full, base) = (q.tail.capacity(), q.tail.as_ptr());
         assert!(full >= 20 * 1004);
-        write_out(&mut writer, &mut out);
+        assert_eq!(*first.get_or_insert(base), base, "round {round}");
+        while q.queued() > 0 {
+            let n = q.single().map(|s| s.len()).unwrap();
+            out.extend_from_slice(q.single().unwrap());
+            q.consume(n);
+        }
         // All of it is room for the next batch: nothing to shift later.
-        assert_eq!(writer.tail.capacity(), full, "round {round}");
+        assert_eq!(q.tail.capacity(), full, "round {round}");
+        q.flushed();
+        assert_eq!((q.tail.capacity(), ThreadSpares::count()), (0, 1));
         assert_eq!(out.len(), round * 20 * 1004);
     }
 }
 
+/// Where the thread keeps enough spares (other connections' buffers), a
+/// flushed queue keeps its own buffer, as it would without spares.
+#[test]
+fn a_tail_the_spares_refuse_is_kept() {
+    ThreadSpares::clear();
+    let mut q = OutQueue::new(&WebSocketConfig::default(), Role::Server);
+    q.queue_frame(OpCode::Binary, true, false, &[7u8; 1000]);
+    let cap = q.tail.capacity();
+    while ThreadSpares::put(BytesMut::with_capacity(64)).is_none() {}
+    write_out(&mut q, &mut Vec::new());
+    assert_eq!(q.tail.capacity(), cap);
+    assert_eq!(ThreadSpares::count(), crate::pool::SPARES);
+}
+
 /// A backlog of small frames grows the tail far past the threshold;
-/// once written out, the tail is let go, and the next frame gets a
-/// buffer of the usual size. A batch up to the threshold keeps it.
+/// once written out, the tail is let go (not kept spare), and the next
+/// frame gets a buffer of the usual size. A batch up to the threshold
+/// gives its buffer to the spares.
 #[test]
 fn a_tail_grown_by_a_backlog_is_let_go_once_written() {
+    ThreadSpares::clear();
     let mut writer = OutQueue::new(&WebSocketConfig::default(), Role::Server);
     let mut out = Vec::new();
     for _ in 0..10 {
         writer.queue_frame(OpCode::Binary, true, false, &[1u8; 10_000]);
     }
-    write_out(&mut writer, &mut out);
     let kept = writer.tail.capacity();
+    write_out(&mut writer, &mut out);
     assert!(
         (10 * 10_004..=writer.keep_at_most).contains(&kept),
         "{kept}"
     );
+    assert_eq!((writer.tail.capacity(), ThreadSpares::count()), (0, 1));
     for _ in 0..100 {
         writer.queue_frame(OpCode::Binary, true, false, &[2u8; 10_000]);
     }
     assert!(writer.tail.capacity() > writer.keep_at_most);
     write_out(&mut writer, &mut out);
-    assert_eq!(writer.tail.capacity(), 0);
+    assert_eq!((writer.tail.capacity(), ThreadSpares::count()), (0, 0));
     writer.queue_frame(OpCode::Text, true, false, b"next");
     assert!(writer.tail.capacity() <= 8 * 1024);
     write_out(&mut writer, &mut out);
