@@ -126,9 +126,13 @@ impl ThreadSpares {
 /// thread share a few here (more than one when several hold a batch at
 /// once: a write that waits, a frame that arrived in part).
 ///
-/// Bounded: at most [`SPARES`] buffers of at most [`SPARE_CAPACITY`] bytes
-/// each per thread and kind; a buffer refused is handed back, and the
-/// connection keeps it as it did before (within its own limits). A task
+/// Bounded: at most [`SPARES`] buffers per thread and kind, write buffers
+/// of at most [`SPARE_CAPACITY`] bytes, read buffers of at most 64 KiB (a
+/// buffer grown by larger frames stays with its connection: see
+/// `read_buf.rs`); a buffer refused is handed back, and the connection
+/// keeps it as it did before (within its own limits). A spare read buffer
+/// may share its allocation with messages split off it that are still
+/// alive; its own part is its alone. A task
 /// that moves to another thread gives its buffer back to that thread.
 /// Re-entered on the same thread (a buffer given back from inside a
 /// destructor that runs while one is taken), it refuses rather than fail.
@@ -137,8 +141,8 @@ pub(crate) struct Spares<T>(std::cell::RefCell<Vec<T>>);
 
 /// Most buffers of a kind a thread keeps spare.
 pub(crate) const SPARES: usize = 4;
-/// Largest buffer a thread keeps spare: a batch up to the default flush
-/// threshold, or a read of 64 KiB after most of a frame, fits.
+/// Largest write buffer a thread keeps spare: a batch up to the default
+/// flush threshold fits.
 pub(crate) const SPARE_CAPACITY: usize = 256 * 1024;
 
 impl<T> Spares<T> {

@@ -141,60 +141,90 @@ fn after_a_large_compressed_send_no_large_scratch_is_kept() {
 
 /// Ordinary traffic, frames under a read window in large reads, whether the
 /// application keeps its messages or not: the buffer stays within what is
-/// kept, and is kept across a wait: given to the thread's spares, where the
-/// next read takes it back, or, where the thread keeps enough spares, by
-/// the connection.
+/// kept, and is kept across a wait: by the connection, or by the thread's
+/// spares (see the next test).
 #[test]
 fn a_buffer_grown_by_ordinary_traffic_is_kept_across_waits() {
-    for spares_full in [false, true] {
-        for (size, hold) in [
-            (1000, false),
-            (1000, true),
-            (60_000, false),
-            (200_000, false),
-        ] {
-            set_spare_reads_full(false);
-            let n = (4 << 20) / size;
-            let input = frame(OpCode::Binary, true, false, &vec![1u8; size]).repeat(n);
-            let mut ws = conn(input, false);
-            let mut most = 0;
-            let mut held = Vec::new();
-            for i in 0..n {
-                let msg = block_on(ws.recv()).unwrap();
-                if i == 0 {
-                    // Other connections' buffers fill the spares meanwhile.
-                    set_spare_reads_full(spares_full);
-                }
-                most = most.max(ws.driver.proto.read_capacity());
-                if hold {
-                    held.push(msg);
-                }
+    for (size, hold) in [
+        (1000, false),
+        (1000, true),
+        (60_000, false),
+        (200_000, false),
+    ] {
+        set_spare_reads_full(false);
+        let n = (4 << 20) / size;
+        let input = frame(OpCode::Binary, true, false, &vec![1u8; size]).repeat(n);
+        let mut ws = conn(input, false);
+        let mut most = 0;
+        let mut held = Vec::new();
+        for _ in 0..n {
+            let msg = block_on(ws.recv()).unwrap();
+            most = most.max(ws.driver.proto.read_capacity());
+            if hold {
+                held.push(msg);
             }
-            assert!(most <= kept(ws.config()), "{size}: {most}");
-            wait_for_more(&mut ws);
-            let rbs = ws.config().read_buffer_size();
-            let held = ws.driver.proto.read_capacity();
-            let spare = spare_read_capacities();
-            if spares_full {
-                assert!(held > rbs, "{size}: {held}");
-                assert!(spare.iter().all(|&c| c < rbs), "{size}: {spare:?}");
-                continue;
-            }
-            assert_eq!(held, 0, "{size}");
-            let &[cap] = &spare[..] else {
-                panic!("{size}: {spare:?}")
-            };
-            assert!(cap > rbs, "{size}: {cap}");
-            // The next read takes it back.
-            ws.get_mut()
-                .input
-                .extend(frame(OpCode::Binary, true, false, b"next"));
-            assert_eq!(block_on(ws.recv()).unwrap(), Message::binary(&b"next"[..]));
-            // The same buffer, but for the frame just split off its front.
-            let taken = ws.driver.proto.read_capacity();
-            assert!((cap - 10..=cap).contains(&taken), "{size}: {taken} {cap}");
-            assert!(spare_read_capacities().is_empty());
         }
+        assert!(most <= kept(ws.config()), "{size}: {most}");
+        wait_for_more(&mut ws);
+        let held = ws.driver.proto.read_capacity();
+        let spare = spare_read_capacities();
+        let cap = held.max(spare.iter().copied().max().unwrap_or(0));
+        assert!(
+            cap > ws.config().read_buffer_size(),
+            "{size}: {held} {spare:?}"
+        );
+    }
+}
+
+/// A burst of small messages in small reads (as over a socket: what the
+/// peer sent since the last read), then a wait: the buffer goes to the
+/// thread's spares, and the next read takes it back. Where the thread
+/// keeps enough spares already (other connections'), the connection keeps
+/// its own.
+#[test]
+fn a_small_buffer_goes_to_the_threads_spares_when_the_read_waits() {
+    for spares_full in [false, true] {
+        set_spare_reads_full(false);
+        let input = frame(OpCode::Binary, true, false, &[1u8; 1000]).repeat(100);
+        let mut ws = WebSocket::from_raw(
+            Mem::new(input, 16 * 1024),
+            Role::Server,
+            Bytes::new(),
+            big_limits(),
+            None,
+        );
+        ws.get_mut().hang = true;
+        for i in 0..100 {
+            assert_eq!(
+                block_on(ws.recv()).unwrap(),
+                Message::binary(vec![1u8; 1000])
+            );
+            if i == 0 {
+                // Other connections give theirs meanwhile.
+                set_spare_reads_full(spares_full);
+            }
+        }
+        wait_for_more(&mut ws);
+        let rbs = ws.config().read_buffer_size();
+        let (held, spare) = (ws.driver.proto.read_capacity(), spare_read_capacities());
+        if spares_full {
+            assert!(held > rbs, "{held}");
+            assert!(spare.iter().all(|&c| c < rbs), "{spare:?}");
+            continue;
+        }
+        assert_eq!(held, 0);
+        let &[cap] = &spare[..] else {
+            panic!("{spare:?}")
+        };
+        assert!((rbs + 1..=64 * 1024).contains(&cap), "{cap}");
+        ws.get_mut()
+            .input
+            .extend(frame(OpCode::Binary, true, false, b"next"));
+        assert_eq!(block_on(ws.recv()).unwrap(), Message::binary(&b"next"[..]));
+        // The same buffer, but for the frame just split off its front.
+        let taken = ws.driver.proto.read_capacity();
+        assert!((cap - 10..=cap).contains(&taken), "{taken} {cap}");
+        assert!(spare_read_capacities().is_empty());
     }
 }
 
