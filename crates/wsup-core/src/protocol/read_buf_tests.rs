@@ -1,0 +1,141 @@
+//! The read buffer's own tests: window sizes, room, the zero-once record.
+
+use super::*;
+use bytes::Buf;
+
+/// A buffer of `capacity` whose first `window` bytes were offered to a
+/// read (so zeroed once), and its record.
+fn offered(capacity: usize, window: usize) -> (BytesMut, Initialised) {
+    let mut buf = BytesMut::with_capacity(capacity);
+    let mut init = Initialised::default();
+    init.extend(&mut buf, window);
+    (buf, init)
+}
+
+#[test]
+fn zeroes_each_byte_once_and_keeps_what_was_read() {
+    let (mut buf, mut init) = offered(64, 16);
+    assert_eq!(&buf[..], &[0u8; 16]);
+    buf[..4].copy_from_slice(b"abcd");
+    buf.truncate(4);
+    // The 12 bytes past the data are initialised: no zeroing needed.
+    assert_eq!(init.spare(&buf), 12);
+    buf[..].copy_from_slice(b"abcd");
+    init.extend(&mut buf, 20);
+    assert_eq!(buf.len(), 24);
+    assert_eq!(&buf[..4], b"abcd");
+    assert!(buf[4..].iter().all(|&b| b == 0));
+    buf.truncate(10);
+    buf.advance(10);
+    assert_eq!(init.spare(&buf), 14);
+}
+
+#[test]
+fn a_new_allocation_starts_over() {
+    let (mut buf, mut init) = offered(32, 32);
+    buf.truncate(8);
+    let kept = buf.split_to(8); // shared: the next reserve allocates
+    buf.reserve(1024);
+    assert_eq!(init.spare(&buf), 0);
+    init.extend(&mut buf, 100);
+    assert!(buf.iter().all(|&b| b == 0));
+    assert_eq!(kept.len(), 8);
+}
+
+#[test]
+fn a_reset_record_starts_over_even_at_the_same_address() {
+    let (mut buf, mut init) = offered(64, 64);
+    buf.truncate(0);
+    assert_eq!(init.spare(&buf), 64);
+    // Same allocation, but declared replaced: nothing is vouched for.
+    init = Initialised::default();
+    assert_eq!(init.spare(&buf), 0);
+    init.extend(&mut buf, 8);
+    buf.truncate(0);
+    assert_eq!(init.spare(&buf), 8);
+}
+
+#[test]
+fn reclaiming_in_place_keeps_the_record() {
+    let (mut buf, mut init) = offered(4096, 4096);
+    buf.truncate(100);
+    drop(buf.split_to(100).freeze());
+    // Unique again: reserve reclaims the same allocation.
+    buf.reserve(4000);
+    assert_eq!(init.spare(&buf), 4096);
+    init.extend(&mut buf, 4096);
+    assert_eq!(buf.len(), 4096);
+}
+
+#[test]
+fn a_released_buffer_is_never_vouched_for() {
+    let cfg = WebSocketConfig::default();
+    let mut rb = ReadBuf::new(b"x", &cfg);
+    let need = FrameNeed::default();
+    let n = rb.window(need, &cfg).len();
+    rb.filled(0, n, &cfg);
+    assert_ne!(rb.init.alloc_end, 0);
+    rb.release();
+    assert_eq!(rb.capacity(), 0);
+    assert_eq!((rb.init.alloc_end, rb.init.init_end), (0, 0));
+}
+
+/// Reads that fill what they were offered double the next offer: up
+/// to [`SMALL_READ`] between frames, however long that goes on; inside
+/// a frame of [`READ_WINDOW`] bytes or more, up to a read window.
+#[test]
+fn reads_grow_to_a_small_read_between_frames_and_a_window_in_a_large_frame() {
+    let cfg = WebSocketConfig::default();
+    let mut rb = ReadBuf::new(b"", &cfg);
+    let mut offered = Vec::new();
+    for _ in 0..16 {
+        let n = rb.window(FrameNeed::default(), &cfg).len();
+        rb.filled(n, n, &cfg);
+        rb.clear();
+        offered.push(n);
+    }
+    assert_eq!(offered[0], cfg.read_buffer_size);
+    assert_eq!(offered.iter().max(), Some(&SMALL_READ), "{offered:?}");
+    // Nor does the buffer grow past what those reads need, when a frame
+    // under a window has filled it and runs a few bytes short (a 64 KiB
+    // message read in pieces: with reads of up to a window, it grew to
+    // 320 KiB here).
+    let n = rb.window(FrameNeed::default(), &cfg).len();
+    rb.filled(n, n, &cfg);
+    let short = FrameNeed {
+        needed: 100,
+        in_frame: true,
+        large: false,
+    };
+    assert!(!rb.window(short, &cfg).is_empty());
+    assert!(rb.capacity() < 3 * SMALL_READ, "{}", rb.capacity());
+    // The frame's bytes pile up in the buffer as they arrive.
+    let mut offered = Vec::new();
+    for _ in 0..8 {
+        let large = FrameNeed {
+            needed: (4 << 20) - rb.len(),
+            in_frame: true,
+            large: true,
+        };
+        let n = rb.window(large, &cfg).len();
+        rb.filled(n, n, &cfg);
+        offered.push(n);
+    }
+    assert_eq!(offered.iter().max(), Some(&READ_WINDOW), "{offered:?}");
+}
+
+/// A read buffer size configured over [`SMALL_READ`] is what reads
+/// between frames offer, from the first read on.
+#[test]
+fn a_larger_read_buffer_size_is_offered_between_frames() {
+    let cfg = WebSocketConfig::builder()
+        .read_buffer_size(128 << 10)
+        .build();
+    let mut rb = ReadBuf::new(b"", &cfg);
+    for _ in 0..4 {
+        let n = rb.window(FrameNeed::default(), &cfg).len();
+        assert_eq!(n, 128 << 10);
+        rb.filled(n, n, &cfg);
+        rb.clear();
+    }
+}
