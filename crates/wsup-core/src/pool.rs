@@ -100,7 +100,7 @@ impl ThreadSpares {
     /// How many spare buffers this thread holds.
     #[cfg(test)]
     pub(crate) fn count() -> usize {
-        Spares::count(&SPARE_WRITE)
+        SPARE_WRITE.with(|s| s.peek(<[BytesMut]>::len))
     }
 
     /// Frees this thread's spare buffers.
@@ -132,8 +132,8 @@ impl ThreadSpares {
 /// `read_buf.rs`); a buffer refused is handed back, and the connection
 /// keeps it as it did before (within its own limits). A spare read buffer
 /// may share its allocation with messages split off it that are still
-/// alive; its own part is its alone. A task
-/// that moves to another thread gives its buffer back to that thread.
+/// alive; its own part is its alone. A task that moves to another thread
+/// gives its buffer back to that thread.
 /// Re-entered on the same thread (a buffer given back from inside a
 /// destructor that runs while one is taken), it refuses rather than fail.
 #[derive(Debug)]
@@ -172,11 +172,6 @@ impl<T> Spares<T> {
             }
         });
         item
-    }
-
-    #[cfg(test)]
-    pub(crate) fn count(key: &'static std::thread::LocalKey<Self>) -> usize {
-        key.with(|s| s.0.borrow().len())
     }
 
     #[cfg(test)]

@@ -34,8 +34,13 @@ fn frame(opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
 /// goes quiet), optionally with permessage-deflate (context takeover both
 /// ways).
 fn conn(input: Vec<u8>, deflate: bool) -> WebSocket<Mem> {
+    conn_in_reads(input, 1 << 20, deflate)
+}
+
+/// As [`conn`], in reads of at most `chunk` bytes.
+fn conn_in_reads(input: Vec<u8>, chunk: usize, deflate: bool) -> WebSocket<Mem> {
     let mut ws = WebSocket::from_raw(
-        Mem::new(input, 1 << 20),
+        Mem::new(input, chunk),
         Role::Server,
         Bytes::new(),
         big_limits(),
@@ -186,14 +191,7 @@ fn a_small_buffer_goes_to_the_threads_spares_when_the_read_waits() {
     for spares_full in [false, true] {
         set_spare_reads_full(false);
         let input = frame(OpCode::Binary, true, false, &[1u8; 1000]).repeat(100);
-        let mut ws = WebSocket::from_raw(
-            Mem::new(input, 16 * 1024),
-            Role::Server,
-            Bytes::new(),
-            big_limits(),
-            None,
-        );
-        ws.get_mut().hang = true;
+        let mut ws = conn_in_reads(input, 16 * 1024, false);
         for i in 0..100 {
             assert_eq!(
                 block_on(ws.recv()).unwrap(),

@@ -186,22 +186,16 @@ impl ReadBuf {
         self.full_capacity == 0 && !self.take_spare()
     }
 
-    /// Takes one of the thread's spare read buffers (see [`Spares`]), if
-    /// none is held; whether one is held now.
+    /// Takes one of the thread's spare read buffers (see [`Spares`]), none
+    /// being held; whether it had one.
     fn take_spare(&mut self) -> bool {
-        if self.full_capacity == 0 {
-            if let Some(Spare {
-                buf,
-                init,
-                full_capacity,
-            }) = Spares::take(&SPARE_READ)
-            {
-                self.buf = buf;
-                self.init = init;
-                self.full_capacity = full_capacity;
+        match Spares::take(&SPARE_READ) {
+            Some(spare) => {
+                self.hold(spare);
+                true
             }
+            None => false,
         }
-        self.full_capacity > 0
     }
 
     /// Gives the buffer to the thread's spares, if one is held, nothing is
@@ -228,12 +222,17 @@ impl ReadBuf {
         match Spares::give(&SPARE_READ, spare) {
             None => true,
             Some(refused) => {
-                self.buf = refused.buf;
-                self.init = refused.init;
-                self.full_capacity = refused.full_capacity;
+                self.hold(refused);
                 false
             }
         }
+    }
+
+    /// Holds `spare`'s buffer, with the record that goes with it.
+    fn hold(&mut self, spare: Spare) {
+        self.buf = spare.buf;
+        self.init = spare.init;
+        self.full_capacity = spare.full_capacity;
     }
 
     /// The first bytes, read into a probe: the buffer is allocated now. A
