@@ -25,13 +25,15 @@ use crate::pool::Spares;
 pub(crate) const READ_WINDOW: usize = 256 * 1024;
 
 /// Largest slice handed to any other read (between frames, or inside a
-/// frame under [`READ_WINDOW`]), unless `read_buffer_size` is larger. A burst of small frames fills it in one
-/// syscall (900 messages of 64 bytes), and a larger read saves little
-/// (the syscall is a small part of copying 64 KiB) while it grows every
-/// connection's buffer: with reads of up to 256 KiB, 100 connections
-/// echoing 64 KiB messages held 540 KiB each and the kernel's copies into
-/// them missed the cache (`docs/bench`).
-const SMALL_READ: usize = 64 * 1024;
+/// frame under [`READ_WINDOW`]), unless `read_buffer_size` is larger: 64
+/// KiB and a frame header, so that a 64 KiB message fits one read. A burst
+/// of small frames fills it in one syscall (900 messages of 64 bytes), and
+/// a larger read saves little (the syscall is a small part of copying 64
+/// KiB) while it grows every connection's buffer: with reads of up to 256
+/// KiB, 100 connections echoing 64 KiB messages held 540 KiB each and the
+/// kernel's copies into them missed the cache (`docs/bench`; measured
+/// again at 0.94 of the messages per CPU second of 64 KiB reads).
+const SMALL_READ: usize = 64 * 1024 + crate::frame::MAX_HEADER_LEN;
 
 /// The largest read buffer given to the thread's spares: what the traffic
 /// of frames under [`SMALL_READ`] grows a buffer to (4 KiB for a burst of
@@ -56,6 +58,11 @@ fn read_limit(need: FrameNeed, cfg: &WebSocketConfig) -> usize {
         small_read(cfg)
     }
 }
+
+/// A frame this large (header included) is read up to its end, and no
+/// further, when the buffer is near its end (see
+/// [`ReadBuf::ends_frame_here`]): half a [`SMALL_READ`].
+const MEDIUM_FRAME: usize = SMALL_READ / 2;
 
 /// The first read of a connection that holds no read buffer yet goes to a
 /// stack array of this size (see [`ReadBuf::wants_probe`]).
@@ -325,9 +332,36 @@ impl ReadBuf {
             // buffer empty, so the next frame starts at the front (the rewind
             // above), for at most one more read per large frame.
             window = window.min(need.needed.max(1));
+        } else if self.ends_frame_here(need, window, len, cfg) {
+            window = need.needed;
         }
         self.init.extend(&mut self.buf, window);
         &mut self.buf[len..]
+    }
+
+    /// A read inside a frame of at least [`MEDIUM_FRAME`] bytes stops at the
+    /// frame's end where the buffer could not take a whole read after it.
+    /// Read further, the next frame would start in that short tail, run
+    /// past the buffer's end and be copied to the front (or to a new
+    /// buffer) whole: a copy of up to a frame, each time the buffer wraps.
+    /// Stopped there, the buffer is empty once the frame is decoded, and
+    /// the next read starts at the front with no copy (see
+    /// [`window`](Self::window)'s rewind), for at most one more read per
+    /// wrap. Smaller frames are cheaper to copy than a read is to make.
+    fn ends_frame_here(
+        &self,
+        need: FrameNeed,
+        window: usize,
+        len: usize,
+        cfg: &WebSocketConfig,
+    ) -> bool {
+        need.in_frame
+            && need.needed > 0
+            && need.needed < window
+            && len + need.needed >= MEDIUM_FRAME
+            && (self.buf.capacity() - len)
+                .checked_sub(need.needed)
+                .is_some_and(|after| after < read_limit(need, cfg))
     }
 
     /// The connection has been idle for a while (a keepalive interval with
