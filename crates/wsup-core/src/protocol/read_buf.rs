@@ -31,8 +31,8 @@ pub(crate) const READ_WINDOW: usize = 256 * 1024;
 /// a larger read saves little (the syscall is a small part of copying 64
 /// KiB) while it grows every connection's buffer: with reads of up to 256
 /// KiB, 100 connections echoing 64 KiB messages held 540 KiB each and the
-/// kernel's copies into them missed the cache (`docs/bench`; measured
-/// again at 0.94 of the messages per CPU second of 64 KiB reads).
+/// kernel's copies into them missed the cache (`docs/bench`: measured again
+/// with frames stopped at their end, 0.94 of the messages per CPU second).
 const SMALL_READ: usize = 64 * 1024 + crate::frame::MAX_HEADER_LEN;
 
 /// The largest read buffer given to the thread's spares: what the traffic
@@ -61,7 +61,7 @@ fn read_limit(need: FrameNeed, cfg: &WebSocketConfig) -> usize {
 
 /// A frame this large (header included) is read up to its end, and no
 /// further, when the buffer is near its end (see
-/// [`ReadBuf::ends_frame_here`]): half a [`SMALL_READ`].
+/// [`ReadBuf::stops_at_frame_end`]): half a [`SMALL_READ`].
 const MEDIUM_FRAME: usize = SMALL_READ / 2;
 
 /// The first read of a connection that holds no read buffer yet goes to a
@@ -285,8 +285,8 @@ impl ReadBuf {
         (want, room)
     }
 
-    fn lacks_room(&self, room: usize, need: FrameNeed, cfg: &WebSocketConfig) -> bool {
-        self.buf.capacity() - self.buf.len() < room.min(read_limit(need, cfg))
+    fn lacks_room(&self, room: usize, limit: usize) -> bool {
+        self.buf.capacity() - self.buf.len() < room.min(limit)
     }
 
     /// The next read must first make room in the buffer. While output that
@@ -294,13 +294,14 @@ impl ReadBuf {
     /// its first reads, the partial frame copied over); written out first,
     /// the buffer is ours again and is reused in place.
     pub(crate) fn needs_room(&self, need: FrameNeed, cfg: &WebSocketConfig) -> bool {
-        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1, need, cfg)
+        self.full_capacity > 0 && self.lacks_room(self.sizes(need, cfg).1, read_limit(need, cfg))
     }
 
     /// Makes room as the frame in progress needs and returns the window to
     /// read into; [`filled`](Self::filled) then says how much was read.
     pub(crate) fn window(&mut self, need: FrameNeed, cfg: &WebSocketConfig) -> &mut [u8] {
         let (want, room) = self.sizes(need, cfg);
+        let limit = read_limit(need, cfg);
         self.in_frame = need.in_frame;
         if !need.in_frame && self.buf.is_empty() && self.buf.capacity() < self.full_capacity {
             // Between frames with nothing buffered: rewind to the start of
@@ -311,7 +312,7 @@ impl ReadBuf {
             // while a message handed out still shares the allocation.
             let _ = self.buf.try_reclaim(self.full_capacity);
         }
-        if self.lacks_room(room, need, cfg) {
+        if self.lacks_room(room, limit) {
             // Reclaims the consumed front of the buffer when nothing else
             // holds it, so this allocates only when messages are still alive.
             self.buf.reserve(want);
@@ -321,47 +322,35 @@ impl ReadBuf {
         // Offer what we want, or more where the spare capacity is initialised
         // already and so costs nothing to offer; zeroing happens at most once
         // per byte of an allocation.
-        let mut window = want
-            .max(self.init.spare(&self.buf))
-            .min(read_limit(need, cfg));
-        if need.large {
-            // A large frame is read up to its end and no further. Bytes read
-            // past it would start the next frame at the far end of the
-            // buffer, to be shifted to the front (or copied to a new buffer)
-            // once they no longer fit. Stopping at the boundary leaves the
-            // buffer empty, so the next frame starts at the front (the rewind
-            // above), for at most one more read per large frame.
+        let mut window = want.max(self.init.spare(&self.buf)).min(limit);
+        if self.stops_at_frame_end(need, window, len, limit) {
             window = window.min(need.needed.max(1));
-        } else if self.ends_frame_here(need, window, len, cfg) {
-            window = need.needed;
         }
         self.init.extend(&mut self.buf, window);
         &mut self.buf[len..]
     }
 
-    /// A read inside a frame of at least [`MEDIUM_FRAME`] bytes stops at the
-    /// frame's end where the buffer could not take a whole read after it.
-    /// Read further, the next frame would start in that short tail, run
-    /// past the buffer's end and be copied to the front (or to a new
-    /// buffer) whole: a copy of up to a frame, each time the buffer wraps.
-    /// Stopped there, the buffer is empty once the frame is decoded, and
-    /// the next read starts at the front with no copy (see
-    /// [`window`](Self::window)'s rewind), for at most one more read per
-    /// wrap. Smaller frames are cheaper to copy than a read is to make.
-    fn ends_frame_here(
-        &self,
-        need: FrameNeed,
-        window: usize,
-        len: usize,
-        cfg: &WebSocketConfig,
-    ) -> bool {
-        need.in_frame
-            && need.needed > 0
-            && need.needed < window
-            && len + need.needed >= MEDIUM_FRAME
-            && (self.buf.capacity() - len)
-                .checked_sub(need.needed)
-                .is_some_and(|after| after < read_limit(need, cfg))
+    /// The read stops at the end of the frame in progress. Bytes read past
+    /// it would start the next frame further on in the buffer, and when
+    /// that frame runs past the buffer's end it is copied to the front (or
+    /// to a new buffer) whole. Stopped at the boundary, the buffer is empty
+    /// once the frame is decoded, and the next read starts at the front
+    /// with nothing to move (see [`window`](Self::window)'s rewind).
+    ///
+    /// A large frame (a read window or more) always stops there, for at
+    /// most one more read per frame. A frame of at least [`MEDIUM_FRAME`]
+    /// bytes stops there where the buffer could not take a whole read after
+    /// it: the next frame would start in that short tail. That is at most
+    /// one more read each time the buffer wraps. Smaller frames are cheaper
+    /// to copy than a read is to make.
+    fn stops_at_frame_end(&self, need: FrameNeed, window: usize, len: usize, limit: usize) -> bool {
+        need.large
+            || (0 < need.needed
+                && need.needed < window
+                && len + need.needed >= MEDIUM_FRAME
+                && (self.buf.capacity() - len)
+                    .checked_sub(need.needed)
+                    .is_some_and(|after| after < limit))
     }
 
     /// The connection has been idle for a while (a keepalive interval with
