@@ -252,8 +252,33 @@ fn own_cpu() -> f64 {
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
-/// CPU seconds used by another process, from `/proc/PID/stat`.
+/// CPU seconds (user + system) used by another process, all its threads:
+/// from its CPU-time clock (`clock_getcpuclockid`), to the nanosecond, or
+/// where that clock cannot be read, from `/proc/PID/stat`, in clock ticks
+/// (10 ms, which at a server's 0.45 CPU over 1 s was ±2% of a reading).
 fn process_cpu(pid: u32) -> Option<f64> {
+    process_cpu_clock(pid).or_else(|| process_cpu_ticks(pid))
+}
+
+/// The process's CPU-time clock, in seconds.
+fn process_cpu_clock(pid: u32) -> Option<f64> {
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    let mut clock: libc::clockid_t = 0;
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: both calls only write to the variables they are given, which
+    // live for the calls; an invalid or exited pid is an error return.
+    let ok = unsafe {
+        libc::clock_getcpuclockid(pid, &mut clock) == 0
+            && libc::clock_gettime(clock, &mut time) == 0
+    };
+    ok.then(|| time.tv_sec as f64 + time.tv_nsec as f64 / 1e9)
+}
+
+/// `utime` + `stime` from `/proc/PID/stat`, in seconds.
+fn process_cpu_ticks(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     // Fields 14 and 15 (utime, stime) of stat(5), counted after the name.
@@ -319,4 +344,33 @@ async fn idle(args: &Args) -> Result<String, String> {
     .map_err(|e| e.to_string())?;
     drop(held);
     Ok(String::new())
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::{process_cpu, process_cpu_clock, process_cpu_ticks};
+    use std::time::Duration;
+
+    /// Another process's CPU time, read from its clock, agrees with what
+    /// `/proc` says to within its ticks; once the process is gone, neither
+    /// reads.
+    #[test]
+    fn another_process_cpu_time_is_read_from_its_clock() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("sh");
+        std::thread::sleep(Duration::from_millis(400));
+        let clock = process_cpu_clock(child.id()).expect("the process's clock");
+        let ticks = process_cpu_ticks(child.id()).expect("/proc/PID/stat");
+        let pid = child.id();
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert!(clock > 0.05, "a spinning shell used {clock} s");
+        assert!(
+            (clock - ticks).abs() < 0.05,
+            "clock {clock} s, ticks {ticks} s"
+        );
+        assert_eq!(process_cpu(pid), None);
+    }
 }
