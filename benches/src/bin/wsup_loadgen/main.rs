@@ -349,7 +349,7 @@ async fn idle(args: &Args) -> Result<String, String> {
 #[cfg(test)]
 mod cpu_tests {
     use super::{process_cpu, process_cpu_clock, process_cpu_ticks};
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     /// Another process's CPU time, read from its clock, agrees with what
     /// `/proc` says to within its ticks; once the process is gone, neither
@@ -360,13 +360,21 @@ mod cpu_tests {
             .args(["-c", "while :; do :; done"])
             .spawn()
             .expect("sh");
-        std::thread::sleep(Duration::from_millis(400));
-        let clock = process_cpu_clock(child.id()).expect("the process's clock");
-        let ticks = process_cpu_ticks(child.id()).expect("/proc/PID/stat");
         let pid = child.id();
+        // Until it has used 0.1 s, however busy the machine (tests run
+        // side by side), or 10 s have passed.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let clock = loop {
+            let clock = process_cpu_clock(pid).expect("the process's clock");
+            if clock > 0.1 || Instant::now() > deadline {
+                break clock;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let ticks = process_cpu_ticks(pid).expect("/proc/PID/stat");
         child.kill().expect("kill");
         child.wait().expect("wait");
-        assert!(clock > 0.05, "a spinning shell used {clock} s");
+        assert!(clock > 0.1, "a spinning shell used {clock} s in 10 s");
         assert!(
             (clock - ticks).abs() < 0.05,
             "clock {clock} s, ticks {ticks} s"
