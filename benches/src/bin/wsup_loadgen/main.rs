@@ -365,15 +365,19 @@ mod cpu_tests {
         // side by side), or 10 s have passed.
         let deadline = Instant::now() + Duration::from_secs(10);
         let clock = loop {
-            let clock = process_cpu_clock(pid).expect("the process's clock");
-            if clock > 0.1 || Instant::now() > deadline {
+            let clock = process_cpu_clock(pid);
+            if clock.is_none_or(|c| c > 0.1) || Instant::now() > deadline {
                 break clock;
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let ticks = process_cpu_ticks(pid).expect("/proc/PID/stat");
+        let ticks = process_cpu_ticks(pid);
+        // Stopped before anything is asserted: a failed read must not leave
+        // the shell spinning for the rest of the run.
         child.kill().expect("kill");
         child.wait().expect("wait");
+        let clock = clock.expect("the process's clock");
+        let ticks = ticks.expect("/proc/PID/stat");
         assert!(clock > 0.1, "a spinning shell used {clock} s in 10 s");
         assert!(
             (clock - ticks).abs() < 0.05,
