@@ -460,6 +460,11 @@ impl Protocol {
                 Phase::Draining => return Next::Drain,
                 Phase::Open | Phase::CloseSent => {}
             }
+            // Nothing buffered between messages (each wait for input
+            // starts so): nothing to decode.
+            if self.read.len() == 0 && self.decoder.is_idle() {
+                return Next::Read(self.flush_before_read());
+            }
             if let Mode::InPlace { .. } = mode {
                 if self.run_waits() {
                     return Next::Event(Event::Run);
