@@ -68,7 +68,7 @@ unsafe fn copy_masked_avx2(src: &[u8], dst: &mut [MaybeUninit<u8>], mask: [u8; 4
 /// payload's are.
 #[inline(always)]
 fn copy_masked_words(src: &[u8], dst: &mut [MaybeUninit<u8>], mask: [u8; 4]) {
-    let word = u64::from(u32::from_ne_bytes(mask)) * 0x1_0000_0001;
+    let word = word_key(mask);
     let mut from = src.chunks_exact(8);
     let mut to = dst.chunks_exact_mut(8);
     for (s, d) in (&mut from).zip(&mut to) {
@@ -94,12 +94,9 @@ fn copy_masked_short(src: &[u8], dst: &mut [MaybeUninit<u8>], mask: [u8; 4]) {
     let n = src.len();
     // The key of a word at offset 0, and of one ending at `n` (it starts
     // at `n - 8 * k` or `n - 4`: the same phase as `n`).
-    let front = u32::from_ne_bytes(mask);
-    let back = u32::from_ne_bytes(rotate(mask, n));
-    let (front8, back8) = (
-        u64::from(front) * 0x1_0000_0001,
-        u64::from(back) * 0x1_0000_0001,
-    );
+    let back_key = rotate(mask, n);
+    let (front, back) = (u32::from_ne_bytes(mask), u32::from_ne_bytes(back_key));
+    let (front8, back8) = (word_key(mask), word_key(back_key));
     match n {
         33.. => {
             for i in 0..4 {
@@ -143,6 +140,13 @@ fn xor_half(src: &[u8], dst: &mut [MaybeUninit<u8>], at: usize, key: u32) {
     dst[at..at + 4].copy_from_slice(&v.to_ne_bytes().map(MaybeUninit::new));
 }
 
+/// The key twice over, as the `u64` word of eight bytes it masks: the
+/// same in either byte order.
+#[inline(always)]
+fn word_key(key: [u8; 4]) -> u64 {
+    u64::from(u32::from_ne_bytes(key)) * 0x1_0000_0001
+}
+
 /// The key as seen from byte `offset` of the payload: rotated left by
 /// `offset % 4` bytes. One rotate instruction; `<[u8]>::rotate_left` was an
 /// out-of-line call on every frame.
@@ -168,9 +172,7 @@ pub fn apply_mask_plain(buf: &mut [u8], mask: [u8; 4]) {
 /// payload's are.
 #[inline]
 fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let word = word_key(key);
     let mut chunks = buf.chunks_exact_mut(8);
     for chunk in &mut chunks {
         let v = u64::from_ne_bytes(chunk.try_into().expect("chunk of 8")) ^ word;
@@ -187,8 +189,7 @@ fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
 #[inline(always)]
 fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
     let key32 = u32::from_ne_bytes(key);
-    // The key twice, in whichever byte order: the same either way.
-    let word = u64::from(key32) * 0x1_0000_0001;
+    let word = word_key(key);
     let mut words = buf.chunks_exact_mut(8);
     for w in &mut words {
         let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ word;
