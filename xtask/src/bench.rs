@@ -15,7 +15,12 @@
 //! matrix is repeated, so that noise from the rest of the machine falls on
 //! all of them alike; each figure is the median of the repeats, with the
 //! spread (min–max), and each ratio between servers the median of the
-//! ratios taken within a repeat (paired by round).
+//! ratios taken within a repeat (paired by round). Messages per second of
+//! the server's CPU, wsup's against raw TCP's, are measured apart in each
+//! repeat, the two servers taking turns of 20 ms (100 ms at 1 MiB) under
+//! one load generator (`wsup_loadgen interleave`): one after the other, a
+//! second each, the figures of two copies of one server differed by about
+//! a tenth, since the machine's speed drifts; in turns, by about 0.02.
 //!
 //! Then, on fresh servers: resident memory per idle connection, and heap
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
@@ -159,6 +164,17 @@ impl Plan {
         ]
         .map(str::to_owned)
         .to_vec()
+    }
+
+    /// Seconds of each turn when wsup and raw TCP are measured in turns:
+    /// short, so that both see the same drift of the machine's speed, and
+    /// long enough at 1 MiB for a hundred messages or more.
+    pub fn slice(size: usize) -> f64 {
+        if size > 64 << 10 {
+            0.1
+        } else {
+            0.02
+        }
     }
 
     /// Messages in flight per connection: enough to keep the pipe full,
@@ -451,6 +467,21 @@ fn bench_runtime(
                 plan.repeats,
                 point.window
             );
+            match side.turns(point.size, point.conns, plan) {
+                Ok(v) => {
+                    let turns = report::Turns::from_json(&v, repeat - 1);
+                    println!(
+                        "[{} {repeat}/{}] {what} conn, in turns: wsup {} ceiling {} msg per CPU second, {:.2}",
+                        rt.name(),
+                        plan.repeats,
+                        report::si(turns.wsup),
+                        report::si(turns.ceiling),
+                        turns.ratio()
+                    );
+                    point.turns.push(turns);
+                }
+                Err(e) => notes.push(format!("{} {what} in turns: {e}", rt.name())),
+            }
         }
         // Tails are the noisiest figure: several short rounds per repeat,
         // the servers taking turns, so a burst of noise from the rest of the
@@ -590,6 +621,38 @@ impl SideBySide<'_> {
         }
         let line = parts.join(";");
         Ok(line)
+    }
+}
+
+impl SideBySide<'_> {
+    /// wsup and raw TCP at one point, measured in turns by one load
+    /// generator (its `interleave` mode): the per-CPU-second figures.
+    fn turns(&self, size: usize, conns: usize, plan: &Plan) -> Result<Value, String> {
+        let server = |kind: Kind| {
+            self.servers
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, s)| s)
+                .ok_or_else(|| format!("no {} server", kind.name()))
+        };
+        let (wsup, ceiling) = (server(Kind::Wsup)?, server(Kind::Ceiling)?);
+        let mut args = Plan::throughput_args(size, conns, plan.warmup, plan.duration);
+        args.extend(
+            [
+                "--versus",
+                &ceiling.addr,
+                "--versus-pid",
+                &ceiling.pid.to_string(),
+                "--versus-raw",
+                "--slice",
+                &Plan::slice(size).to_string(),
+            ]
+            .map(str::to_owned),
+        );
+        let v = self.loadgen.run("interleave", wsup, false, &args)?;
+        wsup.check_alive()?;
+        ceiling.check_alive()?;
+        Ok(v)
     }
 }
 

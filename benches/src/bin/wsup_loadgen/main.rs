@@ -10,6 +10,7 @@
 //!
 //! ```text
 //! wsup_loadgen throughput ADDR --size N --conns M --window W --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
+//! wsup_loadgen interleave ADDR --versus ADDR2 --server-pid P --versus-pid P2 [--versus-raw] --size N --conns M --window W --warmup S --duration S [--slice S] [--raw] [--cpu C]
 //! wsup_loadgen latency    ADDR --size N --warmup S --duration S [--raw] [--tls CA.pem] [--server-pid P] [--cpu C]
 //! wsup_loadgen idle       ADDR --conns M [--raw] [--sources K] [--cpu C]
 //! wsup_loadgen burst      ADDR --conns M --size N --wave W --server-pid P [--deflate-fragment] [--settle S] [--sources K] [--cpu C]
@@ -17,8 +18,9 @@
 //! wsup_loadgen fanout     ADDR --conns M --size N --messages K --window W --latency-messages L --server-pid P [--per-process Q] [--settle S] [--raw] [--sources K] [--cpu C]
 //! ```
 //!
-//! `throughput`, `latency`, `burst` and `held` print one JSON object on
-//! stdout.
+//! `throughput`, `interleave`, `latency`, `burst` and `held` print one
+//! JSON object on stdout. `interleave` measures two servers' messages per
+//! CPU second in turns (see `interleave.rs`).
 //! With `--tls CA.pem`, `throughput` and `latency` connect over TLS
 //! (`wss://`), trusting that CA, the server named by its IP address.
 //! `idle` opens the connections, prints `{"opened":M}`, and holds them until
@@ -45,6 +47,7 @@ mod conn;
 mod fanout;
 mod frames;
 mod held;
+mod interleave;
 mod latency;
 mod throughput;
 
@@ -97,6 +100,12 @@ struct Args {
     /// The send and receive buffer sizes of each socket (`held` sets
     /// them); `None`: the kernel's.
     socket_buffer: Option<u32>,
+    /// `interleave`: the second server, its pid, and whether it is raw TCP.
+    versus: Option<SocketAddr>,
+    versus_pid: Option<u32>,
+    versus_raw: bool,
+    /// `interleave`: seconds of each turn.
+    slice: f64,
 }
 
 fn main() {
@@ -143,6 +152,7 @@ fn main() {
 async fn run(args: &Args) -> Result<String, String> {
     match args.command.as_str() {
         "throughput" => throughput::throughput(args).await,
+        "interleave" => interleave::interleave(args).await,
         "latency" => latency::latency(args).await,
         "idle" => idle(args).await,
         "burst" => burst::burst(args).await,
@@ -154,7 +164,11 @@ async fn run(args: &Args) -> Result<String, String> {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
+    parse_from(std::env::args().skip(1))
+}
+
+/// The arguments, from the command on.
+fn parse_from(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let command = it.next().ok_or("no command")?;
     let addr = it
         .next()
@@ -184,10 +198,18 @@ fn parse_args() -> Result<Args, String> {
         per_process: 5000,
         pattern: None,
         socket_buffer: None,
+        versus: None,
+        versus_pid: None,
+        versus_raw: false,
+        slice: 0.1,
     };
     while let Some(flag) = it.next() {
         if flag == "--raw" {
             args.raw = true;
+            continue;
+        }
+        if flag == "--versus-raw" {
+            args.versus_raw = true;
             continue;
         }
         if flag == "--deflate-fragment" {
@@ -213,6 +235,9 @@ fn parse_args() -> Result<Args, String> {
             "--latency-messages" => args.latency_messages = value.parse().map_err(|e| bad(&e))?,
             "--per-process" => args.per_process = value.parse().map_err(|e| bad(&e))?,
             "--pattern" => args.pattern = Some(held::Pattern::parse(&value)?),
+            "--versus" => args.versus = Some(value.parse().map_err(|e| bad(&e))?),
+            "--versus-pid" => args.versus_pid = Some(value.parse().map_err(|e| bad(&e))?),
+            "--slice" => args.slice = value.parse().map_err(|e| bad(&e))?,
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }

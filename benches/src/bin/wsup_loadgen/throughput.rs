@@ -17,6 +17,8 @@ use super::{own_cpu, process_cpu, Args, DISCARD_MIN, READ_BUFFER};
 #[derive(Debug, Default)]
 pub struct Shared {
     pub messages: Cell<u64>,
+    /// Messages written so far (`messages` of them echoed).
+    pub sent: Cell<u64>,
     pub error: RefCell<Option<String>>,
 }
 
@@ -27,33 +29,7 @@ impl Shared {
 }
 
 pub async fn throughput(args: &Args) -> Result<String, String> {
-    let frame = client_frame(args.size);
-    let batch: Rc<Vec<u8>> = Rc::new(frame.repeat(args.window));
-    let shared = Rc::new(Shared::default());
-    let mut streams = Vec::with_capacity(args.conns);
-    for i in 0..args.conns {
-        streams.push(connect_stream(args, i).await?);
-    }
-    for (stream, leftover) in streams {
-        let pair = Pair {
-            leftover,
-            parser: Parser::new(args.size, args.raw),
-            shared: Rc::clone(&shared),
-            batch: Rc::clone(&batch),
-            frame_len: frame.len(),
-            window: args.window,
-        };
-        match stream {
-            Stream::Tcp(stream) => {
-                let (read_half, write_half) = stream.into_split();
-                pair.spawn(read_half, write_half);
-            }
-            Stream::Tls(stream) => {
-                let (read_half, write_half) = tokio::io::split(*stream);
-                pair.spawn(read_half, write_half);
-            }
-        }
-    }
+    let shared = open(args, None).await?;
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let (m0, c0, s0, t0) = (
         shared.messages.get(),
@@ -89,6 +65,76 @@ pub async fn throughput(args: &Args) -> Result<String, String> {
     ))
 }
 
+/// Opens `--conns` connections to `args.addr` and starts each one's
+/// reader and writer, which take turns with other groups' under `gate`
+/// where one is given (see `interleave.rs`); their count of echoed
+/// messages.
+pub async fn open(args: &Args, gate: Option<Turn>) -> Result<Rc<Shared>, String> {
+    let frame = client_frame(args.size);
+    let batch: Rc<Vec<u8>> = Rc::new(frame.repeat(args.window));
+    let shared = Rc::new(Shared::default());
+    let mut streams = Vec::with_capacity(args.conns);
+    for i in 0..args.conns {
+        streams.push(connect_stream(args, i).await?);
+    }
+    for (stream, leftover) in streams {
+        let pair = Pair {
+            leftover,
+            parser: Parser::new(args.size, args.raw),
+            shared: Rc::clone(&shared),
+            batch: Rc::clone(&batch),
+            frame_len: frame.len(),
+            window: args.window,
+            gate: gate.clone(),
+        };
+        match stream {
+            Stream::Tcp(stream) => {
+                let (read_half, write_half) = stream.into_split();
+                pair.spawn(read_half, write_half);
+            }
+            Stream::Tls(stream) => {
+                let (read_half, write_half) = tokio::io::split(*stream);
+                pair.spawn(read_half, write_half);
+            }
+        }
+    }
+    Ok(shared)
+}
+
+/// Which of several groups of connections may send: the others' writers
+/// wait for their turn (a batch in flight still comes back).
+#[derive(Debug, Default)]
+pub struct Gate {
+    turn: Cell<usize>,
+    changed: Notify,
+}
+
+impl Gate {
+    /// Gives the turn to group `group`.
+    pub fn give(&self, group: usize) {
+        self.turn.set(group);
+        self.changed.notify_waiters();
+    }
+}
+
+/// A group's place under a [`Gate`].
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub gate: Rc<Gate>,
+    pub group: usize,
+}
+
+impl Turn {
+    /// Returns once it is this group's turn.
+    async fn wait(&self) {
+        while self.gate.turn.get() != self.group {
+            // The runtime is single-threaded: nothing can give the turn
+            // between the check and the wait's registration.
+            self.gate.changed.notified().await;
+        }
+    }
+}
+
 /// A connection's reader and writer, before they are spawned.
 struct Pair {
     leftover: Vec<u8>,
@@ -97,6 +143,7 @@ struct Pair {
     batch: Rc<Vec<u8>>,
     frame_len: usize,
     window: usize,
+    gate: Option<Turn>,
 }
 
 impl Pair {
@@ -121,8 +168,11 @@ impl Pair {
             self.frame_len,
             self.window,
             self.shared,
-            credit,
-            notify,
+            Credit {
+                count: credit,
+                notify,
+                gate: self.gate,
+            },
         ));
     }
 }
@@ -234,25 +284,38 @@ pub async fn discard(
         .await
 }
 
+/// A writer's echoes to send again, the signal that more came back, and
+/// its group's turn, if it takes turns.
+struct Credit {
+    count: Rc<Cell<usize>>,
+    notify: Rc<Notify>,
+    gate: Option<Turn>,
+}
+
 async fn writer<W: AsyncWrite + Unpin>(
     mut stream: W,
     batch: Rc<Vec<u8>>,
     frame_len: usize,
     window: usize,
     shared: Rc<Shared>,
-    credit: Rc<Cell<usize>>,
-    notify: Rc<Notify>,
+    credit: Credit,
 ) {
     let mut to_send = window;
     loop {
+        if let Some(turn) = &credit.gate {
+            turn.wait().await;
+        }
         while to_send > 0 {
             let n = to_send.min(window);
+            // Counted before the write, which may wait: until they are
+            // echoed, these are in flight.
+            shared.sent.set(shared.sent.get() + n as u64);
             if let Err(e) = stream.write_all(&batch[..n * frame_len]).await {
                 return shared.fail(format!("write: {e}"));
             }
             to_send -= n;
         }
-        notify.notified().await;
-        to_send = credit.replace(0);
+        credit.notify.notified().await;
+        to_send = credit.count.replace(0);
     }
 }

@@ -117,6 +117,12 @@ impl Report {
                             "servers": servers,
                             "paired_ratios": paired_json(&t.samples, r.runtime, Kind::Wsup, |s| s.msgs_per_sec),
                             "wsup_loop_paired_ratios": paired_json(&t.samples, r.runtime, Kind::WsupLoop, |s| s.msgs_per_sec),
+                            "per_cpu_second_in_turns": t.turns.iter().map(|u| json!({
+                                "round": u.round,
+                                "wsup": u.wsup,
+                                "ceiling": u.ceiling,
+                                "ratio": u.ratio(),
+                            })).collect::<Vec<_>>(),
                         })
                     })
                     .collect();

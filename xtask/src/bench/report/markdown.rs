@@ -295,17 +295,34 @@ impl Report {
                 }
             }
         }
-        md.push_str(
+        md.push_str(&format!(
             "\nRatios are paired: each repeat measures the servers back to back (which \
              one goes first rotates from repeat to repeat), so wsup's figure (or its README \
              loop's) is divided by the other server's from the same repeat (for \
              latency, the same round), and the verdict is decided on the median of those \
-             ratios over the repeats. Allocations: on tokio the target is fewer than 0.01 per \
+             ratios over the repeats. Messages per server CPU-second are measured apart, \
+             in each repeat: one load generator drives wsup and raw TCP in turns (20 ms \
+             each, 100 ms at 1 MiB; {} each in all, after a warm-up each), and each \
+             server's echoed messages are divided by the CPU time its process used, which \
+             it spends in its turns (`wsup_loadgen interleave`). Measured one after the \
+             other, two copies of the same server differ by about a tenth from one second \
+             to the next on this shared machine (its speed drifts); in turns, both see the \
+             same drift. Allocations: on tokio the target is fewer than 0.01 per \
              message; on smol and async-std the allocations are the async-io reactor's, \
              shared by both servers, so the target is met when wsup's count is within 5% \
              of the batched baseline's (the counts differ by the reactor turns each run \
              happened to take).\n",
-        );
+            seconds(self.plan.duration),
+        ));
         md
+    }
+}
+
+/// `s` seconds in words: "one second", "0.5 s".
+fn seconds(s: f64) -> String {
+    if s == 1.0 {
+        "one second".to_owned()
+    } else {
+        format!("{s} s")
     }
 }

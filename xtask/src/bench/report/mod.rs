@@ -67,13 +67,40 @@ impl Sample {
     }
 }
 
-/// One matrix point: its samples per server, in `Kind::ALL` order.
+/// One matrix point: its samples per server, in `Kind::ALL` order, and
+/// wsup's messages per CPU second against raw TCP's, measured in turns.
 #[derive(Debug)]
 pub struct Throughput {
     pub size: usize,
     pub conns: usize,
     pub window: usize,
     pub samples: [Vec<Sample>; SERVERS],
+    pub turns: Vec<Turns>,
+}
+
+/// wsup and raw TCP measured in turns by one load generator (its
+/// `interleave` mode): messages per second of each server's CPU.
+#[derive(Debug, Clone, Copy)]
+pub struct Turns {
+    /// The repeat it was measured in, from 0.
+    pub round: usize,
+    pub wsup: f64,
+    pub ceiling: f64,
+}
+
+impl Turns {
+    pub fn from_json(v: &Value, round: usize) -> Self {
+        Turns {
+            round,
+            wsup: figure(&v["a"], "msgs_per_cpu_second"),
+            ceiling: figure(&v["b"], "msgs_per_cpu_second"),
+        }
+    }
+
+    /// wsup's figure ÷ raw TCP's.
+    pub fn ratio(&self) -> f64 {
+        self.wsup / self.ceiling
+    }
 }
 
 /// How many servers a runtime's results cover: `Kind::ALL.len()`.
@@ -181,6 +208,7 @@ impl RuntimeResults {
                 conns,
                 window: Plan::window(size),
                 samples: Default::default(),
+                turns: Vec::new(),
             }),
             latency: Default::default(),
             idle: [None; SERVERS],
