@@ -1,4 +1,4 @@
-//! tokio binding for wsup: the [`Runtime`](wsup_core::Runtime) impl (timers, spawn), an IO
+//! tokio binding for wsup: the [`Runtime`](wsup_core::Runtime) impl (wsup's timer thread, spawn), an IO
 //! adapter from tokio's IO traits to `futures_io`, and the [`Server`] on a
 //! tokio listener.
 //!
@@ -20,14 +20,20 @@ use std::task::{Context, Poll};
 use tokio::io::ReadBuf;
 use tokio::net::{TcpListener, TcpStream};
 
-/// tokio as a wsup [`Runtime`](wsup_core::Runtime).
+/// tokio as a wsup [`Runtime`](wsup_core::Runtime): tasks on the current
+/// tokio runtime; timers from [`ThreadTimer`](wsup_core::runtime::ThreadTimer),
+/// not tokio's. While one of tokio's timers is armed (keepalive keeps one
+/// per connection), every wait of the reactor passes the kernel a timeout,
+/// which it arms and cancels each time: 4% of the CPU time of a server
+/// echoing 1 KiB messages on one connection. wsup's timers therefore do
+/// not follow tokio's paused clock (`tokio::time::pause`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TokioRuntime;
 
 wsup_core::runtime_binding! {
     runtime: TokioRuntime,
     name: "tokio",
-    sleep: tokio::time::sleep,
+    sleep: wsup_core::runtime::ThreadTimer::after,
     spawn: |task| drop(tokio::spawn(task)),
     listener: TcpListener,
     tcp: TcpStream,

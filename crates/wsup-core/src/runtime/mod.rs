@@ -6,7 +6,8 @@
 //! generic over the transport and never calls it. Each binding crate
 //! implements it in a few lines (quinn's `Runtime` and hyper's `rt::Timer` are
 //! the models). A binding whose runtime's timers cost something on every
-//! turn while armed can use [`ThreadTimer`] instead (smol and async-std do).
+//! turn while armed can use [`ThreadTimer`] instead (tokio, smol and
+//! async-std do: see its module for what each runtime's timers cost).
 
 mod binding;
 mod forward;

@@ -1,11 +1,15 @@
 //! A timer served by a thread of its own, shared by the whole process: for
 //! bindings whose runtime timers cost something on every turn of the
-//! reactor while any is armed.
+//! reactor while any is armed (all three of wsup's).
 //!
 //! async-io (under smol and async-std) keeps its timers in a `BTreeMap`
 //! that it splits, allocating, on every turn of its reactor while one is
 //! registered; keepalive keeps one armed per connection, so each turn
-//! would allocate. A [`ThreadTimer`] lives in a map of this module
+//! would allocate. tokio passes the earliest of its timers to each
+//! `epoll_wait` as a timeout, which the kernel arms and cancels as a
+//! timer of its own on every wait: at one connection echoing 1 KiB
+//! messages, that was 4% of the server's CPU time, measured in turns
+//! against the same server on this timer. A [`ThreadTimer`] lives in a map of this module
 //! instead, looked at only by its thread: armed and dropped once per
 //! deadline (the driver re-arms lazily, about once per keepalive interval),
 //! it costs the reactor nothing, and polling it is two atomic operations.
