@@ -43,15 +43,7 @@ pub async fn interleave(args: &Args) -> Result<String, String> {
         server_pid: Some(pid_b),
         ..args.clone()
     };
-    let gate = Rc::new(Gate::default());
-    gate.give(NOBODY);
-    let turn = |group| {
-        Some(Turn {
-            gate: Rc::clone(&gate),
-            group,
-        })
-    };
-    let groups = [open(args, turn(0)).await?, open(&b_args, turn(1)).await?];
+    let (gate, groups) = open_both(args, &b_args).await?;
     let pids = [pid_a, pid_b];
     let slice = Duration::from_secs_f64(args.slice);
     let turns = (args.duration / args.slice).round().max(1.0) as u32;
@@ -102,6 +94,21 @@ pub async fn interleave(args: &Args) -> Result<String, String> {
         a.2 / b.2,
         args.slice
     ))
+}
+
+/// Opens the connections of group 0 (`a`) and group 1 (`b`), neither of
+/// which may send until [`Gate::give`] gives it the turn.
+async fn open_both(a: &Args, b: &Args) -> Result<(Rc<Gate>, [Rc<Shared>; 2]), String> {
+    let gate = Rc::new(Gate::default());
+    gate.give(NOBODY);
+    let turn = |group| {
+        Some(Turn {
+            gate: Rc::clone(&gate),
+            group,
+        })
+    };
+    let groups = [open(a, turn(0)).await?, open(b, turn(1)).await?];
+    Ok((gate, groups))
 }
 
 /// Echo counts and server CPU seconds of both groups at one moment.
@@ -193,18 +200,7 @@ mod tests {
                 addr: b,
                 ..a_args.clone()
             };
-            let gate = Rc::new(Gate::default());
-            gate.give(NOBODY);
-            let turn = |group| {
-                Some(Turn {
-                    gate: Rc::clone(&gate),
-                    group,
-                })
-            };
-            let groups = [
-                open(&a_args, turn(0)).await.expect("group a"),
-                open(&b_args, turn(1)).await.expect("group b"),
-            ];
+            let (gate, groups) = open_both(&a_args, &b_args).await.expect("groups");
             let sent = |i: usize| groups[i].sent.get();
             pause().await;
             assert_eq!((sent(0), sent(1)), (0, 0), "nobody's turn");
