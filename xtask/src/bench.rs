@@ -622,9 +622,7 @@ impl SideBySide<'_> {
         let line = parts.join(";");
         Ok(line)
     }
-}
 
-impl SideBySide<'_> {
     /// wsup and raw TCP at one point, measured in turns by one load
     /// generator (its `interleave` mode): the per-CPU-second figures.
     fn turns(&self, size: usize, conns: usize, plan: &Plan) -> Result<Value, String> {

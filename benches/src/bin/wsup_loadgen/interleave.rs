@@ -40,7 +40,6 @@ pub async fn interleave(args: &Args) -> Result<String, String> {
     let b_args = Args {
         addr: versus,
         raw: args.versus_raw,
-        server_pid: Some(pid_b),
         ..args.clone()
     };
     let (gate, groups) = open_both(args, &b_args).await?;

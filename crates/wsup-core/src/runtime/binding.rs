@@ -1,7 +1,7 @@
 //! The face every runtime binding shows, written once.
 //!
 //! `wsup-tokio`, `wsup-smol` and `wsup-async-std` differ only in their
-//! runtime's timer and spawner, their TCP types and the newtype (if any)
+//! runtime's spawner (all three take wsup's `ThreadTimer` for timers), their TCP types and the newtype (if any)
 //! that gives an accepted stream `futures_io`'s traits. Everything else (the
 //! [`Listen`](crate::server::Listen) and [`Connect`](crate::client::Connect)
 //! impls, the type aliases, `upgrader`, `serve`, `upgrade`, `dialer`,
@@ -17,7 +17,7 @@
 /// wsup_core::runtime_binding! {
 ///     runtime: TokioRuntime,          // a unit struct of the binding crate
 ///     name: "tokio",                  // for the docs
-///     sleep: tokio::time::sleep,      // fn(Duration) -> impl Sleep
+///     sleep: ThreadTimer::after,      // fn(Duration) -> impl Sleep (or the runtime's own)
 ///     spawn: |task| { tokio::spawn(task); },
 ///     listener: TcpListener,          // `accept()` and the stream's `set_nodelay`
 ///     tcp: TcpStream,                 // `connect((host, port))`

@@ -9,10 +9,11 @@
 //! `epoll_wait` as a timeout, which the kernel arms and cancels as a
 //! timer of its own on every wait: at one connection echoing 1 KiB
 //! messages, that was 4% of the server's CPU time, measured in turns
-//! against the same server on this timer. A [`ThreadTimer`] lives in a map of this module
-//! instead, looked at only by its thread: armed and dropped once per
-//! deadline (the driver re-arms lazily, about once per keepalive interval),
-//! it costs the reactor nothing, and polling it is two atomic operations.
+//! against the same server on this timer. A [`ThreadTimer`] lives in a
+//! map of this module instead, looked at only by its thread: armed and
+//! dropped once per deadline (the driver re-arms lazily, about once per
+//! keepalive interval), it costs the reactor nothing, and polling it is
+//! two atomic operations.
 //!
 //! The thread starts with the first timer and sleeps on a condition
 //! variable until the earliest deadline, or until an earlier one is armed.

@@ -4,7 +4,8 @@ use super::format::{fixed1, fixed2, si, size_name};
 use super::stats::{median, paired, spread, Round};
 use super::targets::{whose, Figure, Target};
 use super::{
-    Alloc, Cpu, Kind, Latency, Report, Runtime, Sample, BATCHED, CEILING, RATIOS, SERVERS, WSUP,
+    Alloc, Cpu, Kind, Latency, Plan, Report, Runtime, Sample, BATCHED, CEILING, RATIOS, SERVERS,
+    WSUP,
 };
 
 impl Target {
@@ -301,8 +302,8 @@ impl Report {
              loop's) is divided by the other server's from the same repeat (for \
              latency, the same round), and the verdict is decided on the median of those \
              ratios over the repeats. Messages per server CPU-second are measured apart, \
-             in each repeat: one load generator drives wsup and raw TCP in turns (20 ms \
-             each, 100 ms at 1 MiB; {} each in all, after a warm-up each), and each \
+             in each repeat: one load generator drives wsup and raw TCP in turns ({:.0} ms \
+             each, {:.0} ms at 1 MiB; {} each in all, after a warm-up each), and each \
              server's echoed messages are divided by the CPU time its process used, which \
              it spends in its turns (`wsup_loadgen interleave`). Measured one after the \
              other, two copies of the same server differ by about a tenth from one second \
@@ -312,6 +313,8 @@ impl Report {
              shared by both servers, so the target is met when wsup's count is within 5% \
              of the batched baseline's (the counts differ by the reactor turns each run \
              happened to take).\n",
+            Plan::slice(16) * 1e3,
+            Plan::slice(1 << 20) * 1e3,
             seconds(self.plan.duration),
         ));
         md

@@ -372,6 +372,11 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
         "| allocations per message, 16 B × 1 conn, wsup | smol | ≤ batched baseline + 5% (0.0042) | 0.0050 | – | missed |",
     ];
     assert_contains_all(&md, &rows);
+    // How the per-CPU figures were taken, in the plan's own terms.
+    assert_contains_all(
+        &md,
+        &["in turns (20 ms each, 100 ms at 1 MiB; one second each in all"],
+    );
     // The per-runtime table: paired medians, not the ratio of medians
     // (3 ÷ 1.5 = 2.00 against the batched baseline). The servers in
     // `Kind::ALL` order, then wsup/batched, wsup/send, wsup/fastws,
