@@ -124,6 +124,51 @@ fn reads_grow_to_a_small_read_between_frames_and_a_window_in_a_large_frame() {
     assert_eq!(offered.iter().max(), Some(&READ_WINDOW), "{offered:?}");
 }
 
+/// The shortcut `window` takes between frames offers what the general
+/// case offers: two buffers driven through the same reads (filled, short,
+/// consumed in part or whole, a frame in progress now and then) offer the
+/// same windows and grow alike, one by `window`, one by the general case
+/// alone.
+#[test]
+fn the_shortcut_between_frames_offers_what_the_general_case_would() {
+    let cfg = WebSocketConfig::default();
+    let (mut fast, mut general) = (ReadBuf::new(b"", &cfg), ReadBuf::new(b"", &cfg));
+    let mut seed = 0x2545_f491_u32;
+    for step in 0..400 {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let need = if seed % 7 == 0 {
+            FrameNeed {
+                needed: (seed % 5000) as usize + 1,
+                in_frame: true,
+                large: false,
+            }
+        } else {
+            FrameNeed::default()
+        };
+        let a = fast.window(need, &cfg).len();
+        let b = general.window_general(need, &cfg).len();
+        assert_eq!(a, b, "step {step}");
+        // Filled, or short (never nothing: a read that must wait gives the
+        // buffer to the thread's spares, which both would share).
+        let n = if seed % 3 == 0 { a } else { (seed as usize % a).max(1) };
+        fast.filled(n, a, &cfg);
+        general.filled(n, b, &cfg);
+        let consumed = if seed % 4 == 0 { n / 2 } else { fast.len() };
+        for rb in [&mut fast, &mut general] {
+            let mut buf = rb.take();
+            if consumed == buf.len() {
+                buf.clear();
+            } else {
+                buf.advance(consumed);
+            }
+            rb.restore(buf);
+        }
+        assert_eq!((fast.len(), fast.capacity()), (general.len(), general.capacity()));
+    }
+}
+
 /// A read buffer size configured over [`SMALL_READ`] is what reads
 /// between frames offer, from the first read on.
 #[test]

@@ -420,6 +420,11 @@ impl OutQueue {
                     front.advance(n);
                     n = 0;
                 }
+            } else if n >= self.tail.len() {
+                // All of it (the common case): emptied where it starts, so
+                // it keeps its room and there is nothing to rewind below.
+                self.tail.clear();
+                n = 0;
             } else {
                 self.tail.advance(n);
                 n = 0;
