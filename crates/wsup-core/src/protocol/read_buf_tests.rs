@@ -152,7 +152,11 @@ fn the_shortcut_between_frames_offers_what_the_general_case_would() {
         assert_eq!(a, b, "step {step}");
         // Filled, or short (never nothing: a read that must wait gives the
         // buffer to the thread's spares, which both would share).
-        let n = if seed % 3 == 0 { a } else { (seed as usize % a).max(1) };
+        let n = if seed % 3 == 0 {
+            a
+        } else {
+            (seed as usize % a).max(1)
+        };
         fast.filled(n, a, &cfg);
         general.filled(n, b, &cfg);
         let consumed = if seed % 4 == 0 { n / 2 } else { fast.len() };
@@ -165,7 +169,10 @@ fn the_shortcut_between_frames_offers_what_the_general_case_would() {
             }
             rb.restore(buf);
         }
-        assert_eq!((fast.len(), fast.capacity()), (general.len(), general.capacity()));
+        assert_eq!(
+            (fast.len(), fast.capacity()),
+            (general.len(), general.capacity())
+        );
     }
 }
 
