@@ -270,7 +270,7 @@ impl Protocol {
         // Out of the protocol while the handler runs, so that the handler
         // may queue on it (the same allocation goes back: see `ReadBuf`).
         let mut buf = self.read.take();
-        let (mut at, mut handed, mut payload, mut outcome) = (0, 0, 0, Ok(()));
+        let (mut at, mut handed, mut outcome) = (0, 0, Ok(()));
         // A handler that closed (`Replies::feed` with a close) ends the run:
         // what follows is discarded while the peer's close is awaited, as
         // on the general path.
@@ -285,7 +285,8 @@ impl Protocol {
                     let data = &mut buf[at + start..at + end];
                     at += end;
                     handed += 1;
-                    payload += data.len();
+                    self.timers.active = true;
+                    self.counts.received_piece(data.len(), true);
                     let msg = match key {
                         Some(key) => Received(Repr::Deferred(Deferred::new(data, key))),
                         None => Received(Repr::Whole { text, data }),
@@ -302,14 +303,10 @@ impl Protocol {
                 Front::Other => break,
             }
         }
-        // Counted once for the run (the handler cannot see the counts).
-        if handed > 0 {
-            self.timers.active = true;
-            self.counts.received_run(handed, payload);
-        }
         if at == buf.len() {
-            // All of it (the common case): emptied where it starts, so the
-            // next read has the whole buffer with no rewind to make.
+            // All of it (the common case): emptied in place rather than
+            // advanced past, so the room after its start stays for the next
+            // read, with no rewind to make (`ReadBuf::window`).
             buf.clear();
         } else {
             bytes::Buf::advance(&mut buf, at);

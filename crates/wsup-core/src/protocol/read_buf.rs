@@ -310,6 +310,7 @@ impl ReadBuf {
             if known >= self.hint.max(1) && (len > 0 || self.buf.capacity() >= self.full_capacity) {
                 self.in_frame = false;
                 let window = known.min(small_read(cfg));
+                debug_assert!(len + window <= self.buf.capacity());
                 // SAFETY: the `window` bytes after the data are initialised
                 // (`known` of them are: see `Initialised::spare`) and lie
                 // within the capacity.
@@ -357,7 +358,8 @@ impl ReadBuf {
     /// that frame runs past the buffer's end it is copied to the front (or
     /// to a new buffer) whole. Stopped at the boundary, the buffer is empty
     /// once the frame is decoded, and the next read starts at the front
-    /// with nothing to move (see [`window`](Self::window)'s rewind).
+    /// with nothing to move (see [`window_general`](Self::window_general)'s
+    /// rewind).
     ///
     /// A large frame (a read window or more) always stops there, for at
     /// most one more read per frame. A frame of at least [`MEDIUM_FRAME`]
@@ -520,7 +522,8 @@ impl std::ops::DerefMut for Buffered<'_> {
 /// starts (bytes below the end of the data were data once, or a consumed
 /// prefix copied by `realloc`), zeroing a window extends it contiguously, and
 /// nothing `BytesMut` does within one allocation de-initialises memory:
-/// `split_to` and `advance` move the start forward over data, and reclaiming
+/// `split_to` and `advance` move the start forward over data, `clear` and
+/// `truncate` leave the bytes past the new end as they were, and reclaiming
 /// copies the data back to the base.
 #[derive(Debug, Default)]
 pub(crate) struct Initialised {

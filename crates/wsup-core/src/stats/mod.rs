@@ -70,13 +70,6 @@ pub(crate) struct Counts {
 
 impl Counts {
     /// A piece of a data message handed to the application.
-    /// `messages` whole messages of `bytes` payload bytes in all.
-    #[inline]
-    pub(crate) fn received_run(&mut self, messages: usize, bytes: usize) {
-        self.messages_received += messages as u64;
-        self.bytes_received += bytes as u64;
-    }
-
     #[inline]
     pub(crate) fn received_piece(&mut self, len: usize, last: bool) {
         self.messages_received += u64::from(last);

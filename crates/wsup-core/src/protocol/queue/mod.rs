@@ -420,9 +420,11 @@ impl OutQueue {
                     front.advance(n);
                     n = 0;
                 }
-            } else if n >= self.tail.len() {
-                // All of it (the common case): emptied where it starts, so
-                // it keeps its room and there is nothing to rewind below.
+            } else if n == self.tail.len() {
+                // All of it (the common case): emptied in place rather than
+                // advanced past, so it keeps the room after its start, and
+                // unless an earlier partial write moved that start there is
+                // nothing to rewind below.
                 self.tail.clear();
                 n = 0;
             } else {
