@@ -141,9 +141,9 @@ impl ReadBuf {
 
     /// The buffer itself, lent out (`Protocol::each_in_place`): to be
     /// [`restore`](Self::restore)d, the same allocation with its front
-    /// consumed or emptied, which keeps the record of what is initialised true. (Not
-    /// restored, say after a panic, the buffer is an empty one, which the
-    /// record is checked against on every use.)
+    /// consumed or emptied, which keeps the record of what is initialised
+    /// true. (Not restored, say after a panic, the buffer is an empty one,
+    /// which the record is checked against on every use.)
     pub(crate) fn take(&mut self) -> bytes::BytesMut {
         std::mem::take(&mut self.buf)
     }
