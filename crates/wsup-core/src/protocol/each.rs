@@ -269,7 +269,7 @@ impl Protocol {
         );
         // Out of the protocol while the handler runs, so that the handler
         // may queue on it (the same allocation goes back: see `ReadBuf`).
-        let mut buf = self.read.take();
+        let (mut buf, init) = self.read.take();
         let (mut at, mut handed, mut outcome) = (0, 0, Ok(()));
         // A handler that closed (`Replies::feed` with a close) ends the run:
         // what follows is discarded while the peer's close is awaited, as
@@ -311,7 +311,7 @@ impl Protocol {
         } else {
             bytes::Buf::advance(&mut buf, at);
         }
-        self.read.restore(buf);
+        self.read.restore(buf, init);
         outcome.map(|()| handed)
     }
 }

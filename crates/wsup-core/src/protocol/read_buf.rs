@@ -139,18 +139,25 @@ impl ReadBuf {
         &self.buf
     }
 
-    /// The buffer itself, lent out (`Protocol::each_in_place`): to be
+    /// The buffer itself, lent out (`Protocol::each_in_place`) with the
+    /// record of what is initialised in it: to be
     /// [`restore`](Self::restore)d, the same allocation with its front
-    /// consumed or emptied, which keeps the record of what is initialised
-    /// true. (Not restored, say after a panic, the buffer is an empty one,
-    /// which the record is checked against on every use.)
-    pub(crate) fn take(&mut self) -> bytes::BytesMut {
-        std::mem::take(&mut self.buf)
+    /// consumed or emptied, which keeps the record true. Not restored (a
+    /// handler panicked), the buffer is freed, and so is the record: the
+    /// one left behind vouches for nothing, so a later allocation that
+    /// happens to end where the freed one did is zeroed before it is read
+    /// into, as any new one is.
+    pub(crate) fn take(&mut self) -> (bytes::BytesMut, Initialised) {
+        (
+            std::mem::take(&mut self.buf),
+            std::mem::take(&mut self.init),
+        )
     }
 
-    /// Takes back the buffer [`take`](Self::take) lent.
-    pub(crate) fn restore(&mut self, buf: bytes::BytesMut) {
+    /// Takes back the buffer and the record [`take`](Self::take) lent.
+    pub(crate) fn restore(&mut self, buf: bytes::BytesMut, init: Initialised) {
         self.buf = buf;
+        self.init = init;
     }
 
     /// Bytes buffered and not yet decoded.

@@ -161,19 +161,42 @@ fn the_shortcut_between_frames_offers_what_the_general_case_would() {
         general.filled(n, b, &cfg);
         let consumed = if seed % 4 == 0 { n / 2 } else { fast.len() };
         for rb in [&mut fast, &mut general] {
-            let mut buf = rb.take();
+            let (mut buf, init) = rb.take();
             if consumed == buf.len() {
                 buf.clear();
             } else {
                 buf.advance(consumed);
             }
-            rb.restore(buf);
+            rb.restore(buf, init);
         }
         assert_eq!(
             (fast.len(), fast.capacity()),
             (general.len(), general.capacity())
         );
     }
+}
+
+/// A buffer lent out and never restored (a `recv_each` handler panicked)
+/// takes the record of what is initialised in it along: what stays
+/// vouches for nothing, so a new allocation, wherever it ends, is zeroed
+/// before a read goes into it.
+#[test]
+fn a_buffer_lent_and_lost_leaves_no_record_behind() {
+    let cfg = WebSocketConfig::default();
+    let mut rb = ReadBuf::new(b"", &cfg);
+    let n = rb.window(FrameNeed::default(), &cfg).len();
+    rb.filled(n, n, &cfg);
+    rb.clear();
+    assert!(
+        rb.init.spare(&rb.buf) > 0,
+        "a read was offered: its window is known"
+    );
+    let (buf, init) = rb.take();
+    assert!(init.spare(&buf) > 0);
+    drop((buf, init));
+    assert_eq!((rb.init.alloc_end, rb.init.init_end), (0, 0));
+    let window = rb.window(FrameNeed::default(), &cfg);
+    assert!(window.iter().all(|&b| b == 0));
 }
 
 /// A read buffer size configured over [`SMALL_READ`] is what reads
@@ -234,7 +257,7 @@ fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
         }
         // Decode what arrived: skip headers, split whole payloads off (and
         // drop them, as written out), keep a partial one.
-        let mut buf = rb.take();
+        let (mut buf, init) = rb.take();
         loop {
             let skip = header.min(buf.len());
             buf.advance(skip);
@@ -246,7 +269,7 @@ fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
             (header, payload) = (HEADER, PAYLOAD);
             frames += 1;
         }
-        rb.restore(buf);
+        rb.restore(buf, init);
     }
     // Without the stop, 3.8 MB were moved for these 196 frames; before
     // a header fit a read too, 11.9 MB (60 KiB a frame).
