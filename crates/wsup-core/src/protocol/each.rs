@@ -303,14 +303,7 @@ impl Protocol {
                 Front::Other => break,
             }
         }
-        if at == buf.len() {
-            // All of it (the common case): emptied in place rather than
-            // advanced past, so the room after its start stays for the next
-            // read, with no rewind to make (`ReadBuf::window`).
-            buf.clear();
-        } else {
-            bytes::Buf::advance(&mut buf, at);
-        }
+        super::consume_front(&mut buf, at);
         self.read.restore(buf, init);
         outcome.map(|()| handed)
     }

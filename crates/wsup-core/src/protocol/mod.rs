@@ -81,6 +81,20 @@ use crate::role::Role;
 use crate::stats::{ClosedBy, Counts, FirstClose};
 use crate::utf8::Utf8Validator;
 
+/// Consumes the first `n` bytes of `buf`: all of them (the common case, a
+/// batch read or written out whole) empties it in place rather than
+/// advancing past them, so it keeps the room after its start and there is
+/// nothing to rewind before the next batch (`ReadBuf::window`,
+/// `OutQueue::consume`).
+#[inline]
+pub(crate) fn consume_front(buf: &mut bytes::BytesMut, n: usize) {
+    if n == buf.len() {
+        buf.clear();
+    } else {
+        bytes::Buf::advance(buf, n);
+    }
+}
+
 /// Where the connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

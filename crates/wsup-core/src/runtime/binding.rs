@@ -1,8 +1,9 @@
 //! The face every runtime binding shows, written once.
 //!
 //! `wsup-tokio`, `wsup-smol` and `wsup-async-std` differ only in their
-//! runtime's spawner (all three take wsup's `ThreadTimer` for timers), their TCP types and the newtype (if any)
-//! that gives an accepted stream `futures_io`'s traits. Everything else (the
+//! runtime's spawner (all three take wsup's `ThreadTimer` for timers),
+//! their TCP types and the newtype (if any) that gives an accepted stream
+//! `futures_io`'s traits. Everything else (the
 //! [`Listen`](crate::server::Listen) and [`Connect`](crate::client::Connect)
 //! impls, the type aliases, `upgrader`, `serve`, `upgrade`, `dialer`,
 //! `connect`, `connect_with`) is the same code over those types, so it is

@@ -420,15 +420,8 @@ impl OutQueue {
                     front.advance(n);
                     n = 0;
                 }
-            } else if n == self.tail.len() {
-                // All of it (the common case): emptied in place rather than
-                // advanced past, so it keeps the room after its start, and
-                // unless an earlier partial write moved that start there is
-                // nothing to rewind below.
-                self.tail.clear();
-                n = 0;
             } else {
-                self.tail.advance(n);
+                super::consume_front(&mut self.tail, n);
                 n = 0;
             }
         }
