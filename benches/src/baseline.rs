@@ -6,7 +6,11 @@
 //! the same shape as wsup's binding for it: tokio on a current-thread
 //! runtime; smol and async-std with connection tasks on their global
 //! executors (bounded by `SMOL_THREADS=1` / `ASYNC_STD_THREAD_COUNT=1` and
-//! the harness's pinning to one core).
+//! the harness's pinning to one core), and the same 5 ms timer of
+//! async-io's that wsup's `Server` keeps on those two runtimes
+//! (`wsup_core::runtime::ReactorTicks`), without which async-io's fallback
+//! thread takes the reactor from a server that was idle for 20 ms and
+//! hands it every batch of input (two context switches a batch).
 //!
 //! Only the loop is shared; what a server does with a connection, and so the
 //! work per message, stays in its binary ([`Handler`]).
@@ -16,6 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use futures_io::{AsyncRead, AsyncWrite};
+use wsup_core::runtime::{ReactorTicks, Runtime};
 
 /// What a baseline server does with one accepted connection, run as a task
 /// of its own. tokio hands over its own stream type, so that a server can
@@ -40,6 +45,7 @@ pub fn serve<H: Handler>(program: &str, runtime: &str, addr: &str, handler: H) -
         "tokio" => serve_tokio(addr, |stream| handler.clone().tokio(stream)),
         "smol" => smol::block_on(async {
             use smol::net::{TcpListener, TcpStream};
+            let _ticks = async_io_ticks(wsup_smol::SmolRuntime);
             let listener = TcpListener::bind(addr).await?;
             let spawn = |stream| smol::spawn(handler.clone().futures_io(stream)).detach();
             let accept = || listener.accept();
@@ -47,6 +53,7 @@ pub fn serve<H: Handler>(program: &str, runtime: &str, addr: &str, handler: H) -
         }),
         "async-std" => async_std::task::block_on(async {
             use async_std::net::{TcpListener, TcpStream};
+            let _ticks = async_io_ticks(wsup_async_std::AsyncStdRuntime);
             let listener = TcpListener::bind(addr).await?;
             let spawn = |stream| drop(async_std::task::spawn(handler.clone().futures_io(stream)));
             let accept = || listener.accept();
@@ -57,6 +64,12 @@ pub fn serve<H: Handler>(program: &str, runtime: &str, addr: &str, handler: H) -
             std::process::exit(2)
         }
     }
+}
+
+/// The ticks wsup's `Server` keeps on a runtime on async-io, for as long as
+/// the baseline serves.
+fn async_io_ticks(runtime: impl Runtime) -> ReactorTicks {
+    ReactorTicks::for_runtime(&runtime).expect("a runtime on async-io ticks")
 }
 
 /// Binds `addr` on a tokio runtime on this thread alone, as wsup's tokio

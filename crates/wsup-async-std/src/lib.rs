@@ -20,7 +20,10 @@ use std::task::{Context, Poll};
 use async_std::net::{TcpListener, TcpStream};
 use wsup_core::runtime::ThreadTimer;
 
-/// async-std as a wsup [`Runtime`](wsup_core::Runtime).
+/// async-std as a wsup [`Runtime`](wsup_core::Runtime). A [`Server`] on it
+/// keeps a timer of async-io's firing every
+/// [`ASYNC_IO_TICK`](wsup_core::runtime::ASYNC_IO_TICK) while it runs, as
+/// on smol ([`ReactorTicks`](wsup_core::runtime::ReactorTicks) says why).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AsyncStdRuntime;
 
@@ -28,6 +31,10 @@ wsup_core::runtime_binding! {
     runtime: AsyncStdRuntime,
     name: "async-std",
     sleep: ThreadTimer::after,
+    reactor_tick: Some(wsup_core::runtime::ReactorTick {
+        every: wsup_core::runtime::ASYNC_IO_TICK,
+        sleep: |d| Box::pin(async move { async_io::Timer::after(d).await; }),
+    }),
     spawn: |task| drop(async_std::task::spawn(task)),
     listener: TcpListener,
     tcp: TcpStream,

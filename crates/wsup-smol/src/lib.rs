@@ -15,6 +15,11 @@ use wsup_core::runtime::ThreadTimer;
 /// executor (one thread unless `SMOL_THREADS` says otherwise); timers from
 /// [`ThreadTimer`] rather than async-io, whose reactor allocates on every
 /// turn while a timer is registered (keepalive keeps one per connection).
+/// A [`Server`] on it keeps a timer of async-io's firing every
+/// [`ASYNC_IO_TICK`](wsup_core::runtime::ASYNC_IO_TICK) while it runs, so
+/// that async-io's fallback thread does not keep the reactor from the
+/// executor thread ([`ReactorTicks`](wsup_core::runtime::ReactorTicks)
+/// says why and what it costs).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SmolRuntime;
 
@@ -22,6 +27,10 @@ wsup_core::runtime_binding! {
     runtime: SmolRuntime,
     name: "smol",
     sleep: ThreadTimer::after,
+    reactor_tick: Some(wsup_core::runtime::ReactorTick {
+        every: wsup_core::runtime::ASYNC_IO_TICK,
+        sleep: |d| Box::pin(async move { smol::Timer::after(d).await; }),
+    }),
     spawn: |task| smol::spawn(task).detach(),
     listener: TcpListener,
     tcp: TcpStream,

@@ -32,6 +32,7 @@ wsup_core::runtime_binding! {
     runtime: TokioRuntime,
     name: "tokio",
     sleep: wsup_core::runtime::ThreadTimer::after,
+    reactor_tick: None,
     spawn: |task| drop(tokio::spawn(task)),
     listener: TcpListener,
     tcp: TcpStream,

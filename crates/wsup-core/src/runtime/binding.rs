@@ -19,6 +19,7 @@
 ///     runtime: TokioRuntime,          // a unit struct of the binding crate
 ///     name: "tokio",                  // for the docs
 ///     sleep: ThreadTimer::after,      // fn(Duration) -> impl Sleep (or the runtime's own)
+///     reactor_tick: None,             // Runtime::reactor_tick (Some(ReactorTick { .. }) on async-io)
 ///     spawn: |task| { tokio::spawn(task); },
 ///     listener: TcpListener,          // `accept()` and the stream's `set_nodelay`
 ///     tcp: TcpStream,                 // `connect((host, port))`
@@ -33,6 +34,7 @@ macro_rules! runtime_binding {
         runtime: $rt:ident,
         name: $name:literal,
         sleep: $sleep:expr,
+        reactor_tick: $tick:expr,
         spawn: $spawn:expr,
         listener: $listener:ty,
         tcp: $tcp:ty,
@@ -51,6 +53,10 @@ macro_rules! runtime_binding {
 
             fn spawn(&self, task: $crate::runtime::BoxTask) {
                 ($spawn)(task)
+            }
+
+            fn reactor_tick(&self) -> ::std::option::Option<$crate::runtime::ReactorTick> {
+                $tick
             }
         }
 

@@ -12,9 +12,11 @@
 mod binding;
 mod forward;
 mod thread_timer;
+mod ticks;
 mod wake_flag;
 
 pub use self::thread_timer::ThreadTimer;
+pub use self::ticks::{ReactorTick, ReactorTicks, ASYNC_IO_TICK};
 pub(crate) use self::wake_flag::WakeFlag;
 
 use std::fmt::Debug;
@@ -38,6 +40,15 @@ pub trait Runtime: Debug + Send + Sync + 'static {
 
     /// Runs `task` in the background.
     fn spawn(&self, task: BoxTask);
+
+    /// The periodic wake a [`Server`](crate::server::Server) on this
+    /// runtime keeps while it runs ([`ReactorTicks`]), if the runtime needs
+    /// one to keep its reactor with the thread that runs the tasks: the
+    /// bindings on async-io (smol, async-std) ask for one every
+    /// [`ASYNC_IO_TICK`] on async-io's timer. `None` (the default): none.
+    fn reactor_tick(&self) -> Option<ReactorTick> {
+        None
+    }
 }
 
 /// `now + after`, or a moment so far off that it never comes when that

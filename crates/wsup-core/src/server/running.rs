@@ -20,7 +20,7 @@ use super::tasks::Tasks;
 use super::{Shutdown, ShutdownSummary, DEFAULT_SHUTDOWN_TIMEOUT};
 use crate::conn::Notice;
 use crate::observe;
-use crate::runtime::{timeout, Runtime};
+use crate::runtime::{timeout, ReactorTicks, Runtime};
 use crate::stats::ServerStats;
 use crate::upgrader::Upgrader;
 
@@ -78,6 +78,8 @@ impl Options {
             stats,
         } = self;
         let upgrader = upgrader.server_stats(stats.clone());
+        // Kept until the drain is done (see `ReactorTicks`).
+        let _ticks = ReactorTicks::for_runtime(&*runtime);
         let server = Running {
             shared: Arc::new(Shared {
                 runtime,
