@@ -31,10 +31,10 @@ wsup_core::runtime_binding! {
     runtime: AsyncStdRuntime,
     name: "async-std",
     sleep: ThreadTimer::after,
-    reactor_tick: Some(wsup_core::runtime::ReactorTick {
-        every: wsup_core::runtime::ASYNC_IO_TICK,
-        sleep: |d| Box::pin(async move { async_io::Timer::after(d).await; }),
-    }),
+    reactor_tick: Some(wsup_core::runtime::ReactorTick::new(
+        wsup_core::runtime::ASYNC_IO_TICK,
+        |d| Box::pin(async move { async_io::Timer::after(d).await; }),
+    )),
     spawn: |task| drop(async_std::task::spawn(task)),
     listener: TcpListener,
     tcp: TcpStream,

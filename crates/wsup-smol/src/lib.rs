@@ -27,10 +27,10 @@ wsup_core::runtime_binding! {
     runtime: SmolRuntime,
     name: "smol",
     sleep: ThreadTimer::after,
-    reactor_tick: Some(wsup_core::runtime::ReactorTick {
-        every: wsup_core::runtime::ASYNC_IO_TICK,
-        sleep: |d| Box::pin(async move { smol::Timer::after(d).await; }),
-    }),
+    reactor_tick: Some(wsup_core::runtime::ReactorTick::new(
+        wsup_core::runtime::ASYNC_IO_TICK,
+        |d| Box::pin(async move { smol::Timer::after(d).await; }),
+    )),
     spawn: |task| smol::spawn(task).detach(),
     listener: TcpListener,
     tcp: TcpStream,

@@ -61,17 +61,27 @@ fn client(addr: std::net::SocketAddr) -> TcpStream {
     stream
 }
 
+/// Shuts the server down when dropped.
+struct StopOnDrop(wsup_core::server::Shutdown);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.trigger();
+    }
+}
+
 #[test]
 fn an_idle_server_keeps_the_reactor_turning() {
     let (tx, rx) = std::sync::mpsc::channel();
     let clients = std::thread::spawn(move || {
-        let (addr, shutdown): (_, wsup_core::server::Shutdown) = rx.recv().expect("the server");
+        let (addr, shutdown) = rx.recv().expect("the server");
+        // The server stops whatever happens here, a failed assertion too.
+        let _stop = StopOnDrop(shutdown);
         let clients: Vec<TcpStream> = (0..CLIENTS).map(|_| client(addr)).collect();
         std::thread::sleep(Duration::from_millis(50));
         let before = switches("async-io");
         std::thread::sleep(IDLE);
         let woke = switches("async-io") - before;
-        shutdown.trigger();
         drop(clients);
         woke
     });

@@ -19,7 +19,7 @@
 ///     runtime: TokioRuntime,          // a unit struct of the binding crate
 ///     name: "tokio",                  // for the docs
 ///     sleep: ThreadTimer::after,      // fn(Duration) -> impl Sleep (or the runtime's own)
-///     reactor_tick: None,             // Runtime::reactor_tick (Some(ReactorTick { .. }) on async-io)
+///     reactor_tick: None,             // Runtime::reactor_tick (Some(..) on async-io)
 ///     spawn: |task| { tokio::spawn(task); },
 ///     listener: TcpListener,          // `accept()` and the stream's `set_nodelay`
 ///     tcp: TcpStream,                 // `connect((host, port))`

@@ -1,8 +1,10 @@
 //! The runtime seam: what the core needs from an executor.
 //!
 //! Only timers (the handshake deadline, the close timeout) and, for features
-//! that need a background task, spawning. The trait is object-safe and used at
-//! cold boundaries only, once per handshake or close; the per-frame path is
+//! that need a background task, spawning; and, for a runtime whose reactor
+//! needs one while a server runs, a periodic tick ([`ReactorTicks`]). The
+//! trait is object-safe and used at cold boundaries only, once per
+//! handshake or close; the per-frame path is
 //! generic over the transport and never calls it. Each binding crate
 //! implements it in a few lines (quinn's `Runtime` and hyper's `rt::Timer` are
 //! the models). A binding whose runtime's timers cost something on every
