@@ -152,6 +152,14 @@ mod tests {
         ended: Mutex<Vec<std::sync::mpsc::Receiver<()>>>,
     }
 
+    impl Threads {
+        /// Waits up to 5 s for the last task spawned to end.
+        fn wait_for_the_task(&self, why: &str) {
+            let task = self.ended.lock().unwrap().pop().expect("the ticking task");
+            task.recv_timeout(Duration::from_secs(5)).expect(why);
+        }
+    }
+
     impl Runtime for Threads {
         fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
             Box::pin(ThreadTimer::after(duration))
@@ -185,14 +193,7 @@ mod tests {
             "{ticked} ticks in {elapsed:?}"
         );
         drop(ticks);
-        let task = runtime
-            .ended
-            .lock()
-            .unwrap()
-            .pop()
-            .expect("the ticking task");
-        task.recv_timeout(Duration::from_secs(5))
-            .expect("the ticking task ends at its next tick once the ticks are dropped");
+        runtime.wait_for_the_task("it ends at its next tick once the ticks are dropped");
         let after = SLEEPS.load(Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(
@@ -215,14 +216,7 @@ mod tests {
         // At 1 ms at the least: a timer of zero is ready at once, and
         // the loop would have run thousands of times.
         assert!(ticked <= most, "{ticked} ticks of zero");
-        let task = runtime
-            .ended
-            .lock()
-            .unwrap()
-            .pop()
-            .expect("the ticking task");
-        task.recv_timeout(Duration::from_secs(5))
-            .expect("the ticking task ends");
+        runtime.wait_for_the_task("it ends");
     }
 
     #[test]
