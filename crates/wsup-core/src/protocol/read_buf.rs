@@ -25,15 +25,19 @@ use crate::pool::Spares;
 pub(crate) const READ_WINDOW: usize = 256 * 1024;
 
 /// Largest slice handed to any other read (between frames, or inside a
-/// frame under [`READ_WINDOW`]), unless `read_buffer_size` is larger: 64
-/// KiB and a frame header, so that a 64 KiB message fits one read. A burst
-/// of small frames fills it in one syscall (900 messages of 64 bytes), and
-/// a larger read saves little (the syscall is a small part of copying 64
-/// KiB) while it grows every connection's buffer: with reads of up to 256
-/// KiB, 100 connections echoing 64 KiB messages held 540 KiB each and the
-/// kernel's copies into them missed the cache (`docs/bench`: measured again
-/// with frames stopped at their end, 0.94 of the messages per CPU second).
-const SMALL_READ: usize = 64 * 1024 + crate::frame::MAX_HEADER_LEN;
+/// frame under [`READ_WINDOW`]), unless `read_buffer_size` is larger: two
+/// 64 KiB frames and their headers, so that 64 KiB messages in flight back
+/// to back are read two at a time (0.67 reads a message, against 1.04 with
+/// reads of one), and their echoes written two at a time. A burst of small
+/// frames fills it in one syscall.
+///
+/// Not more: the kernel's copy into the buffer must stay in the cache. With
+/// reads of up to 256 KiB, 100 connections echoing 64 KiB messages held
+/// 540 KiB each and made 0.94 of the messages per CPU second of reads of
+/// one frame; with reads of two (a buffer and the bytes it is read from
+/// fit the L2 cache), 1.03–1.04 (`docs/bench`). A busy connection's buffer
+/// grows to about twice this (peak RSS 11.6 → 24.4 MB for those 100).
+const SMALL_READ: usize = 2 * (64 * 1024 + crate::frame::MAX_HEADER_LEN);
 
 /// The largest read buffer given to the thread's spares: what the traffic
 /// of frames under [`SMALL_READ`] grows a buffer to (4 KiB for a burst of
@@ -61,8 +65,8 @@ fn read_limit(need: FrameNeed, cfg: &WebSocketConfig) -> usize {
 
 /// A frame this large (header included) is read up to its end, and no
 /// further, when the buffer is near its end (see
-/// [`ReadBuf::stops_at_frame_end`]): half a [`SMALL_READ`].
-const MEDIUM_FRAME: usize = SMALL_READ / 2;
+/// [`ReadBuf::stops_at_frame_end`]): half a 64 KiB frame and its header.
+const MEDIUM_FRAME: usize = SMALL_READ / 4;
 
 /// The first read of a connection that holds no read buffer yet goes to a
 /// stack array of this size (see [`ReadBuf::wants_probe`]).

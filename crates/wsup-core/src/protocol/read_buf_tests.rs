@@ -204,12 +204,12 @@ fn a_buffer_lent_and_lost_leaves_no_record_behind() {
 #[test]
 fn a_larger_read_buffer_size_is_offered_between_frames() {
     let cfg = WebSocketConfig::builder()
-        .read_buffer_size(128 << 10)
+        .read_buffer_size(192 << 10)
         .build();
     let mut rb = ReadBuf::new(b"", &cfg);
     for _ in 0..4 {
         let n = rb.window(FrameNeed::default(), &cfg).len();
-        assert_eq!(n, 128 << 10);
+        assert_eq!(n, 192 << 10);
         rb.filled(n, n, &cfg);
         rb.clear();
     }
@@ -222,8 +222,8 @@ fn a_larger_read_buffer_size_is_offered_between_frames() {
 /// the next frame starts at the front. Read past that end, the next
 /// frame's start ran into the buffer's end and was copied to the front,
 /// up to 64 KiB each time (`memmove` took as much of the echo server's
-/// time as unmasking). And the stop costs few reads: a 64 KiB message and
-/// its header fit one read.
+/// time as unmasking). And the stop costs few reads: two 64 KiB messages
+/// and their headers fit one read.
 #[test]
 fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
     const HEADER: usize = 8;
@@ -274,6 +274,7 @@ fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
     // Without the stop, 3.8 MB were moved for these 196 frames; before
     // a header fit a read too, 11.9 MB (60 KiB a frame).
     assert!(moved < 196 * 64, "{moved} bytes moved for 196 frames");
-    // Stopping with reads of exactly 64 KiB took two a frame.
-    assert!(reads < 196 * 5 / 4, "{reads} reads for 196 frames");
+    // Stopping with reads of exactly 64 KiB took two a frame; with reads
+    // of one frame and its header, one; with reads of two, 131 reads.
+    assert!(reads < 196 * 3 / 4, "{reads} reads for 196 frames");
 }
