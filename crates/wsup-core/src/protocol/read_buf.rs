@@ -35,7 +35,7 @@ pub(crate) const READ_WINDOW: usize = 256 * 1024;
 /// reads of up to 256 KiB, 100 connections echoing 64 KiB messages held
 /// 540 KiB each and made 0.94 of the messages per CPU second of reads of
 /// one frame; with reads of two (a buffer and the bytes it is read from
-/// fit the L2 cache), 1.03–1.04 (`docs/bench`). A busy connection's buffer
+/// fit the L2 cache), 1.03–1.07 (`docs/bench`). A busy connection's buffer
 /// grows to about twice this (peak RSS 11.6 → 24.4 MB for those 100).
 const SMALL_READ: usize = 2 * (64 * 1024 + crate::frame::MAX_HEADER_LEN);
 
