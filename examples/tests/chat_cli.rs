@@ -57,17 +57,7 @@ fn join(addr: &str, room: &str) -> TcpStream {
     let mut s = connect(addr);
     s.write_all(upgrade_request(addr, &format!("/ws?room={room}"), "").as_bytes())
         .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut byte).expect("response head");
-        head.push(byte[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    wsup_testkit::read_switching(&mut s);
     s
 }
 

@@ -31,15 +31,7 @@ fn handshake(addr: &str) -> (TcpStream, String) {
 /// Sends the upgrade request over `s` and returns the response head.
 fn upgrade(s: &mut (impl Read + Write)) -> String {
     s.write_all(REQUEST.as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if s.read(&mut byte).expect("response") == 0 {
-            break;
-        }
-        head.push(byte[0]);
-    }
-    String::from_utf8_lossy(&head).into_owned()
+    wsup_testkit::read_head(s)
 }
 
 #[test]

@@ -23,17 +23,7 @@ fn start_with(program: &str, flags: &[&str]) -> (Running, String) {
 /// One response: its head (lowercased) and its body (by Content-Length,
 /// none for HEAD).
 fn response(s: &mut impl Read, head_only: bool) -> (String, Vec<u8>) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(
-            s.read(&mut byte).expect("response"),
-            1,
-            "cut short: {head:?}"
-        );
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let head = wsup_testkit::read_whole_head(s).to_ascii_lowercase();
     let len = head
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))

@@ -126,12 +126,7 @@ fn raw_server(
     let server = thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         s.set_read_timeout(Some(RUN_LIMIT)).unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8(head).unwrap();
+        let head = wsup_testkit::read_head(&mut s);
         let key = wsup_testkit::header(&head, "sec-websocket-key")
             .expect("a Sec-WebSocket-Key")
             .to_owned();

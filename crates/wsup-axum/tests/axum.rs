@@ -129,13 +129,7 @@ fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 fn read_head(s: &mut TcpStream) -> String {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1, "head cut short: {buf:?}");
-        buf.push(byte[0]);
-    }
-    String::from_utf8(buf).unwrap()
+    wsup_testkit::read_whole_head(s)
 }
 
 fn upgrade_request(addr: SocketAddr, path: &str, extra: &str) -> String {

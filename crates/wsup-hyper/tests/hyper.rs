@@ -67,14 +67,7 @@ fn keep_alive_requests_then_an_upgrade_on_the_same_connection() {
 
 /// A HEAD answer has a Content-Length but no body.
 fn read_response_head_only(s: &mut std::net::TcpStream) -> (String, ()) {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1);
-        buf.push(byte[0]);
-    }
-    (String::from_utf8(buf).unwrap(), ())
+    (wsup_testkit::read_whole_head(s), ())
 }
 
 #[test]

@@ -30,6 +30,6 @@ pub use frame::{
     client_frame, encode_frame, noise, parse_frame, parse_frames, server_frame, Frame, MASK,
     OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RSV1,
 };
-pub use head::header;
+pub use head::{header, read_head, read_switching, read_whole_head};
 pub use log::{line_with, LogBuffer};
 pub use mem::{Mem, Output};

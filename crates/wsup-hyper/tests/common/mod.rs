@@ -143,13 +143,7 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 /// Reads one HTTP response head (and a `Content-Length` body): the head as
 /// text and the body.
 pub fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1, "response head cut short");
-        buf.push(byte[0]);
-    }
-    let head = String::from_utf8(buf).unwrap();
+    let head = wsup_testkit::read_whole_head(s);
     let len = wsup_testkit::header(&head, "content-length")
         .map(|v| v.parse::<usize>().unwrap())
         .unwrap_or(0);
