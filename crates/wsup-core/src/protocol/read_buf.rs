@@ -37,7 +37,11 @@ pub(crate) const READ_WINDOW: usize = 256 * 1024;
 /// one frame; with reads of two (a buffer and the bytes it is read from
 /// fit the L2 cache), 1.03–1.07 (`docs/bench`). A busy connection's buffer
 /// grows to about twice this (peak RSS 11.6 → 24.4 MB for those 100).
-const SMALL_READ: usize = 2 * (64 * 1024 + crate::frame::MAX_HEADER_LEN);
+const SMALL_READ: usize = 2 * FRAME_OF_64_KIB;
+
+/// A 64 KiB frame and the longest header it can have: the unit
+/// [`SMALL_READ`] and [`MEDIUM_FRAME`] are sized in.
+const FRAME_OF_64_KIB: usize = 64 * 1024 + crate::frame::MAX_HEADER_LEN;
 
 /// The largest read buffer given to the thread's spares: what the traffic
 /// of frames under [`SMALL_READ`] grows a buffer to (4 KiB for a burst of
@@ -66,7 +70,7 @@ fn read_limit(need: FrameNeed, cfg: &WebSocketConfig) -> usize {
 /// A frame this large (header included) is read up to its end, and no
 /// further, when the buffer is near its end (see
 /// [`ReadBuf::stops_at_frame_end`]): half a 64 KiB frame and its header.
-const MEDIUM_FRAME: usize = SMALL_READ / 4;
+const MEDIUM_FRAME: usize = FRAME_OF_64_KIB / 2;
 
 /// The first read of a connection that holds no read buffer yet goes to a
 /// stack array of this size (see [`ReadBuf::wants_probe`]).

@@ -130,19 +130,14 @@ mod tests {
     use super::super::{BoxTask, ThreadTimer};
     use super::*;
 
-    /// The ticks' timers taken so far.
-    static SLEEPS: AtomicUsize = AtomicUsize::new(0);
+    /// The timers each test's ticks took so far, a counter per test (the
+    /// tests run side by side; a tick's timer is a `fn`, with no state).
+    static SLEEPS: [AtomicUsize; 2] = [const { AtomicUsize::new(0) }; 2];
+    const PERIODIC: usize = 0;
+    const ZERO: usize = 1;
 
-    fn counted_sleep(duration: Duration) -> Pin<Box<dyn Sleep>> {
-        SLEEPS.fetch_add(1, Ordering::SeqCst);
-        Box::pin(ThreadTimer::after(duration))
-    }
-
-    /// The same, for the test of a tick of zero.
-    static ZERO_SLEEPS: AtomicUsize = AtomicUsize::new(0);
-
-    fn counted_zero_sleep(duration: Duration) -> Pin<Box<dyn Sleep>> {
-        ZERO_SLEEPS.fetch_add(1, Ordering::SeqCst);
+    fn counted_sleep<const TEST: usize>(duration: Duration) -> Pin<Box<dyn Sleep>> {
+        SLEEPS[TEST].fetch_add(1, Ordering::SeqCst);
         Box::pin(ThreadTimer::after(duration))
     }
 
@@ -180,10 +175,10 @@ mod tests {
         let runtime = Threads::default();
         let every = Duration::from_millis(5);
         let began = Instant::now();
-        let tick = ReactorTick::new(every, counted_sleep);
+        let tick = ReactorTick::new(every, counted_sleep::<PERIODIC>);
         let ticks = ReactorTicks::start(&runtime, tick);
         std::thread::sleep(Duration::from_millis(100));
-        let ticked = SLEEPS.load(Ordering::SeqCst);
+        let ticked = SLEEPS[PERIODIC].load(Ordering::SeqCst);
         let elapsed = began.elapsed();
         // One sleep at the start and one per period since: no more than
         // the time allows, and most of them (a loaded machine delays some).
@@ -194,10 +189,10 @@ mod tests {
         );
         drop(ticks);
         runtime.wait_for_the_task("it ends at its next tick once the ticks are dropped");
-        let after = SLEEPS.load(Ordering::SeqCst);
+        let after = SLEEPS[PERIODIC].load(Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(
-            SLEEPS.load(Ordering::SeqCst),
+            SLEEPS[PERIODIC].load(Ordering::SeqCst),
             after,
             "no tick after the end"
         );
@@ -206,11 +201,11 @@ mod tests {
     #[test]
     fn a_tick_of_zero_still_lets_its_task_yield() {
         let runtime = Threads::default();
-        let zero = ReactorTick::new(Duration::ZERO, counted_zero_sleep);
+        let zero = ReactorTick::new(Duration::ZERO, counted_sleep::<ZERO>);
         let began = Instant::now();
         let ticks = ReactorTicks::start(&runtime, zero);
         std::thread::sleep(Duration::from_millis(20));
-        let ticked = ZERO_SLEEPS.load(Ordering::SeqCst);
+        let ticked = SLEEPS[ZERO].load(Ordering::SeqCst);
         let most = began.elapsed().as_millis() as usize + 1;
         drop(ticks);
         // At 1 ms at the least: a timer of zero is ready at once, and
