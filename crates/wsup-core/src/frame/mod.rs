@@ -6,7 +6,9 @@
 
 mod mask;
 
-pub use mask::{apply_mask, apply_mask_plain, apply_mask_portable, copy_masked};
+pub use mask::{
+    apply_mask, apply_mask_plain, apply_mask_portable, copy_masked, copy_plain, PLAIN_COPY_LOOP,
+};
 
 use crate::error::ProtocolError;
 

@@ -505,7 +505,7 @@ impl Decoder {
                                 inflater, utf8, &payload, header.fin, limits, a.text, buf,
                             )?;
                         } else {
-                            buf.extend_from_slice(&payload);
+                            super::extend_plain(buf, &payload);
                         }
                         if !header.fin {
                             return Ok(None);

@@ -61,3 +61,22 @@ fn a_ping_held_inside_a_relayed_frame_is_masked_after_it() {
         (wsup_testkit::OP_PING, wsup_testkit::OP_PONG, &b"held"[..])
     );
 }
+
+/// A frame relayed in pieces of every size class (short, vector loop,
+/// its own buffer), each starting at another phase of the key: masked
+/// whole as one frame.
+#[test]
+fn a_frame_relayed_in_pieces_is_masked_across_them() {
+    let mut client = OutQueue::new(&WebSocketConfig::default(), Role::Client);
+    let payload = wsup_testkit::noise(50_000);
+    let cuts = [0, 3, 70, 71, 2_150, 5_151, 5_153, 30_000, 50_000];
+    let piece = |i: usize| payload[cuts[i]..cuts[i + 1]].to_vec().into();
+    client.start_frame(OpCode::Binary, payload.len(), piece(0));
+    for i in 1..cuts.len() - 1 {
+        client.continue_frame(piece(i));
+    }
+    let frames = wsup_testkit::parse_frames(&written(&mut client));
+    assert_eq!(frames.len(), 1);
+    assert!(frames[0].masked);
+    assert_eq!(frames[0].payload, payload);
+}

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::WebSocketConfig;
-use crate::frame::{encode_header, OpCode, MAX_HEADER_LEN};
+use crate::frame::{copy_plain, encode_header, OpCode, MAX_HEADER_LEN};
 use crate::pool::{BufferPool, ThreadSpares};
 use crate::role::Role;
 
@@ -192,7 +192,7 @@ impl OutQueue {
         let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
         self.ensure_buffer(n + payload.len());
         self.tail.extend_from_slice(&header[..n]);
-        self.tail.extend_from_slice(payload);
+        super::extend_plain(&mut self.tail, payload);
         self.queued += n + payload.len();
     }
 
@@ -251,19 +251,10 @@ impl OutQueue {
         match key {
             // Writes every byte of `body` (it checks the lengths match).
             Some(key) => crate::frame::copy_masked(payload, body, key),
-            // SAFETY: `body` is the last `len` bytes of `frame`, spare
-            // capacity of the tail, and `payload` is `len` bytes that cannot
-            // overlap it (a shared borrow beside the tail's mutable one).
-            // Two calls of `extend_from_slice` (one a copy of the two header
-            // bytes) were a sixth of a 16-byte echo's sending (callgrind,
-            // `docs/bench`).
-            None => unsafe {
-                std::ptr::copy_nonoverlapping(
-                    payload.as_ptr(),
-                    body.as_mut_ptr().cast::<u8>(),
-                    len,
-                );
-            },
+            // Writes every byte of `body` too. Two calls of
+            // `extend_from_slice` (one a copy of the two header bytes) were
+            // a sixth of a 16-byte echo's sending (callgrind, `docs/bench`).
+            None => copy_plain(payload, body),
         }
         // SAFETY: the header and the body were written above, so the
         // `total` bytes after `start` are initialised and the length may
@@ -373,7 +364,7 @@ impl OutQueue {
         if framed.len() < COPY_LIMIT {
             self.ensure_buffer(framed.len());
             self.queued += framed.len();
-            self.tail.extend_from_slice(&framed);
+            super::extend_plain(&mut self.tail, &framed);
             return;
         }
         self.close_tail(false);
