@@ -45,17 +45,19 @@ pub const PLAIN_COPY_LOOP: usize = 2048;
 
 /// Copies `src` to `dst` (of the same length), as `memcpy` does, but from
 /// [`PLAIN_COPY_LOOP`] bytes on in [`copy_masked`]'s vector loop with a
-/// key of zeros. glibc's `memcpy` copies such lengths with `rep movsb`,
-/// which on AMD's Zen CPUs (glibc before 2.40) is 15 to 30 times slower
-/// whenever the destination lies 1 to 31 bytes past the source, modulo
-/// 4 KiB: rare for any one copy, but a 16 KiB copy then takes 5.4 µs
-/// against 0.18, and averaged over every placement `memcpy` took 1.15 to
-/// 1.33 times as long as this loop (`docs/bench`, "Copies of 2 KiB and
-/// more"). The loop does not care where the bytes lie.
+/// key of zeros, on x86-64 (elsewhere it is `memcpy`). glibc's `memcpy`
+/// copies such lengths with `rep movsb`, which on AMD's Zen CPUs (glibc
+/// before 2.40) is 15 to 30 times slower whenever the destination lies 1
+/// to 31 bytes past the source, modulo 4 KiB: rare for any one copy, but
+/// a 16 KiB copy then takes 5.4 µs against 0.18, and averaged over every
+/// placement `memcpy` took 1.15 to 1.33 times as long as this loop
+/// (`docs/bench`, "Copies of 2 KiB and more"). The loop does not care
+/// where the bytes lie.
 #[inline(always)]
 pub fn copy_plain(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
     assert_eq!(src.len(), dst.len(), "copy_plain: lengths differ");
-    if src.len() < PLAIN_COPY_LOOP {
+    // `rep movsb` is x86's: elsewhere `memcpy` has no such case.
+    if src.len() < PLAIN_COPY_LOOP || cfg!(not(target_arch = "x86_64")) {
         // SAFETY: both are `src.len()` bytes long (checked above), and a
         // shared and a mutable borrow cannot overlap.
         unsafe {
