@@ -37,6 +37,20 @@ pub fn copy_masked(src: &[u8], dst: &mut [MaybeUninit<u8>], mask: [u8; 4]) {
     }
 }
 
+/// [`copy_masked`] as if `src` started at byte `offset` of the payload
+/// (as [`apply_mask`] takes it); returns the offset for the next piece of
+/// the same payload.
+#[inline]
+pub(crate) fn copy_masked_from(
+    src: &[u8],
+    dst: &mut [MaybeUninit<u8>],
+    mask: [u8; 4],
+    offset: usize,
+) -> usize {
+    copy_masked(src, dst, rotate(mask, offset));
+    (offset + src.len()) & 3
+}
+
 /// From this many bytes [`copy_plain`] copies in [`copy_masked`]'s loop
 /// rather than with `memcpy`: about where glibc's `memcpy` turns to
 /// `rep movsb` (between 2,100 and 3,000 bytes on the machine of
@@ -355,6 +369,7 @@ mod tests {
         apply_mask(&mut whole, mask, 0);
         assert_eq!(whole, data);
     }
+
     /// `copy_plain` copies every byte where it should, and nothing else,
     /// on both sides of [`PLAIN_COPY_LOOP`] and at every alignment of the
     /// source and the destination.

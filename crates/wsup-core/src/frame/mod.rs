@@ -6,6 +6,7 @@
 
 mod mask;
 
+pub(crate) use mask::copy_masked_from;
 pub use mask::{
     apply_mask, apply_mask_plain, apply_mask_portable, copy_masked, copy_plain, PLAIN_COPY_LOOP,
 };

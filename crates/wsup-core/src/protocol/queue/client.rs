@@ -16,7 +16,7 @@ use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
 
 use super::{OutQueue, COPY_LIMIT};
-use crate::frame::{copy_masked, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::frame::{copy_masked_from, FrameHeader, OpCode, MAX_HEADER_LEN};
 
 /// Where a client's masking keys come from.
 pub(crate) struct Masker {
@@ -170,13 +170,8 @@ impl OutQueue {
 fn masked_into(buf: &mut BytesMut, payload: &[u8], key: [u8; 4], offset: usize) -> usize {
     let start = buf.len();
     let len = payload.len();
-    // The key as seen from `offset`: rotated left by `offset % 4` bytes
-    // (little-endian, its first byte the low one: a right rotation).
-    let from = u32::from_le_bytes(key)
-        .rotate_right(8 * (offset & 3) as u32)
-        .to_le_bytes();
-    copy_masked(payload, &mut buf.spare_capacity_mut()[..len], from);
-    // SAFETY: `copy_masked` wrote the `len` bytes after `start`.
+    let next = copy_masked_from(payload, &mut buf.spare_capacity_mut()[..len], key, offset);
+    // SAFETY: `copy_masked_from` wrote the `len` bytes after `start`.
     unsafe { buf.set_len(start + len) };
-    (offset + len) & 3
+    next
 }
