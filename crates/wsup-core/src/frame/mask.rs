@@ -9,6 +9,8 @@
 
 use std::mem::MaybeUninit;
 
+use bytes::BytesMut;
+
 /// Applies `mask` to `buf` in place, as if `buf` started at byte `offset` of
 /// the payload. Returns the offset for the next chunk of the same payload.
 #[inline(always)]
@@ -37,18 +39,41 @@ pub fn copy_masked(src: &[u8], dst: &mut [MaybeUninit<u8>], mask: [u8; 4]) {
     }
 }
 
-/// [`copy_masked`] as if `src` started at byte `offset` of the payload
-/// (as [`apply_mask`] takes it); returns the offset for the next piece of
-/// the same payload.
+/// Appends `bytes` to `buf`, growing it if need be, as `extend_from_slice`
+/// does but with [`copy_plain`] rather than `memcpy` (see there).
 #[inline]
-pub(crate) fn copy_masked_from(
-    src: &[u8],
-    dst: &mut [MaybeUninit<u8>],
+pub(crate) fn extend_plain(buf: &mut BytesMut, bytes: &[u8]) {
+    extend_by(buf, bytes.len(), |dst| copy_plain(bytes, dst));
+}
+
+/// Appends `bytes` to `buf`, growing it if need be, masked with `mask` as
+/// if they started at byte `offset` of the payload (as [`apply_mask`]
+/// takes it), in one pass; returns the offset for the next piece of the
+/// same payload.
+#[inline]
+pub(crate) fn extend_masked(
+    buf: &mut BytesMut,
+    bytes: &[u8],
     mask: [u8; 4],
     offset: usize,
 ) -> usize {
-    copy_masked(src, dst, rotate(mask, offset));
-    (offset + src.len()) & 3
+    extend_by(buf, bytes.len(), |dst| {
+        copy_masked(bytes, dst, rotate(mask, offset))
+    });
+    (offset + bytes.len()) & 3
+}
+
+/// Appends `len` bytes to `buf` that `write` puts in its spare capacity:
+/// [`copy_plain`] or [`copy_masked`], which write every byte they are
+/// given.
+#[inline(always)]
+fn extend_by(buf: &mut BytesMut, len: usize, write: impl FnOnce(&mut [MaybeUninit<u8>])) {
+    buf.reserve(len);
+    let start = buf.len();
+    write(&mut buf.spare_capacity_mut()[..len]);
+    // SAFETY: `write` wrote all `len` bytes after `start` (both callers
+    // copy into every byte of the slice, checking its length).
+    unsafe { buf.set_len(start + len) };
 }
 
 /// From this many bytes [`copy_plain`] copies in [`copy_masked`]'s loop

@@ -6,10 +6,10 @@
 
 mod mask;
 
-pub(crate) use mask::copy_masked_from;
 pub use mask::{
     apply_mask, apply_mask_plain, apply_mask_portable, copy_masked, copy_plain, PLAIN_COPY_LOOP,
 };
+pub(crate) use mask::{extend_masked, extend_plain};
 
 use crate::error::ProtocolError;
 

@@ -505,7 +505,7 @@ impl Decoder {
                                 inflater, utf8, &payload, header.fin, limits, a.text, buf,
                             )?;
                         } else {
-                            super::extend_plain(buf, &payload);
+                            crate::frame::extend_plain(buf, &payload);
                         }
                         if !header.fin {
                             return Ok(None);

@@ -81,19 +81,6 @@ use crate::role::Role;
 use crate::stats::{ClosedBy, Counts, FirstClose};
 use crate::utf8::Utf8Validator;
 
-/// Appends `bytes` to `buf`, growing it if need be, as `extend_from_slice`
-/// does but with [`copy_plain`](crate::frame::copy_plain) rather than
-/// `memcpy` (see there).
-#[inline]
-pub(crate) fn extend_plain(buf: &mut bytes::BytesMut, bytes: &[u8]) {
-    buf.reserve(bytes.len());
-    let start = buf.len();
-    crate::frame::copy_plain(bytes, &mut buf.spare_capacity_mut()[..bytes.len()]);
-    // SAFETY: the `bytes.len()` bytes after `start` were just written
-    // (`copy_plain` writes every byte of its destination).
-    unsafe { buf.set_len(start + bytes.len()) };
-}
-
 /// Consumes the first `n` bytes of `buf`: all of them (the common case, a
 /// batch read or written out whole) empties it in place rather than
 /// advancing past them, so it keeps the room after its start and there is

@@ -16,7 +16,7 @@ use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
 
 use super::{OutQueue, COPY_LIMIT};
-use crate::frame::{copy_masked_from, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::frame::{extend_masked, FrameHeader, OpCode, MAX_HEADER_LEN};
 
 /// Where a client's masking keys come from.
 pub(crate) struct Masker {
@@ -113,11 +113,11 @@ impl OutQueue {
         self.queued += payload.len();
         if payload.len() < COPY_LIMIT {
             self.ensure_buffer(payload.len());
-            return masked_into(&mut self.tail, payload, key, offset);
+            return extend_masked(&mut self.tail, payload, key, offset);
         }
         self.close_tail(false);
         let mut own = BytesMut::with_capacity(payload.len());
-        let offset = masked_into(&mut own, payload, key, offset);
+        let offset = extend_masked(&mut own, payload, key, offset);
         // `push_chunk` counts it again.
         self.queued -= own.len();
         self.push_chunk(own.freeze(), false);
@@ -162,16 +162,4 @@ impl OutQueue {
             _ => debug_assert!(false, "a prepared frame that does not parse"),
         }
     }
-}
-
-/// Appends `payload` to `buf` (which has room for it) masked with `key`
-/// from `offset` of its frame's payload, in one pass (no `memcpy`: see
-/// `frame::copy_plain`); returns the offset after it.
-fn masked_into(buf: &mut BytesMut, payload: &[u8], key: [u8; 4], offset: usize) -> usize {
-    let start = buf.len();
-    let len = payload.len();
-    let next = copy_masked_from(payload, &mut buf.spare_capacity_mut()[..len], key, offset);
-    // SAFETY: `copy_masked_from` wrote the `len` bytes after `start`.
-    unsafe { buf.set_len(start + len) };
-    next
 }

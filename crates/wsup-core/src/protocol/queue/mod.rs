@@ -192,7 +192,7 @@ impl OutQueue {
         let n = encode_header(&mut header, opcode, fin, rsv1, payload.len());
         self.ensure_buffer(n + payload.len());
         self.tail.extend_from_slice(&header[..n]);
-        super::extend_plain(&mut self.tail, payload);
+        crate::frame::extend_plain(&mut self.tail, payload);
         self.queued += n + payload.len();
     }
 
@@ -364,7 +364,7 @@ impl OutQueue {
         if framed.len() < COPY_LIMIT {
             self.ensure_buffer(framed.len());
             self.queued += framed.len();
-            super::extend_plain(&mut self.tail, &framed);
+            crate::frame::extend_plain(&mut self.tail, &framed);
             return;
         }
         self.close_tail(false);
