@@ -201,9 +201,14 @@ fn large_frames_are_read_to_their_end_and_reuse_one_buffer() {
             panic!("binary expected")
         };
         assert_eq!(b, second);
-        // The second frame landed at the start of the same allocation: the
-        // buffer was reused, not reallocated.
-        assert_eq!(b.as_ptr(), at);
+        // The second frame landed at the start of the same allocation, or
+        // up to a page into it where the buffer was placed (see
+        // `ReadBuf::place`): the buffer was reused, not reallocated.
+        let offset = (b.as_ptr() as usize).wrapping_sub(at as usize);
+        assert!(
+            offset < 4096,
+            "second payload {offset} bytes past the first"
+        );
         assert_eq!(ws.recv().await.unwrap(), Message::text("after"));
     });
 }

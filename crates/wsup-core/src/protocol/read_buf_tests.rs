@@ -131,6 +131,9 @@ fn reads_grow_to_a_small_read_between_frames_and_a_window_in_a_large_frame() {
 /// alone.
 #[test]
 fn the_shortcut_between_frames_offers_what_the_general_case_would() {
+    // Two allocations lie at different offsets in their pages: placed,
+    // their capacities would differ by that.
+    super::PLACING.with(|p| p.set(false));
     let cfg = WebSocketConfig::default();
     let (mut fast, mut general) = (ReadBuf::new(b"", &cfg), ReadBuf::new(b"", &cfg));
     let mut seed = 0x2545_f491_u32;
@@ -277,4 +280,67 @@ fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
     // Stopping with reads of exactly 64 KiB took two a frame; with reads
     // of one frame and its header, one; with reads of two, 131 reads.
     assert!(reads < 196 * 3 / 4, "{reads} reads for 196 frames");
+}
+
+/// A buffer that takes 64 KiB frames starts its reads between frames at
+/// `PLACE_AT` in its page, wherever its allocation lies (see
+/// `ReadBuf::place`), and still never moves a frame to make room.
+#[test]
+fn a_buffer_of_large_frames_reads_from_mid_page() {
+    const HEADER: usize = 14;
+    const PAYLOAD: usize = 64 << 10;
+    let cfg = WebSocketConfig::default();
+    let mut rb = ReadBuf::new(b"", &cfg);
+    let (mut header, mut payload) = (HEADER, PAYLOAD);
+    // The loopback's segments of 65,483 bytes, one a read: most reads
+    // come back short of a frame.
+    let mut segment = 65_483;
+    let (mut frames, mut starts, mut moved) = (0, Vec::new(), 0);
+    while frames < 100 {
+        let need = if header == 0 {
+            FrameNeed {
+                needed: payload - rb.len(),
+                in_frame: true,
+                large: false,
+            }
+        } else {
+            FrameNeed::default()
+        };
+        let (empty, before, held) = (rb.len() == 0, rb.bytes().as_ptr(), rb.len());
+        let window = rb.window(need, &cfg);
+        let (w, at) = (window.len(), window.as_ptr() as usize);
+        if frames >= 4 {
+            if empty {
+                starts.push(at % super::PAGE);
+            } else if before != rb.bytes().as_ptr() {
+                moved += held;
+            }
+        }
+        let n = w.min(segment);
+        segment = if n == segment { 65_483 } else { segment - n };
+        rb.filled(n, w, &cfg);
+        let (mut buf, init) = rb.take();
+        loop {
+            let skip = header.min(buf.len());
+            buf.advance(skip);
+            header -= skip;
+            if header > 0 || buf.len() < payload {
+                break;
+            }
+            drop(buf.split_to(payload));
+            (header, payload) = (HEADER, PAYLOAD);
+            frames += 1;
+        }
+        rb.restore(buf, init);
+    }
+    assert!(
+        starts.len() > 50,
+        "{} reads from an empty buffer",
+        starts.len()
+    );
+    assert!(
+        starts.iter().all(|&at| at == super::PLACE_AT),
+        "reads from an empty buffer at {starts:?} in their pages"
+    );
+    assert!(moved < 96 * 64, "{moved} bytes moved for 96 frames");
 }
