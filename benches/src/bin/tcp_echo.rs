@@ -1,7 +1,10 @@
 //! The ceiling of `cargo xtask bench`: a raw TCP echo server that sends back
 //! every byte it reads, through a 256 KiB buffer, with no WebSocket at all.
 //! The load generator sends it the same masked frames it sends the WebSocket
-//! servers, so the bytes on the wire match.
+//! servers, so the bytes on the wire match. The buffer starts 2 KiB into a
+//! page, where wsup starts its large read buffers: where it lies in its page
+//! decides what the kernel's copies to and from it cost (up to a third of
+//! the CPU at 64 KiB, `docs/bench`), and left to malloc it would be chance.
 //!
 //! Usage: `tcp_echo tokio|smol|async-std ADDR`; prints `listening on ADDR`
 //! once it accepts. Each runtime is driven as in `tungstenite_echo`
@@ -10,6 +13,13 @@
 use wsup_benches::baseline::{self, Handler};
 
 const BUFFER: usize = 256 * 1024;
+
+/// A buffer of [`BUFFER`] bytes in `storage`, starting 2 KiB into a page.
+fn placed(storage: &mut Vec<u8>) -> &mut [u8] {
+    storage.resize(BUFFER + 4096, 0);
+    let gap = 2048usize.wrapping_sub(storage.as_ptr() as usize) % 4096;
+    &mut storage[gap..gap + BUFFER]
+}
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -28,8 +38,9 @@ impl Handler for Echo {
     /// Through tokio's own IO traits, with no adapter in between.
     async fn tokio(self, mut stream: tokio::net::TcpStream) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut buf = vec![0u8; BUFFER];
-        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+        let mut storage = Vec::new();
+        let buf = placed(&mut storage);
+        while let Ok(n @ 1..) = stream.read(buf).await {
             if stream.write_all(&buf[..n]).await.is_err() {
                 return;
             }
@@ -41,8 +52,9 @@ impl Handler for Echo {
         S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
     {
         use futures_util::{AsyncReadExt, AsyncWriteExt};
-        let mut buf = vec![0u8; BUFFER];
-        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+        let mut storage = Vec::new();
+        let buf = placed(&mut storage);
+        while let Ok(n @ 1..) = stream.read(buf).await {
             if stream.write_all(&buf[..n]).await.is_err() {
                 return;
             }
