@@ -229,25 +229,13 @@ fn a_larger_read_buffer_size_is_offered_between_frames() {
 /// and their headers fit one read.
 #[test]
 fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
-    const HEADER: usize = 8;
-    const PAYLOAD: usize = 64 << 10;
     let cfg = WebSocketConfig::default();
     let mut rb = ReadBuf::new(b"", &cfg);
-    // The decoder's state: header bytes still to skip, payload bytes of
-    // the frame in progress still to come (buffered or not).
-    let (mut header, mut payload) = (HEADER, PAYLOAD);
+    let mut model = FrameModel::new(8, 64 << 10);
     let mut frames = 0;
     let (mut reads, mut moved) = (0, 0);
     while frames < 200 {
-        let need = if header == 0 {
-            FrameNeed {
-                needed: payload - rb.len(),
-                in_frame: true,
-                large: false,
-            }
-        } else {
-            FrameNeed::default()
-        };
+        let need = model.need(&rb);
         let (before, held) = (rb.bytes().as_ptr(), rb.len());
         let window = rb.window(need, &cfg);
         let n = window.len();
@@ -258,21 +246,7 @@ fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
         if frames >= 4 {
             reads += 1;
         }
-        // Decode what arrived: skip headers, split whole payloads off (and
-        // drop them, as written out), keep a partial one.
-        let (mut buf, init) = rb.take();
-        loop {
-            let skip = header.min(buf.len());
-            buf.advance(skip);
-            header -= skip;
-            if header > 0 || buf.len() < payload {
-                break;
-            }
-            drop(buf.split_to(payload));
-            (header, payload) = (HEADER, PAYLOAD);
-            frames += 1;
-        }
-        rb.restore(buf, init);
+        frames += model.decode(&mut rb);
     }
     // Without the stop, 3.8 MB were moved for these 196 frames; before
     // a header fit a read too, 11.9 MB (60 KiB a frame).
@@ -287,25 +261,15 @@ fn frames_of_a_read_are_never_moved_to_make_room_for_the_next() {
 /// `ReadBuf::place`), and still never moves a frame to make room.
 #[test]
 fn a_buffer_of_large_frames_reads_from_mid_page() {
-    const HEADER: usize = 14;
-    const PAYLOAD: usize = 64 << 10;
     let cfg = WebSocketConfig::default();
     let mut rb = ReadBuf::new(b"", &cfg);
-    let (mut header, mut payload) = (HEADER, PAYLOAD);
+    let mut model = FrameModel::new(14, 64 << 10);
     // The loopback's segments of 65,483 bytes, one a read: most reads
     // come back short of a frame.
     let mut segment = 65_483;
     let (mut frames, mut starts, mut moved) = (0, Vec::new(), 0);
     while frames < 100 {
-        let need = if header == 0 {
-            FrameNeed {
-                needed: payload - rb.len(),
-                in_frame: true,
-                large: false,
-            }
-        } else {
-            FrameNeed::default()
-        };
+        let need = model.need(&rb);
         let (empty, before, held) = (rb.len() == 0, rb.bytes().as_ptr(), rb.len());
         let window = rb.window(need, &cfg);
         let (w, at) = (window.len(), window.as_ptr() as usize);
@@ -319,19 +283,7 @@ fn a_buffer_of_large_frames_reads_from_mid_page() {
         let n = w.min(segment);
         segment = if n == segment { 65_483 } else { segment - n };
         rb.filled(n, w, &cfg);
-        let (mut buf, init) = rb.take();
-        loop {
-            let skip = header.min(buf.len());
-            buf.advance(skip);
-            header -= skip;
-            if header > 0 || buf.len() < payload {
-                break;
-            }
-            drop(buf.split_to(payload));
-            (header, payload) = (HEADER, PAYLOAD);
-            frames += 1;
-        }
-        rb.restore(buf, init);
+        frames += model.decode(&mut rb);
     }
     assert!(
         starts.len() > 50,
@@ -343,4 +295,60 @@ fn a_buffer_of_large_frames_reads_from_mid_page() {
         "reads from an empty buffer at {starts:?} in their pages"
     );
     assert!(moved < 96 * 64, "{moved} bytes moved for 96 frames");
+}
+
+/// A stream of binary frames of `header_len` + `payload_len` bytes as a
+/// decoder reads them: header bytes still to skip, and payload bytes of the
+/// frame in progress still to come (buffered or not).
+struct FrameModel {
+    header_len: usize,
+    payload_len: usize,
+    header: usize,
+    payload: usize,
+}
+
+impl FrameModel {
+    fn new(header_len: usize, payload_len: usize) -> Self {
+        FrameModel {
+            header_len,
+            payload_len,
+            header: header_len,
+            payload: payload_len,
+        }
+    }
+
+    /// What the frame in progress still needs, as the decoder tells the
+    /// buffer.
+    fn need(&self, rb: &ReadBuf) -> FrameNeed {
+        if self.header == 0 {
+            FrameNeed {
+                needed: self.payload - rb.len(),
+                in_frame: true,
+                large: false,
+            }
+        } else {
+            FrameNeed::default()
+        }
+    }
+
+    /// Decodes what arrived: skips headers, splits whole payloads off (and
+    /// drops them, as written out), keeps a partial one. The frames it
+    /// finished.
+    fn decode(&mut self, rb: &mut ReadBuf) -> usize {
+        let (mut buf, init) = rb.take();
+        let mut frames = 0;
+        loop {
+            let skip = self.header.min(buf.len());
+            buf.advance(skip);
+            self.header -= skip;
+            if self.header > 0 || buf.len() < self.payload {
+                break;
+            }
+            drop(buf.split_to(self.payload));
+            (self.header, self.payload) = (self.header_len, self.payload_len);
+            frames += 1;
+        }
+        rb.restore(buf, init);
+        frames
+    }
 }
