@@ -47,6 +47,7 @@ mod closing;
 mod decode;
 mod each;
 mod flush;
+mod initialised;
 mod queue;
 mod read_buf;
 mod ready;

@@ -74,10 +74,10 @@ fn a_released_buffer_is_never_vouched_for() {
     let need = FrameNeed::default();
     let n = rb.window(need, &cfg).len();
     rb.filled(0, n, &cfg);
-    assert_ne!(rb.init.alloc_end, 0);
+    assert_ne!(rb.init.ends().0, 0);
     rb.release();
     assert_eq!(rb.capacity(), 0);
-    assert_eq!((rb.init.alloc_end, rb.init.init_end), (0, 0));
+    assert_eq!(rb.init.ends(), (0, 0));
 }
 
 /// Reads that fill what they were offered double the next offer: up
@@ -197,7 +197,7 @@ fn a_buffer_lent_and_lost_leaves_no_record_behind() {
     let (buf, init) = rb.take();
     assert!(init.spare(&buf) > 0);
     drop((buf, init));
-    assert_eq!((rb.init.alloc_end, rb.init.init_end), (0, 0));
+    assert_eq!(rb.init.ends(), (0, 0));
     let window = rb.window(FrameNeed::default(), &cfg);
     assert!(window.iter().all(|&b| b == 0));
 }
