@@ -20,9 +20,9 @@ use bytes::BytesMut;
 /// or `realloc`), and two live allocations cannot end at the same address;
 /// when it moves, the record restarts at the end of the buffered data. A
 /// buffer replaced from outside (released, then a new one allocated, which
-/// could end where the freed one did) goes through [`ReadBuf::replace`],
+/// could end where the freed one did) goes through `ReadBuf::replace` (`read_buf.rs`),
 /// which resets the record; nothing else can replace it (the decoder sees
-/// only a [`Buffered`] view).
+/// only a `Buffered` view).
 ///
 /// Invariant: every byte of the allocation ending at `alloc_end` that lies
 /// below the address `init_end` is initialised. It holds when the record

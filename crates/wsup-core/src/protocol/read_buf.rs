@@ -253,12 +253,11 @@ impl ReadBuf {
             // off it is alive, as for this connection's next read; else
             // (its spare room too short) it stays: a piece of a large
             // message still queued to be relayed, say.
-            || !self.buf.try_reclaim(self.full_capacity)
+            || !self.rewind(0)
             || self.buf.capacity() > SPARE_READ_CAPACITY
         {
             return false;
         }
-        self.place(0);
         let spare = Spare {
             buf: std::mem::take(&mut self.buf),
             init: std::mem::take(&mut self.init),
@@ -371,9 +370,7 @@ impl ReadBuf {
             // second half of a 2 MiB buffer, run 14 bytes short, and be
             // shifted whole to the front. Fails harmlessly (never allocates)
             // while a message handed out still shares the allocation.
-            if self.buf.try_reclaim(self.full_capacity) {
-                self.place(want);
-            }
+            self.rewind(want);
         }
         if self.lacks_room(room, limit) {
             // Reclaims the consumed front of the buffer when nothing else
@@ -392,6 +389,17 @@ impl ReadBuf {
         }
         self.init.extend(&mut self.buf, window);
         &mut self.buf[len..]
+    }
+
+    /// Rewinds the empty buffer to its start, where nothing split off it is
+    /// alive: the start of its allocation, then where [`place`](Self::place)
+    /// puts it, leaving `keep` bytes of room. Whether it could.
+    fn rewind(&mut self, keep: usize) -> bool {
+        let rewound = self.buf.try_reclaim(self.full_capacity);
+        if rewound {
+            self.place(keep);
+        }
+        rewound
     }
 
     /// Moves the start of an empty buffer of [`PLACE_FROM`] bytes or more,
