@@ -275,7 +275,8 @@ fn wss_with_the_ca_given_by_cacert_and_refused_without_it() {
 
 #[test]
 fn a_refused_connection_exits_non_zero() {
-    let port = wsup_testkit::tcp::closed_port();
+    let closed = wsup_testkit::tcp::closed_port();
+    let port = closed.port();
     let out = run_cat(&[&format!("ws://127.0.0.1:{port}")], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -17,6 +17,7 @@ fn connects_by_address_and_by_name_with_nodelay() {
 
 #[test]
 fn a_closed_port_is_refused() {
-    let error = block_on(AsyncStdRuntime.connect("127.0.0.1", closed_port()));
+    let closed = closed_port();
+    let error = block_on(AsyncStdRuntime.connect("127.0.0.1", closed.port()));
     assert_eq!(error.unwrap_err().kind(), ErrorKind::ConnectionRefused);
 }

@@ -106,7 +106,8 @@ fn a_proxy_refusal_is_its_status() {
 
 #[test]
 fn an_unreachable_server_is_an_io_error() {
-    let url = format!("ws://127.0.0.1:{}/", closed_port());
+    let closed = closed_port();
+    let url = format!("ws://127.0.0.1:{}/", closed.port());
     let result = run(open(&SmolRuntime, &target(&url), None, None));
     assert!(matches!(result, Err(ClientError::Io(_))), "{result:?}");
 }

@@ -75,10 +75,38 @@ where
     }
 }
 
-/// A port of 127.0.0.1 where nothing listens (a moment ago, something did).
-pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-    listener.local_addr().expect("local address").port()
+/// A port of 127.0.0.1 where nothing listens, held for as long as the
+/// value lives: a TCP socket bound to it and not listening, so that a
+/// connection is refused and no other test is given the port meanwhile.
+#[derive(Debug)]
+pub struct ClosedPort {
+    _socket: socket2::Socket,
+    port: u16,
+}
+
+impl ClosedPort {
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A [`ClosedPort`]: keep it alive until the connection was refused.
+pub fn closed_port() -> ClosedPort {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("TCP socket");
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&any.into()).expect("bind 127.0.0.1");
+    let port = socket
+        .local_addr()
+        .expect("local address")
+        .as_socket()
+        .expect("an IP address")
+        .port();
+    ClosedPort {
+        _socket: socket,
+        port,
+    }
 }
 
 /// An HTTP proxy on 127.0.0.1 that serves `CONNECT` (each connection in

@@ -17,6 +17,7 @@ async fn connects_by_address_and_by_name_with_nodelay() {
 
 #[tokio::test]
 async fn a_closed_port_is_refused() {
-    let error = TokioRuntime.connect("127.0.0.1", closed_port()).await;
+    let closed = closed_port();
+    let error = TokioRuntime.connect("127.0.0.1", closed.port()).await;
     assert_eq!(error.unwrap_err().kind(), ErrorKind::ConnectionRefused);
 }

@@ -267,7 +267,8 @@ async fn a_server_that_never_echoes_the_close_runs_into_the_close_timeout<R: Cli
 
 /// Nothing listens: `ClientError::Io`, connection refused.
 async fn an_unreachable_server_is_an_io_error<R: ClientRt>() {
-    let url = format!("ws://127.0.0.1:{}/", wsup_testkit::tcp::closed_port());
+    let closed = wsup_testkit::tcp::closed_port();
+    let url = format!("ws://127.0.0.1:{}/", closed.port());
     let err = dial_err::<R>(R::dialer(), url).await;
     assert_matches!(
         R,
