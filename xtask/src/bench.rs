@@ -16,11 +16,12 @@
 //! all of them alike; each figure is the median of the repeats, with the
 //! spread (min–max), and each ratio between servers the median of the
 //! ratios taken within a repeat (paired by round). Messages per second of
-//! the server's CPU, wsup's against raw TCP's, are measured apart in each
-//! repeat, the two servers taking turns of 20 ms (100 ms at 1 MiB) under
-//! one load generator (`wsup_loadgen interleave`): one after the other, a
-//! second each, the figures of two copies of one server differed by about
-//! a tenth, since the machine's speed drifts; in turns, by about 0.02.
+//! the server's CPU, wsup's against raw TCP's (and on tokio
+//! fastwebsockets' against raw TCP's), are measured apart in each repeat,
+//! the two servers taking turns of 20 ms (100 ms at 1 MiB) under one load
+//! generator (`wsup_loadgen interleave`): one after the other, a second
+//! each, the figures of two copies of one server differed by about a
+//! tenth, since the machine's speed drifts; in turns, by about 0.02.
 //!
 //! Then, on fresh servers: resident memory per idle connection, and heap
 //! allocations per echoed message (a `count-allocs` build of `echo`, and the
@@ -467,20 +468,33 @@ fn bench_runtime(
                 plan.repeats,
                 point.window
             );
-            match side.turns(point.size, point.conns, plan) {
-                Ok(v) => {
-                    let turns = report::Turns::from_json(&v, repeat - 1);
-                    println!(
-                        "[{} {repeat}/{}] {what} conn, in turns: wsup {} ceiling {} msg per CPU second, {:.2}",
-                        rt.name(),
-                        plan.repeats,
-                        report::si(turns.wsup),
-                        report::si(turns.ceiling),
-                        turns.ratio()
-                    );
-                    point.turns.push(turns);
+            for kind in [Kind::Wsup, Kind::Fastwebsockets] {
+                if !kind.runs_on(rt) {
+                    continue;
                 }
-                Err(e) => notes.push(format!("{} {what} in turns: {e}", rt.name())),
+                match side.turns(kind, point.size, point.conns, plan) {
+                    Ok(v) => {
+                        let turns = report::Turns::from_json(&v, repeat - 1);
+                        println!(
+                            "[{} {repeat}/{}] {what} conn, in turns: {} {} ceiling {} msg per CPU second, {:.2}",
+                            rt.name(),
+                            plan.repeats,
+                            kind.key(),
+                            report::si(turns.server),
+                            report::si(turns.ceiling),
+                            turns.ratio()
+                        );
+                        match kind {
+                            Kind::Wsup => point.turns.push(turns),
+                            _ => point.peer_turns.push(turns),
+                        }
+                    }
+                    Err(e) => notes.push(format!(
+                        "{} {} {what} in turns: {e}",
+                        rt.name(),
+                        kind.name()
+                    )),
+                }
             }
         }
         // Tails are the noisiest figure: several short rounds per repeat,
@@ -623,9 +637,10 @@ impl SideBySide<'_> {
         Ok(line)
     }
 
-    /// wsup and raw TCP at one point, measured in turns by one load
-    /// generator (its `interleave` mode): the per-CPU-second figures.
-    fn turns(&self, size: usize, conns: usize, plan: &Plan) -> Result<Value, String> {
+    /// `kind` (wsup, or fastwebsockets) and raw TCP at one point, measured
+    /// in turns by one load generator (its `interleave` mode): the
+    /// per-CPU-second figures.
+    fn turns(&self, kind: Kind, size: usize, conns: usize, plan: &Plan) -> Result<Value, String> {
         let server = |kind: Kind| {
             self.servers
                 .iter()
@@ -633,7 +648,7 @@ impl SideBySide<'_> {
                 .map(|(_, s)| s)
                 .ok_or_else(|| format!("no {} server", kind.name()))
         };
-        let (wsup, ceiling) = (server(Kind::Wsup)?, server(Kind::Ceiling)?);
+        let (server, ceiling) = (server(kind)?, server(Kind::Ceiling)?);
         let mut args = Plan::throughput_args(size, conns, plan.warmup, plan.duration);
         args.extend(
             [
@@ -647,8 +662,8 @@ impl SideBySide<'_> {
             ]
             .map(str::to_owned),
         );
-        let v = self.loadgen.run("interleave", wsup, false, &args)?;
-        wsup.check_alive()?;
+        let v = self.loadgen.run("interleave", server, false, &args)?;
+        server.check_alive()?;
         ceiling.check_alive()?;
         Ok(v)
     }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::stats::{paired, spread, Round};
 use super::targets::Target;
-use super::{Alloc, Cpu, Kind, Latency, Report, Runtime, Sample, SERVERS};
+use super::{Alloc, Cpu, Kind, Latency, Report, Runtime, Sample, Turns, SERVERS};
 use crate::bench::{LOADGEN_CORE, SERVER_CORE};
 
 impl Target {
@@ -117,12 +117,8 @@ impl Report {
                             "servers": servers,
                             "paired_ratios": paired_json(&t.samples, r.runtime, Kind::Wsup, |s| s.msgs_per_sec),
                             "wsup_loop_paired_ratios": paired_json(&t.samples, r.runtime, Kind::WsupLoop, |s| s.msgs_per_sec),
-                            "per_cpu_second_in_turns": t.turns.iter().map(|u| json!({
-                                "round": u.round,
-                                "wsup": u.wsup,
-                                "ceiling": u.ceiling,
-                                "ratio": u.ratio(),
-                            })).collect::<Vec<_>>(),
+                            "per_cpu_second_in_turns": turns_json(&t.turns, "wsup"),
+                            "fastwebsockets_per_cpu_second_in_turns": turns_json(&t.peer_turns, "fastwebsockets"),
                         })
                     })
                     .collect();
@@ -212,4 +208,19 @@ impl Report {
             "notes": self.notes,
         })
     }
+}
+
+/// Figures measured in turns against raw TCP, the server's under `key`.
+fn turns_json(turns: &[Turns], key: &str) -> Vec<Value> {
+    turns
+        .iter()
+        .map(|u| {
+            json!({
+                "round": u.round,
+                key: u.server,
+                "ceiling": u.ceiling,
+                "ratio": u.ratio(),
+            })
+        })
+        .collect()
 }

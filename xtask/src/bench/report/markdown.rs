@@ -4,8 +4,8 @@ use super::format::{fixed1, fixed2, si, size_name};
 use super::stats::{median, paired, spread, Round};
 use super::targets::{whose, Figure, Target};
 use super::{
-    Alloc, Cpu, Kind, Latency, Plan, Report, Runtime, Sample, BATCHED, CEILING, RATIOS, SERVERS,
-    WSUP,
+    Alloc, Cpu, Kind, Latency, Plan, Report, Runtime, RuntimeResults, Sample, Turns, BATCHED,
+    CEILING, RATIOS, SERVERS, WSUP,
 };
 
 impl Target {
@@ -170,6 +170,7 @@ impl Report {
             p.latency_duration,
         );
         md.push_str(&self.targets_markdown());
+        md.push_str(&self.per_cpu_markdown());
         for r in &self.results {
             md.push_str(&format!("\n## {}\n\n{}", r.runtime.name(), table_heading()));
             for t in &r.throughput {
@@ -317,6 +318,55 @@ impl Report {
             Plan::slice(1 << 20) * 1e3,
             seconds(self.plan.duration),
         ));
+        md
+    }
+
+    /// Messages per server CPU-second ÷ raw TCP's, measured in turns: wsup
+    /// on each runtime, and the fastest Rust peer beside it where it runs.
+    fn per_cpu_markdown(&self) -> String {
+        let mut columns: Vec<(String, &RuntimeResults, bool)> = Vec::new();
+        for r in &self.results {
+            columns.push((format!("{}: wsup", r.runtime.name()), r, false));
+            if r.throughput.iter().any(|t| !t.peer_turns.is_empty()) {
+                let name = Kind::Fastwebsockets.name();
+                columns.push((format!("{}: {name}", r.runtime.name()), r, true));
+            }
+        }
+        let Some((_, first, _)) = columns.first() else {
+            return String::new();
+        };
+        let mut md = format!(
+            "\n## Per server CPU-second\n\n\
+             Messages per second of the server's CPU ÷ raw TCP's, both measured in turns \
+             (as for the targets above): median (min–max) over the repeats. Above 1 the \
+             server spends less CPU per message than the raw TCP echo.\n\n\
+             | point | {} |\n|---|{}\n",
+            columns
+                .iter()
+                .map(|(name, _, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            "---|".repeat(columns.len()),
+        );
+        for (i, t) in first.throughput.iter().enumerate() {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|(_, r, peer)| {
+                    let Some(t) = r.throughput.get(i) else {
+                        return "–".to_owned();
+                    };
+                    let turns = if *peer { &t.peer_turns } else { &t.turns };
+                    let ratios: Vec<f64> = turns.iter().map(Turns::ratio).collect();
+                    cell(&ratios, fixed2)
+                })
+                .collect();
+            md.push_str(&format!(
+                "| {} × {} conn | {} |\n",
+                size_name(t.size),
+                t.conns,
+                cells.join(" | ")
+            ));
+        }
         md
     }
 }

@@ -68,7 +68,8 @@ impl Sample {
 }
 
 /// One matrix point: its samples per server, in `Kind::ALL` order, and
-/// wsup's messages per CPU second against raw TCP's, measured in turns.
+/// wsup's messages per CPU second against raw TCP's, measured in turns
+/// (and fastwebsockets', where it runs).
 #[derive(Debug)]
 pub struct Throughput {
     pub size: usize,
@@ -76,15 +77,19 @@ pub struct Throughput {
     pub window: usize,
     pub samples: [Vec<Sample>; SERVERS],
     pub turns: Vec<Turns>,
+    /// fastwebsockets against raw TCP, in turns the same way (tokio only):
+    /// the fastest Rust peer's figure beside wsup's.
+    pub peer_turns: Vec<Turns>,
 }
 
-/// wsup and raw TCP measured in turns by one load generator (its
-/// `interleave` mode): messages per second of each server's CPU.
+/// A server (wsup, or a peer) and raw TCP measured in turns by one load
+/// generator (its `interleave` mode): messages per second of each server's
+/// CPU.
 #[derive(Debug, Clone, Copy)]
 pub struct Turns {
     /// The repeat it was measured in, from 0.
     pub round: usize,
-    pub wsup: f64,
+    pub server: f64,
     pub ceiling: f64,
 }
 
@@ -92,14 +97,14 @@ impl Turns {
     pub fn from_json(v: &Value, round: usize) -> Self {
         Turns {
             round,
-            wsup: figure(&v["a"], "msgs_per_cpu_second"),
+            server: figure(&v["a"], "msgs_per_cpu_second"),
             ceiling: figure(&v["b"], "msgs_per_cpu_second"),
         }
     }
 
-    /// wsup's figure ÷ raw TCP's.
+    /// The server's figure ÷ raw TCP's.
     pub fn ratio(&self) -> f64 {
-        self.wsup / self.ceiling
+        self.server / self.ceiling
     }
 }
 
@@ -209,6 +214,7 @@ impl RuntimeResults {
                 window: Plan::window(size),
                 samples: Default::default(),
                 turns: Vec::new(),
+                peer_turns: Vec::new(),
             }),
             latency: Default::default(),
             idle: [None; SERVERS],

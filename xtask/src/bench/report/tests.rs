@@ -138,9 +138,17 @@ fn results(rt: Runtime, plan: &Plan) -> RuntimeResults {
             };
             t.turns.push(Turns {
                 round,
-                wsup: ratio * 4e5,
+                server: ratio * 4e5,
                 ceiling: 4e5,
             });
+            // fastwebsockets, in turns too: 0.80, 0.84 and 0.82.
+            if fastws {
+                t.peer_turns.push(Turns {
+                    round,
+                    server: [0.80, 0.84, 0.82][round] * 5e5,
+                    ceiling: 5e5,
+                });
+            }
         }
     }
     for round in 0..4 {
@@ -495,6 +503,44 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
     assert_eq!(
         (readme["bound"].as_f64(), readme["met"].as_bool()),
         (Some(3.0), Some(true))
+    );
+}
+
+/// Per server CPU-second, the fastest peer stands beside wsup where it
+/// runs (tokio), in its own column, and is left out where it does not.
+#[test]
+fn the_per_cpu_section_puts_the_peer_beside_wsup() {
+    let plan = Plan::new(false);
+    let both = vec![
+        results(Runtime::Tokio, &plan),
+        results(Runtime::Smol, &plan),
+    ];
+    let report = report(&plan, both);
+    let md = report.markdown();
+    let section = md
+        .find("\n## Per server CPU-second\n")
+        .expect("a per-CPU section");
+    assert!(section < md.find("\n## tokio\n").expect("a tokio section"));
+    assert_contains_all(
+        &md[section..],
+        &[
+            "| point | tokio: wsup | tokio: fastwebsockets | smol: wsup |\n|---|---|---|---|\n",
+            "| 16 B × 1 conn | 0.88 (0.85–0.92) | 0.82 (0.80–0.84) | 0.88 (0.85–0.92) |\n",
+            "| 64 KiB × 100 conn | 0.93 (0.85–0.95) | 0.82 (0.80–0.84) | 0.93 (0.85–0.95) |\n",
+        ],
+    );
+    let json = report.json();
+    let point = |rt: usize| &json["runtimes"][rt]["throughput"][0];
+    let peer = &point(0)["fastwebsockets_per_cpu_second_in_turns"];
+    assert_eq!(peer[1]["fastwebsockets"], json!(0.84 * 5e5));
+    assert_eq!(peer[1]["ceiling"], json!(5e5));
+    assert_eq!(
+        point(0)["per_cpu_second_in_turns"][0]["wsup"],
+        json!(0.88 * 4e5)
+    );
+    assert_eq!(
+        point(1)["fastwebsockets_per_cpu_second_in_turns"],
+        json!([])
     );
 }
 
