@@ -185,6 +185,16 @@ fn report(plan: &Plan, results: Vec<RuntimeResults>) -> Report {
 }
 
 /// The target called `name`.
+/// A full plan's report of tokio (with fastwebsockets) and smol (without).
+fn tokio_and_smol() -> Report {
+    let plan = Plan::new(false);
+    let both = vec![
+        results(Runtime::Tokio, &plan),
+        results(Runtime::Smol, &plan),
+    ];
+    report(&plan, both)
+}
+
 fn target<'a>(targets: &'a [Target], name: &str) -> &'a Target {
     targets
         .iter()
@@ -362,12 +372,7 @@ fn each_server_s_figures_are_written_with_their_samples() {
 
 #[test]
 fn the_targets_come_before_the_runtimes_with_their_verdicts() {
-    let plan = Plan::new(false);
-    let both = vec![
-        results(Runtime::Tokio, &plan),
-        results(Runtime::Smol, &plan),
-    ];
-    let report = report(&plan, both);
+    let report = tokio_and_smol();
     let md = report.markdown();
     let targets = md.find("\n## Targets\n").expect("a targets section");
     let tokio = md.find("\n## tokio\n").expect("a tokio section");
@@ -510,12 +515,7 @@ fn the_targets_come_before_the_runtimes_with_their_verdicts() {
 /// runs (tokio), in its own column, and is left out where it does not.
 #[test]
 fn the_per_cpu_section_puts_the_peer_beside_wsup() {
-    let plan = Plan::new(false);
-    let both = vec![
-        results(Runtime::Tokio, &plan),
-        results(Runtime::Smol, &plan),
-    ];
-    let report = report(&plan, both);
+    let report = tokio_and_smol();
     let md = report.markdown();
     let section = md
         .find("\n## Per server CPU-second\n")
