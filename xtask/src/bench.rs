@@ -641,14 +641,14 @@ impl SideBySide<'_> {
     /// in turns by one load generator (its `interleave` mode): the
     /// per-CPU-second figures.
     fn turns(&self, kind: Kind, size: usize, conns: usize, plan: &Plan) -> Result<Value, String> {
-        let server = |kind: Kind| {
+        let find = |kind: Kind| {
             self.servers
                 .iter()
                 .find(|(k, _)| *k == kind)
                 .map(|(_, s)| s)
                 .ok_or_else(|| format!("no {} server", kind.name()))
         };
-        let (server, ceiling) = (server(kind)?, server(Kind::Ceiling)?);
+        let (server, ceiling) = (find(kind)?, find(Kind::Ceiling)?);
         let mut args = Plan::throughput_args(size, conns, plan.warmup, plan.duration);
         args.extend(
             [

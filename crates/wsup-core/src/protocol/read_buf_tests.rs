@@ -298,13 +298,13 @@ fn a_buffer_of_large_frames_reads_from_mid_page() {
 }
 
 /// A stream of binary frames of `header_len` + `payload_len` bytes as a
-/// decoder reads them: header bytes still to skip, and payload bytes of the
-/// frame in progress still to come (buffered or not).
+/// decoder reads them: header bytes still to skip (the payload of the
+/// frame in progress is all still to come, buffered or not, once none are
+/// left).
 struct FrameModel {
     header_len: usize,
     payload_len: usize,
     header: usize,
-    payload: usize,
 }
 
 impl FrameModel {
@@ -313,7 +313,6 @@ impl FrameModel {
             header_len,
             payload_len,
             header: header_len,
-            payload: payload_len,
         }
     }
 
@@ -322,7 +321,7 @@ impl FrameModel {
     fn need(&self, rb: &ReadBuf) -> FrameNeed {
         if self.header == 0 {
             FrameNeed {
-                needed: self.payload - rb.len(),
+                needed: self.payload_len - rb.len(),
                 in_frame: true,
                 large: false,
             }
@@ -341,11 +340,11 @@ impl FrameModel {
             let skip = self.header.min(buf.len());
             buf.advance(skip);
             self.header -= skip;
-            if self.header > 0 || buf.len() < self.payload {
+            if self.header > 0 || buf.len() < self.payload_len {
                 break;
             }
-            drop(buf.split_to(self.payload));
-            (self.header, self.payload) = (self.header_len, self.payload_len);
+            drop(buf.split_to(self.payload_len));
+            self.header = self.header_len;
             frames += 1;
         }
         rb.restore(buf, init);

@@ -327,7 +327,7 @@ impl Report {
         let mut columns: Vec<(String, &RuntimeResults, bool)> = Vec::new();
         for r in &self.results {
             columns.push((format!("{}: wsup", r.runtime.name()), r, false));
-            if r.throughput.iter().any(|t| !t.peer_turns.is_empty()) {
+            if Kind::Fastwebsockets.runs_on(r.runtime) {
                 let name = Kind::Fastwebsockets.name();
                 columns.push((format!("{}: {name}", r.runtime.name()), r, true));
             }
