@@ -62,6 +62,7 @@ mod fanout;
 mod http;
 mod kind;
 mod memory;
+mod redraw;
 mod report;
 mod server;
 mod threads;
@@ -214,7 +215,7 @@ const LOADGEN_CORE: usize = 1;
 /// Runs the benchmark; failure if anything breaks.
 pub fn run(options: &Options) -> ExitCode {
     let result = match (&options.redraw, &options.memory) {
-        (Some(file), _) => chart::redraw(file),
+        (Some(file), _) => redraw::redraw(file),
         (None, Some(memory)) => memory::run(options, memory),
         (None, None) if options.http => http::run(options),
         (None, None) if options.fanout => fanout::run(options),

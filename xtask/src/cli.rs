@@ -110,7 +110,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("conformance") => parse_conformance(Flags(args)),
         Some("bench") => parse_bench(Flags(args)),
         Some("interop") => parse_interop(Flags(args)),
-        Some("fuzz") => fuzz::parse(args),
+        Some("fuzz") => Ok(fuzz::parse(args)?.map_or(Task::Help, Task::Fuzz)),
         Some(task @ ("redis" | "browser")) => match args.next().as_deref() {
             None => Ok(if task == "redis" {
                 Task::Redis

@@ -20,7 +20,6 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
-use crate::cli::Task;
 use crate::util::{check, exit_code, xtask_dir, Workspace};
 
 /// Seconds per target when `--secs` is not given.
@@ -38,8 +37,9 @@ pub struct Options {
     pub targets: Vec<String>,
 }
 
-/// Parses the arguments after `cargo xtask fuzz`.
-pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
+/// Parses the arguments after `cargo xtask fuzz`: the options, or `None`
+/// where help was asked for.
+pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut options = Options {
         secs: DEFAULT_SECS,
         targets: Vec::new(),
@@ -61,12 +61,12 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
                     _ => return Err(format!("`--secs {value}`: not a positive number")),
                 };
             }
-            "-h" | "--help" => return Ok(Task::Help),
+            "-h" | "--help" => return Ok(None),
             f if f.starts_with('-') => return Err(format!("unexpected argument `{f}` for `fuzz`")),
             _ => options.targets.push(flag),
         }
     }
-    Ok(Task::Fuzz(options))
+    Ok(Some(options))
 }
 
 /// Runs the targets; failure on a finding or if anything breaks.

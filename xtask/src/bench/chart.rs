@@ -1,7 +1,7 @@
 //! The bench's figures, drawn from the JSON a run writes, so that a saved
-//! run can be drawn again (`cargo xtask bench --redraw FILE`):
-//! `throughput.svg` and `latency.svg` from `results.json`, `fanout.svg`
-//! from `fanout.json` (`fanout/chart.rs`).
+//! run can be drawn again (`cargo xtask bench --redraw FILE`, `redraw.rs`):
+//! `throughput.svg` and `latency.svg` from `results.json`; `fanout.svg`
+//! from `fanout.json` is drawn with these parts by `fanout/chart.rs`.
 //!
 //! Each is a grid of small panels of grouped bars (`figure.rs`) with the
 //! legend in its own band above them. The servers are whatever the JSON
@@ -30,32 +30,6 @@ pub fn draw(dir: &Path, results: &Value) -> Result<Vec<&'static str>, String> {
     throughput::throughput(results)?.write(&dir.join("throughput.svg"))?;
     throughput::latency(results)?.write(&dir.join("latency.svg"))?;
     Ok(vec!["throughput.svg", "latency.svg"])
-}
-
-/// `cargo xtask bench --redraw FILE`: the figures of a saved
-/// `results.json` or `fanout.json`, written beside it.
-pub fn redraw(file: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let json: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let written = if json.get("runtimes").is_some() {
-        draw(dir, &json)?
-    } else if json.get("points").is_some() {
-        super::fanout::chart::draw_json(&dir.join("fanout.svg"), &json)?;
-        vec!["fanout.svg"]
-    } else {
-        return Err(format!(
-            "{}: neither a results.json (no `runtimes`) nor a fanout.json (no `points`)",
-            file.display()
-        ));
-    };
-    println!("==> wrote {} in {}", written.join(" and "), dir.display());
-    Ok(())
 }
 
 /// A server of a run, as the figures show it.

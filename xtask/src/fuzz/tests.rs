@@ -1,5 +1,5 @@
 use super::*;
-use crate::cli::parsed;
+use crate::cli::{parsed, Task};
 
 /// A `fuzz` command line through the whole parser.
 fn parse_line(line: &str) -> Result<Task, String> {

@@ -7,6 +7,7 @@ use super::scale::{decimals, round_step, Axis};
 use super::throughput::{latency, throughput};
 use super::*;
 use crate::bench::assert_contains_all;
+use crate::bench::redraw::redraw;
 use crate::bench::report::{
     median, paired_ratios, Report, RunInfo, RuntimeResults, Sample, SERVERS,
 };
