@@ -110,7 +110,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("conformance") => parse_conformance(Flags(args)),
         Some("bench") => parse_bench(Flags(args)),
         Some("interop") => parse_interop(Flags(args)),
-        Some("fuzz") => Ok(fuzz::parse(args)?.map_or(Task::Help, Task::Fuzz)),
+        Some("fuzz") => parse_fuzz(Flags(args)),
         Some(task @ ("redis" | "browser")) => match args.next().as_deref() {
             None => Ok(if task == "redis" {
                 Task::Redis
@@ -263,6 +263,22 @@ fn parse_interop(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task,
         }
     }
     Ok(Task::Interop(interop::Options { selection, client }))
+}
+
+fn parse_fuzz(mut flags: Flags<impl Iterator<Item = String>>) -> Result<Task, String> {
+    let mut options = fuzz::Options {
+        secs: fuzz::DEFAULT_SECS,
+        targets: Vec::new(),
+    };
+    while let Some((flag, inline)) = flags.next() {
+        match flag.as_str() {
+            "--secs" => options.secs = positive(&flag, flags.value(&flag, inline)?)? as u64,
+            "-h" | "--help" => return Ok(Task::Help),
+            f if f.starts_with('-') => return Err(format!("unexpected argument `{f}` for `fuzz`")),
+            _ => options.targets.push(flag),
+        }
+    }
+    Ok(Task::Fuzz(options))
 }
 
 /// [`parse`] of a command line split at white space.

@@ -37,38 +37,6 @@ pub struct Options {
     pub targets: Vec<String>,
 }
 
-/// Parses the arguments after `cargo xtask fuzz`: the options, or `None`
-/// where help was asked for.
-pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut options = Options {
-        secs: DEFAULT_SECS,
-        targets: Vec::new(),
-    };
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg, None),
-        };
-        match flag.as_str() {
-            "--secs" => {
-                let value = inline
-                    .or_else(|| args.next())
-                    .ok_or("`--secs` needs a value")?;
-                options.secs = match value.parse::<u64>() {
-                    Ok(n) if n > 0 => n,
-                    _ => return Err(format!("`--secs {value}`: not a positive number")),
-                };
-            }
-            "-h" | "--help" => return Ok(None),
-            f if f.starts_with('-') => return Err(format!("unexpected argument `{f}` for `fuzz`")),
-            _ => options.targets.push(flag),
-        }
-    }
-    Ok(Some(options))
-}
-
 /// Runs the targets; failure on a finding or if anything breaks.
 pub fn run(options: &Options) -> ExitCode {
     exit_code(try_run(options))

@@ -184,7 +184,6 @@ fn report(plan: &Plan, results: Vec<RuntimeResults>) -> Report {
     }
 }
 
-/// The target called `name`.
 /// A full plan's report of tokio (with fastwebsockets) and smol (without).
 fn tokio_and_smol() -> Report {
     let plan = Plan::new(false);
@@ -195,6 +194,7 @@ fn tokio_and_smol() -> Report {
     report(&plan, both)
 }
 
+/// The target called `name`.
 fn target<'a>(targets: &'a [Target], name: &str) -> &'a Target {
     targets
         .iter()
