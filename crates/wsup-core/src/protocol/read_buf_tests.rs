@@ -307,47 +307,26 @@ fn a_buffer_of_large_frames_reads_from_mid_page() {
 /// nor sized by the room that was left after it.
 #[test]
 fn a_large_frame_relayed_in_pieces_reads_each_piece_from_mid_page() {
-    const HEADER: usize = 14;
-    const PAYLOAD: usize = 1 << 20;
     let cfg = WebSocketConfig::default();
     let mut rb = ReadBuf::new(b"", &cfg);
-    let (mut starts, mut short) = (Vec::new(), Vec::new());
-    for frame in 0..4 {
-        let (mut header, mut remaining) = (HEADER, PAYLOAD);
-        while remaining > 0 {
-            let need = if header == 0 {
-                FrameNeed {
-                    needed: remaining - rb.len(),
-                    in_frame: true,
-                    large: true,
-                }
-            } else {
-                FrameNeed::default()
-            };
-            let window = rb.window(need, &cfg);
-            let (w, at) = (window.len(), window.as_ptr() as usize);
-            if frame > 0 && need.in_frame {
-                starts.push(at % super::PAGE);
-                let room = need.needed.min(rb.capacity()).min(READ_WINDOW);
-                if w < room {
-                    short.push((w, room));
-                }
+    let mut model = FrameModel::relayed(14, 1 << 20);
+    let (mut frames, mut starts, mut short) = (0, Vec::new(), Vec::new());
+    while frames < 4 {
+        let need = model.need(&rb);
+        let window = rb.window(need, &cfg);
+        let (w, at) = (window.len(), window.as_ptr() as usize);
+        if frames > 0 && need.in_frame {
+            starts.push(at % super::PAGE);
+            let room = need.needed.min(rb.capacity()).min(READ_WINDOW);
+            if w < room {
+                short.push((w, room));
             }
-            // Four of the loopback's segments a read in the first frame
-            // (which grows the buffer to a window), then two.
-            let n = w.min(if frame == 0 { 4 } else { 2 } * 65_483);
-            rb.filled(n, w, &cfg);
-            let (mut buf, init) = rb.take();
-            let skip = header.min(buf.len());
-            buf.advance(skip);
-            header -= skip;
-            if header == 0 {
-                let piece = buf.len().min(remaining);
-                drop(buf.split_to(piece));
-                remaining -= piece;
-            }
-            rb.restore(buf, init);
         }
+        // Four of the loopback's segments a read in the first frame
+        // (which grows the buffer to a window), then two.
+        let n = w.min(if frames == 0 { 4 } else { 2 } * 65_483);
+        rb.filled(n, w, &cfg);
+        frames += model.decode(&mut rb);
     }
     assert!(
         starts.len() >= 3 * 4,
@@ -362,13 +341,19 @@ fn a_large_frame_relayed_in_pieces_reads_each_piece_from_mid_page() {
 }
 
 /// A stream of binary frames of `header_len` + `payload_len` bytes as a
-/// decoder reads them: header bytes still to skip (the payload of the
-/// frame in progress is all still to come, buffered or not, once none are
-/// left).
+/// decoder reads them: header bytes still to skip, then the payload of the
+/// frame in progress, held until it is whole or, relayed, split off in
+/// pieces as it arrives.
 struct FrameModel {
     header_len: usize,
     payload_len: usize,
+    /// Header bytes of the frame in progress still to skip.
     header: usize,
+    /// Payload bytes of the frame in progress not split off yet.
+    remaining: usize,
+    /// Payloads are handed out in pieces as they arrive (`recv_each`,
+    /// `recv_chunk` with large frames), not whole.
+    pieces: bool,
 }
 
 impl FrameModel {
@@ -377,6 +362,16 @@ impl FrameModel {
             header_len,
             payload_len,
             header: header_len,
+            remaining: payload_len,
+            pieces: false,
+        }
+    }
+
+    /// Frames relayed in pieces.
+    fn relayed(header_len: usize, payload_len: usize) -> Self {
+        FrameModel {
+            pieces: true,
+            ..Self::new(header_len, payload_len)
         }
     }
 
@@ -385,18 +380,18 @@ impl FrameModel {
     fn need(&self, rb: &ReadBuf) -> FrameNeed {
         if self.header == 0 {
             FrameNeed {
-                needed: self.payload_len - rb.len(),
+                needed: self.remaining - rb.len(),
                 in_frame: true,
-                large: false,
+                large: self.payload_len >= READ_WINDOW,
             }
         } else {
             FrameNeed::default()
         }
     }
 
-    /// Decodes what arrived: skips headers, splits whole payloads off (and
-    /// drops them, as written out), keeps a partial one. The frames it
-    /// finished.
+    /// Decodes what arrived: skips headers, splits payloads off (whole, or
+    /// relayed whatever arrived of them) and drops them, as written out,
+    /// keeps a partial one held whole. The frames it finished.
     fn decode(&mut self, rb: &mut ReadBuf) -> usize {
         let (mut buf, init) = rb.take();
         let mut frames = 0;
@@ -404,11 +399,23 @@ impl FrameModel {
             let skip = self.header.min(buf.len());
             buf.advance(skip);
             self.header -= skip;
-            if self.header > 0 || buf.len() < self.payload_len {
+            let take = if self.pieces {
+                buf.len().min(self.remaining)
+            } else if buf.len() >= self.remaining {
+                self.remaining
+            } else {
+                0
+            };
+            if self.header > 0 || take == 0 {
                 break;
             }
-            drop(buf.split_to(self.payload_len));
+            drop(buf.split_to(take));
+            self.remaining -= take;
+            if self.remaining > 0 {
+                break;
+            }
             self.header = self.header_len;
+            self.remaining = self.payload_len;
             frames += 1;
         }
         rb.restore(buf, init);
