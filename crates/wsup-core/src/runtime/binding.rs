@@ -1,9 +1,10 @@
 //! The face every runtime binding shows, written once.
 //!
 //! `wsup-tokio`, `wsup-smol` and `wsup-async-std` differ only in their
-//! runtime's spawner (all three take wsup's `ThreadTimer` for timers),
-//! their TCP types and the newtype (if any) that gives an accepted stream
-//! `futures_io`'s traits. Everything else (the
+//! runtime's spawner and timers (wsup's `ThreadTimer` on smol and
+//! async-std; on tokio a `TimerSet` fired from the reactor), their TCP
+//! types and the function that gives an accepted stream `futures_io`'s
+//! traits. Everything else (the
 //! [`Listen`](crate::server::Listen) and [`Connect`](crate::client::Connect)
 //! impls, the type aliases, `upgrader`, `serve`, `upgrade`, `dialer`,
 //! `connect`, `connect_with`) is the same code over those types, so it is
@@ -24,7 +25,7 @@
 ///     listener: TcpListener,          // `accept()` and the stream's `set_nodelay`
 ///     tcp: TcpStream,                 // `connect((host, port))`
 ///     io: TokioIo<TcpStream>,         // the stream as `futures_io`
-///     wrap: TokioIo::new,             // tcp -> io
+///     wrap: TokioIo::new,             // tcp -> io (accepted, dialled, upgraded)
 /// }
 /// ```
 #[doc(hidden)]

@@ -8,17 +8,21 @@
 //! generic over the transport and never calls it. Each binding crate
 //! implements it in a few lines (quinn's `Runtime` and hyper's `rt::Timer` are
 //! the models). A binding whose runtime's timers cost something on every
-//! turn while armed can use [`ThreadTimer`] instead (tokio, smol and
-//! async-std do: see its module for what each runtime's timers cost).
+//! turn while armed can use [`ThreadTimer`] instead (smol and async-std
+//! do: see its module for what each runtime's timers cost), or, where its
+//! reactor can wait on a timer of the kernel's, a [`TimerSet`] fired by
+//! that (tokio does, on Linux: no thread, and nothing on each wait).
 
 mod binding;
 mod forward;
 mod thread_timer;
 mod ticks;
+mod timer_set;
 mod wake_flag;
 
 pub use self::thread_timer::ThreadTimer;
 pub use self::ticks::{ReactorTick, ReactorTicks, ASYNC_IO_TICK};
+pub use self::timer_set::{Alarm, SetTimer, TimerSet};
 pub(crate) use self::wake_flag::WakeFlag;
 
 use std::fmt::Debug;

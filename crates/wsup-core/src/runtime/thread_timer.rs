@@ -1,6 +1,8 @@
 //! A timer served by a thread of its own, shared by the whole process: for
 //! bindings whose runtime timers cost something on every turn of the
-//! reactor while any is armed (all three of wsup's).
+//! reactor while any is armed (smol's and async-std's; tokio's where its
+//! reactor does not fire a [`TimerSet`](super::TimerSet) instead, which
+//! needs no thread: see `wsup-tokio`).
 //!
 //! async-io (under smol and async-std) keeps its timers in a `BTreeMap`
 //! that it splits, allocating, on every turn of its reactor while one is
