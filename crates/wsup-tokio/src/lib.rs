@@ -1,13 +1,15 @@
-//! tokio binding for wsup: the [`Runtime`](wsup_core::Runtime) impl (wsup's timer thread, spawn), an IO
-//! adapter from tokio's IO traits to `futures_io`, and the [`Server`] on a
-//! tokio listener.
+//! tokio binding for wsup: the [`Runtime`](wsup_core::Runtime) impl (timers
+//! fired from the reactor, spawn), an IO adapter from tokio's IO traits to
+//! `futures_io`, and the [`Server`] on a tokio listener.
 //!
-//! No protocol logic lives here: newtypes and trait impls only.
+//! No protocol logic lives here: newtypes, trait impls, and the `timerfd`
+//! that fires wsup's timers (`timer.rs`).
 //! The impls and the functions every binding shares are written once, in
 //! `wsup_core::runtime_binding!`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod timer;
 #[cfg(feature = "tls")]
 mod tls;
 #[cfg(feature = "tls")]
@@ -21,23 +23,33 @@ use tokio::io::ReadBuf;
 use tokio::net::{TcpListener, TcpStream};
 
 /// tokio as a wsup [`Runtime`](wsup_core::Runtime): tasks on the current
-/// tokio runtime; timers from [`ThreadTimer`](wsup_core::runtime::ThreadTimer),
-/// not tokio's (its docs say what an armed tokio timer costs every wait
-/// of the reactor). wsup's timers therefore do not follow tokio's paused
-/// clock (`tokio::time::pause`).
+/// tokio runtime; wsup's timers not tokio's (an armed tokio timer costs
+/// every wait of the reactor something) but, on Linux, a `timerfd` in the
+/// runtime's reactor, from the first TCP connection this crate accepts or
+/// dials on that runtime, and [`ThreadTimer`](wsup_core::runtime::ThreadTimer)
+/// otherwise (a thread of wsup's; see its docs). wsup's timers therefore
+/// do not follow tokio's paused clock (`tokio::time::pause`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TokioRuntime;
 
 wsup_core::runtime_binding! {
     runtime: TokioRuntime,
     name: "tokio",
-    sleep: wsup_core::runtime::ThreadTimer::after,
+    sleep: timer::sleep,
     reactor_tick: None,
     spawn: |task| drop(tokio::spawn(task)),
     listener: TcpListener,
     tcp: TcpStream,
     io: TokioIo<TcpStream>,
-    wrap: TokioIo::new,
+    wrap: wrap_tcp,
+}
+
+/// An accepted or dialled TCP stream as `futures_io`; its runtime, which
+/// has an IO driver then, fires wsup's timers from its reactor from now on
+/// (`timer.rs`).
+fn wrap_tcp(stream: TcpStream) -> TokioIo<TcpStream> {
+    timer::enable();
+    TokioIo::new(stream)
 }
 
 /// Adapts a tokio `AsyncRead + AsyncWrite` to `futures_io`'s traits
