@@ -203,5 +203,6 @@ pub(crate) mod reactor {
     }
 }
 
-#[cfg(test)]
+// The tests look at the `timerfd` side, which is Linux's.
+#[cfg(all(test, target_os = "linux"))]
 mod tests;
