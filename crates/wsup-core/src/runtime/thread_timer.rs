@@ -65,13 +65,7 @@ impl Future for ThreadTimer {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.fired.is_raised() {
-            return Poll::Ready(());
-        }
-        // Registered first, then looked at again: a thread that fires in
-        // between finds the waker, or the flag is seen raised here.
-        self.fired.register(cx.waker());
-        if self.fired.is_raised() {
+        if self.fired.poll_raised(cx.waker()) {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -145,8 +145,9 @@ impl<A: Alarm> TimerSet<A> {
         self.state().closed
     }
 
-    /// How many timers are armed here.
-    pub fn armed(&self) -> usize {
+    /// How many timers are armed here (for the tests).
+    #[cfg(test)]
+    fn armed(&self) -> usize {
         self.state().timers.len()
     }
 
@@ -225,8 +226,10 @@ impl<A: Alarm> std::fmt::Debug for SetTimer<A> {
 }
 
 impl<A: Alarm> SetTimer<A> {
-    /// Whether the timer has moved to the timer thread (its set closed).
-    pub fn on_thread(&self) -> bool {
+    /// Whether the timer has moved to the timer thread (its set closed;
+    /// for the tests).
+    #[cfg(test)]
+    fn on_thread(&self) -> bool {
         matches!(self.place, Place::Thread(_))
     }
 }
@@ -240,13 +243,8 @@ impl<A: Alarm> Future for SetTimer<A> {
             Place::Thread(timer) => return Pin::new(timer).poll(cx),
             Place::Set { key, .. } => key,
         };
-        if !this.fired.is_raised() {
-            // Registered first, then looked at again: a driver that fires
-            // in between finds the waker, or the flag is seen raised here.
-            this.fired.register(cx.waker());
-            if !this.fired.is_raised() {
-                return Poll::Pending;
-            }
+        if !this.fired.poll_raised(cx.waker()) {
+            return Poll::Pending;
         }
         // Fired, or closed: either way the set holds no entry for it now.
         *key = None;

@@ -43,6 +43,17 @@ impl WakeFlag {
     pub(crate) fn register(&self, waker: &Waker) {
         self.waker.register(waker);
     }
+
+    /// Whether the flag is raised; if not, the task of `waker` is woken
+    /// when it is. Registered first, then looked at again: a raise in
+    /// between finds the waker, or is seen here. (A timer's poll.)
+    pub(crate) fn poll_raised(&self, waker: &Waker) -> bool {
+        if self.is_raised() {
+            return true;
+        }
+        self.register(waker);
+        self.is_raised()
+    }
 }
 
 impl Wake for WakeFlag {
