@@ -14,6 +14,7 @@
 //! that (tokio does, on Linux: no thread, and nothing on each wait).
 
 mod binding;
+mod deadlines;
 mod forward;
 mod thread_timer;
 mod ticks;

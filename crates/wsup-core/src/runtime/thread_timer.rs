@@ -22,13 +22,13 @@
 //! A timer dropped before it fires takes its entry out of the map: dropped
 //! timers leave nothing behind.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::deadlines::{Deadlines, Key};
 use super::WakeFlag;
 
 /// A future that completes once `duration` has passed, woken by the
@@ -40,10 +40,6 @@ pub struct ThreadTimer {
     /// Its place in the timer thread's map; `None` once due when made.
     key: Option<Key>,
 }
-
-/// A deadline, and a sequence number that tells apart timers armed for
-/// the same instant.
-type Key = (Instant, u64);
 
 impl ThreadTimer {
     /// A timer that fires `duration` from now.
@@ -91,8 +87,7 @@ struct Thread {
 }
 
 struct State {
-    timers: BTreeMap<Key, Arc<WakeFlag>>,
-    next_seq: u64,
+    timers: Deadlines,
     started: bool,
     /// When the thread wakes by itself next (`None`: not before it is
     /// notified): a timer armed for then or later needs no notification.
@@ -101,8 +96,7 @@ struct State {
 
 static THREAD: Thread = Thread {
     state: Mutex::new(State {
-        timers: BTreeMap::new(),
-        next_seq: 0,
+        timers: Deadlines::new(),
         started: false,
         wakes_at: None,
     }),
@@ -112,9 +106,7 @@ static THREAD: Thread = Thread {
 impl Thread {
     fn arm(&'static self, at: Instant, slot: &Arc<WakeFlag>) -> Key {
         let mut state = self.state();
-        let key = (at, state.next_seq);
-        state.next_seq += 1;
-        state.timers.insert(key, slot.clone());
+        let key = state.timers.arm(at, slot);
         if !state.started {
             state.started = true;
             std::thread::Builder::new()
@@ -133,13 +125,13 @@ impl Thread {
     }
 
     fn disarm(&self, key: Key) {
-        self.state().timers.remove(&key);
+        self.state().timers.disarm(key);
     }
 
     /// Whether a timer is armed for `key`.
     #[cfg(test)]
     fn armed(&self, key: Key) -> bool {
-        self.state().timers.contains_key(&key)
+        self.state().timers.is_armed(key)
     }
 
     /// Fires each timer when its deadline passes, forever.
@@ -149,12 +141,7 @@ impl Thread {
         let mut state = self.state();
         loop {
             let now = Instant::now();
-            while let Some(entry) = state.timers.first_entry() {
-                if entry.key().0 > now {
-                    break;
-                }
-                due.push(entry.remove());
-            }
+            state.timers.take_due(now, &mut due);
             if !due.is_empty() {
                 // Woken without the lock: a task woken may arm or drop a
                 // timer at once.
@@ -165,7 +152,7 @@ impl Thread {
                 state = self.state();
                 continue;
             }
-            let next = state.timers.first_key_value().map(|((at, _), _)| *at);
+            let next = state.timers.earliest();
             state.wakes_at = next;
             let wait = next.map(|at| at - now);
             state = match wait {

@@ -16,13 +16,13 @@
 //! polled again before its deadline, moves to the process's timer thread
 //! ([`ThreadTimer`]). None is lost, and none fires early.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::deadlines::{Deadlines, Key};
 use super::{ThreadTimer, WakeFlag};
 
 /// A timer of the kernel's (or any one-shot alarm) that wakes a
@@ -41,17 +41,12 @@ pub struct TimerSet<A: Alarm> {
 }
 
 struct SetState {
-    timers: BTreeMap<Key, Arc<WakeFlag>>,
-    next_seq: u64,
+    timers: Deadlines,
     /// What the alarm is set to, as far as the set knows: a timer armed
     /// before it sets it again.
     alarm_at: Option<Instant>,
     closed: bool,
 }
-
-/// A deadline, and a sequence number that tells apart timers armed for
-/// the same instant.
-type Key = (Instant, u64);
 
 impl<A: Alarm> std::fmt::Debug for TimerSet<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,8 +64,7 @@ impl<A: Alarm> TimerSet<A> {
     pub fn new(alarm: A) -> Arc<Self> {
         Arc::new(TimerSet {
             state: Mutex::new(SetState {
-                timers: BTreeMap::new(),
-                next_seq: 0,
+                timers: Deadlines::new(),
                 alarm_at: None,
                 closed: false,
             }),
@@ -107,16 +101,10 @@ impl<A: Alarm> TimerSet<A> {
     pub fn fire_due(&self) {
         let mut due = Vec::new();
         let mut state = self.state();
-        let now = Instant::now();
-        while let Some(entry) = state.timers.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            due.push(entry.remove());
-        }
+        state.timers.take_due(Instant::now(), &mut due);
         // Set again even where the earliest is the one it was set to
         // (woken a little early): the alarm is one-shot, and went off.
-        let next = state.timers.first_key_value().map(|((at, _), _)| *at);
+        let next = state.timers.earliest();
         state.alarm_at = next;
         if !self.alarm.set(next) {
             Self::shut(&mut state, &mut due);
@@ -155,7 +143,7 @@ impl<A: Alarm> TimerSet<A> {
     fn shut(state: &mut SetState, woken: &mut Vec<Arc<WakeFlag>>) {
         state.closed = true;
         state.alarm_at = None;
-        woken.extend(std::mem::take(&mut state.timers).into_values());
+        state.timers.take_all(woken);
     }
 
     /// Arms a timer for `at`, raising `fired` when it fires; `None` where
@@ -167,9 +155,7 @@ impl<A: Alarm> TimerSet<A> {
             if state.closed {
                 return None;
             }
-            let key = (at, state.next_seq);
-            state.next_seq += 1;
-            state.timers.insert(key, fired.clone());
+            let key = state.timers.arm(at, fired);
             if state.alarm_at.is_none_or(|alarm_at| at < alarm_at) {
                 state.alarm_at = Some(at);
                 if !self.alarm.set(Some(at)) {
@@ -187,7 +173,7 @@ impl<A: Alarm> TimerSet<A> {
     }
 
     fn disarm(&self, key: Key) {
-        self.state().timers.remove(&key);
+        self.state().timers.disarm(key);
     }
 
     fn state(&self) -> MutexGuard<'_, SetState> {
