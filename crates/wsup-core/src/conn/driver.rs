@@ -28,6 +28,9 @@ use crate::stats::ConnectionStats;
 mod receive;
 mod senders;
 
+#[cfg(test)]
+pub(crate) use self::receive::PIECES_OVER;
+
 pub(crate) struct Driver<T> {
     pub(crate) io: T,
     pub(crate) proto: Protocol,

@@ -191,11 +191,10 @@ macro_rules! receiving_methods {
         /// Receives the next data message in chunks: a message whose first frame
         /// fits the read buffer ([`crate::WebSocketConfig::read_buffer_size`]) whole, in
         /// one chunk that is [`last`](crate::Chunk::last), and so is a message of one
-        /// uncompressed frame that fits one read (256 KiB, or the read buffer if
-        /// larger: a piece can be that large, so holding it whole costs no more
-        /// memory). A larger one comes in pieces as its bytes arrive, at most one
-        /// read of them each (inflated, if compressed), so that it is never held
-        /// whole. Passed on with
+        /// uncompressed frame of up to 32 KiB (or the read buffer, if larger). A
+        /// larger one comes in pieces as its bytes arrive, at most one read of
+        /// them each (inflated, if compressed), so that it is never held whole
+        /// and a relay passes each read on at once, as a raw TCP relay would. Passed on with
         /// [`feed_chunk`](crate::WebSocket::feed_chunk), such a message goes through an echo
         /// or a relay in bounded memory, each piece written as it comes: a binary
         /// message that arrived as one uncompressed frame goes out as one frame

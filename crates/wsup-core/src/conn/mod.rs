@@ -244,7 +244,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// message is unmasked when the handler first looks at its bytes, or
     /// as [`Replies::relay`] copies it to the output, one pass over them. What is not
     /// whole there (a message too large to hold, compressed, fragmented, or
-    /// over 64 KiB) comes as [`recv_chunk`](Self::recv_chunk) has it, one
+    /// over 32 KiB) comes as [`recv_chunk`](Self::recv_chunk) has it, one
     /// piece per call.
     ///
     /// Pings are answered and pongs skipped, as by `recv_chunk`; the peer's
