@@ -33,7 +33,8 @@ fn each_echo(ws: &mut WebSocket<Mem>) -> (usize, Error) {
 /// Every kind of input an echo meets, in one stream: runs of whole
 /// messages (7- and 16-bit lengths, text and binary, empty), a ping
 /// between them, a fragmented message with a ping inside, a message over
-/// 64 KiB, one over a read window (relayed in pieces), then the close.
+/// 64 KiB and one over a read window (both relayed in pieces where a read
+/// ends inside them), then the close.
 fn mixed_input() -> Vec<u8> {
     let mut input = Vec::new();
     for m in [&b"a"[..], b"", &[7u8; 125], &[8u8; 126], &[9u8; 1000]] {
@@ -64,7 +65,8 @@ fn its_echo_writes_what_the_chunk_relay_writes_at_every_read_size() {
             matches!(end, Error::ConnectionClosed),
             "reads of {read}: {end}"
         );
-        // Eleven messages, the one over a read window in two pieces or more.
+        // Eleven messages, the one over a read window in two pieces or more
+        // at every read size here.
         assert!(handed >= 12, "reads of {read}: {handed} handed");
         assert_eq!(
             each.get_ref().output,
@@ -327,4 +329,40 @@ fn a_binary_message_reads_the_same_however_the_handler_takes_it() {
             .collect();
         assert_eq!(out, expected, "reads of {read}");
     }
+}
+
+/// In reads of 8 KiB, a one-frame binary message over 32 KiB is handed out
+/// in pieces as they come, and a text one of the same size whole, checked
+/// (`as_text`): each is echoed as the one frame it came in.
+#[test]
+fn binary_over_32_kib_comes_in_pieces_and_text_whole() {
+    let text = "é".repeat(50_000); // 100,000 bytes
+    let mut input = frame(OpCode::Text, true, text.as_bytes());
+    input.extend(frame(OpCode::Binary, true, &[5u8; 100_000]));
+    input.extend(frame(OpCode::Close, true, &[0x03, 0xe8]));
+    let mut ws = ws(input, 8 << 10, WebSocketConfig::default());
+    let mut seen = Vec::new();
+    let end = block_on(async {
+        loop {
+            let res = ws
+                .recv_each(|msg, out| {
+                    seen.push((msg.last(), msg.as_text().map(str::len), msg.data().len()));
+                    out.relay(&msg)
+                })
+                .await;
+            if let Err(e) = res {
+                return e;
+            }
+        }
+    });
+    assert!(matches!(end, Error::ConnectionClosed), "{end}");
+    assert_eq!(seen[0], (true, Some(100_000), 100_000), "the text, whole");
+    let pieces = &seen[1..];
+    assert!(pieces.len() >= 10, "the binary in pieces: {pieces:?}");
+    assert!(pieces.iter().all(|p| p.1.is_none()));
+    assert_eq!(pieces.iter().map(|p| p.2).sum::<usize>(), 100_000);
+    assert!(pieces.last().unwrap().0 && !pieces[0].0);
+    let out = super::tests::written_fin(&ws.get_ref().output);
+    assert_eq!(out[0], (OpCode::Text, true, text.into_bytes()));
+    assert_eq!(out[1], (OpCode::Binary, true, vec![5u8; 100_000]));
 }

@@ -191,7 +191,8 @@ macro_rules! receiving_methods {
         /// Receives the next data message in chunks: a message whose first frame
         /// fits the read buffer ([`crate::WebSocketConfig::read_buffer_size`]) whole, in
         /// one chunk that is [`last`](crate::Chunk::last), and so is a message of one
-        /// uncompressed frame of up to 32 KiB (or the read buffer, if larger). A
+        /// uncompressed frame of up to 32 KiB (or the read buffer, if larger),
+        /// or of text up to 256 KiB (which then comes out checked). A
         /// larger one comes in pieces as its bytes arrive, at most one read of
         /// them each (inflated, if compressed), so that it is never held whole
         /// and a relay passes each read on at once, as a raw TCP relay would. Passed on with

@@ -243,9 +243,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WebSocket<T> {
     /// message, the fastest way through wsup (`docs/bench`). A binary
     /// message is unmasked when the handler first looks at its bytes, or
     /// as [`Replies::relay`] copies it to the output, one pass over them. What is not
-    /// whole there (a message too large to hold, compressed, fragmented, or
-    /// over 32 KiB) comes as [`recv_chunk`](Self::recv_chunk) has it, one
-    /// piece per call.
+    /// whole there (a message too large to hold, compressed, fragmented,
+    /// over 64 KiB, or binary over 32 KiB and not all here yet) comes as
+    /// [`recv_chunk`](Self::recv_chunk) has it, one piece per call.
     ///
     /// Pings are answered and pongs skipped, as by `recv_chunk`; the peer's
     /// close ends it with [`Error::ConnectionClosed`] once the closing

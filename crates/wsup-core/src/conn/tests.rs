@@ -636,7 +636,7 @@ fn refused<T: std::fmt::Debug>(r: Result<T, Error>) {
 }
 
 /// Server frames written: (opcode, fin, payload).
-fn written_fin(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
+pub(super) fn written_fin(out: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
     written_frames(out)
         .into_iter()
         .map(|(h, p)| (h.opcode, h.fin, p))

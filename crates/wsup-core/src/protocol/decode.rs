@@ -181,8 +181,9 @@ impl Decoder {
         }
         if self.frame.is_none() && self.assembly.is_none() {
             // Whole messages only where `mode` takes them whole: a
-            // message is streamed in `Chunks`, and over `single` bytes in
-            // `ChunksOver` (more than the run's 16-bit lengths).
+            // message is streamed in `Chunks`, and in `ChunksOver` one of
+            // more than `single` bytes is left to the general path (which
+            // holds text whole up to a read window, see `start_frame`).
             let single = match mode {
                 Mode::Messages => usize::MAX,
                 Mode::Chunks | Mode::InPlace { .. } => 0,
@@ -399,8 +400,16 @@ impl Decoder {
                         // Held whole, a single uncompressed frame costs what
                         // it says; the rest of a fragmented message, or what
                         // a compressed one inflates to, is not known yet.
+                        // Text is held whole up to a read window whatever
+                        // `single` says: whole, it comes out checked, and is
+                        // relayed as one frame (pieces of text go out a
+                        // frame each, as a later byte may still be invalid).
                         len > if header.fin && !header.rsv1 {
-                            single
+                            if header.opcode == OpCode::Text {
+                                single.max(READ_WINDOW)
+                            } else {
+                                single
+                            }
                         } else {
                             first
                         }

@@ -13,7 +13,8 @@
 //!
 //! Anything else comes through the general path as a [`Chunk`] (a piece
 //! of a message too large to hold whole, a compressed or fragmented one,
-//! one over 64 KiB), and is handed to the handler the same way.
+//! one over 64 KiB, or a binary one over 32 KiB not all here yet), and is
+//! handed to the handler the same way.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -134,7 +135,7 @@ impl<'a> Received<'a> {
     }
 
     /// Whether this ends its message (always, but for the pieces of a
-    /// message too large to hold whole: see
+    /// message handed out as its bytes arrive: see
     /// [`recv_chunk`](crate::WebSocket::recv_chunk)).
     pub fn last(&self) -> bool {
         match self.0 {

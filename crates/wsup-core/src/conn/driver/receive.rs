@@ -42,7 +42,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// Receives the next data message whole, or the next piece of one whose
     /// first frame is larger than the read buffer; a message that is one
     /// uncompressed frame only if it is larger than [`PIECES_OVER`] (or the
-    /// read buffer, if larger).
+    /// read buffer, if larger; text, a read window).
     /// Control frames are handled and skipped; the peer's close ends it with
     /// `ConnectionClosed`. A message decoded ahead is handed out at once.
     #[inline]
@@ -118,14 +118,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 /// Where `recv_chunk` (and `recv_each`) hand a message out in pieces:
 /// `(first, single)`, a first frame larger than the read buffer, or one
 /// uncompressed frame larger than [`PIECES_OVER`] (or the read buffer, if
-/// larger); any other message whole.
+/// larger; the decoder holds text whole up to a read window); any other
+/// message whole.
 fn piece_limits(cfg: &WebSocketConfig) -> (usize, usize) {
     (cfg.read_buffer_size, cfg.read_buffer_size.max(PIECES_OVER))
 }
 
-/// A message of one uncompressed frame with more payload than this is
-/// handed out by `recv_chunk` and `recv_each` in pieces, each what the
-/// reads so far brought of it, as a fragmented or compressed one is.
+/// A binary message of one uncompressed frame with more payload than this
+/// is handed out by `recv_chunk` and `recv_each` in pieces, each what the
+/// reads so far brought of it, as a fragmented or compressed one is (text
+/// is held whole up to a read window: whole, it comes out checked and is
+/// relayed as one frame).
 /// Relayed, its echo then follows the input read by read, as a raw TCP
 /// echo's does: a read that ends inside a frame (the loopback's segments
 /// are 65,483 bytes, a 64 KiB frame 65,550) is written on at once rather
