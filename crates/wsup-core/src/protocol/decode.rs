@@ -71,14 +71,36 @@ pub(crate) enum Mode {
     /// Every data message in pieces, as its bytes arrive (`next_message`).
     Chunks,
     /// A message in pieces, as they arrive, when its first frame carries
-    /// more than `single` payload bytes if it is the whole message,
-    /// uncompressed, or more than `first` otherwise; any other whole
+    /// more payload than [`PieceLimits`] allow; any other whole
     /// (`recv_chunk`).
-    ChunksOver { first: usize, single: usize },
+    ChunksOver(PieceLimits),
     /// As `ChunksOver`, for `recv_each`: a run of whole messages at the
     /// front of the buffer is left there, for the caller to take in place
     /// (`Protocol::each_in_place`), and nothing is decoded ahead.
-    InPlace { first: usize, single: usize },
+    InPlace(PieceLimits),
+}
+
+/// The most payload a message's first frame may carry for `ChunksOver` and
+/// `InPlace` to hold the message whole: `binary` and `text` where that
+/// frame is the whole message, uncompressed (held whole, it costs what it
+/// says), `first` otherwise (the rest of a fragmented message, or what a
+/// compressed one inflates to, is not known yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PieceLimits {
+    pub(crate) first: usize,
+    pub(crate) binary: usize,
+    pub(crate) text: usize,
+}
+
+impl PieceLimits {
+    /// Whether a message whose first frame has `header` comes in pieces.
+    fn streams(&self, header: &FrameHeader, len: usize) -> bool {
+        len > match (header.fin && !header.rsv1, header.opcode) {
+            (true, OpCode::Text) => self.text,
+            (true, _) => self.binary,
+            (false, _) => self.first,
+        }
+    }
 }
 
 /// What the decoder produced.
@@ -182,12 +204,12 @@ impl Decoder {
         if self.frame.is_none() && self.assembly.is_none() {
             // Whole messages only where `mode` takes them whole: a
             // message is streamed in `Chunks`, and in `ChunksOver` one of
-            // more than `single` bytes is left to the general path (which
-            // holds text whole up to a read window, see `start_frame`).
+            // more than `binary` bytes is left to the general path (which
+            // holds text whole up to its own limit).
             let single = match mode {
                 Mode::Messages => usize::MAX,
-                Mode::Chunks | Mode::InPlace { .. } => 0,
-                Mode::ChunksOver { single, .. } => single,
+                Mode::Chunks | Mode::InPlace(_) => 0,
+                Mode::ChunksOver(limits) => limits.binary.min(limits.text),
             };
             let limit = single.min(whole_limit(cfg));
             if single > 0 && self.ready.scan(buf, self.masked_input, limit) {
@@ -396,23 +418,8 @@ impl Decoder {
                 let streaming = match mode {
                     Mode::Messages => false,
                     Mode::Chunks => true,
-                    Mode::ChunksOver { first, single } | Mode::InPlace { first, single } => {
-                        // Held whole, a single uncompressed frame costs what
-                        // it says; the rest of a fragmented message, or what
-                        // a compressed one inflates to, is not known yet.
-                        // Text is held whole up to a read window whatever
-                        // `single` says: whole, it comes out checked, and is
-                        // relayed as one frame (pieces of text go out a
-                        // frame each, as a later byte may still be invalid).
-                        len > if header.fin && !header.rsv1 {
-                            if header.opcode == OpCode::Text {
-                                single.max(READ_WINDOW)
-                            } else {
-                                single
-                            }
-                        } else {
-                            first
-                        }
+                    Mode::ChunksOver(limits) | Mode::InPlace(limits) => {
+                        limits.streams(&header, len)
                     }
                 };
                 // Compressed messages are always inflated into an assembly

@@ -59,7 +59,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-pub(crate) use self::decode::{Event, Mode};
+pub(crate) use self::decode::{Event, Mode, PieceLimits};
 pub use self::each::{Received, Replies};
 pub(crate) use self::flush::Flush;
 pub(crate) use self::queue::MAX_IOVECS;
@@ -480,7 +480,7 @@ impl Protocol {
             if self.read.len() == 0 && self.decoder.is_idle() {
                 return Next::Read(self.flush_before_read());
             }
-            if let Mode::InPlace { .. } = mode {
+            if let Mode::InPlace(_) = mode {
                 if self.run_waits() {
                     return Next::Event(Event::Run);
                 }

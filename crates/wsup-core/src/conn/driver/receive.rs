@@ -11,7 +11,7 @@ use super::Driver;
 use crate::config::WebSocketConfig;
 use crate::error::Error;
 use crate::message::{Chunk, Message, Utf8Bytes};
-use crate::protocol::{Event, Flush, Mode, Received, Replies};
+use crate::protocol::{Event, Flush, Mode, PieceLimits, Received, Replies, READ_WINDOW};
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// Receives the next whole message: one decoded ahead at once, else
@@ -60,8 +60,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     #[inline(never)]
     fn poll_chunk_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Chunk, Error>> {
         loop {
-            let (first, single) = piece_limits(self.proto.config());
-            let event = std::task::ready!(self.poll_event(cx, Mode::ChunksOver { first, single }))?;
+            let limits = piece_limits(self.proto.config());
+            let event = std::task::ready!(self.poll_event(cx, Mode::ChunksOver(limits)))?;
             if let Some(chunk) = chunk_of(event) {
                 return Poll::Ready(chunk);
             }
@@ -99,8 +99,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 // out the answers first when it would wait.
                 return Poll::Ready(Ok(handed));
             }
-            let (first, single) = piece_limits(self.proto.config());
-            let event = std::task::ready!(self.poll_event(cx, Mode::InPlace { first, single }))?;
+            let limits = piece_limits(self.proto.config());
+            let event = std::task::ready!(self.poll_event(cx, Mode::InPlace(limits)))?;
             if let Event::Run = event {
                 continue;
             }
@@ -115,13 +115,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     }
 }
 
-/// Where `recv_chunk` (and `recv_each`) hand a message out in pieces:
-/// `(first, single)`, a first frame larger than the read buffer, or one
-/// uncompressed frame larger than [`PIECES_OVER`] (or the read buffer, if
-/// larger; the decoder holds text whole up to a read window); any other
-/// message whole.
-fn piece_limits(cfg: &WebSocketConfig) -> (usize, usize) {
-    (cfg.read_buffer_size, cfg.read_buffer_size.max(PIECES_OVER))
+/// Where `recv_chunk` (and `recv_each`) hand a message out in pieces: a
+/// first frame larger than the read buffer, or one uncompressed frame
+/// larger than [`PIECES_OVER`] if binary, a read window if text (or the
+/// read buffer, if larger); any other message whole.
+fn piece_limits(cfg: &WebSocketConfig) -> PieceLimits {
+    PieceLimits {
+        first: cfg.read_buffer_size,
+        binary: cfg.read_buffer_size.max(PIECES_OVER),
+        text: cfg.read_buffer_size.max(READ_WINDOW),
+    }
 }
 
 /// A binary message of one uncompressed frame with more payload than this
